@@ -1,0 +1,221 @@
+"""Bearer-token verification, the Principal, permission checks and the data-scope filter.
+
+Tokens are JWTs signed by the node's org service (or an external OIDC issuer) and verified against
+its JWKS. The data scope is enforced in queries: a user sees records whose owner node lies in the
+subtree of the user's scope node (DESIGN §5).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import time
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass, field
+from typing import Annotated, Any
+
+import httpx
+import jwt
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from fastapi import Depends, Request
+from sqlalchemy.sql.elements import ColumnElement
+
+from kam_platform.errors import Forbidden, Unauthorized
+from kam_platform.topology import Topology
+
+ALGORITHMS = ["EdDSA", "RS256", "ES256"]
+
+
+@dataclass(frozen=True)
+class Principal:
+    username: str
+    home_node: str
+    scope_node: str
+    roles: frozenset[str]
+    permissions: frozenset[str]
+    display_name: str = ""
+    claims: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+
+    def has(self, permission: str) -> bool:
+        return permission in self.permissions or "*" in self.permissions
+
+    def require(self, permission: str) -> None:
+        if not self.has(permission):
+            raise Forbidden(
+                f"user {self.username!r} lacks permission {permission!r} (roles: {', '.join(sorted(self.roles))})"
+            )
+
+
+def scope_nodes(principal: Principal, topology: Topology) -> list[str]:
+    """Every node code whose records the principal may see."""
+    return topology.subtree(principal.scope_node)
+
+
+def scope_filter(owner_column: Any, principal: Principal, topology: Topology) -> ColumnElement[bool]:
+    """WHERE clause restricting rows to the principal's data scope (apply in the repository)."""
+    nodes = scope_nodes(principal, topology)
+    if len(nodes) == 1:
+        return owner_column == nodes[0]  # type: ignore[no-any-return]
+    return owner_column.in_(nodes)  # type: ignore[no-any-return]
+
+
+# --- keys -------------------------------------------------------------------------------------
+
+
+def _b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def generate_signing_key() -> Ed25519PrivateKey:
+    return Ed25519PrivateKey.generate()
+
+
+def private_key_pem(key: Ed25519PrivateKey) -> str:
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+
+
+def load_private_key(pem: str) -> Ed25519PrivateKey:
+    key = serialization.load_pem_private_key(pem.encode(), password=None)
+    assert isinstance(key, Ed25519PrivateKey)
+    return key
+
+
+def public_jwk(key: Ed25519PrivateKey | Ed25519PublicKey, kid: str) -> dict[str, str]:
+    pub = key.public_key() if isinstance(key, Ed25519PrivateKey) else key
+    raw = pub.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    return {"kty": "OKP", "crv": "Ed25519", "x": _b64url(raw), "kid": kid, "alg": "EdDSA", "use": "sig"}
+
+
+def sign_token(key: Ed25519PrivateKey, kid: str, claims: dict[str, Any]) -> str:
+    return jwt.encode(claims, key, algorithm="EdDSA", headers={"kid": kid})
+
+
+# --- verification -----------------------------------------------------------------------------
+
+JwksLoader = Callable[[], Coroutine[Any, Any, dict[str, Any]]]
+
+
+class TokenVerifier:
+    """Verifies bearer tokens against a JWKS, refreshing it when an unknown key id appears."""
+
+    def __init__(self, loader: JwksLoader, *, audience: str = "kam", min_refresh_seconds: float = 10.0):
+        self._loader = loader
+        self._audience = audience
+        self._keys: dict[str, Any] = {}
+        self._fetched_at = 0.0
+        self._min_refresh = min_refresh_seconds
+        self._lock = asyncio.Lock()
+
+    @classmethod
+    def from_url(cls, url: str, *, audience: str = "kam") -> TokenVerifier:
+        async def load() -> dict[str, Any]:
+            async with httpx.AsyncClient(timeout=5.0) as client:
+                resp = await client.get(url)
+                resp.raise_for_status()
+                data: dict[str, Any] = resp.json()
+                return data
+
+        return cls(load, audience=audience)
+
+    @classmethod
+    def from_jwks(cls, jwks: dict[str, Any] | str, *, audience: str = "kam") -> TokenVerifier:
+        doc = json.loads(jwks) if isinstance(jwks, str) else jwks
+
+        async def load() -> dict[str, Any]:
+            return doc
+
+        return cls(load, audience=audience, min_refresh_seconds=0)
+
+    async def _refresh(self, force: bool = False) -> None:
+        async with self._lock:
+            if not force and self._keys:
+                return
+            if force and time.monotonic() - self._fetched_at < self._min_refresh:
+                return
+            try:
+                doc = await self._loader()
+            except Exception as exc:
+                raise Unauthorized(f"cannot load the token signing keys: {exc}") from None
+            keys = {}
+            for jwk in doc.get("keys", []):
+                try:
+                    keys[jwk.get("kid", "")] = jwt.PyJWK(jwk)
+                except jwt.PyJWTError:
+                    continue
+            self._keys = keys
+            self._fetched_at = time.monotonic()
+
+    async def verify(self, token: str) -> dict[str, Any]:
+        try:
+            header = jwt.get_unverified_header(token)
+        except jwt.PyJWTError:
+            raise Unauthorized("malformed bearer token") from None
+        kid = header.get("kid", "")
+        await self._refresh()
+        if kid not in self._keys:
+            await self._refresh(force=True)
+        key = self._keys.get(kid)
+        if key is None:
+            raise Unauthorized("token signed by an unknown key")
+        try:
+            claims: dict[str, Any] = jwt.decode(
+                token,
+                key=key,
+                algorithms=ALGORITHMS,
+                audience=self._audience,
+                options={"require": ["exp", "sub"]},
+            )
+        except jwt.ExpiredSignatureError:
+            raise Unauthorized("token expired") from None
+        except jwt.InvalidAudienceError:
+            raise Unauthorized("token is not meant for this service (audience)") from None
+        except jwt.PyJWTError as exc:
+            raise Unauthorized(f"invalid token: {exc}") from None
+        return claims
+
+
+def principal_from_claims(claims: dict[str, Any], topology: Topology) -> Principal:
+    home = claims.get("node")
+    scope = claims.get("scope_node") or home
+    if not isinstance(home, str) or home not in topology:
+        raise Unauthorized(f"token names unknown home node {home!r}")
+    if not isinstance(scope, str) or not topology.is_in_subtree(scope, home):
+        raise Unauthorized(f"token scope {scope!r} is not within home node {home!r}")
+    return Principal(
+        username=str(claims["sub"]),
+        home_node=home,
+        scope_node=scope,
+        roles=frozenset(claims.get("roles", [])),
+        permissions=frozenset(claims.get("perms", [])),
+        display_name=str(claims.get("name", "")),
+        claims=claims,
+    )
+
+
+async def get_principal(request: Request) -> Principal:
+    auth = request.headers.get("authorization", "")
+    scheme, _, token = auth.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthorized("missing bearer token (Authorization: Bearer <token>)")
+    verifier: TokenVerifier = request.app.state.verifier
+    claims = await verifier.verify(token.strip())
+    principal = principal_from_claims(claims, request.app.state.settings.topology)
+    request.state.principal = principal
+    return principal
+
+
+CurrentPrincipal = Annotated[Principal, Depends(get_principal)]
+
+
+def require(permission: str) -> Any:
+    """Dependency: the principal, after checking it holds `permission`."""
+
+    async def dep(principal: CurrentPrincipal) -> Principal:
+        principal.require(permission)
+        return principal
+
+    return Depends(dep)

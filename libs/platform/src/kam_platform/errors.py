@@ -1,0 +1,165 @@
+"""Typed errors and the one TMF630 error envelope every service answers with."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+log = logging.getLogger("kam.errors")
+
+
+class KamError(Exception):
+    """An expected failure with an explicit HTTP status and TMF error code."""
+
+    status: int = 400
+    code: str = "BAD_REQUEST"
+    reason: str = "Bad request"
+
+    def __init__(self, message: str, *, details: dict[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details
+
+    def envelope(self) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "code": self.code,
+            "reason": self.reason,
+            "message": self.message,
+            "status": str(self.status),
+            "@type": "Error",
+        }
+        if self.details:
+            body["details"] = self.details
+        return body
+
+
+class BadRequest(KamError):
+    status, code, reason = 400, "BAD_REQUEST", "Bad request"
+
+
+class InvalidQuery(KamError):
+    status, code, reason = 400, "INVALID_QUERY", "Invalid query parameter"
+
+
+class Unauthorized(KamError):
+    status, code, reason = 401, "UNAUTHORIZED", "Authentication required"
+
+
+class Forbidden(KamError):
+    status, code, reason = 403, "FORBIDDEN", "Permission denied"
+
+
+class NotFound(KamError):
+    status, code, reason = 404, "NOT_FOUND", "Resource not found"
+
+
+class Conflict(KamError):
+    status, code, reason = 409, "CONFLICT", "Conflict"
+
+
+class NotOwner(Conflict):
+    """A write reached a node that does not master the record."""
+
+    code, reason = "NOT_OWNER", "Record is owned by another node"
+
+    def __init__(self, resource: str, record_id: str, owner_node: str) -> None:
+        super().__init__(
+            f"{resource} {record_id} is owned by node {owner_node!r}; it is read-only here. "
+            f"Write at node {owner_node!r}.",
+            details={"ownerNode": owner_node},
+        )
+        self.owner_node = owner_node
+
+
+class InvalidTransition(Conflict):
+    code, reason = "INVALID_TRANSITION", "Illegal status transition"
+
+
+class PayloadTooLarge(KamError):
+    status, code, reason = 413, "PAYLOAD_TOO_LARGE", "Request body too large"
+
+
+class UnsupportedMediaType(KamError):
+    status, code, reason = 415, "UNSUPPORTED_MEDIA_TYPE", "Unsupported media type"
+
+
+class ValidationFailed(KamError):
+    status, code, reason = 422, "VALIDATION_ERROR", "Invalid request content"
+
+    def __init__(self, message: str, *, field: str | None = None, errors: list[dict[str, Any]] | None = None):
+        details: dict[str, Any] = {}
+        if field:
+            details["field"] = field
+        if errors:
+            details["errors"] = errors
+        super().__init__(message, details=details or None)
+
+
+def _loc(loc: tuple[Any, ...] | list[Any]) -> str:
+    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header")]
+    return ".".join(parts) or "body"
+
+
+def validation_envelope(exc: RequestValidationError) -> tuple[int, dict[str, Any]]:
+    errors = []
+    malformed = False
+    for err in exc.errors():
+        if err.get("type") == "json_invalid":
+            malformed = True
+        errors.append({"field": _loc(err.get("loc", ())), "message": err.get("msg", "invalid")})
+    if malformed:
+        e: KamError = BadRequest("Malformed JSON body: " + "; ".join(x["message"] for x in errors))
+        return e.status, e.envelope()
+    msg = "; ".join(f"{x['field']}: {x['message']}" for x in errors)
+    ve = ValidationFailed(msg, field=errors[0]["field"] if errors else None, errors=errors)
+    return ve.status, ve.envelope()
+
+
+_HTTP_CODES = {
+    400: BadRequest, 401: Unauthorized, 403: Forbidden, 404: NotFound, 409: Conflict,
+    413: PayloadTooLarge, 415: UnsupportedMediaType, 422: ValidationFailed,
+}
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    async def kam_error(_: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, KamError)
+        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+        return JSONResponse(exc.envelope(), status_code=exc.status, headers=headers)
+
+    async def validation_error(_: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, RequestValidationError)
+        status, body = validation_envelope(exc)
+        return JSONResponse(body, status_code=status)
+
+    async def http_error(_: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, StarletteHTTPException)
+        cls = _HTTP_CODES.get(exc.status_code)
+        if cls is None:
+            body = {"code": str(exc.status_code), "reason": str(exc.detail), "message": str(exc.detail),
+                    "status": str(exc.status_code), "@type": "Error"}
+        else:
+            err = cls.__new__(cls)
+            KamError.__init__(err, str(exc.detail))
+            body = err.envelope()
+            if exc.status_code == 404 and exc.detail == "Not Found":
+                body["message"] = "No such path"
+            body["status"] = str(exc.status_code)
+        return JSONResponse(body, status_code=exc.status_code, headers=getattr(exc, "headers", None))
+
+    async def unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        body = {"code": "INTERNAL_ERROR", "reason": "Internal error",
+                "message": "An unexpected error occurred; it has been logged.", "status": "500",
+                "@type": "Error"}
+        return JSONResponse(body, status_code=500)
+
+    app.add_exception_handler(KamError, kam_error)
+    app.add_exception_handler(RequestValidationError, validation_error)
+    app.add_exception_handler(StarletteHTTPException, http_error)
+    app.add_exception_handler(Exception, unexpected)

@@ -1,0 +1,40 @@
+"""Node and service settings, read from the environment (prefix ``KAM_``)."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from kam_platform.topology import Node, Topology
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="KAM_", extra="ignore")
+
+    node: str = "hq"
+    service: str = "kam"
+    topology_file: Path | None = None
+    database_url: str = "postgresql+asyncpg://postgres@127.0.0.1:5432/kam_hq"
+    nats_url: str = "nats://127.0.0.1:4222"
+    jwks_url: str | None = None
+    # A JWKS document given inline (tests, air-gapped sites); takes precedence over jwks_url.
+    jwks_json: str | None = None
+    token_audience: str = "kam"
+    max_body_bytes: int = Field(default=1 << 20, description="largest JSON body accepted")
+    max_upload_bytes: int = Field(default=512 << 20, description="largest import file accepted")
+    db_pool_size: int = 10
+    relay_enabled: bool = True
+    relay_poll_seconds: float = 1.0
+
+    @cached_property
+    def topology(self) -> Topology:
+        if self.topology_file is None:
+            return Topology.single(self.node)
+        return Topology.load(self.topology_file)
+
+    @cached_property
+    def this_node(self) -> Node:
+        return self.topology.node(self.node)

@@ -1,0 +1,223 @@
+"""TMF630 list and resource conventions: offset/limit, fields=, attribute filters, sort=,
+X-Total-Count/X-Result-Count, absolute hrefs, merge-patch bodies."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from enum import Enum
+from typing import Any, TypeVar
+
+from fastapi import Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ValidationError
+from sqlalchemy import Select, and_, or_
+from sqlalchemy.sql.elements import ColumnElement
+
+from kam_platform.errors import BadRequest, InvalidQuery, UnsupportedMediaType, ValidationFailed
+
+RESERVED = {"offset", "limit", "fields", "sort", "q", "depth", "expand", "format"}
+OPS = {"eq", "gt", "gte", "lt", "lte", "ne"}
+MAX_LIMIT = 1000
+DEFAULT_LIMIT = 100
+
+
+@dataclass(frozen=True)
+class Filterable:
+    """One attribute a list can be filtered and sorted by."""
+
+    column: Any  # a SQLAlchemy column expression
+    type: type = str
+    sortable: bool = True
+    # Custom predicate builder: (op, values) -> SQL; used for attributes that are not one column.
+    predicate: Callable[[str, list[Any]], ColumnElement[bool]] | None = None
+
+
+@dataclass
+class ListQuery:
+    offset: int = 0
+    limit: int = DEFAULT_LIMIT
+    fields: set[str] | None = None
+    sort: list[tuple[str, bool]] = field(default_factory=list)  # (name, descending)
+    filters: list[tuple[str, str, list[Any]]] = field(default_factory=list)  # (name, op, values)
+    q: str | None = None
+
+
+def _coerce(name: str, raw: str, typ: type) -> Any:
+    try:
+        if typ is str:
+            return raw
+        if typ is int:
+            return int(raw)
+        if typ is bool:
+            if raw.lower() not in ("true", "false"):
+                raise ValueError
+            return raw.lower() == "true"
+        if typ is Decimal:
+            return Decimal(raw)
+        if typ is datetime:
+            return datetime.fromisoformat(raw.replace("Z", "+00:00"))
+        if typ is date:
+            return date.fromisoformat(raw)
+        if isinstance(typ, type) and issubclass(typ, Enum):
+            return typ(raw)
+    except (ValueError, InvalidOperation):
+        allowed = ""
+        if isinstance(typ, type) and issubclass(typ, Enum):
+            allowed = "; allowed: " + ", ".join(str(m.value) for m in typ)
+        raise InvalidQuery(f"filter {name!r}: {raw!r} is not a valid {typ.__name__}{allowed}") from None
+    return raw
+
+
+def parse_list_query(
+    request: Request,
+    filterable: Mapping[str, Filterable],
+    selectable_fields: Iterable[str],
+    *,
+    extra_params: Iterable[str] = (),
+) -> ListQuery:
+    """Parse and validate TMF630 list parameters; unknown names are refused with 400."""
+    params = request.query_params
+    lq = ListQuery()
+    for key in ("offset", "limit"):
+        if key in params:
+            try:
+                value = int(params[key])
+            except ValueError:
+                raise InvalidQuery(f"{key} must be a non-negative integer, got {params[key]!r}") from None
+            if value < 0:
+                raise InvalidQuery(f"{key} must be a non-negative integer, got {value}")
+            setattr(lq, key, value)
+    if lq.limit > MAX_LIMIT:
+        raise InvalidQuery(f"limit must be at most {MAX_LIMIT}, got {lq.limit}")
+    selectable = set(selectable_fields)
+    if "fields" in params:
+        wanted = {f.strip() for f in params["fields"].split(",") if f.strip()}
+        unknown = sorted(wanted - selectable - {"id", "href", "@type"})
+        if unknown:
+            raise InvalidQuery(f"fields: unknown attribute(s) {', '.join(unknown)}")
+        lq.fields = wanted
+    if "sort" in params:
+        for part in (p.strip() for p in params["sort"].split(",")):
+            if not part:
+                continue
+            desc = part.startswith("-")
+            name = part.lstrip("+-")
+            f = filterable.get(name)
+            if f is None or not f.sortable:
+                raise InvalidQuery(f"sort: cannot sort by {name!r}")
+            lq.sort.append((name, desc))
+    extra = set(extra_params)
+    if "q" in params:
+        lq.q = params["q"]
+    for key, raw in params.multi_items():
+        if key in RESERVED or key in extra:
+            continue
+        name, _, op = key.partition(".")
+        if not op:
+            op = "eq"
+        if op not in OPS:
+            # the attribute itself may contain a dot (e.g. relatedParty.id)
+            name, op = key, "eq"
+        f = filterable.get(name)
+        if f is None:
+            raise InvalidQuery(f"unknown filter attribute {name!r}")
+        values = [_coerce(name, v, f.type) for v in raw.split(",")] if f.type is not str or op != "eq" \
+            else raw.split(",")
+        lq.filters.append((name, op, values))
+    return lq
+
+
+S = TypeVar("S", bound=Select[Any])
+
+
+def apply_filters(stmt: S, lq: ListQuery, filterable: Mapping[str, Filterable]) -> S:
+    for name, op, values in lq.filters:
+        f = filterable[name]
+        if f.predicate is not None:
+            stmt = stmt.where(f.predicate(op, values))
+            continue
+        col = f.column
+        if op == "eq":
+            stmt = stmt.where(col.in_(values) if len(values) > 1 else col == values[0])
+        elif op == "ne":
+            stmt = stmt.where(and_(*[col != v for v in values]))
+        else:
+            cmp = {"gt": col.__gt__, "gte": col.__ge__, "lt": col.__lt__, "lte": col.__le__}[op]
+            stmt = stmt.where(or_(*[cmp(v) for v in values]))
+    return stmt
+
+
+def apply_sort(stmt: S, lq: ListQuery, filterable: Mapping[str, Filterable], tiebreak: Any) -> S:
+    order = []
+    for name, desc in lq.sort:
+        col = filterable[name].column
+        order.append(col.desc() if desc else col.asc())
+    order.append(tiebreak)
+    return stmt.order_by(*order)
+
+
+def project(item: dict[str, Any], fields: set[str] | None) -> dict[str, Any]:
+    if fields is None:
+        return item
+    keep = fields | {"id", "href", "@type"}
+    return {k: v for k, v in item.items() if k in keep}
+
+
+def list_response(items: Sequence[dict[str, Any]], total: int, lq: ListQuery) -> JSONResponse:
+    body = [project(i, lq.fields) for i in items]
+    return JSONResponse(
+        content=body,
+        status_code=200,
+        headers={"X-Total-Count": str(total), "X-Result-Count": str(len(body))},
+    )
+
+
+def href(request: Request, path: str) -> str:
+    """Absolute URL of a resource path on this node (the Host the caller used)."""
+    return str(request.base_url).rstrip("/") + path
+
+
+MERGE_PATCH_TYPES = {"application/merge-patch+json", "application/json"}
+
+M = TypeVar("M", bound=BaseModel)
+
+
+async def read_json_object(request: Request, *, allowed_types: set[str] | None = None) -> dict[str, Any]:
+    ctype = request.headers.get("content-type", "application/json").split(";")[0].strip().lower()
+    if allowed_types is not None and ctype not in allowed_types:
+        raise UnsupportedMediaType(
+            f"Content-Type {ctype!r} is not supported here; use one of {', '.join(sorted(allowed_types))}"
+        )
+    raw = await request.body()
+    try:
+        data = json.loads(raw or b"null")
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise BadRequest(f"Malformed JSON body: {exc}") from None
+    if not isinstance(data, dict):
+        raise BadRequest("The body must be a JSON object")
+    return data
+
+
+def validate_model(model: type[M], data: Any) -> M:
+    """Validate into a pydantic model, turning errors into the 422 envelope naming each field."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        errors = [
+            {"field": ".".join(str(p) for p in e["loc"]) or "body", "message": e["msg"]} for e in exc.errors()
+        ]
+        msg = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
+        raise ValidationFailed(msg, field=errors[0]["field"], errors=errors) from None
+
+
+async def read_merge_patch(request: Request, model: type[M]) -> tuple[M, set[str]]:
+    """Parse a JSON merge patch (RFC 7396); plain application/json is treated as one.
+
+    Returns the validated patch and the set of top-level keys that were present (null = remove).
+    """
+    data = await read_json_object(request, allowed_types=MERGE_PATCH_TYPES)
+    return validate_model(model, data), set(data)

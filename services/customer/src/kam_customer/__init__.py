@@ -1,0 +1,1 @@
+"""kam_customer."""
