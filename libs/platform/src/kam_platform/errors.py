@@ -120,7 +120,7 @@ def validation_envelope(exc: RequestValidationError) -> tuple[int, dict[str, Any
     return ve.status, ve.envelope()
 
 
-_HTTP_CODES = {
+_HTTP_CODES: dict[int, type[KamError]] = {
     400: BadRequest, 401: Unauthorized, 403: Forbidden, 404: NotFound, 409: Conflict,
     413: PayloadTooLarge, 415: UnsupportedMediaType, 422: ValidationFailed,
 }
@@ -144,12 +144,10 @@ def install_error_handlers(app: FastAPI) -> None:
             body = {"code": str(exc.status_code), "reason": str(exc.detail), "message": str(exc.detail),
                     "status": str(exc.status_code), "@type": "Error"}
         else:
-            err = cls.__new__(cls)
-            KamError.__init__(err, str(exc.detail))
-            body = err.envelope()
+            body = {"code": cls.code, "reason": cls.reason, "message": str(exc.detail),
+                    "status": str(exc.status_code), "@type": "Error"}
             if exc.status_code == 404 and exc.detail == "Not Found":
                 body["message"] = "No such path"
-            body["status"] = str(exc.status_code)
         return JSONResponse(body, status_code=exc.status_code, headers=getattr(exc, "headers", None))
 
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:

@@ -1,0 +1,234 @@
+"""Transactional outbox: events written in the same transaction as the change, then published to
+the node's own JetStream by one relay per outbox (leader by advisory lock) with Nats-Msg-Id =
+event id, and marked sent only after the PubAck (DESIGN §3)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import uuid
+import zlib
+from datetime import UTC, datetime
+from typing import Any
+
+import asyncpg
+import nats
+from google.protobuf.message import Message
+from google.protobuf.timestamp_pb2 import Timestamp
+from nats.js.errors import NoStreamResponseError
+from prometheus_client import Counter, Gauge
+from sqlalchemy import BigInteger, DateTime, Index, LargeBinary, String, text
+from sqlalchemy.dialects.postgresql import UUID
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapped, mapped_column
+
+from kam_contracts import envelope_pb2
+from kam_platform.ids import uuid7
+
+log = logging.getLogger("kam.outbox")
+
+RELAY_PUBLISHED = Counter("kam_outbox_published_total", "Outbox rows published and acked", ["schema"])
+RELAY_PENDING = Gauge("kam_outbox_pending", "Outbox rows not yet acked", ["schema"])
+RELAY_ERRORS = Counter("kam_outbox_publish_errors_total", "Failed publish attempts", ["schema"])
+
+
+class OutboxMixin:
+    """Columns of a service's outbox table (the table lives in the service schema)."""
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    subject: Mapped[str] = mapped_column(String(255))
+    event_type: Mapped[str] = mapped_column(String(128))
+    aggregate_id: Mapped[str] = mapped_column(String(64))
+    version: Mapped[int] = mapped_column(BigInteger)
+    payload: Mapped[bytes] = mapped_column(LargeBinary)
+    # clock_timestamp, not now(): a later writer of the same aggregate (after the row lock) sorts later
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=text("clock_timestamp()")
+    )
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+    @classmethod
+    def outbox_indexes(cls, table: str) -> tuple[Index, ...]:
+        return (
+            Index(f"ix_{table}_unsent", "created_at", postgresql_where=text("sent_at IS NULL")),
+            Index(f"ix_{table}_sent_at", "sent_at"),
+        )
+
+
+def channel(schema: str) -> str:
+    return f"kam_outbox_{schema}"
+
+
+def ts(dt: datetime | None = None) -> Timestamp:
+    t = Timestamp()
+    t.FromDatetime((dt or datetime.now(UTC)).astimezone(UTC))
+    return t
+
+
+async def add_event(
+    session: AsyncSession,
+    *,
+    schema: str,
+    node: str,
+    service: str,
+    aggregate_type: str,
+    aggregate_id: str,
+    version: int,
+    message: Message,
+    actor: str,
+    snapshot: bool = False,
+) -> uuid.UUID:
+    """Append one domain event to the outbox in the caller's transaction.
+
+    Subject: ``up.<node>.<service>.<aggregate_type>.<aggregate_id>``.
+    """
+    event_id = uuid7()
+    env = envelope_pb2.Envelope(
+        event_id=str(event_id),
+        event_type=message.DESCRIPTOR.full_name,
+        origin_node=node,
+        service=service,
+        aggregate_type=aggregate_type,
+        aggregate_id=aggregate_id,
+        version=version,
+        occurred_at=ts(),
+        actor=actor,
+        snapshot=snapshot,
+        payload=message.SerializeToString(),
+    )
+    subject = f"up.{node}.{service}.{aggregate_type}.{aggregate_id}"
+    await session.execute(
+        text(
+            f'INSERT INTO "{schema}".outbox (id, subject, event_type, aggregate_id, version, payload) '
+            "VALUES (:id, :subject, :etype, :agg, :version, :payload)"
+        ),
+        {
+            "id": event_id,
+            "subject": subject,
+            "etype": env.event_type,
+            "agg": aggregate_id,
+            "version": version,
+            "payload": env.SerializeToString(),
+        },
+    )
+    if not session.info.get(f"notified:{schema}"):
+        # delivered at commit; wakes the relay without polling
+        await session.execute(text("SELECT pg_notify(:ch, '')"), {"ch": channel(schema)})
+        session.info[f"notified:{schema}"] = True
+    return event_id
+
+
+def asyncpg_dsn(sqlalchemy_url: str) -> str:
+    return sqlalchemy_url.replace("postgresql+asyncpg://", "postgresql://", 1)
+
+
+class OutboxRelay:
+    """Publishes unsent outbox rows of one schema to JetStream. Run as a background task."""
+
+    def __init__(
+        self,
+        *,
+        database_url: str,
+        nats_url: str,
+        schema: str,
+        node: str,
+        batch_size: int = 500,
+        poll_seconds: float = 1.0,
+    ) -> None:
+        self.dsn = asyncpg_dsn(database_url)
+        self.nats_url = nats_url
+        self.schema = schema
+        self.node = node
+        self.batch_size = batch_size
+        self.poll_seconds = poll_seconds
+        self.lock_key = zlib.crc32(f"kam-outbox-{schema}".encode())
+        self._wake = asyncio.Event()
+        self._stopping = asyncio.Event()
+        self.is_leader = False
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self._wake.set()
+
+    async def run(self) -> None:
+        backoff = 0.5
+        while not self._stopping.is_set():
+            try:
+                await self._lead()
+                backoff = 0.5
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.warning("outbox relay %s: %s; retrying in %.1fs", self.schema, exc, backoff)
+                self.is_leader = False
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stopping.wait(), backoff)
+                backoff = min(backoff * 2, 10.0)
+
+    async def _lead(self) -> None:
+        conn: asyncpg.Connection = await asyncpg.connect(self.dsn)
+        try:
+            while not self._stopping.is_set():
+                if await conn.fetchval("SELECT pg_try_advisory_lock($1)", self.lock_key):
+                    break
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stopping.wait(), 2.0)
+            if self._stopping.is_set():
+                return
+            self.is_leader = True
+            await conn.add_listener(channel(self.schema), lambda *_: self._wake.set())
+            nc = await nats.connect(self.nats_url, max_reconnect_attempts=-1, reconnect_time_wait=0.5)
+            try:
+                js = nc.jetstream(timeout=5.0)
+                while not self._stopping.is_set():
+                    self._wake.clear()
+                    sent = await self.publish_batch(conn, js)
+                    if sent >= self.batch_size:
+                        continue
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._wake.wait(), self.poll_seconds)
+            finally:
+                await nc.drain()
+        finally:
+            self.is_leader = False
+            await conn.close()
+
+    async def publish_batch(self, conn: asyncpg.Connection, js: Any) -> int:
+        rows = await conn.fetch(
+            f'SELECT id, subject, payload FROM "{self.schema}".outbox '
+            "WHERE sent_at IS NULL ORDER BY created_at, id LIMIT $1",
+            self.batch_size,
+        )
+        if not rows:
+            RELAY_PENDING.labels(self.schema).set(0)
+            return 0
+
+        async def pub(row: Any) -> uuid.UUID | None:
+            try:
+                await js.publish(
+                    row["subject"],
+                    bytes(row["payload"]),
+                    headers={"Nats-Msg-Id": str(row["id"]), "Kam-Origin-Node": self.node},
+                )
+            except NoStreamResponseError:
+                RELAY_ERRORS.labels(self.schema).inc()
+                log.warning("no stream captures %s yet (is the node's UP stream declared?)", row["subject"])
+                return None
+            except Exception as exc:
+                RELAY_ERRORS.labels(self.schema).inc()
+                log.warning("publish of %s failed: %s", row["id"], exc)
+                return None
+            return uuid.UUID(str(row["id"]))
+
+        results = await asyncio.gather(*(pub(r) for r in rows))
+        acked = [r for r in results if r is not None]
+        if acked:
+            await conn.execute(
+                f'UPDATE "{self.schema}".outbox SET sent_at = clock_timestamp() WHERE id = ANY($1::uuid[])',
+                acked,
+            )
+            RELAY_PUBLISHED.labels(self.schema).inc(len(acked))
+        if len(acked) < len(rows):
+            raise RuntimeError(f"{len(rows) - len(acked)} of {len(rows)} events not acked")
+        return len(acked)

