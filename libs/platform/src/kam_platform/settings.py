@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from functools import cached_property
 from pathlib import Path
+from typing import Annotated
+
+from fastapi import Depends, Request
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -38,3 +41,11 @@ class Settings(BaseSettings):
     @cached_property
     def this_node(self) -> Node:
         return self.topology.node(self.node)
+
+
+def get_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+AppSettings = Annotated[Settings, Depends(get_settings)]

@@ -4,6 +4,7 @@ X-Total-Count/X-Result-Count, absolute hrefs, merge-patch bodies."""
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -17,7 +18,7 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy import Select, and_, or_
 from sqlalchemy.sql.elements import ColumnElement
 
-from kam_platform.errors import BadRequest, InvalidQuery, UnsupportedMediaType, ValidationFailed
+from kam_platform.errors import BadRequest, InvalidQuery, NotFound, UnsupportedMediaType, ValidationFailed
 
 RESERVED = {"offset", "limit", "fields", "sort", "q", "depth", "expand", "format"}
 OPS = {"eq", "gt", "gte", "lt", "lte", "ne"}
@@ -221,3 +222,11 @@ async def read_merge_patch(request: Request, model: type[M]) -> tuple[M, set[str
     """
     data = await read_json_object(request, allowed_types=MERGE_PATCH_TYPES)
     return validate_model(model, data), set(data)
+
+
+def id_or_404(value: str, resource: str) -> uuid.UUID:
+    """A path id as UUID; anything that is not one is simply an unknown id (404)."""
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        raise NotFound(f"{resource} {value} not found") from None

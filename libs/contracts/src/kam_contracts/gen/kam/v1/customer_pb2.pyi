@@ -500,3 +500,69 @@ class AuditRecorded(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___AuditRecorded: _TypeAlias = AuditRecorded  # noqa: Y015
+
+@_typing.final
+class OrganizationState(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    OWNER_NODE_FIELD_NUMBER: _builtins.int
+    VERSION_FIELD_NUMBER: _builtins.int
+    NAME_FIELD_NUMBER: _builtins.int
+    TRADING_NAME_FIELD_NUMBER: _builtins.int
+    CREDIT_CODE_FIELD_NUMBER: _builtins.int
+    ORGANIZATION_TYPE_FIELD_NUMBER: _builtins.int
+    INDUSTRY_FIELD_NUMBER: _builtins.int
+    STATUS_FIELD_NUMBER: _builtins.int
+    DELETED_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    owner_node: _builtins.str
+    version: _builtins.int
+    name: _builtins.str
+    trading_name: _builtins.str
+    credit_code: _builtins.str
+    organization_type: _builtins.str
+    industry: _builtins.str
+    status: _builtins.str
+    deleted: _builtins.bool
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+        owner_node: _builtins.str = ...,
+        version: _builtins.int = ...,
+        name: _builtins.str = ...,
+        trading_name: _builtins.str = ...,
+        credit_code: _builtins.str = ...,
+        organization_type: _builtins.str = ...,
+        industry: _builtins.str = ...,
+        status: _builtins.str = ...,
+        deleted: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["credit_code", b"credit_code", "deleted", b"deleted", "id", b"id", "industry", b"industry", "name", b"name", "organization_type", b"organization_type", "owner_node", b"owner_node", "status", b"status", "trading_name", b"trading_name", "version", b"version"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___OrganizationState: _TypeAlias = OrganizationState  # noqa: Y015
+
+@_typing.final
+class OrganizationChanged(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ORGANIZATION_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def organization(self) -> Global___OrganizationState: ...
+    def __init__(
+        self,
+        *,
+        organization: Global___OrganizationState | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["organization", b"organization"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["organization", b"organization"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___OrganizationChanged: _TypeAlias = OrganizationChanged  # noqa: Y015

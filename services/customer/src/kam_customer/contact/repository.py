@@ -1,0 +1,66 @@
+"""All SQL of contacts (TMF632 Individual); scoped by the owning node like customers."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kam_customer.customer.rules import DecisionRole
+from kam_customer.models import Contact
+from kam_platform.auth import Principal, scope_filter
+from kam_platform.tmf import Filterable, ListQuery, apply_filters, apply_sort
+from kam_platform.topology import Topology
+
+
+def _uuids(values: list[str]) -> list[uuid.UUID]:
+    out = []
+    for v in values:
+        try:
+            out.append(uuid.UUID(str(v)))
+        except ValueError:
+            out.append(uuid.UUID(int=0))
+    return out
+
+
+FILTERABLE: dict[str, Filterable] = {
+    "id": Filterable(Contact.id, predicate=lambda op, v: Contact.id.in_(_uuids(v))),
+    "givenName": Filterable(Contact.given_name),
+    "familyName": Filterable(Contact.family_name),
+    "fullName": Filterable(Contact.full_name),
+    "decisionRole": Filterable(Contact.decision_role, DecisionRole),
+    "customer.id": Filterable(Contact.customer_id, sortable=False,
+                              predicate=lambda op, v: Contact.customer_id.in_(_uuids(v))),
+    "ownerNode": Filterable(Contact.owner_node),
+}
+
+
+class ContactRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    @classmethod
+    def from_session(cls, session: AsyncSession) -> ContactRepository:
+        return cls(session)
+
+    def scoped(self, principal: Principal, topology: Topology) -> Select[tuple[Contact]]:
+        return select(Contact).where(Contact.deleted_at.is_(None), scope_filter(Contact.owner_node, principal, topology))
+
+    async def list(self, principal: Principal, topology: Topology, lq: ListQuery) -> tuple[Sequence[Contact], int]:
+        stmt = apply_filters(self.scoped(principal, topology), lq, FILTERABLE)
+        if lq.q:
+            stmt = stmt.where(Contact.full_name.contains(lq.q.strip(), autoescape=True))
+        total = await self.session.scalar(select(func.count()).select_from(stmt.subquery()))
+        rows = (await self.session.scalars(
+            apply_sort(stmt, lq, FILTERABLE, Contact.id).offset(lq.offset).limit(lq.limit))).all()
+        return rows, int(total or 0)
+
+    async def get_visible(self, contact_id: uuid.UUID, principal: Principal, topology: Topology) -> Contact | None:
+        stmt = self.scoped(principal, topology).where(Contact.id == contact_id)
+        return (await self.session.scalars(stmt)).one_or_none()
+
+    async def get_for_update(self, contact_id: uuid.UUID) -> Contact | None:
+        stmt = select(Contact).where(Contact.id == contact_id, Contact.deleted_at.is_(None)).with_for_update()
+        return (await self.session.scalars(stmt)).one_or_none()

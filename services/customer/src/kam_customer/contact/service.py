@@ -1,0 +1,185 @@
+"""Contact rules: a contact belongs to one key account and is written at that account's owner node;
+phone and ID numbers are PII, masked for callers without `customer.pii:read`."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kam_contracts import customer_pb2
+from kam_customer.customer import events
+from kam_customer.customer.repository import CustomerRepository
+from kam_customer.models import Contact
+from kam_platform.audit import diff
+from kam_platform.auth import Principal
+from kam_platform.errors import NotFound, NotOwner, ValidationFailed
+from kam_platform.ids import uuid7
+from kam_platform.outbox import ts
+from kam_platform.settings import Settings
+from kam_platform.tmf import ListQuery
+
+from .repository import ContactRepository
+from .schemas import ContactCreate, ContactFields, ContactUpdate
+
+PII_PERMISSION = "customer.pii:read"
+
+
+def mask_phone(phone: str | None) -> str | None:
+    if not phone:
+        return phone
+    digits = phone.replace(" ", "").replace("-", "")
+    if len(digits) <= 7:
+        return "*" * len(digits)
+    return digits[:3] + "*" * (len(digits) - 7) + digits[-4:]
+
+
+def mask_id(number: str | None) -> str | None:
+    if not number:
+        return number
+    return number[:4] + "*" * (len(number) - 8) + number[-4:]
+
+
+def snapshot(c: Contact) -> dict[str, Any]:
+    return {
+        "givenName": c.given_name, "familyName": c.family_name, "fullName": c.full_name, "title": c.title,
+        "department": c.department, "decisionRole": c.decision_role, "preferredContactMedium": c.preferred_medium,
+        "phone": mask_phone(c.phone), "email": c.email, "idNumber": mask_id(c.id_number),
+        "birthDate": c.birth_date, "isPrimary": c.is_primary,
+    }
+
+
+def _state(c: Contact) -> customer_pb2.ContactState:
+    return customer_pb2.ContactState(
+        id=str(c.id), owner_node=c.owner_node, version=c.version, customer_id=str(c.customer_id),
+        given_name=c.given_name or "", family_name=c.family_name or "", full_name=c.full_name, title=c.title or "",
+        department=c.department or "", decision_role=c.decision_role or "", preferred_medium=c.preferred_medium or "",
+        phone=c.phone or "", email=c.email or "", id_number=c.id_number or "",
+        birth_date=c.birth_date.isoformat() if c.birth_date else "", is_primary=c.is_primary,
+        created_at=ts(c.created_at), updated_at=ts(c.updated_at),
+    )
+
+
+def _apply(c: Contact, data: ContactFields, present: set[str]) -> None:
+    plain = {"title": "title", "department": "department", "birthDate": "birth_date", "fullName": "full_name"}
+    for key, attr in plain.items():
+        if key in present:
+            setattr(c, attr, getattr(data, attr))
+    if "decisionRole" in present:
+        c.decision_role = data.decision_role.value if data.decision_role else None
+    if "preferredContactMedium" in present:
+        c.preferred_medium = data.preferred_contact_medium
+    if "isPrimary" in present:
+        c.is_primary = bool(data.is_primary)
+    if "contactMedium" in present:
+        c.phone = c.email = None
+        for m in data.contact_medium or []:
+            if m.medium_type in ("phone", "mobile"):
+                if not m.characteristic.phone_number:
+                    raise ValidationFailed("contactMedium: a phone medium needs characteristic.phoneNumber",
+                                           field="contactMedium")
+                c.phone = m.characteristic.phone_number
+            elif m.medium_type == "email":
+                if not m.characteristic.email_address:
+                    raise ValidationFailed("contactMedium: an email medium needs characteristic.emailAddress",
+                                           field="contactMedium")
+                c.email = m.characteristic.email_address
+    if "individualIdentification" in present:
+        ids = data.individual_identification or []
+        c.id_number = ids[0].identification_id if ids else None
+
+
+async def _record(session: AsyncSession, c: Contact, actor: str, action: str, changes: dict[str, Any]) -> None:
+    await events.emit(session, node=c.owner_node, aggregate_type="contact", aggregate_id=c.id, version=c.version,
+                      actor=actor, message=customer_pb2.ContactChanged(contact=_state(c)))
+    await events.audit(session, node=c.owner_node, entity_type="contact", entity_id=c.id, action=action,
+                       actor=actor, changes=changes)
+
+
+async def create(
+    session: AsyncSession, *, settings: Settings, principal: Principal, data: ContactCreate, present: set[str]
+) -> Contact:
+    try:
+        customer_id = uuid.UUID(str(data.customer.id))
+    except ValueError:
+        raise ValidationFailed(f"customer.id: {data.customer.id!r} is not a valid id", field="customer.id") from None
+    customer = await CustomerRepository.from_session(session).get_visible(customer_id, principal, settings.topology)
+    if customer is None:
+        raise ValidationFailed(f"customer.id: customer {customer_id} not found", field="customer.id")
+    if customer.owner_node != settings.node:
+        raise NotOwner("customer", str(customer_id), customer.owner_node)
+    now = datetime.now(UTC)
+    c = Contact(
+        id=uuid7(), owner_node=customer.owner_node, version=1, customer_id=customer_id, given_name=data.given_name,
+        family_name=data.family_name, full_name=data.full_name or f"{data.family_name}{data.given_name}",
+        is_primary=False, created_at=now, updated_at=now,
+    )
+    _apply(c, data, present - {"fullName"} if not data.full_name else present)
+    session.add(c)
+    await session.flush()
+    await _record(session, c, principal.username, "create", diff({}, snapshot(c)))
+    return c
+
+
+async def get_visible(
+    session: AsyncSession, *, settings: Settings, principal: Principal, contact_id: uuid.UUID
+) -> Contact:
+    c = await ContactRepository.from_session(session).get_visible(contact_id, principal, settings.topology)
+    if c is None:
+        raise NotFound(f"individual {contact_id} not found")
+    return c
+
+
+async def list_contacts(
+    session: AsyncSession, *, settings: Settings, principal: Principal, lq: ListQuery
+) -> tuple[Sequence[Contact], int]:
+    return await ContactRepository.from_session(session).list(principal, settings.topology, lq)
+
+
+async def _lock_owned(session: AsyncSession, settings: Settings, principal: Principal, contact_id: uuid.UUID) -> Contact:
+    visible = await get_visible(session, settings=settings, principal=principal, contact_id=contact_id)
+    if visible.owner_node != settings.node:
+        raise NotOwner("individual", str(contact_id), visible.owner_node)
+    c = await ContactRepository.from_session(session).get_for_update(contact_id)
+    if c is None:
+        raise NotFound(f"individual {contact_id} not found")
+    return c
+
+
+async def update(
+    session: AsyncSession, *, settings: Settings, principal: Principal, contact_id: uuid.UUID,
+    patch: ContactUpdate, present: set[str],
+) -> Contact:
+    for key in ("givenName", "familyName"):
+        if key in present and getattr(patch, "given_name" if key == "givenName" else "family_name") is None:
+            raise ValidationFailed(f"{key} is mandatory and cannot be removed (null)", field=key)
+    c = await _lock_owned(session, settings, principal, contact_id)
+    before = snapshot(c)
+    if "givenName" in present and patch.given_name:
+        c.given_name = patch.given_name
+    if "familyName" in present and patch.family_name:
+        c.family_name = patch.family_name
+    _apply(c, patch, present)
+    changes = diff(before, snapshot(c))
+    if not changes:
+        return c
+    c.version += 1
+    c.updated_at = datetime.now(UTC)
+    await session.flush()
+    await _record(session, c, principal.username, "update", changes)
+    return c
+
+
+async def delete(session: AsyncSession, *, settings: Settings, principal: Principal, contact_id: uuid.UUID) -> None:
+    c = await _lock_owned(session, settings, principal, contact_id)
+    c.deleted_at = c.updated_at = datetime.now(UTC)
+    c.version += 1
+    await session.flush()
+    await events.emit(session, node=c.owner_node, aggregate_type="contact", aggregate_id=c.id, version=c.version,
+                      actor=principal.username, message=customer_pb2.ContactDeleted(
+                          id=str(c.id), owner_node=c.owner_node, version=c.version, customer_id=str(c.customer_id)))
+    await events.audit(session, node=c.owner_node, entity_type="contact", entity_id=c.id, action="delete",
+                       actor=principal.username, changes={"deleted": [False, True]})

@@ -1,0 +1,189 @@
+"""All SQL of the customer domain. The data-scope filter is applied here, once."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from collections.abc import AsyncIterator, Sequence
+from typing import Any
+
+from sqlalchemy import Select, func, or_, select, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kam_customer.models import AccountManagerAssignment, Audit, Customer
+from kam_platform.auth import Principal, scope_filter
+from kam_platform.tmf import Filterable, ListQuery, apply_filters, apply_sort
+from kam_platform.topology import Topology
+
+from . import rules
+
+
+def _related_party_predicate(op: str, values: list[Any]) -> Any:
+    return Customer.account_manager.in_(values)
+
+
+FILTERABLE: dict[str, Filterable] = {
+    "id": Filterable(Customer.id, str, predicate=lambda op, v: Customer.id.in_([_uuid_or_nil(x) for x in v])),
+    "name": Filterable(Customer.name),
+    "customerCode": Filterable(Customer.customer_code),
+    "customerType": Filterable(Customer.customer_type, rules.CustomerType),
+    "nature": Filterable(Customer.nature, rules.Nature),
+    "mgmtLevel": Filterable(Customer.mgmt_level, rules.MgmtLevel),
+    "industry": Filterable(Customer.industry, rules.Industry),
+    "valueType": Filterable(Customer.value_type, rules.ValueType),
+    "grade": Filterable(Customer.grade, rules.Grade),
+    "status": Filterable(Customer.life_status, rules.LifeStatus),
+    "recognitionStatus": Filterable(Customer.recog_status, rules.RecogStatus),
+    "creditCode": Filterable(Customer.credit_code),
+    "accountManager": Filterable(Customer.account_manager),
+    "relatedParty.id": Filterable(Customer.account_manager, sortable=False, predicate=_related_party_predicate),
+    "engagedParty.id": Filterable(
+        Customer.organization_id, sortable=False,
+        predicate=lambda op, v: Customer.organization_id.in_([_uuid_or_nil(x) for x in v]),
+    ),
+    "parentCustomer.id": Filterable(
+        Customer.parent_customer_id, sortable=False,
+        predicate=lambda op, v: Customer.parent_customer_id.in_([_uuid_or_nil(x) for x in v]),
+    ),
+    "ownerNode": Filterable(Customer.owner_node),
+    "version": Filterable(Customer.version, int),
+    "createdAt": Filterable(Customer.created_at, datetime),
+    "updatedAt": Filterable(Customer.updated_at, datetime),
+}
+
+
+def _uuid_or_nil(value: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        return uuid.UUID(int=0)
+
+
+def escape_like(term: str) -> str:
+    return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+class CustomerRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    @classmethod
+    def from_session(cls, session: AsyncSession) -> CustomerRepository:
+        return cls(session)
+
+    def scoped(self, principal: Principal, topology: Topology) -> Select[tuple[Customer]]:
+        return select(Customer).where(
+            Customer.deleted_at.is_(None), scope_filter(Customer.owner_node, principal, topology)
+        )
+
+    def filtered(self, principal: Principal, topology: Topology, lq: ListQuery) -> Select[tuple[Customer]]:
+        stmt = apply_filters(self.scoped(principal, topology), lq, FILTERABLE)
+        if lq.q:
+            term = lq.q.strip()
+            if term:
+                like = f"%{escape_like(term)}%"
+                stmt = stmt.where(or_(Customer.name.like(like), Customer.customer_code == term.upper(),
+                                      Customer.credit_code == term.upper()))
+        return stmt
+
+    async def list(
+        self, principal: Principal, topology: Topology, lq: ListQuery
+    ) -> tuple[Sequence[Customer], int]:
+        stmt = self.filtered(principal, topology, lq)
+        total = await self.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
+        page = apply_sort(stmt, lq, FILTERABLE, Customer.id).offset(lq.offset).limit(lq.limit)
+        rows = (await self.session.scalars(page)).all()
+        return rows, int(total or 0)
+
+    async def stream(
+        self, principal: Principal, topology: Topology, lq: ListQuery, *, chunk: int = 2000
+    ) -> AsyncIterator[Customer]:
+        """Every row of a filtered, scoped list, keyset-paged so memory stays constant."""
+        base = self.filtered(principal, topology, lq)
+        last: uuid.UUID | None = None
+        while True:
+            stmt = base.order_by(Customer.id).limit(chunk)
+            if last is not None:
+                stmt = stmt.where(Customer.id > last)
+            rows = (await self.session.scalars(stmt)).all()
+            if not rows:
+                return
+            for row in rows:
+                yield row
+            last = rows[-1].id
+            self.session.expunge_all()
+
+    async def get_visible(self, customer_id: uuid.UUID, principal: Principal, topology: Topology) -> Customer | None:
+        stmt = self.scoped(principal, topology).where(Customer.id == customer_id)
+        return (await self.session.scalars(stmt)).one_or_none()
+
+    async def get_for_update(self, customer_id: uuid.UUID) -> Customer | None:
+        stmt = select(Customer).where(Customer.id == customer_id, Customer.deleted_at.is_(None)).with_for_update()
+        return (await self.session.scalars(stmt)).one_or_none()
+
+    async def get(self, customer_id: uuid.UUID) -> Customer | None:
+        stmt = select(Customer).where(Customer.id == customer_id, Customer.deleted_at.is_(None))
+        return (await self.session.scalars(stmt)).one_or_none()
+
+    async def get_many(self, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Customer]:
+        if not ids:
+            return {}
+        rows = (await self.session.scalars(select(Customer).where(Customer.id.in_(ids)))).all()
+        return {r.id: r for r in rows}
+
+    async def code_exists(self, code: str) -> bool:
+        stmt = select(Customer.id).where(Customer.customer_code == code, Customer.deleted_at.is_(None))
+        return (await self.session.scalar(stmt)) is not None
+
+    async def next_code(self, node: str) -> str:
+        seq = await self.session.scalar(text("SELECT nextval('customer.customer_code_seq')"))
+        prefix = node.upper().replace("-", "")
+        return f"KA{prefix}{int(seq or 0):08d}"
+
+    async def ancestors(self, customer_id: uuid.UUID, limit: int = 50) -> list[uuid.UUID]:
+        """Parent chain (nearest first) via a recursive CTE, bounded."""
+        rows = await self.session.execute(
+            text(
+                "WITH RECURSIVE up(id, parent, depth) AS ("
+                " SELECT id, parent_customer_id, 0 FROM customer.customer WHERE id = :id"
+                " UNION ALL SELECT c.id, c.parent_customer_id, up.depth + 1 FROM customer.customer c"
+                " JOIN up ON c.id = up.parent WHERE up.depth < :limit)"
+                " SELECT id FROM up WHERE depth > 0 ORDER BY depth"
+            ),
+            {"id": customer_id, "limit": limit},
+        )
+        return [r[0] for r in rows]
+
+    async def children(self, customer_id: uuid.UUID, principal: Principal, topology: Topology) -> Sequence[Customer]:
+        stmt = self.scoped(principal, topology).where(Customer.parent_customer_id == customer_id).order_by(
+            Customer.name
+        )
+        return (await self.session.scalars(stmt)).all()
+
+    async def has_live_children(self, customer_id: uuid.UUID) -> bool:
+        stmt = select(Customer.id).where(
+            Customer.parent_customer_id == customer_id, Customer.deleted_at.is_(None)
+        ).limit(1)
+        return (await self.session.scalar(stmt)) is not None
+
+    async def history(
+        self, customer_id: uuid.UUID, offset: int, limit: int
+    ) -> tuple[Sequence[Audit], int]:
+        base = select(Audit).where(Audit.entity_id == customer_id)
+        total = await self.session.scalar(select(func.count()).select_from(base.subquery()))
+        rows = (await self.session.scalars(base.order_by(Audit.at.desc(), Audit.id.desc())
+                                           .offset(offset).limit(limit))).all()
+        return rows, int(total or 0)
+
+    async def assignments(self, customer_id: uuid.UUID) -> Sequence[AccountManagerAssignment]:
+        stmt = select(AccountManagerAssignment).where(
+            AccountManagerAssignment.customer_id == customer_id
+        ).order_by(AccountManagerAssignment.valid_from.desc(), AccountManagerAssignment.id.desc())
+        return (await self.session.scalars(stmt)).all()
+
+    async def close_open_assignment(self, customer_id: uuid.UUID) -> None:
+        await self.session.execute(
+            text("UPDATE customer.account_manager_assignment SET valid_to = clock_timestamp() "
+                 "WHERE customer_id = :id AND valid_to IS NULL"),
+            {"id": customer_id},
+        )

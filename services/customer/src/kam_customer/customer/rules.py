@@ -1,0 +1,148 @@
+"""Key-account classification (REQUIREMENTS §2.3), the two status state machines, and the
+unified social credit code (统一社会信用代码, GB 32100-2015) check digit."""
+
+from __future__ import annotations
+
+import re
+from enum import StrEnum
+
+
+class CustomerType(StrEnum):  # 客户结构
+    GROUP_CUSTOMER = "GROUP_CUSTOMER"  # 集团客户 (multi-site)
+    SINGLE = "SINGLE"  # 单体客户
+
+
+class Nature(StrEnum):  # 客户性质
+    PARTY_GOV_MIL = "PARTY_GOV_MIL"  # 党政军
+    ENTERPRISE = "ENTERPRISE"  # 企业
+    PUBLIC_INSTITUTION = "PUBLIC_INSTITUTION"  # 事业单位
+    SOCIAL_ORG = "SOCIAL_ORG"  # 社会团体
+    FOREIGN = "FOREIGN"  # 外资企业
+    CARRIER = "CARRIER"  # 运营商客户
+
+
+class MgmtLevel(StrEnum):  # 管理级别
+    GROUP = "GROUP"  # 集团级
+    PROVINCE = "PROVINCE"  # 省级
+    LOCAL = "LOCAL"  # 本地网级
+
+
+class Industry(StrEnum):  # 行业
+    FINANCE = "FINANCE"  # 金融
+    GOVERNMENT = "GOVERNMENT"  # 政府
+    EDUCATION = "EDUCATION"  # 教育
+    HEALTH = "HEALTH"  # 医疗卫生
+    MANUFACTURING = "MANUFACTURING"  # 制造
+    ENERGY = "ENERGY"  # 能源
+    TRANSPORT = "TRANSPORT"  # 交通物流
+    MEDIA = "MEDIA"  # 媒体
+    INTERNET = "INTERNET"  # 互联网
+    COMMERCE = "COMMERCE"  # 商贸
+    OTHER = "OTHER"  # 其他
+
+
+INDUSTRY_ZH = {
+    Industry.FINANCE: "金融", Industry.GOVERNMENT: "政府", Industry.EDUCATION: "教育",
+    Industry.HEALTH: "医疗卫生", Industry.MANUFACTURING: "制造", Industry.ENERGY: "能源",
+    Industry.TRANSPORT: "交通物流", Industry.MEDIA: "媒体", Industry.INTERNET: "互联网",
+    Industry.COMMERCE: "商贸", Industry.OTHER: "其他",
+}
+
+
+class ValueType(StrEnum):  # 价值类型
+    INTRINSIC = "INTRINSIC"
+    EXTRINSIC = "EXTRINSIC"
+    STRATEGIC = "STRATEGIC"
+
+
+class Grade(StrEnum):  # 客户等级
+    A = "A"  # 钻石
+    B = "B"  # 金
+    C = "C"  # 银
+
+
+class LifeStatus(StrEnum):  # 生命周期状态
+    PROSPECT = "PROSPECT"  # 潜在
+    INTENT = "INTENT"  # 意向
+    ACTIVE = "ACTIVE"  # 在网
+    AT_RISK = "AT_RISK"  # 流失预警
+    SUSPENDED = "SUSPENDED"  # 暂停
+    ARREARS = "ARREARS"  # 欠费
+    LOST = "LOST"  # 流失
+    CLOSED = "CLOSED"  # 注销
+
+
+class RecogStatus(StrEnum):  # 认定状态
+    CANDIDATE = "CANDIDATE"  # 候选
+    CONFIRMED = "CONFIRMED"  # 已认定
+    UNDER_REVIEW = "UNDER_REVIEW"  # 复核中
+    DOWNGRADED = "DOWNGRADED"  # 降级
+    EXITED = "EXITED"  # 退出
+
+
+class DecisionRole(StrEnum):  # 决策角色
+    DECISION_MAKER = "DECISION_MAKER"  # 决策者
+    INFLUENCER = "INFLUENCER"  # 影响者
+    USER = "USER"  # 使用者
+
+
+class ContactMediumType(StrEnum):
+    PHONE = "phone"
+    EMAIL = "email"
+    WECHAT = "wechat"
+    VISIT = "visit"
+
+
+LIFE_TRANSITIONS: dict[LifeStatus, frozenset[LifeStatus]] = {
+    LifeStatus.PROSPECT: frozenset({LifeStatus.INTENT, LifeStatus.ACTIVE, LifeStatus.LOST}),
+    LifeStatus.INTENT: frozenset({LifeStatus.PROSPECT, LifeStatus.ACTIVE, LifeStatus.LOST}),
+    LifeStatus.ACTIVE: frozenset({LifeStatus.AT_RISK, LifeStatus.SUSPENDED, LifeStatus.ARREARS, LifeStatus.CLOSED}),
+    LifeStatus.AT_RISK: frozenset({LifeStatus.ACTIVE, LifeStatus.SUSPENDED, LifeStatus.ARREARS, LifeStatus.LOST}),
+    LifeStatus.SUSPENDED: frozenset({LifeStatus.ACTIVE, LifeStatus.LOST, LifeStatus.CLOSED}),
+    LifeStatus.ARREARS: frozenset({LifeStatus.ACTIVE, LifeStatus.SUSPENDED, LifeStatus.LOST, LifeStatus.CLOSED}),
+    LifeStatus.LOST: frozenset({LifeStatus.PROSPECT}),  # win-back starts over
+    LifeStatus.CLOSED: frozenset(),
+}
+
+RECOG_TRANSITIONS: dict[RecogStatus, frozenset[RecogStatus]] = {
+    RecogStatus.CANDIDATE: frozenset({RecogStatus.CONFIRMED, RecogStatus.EXITED}),
+    RecogStatus.CONFIRMED: frozenset({RecogStatus.UNDER_REVIEW, RecogStatus.EXITED}),
+    RecogStatus.UNDER_REVIEW: frozenset({RecogStatus.CONFIRMED, RecogStatus.DOWNGRADED, RecogStatus.EXITED}),
+    RecogStatus.DOWNGRADED: frozenset({RecogStatus.UNDER_REVIEW, RecogStatus.CONFIRMED, RecogStatus.EXITED}),
+    RecogStatus.EXITED: frozenset({RecogStatus.CANDIDATE}),
+}
+
+
+def allowed_life(current: str) -> list[str]:
+    return sorted(s.value for s in LIFE_TRANSITIONS[LifeStatus(current)])
+
+
+def allowed_recog(current: str) -> list[str]:
+    return sorted(s.value for s in RECOG_TRANSITIONS[RecogStatus(current)])
+
+
+# --- unified social credit code ----------------------------------------------------------------
+
+CREDIT_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+CREDIT_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
+CREDIT_RE = re.compile(r"^[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}$")
+
+
+def credit_check_char(first17: str) -> str:
+    total = sum(CREDIT_CHARS.index(c) * w for c, w in zip(first17, CREDIT_WEIGHTS, strict=True))
+    return CREDIT_CHARS[(31 - total % 31) % 31]
+
+
+def credit_code_problem(code: str) -> str | None:
+    """None when `code` is a valid unified social credit code, else what is wrong with it."""
+    if len(code) != 18:
+        return f"must be 18 characters, got {len(code)}"
+    if not CREDIT_RE.match(code):
+        return "has characters outside the allowed set (digits and A-Y without I, O, S, V, Z)"
+    expected = credit_check_char(code[:17])
+    if code[17] != expected:
+        return f"check digit is {code[17]!r} but should be {expected!r}"
+    return None
+
+
+CUSTOMER_CODE_RE = re.compile(r"^[A-Z0-9][A-Z0-9-]{3,31}$")

@@ -1,0 +1,366 @@
+"""Customer rules (F1): create, merge-patch update with the status state machines, hierarchy
+without cycles, account-manager assignment with history, owner-only writes, audit and events.
+Services never commit; the request scope does."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kam_contracts import customer_pb2
+from kam_customer.models import AccountManagerAssignment, Audit, Customer, Organization
+from kam_platform.audit import diff
+from kam_platform.auth import Principal
+from kam_platform.ids import uuid7
+from kam_platform.errors import Conflict, InvalidTransition, NotFound, NotOwner, ValidationFailed
+from kam_platform.outbox import ts
+from kam_platform.settings import Settings
+from kam_platform.tmf import ListQuery
+
+from . import events, rules
+from .repository import CustomerRepository
+from .schemas import IMMUTABLE, NOT_NULLABLE, AccountManagerAssign, CreditProfileIn, CustomerCreate, CustomerUpdate
+from .views import snapshot
+
+
+def _parse_id(value: str | None, field: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        raise ValidationFailed(f"{field}: {value!r} is not a valid id", field=field) from None
+
+
+def _account_manager(parties: Sequence[Any] | None) -> tuple[str | None, str | None] | None:
+    """(id, name) of the relatedParty with role accountManager; None when relatedParty is absent."""
+    if parties is None:
+        return None
+    managers = [p for p in parties if p.role == "accountManager"]
+    if len(managers) > 1:
+        raise ValidationFailed("relatedParty: at most one party with role 'accountManager'", field="relatedParty")
+    others = sorted({p.role for p in parties if p.role != "accountManager"})
+    if others:
+        raise ValidationFailed(
+            f"relatedParty: unsupported role(s) {', '.join(others)}; supported: accountManager", field="relatedParty"
+        )
+    return (managers[0].id, managers[0].name) if managers else (None, None)
+
+
+def _credit_profile(items: list[CreditProfileIn] | None) -> dict[str, Any] | None:
+    if not items:
+        return None
+    cp = items[0].model_dump(by_alias=True, exclude_none=True, exclude={"type_"}, mode="json")
+    return cp
+
+
+async def get_visible(
+    session: AsyncSession, *, settings: Settings, principal: Principal, customer_id: uuid.UUID
+) -> Customer:
+    c = await CustomerRepository.from_session(session).get_visible(customer_id, principal, settings.topology)
+    if c is None:
+        raise NotFound(f"customer {customer_id} not found")
+    return c
+
+
+async def list_customers(
+    session: AsyncSession, *, settings: Settings, principal: Principal, lq: ListQuery
+) -> tuple[Sequence[Customer], int]:
+    return await CustomerRepository.from_session(session).list(principal, settings.topology, lq)
+
+
+async def _lock_owned(
+    session: AsyncSession, *, settings: Settings, principal: Principal, customer_id: uuid.UUID
+) -> Customer:
+    repo = CustomerRepository.from_session(session)
+    visible = await repo.get_visible(customer_id, principal, settings.topology)
+    if visible is None:
+        raise NotFound(f"customer {customer_id} not found")
+    if visible.owner_node != settings.node:
+        raise NotOwner("customer", str(customer_id), visible.owner_node)
+    c = await repo.get_for_update(customer_id)
+    if c is None:
+        raise NotFound(f"customer {customer_id} not found")
+    return c
+
+
+async def _check_parent(repo: CustomerRepository, child_id: uuid.UUID | None, parent_id: uuid.UUID) -> None:
+    parent = await repo.get(parent_id)
+    if parent is None:
+        raise ValidationFailed(f"parentCustomer.id: customer {parent_id} not found", field="parentCustomer.id")
+    if parent.customer_type != rules.CustomerType.GROUP_CUSTOMER:
+        raise ValidationFailed(
+            f"parentCustomer.id: {parent.name} is not a group customer (customerType GROUP_CUSTOMER)",
+            field="parentCustomer.id",
+        )
+    if child_id is not None and (parent_id == child_id or child_id in await repo.ancestors(parent_id)):
+        raise Conflict(
+            f"parentCustomer.id: making {parent.name} the parent would create a cycle in the customer hierarchy"
+        )
+
+
+async def _resolve_organization(
+    session: AsyncSession, *, node: str, data: CustomerCreate | CustomerUpdate, name: str, now: datetime
+) -> uuid.UUID:
+    ref = data.engaged_party
+    if ref is not None and ref.id:
+        org_id = _parse_id(ref.id, "engagedParty.id")
+        org = await session.get(Organization, org_id)
+        if org is None or org.deleted_at is not None:
+            raise ValidationFailed(f"engagedParty.id: organization {org_id} not found", field="engagedParty.id")
+        return org_id
+    org = Organization(
+        owner_node=node, name=(ref.name if ref and ref.name else name), credit_code=data.credit_code,
+        industry=getattr(data, "industry", None), organization_type="legalEntity", version=1,
+        created_at=now, updated_at=now,
+    )
+    session.add(org)
+    await session.flush()
+    return org.id
+
+
+async def _record_assignment(
+    session: AsyncSession, repo: CustomerRepository, c: Customer, previous: str | None, actor: str,
+    reason: str | None, now: datetime,
+) -> None:
+    await repo.close_open_assignment(c.id)
+    row = AccountManagerAssignment(
+        owner_node=c.owner_node, customer_id=c.id, account_manager=c.account_manager,
+        account_manager_name=c.account_manager_name, previous_account_manager=previous, assigned_by=actor,
+        valid_from=now, reason=reason,
+    )
+    session.add(row)
+    await session.flush()
+    await events.emit(
+        session, node=c.owner_node, aggregate_type="assignment", aggregate_id=row.id, version=1, actor=actor,
+        message=customer_pb2.AccountManagerAssigned(
+            id=str(row.id), owner_node=c.owner_node, customer_id=str(c.id), account_manager=c.account_manager or "",
+            previous_account_manager=previous or "", assigned_by=actor, valid_from=ts(now), reason=reason or "",
+        ),
+    )
+
+
+async def create(
+    session: AsyncSession, *, settings: Settings, principal: Principal, data: CustomerCreate,
+    action: str = "create",
+) -> Customer:
+    repo = CustomerRepository.from_session(session)
+    node = settings.node
+    now = datetime.now(UTC)
+    code = data.customer_code or await repo.next_code(node)
+    if await repo.code_exists(code):
+        raise Conflict(f"customerCode {code!r} already exists")
+    parent_id = None
+    if data.parent_customer is not None:
+        parent_id = _parse_id(data.parent_customer.id, "parentCustomer.id")
+        await _check_parent(repo, None, parent_id)
+    manager = _account_manager(data.related_party) or (None, None)
+    org_id = await _resolve_organization(session, node=node, data=data, name=data.name, now=now)
+    c = Customer(
+        id=uuid7(), owner_node=node, version=1, customer_code=code,
+        name=data.name, short_name=data.short_name, customer_type=data.customer_type.value,
+        nature=data.nature.value if data.nature else None, mgmt_level=data.mgmt_level.value,
+        industry=data.industry.value, value_type=data.value_type.value if data.value_type else None,
+        grade=data.grade.value, life_status=data.status.value, recog_status=data.recognition_status.value,
+        status_reason=data.status_reason, credit_code=data.credit_code, parent_customer_id=parent_id,
+        organization_id=org_id, account_manager=manager[0], account_manager_name=manager[1],
+        enterprise_scale=data.enterprise_scale, address=data.address, description=data.description,
+        credit_profile=_credit_profile(data.credit_profile), created_at=now, updated_at=now,
+    )
+    session.add(c)
+    await session.flush()
+    if c.account_manager:
+        await _record_assignment(session, repo, c, None, principal.username, "initial assignment", now)
+    await events.emit(
+        session, node=node, aggregate_type="customer", aggregate_id=c.id, version=c.version,
+        actor=principal.username, message=customer_pb2.CustomerCreated(customer=events.customer_state(c)),
+    )
+    await events.audit(
+        session, node=node, entity_type="customer", entity_id=c.id, action=action, actor=principal.username,
+        changes=diff({}, snapshot(c)),
+    )
+    return c
+
+
+async def update(
+    session: AsyncSession, *, settings: Settings, principal: Principal, customer_id: uuid.UUID,
+    patch: CustomerUpdate, present: set[str], action: str = "update",
+) -> Customer:
+    nulls = sorted(k for k in present & NOT_NULLABLE if getattr(patch, _attr(k)) is None)
+    if nulls:
+        raise ValidationFailed(f"{nulls[0]} is mandatory and cannot be removed (null)", field=nulls[0])
+    c = await _lock_owned(session, settings=settings, principal=principal, customer_id=customer_id)
+    for key in present & IMMUTABLE:
+        if patch.customer_code != c.customer_code:
+            raise ValidationFailed(f"{key} cannot be changed once assigned", field=key)
+    repo = CustomerRepository.from_session(session)
+    now = datetime.now(UTC)
+    before = snapshot(c)
+    status_from = c.life_status
+
+    if "status" in present and patch.status and patch.status.value != c.life_status:
+        if patch.status not in rules.LIFE_TRANSITIONS[rules.LifeStatus(c.life_status)]:
+            allowed = rules.allowed_life(c.life_status)
+            raise InvalidTransition(
+                f"status cannot change from {c.life_status} to {patch.status.value}; "
+                f"allowed from {c.life_status}: {', '.join(allowed) or 'none (terminal)'}",
+                details={"field": "status", "from": c.life_status, "to": patch.status.value, "allowed": allowed},
+            )
+        c.life_status = patch.status.value
+    rs = patch.recognition_status
+    if "recognitionStatus" in present and rs and rs.value != c.recog_status:
+        if rs not in rules.RECOG_TRANSITIONS[rules.RecogStatus(c.recog_status)]:
+            allowed = rules.allowed_recog(c.recog_status)
+            raise InvalidTransition(
+                f"recognitionStatus cannot change from {c.recog_status} to {rs.value}; "
+                f"allowed from {c.recog_status}: {', '.join(allowed)}",
+                details={"field": "recognitionStatus", "from": c.recog_status, "to": rs.value, "allowed": allowed},
+            )
+        c.recog_status = rs.value
+
+    simple = {
+        "name": "name", "shortName": "short_name", "nature": "nature", "mgmtLevel": "mgmt_level",
+        "industry": "industry", "valueType": "value_type", "grade": "grade", "statusReason": "status_reason",
+        "creditCode": "credit_code", "enterpriseScale": "enterprise_scale", "address": "address",
+        "description": "description", "customerType": "customer_type",
+    }
+    for key, attr in simple.items():
+        if key in present:
+            value = getattr(patch, attr)
+            setattr(c, attr, value.value if hasattr(value, "value") else value)
+    if "customerType" in present and c.customer_type != rules.CustomerType.GROUP_CUSTOMER \
+            and await repo.has_live_children(c.id):
+        raise Conflict("customerType: a customer with branches must stay GROUP_CUSTOMER")
+    if "creditProfile" in present:
+        c.credit_profile = _credit_profile(patch.credit_profile)
+    if "parentCustomer" in present:
+        if patch.parent_customer is None or patch.parent_customer.id is None:
+            c.parent_customer_id = None
+        else:
+            parent_id = _parse_id(patch.parent_customer.id, "parentCustomer.id")
+            if parent_id != c.parent_customer_id:
+                await _check_parent(repo, c.id, parent_id)
+            c.parent_customer_id = parent_id
+    if "engagedParty" in present:
+        if patch.engaged_party is None:
+            raise ValidationFailed("engagedParty is mandatory and cannot be removed (null)", field="engagedParty")
+        c.organization_id = await _resolve_organization(session, node=c.owner_node, data=patch, name=c.name, now=now)
+    previous_manager = c.account_manager
+    if "relatedParty" in present:
+        manager = _account_manager(patch.related_party or []) or (None, None)
+        c.account_manager, c.account_manager_name = manager
+
+    changes = diff(before, snapshot(c))
+    if not changes:
+        return c
+    c.version += 1
+    c.updated_at = now
+    await session.flush()
+    if "accountManager" in changes:
+        await _record_assignment(session, repo, c, previous_manager, principal.username, None, now)
+    state = events.customer_state(c)
+    if "status" in changes:
+        message: Any = customer_pb2.CustomerStatusChanged(
+            customer=state, from_status=status_from, to_status=c.life_status, reason=c.status_reason or ""
+        )
+    else:
+        message = customer_pb2.CustomerUpdated(customer=state, changed_fields=sorted(changes))
+    await events.emit(
+        session, node=c.owner_node, aggregate_type="customer", aggregate_id=c.id, version=c.version,
+        actor=principal.username, message=message,
+    )
+    await events.audit(
+        session, node=c.owner_node, entity_type="customer", entity_id=c.id,
+        action="status" if set(changes) <= {"status", "statusReason"} else action,
+        actor=principal.username, changes=changes,
+    )
+    return c
+
+
+def _attr(api_key: str) -> str:
+    return {
+        "name": "name", "customerType": "customer_type", "mgmtLevel": "mgmt_level", "industry": "industry",
+        "grade": "grade", "status": "status", "recognitionStatus": "recognition_status",
+    }[api_key]
+
+
+async def assign_account_manager(
+    session: AsyncSession, *, settings: Settings, principal: Principal, customer_id: uuid.UUID,
+    data: AccountManagerAssign,
+) -> Customer:
+    c = await _lock_owned(session, settings=settings, principal=principal, customer_id=customer_id)
+    if c.account_manager == data.account_manager:
+        return c
+    repo = CustomerRepository.from_session(session)
+    now = datetime.now(UTC)
+    before = snapshot(c)
+    previous = c.account_manager
+    c.account_manager, c.account_manager_name = data.account_manager, data.account_manager_name
+    c.version += 1
+    c.updated_at = now
+    await session.flush()
+    await _record_assignment(session, repo, c, previous, principal.username, data.reason, now)
+    await events.emit(
+        session, node=c.owner_node, aggregate_type="customer", aggregate_id=c.id, version=c.version,
+        actor=principal.username,
+        message=customer_pb2.CustomerUpdated(customer=events.customer_state(c), changed_fields=["accountManager"]),
+    )
+    await events.audit(
+        session, node=c.owner_node, entity_type="customer", entity_id=c.id, action="assign",
+        actor=principal.username, changes=diff(before, snapshot(c)), note=data.reason,
+    )
+    return c
+
+
+async def delete(session: AsyncSession, *, settings: Settings, principal: Principal, customer_id: uuid.UUID) -> None:
+    c = await _lock_owned(session, settings=settings, principal=principal, customer_id=customer_id)
+    repo = CustomerRepository.from_session(session)
+    if await repo.has_live_children(c.id):
+        raise Conflict(f"customer {c.customer_code} still has branches; move or delete them first")
+    now = datetime.now(UTC)
+    c.deleted_at = now
+    c.updated_at = now
+    c.version += 1
+    await session.flush()
+    await events.emit(
+        session, node=c.owner_node, aggregate_type="customer", aggregate_id=c.id, version=c.version,
+        actor=principal.username,
+        message=customer_pb2.CustomerDeleted(
+            id=str(c.id), owner_node=c.owner_node, version=c.version, customer_code=c.customer_code
+        ),
+    )
+    await events.audit(
+        session, node=c.owner_node, entity_type="customer", entity_id=c.id, action="delete",
+        actor=principal.username, changes={"deleted": [False, True]},
+    )
+
+
+async def history(
+    session: AsyncSession, *, settings: Settings, principal: Principal, customer_id: uuid.UUID,
+    offset: int, limit: int,
+) -> tuple[Sequence[Audit], int]:
+    await get_visible(session, settings=settings, principal=principal, customer_id=customer_id)
+    return await CustomerRepository.from_session(session).history(customer_id, offset, limit)
+
+
+async def assignments(
+    session: AsyncSession, *, settings: Settings, principal: Principal, customer_id: uuid.UUID
+) -> Sequence[AccountManagerAssignment]:
+    await get_visible(session, settings=settings, principal=principal, customer_id=customer_id)
+    return await CustomerRepository.from_session(session).assignments(customer_id)
+
+
+async def hierarchy(
+    session: AsyncSession, *, settings: Settings, principal: Principal, customer_id: uuid.UUID
+) -> tuple[Customer, list[Customer], Sequence[Customer]]:
+    """The customer, its visible ancestors (nearest first) and its visible direct branches."""
+    c = await get_visible(session, settings=settings, principal=principal, customer_id=customer_id)
+    repo = CustomerRepository.from_session(session)
+    ids = await repo.ancestors(c.id)
+    found = await repo.get_many(ids)
+    ancestors = [found[i] for i in ids if i in found and settings.topology.is_in_subtree(
+        found[i].owner_node, principal.scope_node)]
+    children = await repo.children(c.id, principal, settings.topology)
+    return c, ancestors, children

@@ -1,0 +1,27 @@
+"""The customer service app: key accounts (TMF629), their legal entities and contacts (TMF632)."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from kam_customer.contact.endpoints import router as contact_router
+from kam_customer.customer.endpoints import router as customer_router
+from kam_customer.models import SCHEMA
+from kam_customer.organization.endpoints import router as organization_router
+from kam_platform.app import create_service_app
+from kam_platform.auth import TokenVerifier
+from kam_platform.settings import Settings
+
+MIGRATIONS = "kam_customer:migrations"
+
+
+def create_app(settings: Settings | None = None, *, verifier: TokenVerifier | None = None) -> FastAPI:
+    settings = settings or Settings(service="customer")
+    return create_service_app(
+        settings,
+        title="KAM customer service",
+        description="Key accounts (大客户) as TMF629 customers, with TMF632 organizations and contacts.",
+        routers=[customer_router, organization_router, contact_router],
+        outbox_schemas=[SCHEMA],
+        verifier=verifier,
+    )

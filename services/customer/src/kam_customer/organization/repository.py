@@ -1,0 +1,52 @@
+"""All SQL of organizations (TMF632), scoped by owner node."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kam_customer.contact.repository import _uuids
+from kam_customer.models import Organization
+from kam_platform.auth import Principal, scope_filter
+from kam_platform.tmf import Filterable, ListQuery, apply_filters, apply_sort
+from kam_platform.topology import Topology
+
+FILTERABLE: dict[str, Filterable] = {
+    "id": Filterable(Organization.id, predicate=lambda op, v: Organization.id.in_(_uuids(v))),
+    "name": Filterable(Organization.name),
+    "tradingName": Filterable(Organization.trading_name),
+    "organizationType": Filterable(Organization.organization_type),
+    "status": Filterable(Organization.status),
+    "creditCode": Filterable(Organization.credit_code),
+    "ownerNode": Filterable(Organization.owner_node),
+}
+
+
+class OrganizationRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    @classmethod
+    def from_session(cls, session: AsyncSession) -> OrganizationRepository:
+        return cls(session)
+
+    def scoped(self, principal: Principal, topology: Topology) -> Select[tuple[Organization]]:
+        return select(Organization).where(
+            Organization.deleted_at.is_(None), scope_filter(Organization.owner_node, principal, topology)
+        )
+
+    async def list(
+        self, principal: Principal, topology: Topology, lq: ListQuery
+    ) -> tuple[Sequence[Organization], int]:
+        stmt = apply_filters(self.scoped(principal, topology), lq, FILTERABLE)
+        total = await self.session.scalar(select(func.count()).select_from(stmt.subquery()))
+        rows = (await self.session.scalars(
+            apply_sort(stmt, lq, FILTERABLE, Organization.id).offset(lq.offset).limit(lq.limit))).all()
+        return rows, int(total or 0)
+
+    async def get_visible(self, org_id: uuid.UUID, principal: Principal, topology: Topology) -> Organization | None:
+        return (await self.session.scalars(self.scoped(principal, topology).where(Organization.id == org_id))
+                ).one_or_none()

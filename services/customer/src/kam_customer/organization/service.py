@@ -1,0 +1,106 @@
+"""Organization (legal entity) rules: owner-only writes, credit code validated, audited, evented."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from pydantic import Field
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kam_contracts import customer_pb2
+from kam_customer.customer import events
+from kam_customer.customer.schemas import ApiModel, _check_credit_code
+from kam_customer.models import Organization
+from kam_platform.audit import diff
+from kam_platform.auth import Principal
+from kam_platform.errors import NotFound, NotOwner, ValidationFailed
+from kam_platform.ids import uuid7
+from kam_platform.settings import Settings
+from kam_platform.tmf import ListQuery
+
+from .repository import OrganizationRepository
+
+
+class OrganizationCreate(ApiModel):
+    trading_name: Annotated[str, Field(alias="tradingName", min_length=1, max_length=200)]
+    name: Annotated[str | None, Field(max_length=200)] = None
+    organization_type: Annotated[str | None, Field(alias="organizationType", max_length=64)] = None
+    credit_code: Annotated[str | None, Field(alias="creditCode", max_length=18)] = None
+    is_legal_entity: Annotated[bool | None, Field(alias="isLegalEntity")] = None
+    status: Annotated[str | None, Field(max_length=32)] = None
+    type_: Annotated[str | None, Field(alias="@type")] = None
+    base_type: Annotated[str | None, Field(alias="@baseType")] = None
+    schema_location: Annotated[str | None, Field(alias="@schemaLocation")] = None
+
+    def model_post_init(self, context: Any) -> None:
+        self.credit_code = _check_credit_code(self.credit_code)
+
+
+class OrganizationUpdate(OrganizationCreate):
+    trading_name: Annotated[str | None, Field(alias="tradingName", min_length=1, max_length=200)] = None  # type: ignore[assignment]
+
+
+def snapshot(o: Organization) -> dict[str, Any]:
+    return {"name": o.name, "tradingName": o.trading_name, "organizationType": o.organization_type,
+            "creditCode": o.credit_code, "status": o.status}
+
+
+async def _record(session: AsyncSession, o: Organization, actor: str, action: str, changes: dict[str, Any]) -> None:
+    await events.emit(session, node=o.owner_node, aggregate_type="organization", aggregate_id=o.id,
+                      version=o.version, actor=actor, message=customer_pb2.OrganizationChanged(
+                          organization=customer_pb2.OrganizationState(
+                              id=str(o.id), owner_node=o.owner_node, version=o.version, name=o.name,
+                              trading_name=o.trading_name or "", credit_code=o.credit_code or "",
+                              organization_type=o.organization_type or "", industry=o.industry or "",
+                              status=o.status, deleted=o.deleted_at is not None)))
+    await events.audit(session, node=o.owner_node, entity_type="organization", entity_id=o.id, action=action,
+                       actor=actor, changes=changes)
+
+
+async def create(session: AsyncSession, *, settings: Settings, principal: Principal,
+                 data: OrganizationCreate) -> Organization:
+    now = datetime.now(UTC)
+    o = Organization(id=uuid7(), owner_node=settings.node, version=1, name=data.name or data.trading_name,
+                     trading_name=data.trading_name, organization_type=data.organization_type,
+                     credit_code=data.credit_code, status=data.status or "validated", created_at=now, updated_at=now)
+    session.add(o)
+    await session.flush()
+    await _record(session, o, principal.username, "create", diff({}, snapshot(o)))
+    return o
+
+
+async def get_visible(session: AsyncSession, *, settings: Settings, principal: Principal,
+                      org_id: uuid.UUID) -> Organization:
+    o = await OrganizationRepository.from_session(session).get_visible(org_id, principal, settings.topology)
+    if o is None:
+        raise NotFound(f"organization {org_id} not found")
+    return o
+
+
+async def list_organizations(session: AsyncSession, *, settings: Settings, principal: Principal,
+                             lq: ListQuery) -> tuple[Sequence[Organization], int]:
+    return await OrganizationRepository.from_session(session).list(principal, settings.topology, lq)
+
+
+async def update(session: AsyncSession, *, settings: Settings, principal: Principal, org_id: uuid.UUID,
+                 patch: OrganizationUpdate, present: set[str]) -> Organization:
+    o = await get_visible(session, settings=settings, principal=principal, org_id=org_id)
+    if o.owner_node != settings.node:
+        raise NotOwner("organization", str(org_id), o.owner_node)
+    if "tradingName" in present and patch.trading_name is None:
+        raise ValidationFailed("tradingName is mandatory and cannot be removed (null)", field="tradingName")
+    before = snapshot(o)
+    for key, attr in {"name": "name", "tradingName": "trading_name", "organizationType": "organization_type",
+                      "creditCode": "credit_code", "status": "status"}.items():
+        if key in present and (getattr(patch, attr) is not None or key not in ("name", "status")):
+            setattr(o, attr, getattr(patch, attr))
+    changes = diff(before, snapshot(o))
+    if changes:
+        o.version += 1
+        o.updated_at = datetime.now(UTC)
+        await session.flush()
+        await _record(session, o, principal.username, "update", changes)
+    return o
