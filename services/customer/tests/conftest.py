@@ -32,10 +32,18 @@ def database_url(make_database: Callable[[str, list[str]], str]) -> str:
 
 
 def make_settings(database_url: str, jwks: dict[str, Any], node: str = "gd-gz", **kw: Any) -> Settings:
-    return Settings(
-        node=node, service="customer", topology_file=DEMO, database_url=database_url,
-        relay_enabled=False, jwks_json=json.dumps(jwks), **kw,
-    )
+    values: dict[str, Any] = {
+        "node": node, "service": "customer", "topology_file": DEMO, "database_url": database_url,
+        "relay_enabled": False, "jwks_json": json.dumps(jwks),
+    }
+    values.update(kw)
+    return Settings(**values)
+
+
+@pytest.fixture(scope="session")
+def settings_for() -> Callable[..., Settings]:
+    """make_settings(database_url, jwks, node=..., **overrides)."""
+    return make_settings
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,196 @@
+"""All SQL of bulk import/export: COPY into a staging table, one upsert per chunk, COPY of the
+outbox, audit and assignment rows; keyset-paged export of the scoped list."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Row, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from kam_customer.customer.repository import CustomerRepository
+from kam_customer.models import SCHEMA, Customer
+from kam_platform.auth import Principal
+from kam_platform.outbox import channel
+from kam_platform.tmf import ListQuery
+from kam_platform.topology import Topology
+
+# asyncpg.Connection (untyped library)
+Conn = Any
+
+STAGE = "kam_customer_import_stage"
+STAGE_COLUMNS = (
+    "id", "customer_code", "name", "customer_type", "nature", "mgmt_level", "industry", "value_type", "grade",
+    "life_status", "recog_status", "credit_code", "parent_customer_id", "organization_id", "is_new_org",
+    "account_manager", "account_manager_name", "enterprise_scale", "address", "description",
+)
+# columns an import sets (the rest — short name, status reason, credit profile — it leaves alone)
+_SET = [c for c in STAGE_COLUMNS if c not in ("id", "customer_code", "organization_id", "is_new_org")]
+
+_CREATE_STAGE = f"""
+CREATE TEMP TABLE IF NOT EXISTS {STAGE} (
+    id uuid, customer_code text, name text, customer_type text, nature text, mgmt_level text, industry text,
+    value_type text, grade text, life_status text, recog_status text, credit_code text,
+    parent_customer_id uuid, organization_id uuid, is_new_org boolean, account_manager text,
+    account_manager_name text, enterprise_scale text, address text, description text
+) ON COMMIT DROP
+"""
+
+_UPSERT = f"""
+WITH up AS (
+    INSERT INTO {SCHEMA}.customer AS c (id, owner_node, version, customer_code, organization_id, {", ".join(_SET)},
+                                        created_at, updated_at)
+    SELECT s.id, $1, 1, s.customer_code, s.organization_id, {", ".join("s." + c for c in _SET)}, now(), now()
+    FROM {STAGE} s
+    ON CONFLICT (customer_code) WHERE deleted_at IS NULL DO UPDATE SET
+        {", ".join(f"{c} = EXCLUDED.{c}" for c in _SET)},
+        organization_id = COALESCE(c.organization_id, EXCLUDED.organization_id),
+        version = c.version + 1, updated_at = now()
+    WHERE c.owner_node = $1
+    RETURNING c.id, c.customer_code, c.version, c.created_at, c.updated_at, c.organization_id,
+              (c.xmax = 0) AS inserted
+), org AS (
+    INSERT INTO {SCHEMA}.organization (id, owner_node, version, name, credit_code, industry, organization_type,
+                                       status, created_at, updated_at)
+    SELECT s.organization_id, $1, 1, s.name, s.credit_code, s.industry, 'legalEntity', 'validated', now(), now()
+    FROM up JOIN {STAGE} s ON s.customer_code = up.customer_code
+    WHERE s.is_new_org AND up.organization_id = s.organization_id
+)
+SELECT * FROM up
+"""
+
+
+async def transaction_now(conn: Conn) -> datetime:
+    value: datetime = await conn.fetchval("SELECT now()")
+    return value
+
+
+async def prepare_stage(conn: Conn) -> None:
+    await conn.execute(_CREATE_STAGE)
+    await conn.execute(f"TRUNCATE {STAGE}")
+
+
+async def lock_existing(conn: Conn, codes: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """Live customers with these codes, locked for the rest of the transaction."""
+    rows = await conn.fetch(
+        f"SELECT * FROM {SCHEMA}.customer WHERE customer_code = ANY($1::text[]) AND deleted_at IS NULL "
+        "ORDER BY customer_code FOR UPDATE",
+        list(codes),
+    )
+    return {r["customer_code"]: dict(r) for r in rows}
+
+
+async def find_by_codes(conn: Conn, codes: Iterable[str]) -> dict[str, tuple[uuid.UUID, str, uuid.UUID | None]]:
+    """code → (id, customer_type, parent id) of live customers (any owner: parents may be replicas)."""
+    wanted = list(codes)
+    if not wanted:
+        return {}
+    rows = await conn.fetch(
+        f"SELECT customer_code, id, customer_type, parent_customer_id FROM {SCHEMA}.customer "
+        "WHERE customer_code = ANY($1::text[]) AND deleted_at IS NULL",
+        wanted,
+    )
+    return {r["customer_code"]: (r["id"], r["customer_type"], r["parent_customer_id"]) for r in rows}
+
+
+async def ancestors(conn: Conn, customer_id: uuid.UUID, limit: int = 50) -> list[uuid.UUID]:
+    rows = await conn.fetch(
+        f"WITH RECURSIVE up(id, parent, depth) AS ("
+        f" SELECT id, parent_customer_id, 0 FROM {SCHEMA}.customer WHERE id = $1"
+        f" UNION ALL SELECT c.id, c.parent_customer_id, up.depth + 1 FROM {SCHEMA}.customer c"
+        " JOIN up ON c.id = up.parent WHERE up.depth < $2)"
+        " SELECT id FROM up WHERE depth > 0",
+        customer_id, limit,
+    )
+    return [r["id"] for r in rows]
+
+
+async def with_live_children(conn: Conn, ids: Sequence[uuid.UUID]) -> set[uuid.UUID]:
+    if not ids:
+        return set()
+    rows = await conn.fetch(
+        f"SELECT DISTINCT parent_customer_id FROM {SCHEMA}.customer "
+        "WHERE parent_customer_id = ANY($1::uuid[]) AND deleted_at IS NULL",
+        list(ids),
+    )
+    return {r["parent_customer_id"] for r in rows}
+
+
+async def upsert(conn: Conn, node: str, records: Sequence[tuple[Any, ...]]) -> list[dict[str, Any]]:
+    """COPY `records` (in STAGE_COLUMNS order) to the staging table and upsert them as customers owned by
+    `node`, creating the legal entity of each new one. Rows owned by another node are left alone and
+    not returned."""
+    await conn.execute(f"TRUNCATE {STAGE}")
+    await conn.copy_records_to_table(STAGE, records=records, columns=STAGE_COLUMNS)
+    return [dict(r) for r in await conn.fetch(_UPSERT, node)]
+
+
+OUTBOX_COLUMNS = ("id", "subject", "event_type", "aggregate_id", "version", "payload")
+AUDIT_COLUMNS = ("id", "owner_node", "entity_type", "entity_id", "action", "actor", "changes", "request_id")
+ASSIGNMENT_COLUMNS = (
+    "id", "owner_node", "customer_id", "account_manager", "account_manager_name", "previous_account_manager",
+    "assigned_by", "valid_from", "reason",
+)
+
+
+async def copy_outbox(conn: Conn, rows: Sequence[tuple[Any, ...]]) -> None:
+    if rows:
+        await conn.copy_records_to_table("outbox", schema_name=SCHEMA, records=rows, columns=OUTBOX_COLUMNS)
+
+
+async def copy_audit(conn: Conn, rows: Sequence[tuple[Any, ...]]) -> None:
+    if rows:
+        await conn.copy_records_to_table("audit", schema_name=SCHEMA, records=rows, columns=AUDIT_COLUMNS)
+
+
+async def record_assignments(conn: Conn, rows: Sequence[tuple[Any, ...]]) -> None:
+    """Close the open assignment of each customer and COPY the new ones (history, 客户经理变更历史)."""
+    if not rows:
+        return
+    await conn.execute(
+        f"UPDATE {SCHEMA}.account_manager_assignment SET valid_to = clock_timestamp() "
+        "WHERE customer_id = ANY($1::uuid[]) AND valid_to IS NULL",
+        [r[2] for r in rows],
+    )
+    await conn.copy_records_to_table(
+        "account_manager_assignment", schema_name=SCHEMA, records=rows, columns=ASSIGNMENT_COLUMNS
+    )
+
+
+async def notify_relay(conn: Conn) -> None:
+    """Wake the outbox relay at commit (COPY bypasses add_event, which normally does this)."""
+    await conn.execute("SELECT pg_notify($1, '')", channel(SCHEMA))
+
+
+# --- export ------------------------------------------------------------------------------------
+
+_parent = aliased(Customer)
+EXPORT_SELECT = (
+    Customer.customer_code, Customer.name, Customer.customer_type, Customer.nature, Customer.mgmt_level,
+    Customer.industry, Customer.value_type, Customer.grade, Customer.life_status, Customer.recog_status,
+    Customer.credit_code, Customer.account_manager, Customer.account_manager_name,
+    select(_parent.customer_code).where(_parent.id == Customer.parent_customer_id).scalar_subquery(),
+    Customer.enterprise_scale, Customer.address, Customer.description,
+)
+
+
+async def export_pages(
+    session: AsyncSession, principal: Principal, topology: Topology, lq: ListQuery, *, page: int = 5000
+) -> AsyncIterator[Sequence[Row[Any]]]:
+    """Pages of export rows (columns of schemas.COLUMNS) of the scoped, filtered customer list, keyset-paged
+    on id so memory stays flat and a million rows cost the same per page as the first."""
+    base = CustomerRepository.from_session(session).filtered(principal, topology, lq)
+    stmt = base.with_only_columns(Customer.id, *EXPORT_SELECT).order_by(Customer.id).limit(page)
+    last: uuid.UUID | None = None
+    while True:
+        rows = (await session.execute(stmt if last is None else stmt.where(Customer.id > last))).all()
+        if not rows:
+            return
+        yield [r[1:] for r in rows]  # type: ignore[misc]
+        if len(rows) < page:
+            return
+        last = rows[-1][0]
