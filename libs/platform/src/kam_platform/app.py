@@ -36,15 +36,21 @@ def create_service_app(
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         db = create_database(
-            settings.database_url, pool_size=settings.db_pool_size,
+            settings.database_url,
+            pool_size=settings.db_pool_size,
             application_name=f"kam-{settings.service}-{settings.node}",
         )
         app.state.db = db
         if app.state.verifier is None:
             app.state.verifier = _default_verifier(settings)
         relays = [
-            OutboxRelay(database_url=settings.database_url, nats_url=settings.nats_url, schema=s,
-                        node=settings.node, poll_seconds=settings.relay_poll_seconds)
+            OutboxRelay(
+                database_url=settings.database_url,
+                nats_url=settings.nats_url,
+                schema=s,
+                node=settings.node,
+                poll_seconds=settings.relay_poll_seconds,
+            )
             for s in (outbox_schemas if settings.relay_enabled else ())
         ]
         tasks = [asyncio.create_task(r.run(), name=f"relay-{r.schema}") for r in relays]
@@ -67,8 +73,10 @@ def create_service_app(
     app.state.settings = settings
     app.state.verifier = verifier
     app.add_middleware(
-        RequestContextMiddleware, service=settings.service,
-        max_body=settings.max_body_bytes, max_upload=settings.max_upload_bytes,
+        RequestContextMiddleware,
+        service=settings.service,
+        max_body=settings.max_body_bytes,
+        max_upload=settings.max_upload_bytes,
     )
     install_error_handlers(app)
     app.include_router(ops_router())

@@ -121,8 +121,14 @@ def validation_envelope(exc: RequestValidationError) -> tuple[int, dict[str, Any
 
 
 _HTTP_CODES: dict[int, type[KamError]] = {
-    400: BadRequest, 401: Unauthorized, 403: Forbidden, 404: NotFound, 409: Conflict,
-    413: PayloadTooLarge, 415: UnsupportedMediaType, 422: ValidationFailed,
+    400: BadRequest,
+    401: Unauthorized,
+    403: Forbidden,
+    404: NotFound,
+    409: Conflict,
+    413: PayloadTooLarge,
+    415: UnsupportedMediaType,
+    422: ValidationFailed,
 }
 
 
@@ -141,20 +147,34 @@ def install_error_handlers(app: FastAPI) -> None:
         assert isinstance(exc, StarletteHTTPException)
         cls = _HTTP_CODES.get(exc.status_code)
         if cls is None:
-            body = {"code": str(exc.status_code), "reason": str(exc.detail), "message": str(exc.detail),
-                    "status": str(exc.status_code), "@type": "Error"}
+            body = {
+                "code": str(exc.status_code),
+                "reason": str(exc.detail),
+                "message": str(exc.detail),
+                "status": str(exc.status_code),
+                "@type": "Error",
+            }
         else:
-            body = {"code": cls.code, "reason": cls.reason, "message": str(exc.detail),
-                    "status": str(exc.status_code), "@type": "Error"}
+            body = {
+                "code": cls.code,
+                "reason": cls.reason,
+                "message": str(exc.detail),
+                "status": str(exc.status_code),
+                "@type": "Error",
+            }
             if exc.status_code == 404 and exc.detail == "Not Found":
                 body["message"] = "No such path"
         return JSONResponse(body, status_code=exc.status_code, headers=getattr(exc, "headers", None))
 
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
-        body = {"code": "INTERNAL_ERROR", "reason": "Internal error",
-                "message": "An unexpected error occurred; it has been logged.", "status": "500",
-                "@type": "Error"}
+        body = {
+            "code": "INTERNAL_ERROR",
+            "reason": "Internal error",
+            "message": "An unexpected error occurred; it has been logged.",
+            "status": "500",
+            "@type": "Error",
+        }
         return JSONResponse(body, status_code=500)
 
     app.add_exception_handler(KamError, kam_error)

@@ -71,8 +71,14 @@ class RequestContextMiddleware:
         start = time.perf_counter()
         status = 500
         ctype = headers.get(b"content-type", b"").decode().lower()
-        limit = self.max_upload if ctype.startswith("multipart/") or "csv" in ctype or "sheet" in ctype \
-            or ctype.startswith("application/octet-stream") else self.max_body
+        limit = (
+            self.max_upload
+            if ctype.startswith("multipart/")
+            or "csv" in ctype
+            or "sheet" in ctype
+            or ctype.startswith("application/octet-stream")
+            else self.max_body
+        )
         declared = headers.get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > limit:
             await self._too_large(send, limit, rid)
@@ -109,13 +115,26 @@ class RequestContextMiddleware:
             request_id_var.reset(token)
 
     async def _too_large(self, send: Send, limit: int, rid: str) -> None:
-        body = json.dumps({
-            "code": "PAYLOAD_TOO_LARGE", "reason": "Request body too large",
-            "message": f"request body exceeds the limit of {limit} bytes", "status": "413", "@type": "Error",
-        }).encode()
-        await send({"type": "http.response.start", "status": 413, "headers": [
-            (b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
-            (b"x-request-id", rid.encode())]})
+        body = json.dumps(
+            {
+                "code": "PAYLOAD_TOO_LARGE",
+                "reason": "Request body too large",
+                "message": f"request body exceeds the limit of {limit} bytes",
+                "status": "413",
+                "@type": "Error",
+            }
+        ).encode()
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 413,
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(body)).encode()),
+                    (b"x-request-id", rid.encode()),
+                ],
+            }
+        )
         await send({"type": "http.response.body", "body": body})
 
 

@@ -43,9 +43,7 @@ class OutboxMixin:
     version: Mapped[int] = mapped_column(BigInteger)
     payload: Mapped[bytes] = mapped_column(LargeBinary)
     # clock_timestamp, not now(): a later writer of the same aggregate (after the row lock) sorts later
-    created_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), server_default=text("clock_timestamp()")
-    )
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=text("clock_timestamp()"))
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
     @classmethod
@@ -66,6 +64,42 @@ def ts(dt: datetime | None = None) -> Timestamp:
     return t
 
 
+def build_event(
+    *,
+    node: str,
+    service: str,
+    aggregate_type: str,
+    aggregate_id: str,
+    version: int,
+    message: Message,
+    actor: str,
+    snapshot: bool = False,
+    occurred_at: datetime | None = None,
+    event_id: uuid.UUID | None = None,
+) -> tuple[uuid.UUID, str, str, bytes]:
+    """One outbox row as ``(id, subject, event_type, payload)``: the Envelope bytes, not yet stored.
+
+    Subject: ``up.<node>.<service>.<aggregate_type>.<aggregate_id>``. Bulk writers (import, seed)
+    build rows with this and COPY them; `add_event` inserts one.
+    """
+    event_id = event_id or uuid7()
+    env = envelope_pb2.Envelope(
+        event_id=str(event_id),
+        event_type=message.DESCRIPTOR.full_name,
+        origin_node=node,
+        service=service,
+        aggregate_type=aggregate_type,
+        aggregate_id=aggregate_id,
+        version=version,
+        occurred_at=ts(occurred_at),
+        actor=actor,
+        snapshot=snapshot,
+        payload=message.SerializeToString(),
+    )
+    subject = f"up.{node}.{service}.{aggregate_type}.{aggregate_id}"
+    return event_id, subject, env.event_type, env.SerializeToString()
+
+
 async def add_event(
     session: AsyncSession,
     *,
@@ -79,25 +113,17 @@ async def add_event(
     actor: str,
     snapshot: bool = False,
 ) -> uuid.UUID:
-    """Append one domain event to the outbox in the caller's transaction.
-
-    Subject: ``up.<node>.<service>.<aggregate_type>.<aggregate_id>``.
-    """
-    event_id = uuid7()
-    env = envelope_pb2.Envelope(
-        event_id=str(event_id),
-        event_type=message.DESCRIPTOR.full_name,
-        origin_node=node,
+    """Append one domain event to the outbox in the caller's transaction (see `build_event`)."""
+    event_id, subject, event_type, payload = build_event(
+        node=node,
         service=service,
         aggregate_type=aggregate_type,
         aggregate_id=aggregate_id,
         version=version,
-        occurred_at=ts(),
+        message=message,
         actor=actor,
         snapshot=snapshot,
-        payload=message.SerializeToString(),
     )
-    subject = f"up.{node}.{service}.{aggregate_type}.{aggregate_id}"
     await session.execute(
         text(
             f'INSERT INTO "{schema}".outbox (id, subject, event_type, aggregate_id, version, payload) '
@@ -106,10 +132,10 @@ async def add_event(
         {
             "id": event_id,
             "subject": subject,
-            "etype": env.event_type,
+            "etype": event_type,
             "agg": aggregate_id,
             "version": version,
-            "payload": env.SerializeToString(),
+            "payload": payload,
         },
     )
     if not session.info.get(f"notified:{schema}"):

@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Annotated
 
 from fastapi import Depends, Request
-
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 

@@ -126,8 +126,9 @@ def parse_list_query(
         f = filterable.get(name)
         if f is None:
             raise InvalidQuery(f"unknown filter attribute {name!r}")
-        values = [_coerce(name, v, f.type) for v in raw.split(",")] if f.type is not str or op != "eq" \
-            else raw.split(",")
+        values = (
+            [_coerce(name, v, f.type) for v in raw.split(",")] if f.type is not str or op != "eq" else raw.split(",")
+        )
         lq.filters.append((name, op, values))
     return lq
 
@@ -208,9 +209,7 @@ def validate_model(model: type[M], data: Any) -> M:
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        errors = [
-            {"field": ".".join(str(p) for p in e["loc"]) or "body", "message": e["msg"]} for e in exc.errors()
-        ]
+        errors = [{"field": ".".join(str(p) for p in e["loc"]) or "body", "message": e["msg"]} for e in exc.errors()]
         msg = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
         raise ValidationFailed(msg, field=errors[0]["field"], errors=errors) from None
 

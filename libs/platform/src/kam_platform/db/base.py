@@ -8,7 +8,7 @@ from datetime import datetime
 
 from sqlalchemy import BigInteger, DateTime, MetaData, String, func
 from sqlalchemy.dialects.postgresql import UUID
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column
 
 from kam_platform.ids import uuid7
 
@@ -21,13 +21,9 @@ NAMING_CONVENTION = {
 }
 
 
-def make_base(schema: str) -> type[DeclarativeBase]:
-    """A declarative base whose tables live in `schema` (one schema per service)."""
-
-    class Base(DeclarativeBase):
-        metadata = MetaData(schema=schema, naming_convention=NAMING_CONVENTION)
-
-    return Base
+def service_metadata(schema: str) -> MetaData:
+    """The MetaData of one service: its tables live in `schema`, constraints follow the convention."""
+    return MetaData(schema=schema, naming_convention=NAMING_CONVENTION)
 
 
 class TimestampMixin:

@@ -103,7 +103,8 @@ class NatsNode:
 
     @property
     def store_dir(self) -> Path:
-        return self.node_dir / "jetstream"
+        """JetStream `store_dir`; the server keeps its data in `<store_dir>/jetstream/`."""
+        return self.node_dir
 
     # -- config ----------------------------------------------------------------------------------
 

@@ -8,6 +8,7 @@ system user (`kampg`, created on first use) that owns the data directory.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib.util
 import os
@@ -122,9 +123,7 @@ def _ensure_system_user(name: str) -> tuple[int, int]:
     try:
         entry = pwd.getpwnam(name)
     except KeyError:
-        subprocess.run(
-            ["useradd", "-r", "-M", "-s", "/usr/sbin/nologin", name], capture_output=True, check=False
-        )
+        subprocess.run(["useradd", "-r", "-M", "-s", "/usr/sbin/nologin", name], capture_output=True, check=False)
         try:
             entry = pwd.getpwnam(name)  # created by us, or concurrently by another process
         except KeyError:
@@ -302,10 +301,8 @@ class EmbeddedPostgres:
             self.port = int(lines[3])
             return
         if lines:  # a crashed server: let its zombie be reaped, or the new one refuses to start
-            try:
+            with contextlib.suppress(ValueError):
                 ProcessRef.of(int(lines[0])).wait_reaped(10.0)
-            except ValueError:
-                pass
         if not self.initialized:
             self.initdb()
         else:
@@ -330,8 +327,7 @@ class EmbeddedPostgres:
         result = self._run(argv, timeout=timeout + 10)
         if result.returncode != 0:
             raise PostgresError(
-                f"pg_ctl start failed:\n{result.stdout}\n{result.stderr}\n--- {self.log_path}:\n"
-                f"{tail(self.log_path)}"
+                f"pg_ctl start failed:\n{result.stdout}\n{result.stderr}\n--- {self.log_path}:\n{tail(self.log_path)}"
             )
 
     def stop(self, timeout: float = 60.0) -> None:
@@ -374,4 +370,3 @@ class EmbeddedPostgres:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
-

@@ -7,6 +7,7 @@ system after a reboot or a crash) never leads to signalling an unrelated process
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -76,10 +77,8 @@ class ProcessRef:
         if self.popen is not None:
             self.popen.poll()
             return
-        try:  # our child after all (e.g. re-attached in the same interpreter)
+        with contextlib.suppress(ChildProcessError):  # our child after all (re-attached in this interpreter)
             os.waitpid(self.pid, os.WNOHANG)
-        except ChildProcessError:
-            pass
 
     def alive(self) -> bool:
         """True while the process runs; a zombie or a reused pid counts as gone."""
@@ -90,9 +89,7 @@ class ProcessRef:
             proc = psutil.Process(self.pid)
             if proc.status() == psutil.STATUS_ZOMBIE:
                 return False
-            if self.create_time is not None and abs(proc.create_time() - self.create_time) > 0.5:
-                return False
-            return True
+            return not (self.create_time is not None and abs(proc.create_time() - self.create_time) > 0.5)
         except (psutil.NoSuchProcess, psutil.ZombieProcess):
             return False
         except psutil.AccessDenied:
@@ -105,10 +102,8 @@ class ProcessRef:
     def signal(self, sig: int) -> None:
         if not self.alive():
             return
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.kill(self.pid, sig)
-        except ProcessLookupError:
-            pass
 
     def wait_gone(self, timeout: float) -> bool:
         """Wait up to `timeout` seconds for the process to exit; True when it did."""

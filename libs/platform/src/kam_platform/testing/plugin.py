@@ -68,9 +68,9 @@ def nats_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     store = tmp_path_factory.mktemp("nats")
     port = free_port()
     proc = subprocess.Popen(
-        [nats_server_bin(), "-a", "127.0.0.1", "-p", str(port), "-js", "-sd", str(store),
-         "--server_name", "test"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [nats_server_bin(), "-a", "127.0.0.1", "-p", str(port), "-js", "-sd", str(store), "--server_name", "test"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     deadline = time.monotonic() + 20
     while not port_is_open(port):
@@ -134,9 +134,17 @@ def make_token(signing_key: Any) -> TokenFactory:
     ) -> str:
         now = int(time.time())
         claims = {
-            "sub": user, "node": node, "scope_node": scope or node, "roles": roles or [],
-            "perms": perms if perms is not None else ["*"], "name": user,
-            "iat": now, "exp": now + expires_in, "aud": audience, "iss": f"kam:{node}", "jti": f"{user}-{now}",
+            "sub": user,
+            "node": node,
+            "scope_node": scope or node,
+            "roles": roles or [],
+            "perms": perms if perms is not None else ["*"],
+            "name": user,
+            "iat": now,
+            "exp": now + expires_in,
+            "aud": audience,
+            "iss": f"kam:{node}",
+            "jti": f"{user}-{now}",
         }
         return sign_token(key or signing_key, kid, claims)
 
@@ -179,8 +187,9 @@ def bind_session(app: FastAPI, conn: AsyncConnection) -> None:
     """Make the app's per-request session join the test's outer transaction (savepoints)."""
 
     async def override() -> AsyncIterator[AsyncSession]:
-        async with AsyncSession(bind=conn, join_transaction_mode="create_savepoint",
-                                expire_on_commit=False, autoflush=False) as session:
+        async with AsyncSession(
+            bind=conn, join_transaction_mode="create_savepoint", expire_on_commit=False, autoflush=False
+        ) as session:
             try:
                 yield session
             except BaseException:

@@ -28,9 +28,26 @@ from .repository import FILTERABLE
 from .schemas import BASE_TYPE, SCHEMA_LOCATION, TYPE, ContactCreate, ContactUpdate
 
 PATH = "/tmf-api/party/v4/individual"
-FIELDS = ("givenName", "familyName", "fullName", "title", "department", "decisionRole", "preferredContactMedium",
-          "contactMedium", "individualIdentification", "birthDate", "isPrimary", "customer", "ownerNode", "version",
-          "createdAt", "updatedAt", "@baseType", "@schemaLocation")
+FIELDS = (
+    "givenName",
+    "familyName",
+    "fullName",
+    "title",
+    "department",
+    "decisionRole",
+    "preferredContactMedium",
+    "contactMedium",
+    "individualIdentification",
+    "birthDate",
+    "isPrimary",
+    "customer",
+    "ownerNode",
+    "version",
+    "createdAt",
+    "updatedAt",
+    "@baseType",
+    "@schemaLocation",
+)
 
 router = APIRouter(tags=["party"])
 
@@ -48,22 +65,45 @@ def to_api(c: Contact, base: str, principal: Principal) -> dict[str, Any]:
     id_number = c.id_number if see_pii else service.mask_id(c.id_number)
     media = []
     if c.phone:
-        media.append({"mediumType": "mobile", "preferred": c.preferred_medium in ("phone", "mobile"),
-                      "characteristic": {"phoneNumber": phone}})
+        media.append(
+            {
+                "mediumType": "mobile",
+                "preferred": c.preferred_medium in ("phone", "mobile"),
+                "characteristic": {"phoneNumber": phone},
+            }
+        )
     if c.email:
-        media.append({"mediumType": "email", "preferred": c.preferred_medium == "email",
-                      "characteristic": {"emailAddress": c.email}})
+        media.append(
+            {
+                "mediumType": "email",
+                "preferred": c.preferred_medium == "email",
+                "characteristic": {"emailAddress": c.email},
+            }
+        )
     return {
-        "id": str(c.id), "href": f"{base}{PATH}/{c.id}", "@type": TYPE, "@baseType": BASE_TYPE,
-        "@schemaLocation": SCHEMA_LOCATION, "givenName": c.given_name, "familyName": c.family_name,
-        "fullName": c.full_name, "title": c.title, "department": c.department, "decisionRole": c.decision_role,
-        "preferredContactMedium": c.preferred_medium, "contactMedium": media,
+        "id": str(c.id),
+        "href": f"{base}{PATH}/{c.id}",
+        "@type": TYPE,
+        "@baseType": BASE_TYPE,
+        "@schemaLocation": SCHEMA_LOCATION,
+        "givenName": c.given_name,
+        "familyName": c.family_name,
+        "fullName": c.full_name,
+        "title": c.title,
+        "department": c.department,
+        "decisionRole": c.decision_role,
+        "preferredContactMedium": c.preferred_medium,
+        "contactMedium": media,
         "individualIdentification": [{"identificationType": "ID_CARD", "identificationId": id_number}]
-        if c.id_number else [],
-        "birthDate": c.birth_date.isoformat() if c.birth_date else None, "isPrimary": c.is_primary,
+        if c.id_number
+        else [],
+        "birthDate": c.birth_date.isoformat() if c.birth_date else None,
+        "isPrimary": c.is_primary,
         "customer": {"id": str(c.customer_id), "href": customer_href(base, c.customer_id), "@referredType": "Customer"},
-        "ownerNode": c.owner_node, "version": c.version,
-        "createdAt": c.created_at.isoformat(), "updatedAt": c.updated_at.isoformat(),
+        "ownerNode": c.owner_node,
+        "version": c.version,
+        "createdAt": c.created_at.isoformat(),
+        "updatedAt": c.updated_at.isoformat(),
     }
 
 
@@ -73,7 +113,10 @@ def _base(request: Request) -> str:
 
 @router.get(PATH, summary="List contacts")
 async def list_individuals(
-    request: Request, session: Session, settings: AppSettings, principal: Principal = require("customer:read"),
+    request: Request,
+    session: Session,
+    settings: AppSettings,
+    principal: Principal = require("customer:read"),
 ) -> JSONResponse:
     lq = parse_list_query(request, FILTERABLE, FIELDS)
     rows, total = await service.list_contacts(session, settings=settings, principal=principal, lq=lq)
@@ -82,7 +125,10 @@ async def list_individuals(
 
 @router.post(PATH, status_code=201, summary="Create a contact of a key account")
 async def create_individual(
-    request: Request, session: Session, settings: AppSettings, principal: Principal = require("customer:update"),
+    request: Request,
+    session: Session,
+    settings: AppSettings,
+    principal: Principal = require("customer:update"),
 ) -> JSONResponse:
     raw = await read_json_object(request, allowed_types={"application/json"})
     data = validate_model(ContactCreate, raw)
@@ -93,7 +139,10 @@ async def create_individual(
 
 @router.get(PATH + "/{individual_id}", summary="Get a contact")
 async def get_individual(
-    contact_id: ContactId, request: Request, session: Session, settings: AppSettings,
+    contact_id: ContactId,
+    request: Request,
+    session: Session,
+    settings: AppSettings,
     principal: Principal = require("customer:read"),
 ) -> dict[str, Any]:
     lq = parse_list_query(request, {}, FIELDS)
@@ -103,18 +152,25 @@ async def get_individual(
 
 @router.patch(PATH + "/{individual_id}", summary="Update a contact (JSON merge patch)")
 async def patch_individual(
-    contact_id: ContactId, request: Request, session: Session, settings: AppSettings,
+    contact_id: ContactId,
+    request: Request,
+    session: Session,
+    settings: AppSettings,
     principal: Principal = require("customer:update"),
 ) -> dict[str, Any]:
     patch, present = await read_merge_patch(request, ContactUpdate)
-    c = await service.update(session, settings=settings, principal=principal, contact_id=contact_id, patch=patch,
-                             present=present)
+    c = await service.update(
+        session, settings=settings, principal=principal, contact_id=contact_id, patch=patch, present=present
+    )
     return to_api(c, _base(request), principal)
 
 
 @router.delete(PATH + "/{individual_id}", status_code=204, summary="Delete a contact")
 async def delete_individual(
-    contact_id: ContactId, session: Session, settings: AppSettings, principal: Principal = require("customer:update"),
+    contact_id: ContactId,
+    session: Session,
+    settings: AppSettings,
+    principal: Principal = require("customer:update"),
 ) -> Response:
     await service.delete(session, settings=settings, principal=principal, contact_id=contact_id)
     return Response(status_code=204)

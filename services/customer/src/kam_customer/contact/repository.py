@@ -31,8 +31,9 @@ FILTERABLE: dict[str, Filterable] = {
     "familyName": Filterable(Contact.family_name),
     "fullName": Filterable(Contact.full_name),
     "decisionRole": Filterable(Contact.decision_role, DecisionRole),
-    "customer.id": Filterable(Contact.customer_id, sortable=False,
-                              predicate=lambda op, v: Contact.customer_id.in_(_uuids(v))),
+    "customer.id": Filterable(
+        Contact.customer_id, sortable=False, predicate=lambda op, v: Contact.customer_id.in_(_uuids(v))
+    ),
     "ownerNode": Filterable(Contact.owner_node),
 }
 
@@ -45,16 +46,19 @@ class ContactRepository:
     def from_session(cls, session: AsyncSession) -> ContactRepository:
         return cls(session)
 
-    def scoped(self, principal: Principal, topology: Topology) -> Select[tuple[Contact]]:
-        return select(Contact).where(Contact.deleted_at.is_(None), scope_filter(Contact.owner_node, principal, topology))
+    def scoped(self, principal: Principal, topology: Topology) -> Select[Contact]:
+        return select(Contact).where(
+            Contact.deleted_at.is_(None), scope_filter(Contact.owner_node, principal, topology)
+        )
 
-    async def list(self, principal: Principal, topology: Topology, lq: ListQuery) -> tuple[Sequence[Contact], int]:
+    async def page(self, principal: Principal, topology: Topology, lq: ListQuery) -> tuple[Sequence[Contact], int]:
         stmt = apply_filters(self.scoped(principal, topology), lq, FILTERABLE)
         if lq.q:
             stmt = stmt.where(Contact.full_name.contains(lq.q.strip(), autoescape=True))
         total = await self.session.scalar(select(func.count()).select_from(stmt.subquery()))
-        rows = (await self.session.scalars(
-            apply_sort(stmt, lq, FILTERABLE, Contact.id).offset(lq.offset).limit(lq.limit))).all()
+        rows = (
+            await self.session.scalars(apply_sort(stmt, lq, FILTERABLE, Contact.id).offset(lq.offset).limit(lq.limit))
+        ).all()
         return rows, int(total or 0)
 
     async def get_visible(self, contact_id: uuid.UUID, principal: Principal, topology: Topology) -> Contact | None:

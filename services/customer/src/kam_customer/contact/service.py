@@ -45,21 +45,41 @@ def mask_id(number: str | None) -> str | None:
 
 def snapshot(c: Contact) -> dict[str, Any]:
     return {
-        "givenName": c.given_name, "familyName": c.family_name, "fullName": c.full_name, "title": c.title,
-        "department": c.department, "decisionRole": c.decision_role, "preferredContactMedium": c.preferred_medium,
-        "phone": mask_phone(c.phone), "email": c.email, "idNumber": mask_id(c.id_number),
-        "birthDate": c.birth_date, "isPrimary": c.is_primary,
+        "givenName": c.given_name,
+        "familyName": c.family_name,
+        "fullName": c.full_name,
+        "title": c.title,
+        "department": c.department,
+        "decisionRole": c.decision_role,
+        "preferredContactMedium": c.preferred_medium,
+        "phone": mask_phone(c.phone),
+        "email": c.email,
+        "idNumber": mask_id(c.id_number),
+        "birthDate": c.birth_date,
+        "isPrimary": c.is_primary,
     }
 
 
 def _state(c: Contact) -> customer_pb2.ContactState:
     return customer_pb2.ContactState(
-        id=str(c.id), owner_node=c.owner_node, version=c.version, customer_id=str(c.customer_id),
-        given_name=c.given_name or "", family_name=c.family_name or "", full_name=c.full_name, title=c.title or "",
-        department=c.department or "", decision_role=c.decision_role or "", preferred_medium=c.preferred_medium or "",
-        phone=c.phone or "", email=c.email or "", id_number=c.id_number or "",
-        birth_date=c.birth_date.isoformat() if c.birth_date else "", is_primary=c.is_primary,
-        created_at=ts(c.created_at), updated_at=ts(c.updated_at),
+        id=str(c.id),
+        owner_node=c.owner_node,
+        version=c.version,
+        customer_id=str(c.customer_id),
+        given_name=c.given_name or "",
+        family_name=c.family_name or "",
+        full_name=c.full_name,
+        title=c.title or "",
+        department=c.department or "",
+        decision_role=c.decision_role or "",
+        preferred_medium=c.preferred_medium or "",
+        phone=c.phone or "",
+        email=c.email or "",
+        id_number=c.id_number or "",
+        birth_date=c.birth_date.isoformat() if c.birth_date else "",
+        is_primary=c.is_primary,
+        created_at=ts(c.created_at),
+        updated_at=ts(c.updated_at),
     )
 
 
@@ -79,13 +99,15 @@ def _apply(c: Contact, data: ContactFields, present: set[str]) -> None:
         for m in data.contact_medium or []:
             if m.medium_type in ("phone", "mobile"):
                 if not m.characteristic.phone_number:
-                    raise ValidationFailed("contactMedium: a phone medium needs characteristic.phoneNumber",
-                                           field="contactMedium")
+                    raise ValidationFailed(
+                        "contactMedium: a phone medium needs characteristic.phoneNumber", field="contactMedium"
+                    )
                 c.phone = m.characteristic.phone_number
             elif m.medium_type == "email":
                 if not m.characteristic.email_address:
-                    raise ValidationFailed("contactMedium: an email medium needs characteristic.emailAddress",
-                                           field="contactMedium")
+                    raise ValidationFailed(
+                        "contactMedium: an email medium needs characteristic.emailAddress", field="contactMedium"
+                    )
                 c.email = m.characteristic.email_address
     if "individualIdentification" in present:
         ids = data.individual_identification or []
@@ -93,10 +115,18 @@ def _apply(c: Contact, data: ContactFields, present: set[str]) -> None:
 
 
 async def _record(session: AsyncSession, c: Contact, actor: str, action: str, changes: dict[str, Any]) -> None:
-    await events.emit(session, node=c.owner_node, aggregate_type="contact", aggregate_id=c.id, version=c.version,
-                      actor=actor, message=customer_pb2.ContactChanged(contact=_state(c)))
-    await events.audit(session, node=c.owner_node, entity_type="contact", entity_id=c.id, action=action,
-                       actor=actor, changes=changes)
+    await events.emit(
+        session,
+        node=c.owner_node,
+        aggregate_type="contact",
+        aggregate_id=c.id,
+        version=c.version,
+        actor=actor,
+        message=customer_pb2.ContactChanged(contact=_state(c)),
+    )
+    await events.audit(
+        session, node=c.owner_node, entity_type="contact", entity_id=c.id, action=action, actor=actor, changes=changes
+    )
 
 
 async def create(
@@ -113,9 +143,16 @@ async def create(
         raise NotOwner("customer", str(customer_id), customer.owner_node)
     now = datetime.now(UTC)
     c = Contact(
-        id=uuid7(), owner_node=customer.owner_node, version=1, customer_id=customer_id, given_name=data.given_name,
-        family_name=data.family_name, full_name=data.full_name or f"{data.family_name}{data.given_name}",
-        is_primary=False, created_at=now, updated_at=now,
+        id=uuid7(),
+        owner_node=customer.owner_node,
+        version=1,
+        customer_id=customer_id,
+        given_name=data.given_name,
+        family_name=data.family_name,
+        full_name=data.full_name or f"{data.family_name}{data.given_name}",
+        is_primary=False,
+        created_at=now,
+        updated_at=now,
     )
     _apply(c, data, present - {"fullName"} if not data.full_name else present)
     session.add(c)
@@ -136,10 +173,12 @@ async def get_visible(
 async def list_contacts(
     session: AsyncSession, *, settings: Settings, principal: Principal, lq: ListQuery
 ) -> tuple[Sequence[Contact], int]:
-    return await ContactRepository.from_session(session).list(principal, settings.topology, lq)
+    return await ContactRepository.from_session(session).page(principal, settings.topology, lq)
 
 
-async def _lock_owned(session: AsyncSession, settings: Settings, principal: Principal, contact_id: uuid.UUID) -> Contact:
+async def _lock_owned(
+    session: AsyncSession, settings: Settings, principal: Principal, contact_id: uuid.UUID
+) -> Contact:
     visible = await get_visible(session, settings=settings, principal=principal, contact_id=contact_id)
     if visible.owner_node != settings.node:
         raise NotOwner("individual", str(contact_id), visible.owner_node)
@@ -150,8 +189,13 @@ async def _lock_owned(session: AsyncSession, settings: Settings, principal: Prin
 
 
 async def update(
-    session: AsyncSession, *, settings: Settings, principal: Principal, contact_id: uuid.UUID,
-    patch: ContactUpdate, present: set[str],
+    session: AsyncSession,
+    *,
+    settings: Settings,
+    principal: Principal,
+    contact_id: uuid.UUID,
+    patch: ContactUpdate,
+    present: set[str],
 ) -> Contact:
     for key in ("givenName", "familyName"):
         if key in present and getattr(patch, "given_name" if key == "givenName" else "family_name") is None:
@@ -178,8 +222,23 @@ async def delete(session: AsyncSession, *, settings: Settings, principal: Princi
     c.deleted_at = c.updated_at = datetime.now(UTC)
     c.version += 1
     await session.flush()
-    await events.emit(session, node=c.owner_node, aggregate_type="contact", aggregate_id=c.id, version=c.version,
-                      actor=principal.username, message=customer_pb2.ContactDeleted(
-                          id=str(c.id), owner_node=c.owner_node, version=c.version, customer_id=str(c.customer_id)))
-    await events.audit(session, node=c.owner_node, entity_type="contact", entity_id=c.id, action="delete",
-                       actor=principal.username, changes={"deleted": [False, True]})
+    await events.emit(
+        session,
+        node=c.owner_node,
+        aggregate_type="contact",
+        aggregate_id=c.id,
+        version=c.version,
+        actor=principal.username,
+        message=customer_pb2.ContactDeleted(
+            id=str(c.id), owner_node=c.owner_node, version=c.version, customer_id=str(c.customer_id)
+        ),
+    )
+    await events.audit(
+        session,
+        node=c.owner_node,
+        entity_type="contact",
+        entity_id=c.id,
+        action="delete",
+        actor=principal.username,
+        changes={"deleted": [False, True]},
+    )

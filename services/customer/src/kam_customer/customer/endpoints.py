@@ -11,7 +11,14 @@ from fastapi.responses import JSONResponse
 from kam_platform.auth import Principal, require
 from kam_platform.db.engine import Session
 from kam_platform.settings import AppSettings
-from kam_platform.tmf import id_or_404, list_response, parse_list_query, read_json_object, read_merge_patch, validate_model
+from kam_platform.tmf import (
+    id_or_404,
+    list_response,
+    parse_list_query,
+    read_json_object,
+    read_merge_patch,
+    validate_model,
+)
 
 from . import service
 from .repository import FILTERABLE
@@ -34,7 +41,9 @@ def _base(request: Request) -> str:
 
 @router.get(CUSTOMER_PATH, summary="List or find customers")
 async def list_customers(
-    request: Request, session: Session, settings: AppSettings,
+    request: Request,
+    session: Session,
+    settings: AppSettings,
     principal: Principal = require("customer:read"),
 ) -> JSONResponse:
     """TMF630 list: offset/limit, fields=, attribute filters (comma = OR, .gt/.gte/.lt/.lte), sort=,
@@ -48,7 +57,9 @@ async def list_customers(
 
 @router.post(CUSTOMER_PATH, status_code=201, summary="Create a customer")
 async def create_customer(
-    request: Request, session: Session, settings: AppSettings,
+    request: Request,
+    session: Session,
+    settings: AppSettings,
     principal: Principal = require("customer:create"),
 ) -> JSONResponse:
     """Creates a key account owned by this node. Without `engagedParty.id`, the legal entity
@@ -61,7 +72,10 @@ async def create_customer(
 
 @router.get(CUSTOMER_PATH + "/{customer_id}", summary="Get a customer")
 async def get_customer(
-    customer_id: CustomerId, request: Request, session: Session, settings: AppSettings,
+    customer_id: CustomerId,
+    request: Request,
+    session: Session,
+    settings: AppSettings,
     principal: Principal = require("customer:read"),
 ) -> dict[str, Any]:
     lq = parse_list_query(request, {}, FIELDS)
@@ -75,7 +89,10 @@ async def get_customer(
 
 @router.patch(CUSTOMER_PATH + "/{customer_id}", summary="Update a customer (JSON merge patch)")
 async def patch_customer(
-    customer_id: CustomerId, request: Request, session: Session, settings: AppSettings,
+    customer_id: CustomerId,
+    request: Request,
+    session: Session,
+    settings: AppSettings,
     principal: Principal = require("customer:update"),
 ) -> dict[str, Any]:
     """`application/merge-patch+json` (plain `application/json` is treated as a merge patch).
@@ -90,7 +107,9 @@ async def patch_customer(
 
 @router.delete(CUSTOMER_PATH + "/{customer_id}", status_code=204, summary="Delete a customer")
 async def delete_customer(
-    customer_id: CustomerId, session: Session, settings: AppSettings,
+    customer_id: CustomerId,
+    session: Session,
+    settings: AppSettings,
     principal: Principal = require("customer:delete"),
 ) -> Response:
     await service.delete(session, settings=settings, principal=principal, customer_id=customer_id)
@@ -102,42 +121,69 @@ API = "/api/v1/customer/customers/{customer_id}"
 
 @router.get(API + "/history", summary="Change history of a customer")
 async def customer_history(
-    customer_id: CustomerId, session: Session, settings: AppSettings,
-    offset: int = Query(0, ge=0), limit: int = Query(100, ge=1, le=1000),
+    customer_id: CustomerId,
+    session: Session,
+    settings: AppSettings,
+    offset: int = Query(0, ge=0),
+    limit: int = Query(100, ge=1, le=1000),
     principal: Principal = require("customer.history:read"),
 ) -> JSONResponse:
     """Append-only audit trail: who, when, which fields, old → new. Newest first."""
     rows, total = await service.history(
         session, settings=settings, principal=principal, customer_id=customer_id, offset=offset, limit=limit
     )
-    body = [{
-        "id": str(a.id), "@type": "AuditRecord", "entityType": a.entity_type, "entityId": str(a.entity_id),
-        "action": a.action, "actor": a.actor, "at": a.at.isoformat(), "changes": a.changes,
-        "requestId": a.request_id, "note": a.note, "ownerNode": a.owner_node,
-    } for a in rows]
+    body = [
+        {
+            "id": str(a.id),
+            "@type": "AuditRecord",
+            "entityType": a.entity_type,
+            "entityId": str(a.entity_id),
+            "action": a.action,
+            "actor": a.actor,
+            "at": a.at.isoformat(),
+            "changes": a.changes,
+            "requestId": a.request_id,
+            "note": a.note,
+            "ownerNode": a.owner_node,
+        }
+        for a in rows
+    ]
     return JSONResponse(body, headers={"X-Total-Count": str(total), "X-Result-Count": str(len(body))})
 
 
 @router.get(API + "/account-managers", summary="Account-manager assignment history")
 async def account_manager_history(
-    customer_id: CustomerId, session: Session, settings: AppSettings,
+    customer_id: CustomerId,
+    session: Session,
+    settings: AppSettings,
     principal: Principal = require("customer:read"),
 ) -> JSONResponse:
     rows = await service.assignments(session, settings=settings, principal=principal, customer_id=customer_id)
-    body = [{
-        "id": str(r.id), "@type": "AccountManagerAssignment", "accountManager": r.account_manager,
-        "accountManagerName": r.account_manager_name, "previousAccountManager": r.previous_account_manager,
-        "assignedBy": r.assigned_by, "validFor": {
-            "startDateTime": r.valid_from.isoformat(),
-            "endDateTime": r.valid_to.isoformat() if r.valid_to else None,
-        }, "reason": r.reason,
-    } for r in rows]
+    body = [
+        {
+            "id": str(r.id),
+            "@type": "AccountManagerAssignment",
+            "accountManager": r.account_manager,
+            "accountManagerName": r.account_manager_name,
+            "previousAccountManager": r.previous_account_manager,
+            "assignedBy": r.assigned_by,
+            "validFor": {
+                "startDateTime": r.valid_from.isoformat(),
+                "endDateTime": r.valid_to.isoformat() if r.valid_to else None,
+            },
+            "reason": r.reason,
+        }
+        for r in rows
+    ]
     return JSONResponse(body, headers={"X-Total-Count": str(len(body)), "X-Result-Count": str(len(body))})
 
 
 @router.put(API + "/account-manager", summary="Assign the account manager")
 async def assign_account_manager(
-    customer_id: CustomerId, request: Request, session: Session, settings: AppSettings,
+    customer_id: CustomerId,
+    request: Request,
+    session: Session,
+    settings: AppSettings,
     principal: Principal = require("customer:update"),
 ) -> dict[str, Any]:
     data = validate_model(AccountManagerAssign, await read_json_object(request, allowed_types={"application/json"}))
@@ -149,7 +195,10 @@ async def assign_account_manager(
 
 @router.get(API + "/hierarchy", summary="Group-customer hierarchy (HQ and branches)")
 async def customer_hierarchy(
-    customer_id: CustomerId, request: Request, session: Session, settings: AppSettings,
+    customer_id: CustomerId,
+    request: Request,
+    session: Session,
+    settings: AppSettings,
     principal: Principal = require("customer:read"),
 ) -> dict[str, Any]:
     c, ancestors, children = await service.hierarchy(
@@ -158,8 +207,13 @@ async def customer_hierarchy(
     base = _base(request)
 
     def brief(x: Any) -> dict[str, Any]:
-        return {"id": str(x.id), "href": customer_href(base, x.id), "name": x.name,
-                "customerCode": x.customer_code, "ownerNode": x.owner_node, "customerType": x.customer_type}
+        return {
+            "id": str(x.id),
+            "href": customer_href(base, x.id),
+            "name": x.name,
+            "customerCode": x.customer_code,
+            "ownerNode": x.owner_node,
+            "customerType": x.customer_type,
+        }
 
-    return {"customer": brief(c), "ancestors": [brief(a) for a in ancestors],
-            "branches": [brief(b) for b in children]}
+    return {"customer": brief(c), "ancestors": [brief(a) for a in ancestors], "branches": [brief(b) for b in children]}

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from collections.abc import AsyncIterator, Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Select, func, or_, select, text
@@ -38,11 +38,13 @@ FILTERABLE: dict[str, Filterable] = {
     "accountManager": Filterable(Customer.account_manager),
     "relatedParty.id": Filterable(Customer.account_manager, sortable=False, predicate=_related_party_predicate),
     "engagedParty.id": Filterable(
-        Customer.organization_id, sortable=False,
+        Customer.organization_id,
+        sortable=False,
         predicate=lambda op, v: Customer.organization_id.in_([_uuid_or_nil(x) for x in v]),
     ),
     "parentCustomer.id": Filterable(
-        Customer.parent_customer_id, sortable=False,
+        Customer.parent_customer_id,
+        sortable=False,
         predicate=lambda op, v: Customer.parent_customer_id.in_([_uuid_or_nil(x) for x in v]),
     ),
     "ownerNode": Filterable(Customer.owner_node),
@@ -71,24 +73,27 @@ class CustomerRepository:
     def from_session(cls, session: AsyncSession) -> CustomerRepository:
         return cls(session)
 
-    def scoped(self, principal: Principal, topology: Topology) -> Select[tuple[Customer]]:
+    def scoped(self, principal: Principal, topology: Topology) -> Select[Customer]:
         return select(Customer).where(
             Customer.deleted_at.is_(None), scope_filter(Customer.owner_node, principal, topology)
         )
 
-    def filtered(self, principal: Principal, topology: Topology, lq: ListQuery) -> Select[tuple[Customer]]:
+    def filtered(self, principal: Principal, topology: Topology, lq: ListQuery) -> Select[Customer]:
         stmt = apply_filters(self.scoped(principal, topology), lq, FILTERABLE)
         if lq.q:
             term = lq.q.strip()
             if term:
                 like = f"%{escape_like(term)}%"
-                stmt = stmt.where(or_(Customer.name.like(like), Customer.customer_code == term.upper(),
-                                      Customer.credit_code == term.upper()))
+                stmt = stmt.where(
+                    or_(
+                        Customer.name.like(like),
+                        Customer.customer_code == term.upper(),
+                        Customer.credit_code == term.upper(),
+                    )
+                )
         return stmt
 
-    async def list(
-        self, principal: Principal, topology: Topology, lq: ListQuery
-    ) -> tuple[Sequence[Customer], int]:
+    async def page(self, principal: Principal, topology: Topology, lq: ListQuery) -> tuple[Sequence[Customer], int]:
         stmt = self.filtered(principal, topology, lq)
         total = await self.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
         page = apply_sort(stmt, lq, FILTERABLE, Customer.id).offset(lq.offset).limit(lq.limit)
@@ -155,35 +160,40 @@ class CustomerRepository:
         return [r[0] for r in rows]
 
     async def children(self, customer_id: uuid.UUID, principal: Principal, topology: Topology) -> Sequence[Customer]:
-        stmt = self.scoped(principal, topology).where(Customer.parent_customer_id == customer_id).order_by(
-            Customer.name
+        stmt = (
+            self.scoped(principal, topology).where(Customer.parent_customer_id == customer_id).order_by(Customer.name)
         )
         return (await self.session.scalars(stmt)).all()
 
     async def has_live_children(self, customer_id: uuid.UUID) -> bool:
-        stmt = select(Customer.id).where(
-            Customer.parent_customer_id == customer_id, Customer.deleted_at.is_(None)
-        ).limit(1)
+        stmt = (
+            select(Customer.id)
+            .where(Customer.parent_customer_id == customer_id, Customer.deleted_at.is_(None))
+            .limit(1)
+        )
         return (await self.session.scalar(stmt)) is not None
 
-    async def history(
-        self, customer_id: uuid.UUID, offset: int, limit: int
-    ) -> tuple[Sequence[Audit], int]:
+    async def history(self, customer_id: uuid.UUID, offset: int, limit: int) -> tuple[Sequence[Audit], int]:
         base = select(Audit).where(Audit.entity_id == customer_id)
         total = await self.session.scalar(select(func.count()).select_from(base.subquery()))
-        rows = (await self.session.scalars(base.order_by(Audit.at.desc(), Audit.id.desc())
-                                           .offset(offset).limit(limit))).all()
+        rows = (
+            await self.session.scalars(base.order_by(Audit.at.desc(), Audit.id.desc()).offset(offset).limit(limit))
+        ).all()
         return rows, int(total or 0)
 
     async def assignments(self, customer_id: uuid.UUID) -> Sequence[AccountManagerAssignment]:
-        stmt = select(AccountManagerAssignment).where(
-            AccountManagerAssignment.customer_id == customer_id
-        ).order_by(AccountManagerAssignment.valid_from.desc(), AccountManagerAssignment.id.desc())
+        stmt = (
+            select(AccountManagerAssignment)
+            .where(AccountManagerAssignment.customer_id == customer_id)
+            .order_by(AccountManagerAssignment.valid_from.desc(), AccountManagerAssignment.id.desc())
+        )
         return (await self.session.scalars(stmt)).all()
 
     async def close_open_assignment(self, customer_id: uuid.UUID) -> None:
         await self.session.execute(
-            text("UPDATE customer.account_manager_assignment SET valid_to = clock_timestamp() "
-                 "WHERE customer_id = :id AND valid_to IS NULL"),
+            text(
+                "UPDATE customer.account_manager_assignment SET valid_to = clock_timestamp() "
+                "WHERE customer_id = :id AND valid_to IS NULL"
+            ),
             {"id": customer_id},
         )

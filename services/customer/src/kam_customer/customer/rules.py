@@ -42,10 +42,17 @@ class Industry(StrEnum):  # 行业
 
 
 INDUSTRY_ZH = {
-    Industry.FINANCE: "金融", Industry.GOVERNMENT: "政府", Industry.EDUCATION: "教育",
-    Industry.HEALTH: "医疗卫生", Industry.MANUFACTURING: "制造", Industry.ENERGY: "能源",
-    Industry.TRANSPORT: "交通物流", Industry.MEDIA: "媒体", Industry.INTERNET: "互联网",
-    Industry.COMMERCE: "商贸", Industry.OTHER: "其他",
+    Industry.FINANCE: "金融",
+    Industry.GOVERNMENT: "政府",
+    Industry.EDUCATION: "教育",
+    Industry.HEALTH: "医疗卫生",
+    Industry.MANUFACTURING: "制造",
+    Industry.ENERGY: "能源",
+    Industry.TRANSPORT: "交通物流",
+    Industry.MEDIA: "媒体",
+    Industry.INTERNET: "互联网",
+    Industry.COMMERCE: "商贸",
+    Industry.OTHER: "其他",
 }
 
 

@@ -128,7 +128,9 @@ class CustomerCreate(CustomerFields):
     @classmethod
     def _code(cls, v: str | None) -> str | None:
         if v is not None and not CUSTOMER_CODE_RE.match(v):
-            raise ValueError("customerCode must be 4-32 characters of A-Z, 0-9 and '-', starting with a letter or digit")
+            raise ValueError(
+                "customerCode must be 4-32 characters of A-Z, 0-9 and '-', starting with a letter or digit"
+            )
         return v
 
 

@@ -15,8 +15,8 @@ from kam_contracts import customer_pb2
 from kam_customer.models import AccountManagerAssignment, Audit, Customer, Organization
 from kam_platform.audit import diff
 from kam_platform.auth import Principal
-from kam_platform.ids import uuid7
 from kam_platform.errors import Conflict, InvalidTransition, NotFound, NotOwner, ValidationFailed
+from kam_platform.ids import uuid7
 from kam_platform.outbox import ts
 from kam_platform.settings import Settings
 from kam_platform.tmf import ListQuery
@@ -68,7 +68,7 @@ async def get_visible(
 async def list_customers(
     session: AsyncSession, *, settings: Settings, principal: Principal, lq: ListQuery
 ) -> tuple[Sequence[Customer], int]:
-    return await CustomerRepository.from_session(session).list(principal, settings.topology, lq)
+    return await CustomerRepository.from_session(session).page(principal, settings.topology, lq)
 
 
 async def _lock_owned(
@@ -112,9 +112,14 @@ async def _resolve_organization(
             raise ValidationFailed(f"engagedParty.id: organization {org_id} not found", field="engagedParty.id")
         return org_id
     org = Organization(
-        owner_node=node, name=(ref.name if ref and ref.name else name), credit_code=data.credit_code,
-        industry=getattr(data, "industry", None), organization_type="legalEntity", version=1,
-        created_at=now, updated_at=now,
+        owner_node=node,
+        name=(ref.name if ref and ref.name else name),
+        credit_code=data.credit_code,
+        industry=getattr(data, "industry", None),
+        organization_type="legalEntity",
+        version=1,
+        created_at=now,
+        updated_at=now,
     )
     session.add(org)
     await session.flush()
@@ -122,28 +127,53 @@ async def _resolve_organization(
 
 
 async def _record_assignment(
-    session: AsyncSession, repo: CustomerRepository, c: Customer, previous: str | None, actor: str,
-    reason: str | None, now: datetime,
+    session: AsyncSession,
+    repo: CustomerRepository,
+    c: Customer,
+    previous: str | None,
+    actor: str,
+    reason: str | None,
+    now: datetime,
 ) -> None:
     await repo.close_open_assignment(c.id)
     row = AccountManagerAssignment(
-        owner_node=c.owner_node, customer_id=c.id, account_manager=c.account_manager,
-        account_manager_name=c.account_manager_name, previous_account_manager=previous, assigned_by=actor,
-        valid_from=now, reason=reason,
+        owner_node=c.owner_node,
+        customer_id=c.id,
+        account_manager=c.account_manager,
+        account_manager_name=c.account_manager_name,
+        previous_account_manager=previous,
+        assigned_by=actor,
+        valid_from=now,
+        reason=reason,
     )
     session.add(row)
     await session.flush()
     await events.emit(
-        session, node=c.owner_node, aggregate_type="assignment", aggregate_id=row.id, version=1, actor=actor,
+        session,
+        node=c.owner_node,
+        aggregate_type="assignment",
+        aggregate_id=row.id,
+        version=1,
+        actor=actor,
         message=customer_pb2.AccountManagerAssigned(
-            id=str(row.id), owner_node=c.owner_node, customer_id=str(c.id), account_manager=c.account_manager or "",
-            previous_account_manager=previous or "", assigned_by=actor, valid_from=ts(now), reason=reason or "",
+            id=str(row.id),
+            owner_node=c.owner_node,
+            customer_id=str(c.id),
+            account_manager=c.account_manager or "",
+            previous_account_manager=previous or "",
+            assigned_by=actor,
+            valid_from=ts(now),
+            reason=reason or "",
         ),
     )
 
 
 async def create(
-    session: AsyncSession, *, settings: Settings, principal: Principal, data: CustomerCreate,
+    session: AsyncSession,
+    *,
+    settings: Settings,
+    principal: Principal,
+    data: CustomerCreate,
     action: str = "create",
 ) -> Customer:
     repo = CustomerRepository.from_session(session)
@@ -159,34 +189,67 @@ async def create(
     manager = _account_manager(data.related_party) or (None, None)
     org_id = await _resolve_organization(session, node=node, data=data, name=data.name, now=now)
     c = Customer(
-        id=uuid7(), owner_node=node, version=1, customer_code=code,
-        name=data.name, short_name=data.short_name, customer_type=data.customer_type.value,
-        nature=data.nature.value if data.nature else None, mgmt_level=data.mgmt_level.value,
-        industry=data.industry.value, value_type=data.value_type.value if data.value_type else None,
-        grade=data.grade.value, life_status=data.status.value, recog_status=data.recognition_status.value,
-        status_reason=data.status_reason, credit_code=data.credit_code, parent_customer_id=parent_id,
-        organization_id=org_id, account_manager=manager[0], account_manager_name=manager[1],
-        enterprise_scale=data.enterprise_scale, address=data.address, description=data.description,
-        credit_profile=_credit_profile(data.credit_profile), created_at=now, updated_at=now,
+        id=uuid7(),
+        owner_node=node,
+        version=1,
+        customer_code=code,
+        name=data.name,
+        short_name=data.short_name,
+        customer_type=data.customer_type.value,
+        nature=data.nature.value if data.nature else None,
+        mgmt_level=data.mgmt_level.value,
+        industry=data.industry.value,
+        value_type=data.value_type.value if data.value_type else None,
+        grade=data.grade.value,
+        life_status=data.status.value,
+        recog_status=data.recognition_status.value,
+        status_reason=data.status_reason,
+        credit_code=data.credit_code,
+        parent_customer_id=parent_id,
+        organization_id=org_id,
+        account_manager=manager[0],
+        account_manager_name=manager[1],
+        enterprise_scale=data.enterprise_scale,
+        address=data.address,
+        description=data.description,
+        credit_profile=_credit_profile(data.credit_profile),
+        created_at=now,
+        updated_at=now,
     )
     session.add(c)
     await session.flush()
     if c.account_manager:
         await _record_assignment(session, repo, c, None, principal.username, "initial assignment", now)
     await events.emit(
-        session, node=node, aggregate_type="customer", aggregate_id=c.id, version=c.version,
-        actor=principal.username, message=customer_pb2.CustomerCreated(customer=events.customer_state(c)),
+        session,
+        node=node,
+        aggregate_type="customer",
+        aggregate_id=c.id,
+        version=c.version,
+        actor=principal.username,
+        message=customer_pb2.CustomerCreated(customer=events.customer_state(c)),
     )
     await events.audit(
-        session, node=node, entity_type="customer", entity_id=c.id, action=action, actor=principal.username,
+        session,
+        node=node,
+        entity_type="customer",
+        entity_id=c.id,
+        action=action,
+        actor=principal.username,
         changes=diff({}, snapshot(c)),
     )
     return c
 
 
 async def update(
-    session: AsyncSession, *, settings: Settings, principal: Principal, customer_id: uuid.UUID,
-    patch: CustomerUpdate, present: set[str], action: str = "update",
+    session: AsyncSession,
+    *,
+    settings: Settings,
+    principal: Principal,
+    customer_id: uuid.UUID,
+    patch: CustomerUpdate,
+    present: set[str],
+    action: str = "update",
 ) -> Customer:
     nulls = sorted(k for k in present & NOT_NULLABLE if getattr(patch, _attr(k)) is None)
     if nulls:
@@ -221,17 +284,29 @@ async def update(
         c.recog_status = rs.value
 
     simple = {
-        "name": "name", "shortName": "short_name", "nature": "nature", "mgmtLevel": "mgmt_level",
-        "industry": "industry", "valueType": "value_type", "grade": "grade", "statusReason": "status_reason",
-        "creditCode": "credit_code", "enterpriseScale": "enterprise_scale", "address": "address",
-        "description": "description", "customerType": "customer_type",
+        "name": "name",
+        "shortName": "short_name",
+        "nature": "nature",
+        "mgmtLevel": "mgmt_level",
+        "industry": "industry",
+        "valueType": "value_type",
+        "grade": "grade",
+        "statusReason": "status_reason",
+        "creditCode": "credit_code",
+        "enterpriseScale": "enterprise_scale",
+        "address": "address",
+        "description": "description",
+        "customerType": "customer_type",
     }
     for key, attr in simple.items():
         if key in present:
             value = getattr(patch, attr)
             setattr(c, attr, value.value if hasattr(value, "value") else value)
-    if "customerType" in present and c.customer_type != rules.CustomerType.GROUP_CUSTOMER \
-            and await repo.has_live_children(c.id):
+    if (
+        "customerType" in present
+        and c.customer_type != rules.CustomerType.GROUP_CUSTOMER
+        and await repo.has_live_children(c.id)
+    ):
         raise Conflict("customerType: a customer with branches must stay GROUP_CUSTOMER")
     if "creditProfile" in present:
         c.credit_profile = _credit_profile(patch.credit_profile)
@@ -268,26 +343,44 @@ async def update(
     else:
         message = customer_pb2.CustomerUpdated(customer=state, changed_fields=sorted(changes))
     await events.emit(
-        session, node=c.owner_node, aggregate_type="customer", aggregate_id=c.id, version=c.version,
-        actor=principal.username, message=message,
+        session,
+        node=c.owner_node,
+        aggregate_type="customer",
+        aggregate_id=c.id,
+        version=c.version,
+        actor=principal.username,
+        message=message,
     )
     await events.audit(
-        session, node=c.owner_node, entity_type="customer", entity_id=c.id,
+        session,
+        node=c.owner_node,
+        entity_type="customer",
+        entity_id=c.id,
         action="status" if set(changes) <= {"status", "statusReason"} else action,
-        actor=principal.username, changes=changes,
+        actor=principal.username,
+        changes=changes,
     )
     return c
 
 
 def _attr(api_key: str) -> str:
     return {
-        "name": "name", "customerType": "customer_type", "mgmtLevel": "mgmt_level", "industry": "industry",
-        "grade": "grade", "status": "status", "recognitionStatus": "recognition_status",
+        "name": "name",
+        "customerType": "customer_type",
+        "mgmtLevel": "mgmt_level",
+        "industry": "industry",
+        "grade": "grade",
+        "status": "status",
+        "recognitionStatus": "recognition_status",
     }[api_key]
 
 
 async def assign_account_manager(
-    session: AsyncSession, *, settings: Settings, principal: Principal, customer_id: uuid.UUID,
+    session: AsyncSession,
+    *,
+    settings: Settings,
+    principal: Principal,
+    customer_id: uuid.UUID,
     data: AccountManagerAssign,
 ) -> Customer:
     c = await _lock_owned(session, settings=settings, principal=principal, customer_id=customer_id)
@@ -303,13 +396,23 @@ async def assign_account_manager(
     await session.flush()
     await _record_assignment(session, repo, c, previous, principal.username, data.reason, now)
     await events.emit(
-        session, node=c.owner_node, aggregate_type="customer", aggregate_id=c.id, version=c.version,
+        session,
+        node=c.owner_node,
+        aggregate_type="customer",
+        aggregate_id=c.id,
+        version=c.version,
         actor=principal.username,
         message=customer_pb2.CustomerUpdated(customer=events.customer_state(c), changed_fields=["accountManager"]),
     )
     await events.audit(
-        session, node=c.owner_node, entity_type="customer", entity_id=c.id, action="assign",
-        actor=principal.username, changes=diff(before, snapshot(c)), note=data.reason,
+        session,
+        node=c.owner_node,
+        entity_type="customer",
+        entity_id=c.id,
+        action="assign",
+        actor=principal.username,
+        changes=diff(before, snapshot(c)),
+        note=data.reason,
     )
     return c
 
@@ -325,21 +428,35 @@ async def delete(session: AsyncSession, *, settings: Settings, principal: Princi
     c.version += 1
     await session.flush()
     await events.emit(
-        session, node=c.owner_node, aggregate_type="customer", aggregate_id=c.id, version=c.version,
+        session,
+        node=c.owner_node,
+        aggregate_type="customer",
+        aggregate_id=c.id,
+        version=c.version,
         actor=principal.username,
         message=customer_pb2.CustomerDeleted(
             id=str(c.id), owner_node=c.owner_node, version=c.version, customer_code=c.customer_code
         ),
     )
     await events.audit(
-        session, node=c.owner_node, entity_type="customer", entity_id=c.id, action="delete",
-        actor=principal.username, changes={"deleted": [False, True]},
+        session,
+        node=c.owner_node,
+        entity_type="customer",
+        entity_id=c.id,
+        action="delete",
+        actor=principal.username,
+        changes={"deleted": [False, True]},
     )
 
 
 async def history(
-    session: AsyncSession, *, settings: Settings, principal: Principal, customer_id: uuid.UUID,
-    offset: int, limit: int,
+    session: AsyncSession,
+    *,
+    settings: Settings,
+    principal: Principal,
+    customer_id: uuid.UUID,
+    offset: int,
+    limit: int,
 ) -> tuple[Sequence[Audit], int]:
     await get_visible(session, settings=settings, principal=principal, customer_id=customer_id)
     return await CustomerRepository.from_session(session).history(customer_id, offset, limit)
@@ -360,7 +477,10 @@ async def hierarchy(
     repo = CustomerRepository.from_session(session)
     ids = await repo.ancestors(c.id)
     found = await repo.get_many(ids)
-    ancestors = [found[i] for i in ids if i in found and settings.topology.is_in_subtree(
-        found[i].owner_node, principal.scope_node)]
+    ancestors = [
+        found[i]
+        for i in ids
+        if i in found and settings.topology.is_in_subtree(found[i].owner_node, principal.scope_node)
+    ]
     children = await repo.children(c.id, principal, settings.topology)
     return c, ancestors, children

@@ -13,10 +13,32 @@ ORGANIZATION_PATH = "/tmf-api/party/v4/organization"
 
 # every attribute a client may select with fields=
 FIELDS = (
-    "name", "status", "statusReason", "customerCode", "shortName", "customerType", "nature", "mgmtLevel",
-    "industry", "valueType", "grade", "recognitionStatus", "creditCode", "engagedParty", "relatedParty",
-    "parentCustomer", "enterpriseScale", "address", "description", "creditProfile", "ownerNode", "version",
-    "createdAt", "updatedAt", "@baseType", "@schemaLocation",
+    "name",
+    "status",
+    "statusReason",
+    "customerCode",
+    "shortName",
+    "customerType",
+    "nature",
+    "mgmtLevel",
+    "industry",
+    "valueType",
+    "grade",
+    "recognitionStatus",
+    "creditCode",
+    "engagedParty",
+    "relatedParty",
+    "parentCustomer",
+    "enterpriseScale",
+    "address",
+    "description",
+    "creditProfile",
+    "ownerNode",
+    "version",
+    "createdAt",
+    "updatedAt",
+    "@baseType",
+    "@schemaLocation",
 )
 
 
@@ -27,10 +49,14 @@ def customer_href(base: str, customer_id: object) -> str:
 def to_api(c: Customer, base: str) -> dict[str, Any]:
     related = []
     if c.account_manager:
-        related.append({
-            "id": c.account_manager, "name": c.account_manager_name, "role": "accountManager",
-            "@referredType": "Individual",
-        })
+        related.append(
+            {
+                "id": c.account_manager,
+                "name": c.account_manager_name,
+                "role": "accountManager",
+                "@referredType": "Individual",
+            }
+        )
     return {
         "id": str(c.id),
         "href": customer_href(base, c.id),
@@ -51,14 +77,21 @@ def to_api(c: Customer, base: str) -> dict[str, Any]:
         "recognitionStatus": c.recog_status,
         "creditCode": c.credit_code,
         "engagedParty": {
-            "id": str(c.organization_id), "href": f"{base}{ORGANIZATION_PATH}/{c.organization_id}",
-            "name": c.name, "@referredType": "Organization",
-        } if c.organization_id else None,
+            "id": str(c.organization_id),
+            "href": f"{base}{ORGANIZATION_PATH}/{c.organization_id}",
+            "name": c.name,
+            "@referredType": "Organization",
+        }
+        if c.organization_id
+        else None,
         "relatedParty": related,
         "parentCustomer": {
-            "id": str(c.parent_customer_id), "href": customer_href(base, c.parent_customer_id),
+            "id": str(c.parent_customer_id),
+            "href": customer_href(base, c.parent_customer_id),
             "@referredType": "Customer",
-        } if c.parent_customer_id else None,
+        }
+        if c.parent_customer_id
+        else None,
         "enterpriseScale": c.enterprise_scale,
         "address": c.address,
         "description": c.description,
@@ -73,12 +106,25 @@ def to_api(c: Customer, base: str) -> dict[str, Any]:
 def snapshot(c: Customer) -> dict[str, Any]:
     """The audited attributes of a customer, by API name."""
     return {
-        "name": c.name, "customerCode": c.customer_code, "shortName": c.short_name,
-        "customerType": c.customer_type, "nature": c.nature, "mgmtLevel": c.mgmt_level, "industry": c.industry,
-        "valueType": c.value_type, "grade": c.grade, "status": c.life_status,
-        "recognitionStatus": c.recog_status, "statusReason": c.status_reason, "creditCode": c.credit_code,
+        "name": c.name,
+        "customerCode": c.customer_code,
+        "shortName": c.short_name,
+        "customerType": c.customer_type,
+        "nature": c.nature,
+        "mgmtLevel": c.mgmt_level,
+        "industry": c.industry,
+        "valueType": c.value_type,
+        "grade": c.grade,
+        "status": c.life_status,
+        "recognitionStatus": c.recog_status,
+        "statusReason": c.status_reason,
+        "creditCode": c.credit_code,
         "parentCustomer": str(c.parent_customer_id) if c.parent_customer_id else None,
         "engagedParty": str(c.organization_id) if c.organization_id else None,
-        "accountManager": c.account_manager, "enterpriseScale": c.enterprise_scale, "address": c.address,
-        "description": c.description, "creditProfile": c.credit_profile, "ownerNode": c.owner_node,
+        "accountManager": c.account_manager,
+        "enterpriseScale": c.enterprise_scale,
+        "address": c.address,
+        "description": c.description,
+        "creditProfile": c.credit_profile,
+        "ownerNode": c.owner_node,
     }

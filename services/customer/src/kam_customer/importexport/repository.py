@@ -23,10 +23,28 @@ from kam_platform.topology import Topology
 Conn = Any
 
 STAGE = "kam_customer_import_stage"
+SEEN = "kam_customer_import_seen"  # codes already loaded by this import (a file may repeat a code)
 STAGE_COLUMNS = (
-    "id", "customer_code", "name", "customer_type", "nature", "mgmt_level", "industry", "value_type", "grade",
-    "life_status", "recog_status", "credit_code", "parent_customer_id", "organization_id", "is_new_org",
-    "account_manager", "account_manager_name", "enterprise_scale", "address", "description",
+    "id",
+    "customer_code",
+    "name",
+    "customer_type",
+    "nature",
+    "mgmt_level",
+    "industry",
+    "value_type",
+    "grade",
+    "life_status",
+    "recog_status",
+    "credit_code",
+    "parent_customer_id",
+    "organization_id",
+    "is_new_org",
+    "account_manager",
+    "account_manager_name",
+    "enterprise_scale",
+    "address",
+    "description",
 )
 # columns an import sets (the rest — short name, status reason, credit profile — it leaves alone)
 _SET = [c for c in STAGE_COLUMNS if c not in ("id", "customer_code", "organization_id", "is_new_org")]
@@ -71,7 +89,16 @@ async def transaction_now(conn: Conn) -> datetime:
 
 async def prepare_stage(conn: Conn) -> None:
     await conn.execute(_CREATE_STAGE)
-    await conn.execute(f"TRUNCATE {STAGE}")
+    await conn.execute(f"CREATE TEMP TABLE IF NOT EXISTS {SEEN} (code text PRIMARY KEY) ON COMMIT DROP")
+    await conn.execute(f"TRUNCATE {STAGE}, {SEEN}")
+
+
+async def mark_seen(conn: Conn, codes: Sequence[str]) -> set[str]:
+    """Record `codes` as loaded by this import; returns those that were not already."""
+    rows = await conn.fetch(
+        f"INSERT INTO {SEEN} SELECT unnest($1::text[]) ON CONFLICT DO NOTHING RETURNING code", list(codes)
+    )
+    return {r["code"] for r in rows}
 
 
 async def lock_existing(conn: Conn, codes: Sequence[str]) -> dict[str, dict[str, Any]]:
@@ -104,7 +131,8 @@ async def ancestors(conn: Conn, customer_id: uuid.UUID, limit: int = 50) -> list
         f" UNION ALL SELECT c.id, c.parent_customer_id, up.depth + 1 FROM {SCHEMA}.customer c"
         " JOIN up ON c.id = up.parent WHERE up.depth < $2)"
         " SELECT id FROM up WHERE depth > 0",
-        customer_id, limit,
+        customer_id,
+        limit,
     )
     return [r["id"] for r in rows]
 
@@ -132,8 +160,15 @@ async def upsert(conn: Conn, node: str, records: Sequence[tuple[Any, ...]]) -> l
 OUTBOX_COLUMNS = ("id", "subject", "event_type", "aggregate_id", "version", "payload")
 AUDIT_COLUMNS = ("id", "owner_node", "entity_type", "entity_id", "action", "actor", "changes", "request_id")
 ASSIGNMENT_COLUMNS = (
-    "id", "owner_node", "customer_id", "account_manager", "account_manager_name", "previous_account_manager",
-    "assigned_by", "valid_from", "reason",
+    "id",
+    "owner_node",
+    "customer_id",
+    "account_manager",
+    "account_manager_name",
+    "previous_account_manager",
+    "assigned_by",
+    "valid_from",
+    "reason",
 )
 
 
@@ -170,11 +205,23 @@ async def notify_relay(conn: Conn) -> None:
 
 _parent = aliased(Customer)
 EXPORT_SELECT = (
-    Customer.customer_code, Customer.name, Customer.customer_type, Customer.nature, Customer.mgmt_level,
-    Customer.industry, Customer.value_type, Customer.grade, Customer.life_status, Customer.recog_status,
-    Customer.credit_code, Customer.account_manager, Customer.account_manager_name,
+    Customer.customer_code,
+    Customer.name,
+    Customer.customer_type,
+    Customer.nature,
+    Customer.mgmt_level,
+    Customer.industry,
+    Customer.value_type,
+    Customer.grade,
+    Customer.life_status,
+    Customer.recog_status,
+    Customer.credit_code,
+    Customer.account_manager,
+    Customer.account_manager_name,
     select(_parent.customer_code).where(_parent.id == Customer.parent_customer_id).scalar_subquery(),
-    Customer.enterprise_scale, Customer.address, Customer.description,
+    Customer.enterprise_scale,
+    Customer.address,
+    Customer.description,
 )
 
 

@@ -81,7 +81,11 @@ class ImportResult:
 
     def to_api(self) -> dict[str, Any]:
         return {
-            "@type": "ImportResult", "received": self.received, "created": self.created,
-            "updated": self.updated, "rejected": self.rejected,
-            "errors": [e.to_api() for e in self.errors], "errorCount": self.error_count,
+            "@type": "ImportResult",
+            "received": self.received,
+            "created": self.created,
+            "updated": self.updated,
+            "rejected": self.rejected,
+            "errors": [e.to_api() for e in self.errors],
+            "errorCount": self.error_count,
         }

@@ -8,15 +8,18 @@ from typing import Any
 
 from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Index, String, Text, text
 from sqlalchemy.dialects.postgresql import JSONB, UUID
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from kam_platform.audit import AuditMixin
-from kam_platform.db import ReplicatedMixin, make_base
+from kam_platform.db import ReplicatedMixin, service_metadata
 from kam_platform.ids import uuid7
 from kam_platform.outbox import OutboxMixin
 
 SCHEMA = "customer"
-Base = make_base(SCHEMA)
+
+
+class Base(DeclarativeBase):
+    metadata = service_metadata(SCHEMA)
 
 
 class Organization(ReplicatedMixin, Base):
@@ -38,8 +41,9 @@ class Customer(ReplicatedMixin, Base):
 
     __tablename__ = "customer"
     __table_args__ = (
-        Index("uq_customer_customer_code_live", "customer_code", unique=True,
-              postgresql_where=text("deleted_at IS NULL")),
+        Index(
+            "uq_customer_customer_code_live", "customer_code", unique=True, postgresql_where=text("deleted_at IS NULL")
+        ),
         Index("ix_customer_name_trgm", "name", postgresql_using="gin", postgresql_ops={"name": "gin_trgm_ops"}),
         Index("ix_customer_owner_node_created_at", "owner_node", "created_at"),
         Index("ix_customer_owner_node_industry", "owner_node", "industry"),

@@ -33,20 +33,22 @@ class OrganizationRepository:
     def from_session(cls, session: AsyncSession) -> OrganizationRepository:
         return cls(session)
 
-    def scoped(self, principal: Principal, topology: Topology) -> Select[tuple[Organization]]:
+    def scoped(self, principal: Principal, topology: Topology) -> Select[Organization]:
         return select(Organization).where(
             Organization.deleted_at.is_(None), scope_filter(Organization.owner_node, principal, topology)
         )
 
-    async def list(
-        self, principal: Principal, topology: Topology, lq: ListQuery
-    ) -> tuple[Sequence[Organization], int]:
+    async def page(self, principal: Principal, topology: Topology, lq: ListQuery) -> tuple[Sequence[Organization], int]:
         stmt = apply_filters(self.scoped(principal, topology), lq, FILTERABLE)
         total = await self.session.scalar(select(func.count()).select_from(stmt.subquery()))
-        rows = (await self.session.scalars(
-            apply_sort(stmt, lq, FILTERABLE, Organization.id).offset(lq.offset).limit(lq.limit))).all()
+        rows = (
+            await self.session.scalars(
+                apply_sort(stmt, lq, FILTERABLE, Organization.id).offset(lq.offset).limit(lq.limit)
+            )
+        ).all()
         return rows, int(total or 0)
 
     async def get_visible(self, org_id: uuid.UUID, principal: Principal, topology: Topology) -> Organization | None:
-        return (await self.session.scalars(self.scoped(principal, topology).where(Organization.id == org_id))
-                ).one_or_none()
+        return (
+            await self.session.scalars(self.scoped(principal, topology).where(Organization.id == org_id))
+        ).one_or_none()

@@ -44,57 +44,108 @@ class OrganizationUpdate(OrganizationCreate):
 
 
 def snapshot(o: Organization) -> dict[str, Any]:
-    return {"name": o.name, "tradingName": o.trading_name, "organizationType": o.organization_type,
-            "creditCode": o.credit_code, "status": o.status}
+    return {
+        "name": o.name,
+        "tradingName": o.trading_name,
+        "organizationType": o.organization_type,
+        "creditCode": o.credit_code,
+        "status": o.status,
+    }
 
 
 async def _record(session: AsyncSession, o: Organization, actor: str, action: str, changes: dict[str, Any]) -> None:
-    await events.emit(session, node=o.owner_node, aggregate_type="organization", aggregate_id=o.id,
-                      version=o.version, actor=actor, message=customer_pb2.OrganizationChanged(
-                          organization=customer_pb2.OrganizationState(
-                              id=str(o.id), owner_node=o.owner_node, version=o.version, name=o.name,
-                              trading_name=o.trading_name or "", credit_code=o.credit_code or "",
-                              organization_type=o.organization_type or "", industry=o.industry or "",
-                              status=o.status, deleted=o.deleted_at is not None)))
-    await events.audit(session, node=o.owner_node, entity_type="organization", entity_id=o.id, action=action,
-                       actor=actor, changes=changes)
+    await events.emit(
+        session,
+        node=o.owner_node,
+        aggregate_type="organization",
+        aggregate_id=o.id,
+        version=o.version,
+        actor=actor,
+        message=customer_pb2.OrganizationChanged(
+            organization=customer_pb2.OrganizationState(
+                id=str(o.id),
+                owner_node=o.owner_node,
+                version=o.version,
+                name=o.name,
+                trading_name=o.trading_name or "",
+                credit_code=o.credit_code or "",
+                organization_type=o.organization_type or "",
+                industry=o.industry or "",
+                status=o.status,
+                deleted=o.deleted_at is not None,
+            )
+        ),
+    )
+    await events.audit(
+        session,
+        node=o.owner_node,
+        entity_type="organization",
+        entity_id=o.id,
+        action=action,
+        actor=actor,
+        changes=changes,
+    )
 
 
-async def create(session: AsyncSession, *, settings: Settings, principal: Principal,
-                 data: OrganizationCreate) -> Organization:
+async def create(
+    session: AsyncSession, *, settings: Settings, principal: Principal, data: OrganizationCreate
+) -> Organization:
     now = datetime.now(UTC)
-    o = Organization(id=uuid7(), owner_node=settings.node, version=1, name=data.name or data.trading_name,
-                     trading_name=data.trading_name, organization_type=data.organization_type,
-                     credit_code=data.credit_code, status=data.status or "validated", created_at=now, updated_at=now)
+    o = Organization(
+        id=uuid7(),
+        owner_node=settings.node,
+        version=1,
+        name=data.name or data.trading_name,
+        trading_name=data.trading_name,
+        organization_type=data.organization_type,
+        credit_code=data.credit_code,
+        status=data.status or "validated",
+        created_at=now,
+        updated_at=now,
+    )
     session.add(o)
     await session.flush()
     await _record(session, o, principal.username, "create", diff({}, snapshot(o)))
     return o
 
 
-async def get_visible(session: AsyncSession, *, settings: Settings, principal: Principal,
-                      org_id: uuid.UUID) -> Organization:
+async def get_visible(
+    session: AsyncSession, *, settings: Settings, principal: Principal, org_id: uuid.UUID
+) -> Organization:
     o = await OrganizationRepository.from_session(session).get_visible(org_id, principal, settings.topology)
     if o is None:
         raise NotFound(f"organization {org_id} not found")
     return o
 
 
-async def list_organizations(session: AsyncSession, *, settings: Settings, principal: Principal,
-                             lq: ListQuery) -> tuple[Sequence[Organization], int]:
-    return await OrganizationRepository.from_session(session).list(principal, settings.topology, lq)
+async def list_organizations(
+    session: AsyncSession, *, settings: Settings, principal: Principal, lq: ListQuery
+) -> tuple[Sequence[Organization], int]:
+    return await OrganizationRepository.from_session(session).page(principal, settings.topology, lq)
 
 
-async def update(session: AsyncSession, *, settings: Settings, principal: Principal, org_id: uuid.UUID,
-                 patch: OrganizationUpdate, present: set[str]) -> Organization:
+async def update(
+    session: AsyncSession,
+    *,
+    settings: Settings,
+    principal: Principal,
+    org_id: uuid.UUID,
+    patch: OrganizationUpdate,
+    present: set[str],
+) -> Organization:
     o = await get_visible(session, settings=settings, principal=principal, org_id=org_id)
     if o.owner_node != settings.node:
         raise NotOwner("organization", str(org_id), o.owner_node)
     if "tradingName" in present and patch.trading_name is None:
         raise ValidationFailed("tradingName is mandatory and cannot be removed (null)", field="tradingName")
     before = snapshot(o)
-    for key, attr in {"name": "name", "tradingName": "trading_name", "organizationType": "organization_type",
-                      "creditCode": "credit_code", "status": "status"}.items():
+    for key, attr in {
+        "name": "name",
+        "tradingName": "trading_name",
+        "organizationType": "organization_type",
+        "creditCode": "credit_code",
+        "status": "status",
+    }.items():
         if key in present and (getattr(patch, attr) is not None or key not in ("name", "status")):
             setattr(o, attr, getattr(patch, attr))
     changes = diff(before, snapshot(o))

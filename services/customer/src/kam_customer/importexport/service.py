@@ -1,0 +1,522 @@
+"""Bulk import and export of key accounts (批量导入/导出).
+
+Import: the uploaded file (already on disk) is read row by row (CSV in UTF-8 or GB18030, or XLSX in
+openpyxl read-only mode), every row validated, and the good rows loaded in chunks: COPY into a staging
+table, one upsert keyed by customer code (owner-only), then COPY of the outbox events, audit rows and
+account-manager history the API path would have written. Bad rows are reported, not loaded.
+Export: the caller's scoped, filtered list streamed as CSV (UTF-8 with BOM) or written to an XLSX file
+in constant memory.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import codecs
+import csv
+import io
+import json
+import uuid
+import zipfile
+from collections.abc import AsyncIterator, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any, Literal, cast
+
+import openpyxl
+import xlsxwriter
+from google.protobuf.message import Message
+from openpyxl.utils.exceptions import InvalidFileException
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kam_contracts import customer_pb2
+from kam_customer.customer import events, rules
+from kam_customer.customer.views import snapshot
+from kam_customer.models import Customer
+from kam_platform.auth import Principal
+from kam_platform.errors import BadRequest, ValidationFailed
+from kam_platform.ids import uuid7
+from kam_platform.observability import request_id_var
+from kam_platform.outbox import build_event, ts
+from kam_platform.settings import Settings
+from kam_platform.tmf import ListQuery
+
+from . import repository
+from .schemas import COLUMN_BY_HEADER, COLUMNS, EXPORT_HEADER, Column, ImportResult, RowError
+
+CHUNK = 5000
+FileKind = Literal["csv", "xlsx"]
+XLSX_MAX_ROWS = 1_048_576  # rows per worksheet
+
+# accepted spellings of enum cells: the value (any case) or its Chinese label
+_ENUM_ALIASES: dict[str, dict[str, str]] = {}
+for _col in COLUMNS:
+    if _col.enum is not None:
+        _ENUM_ALIASES[_col.attr] = {m.value.upper(): m.value for m in _col.enum}
+_ENUM_ALIASES["industry"].update({zh: ind.value for ind, zh in rules.INDUSTRY_ZH.items()})
+_ENUM_ALIASES["industry"].update({"医疗": "HEALTH", "交通": "TRANSPORT", "物流": "TRANSPORT"})
+_ENUM_ALIASES["customer_type"].update({"集团客户": "GROUP_CUSTOMER", "单体客户": "SINGLE"})
+
+_REQUIRED = tuple(c for c in COLUMNS if c.required)
+# empty cells in these columns keep the current value on update (they are mandatory attributes)
+_KEEP_WHEN_EMPTY = frozenset(c.attr for c in COLUMNS if c.required or c.default is not None)
+_NEW_DEFAULTS: dict[str, Any] = {
+    "short_name": None, "nature": None, "value_type": None, "status_reason": None, "credit_code": None,
+    "parent_customer_id": None, "account_manager": None, "account_manager_name": None, "enterprise_scale": None,
+    "address": None, "description": None, "credit_profile": None, "deleted_at": None,
+    **{c.attr: c.default for c in COLUMNS if c.default is not None},
+}
+
+
+# --- reading files -----------------------------------------------------------------------------
+
+
+def detect_encoding(path: Path) -> str:
+    """'utf-8-sig' (with or without BOM), else 'gb18030' (what Chinese Excel saves CSV as)."""
+    for encoding in ("utf-8-sig", "gb18030"):
+        decoder = codecs.getincrementaldecoder(encoding)()
+        try:
+            with open(path, "rb") as fh:
+                while block := fh.read(1 << 20):
+                    decoder.decode(block)
+                decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            continue
+        return encoding
+    raise BadRequest("the file is neither UTF-8 nor GB18030 text; upload CSV (UTF-8) or XLSX")
+
+
+def _csv_rows(path: Path) -> Iterator[Sequence[Any]]:
+    encoding = detect_encoding(path)
+    with open(path, encoding=encoding, newline="") as fh:
+        sample = fh.read(4096)
+        if "\x00" in sample:
+            raise BadRequest("the file is binary, not CSV text; upload CSV (UTF-8) or XLSX")
+        fh.seek(0)
+        try:
+            yield from csv.reader(fh)
+        except csv.Error as exc:
+            raise BadRequest(f"malformed CSV: {exc}") from None
+
+
+def _xlsx_rows(path: Path) -> Iterator[Sequence[Any]]:
+    try:
+        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError) as exc:
+        raise BadRequest(f"not a readable XLSX workbook: {exc}") from None
+    try:
+        if not wb.worksheets:
+            return
+        for row in wb.worksheets[0].iter_rows(values_only=True):
+            yield row
+    finally:
+        wb.close()
+
+
+def read_rows(path: Path, kind: FileKind) -> Iterator[Sequence[Any]]:
+    return _csv_rows(path) if kind == "csv" else _xlsx_rows(path)
+
+
+def _cell(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    s = str(value).strip()
+    return s or None
+
+
+def map_header(cells: Sequence[Any]) -> list[Column | None]:
+    header: list[Column | None] = []
+    for raw in cells:
+        name = (_cell(raw) or "").lstrip("\ufeff")
+        header.append(COLUMN_BY_HEADER.get(name.lower()) or COLUMN_BY_HEADER.get(name))
+    seen = [c.name for c in header if c is not None]
+    duplicated = sorted({n for n in seen if seen.count(n) > 1})
+    if duplicated:
+        raise ValidationFailed(f"header: column(s) {', '.join(duplicated)} appear more than once", field="header")
+    missing = [c.name for c in _REQUIRED if c.name not in seen]
+    if missing:
+        raise ValidationFailed(
+            f"header: required column(s) {', '.join(missing)} missing; expected columns: {', '.join(EXPORT_HEADER)} "
+            "(or their Chinese names)", field="header",
+        )
+    return header
+
+
+def validate_row(line: int, header: Sequence[Column | None], cells: Sequence[Any]) -> tuple[dict[str, str | None],
+                                                                                          list[RowError]]:
+    """The row's values by table attribute (only columns in the header), and its problems."""
+    values: dict[str, str | None] = {}
+    errors: list[RowError] = []
+    for i, col in enumerate(header):
+        if col is None:
+            continue
+        v = _cell(cells[i]) if i < len(cells) else None
+        if v is not None:
+            if col.enum is not None:
+                mapped = _ENUM_ALIASES[col.attr].get(v.upper())
+                if mapped is None:
+                    allowed = ", ".join(m.value for m in col.enum)
+                    errors.append(RowError(line, col.name, f"{v!r} is not a valid {col.name}; allowed: {allowed}"))
+                    continue
+                v = mapped
+            elif col.attr in ("customer_code", "parent_code", "credit_code"):
+                v = v.upper()
+            if col.max_length is not None and len(v) > col.max_length:
+                errors.append(RowError(line, col.name, f"at most {col.max_length} characters, got {len(v)}"))
+                continue
+        values[col.attr] = v
+    for col in _REQUIRED:
+        if values.get(col.attr) is None and not any(e.column == col.name for e in errors):
+            errors.append(RowError(line, col.name, f"{col.name} ({col.zh}) is required"))
+    code = values.get("customer_code")
+    if code is not None and not rules.CUSTOMER_CODE_RE.match(code):
+        errors.append(RowError(line, "customerCode", f"{code!r}: 4-32 characters of A-Z, 0-9 and '-', starting "
+                                                     "with a letter or digit"))
+    credit = values.get("credit_code")
+    if credit is not None:
+        problem = rules.credit_code_problem(credit)
+        if problem:
+            errors.append(RowError(line, "creditCode", f"invalid unified social credit code {credit!r}: {problem}"))
+    parent = values.get("parent_code")
+    if parent is not None:
+        if not rules.CUSTOMER_CODE_RE.match(parent):
+            errors.append(RowError(line, "parentCustomerCode", f"{parent!r} is not a valid customer code"))
+        elif parent == code:
+            errors.append(RowError(line, "parentCustomerCode", "a customer cannot be its own parent"))
+    return values, errors
+
+
+# --- loading -----------------------------------------------------------------------------------
+
+
+@dataclass
+class Loader:
+    """Loads validated rows into one node's database on one asyncpg connection, in its transaction."""
+
+    conn: Any  # asyncpg.Connection
+    node: str
+    actor: str
+    now: datetime
+    request_id: str | None = None
+    action: str = "import"
+    result: ImportResult = field(default_factory=ImportResult)
+    loaded: dict[str, uuid.UUID] = field(default_factory=dict)  # code → id, filled when track_ids
+    track_ids: bool = False
+
+    def reject(self, errors: list[RowError]) -> None:
+        self.result.rejected += 1
+        for e in errors:
+            self.result.reject(e)
+
+    async def load(self, rows: Sequence[tuple[int, dict[str, str | None]]]) -> None:
+        """Upsert one chunk of validated rows (line, values by attribute)."""
+        by_code: dict[str, tuple[int, dict[str, str | None]]] = {}
+        for line, values in rows:
+            code = cast(str, values["customer_code"])
+            if code in by_code:
+                self.reject([RowError(line, "customerCode",
+                                      f"duplicate customerCode {code} (first at row {by_code[code][0]})")])
+                continue
+            by_code[code] = (line, values)
+        if not by_code:
+            return
+        fresh = await repository.mark_seen(self.conn, list(by_code))
+        for code in by_code.keys() - fresh:
+            self.reject([RowError(by_code.pop(code)[0], "customerCode",
+                                  f"duplicate customerCode {code} (already imported from an earlier row)")])
+        existing = await repository.lock_existing(self.conn, list(by_code))
+        planned: dict[str, _Planned] = {}
+        for code, (line, values) in by_code.items():
+            p = self._plan(line, code, values, existing.get(code))
+            if p is not None:
+                planned[code] = p
+        await self._resolve_parents(planned)
+        await self._check_branch_types(planned)
+        if not planned:
+            return
+        stage = [
+            tuple(p.rec[c] if c != "is_new_org" else p.is_new_org for c in repository.STAGE_COLUMNS)
+            for p in planned.values()
+        ]
+        returned = await repository.upsert(self.conn, self.node, stage)
+        await self._record(planned, returned)
+
+    def _plan(self, line: int, code: str, values: dict[str, str | None], old: dict[str, Any] | None) -> _Planned | None:
+        if old is not None:
+            if old["owner_node"] != self.node:
+                self.reject([RowError(line, "customerCode", f"customer {code} is owned by node "
+                                                            f"{old['owner_node']!r}; import it there")])
+                return None
+            rec = dict(old)
+        else:
+            rec = {**_NEW_DEFAULTS, "id": uuid7(), "organization_id": uuid7(), "owner_node": self.node}
+        for attr, value in values.items():
+            if attr == "parent_code":
+                continue
+            if value is None and attr in _KEEP_WHEN_EMPTY:
+                if old is not None:
+                    continue
+                value = _NEW_DEFAULTS.get(attr)
+            rec[attr] = value
+        is_new_org = rec.get("organization_id") is None or old is None
+        if rec.get("organization_id") is None:
+            rec["organization_id"] = uuid7()
+        if old is not None:
+            problem = _transition_problem(old, rec)
+            if problem:
+                self.reject([RowError(line, problem[0], problem[1])])
+                return None
+        return _Planned(line, rec, old, values.get("parent_code"), "parent_code" in values, is_new_org)
+
+    async def _resolve_parents(self, planned: dict[str, _Planned]) -> None:
+        wanted = {p.parent_code for p in planned.values() if p.parent_code is not None} - set(planned)
+        in_db = await repository.find_by_codes(self.conn, wanted)
+        changed = True
+        while changed:  # a rejected parent rejects its children, and so on down
+            changed = False
+            for code, p in list(planned.items()):
+                problem = await self._parent_problem(p, planned, in_db)
+                if problem:
+                    self.reject([RowError(p.line, "parentCustomerCode", problem)])
+                    del planned[code]
+                    changed = True
+
+    async def _parent_problem(
+        self, p: _Planned, planned: dict[str, _Planned], in_db: dict[str, tuple[uuid.UUID, str, uuid.UUID | None]]
+    ) -> str | None:
+        if not p.parent_given:
+            return None
+        pc = p.parent_code
+        if pc is None:
+            p.rec["parent_customer_id"] = None
+            return None
+        if pc in planned:
+            parent_id, parent_type = planned[pc].rec["id"], planned[pc].rec["customer_type"]
+        elif pc in in_db:
+            parent_id, parent_type, _ = in_db[pc]
+        else:
+            return f"no customer {pc} (a parent must exist already or come earlier in the file)"
+        if parent_type != rules.CustomerType.GROUP_CUSTOMER:
+            return f"{pc} is not a group customer (customerType GROUP_CUSTOMER)"
+        # no cycles: walk up from the parent through this chunk, then the database
+        parents_in_chunk = {q.rec["id"]: q.rec["parent_customer_id"] for q in planned.values()}
+        cur: uuid.UUID | None = parent_id
+        for _ in range(64):
+            if cur is None:
+                break
+            if cur == p.rec["id"]:
+                return f"making {pc} the parent would create a cycle in the customer hierarchy"
+            if cur in parents_in_chunk:
+                cur = parents_in_chunk[cur]
+                continue
+            if p.old is not None and p.rec["id"] in await repository.ancestors(self.conn, cur):
+                return f"making {pc} the parent would create a cycle in the customer hierarchy"
+            break
+        p.rec["parent_customer_id"] = parent_id
+        return None
+
+    async def _check_branch_types(self, planned: dict[str, _Planned]) -> None:
+        downgraded = {p.rec["id"]: code for code, p in planned.items() if p.old is not None
+                      and p.old["customer_type"] == rules.CustomerType.GROUP_CUSTOMER
+                      and p.rec["customer_type"] != rules.CustomerType.GROUP_CUSTOMER}
+        if not downgraded:
+            return
+        with_children = await repository.with_live_children(self.conn, list(downgraded))
+        with_children |= {p.rec["parent_customer_id"] for p in planned.values()} & set(downgraded)
+        for cid in with_children:
+            p = planned.pop(downgraded[cid])
+            self.reject([RowError(p.line, "customerType", "a customer with branches must stay GROUP_CUSTOMER")])
+
+    async def _record(self, planned: dict[str, _Planned], returned: list[dict[str, Any]]) -> None:
+        outbox: list[tuple[Any, ...]] = []
+        audit: list[tuple[Any, ...]] = []
+        assignments: list[tuple[Any, ...]] = []
+        seen: set[str] = set()
+        for r in returned:
+            p = planned[r["customer_code"]]
+            seen.add(r["customer_code"])
+            rec = p.rec
+            rec.update(id=r["id"], version=r["version"], created_at=r["created_at"], updated_at=r["updated_at"],
+                       organization_id=r["organization_id"], owner_node=self.node)
+            # the event and audit shapes are the API path's (events.customer_state, views.snapshot), fed
+            # from a plain namespace because ORM instances cost too much per row at a million rows
+            c = cast(Customer, SimpleNamespace(**rec))
+            state = events.customer_state(c)
+            after = snapshot(c)
+            message: Message
+            if r["inserted"]:
+                self.result.created += 1
+                changes = {k: [None, v] for k, v in after.items() if v is not None}
+                message = customer_pb2.CustomerCreated(customer=state)
+            else:
+                self.result.updated += 1
+                before = snapshot(cast(Customer, SimpleNamespace(**(p.old or {}))))
+                changes = {k: [before.get(k), v] for k, v in after.items() if before.get(k) != v}
+                if "status" in changes:
+                    message = customer_pb2.CustomerStatusChanged(
+                        customer=state, from_status=before["status"], to_status=rec["life_status"],
+                        reason=rec.get("status_reason") or "")
+                else:
+                    message = customer_pb2.CustomerUpdated(customer=state, changed_fields=sorted(changes))
+            cid = rec["id"]
+            self._event(outbox, "customer", cid, rec["version"], message)
+            previous = p.old["account_manager"] if p.old is not None else None
+            if rec["account_manager"] != previous and (rec["account_manager"] or previous):
+                aid = uuid7()
+                assignments.append((aid, self.node, cid, rec["account_manager"], rec["account_manager_name"],
+                                    previous, self.actor, self.now, self.action))
+                self._event(outbox, "assignment", aid, 1, customer_pb2.AccountManagerAssigned(
+                    id=str(aid), owner_node=self.node, customer_id=str(cid),
+                    account_manager=rec["account_manager"] or "", previous_account_manager=previous or "",
+                    assigned_by=self.actor, valid_from=ts(self.now), reason=self.action))
+            audit_id = uuid7()
+            changes_json = json.dumps(changes, ensure_ascii=False, default=str)
+            audit.append((audit_id, self.node, "customer", cid, self.action, self.actor, changes_json, self.request_id))
+            self._event(outbox, "audit", audit_id, 1, customer_pb2.AuditRecorded(
+                id=str(audit_id), owner_node=self.node, entity_type="customer", entity_id=str(cid),
+                action=self.action, actor=self.actor, at=ts(self.now), changes_json=changes_json,
+                request_id=self.request_id or ""))
+            if self.track_ids:
+                self.loaded[r["customer_code"]] = cid
+        for code in planned.keys() - seen:  # lost a race with a writer at another node
+            p = planned[code]
+            self.reject([RowError(p.line, "customerCode", f"customer {code} is owned by another node")])
+        await repository.record_assignments(self.conn, assignments)
+        await repository.copy_audit(self.conn, audit)
+        await repository.copy_outbox(self.conn, outbox)
+
+    def _event(self, out: list[tuple[Any, ...]], aggregate: str, agg_id: uuid.UUID, version: int,
+               message: Message) -> None:
+        event_id, subject, event_type, payload = build_event(
+            node=self.node, service=events.SERVICE, aggregate_type=aggregate, aggregate_id=str(agg_id),
+            version=version, message=message, actor=self.actor, occurred_at=self.now,
+        )
+        out.append((event_id, subject, event_type, str(agg_id), version, payload))
+
+    async def finish(self) -> None:
+        if self.result.created or self.result.updated:
+            await repository.notify_relay(self.conn)
+
+
+@dataclass
+class _Planned:
+    line: int
+    rec: dict[str, Any]
+    old: dict[str, Any] | None
+    parent_code: str | None
+    parent_given: bool
+    is_new_org: bool
+
+
+def _transition_problem(old: dict[str, Any], rec: dict[str, Any]) -> tuple[str, str] | None:
+    cur, new = old["life_status"], rec["life_status"]
+    if new != cur and rules.LifeStatus(new) not in rules.LIFE_TRANSITIONS[rules.LifeStatus(cur)]:
+        allowed = ", ".join(rules.allowed_life(cur)) or "none (terminal)"
+        return "status", f"status cannot change from {cur} to {new}; allowed from {cur}: {allowed}"
+    cur, new = old["recog_status"], rec["recog_status"]
+    if new != cur and rules.RecogStatus(new) not in rules.RECOG_TRANSITIONS[rules.RecogStatus(cur)]:
+        allowed = ", ".join(rules.allowed_recog(cur))
+        return "recognitionStatus", f"recognitionStatus cannot change from {cur} to {new}; allowed: {allowed}"
+    return None
+
+
+async def raw_connection(session: AsyncSession) -> tuple[Any, datetime]:
+    """The asyncpg connection under `session`, inside its (started) transaction, and the transaction time."""
+    now = (await session.execute(text("SELECT now()"))).scalar_one()  # also begins the transaction
+    raw = await session.connection()
+    dbapi = await raw.get_raw_connection()
+    return dbapi.driver_connection, now
+
+
+async def import_file(
+    session: AsyncSession, *, settings: Settings, principal: Principal, path: Path, kind: FileKind,
+    chunk: int = CHUNK,
+) -> ImportResult:
+    """Validate and load every row of the file; bad rows are reported with their line and column."""
+    rows = read_rows(path, kind)
+    header_cells = next(rows, None)
+    if header_cells is None or not any(_cell(c) for c in header_cells):
+        raise ValidationFailed("the file is empty: expected a header row and data rows", field="file")
+    header = map_header(header_cells)
+    conn, now = await raw_connection(session)
+    await repository.prepare_stage(conn)
+    loader = Loader(conn, settings.node, principal.username, now, request_id_var.get())
+    batch: list[tuple[int, dict[str, str | None]]] = []
+    line = 1
+    for cells in rows:
+        line += 1
+        if not any(c is not None and str(c).strip() for c in cells):
+            continue
+        loader.result.received += 1
+        values, errors = validate_row(line, header, cells)
+        if errors:
+            loader.reject(errors)
+            continue
+        batch.append((line, values))
+        if len(batch) >= chunk:
+            await loader.load(batch)
+            batch = []
+    if batch:
+        await loader.load(batch)
+    await loader.finish()
+    return loader.result
+
+
+# --- export ------------------------------------------------------------------------------------
+
+
+async def export_csv(
+    session: AsyncSession, *, settings: Settings, principal: Principal, lq: ListQuery
+) -> AsyncIterator[bytes]:
+    """CSV in UTF-8 with BOM (so Excel shows Chinese), the import's columns, one page at a time."""
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\r\n")
+    writer.writerow(EXPORT_HEADER)
+    yield codecs.BOM_UTF8 + buf.getvalue().encode()
+    async for page in repository.export_pages(session, principal, settings.topology, lq):
+        buf.seek(0)
+        buf.truncate()
+        writer.writerows(page)
+        yield buf.getvalue().encode()
+
+
+def _write_page(ws: Any, first_row: int, page: Sequence[Sequence[Any]]) -> None:
+    for i, row in enumerate(page):
+        r = first_row + i
+        for col, value in enumerate(row):
+            if value is not None:
+                ws.write_string(r, col, value)  # never write(): a name starting with '=' is not a formula
+
+
+async def export_xlsx(
+    session: AsyncSession, *, settings: Settings, principal: Principal, lq: ListQuery, path: Path
+) -> int:
+    """Write the export to `path` (xlsxwriter constant-memory mode); returns the number of customers."""
+    wb = xlsxwriter.Workbook(str(path), {"constant_memory": True, "tmpdir": str(path.parent)})
+    bold = wb.add_format({"bold": True})
+    count = 0
+    sheet_rows = XLSX_MAX_ROWS
+    ws: Any = None
+    try:
+        async for page in repository.export_pages(session, principal, settings.topology, lq):
+            start = 0
+            while start < len(page):
+                if sheet_rows >= XLSX_MAX_ROWS:
+                    ws = wb.add_worksheet("customers" if ws is None else f"customers{len(wb.worksheets()) + 1}")
+                    ws.write_row(0, 0, EXPORT_HEADER, bold)
+                    sheet_rows = 1
+                part = page[start:start + XLSX_MAX_ROWS - sheet_rows]
+                await asyncio.to_thread(_write_page, ws, sheet_rows, part)
+                sheet_rows += len(part)
+                start += len(part)
+                count += len(part)
+        if ws is None:
+            ws = wb.add_worksheet("customers")
+            ws.write_row(0, 0, EXPORT_HEADER, bold)
+    finally:
+        await asyncio.to_thread(wb.close)
+    return count
