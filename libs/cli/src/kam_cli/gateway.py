@@ -1,0 +1,141 @@
+"""A node's front door in one-process-per-service mode: a small path-routing reverse proxy.
+
+Routes by path prefix (kam_cli.services.ROUTES) to the node's service processes, streaming bodies
+both ways with httpx. The `Host` header is forwarded unchanged so services build `href`s with the
+node's URL. `/health` is answered here; `/ready` reports every upstream's `/ready`.
+
+Configured from the environment when started by uvicorn (`--factory kam_cli.gateway:create_app`):
+`KAM_GATEWAY_UPSTREAMS` = JSON object service → base URL, e.g. `{"org": "http://127.0.0.1:8101"}`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+
+import httpx
+from starlette.applications import Starlette
+from starlette.background import BackgroundTask
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.routing import Route
+
+from kam_cli.services import ROUTES, route
+
+UPSTREAMS_ENV = "KAM_GATEWAY_UPSTREAMS"
+HOP_BY_HOP = frozenset(
+    {
+        "connection",
+        "keep-alive",
+        "proxy-authenticate",
+        "proxy-authorization",
+        "proxy-connection",
+        "te",
+        "trailer",
+        "trailers",
+        "transfer-encoding",
+        "upgrade",
+    }
+)
+METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+
+
+def error_response(status: int, reason: str, message: str) -> JSONResponse:
+    """The TMF630 error shape, for errors the gateway itself produces."""
+    body = {"@type": "Error", "code": str(status), "reason": reason, "message": message, "status": str(status)}
+    return JSONResponse(body, status_code=status)
+
+
+def _request_headers(request: Request) -> list[tuple[bytes, bytes]]:
+    headers = [(k, v) for k, v in request.headers.raw if k.decode("latin-1").lower() not in HOP_BY_HOP]
+    client = request.client.host if request.client else None
+    if client:
+        prior = request.headers.get("x-forwarded-for")
+        forwarded = f"{prior}, {client}" if prior else client
+        headers = [(k, v) for k, v in headers if k.lower() != b"x-forwarded-for"]
+        headers.append((b"x-forwarded-for", forwarded.encode("latin-1")))
+    if "x-forwarded-proto" not in request.headers:
+        headers.append((b"x-forwarded-proto", request.url.scheme.encode("latin-1")))
+    return headers
+
+
+def _response_headers(resp: httpx.Response) -> list[tuple[bytes, bytes]]:
+    return [(k, v) for k, v in resp.headers.raw if k.decode("latin-1").lower() not in HOP_BY_HOP]
+
+
+def create_app(upstreams: Mapping[str, str] | None = None, routes: Mapping[str, str] | None = None) -> Starlette:
+    """The gateway app; `upstreams` maps service → base URL (default: `$KAM_GATEWAY_UPSTREAMS`)."""
+    if upstreams is None:
+        upstreams = json.loads(os.environ.get(UPSTREAMS_ENV, "{}"))
+    targets = {name: url.rstrip("/") for name, url in upstreams.items()}
+    table = dict(ROUTES if routes is None else routes)
+    clients: dict[str, httpx.AsyncClient] = {}
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        timeout = httpx.Timeout(connect=5.0, read=None, write=None, pool=30.0)
+        limits = httpx.Limits(max_connections=256, max_keepalive_connections=64)
+        async with httpx.AsyncClient(timeout=timeout, limits=limits, follow_redirects=False) as client:
+            clients["http"] = client
+            yield
+            clients.clear()
+
+    async def health(request: Request) -> Response:
+        return JSONResponse({"status": "ok"})
+
+    async def ready(request: Request) -> Response:
+        client = clients["http"]
+
+        async def check(url: str) -> bool:
+            try:
+                resp = await client.get(url + "/ready", timeout=5.0)
+            except httpx.HTTPError:
+                return False
+            return resp.status_code == 200
+
+        names = list(targets)
+        results = await asyncio.gather(*(check(targets[n]) for n in names))
+        services = dict(zip(names, results, strict=True))
+        ok = all(results)
+        return JSONResponse(
+            {"status": "ok" if ok else "unavailable", "services": services}, status_code=200 if ok else 503
+        )
+
+    async def proxy(request: Request) -> Response:
+        path = request.url.path
+        service = route(path, table)
+        if service is None or service not in targets:
+            return error_response(404, "Not Found", f"no service serves {path}")
+        raw_path: bytes = request.scope.get("raw_path") or path.encode()
+        query: bytes = request.scope.get("query_string", b"")
+        url = httpx.URL(targets[service]).copy_with(raw_path=raw_path + (b"?" + query if query else b""))
+        has_body = "content-length" in request.headers or "transfer-encoding" in request.headers
+        upstream_req = clients["http"].build_request(
+            request.method,
+            url,
+            headers=_request_headers(request),
+            content=request.stream() if has_body else None,
+        )
+        try:
+            upstream = await clients["http"].send(upstream_req, stream=True)
+        except httpx.TimeoutException:
+            return error_response(504, "Gateway Timeout", f"service {service} did not answer in time")
+        except httpx.HTTPError as exc:
+            return error_response(502, "Bad Gateway", f"service {service} is unavailable: {type(exc).__name__}")
+        response = StreamingResponse(
+            upstream.aiter_raw(), status_code=upstream.status_code, background=BackgroundTask(upstream.aclose)
+        )
+        response.raw_headers = _response_headers(upstream)
+        return response
+
+    return Starlette(
+        routes=[
+            Route("/health", health, methods=["GET", "HEAD"]),
+            Route("/ready", ready, methods=["GET", "HEAD"]),
+            Route("/{path:path}", proxy, methods=METHODS),
+        ],
+        lifespan=lifespan,
+    )

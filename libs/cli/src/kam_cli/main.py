@@ -1,0 +1,225 @@
+"""The `kam` command: run a whole federation on this machine.
+
+    kam up [--topology deploy/topologies/demo.yaml] [--process-per service|node] [--detach] [--seed]
+    kam status [--json]
+    kam down [--purge]
+
+The run's state lives in `.kam/` of the repository (or the current directory): `run.json`, `logs/`,
+and the data of the embedded PostgreSQL and nats-servers (kept between runs; `kam down --purge`
+removes it). `DATABASE_URL` / `NATS_URL` point `kam up` at external servers.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import threading
+from pathlib import Path
+from types import FrameType
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from kam_cli.runtime import Federation, FederationError, ProcessPer
+
+app = typer.Typer(help="KAM federation on one machine.", no_args_is_help=True, add_completion=False)
+console = Console()
+err = Console(stderr=True)
+
+RUN_DIR_ENV = "KAM_RUN_DIR"
+DEFAULT_TOPOLOGY = Path("deploy/topologies/demo.yaml")
+
+
+def project_root(start: Path | None = None) -> Path:
+    """The uv workspace root above `start` (default: the current directory), else `start`."""
+    here = (start or Path.cwd()).absolute()
+    for candidate in (here, *here.parents):
+        pyproject = candidate / "pyproject.toml"
+        if pyproject.exists() and "[tool.uv.workspace]" in pyproject.read_text(encoding="utf-8"):
+            return candidate
+    return here
+
+
+def run_dir_option(value: Path | None) -> Path:
+    if value is not None:
+        return value.absolute()
+    env = os.environ.get(RUN_DIR_ENV)
+    return Path(env).absolute() if env else project_root() / ".kam"
+
+
+RunDir = Annotated[
+    Path | None,
+    typer.Option("--run-dir", help=f"state directory (default: .kam/ of the repository, or ${RUN_DIR_ENV})"),
+]
+
+
+class _Stop(Exception):
+    """SIGTERM, turned into an exception so `kam up` unwinds and stops its children."""
+
+
+def _raise_stop(signum: int, frame: FrameType | None) -> None:
+    raise _Stop(signal.Signals(signum).name)
+
+
+def _print_nodes(fed: Federation, nodes: list[dict[str, object]] | None = None) -> None:
+    table = Table(title=f"KAM federation ({fed.process_per} mode)")
+    for col in ("code", "tier", "parent", "name", "URL", "services"):
+        table.add_column(col)
+    for item in nodes if nodes is not None else fed.status():
+        services = item["services"]
+        assert isinstance(services, dict)
+        flags = " ".join(
+            f"[green]{name}[/green]" if info["healthy"] else f"[red]{name}✗[/red]" for name, info in services.items()
+        )
+        name = item.get("name")
+        label = name.get("en", "") if isinstance(name, dict) else ""
+        table.add_row(str(item["code"]), str(item["tier"]), str(item["parent"] or "—"), label, str(item["url"]), flags)
+    console.print(table)
+
+
+@app.command()
+def up(
+    topology: Annotated[Path | None, typer.Option(help="topology YAML (default: deploy/topologies/demo.yaml)")] = None,
+    process_per: Annotated[
+        str, typer.Option("--process-per", help="one process per 'service' (plus a gateway per node) or per 'node'")
+    ] = "service",
+    detach: Annotated[bool, typer.Option("--detach", "-d", help="return once everything is up")] = False,
+    seed: Annotated[bool, typer.Option("--seed/--no-seed", help="load demo data once up")] = False,
+    customers: Annotated[int, typer.Option(help="demo customers per local network when seeding")] = 50,
+    run_dir: RunDir = None,
+) -> None:
+    """Start PostgreSQL, one nats-server per node and every service of every node."""
+    if process_per not in ("service", "node"):
+        err.print("[red]--process-per must be 'service' or 'node'[/red]")
+        raise typer.Exit(2)
+    mode: ProcessPer = "service" if process_per == "service" else "node"
+    rdir = run_dir_option(run_dir)
+    topo = (topology or project_root() / DEFAULT_TOPOLOGY).absolute()
+    if not topo.exists():
+        err.print(f"[red]topology file not found: {topo}[/red]")
+        raise typer.Exit(2)
+
+    existing = Federation.attach(rdir)
+    if existing is not None:
+        if existing.any_alive():
+            err.print(
+                f"[red]KAM is already running[/red] (started {existing.started_at}, state {existing.state_path}).\n"
+                "Use [bold]kam status[/bold] to see it, or [bold]kam down[/bold] to stop it first."
+            )
+            raise typer.Exit(1)
+        console.print("[yellow]found a stale run.json (nothing running); cleaning up[/yellow]")
+        existing.stop()
+
+    fed = Federation(topo, rdir, process_per=mode, log=lambda msg: console.print(f"[dim]•[/dim] {msg}"))
+    # Ctrl-C and SIGTERM both unwind through `fed.stop()`; SIGINT explicitly too, since a shell
+    # starts background jobs with SIGINT ignored
+    previous_term = signal.signal(signal.SIGTERM, _raise_stop)
+    previous_int = signal.signal(signal.SIGINT, _raise_stop)
+    try:
+        try:
+            fed.start()
+        except (FederationError, OSError, RuntimeError, ImportError) as exc:  # everything was stopped
+            err.print(f"[red]kam up failed:[/red] {type(exc).__name__}: {exc}\n(logs: {fed.logs_dir})")
+            raise typer.Exit(1) from exc
+        if seed:
+            from kam_cli.seed import seed_federation
+
+            try:
+                ran = seed_federation(fed, customers=customers, warn=lambda m: console.print(f"[yellow]{m}[/yellow]"))
+                console.print(f"[dim]•[/dim] seeded: {', '.join(ran) or 'nothing'}")
+            except Exception as exc:  # keep the federation up for a look; the error says what failed
+                err.print(f"[red]seeding failed:[/red] {type(exc).__name__}: {exc}")
+        _print_nodes(fed)
+        leaf = next((rt.node.code for rt in fed.nodes.values() if not fed.topology.children(rt.node.code)), "hq")
+        console.print(
+            f"Get a token:  [bold]kam token --node {leaf} --user admin[/bold]   "
+            f"(logs: {fed.logs_dir}, state: {fed.state_path})"
+        )
+        if detach:
+            console.print("Running in the background; stop with [bold]kam down[/bold].")
+            return
+        console.print("Press Ctrl-C to stop.")
+        _foreground(fed)
+    except (KeyboardInterrupt, _Stop):
+        console.print("\nstopping…")
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut the shutdown short
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        fed.stop()
+    finally:
+        signal.signal(signal.SIGTERM, previous_term)
+        signal.signal(signal.SIGINT, previous_int)
+
+
+def _foreground(fed: Federation) -> None:
+    """Watch the children until Ctrl-C / SIGTERM (which raise here) or `kam down` elsewhere."""
+    reported: set[str] = set()
+    idle = threading.Event()
+    while True:
+        if not fed.state_path.exists():
+            console.print("run.json removed (kam down?); exiting")
+            return
+        for code, rt in fed.nodes.items():
+            for proc in rt.processes.values():
+                key = f"{code}/{proc.name}"
+                if key not in reported and not proc.alive():
+                    reported.add(key)
+                    err.print(f"[red]{key} exited[/red] (see {proc.log})")
+            if rt.nats is not None and f"{code}/nats" not in reported and not rt.nats.running:
+                reported.add(f"{code}/nats")
+                err.print(f"[red]{code} nats-server exited[/red] (see {rt.nats.log_path})")
+        idle.wait(1.0)
+
+
+@app.command()
+def down(
+    run_dir: RunDir = None,
+    purge: Annotated[bool, typer.Option("--purge", help="also delete the data (PostgreSQL, JetStream)")] = False,
+) -> None:
+    """Stop everything `kam up` started (harmless when nothing runs)."""
+    rdir = run_dir_option(run_dir)
+    fed = Federation.attach(rdir)
+    if fed is None:
+        console.print("nothing is running")
+    else:
+        console.print(f"stopping the federation started {fed.started_at}…")
+        fed.stop()
+        console.print("stopped")
+    if purge:
+        for sub in ("pg", "nats", "logs"):
+            shutil.rmtree(rdir / sub, ignore_errors=True)
+        console.print(f"removed data under {rdir}")
+
+
+@app.command()
+def status(
+    as_json: Annotated[bool, typer.Option("--json", help="machine-readable output")] = False,
+    run_dir: RunDir = None,
+) -> None:
+    """Each node and service with its health, tier, parent and URL. Exit code 1 unless all healthy."""
+    fed = Federation.attach(run_dir_option(run_dir))
+    if fed is None:
+        if as_json:
+            print("[]")
+        else:
+            console.print("KAM is not running (kam up)")
+        raise typer.Exit(1)
+    nodes = fed.status()
+    if as_json:
+        print(json.dumps(nodes, indent=2, ensure_ascii=False))
+    else:
+        _print_nodes(fed, nodes)
+    healthy = all(n["healthy"] and all(s["healthy"] for s in n["services"].values()) for n in nodes)
+    if not healthy:
+        raise typer.Exit(1)
+
+
+def main() -> None:  # pragma: no cover
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,255 @@
+"""One process hosting every service of a node (`--process-per node`).
+
+`create_app()` (uvicorn `--factory kam_cli.nodeapp:create_app`) builds each service's app with its
+own `create_app()` and dispatches requests by path prefix (kam_cli.services.ROUTES) with the scope
+unchanged: services declare their routes with full paths, so no prefix is stripped (a Starlette
+`Mount` would strip it, and would not run the sub-apps' lifespans either).
+
+Each service app's lifespan is run explicitly through the ASGI lifespan protocol, in SERVICES order on
+start-up and in reverse on shutdown, with its own lifespan `state` (what a Starlette/FastAPI lifespan
+yields is visible as `request.state` in that service only).
+
+While a service's app is created and while its lifespan starts, the environment holds that service's
+`KAM_SERVICE` (and no `KAM_JWKS_URL` for org), as in one-process-per-service mode.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import json
+import os
+from collections.abc import Awaitable, Callable, Iterator, Mapping, MutableMapping
+from contextlib import contextmanager
+from typing import Any
+
+from kam_cli.services import METRICS_SERVICE, ROUTES, SERVICES, route
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+NODE_SERVICES_ENV = "KAM_NODE_SERVICES"
+
+
+@contextmanager
+def service_environment(service: str) -> Iterator[None]:
+    """The environment a service sees in its own process: KAM_SERVICE, and no JWKS URL for org."""
+    saved = {k: os.environ.get(k) for k in ("KAM_SERVICE", "KAM_JWKS_URL")}
+    os.environ["KAM_SERVICE"] = service
+    if service == "org":
+        os.environ.pop("KAM_JWKS_URL", None)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+class LifespanRunner:
+    """Drives one ASGI app's lifespan (startup now, shutdown later) like a server would."""
+
+    def __init__(self, name: str, app: ASGIApp) -> None:
+        self.name = name
+        self.app = app
+        self.state: dict[str, Any] = {}
+        self._inbox: asyncio.Queue[Message] = asyncio.Queue()
+        self._events: asyncio.Queue[Message] = asyncio.Queue()
+        self._task: asyncio.Task[None] | None = None
+        self.supported = True
+
+    async def _run(self) -> None:
+        scope: Scope = {"type": "lifespan", "asgi": {"version": "3.0", "spec_version": "2.0"}, "state": self.state}
+        try:
+            await self.app(scope, self._inbox.get, self._events.put)
+        except Exception as exc:
+            await self._events.put({"type": "_exited", "error": exc})
+        else:
+            await self._events.put({"type": "_exited", "error": None})
+
+    async def _wait(self, expected: str) -> None:
+        msg = await self._events.get()
+        if msg["type"] == f"{expected}.complete":
+            return
+        if msg["type"] == f"{expected}.failed":
+            raise RuntimeError(f"{self.name}: {expected} failed: {msg.get('message', '')}")
+        if expected == "lifespan.startup":
+            # the app returned or raised without answering: no lifespan support (as uvicorn's "auto")
+            self.supported = False
+            return
+        if msg.get("error") is not None:
+            raise RuntimeError(f"{self.name}: lifespan ended with {msg['error']!r}")
+
+    async def startup(self) -> None:
+        self._task = asyncio.create_task(self._run(), name=f"lifespan-{self.name}")
+        await self._inbox.put({"type": "lifespan.startup"})
+        await self._wait("lifespan.startup")
+
+    async def shutdown(self) -> None:
+        if self._task is None or not self.supported:
+            return
+        await self._inbox.put({"type": "lifespan.shutdown"})
+        try:
+            await self._wait("lifespan.shutdown")
+        finally:
+            await self._task
+
+
+async def _respond_json(send: Send, status: int, body: Mapping[str, Any]) -> None:
+    data = json.dumps(body, ensure_ascii=False).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(data)).encode())],
+        }
+    )
+    await send({"type": "http.response.body", "body": data})
+
+
+async def _drain(receive: Receive) -> None:
+    """Consume the request body of a request answered without reading it."""
+    while True:
+        msg = await receive()
+        if msg["type"] != "http.request" or not msg.get("more_body", False):
+            return
+
+
+class NodeApp:
+    """ASGI app dispatching a node's paths to its services' apps."""
+
+    def __init__(
+        self,
+        apps: Mapping[str, ASGIApp],
+        routes: Mapping[str, str] | None = None,
+        metrics_service: str | None = METRICS_SERVICE,
+    ) -> None:
+        self.apps = dict(apps)
+        self.routes = dict(ROUTES if routes is None else routes)
+        self.metrics_service = metrics_service if metrics_service in self.apps else next(iter(self.apps), None)
+        self.runners = {name: LifespanRunner(name, app) for name, app in self.apps.items()}
+
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        started: list[LifespanRunner] = []
+        msg = await receive()
+        assert msg["type"] == "lifespan.startup"
+        try:
+            for name, runner in self.runners.items():
+                with service_environment(name):
+                    await runner.startup()
+                started.append(runner)
+        except BaseException as exc:
+            for runner in reversed(started):
+                await runner.shutdown()
+            await send({"type": "lifespan.startup.failed", "message": str(exc)})
+            return
+        await send({"type": "lifespan.startup.complete"})
+        msg = await receive()
+        assert msg["type"] == "lifespan.shutdown"
+        errors: list[str] = []
+        for runner in reversed(started):
+            try:
+                await runner.shutdown()
+            except Exception as exc:
+                errors.append(str(exc))
+        if errors:
+            await send({"type": "lifespan.shutdown.failed", "message": "; ".join(errors)})
+        else:
+            await send({"type": "lifespan.shutdown.complete"})
+
+    def _scope_for(self, service: str, scope: Scope) -> Scope:
+        child = dict(scope)
+        child["state"] = dict(self.runners[service].state)
+        return child
+
+    async def _status_of(self, service: str, path: str, headers: list[tuple[bytes, bytes]]) -> int:
+        """The HTTP status a GET of `path` gets from one service app, in process."""
+        scope: Scope = {
+            "type": "http",
+            "asgi": {"version": "3.0", "spec_version": "2.3"},
+            "http_version": "1.1",
+            "method": "GET",
+            "scheme": "http",
+            "path": path,
+            "raw_path": path.encode(),
+            "root_path": "",
+            "query_string": b"",
+            "headers": [(k, v) for k, v in headers if k.lower() in (b"host",)],
+            "client": ("127.0.0.1", 0),
+            "server": ("127.0.0.1", 0),
+        }
+        status = 500
+
+        async def receive() -> Message:
+            return {"type": "http.request", "body": b"", "more_body": False}
+
+        async def send(msg: Message) -> None:
+            nonlocal status
+            if msg["type"] == "http.response.start":
+                status = int(msg["status"])
+
+        try:
+            await asyncio.wait_for(self.apps[service](self._scope_for(service, scope), receive, send), 5.0)
+        except Exception:
+            return 500
+        return status
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        kind = scope["type"]
+        if kind == "lifespan":
+            await self._lifespan(receive, send)
+            return
+        if kind not in ("http", "websocket"):
+            return
+        path: str = scope["path"]
+        if kind == "http" and path == "/health":
+            await _drain(receive)
+            await _respond_json(send, 200, {"status": "ok"})
+            return
+        if kind == "http" and path == "/ready":
+            await _drain(receive)
+            names = list(self.apps)
+            codes = await asyncio.gather(*(self._status_of(n, "/ready", scope["headers"]) for n in names))
+            services = {n: c == 200 for n, c in zip(names, codes, strict=True)}
+            ok = all(services.values())
+            await _respond_json(
+                send, 200 if ok else 503, {"status": "ok" if ok else "unavailable", "services": services}
+            )
+            return
+        service = route(path, self.routes)
+        if service is None and path == "/metrics":
+            service = self.metrics_service
+        if service is None or service not in self.apps:
+            if kind == "http":
+                await _drain(receive)
+                body = {"@type": "Error", "code": "404", "reason": "Not Found", "message": f"no service serves {path}"}
+                await _respond_json(send, 404, {**body, "status": "404"})
+            return
+        await self.apps[service](self._scope_for(service, scope), receive, send)
+
+
+def build_service_app(service: str, module_name: str) -> ASGIApp:
+    module = importlib.import_module(module_name)
+    with service_environment(service):
+        app: ASGIApp = module.create_app()
+    return app
+
+
+def create_app(services: Mapping[str, str] | None = None) -> NodeApp:
+    """The node app. `services` (name → module) defaults to `$KAM_NODE_SERVICES` (a JSON object
+    name → module, or comma-separated names out of SERVICES), else every service in SERVICES."""
+    if services is None:
+        raw = os.environ.get(NODE_SERVICES_ENV, "").strip()
+        if raw.startswith("{"):
+            services = {str(k): str(v) for k, v in json.loads(raw).items()}
+        elif raw:
+            services = {name.strip(): SERVICES[name.strip()] for name in raw.split(",") if name.strip()}
+        else:
+            services = dict(SERVICES)
+    apps = {name: build_service_app(name, module) for name, module in services.items()}
+    return NodeApp(apps)

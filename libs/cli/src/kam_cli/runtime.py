@@ -1,0 +1,748 @@
+"""Start, watch and stop a whole federation on one machine.
+
+`Federation` is what `kam up` / `kam down` / `kam status` run, and what federation tests use, so a
+test starts a topology with exactly the code a developer runs:
+
+    fed = Federation("deploy/topologies/trio.yaml", tmp_path / "run")
+    fed.start()          # PostgreSQL, one nats-server per node, migrations, services; waits for /ready
+    fed.node_url("gd")   # the node's base URL (gateway, or the node process)
+    fed.stop()           # services, then nats-servers (children first), then PostgreSQL
+
+State (pids, ports, URLs, data dirs) is kept in `<run_dir>/run.json` as the start proceeds, so
+`Federation.attach(run_dir)` (e.g. `kam down` in another terminal) can stop a run it did not start.
+
+Layout of a run dir: `run.json`, `logs/<node>-<svc>.log`, `pg/data` (embedded PostgreSQL),
+`nats/<node>/` (config and JetStream store). Data directories are kept between runs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import importlib
+import json
+import os
+import sys
+import threading
+import time
+from collections.abc import Callable, Coroutine, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Literal, TypeVar
+
+import httpx
+
+from kam_cli.services import SERVICES, jwks_path
+from kam_platform.embedded.nats import NatsNode
+from kam_platform.embedded.ports import free_port
+from kam_platform.embedded.postgres import EmbeddedPostgres, ensure_database, plain_dsn, with_database
+from kam_platform.embedded.process import ProcessRef, spawn, tail, terminate_all, wait_until
+from kam_platform.topology import Node, Topology
+
+ProcessPer = Literal["service", "node"]
+STATE_FILE = "run.json"
+STATE_VERSION = 1
+GATEWAY = "gateway"
+NODE_PROCESS = "node"
+T = TypeVar("T")
+
+Migrate = Callable[[str, str], None]
+Log = Callable[[str], None]
+
+
+class FederationError(RuntimeError):
+    """The federation could not be started (the message says which piece and why)."""
+
+
+def database_name(code: str) -> str:
+    """`kam_<code>` with '-' → '_' (`gd-gz` → `kam_gd_gz`)."""
+    return "kam_" + code.replace("-", "_")
+
+
+def asyncpg_url(url: str) -> str:
+    """Any PostgreSQL URL in the `postgresql+asyncpg://` form services and migrations take."""
+    plain = plain_dsn(url)
+    return "postgresql+asyncpg://" + plain.split("://", 1)[1]
+
+
+def call_blocking(fn: Callable[[], T]) -> T:
+    """Run `fn` here, or in a helper thread when an event loop runs in this thread (async tests):
+    the migration runner and `asyncio.run` must not nest in a running loop."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return fn()
+    box: dict[str, Any] = {}
+
+    def target() -> None:
+        try:
+            box["value"] = fn()
+        except BaseException as exc:
+            box["error"] = exc
+
+    thread = threading.Thread(target=target, name="kam-blocking")
+    thread.start()
+    thread.join()
+    if "error" in box:
+        raise box["error"]
+    value: T = box["value"]
+    return value
+
+
+def _run_coroutine(coro_fn: Callable[[], Coroutine[Any, Any, T]]) -> T:
+    return call_blocking(lambda: asyncio.run(coro_fn()))
+
+
+def default_migrate(database_url: str, script_location: str) -> None:
+    from kam_platform.db.migrate import upgrade
+
+    upgrade(database_url, script_location)
+
+
+@dataclass
+class ServiceProcess:
+    """One process we run for a node: a service, the node's gateway, or the whole-node process."""
+
+    name: str
+    port: int
+    log: Path
+    argv: list[str] = field(default_factory=list, repr=False)
+    env: dict[str, str] = field(default_factory=dict, repr=False)
+    ref: ProcessRef | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def alive(self) -> bool:
+        return self.ref is not None and self.ref.alive()
+
+    def start(self) -> None:
+        self.ref = spawn(self.argv, log_path=self.log, env=self.env)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "port": self.port,
+            "url": self.url,
+            "log": str(self.log),
+            "process": self.ref.to_dict() if self.ref else None,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ServiceProcess:
+        proc = data.get("process")
+        return cls(
+            name=str(data["name"]),
+            port=int(data["port"]),
+            log=Path(data["log"]),
+            ref=ProcessRef.from_dict(proc) if proc else None,
+        )
+
+
+@dataclass
+class NodeRuntime:
+    """Everything running for one node."""
+
+    node: Node
+    database_url: str  # postgresql+asyncpg form
+    nats_url: str
+    nats: NatsNode | None  # None when NATS is external
+    url: str = ""  # the node's base URL
+    services: dict[str, str] = field(default_factory=dict)  # service → URL answering its /ready
+    processes: dict[str, ServiceProcess] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        nats: dict[str, Any] | None = None
+        if self.nats is not None:
+            nats = {
+                "dir": str(self.nats.node_dir),
+                "port": self.nats.port,
+                "http_port": self.nats.http_port,
+                "leaf_port": self.nats.leaf_port,
+                "parent_leaf_url": self.nats.parent_leaf_url,
+                "log": str(self.nats.log_path),
+                "monitor_url": self.nats.monitor_url,
+                "process": self.nats.process.to_dict() if self.nats.process else None,
+            }
+        return {
+            "code": self.node.code,
+            "tier": self.node.tier.value,
+            "parent": self.node.parent,
+            "url": self.url,
+            "database_url": self.database_url,
+            "nats_url": self.nats_url,
+            "nats": nats,
+            "services": dict(self.services),
+            "processes": {name: p.to_dict() for name, p in self.processes.items()},
+        }
+
+
+class Federation:
+    """The processes of every node of a topology on this machine.
+
+    - `process_per="service"`: one uvicorn per service per node plus a gateway per node (the node URL);
+      `"node"`: one uvicorn per node hosting all its services (kam_cli.nodeapp).
+    - `database_url` / `nats_url`: external servers instead of the embedded ones (default: the
+      `DATABASE_URL` / `NATS_URL` environment variables). External NATS is one shared server: no
+      leafnode links, every node's streams live side by side on it.
+    - `services`: service → module (default kam_cli.services.SERVICES).
+    - `migrate(database_url, script_location)`: default `kam_platform.db.migrate.upgrade`.
+    """
+
+    def __init__(
+        self,
+        topology_file: str | Path,
+        run_dir: str | Path,
+        *,
+        process_per: ProcessPer = "service",
+        services: Mapping[str, str] | None = None,
+        database_url: str | None = None,
+        nats_url: str | None = None,
+        use_environment: bool = True,
+        migrate: Migrate | None = None,
+        python: str | None = None,
+        extra_env: Mapping[str, str] | None = None,
+        ready_timeout: float = 180.0,
+        pg_fast: bool = False,
+        log: Log | None = None,
+    ) -> None:
+        if process_per not in ("service", "node"):
+            raise ValueError(f"process_per must be 'service' or 'node', not {process_per!r}")
+        self.topology_file = Path(topology_file).absolute()
+        self.topology = Topology.load(self.topology_file)
+        self.run_dir = Path(run_dir).absolute()
+        self.process_per: ProcessPer = process_per
+        self.services = dict(SERVICES if services is None else services)
+        if use_environment:
+            database_url = database_url or os.environ.get("DATABASE_URL") or None
+            nats_url = nats_url or os.environ.get("NATS_URL") or None
+        self.external_database_url = database_url
+        self.external_nats_url = nats_url
+        self.migrate: Migrate = migrate or default_migrate
+        self.python = python or sys.executable
+        self.extra_env = dict(extra_env or {})
+        self.ready_timeout = ready_timeout
+        self.pg_fast = pg_fast
+        self.log: Log = log or (lambda _msg: None)
+        self.postgres: EmbeddedPostgres | None = None
+        self.nodes: dict[str, NodeRuntime] = {}
+        self.started_at: str | None = None
+
+    # -- paths -----------------------------------------------------------------------------------
+
+    @property
+    def state_path(self) -> Path:
+        return self.run_dir / STATE_FILE
+
+    @property
+    def logs_dir(self) -> Path:
+        return self.run_dir / "logs"
+
+    @property
+    def pg_data_dir(self) -> Path:
+        return self.run_dir / "pg" / "data"
+
+    def nats_dir(self, code: str) -> Path:
+        return self.run_dir / "nats" / code
+
+    # -- lookups ---------------------------------------------------------------------------------
+
+    def _rt(self, code: str) -> NodeRuntime:
+        try:
+            return self.nodes[code]
+        except KeyError:
+            raise FederationError(f"node {code!r} is not running in this federation") from None
+
+    def node_url(self, code: str) -> str:
+        return self._rt(code).url
+
+    def service_url(self, code: str, service: str) -> str:
+        """The service's own URL (its process in service mode, the node process in node mode)."""
+        return self._rt(code).services[service]
+
+    def database_url(self, code: str) -> str:
+        """The node's database, `postgresql+asyncpg://…/kam_<code>`."""
+        return self._rt(code).database_url
+
+    def nats_url(self, code: str) -> str:
+        return self._rt(code).nats_url
+
+    def nats(self, code: str) -> NatsNode:
+        server = self._rt(code).nats
+        if server is None:
+            raise FederationError("NATS is external (NATS_URL): no per-node nats-server to manage")
+        return server
+
+    def process(self, code: str, name: str) -> ServiceProcess:
+        """A process of a node by name: a service, `gateway` (service mode) or `node` (node mode)."""
+        procs = self._rt(code).processes
+        if name not in procs and self.process_per == "node" and name in self.services:
+            name = NODE_PROCESS
+        try:
+            return procs[name]
+        except KeyError:
+            raise FederationError(f"node {code!r} has no process {name!r}") from None
+
+    def pids(self) -> list[int]:
+        """Every pid this federation recorded (services, gateways, nats-servers, postmaster)."""
+        out: list[int] = []
+        for rt in self.nodes.values():
+            out += [p.ref.pid for p in rt.processes.values() if p.ref is not None]
+            if rt.nats is not None and rt.nats.process is not None:
+                out.append(rt.nats.process.pid)
+        if self.postgres is not None and self.postgres.pid is not None:
+            out.append(self.postgres.pid)
+        return out
+
+    def process_refs(self) -> list[ProcessRef]:
+        refs: list[ProcessRef] = []
+        for rt in self.nodes.values():
+            refs += [p.ref for p in rt.processes.values() if p.ref is not None]
+            if rt.nats is not None and rt.nats.process is not None:
+                refs.append(rt.nats.process)
+        return refs
+
+    def any_alive(self) -> bool:
+        if any(ref.alive() for ref in self.process_refs()):
+            return True
+        return self.postgres is not None and self.postgres.running
+
+    # -- state -----------------------------------------------------------------------------------
+
+    def to_dict(self) -> dict[str, Any]:
+        pg: dict[str, Any]
+        if self.external_database_url is not None:
+            pg = {"external": True}
+        elif self.postgres is not None:
+            pg = {
+                "external": False,
+                "data_dir": str(self.postgres.data_dir),
+                "port": self.postgres.port,
+                "log": str(self.postgres.log_path),
+                "pid": self.postgres.pid,
+            }
+        else:
+            pg = {"external": False}
+        return {
+            "version": STATE_VERSION,
+            "started_at": self.started_at,
+            "owner_pid": os.getpid(),
+            "topology_file": str(self.topology_file),
+            "process_per": self.process_per,
+            "run_dir": str(self.run_dir),
+            "external_nats": self.external_nats_url is not None,
+            "postgres": pg,
+            "nodes": [rt.to_dict() for rt in self.nodes.values()],
+        }
+
+    def save_state(self) -> None:
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        tmp = self.state_path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(self.to_dict(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        tmp.replace(self.state_path)
+
+    @classmethod
+    def attach(cls, run_dir: str | Path) -> Federation | None:
+        """The federation recorded in `<run_dir>/run.json` (None when there is none), to stop it or
+        ask its status. Restarting services needs the Federation that started them."""
+        path = Path(run_dir).absolute() / STATE_FILE
+        if not path.exists():
+            return None
+        data = json.loads(path.read_text(encoding="utf-8"))
+        # "external" only marks the servers as not ours: attach never starts anything
+        fed = cls(
+            data["topology_file"],
+            data["run_dir"],
+            process_per=data.get("process_per", "service"),
+            use_environment=False,
+            database_url="external" if data["postgres"].get("external") else None,
+            nats_url="external" if data.get("external_nats") else None,
+        )
+        fed.started_at = data.get("started_at")
+        pg = data["postgres"]
+        if not pg.get("external") and pg.get("data_dir"):
+            fed.postgres = EmbeddedPostgres(pg["data_dir"], pg.get("port"), log_path=pg.get("log"))
+        for raw in data["nodes"]:
+            node = fed.topology.node(raw["code"])
+            nats: NatsNode | None = None
+            if raw.get("nats"):
+                n = raw["nats"]
+                nats = NatsNode(
+                    node.code,
+                    n["dir"],
+                    port=n["port"],
+                    http_port=n["http_port"],
+                    leaf_port=n.get("leaf_port"),
+                    accept_leafnodes=n.get("leaf_port") is not None,
+                    parent_leaf_url=n.get("parent_leaf_url"),
+                    log_path=n.get("log"),
+                )
+                if n.get("process"):
+                    nats.process = ProcessRef.from_dict(n["process"])
+            rt = NodeRuntime(
+                node=node,
+                database_url=raw["database_url"],
+                nats_url=raw["nats_url"],
+                nats=nats,
+                url=raw.get("url", ""),
+                services=dict(raw.get("services", {})),
+                processes={k: ServiceProcess.from_dict(v) for k, v in raw.get("processes", {}).items()},
+            )
+            fed.nodes[node.code] = rt
+        return fed
+
+    # -- start -----------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Start everything and wait until every service is ready. On any failure (or Ctrl-C) what
+        was started is stopped again before the error propagates."""
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        self.logs_dir.mkdir(parents=True, exist_ok=True)
+        self.started_at = datetime.now(UTC).isoformat(timespec="seconds")
+        try:
+            self._start_postgres()
+            self._start_nats()
+            self._migrate()
+            self._start_services()
+            self.wait_ready(self.ready_timeout)
+        except BaseException:
+            self.log("start failed; stopping what was started")
+            self.stop()
+            raise
+
+    def _start_postgres(self) -> None:
+        nodes = self.topology.ordered()
+        if self.external_database_url is not None:
+            server = self.external_database_url
+            self.log(f"PostgreSQL: external server {plain_dsn(server).split('@')[-1]}")
+        else:
+            self.postgres = EmbeddedPostgres(
+                self.pg_data_dir, log_path=self.logs_dir / "postgres.log", fast=self.pg_fast
+            )
+            self.postgres.start()
+            server = self.postgres.dsn("postgres")
+            self.log(f"PostgreSQL: embedded on 127.0.0.1:{self.postgres.port} ({self.pg_data_dir})")
+        for node in nodes:
+            name = database_name(node.code)
+            ensure_database(server, name)
+            self.nodes[node.code] = NodeRuntime(
+                node=node,
+                database_url=asyncpg_url(with_database(plain_dsn(server), name)),
+                nats_url=self.external_nats_url or "",
+                nats=None,
+            )
+        self.save_state()
+
+    def _start_nats(self) -> None:
+        from kam_platform.federation import declare_node_streams
+
+        if self.external_nats_url is not None:
+            self.log(f"NATS: external server {self.external_nats_url} (shared by every node, no leafnodes)")
+        else:
+            for node in self.topology.ordered():  # parents first: a child's remote needs the listener
+                parent = self.nodes[node.parent].nats if node.parent else None
+                server = NatsNode(
+                    node.code,
+                    self.nats_dir(node.code),
+                    accept_leafnodes=bool(self.topology.children(node.code)),
+                    parent_leaf_url=parent.leaf_url if parent is not None else None,
+                    log_path=self.logs_dir / f"{node.code}-nats.log",
+                )
+                rt = self.nodes[node.code]
+                rt.nats = server
+                rt.nats_url = server.url
+                server.start()
+                self.save_state()
+            self.wait_leafnodes(30.0)
+            self.log(f"NATS: {len(self.nodes)} nats-servers up, leafnode links established")
+        for code, rt in self.nodes.items():
+            url = rt.nats_url
+            _run_coroutine(functools.partial(declare_node_streams, url, code))
+
+    def _migrate(self) -> None:
+        scripts: dict[str, str] = {}
+        for service, module_name in self.services.items():
+            module = importlib.import_module(module_name)
+            script = getattr(module, "MIGRATIONS", None)
+            if script:
+                scripts[service] = str(script)
+        for code, rt in self.nodes.items():
+            for service, script in scripts.items():
+                try:
+                    call_blocking(functools.partial(self.migrate, rt.database_url, script))
+                except Exception as exc:
+                    raise FederationError(f"migrations of {service} on node {code} failed: {exc}") from exc
+        self.log(f"migrations applied ({', '.join(scripts) or 'none'}) on {len(self.nodes)} databases")
+
+    def _env(self, rt: NodeRuntime, service: str, jwks_url: str | None) -> dict[str, str]:
+        env = dict(os.environ)
+        for key in ("KAM_JWKS_URL", "KAM_GATEWAY_UPSTREAMS", "KAM_NODE_SERVICES"):
+            env.pop(key, None)
+        env.update(
+            {
+                "KAM_NODE": rt.node.code,
+                "KAM_TOPOLOGY_FILE": str(self.topology_file),
+                "KAM_DATABASE_URL": rt.database_url,
+                "KAM_NATS_URL": rt.nats_url,
+                "KAM_SERVICE": service,
+                "PYTHONUNBUFFERED": "1",
+            }
+        )
+        if jwks_url is not None:
+            env["KAM_JWKS_URL"] = jwks_url
+        env.update(self.extra_env)
+        return env
+
+    def _uvicorn(self, target: str, port: int) -> list[str]:
+        return [
+            self.python,
+            "-m",
+            "uvicorn",
+            "--factory",
+            target,
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--timeout-graceful-shutdown",
+            "10",
+        ]
+
+    def _plan_processes(self, rt: NodeRuntime) -> None:
+        code = rt.node.code
+        if self.process_per == "node":
+            port = free_port()
+            rt.url = f"http://127.0.0.1:{port}"
+            jwks = rt.url + jwks_path() if "org" in self.services else None
+            env = self._env(rt, NODE_PROCESS, jwks)
+            env["KAM_NODE_SERVICES"] = json.dumps(self.services)
+            rt.processes[NODE_PROCESS] = ServiceProcess(
+                NODE_PROCESS,
+                port,
+                self.logs_dir / f"{code}-{NODE_PROCESS}.log",
+                self._uvicorn("kam_cli.nodeapp:create_app", port),
+                env,
+            )
+            rt.services = {service: rt.url for service in self.services}
+            return
+        ports = {service: free_port() for service in self.services}
+        rt.services = {service: f"http://127.0.0.1:{port}" for service, port in ports.items()}
+        org_jwks = rt.services["org"] + jwks_path() if "org" in rt.services else None
+        for service, module_name in self.services.items():
+            env = self._env(rt, service, None if service == "org" else org_jwks)
+            rt.processes[service] = ServiceProcess(
+                service,
+                ports[service],
+                self.logs_dir / f"{code}-{service}.log",
+                self._uvicorn(f"{module_name}:create_app", ports[service]),
+                env,
+            )
+        gw_port = free_port()
+        rt.url = f"http://127.0.0.1:{gw_port}"
+        env = self._env(rt, GATEWAY, None)
+        env["KAM_GATEWAY_UPSTREAMS"] = json.dumps(rt.services)
+        rt.processes[GATEWAY] = ServiceProcess(
+            GATEWAY,
+            gw_port,
+            self.logs_dir / f"{code}-{GATEWAY}.log",
+            self._uvicorn("kam_cli.gateway:create_app", gw_port),
+            env,
+        )
+
+    def _start_services(self) -> None:
+        for rt in self.nodes.values():
+            self._plan_processes(rt)
+            for proc in rt.processes.values():
+                proc.start()
+            self.save_state()
+        count = sum(len(rt.processes) for rt in self.nodes.values())
+        self.log(f"started {count} processes ({self.process_per} mode); waiting until ready")
+
+    # -- health ----------------------------------------------------------------------------------
+
+    def _dead_process(self) -> str | None:
+        for code, rt in self.nodes.items():
+            for proc in rt.processes.values():
+                if proc.ref is not None and not proc.alive():
+                    return f"{code}/{proc.name} exited (code {proc.ref.returncode}); log {proc.log}:\n{tail(proc.log)}"
+        return None
+
+    def _check_urls(self) -> dict[str, str]:
+        """Every URL that must answer 200 when the federation is ready: each service's /ready, each
+        node URL's /health and /ready."""
+        urls: dict[str, str] = {}
+        for code, rt in self.nodes.items():
+            for service, url in rt.services.items():
+                urls[f"{code}/{service}"] = url + "/ready"
+            urls[f"{code}/health"] = rt.url + "/health"
+            urls[f"{code}/ready"] = rt.url + "/ready"
+        return urls
+
+    def wait_ready(self, timeout: float = 180.0) -> None:
+        pending = self._check_urls()
+        with httpx.Client(timeout=3.0) as client:
+
+            def all_ready() -> bool:
+                for key, url in list(pending.items()):
+                    try:
+                        if client.get(url).status_code == 200:
+                            del pending[key]
+                    except httpx.HTTPError:
+                        pass
+                return not pending
+
+            try:
+                wait_until(all_ready, timeout=timeout, interval=0.3, what="services ready", abort=self._dead_process)
+            except TimeoutError as exc:
+                raise FederationError(f"{exc}; not ready: {', '.join(sorted(pending))}") from exc
+            except RuntimeError as exc:
+                raise FederationError(str(exc)) from exc
+
+    def wait_leafnodes(self, timeout: float = 30.0) -> None:
+        """Wait until every parent's nats-server lists each child as a leafnode connection."""
+        if self.external_nats_url is not None:
+            return
+
+        def linked() -> bool:
+            for code, rt in self.nodes.items():
+                children = self.topology.children(code)
+                if not children or rt.nats is None:
+                    continue
+                try:
+                    names = set(rt.nats.leaf_names())
+                except httpx.HTTPError:
+                    return False
+                if not set(children) <= names:
+                    return False
+            return True
+
+        wait_until(linked, timeout=timeout, interval=0.2, what="leafnode links")
+
+    def status(self) -> list[dict[str, Any]]:
+        """Per node: code, tier, parent, url, healthy, services {name: {url, healthy}}, nats."""
+        out: list[dict[str, Any]] = []
+        with httpx.Client(timeout=3.0) as client:
+
+            def get(url: str) -> httpx.Response | None:
+                try:
+                    return client.get(url)
+                except httpx.HTTPError:
+                    return None
+
+            for code, rt in self.nodes.items():
+                health = get(rt.url + "/health") if rt.url else None
+                services: dict[str, dict[str, Any]] = {}
+                if self.process_per == "node":
+                    ready = get(rt.url + "/ready") if rt.url else None
+                    flags: dict[str, Any] = {}
+                    if ready is not None and ready.headers.get("content-type", "").startswith("application/json"):
+                        flags = ready.json().get("services", {})
+                    for service, url in rt.services.items():
+                        services[service] = {"url": url, "healthy": bool(flags.get(service, False))}
+                else:
+                    for service, url in rt.services.items():
+                        resp = get(url + "/ready")
+                        services[service] = {"url": url, "healthy": resp is not None and resp.status_code == 200}
+                nats: dict[str, Any] = {"url": rt.nats_url}
+                if rt.nats is not None:
+                    nats.update({"monitor_url": rt.nats.monitor_url, "healthy": rt.nats.healthy()})
+                out.append(
+                    {
+                        "code": code,
+                        "tier": rt.node.tier.value,
+                        "parent": rt.node.parent,
+                        "name": {"zh": rt.node.name_zh, "en": rt.node.name_en},
+                        "url": rt.url,
+                        "healthy": health is not None and health.status_code == 200,
+                        "services": services,
+                        "nats": nats,
+                    }
+                )
+        return out
+
+    # -- faults and restarts (tests) -------------------------------------------------------------
+
+    def kill_nats(self, code: str) -> None:
+        self.nats(code).kill()
+
+    def stop_nats(self, code: str) -> None:
+        self.nats(code).stop()
+
+    def restart_nats(self, code: str, timeout: float = 30.0) -> None:
+        """Start the node's nats-server again (same ports and store) after a kill or a stop."""
+        server = self.nats(code)
+        server.stop()
+        server.start(timeout)
+        self.save_state()
+
+    def kill_service(self, code: str, service: str) -> None:
+        """SIGKILL a service process (in node mode: the node's process, hosting every service)."""
+        proc = self.process(code, service)
+        if proc.ref is not None:
+            proc.ref.kill()
+
+    def stop_service(self, code: str, service: str, timeout: float = 15.0) -> None:
+        proc = self.process(code, service)
+        if proc.ref is not None:
+            proc.ref.terminate(timeout)
+
+    def restart_service(self, code: str, service: str, timeout: float = 120.0) -> None:
+        """Start a service process again on the same port and wait until the node is ready."""
+        proc = self.process(code, service)
+        if not proc.argv:
+            raise FederationError("restart needs the Federation object that started the run")
+        if proc.ref is not None:
+            proc.ref.terminate()
+        proc.start()
+        self.save_state()
+        self.wait_ready(timeout)
+
+    def kill_postgres(self) -> None:
+        if self.postgres is None:
+            raise FederationError("PostgreSQL is external (DATABASE_URL)")
+        self.postgres.kill()
+
+    def restart_postgres(self) -> None:
+        if self.postgres is None:
+            raise FederationError("PostgreSQL is external (DATABASE_URL)")
+        self.postgres.stop()
+        self.postgres.start()
+        self.save_state()
+
+    # -- stop ------------------------------------------------------------------------------------
+
+    def stop(self, timeout: float = 15.0) -> None:
+        """Stop services (all at once), then nats-servers children first, then PostgreSQL; remove
+        run.json. Harmless when parts are already gone."""
+        order = [n.code for n in self.topology.ordered() if n.code in self.nodes]
+        service_refs = [
+            p.ref for code in reversed(order) for p in self.nodes[code].processes.values() if p.ref is not None
+        ]
+        terminate_all(service_refs, timeout)
+        for code in reversed(order):
+            server = self.nodes[code].nats
+            if server is not None:
+                server.stop()
+        if self.postgres is not None:
+            self.postgres.stop()
+        if self.state_path.exists():
+            self.state_path.unlink()
+        self.log("stopped")
+
+    def __enter__(self) -> Federation:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def wait_gone(pids: list[int], timeout: float = 10.0) -> list[int]:
+    """The pids still running after `timeout` seconds (zombies count as gone)."""
+    deadline = time.monotonic() + timeout
+    refs = [ProcessRef(pid) for pid in pids]
+    for ref in refs:
+        ref.wait_gone(max(0.0, deadline - time.monotonic()))
+    return [ref.pid for ref in refs if ref.alive()]

@@ -1,0 +1,126 @@
+"""Federation smoke test: the trio topology (hq → gd → gd-gz) started by the same code as `kam up`.
+
+`check_running_federation(fed)` is the hook holding every check of a running federation; extend it
+(tokens from org, customers created at gd-gz, ...) and both process modes run the new checks.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import httpx
+import psutil
+import pytest
+
+from kam_cli.runtime import Federation, database_name, wait_gone
+from kam_cli.services import SERVICES
+from kam_platform.federation import up_stream_name
+
+pytestmark = pytest.mark.federation
+
+REPO = Path(__file__).resolve().parents[2]
+TRIO = REPO / "deploy" / "topologies" / "trio.yaml"
+
+
+def _service_modules_missing() -> list[str]:
+    missing: list[str] = []
+    for module in SERVICES.values():
+        try:
+            found = importlib.util.find_spec(module) is not None
+        except ModuleNotFoundError:
+            found = False
+        if not found:
+            missing.append(module)
+    return missing
+
+
+def check_health(fed: Federation) -> None:
+    with httpx.Client(timeout=10.0) as client:
+        for code in fed.nodes:
+            url = fed.node_url(code)
+            assert client.get(url + "/health").status_code == 200, code
+            ready = client.get(url + "/ready")
+            assert ready.status_code == 200, (code, ready.text)
+            assert ready.json()["services"] == {name: True for name in fed.services}
+
+
+def check_status(fed: Federation) -> None:
+    status = {item["code"]: item for item in fed.status()}
+    assert set(status) == {"hq", "gd", "gd-gz"}
+    assert (status["hq"]["tier"], status["hq"]["parent"]) == ("group", None)
+    assert (status["gd"]["tier"], status["gd"]["parent"]) == ("province", "hq")
+    assert (status["gd-gz"]["tier"], status["gd-gz"]["parent"]) == ("local", "gd")
+    for code, item in status.items():
+        assert item["healthy"], code
+        assert item["nats"]["healthy"], code
+        assert {name: s["healthy"] for name, s in item["services"].items()} == {n: True for n in fed.services}
+        assert fed.database_url(code).endswith("/" + database_name(code))
+        assert fed.database_url(code).startswith("postgresql+asyncpg://")
+
+
+def check_leafnodes(fed: Federation) -> None:
+    fed.wait_leafnodes(30.0)  # polls with a deadline
+    assert "gd" in fed.nats("hq").leaf_names()
+    assert set(fed.nats("gd").leaf_names()) == {"hq", "gd-gz"}  # parent above, child below
+    assert fed.nats("gd-gz").leaf_names() == ["gd"]
+
+
+def check_jetstream(fed: Federation) -> None:
+    for code in fed.nodes:
+        jsz = fed.nats(code).monitor("jsz?streams=true&config=true")
+        assert jsz["config"]["domain"] == code
+        streams = {
+            s["name"]: s["config"] for account in jsz.get("account_details", []) for s in account["stream_detail"]
+        }
+        config = streams[up_stream_name(code)]
+        assert config["subjects"] == [f"up.{code}.>"]
+        assert config["storage"] == "file"
+        assert config["retention"] == "limits"
+        assert config["duplicate_window"] >= 10 * 60 * 10**9
+
+
+def check_running_federation(fed: Federation) -> None:
+    """Everything a running federation must offer. Extend here."""
+    check_health(fed)
+    check_status(fed)
+    check_leafnodes(fed)
+    check_jetstream(fed)
+
+
+def _processes_using(path: Path) -> list[int]:
+    """Processes whose command line mentions `path` (nats-server configs, the PostgreSQL data dir)."""
+    found: list[int] = []
+    for proc in psutil.process_iter(["pid", "cmdline", "status"]):
+        if proc.info["status"] == psutil.STATUS_ZOMBIE:
+            continue
+        if any(str(path) in arg for arg in proc.info["cmdline"] or []):
+            found.append(proc.info["pid"])
+    return found
+
+
+@pytest.mark.parametrize("process_per", ["service", "node"])
+def test_trio_federation_starts_and_stops_cleanly(process_per: str, tmp_path: Path) -> None:
+    missing = _service_modules_missing()
+    if missing:
+        pytest.skip(f"service modules not available yet: {', '.join(missing)}")
+    run_dir = tmp_path / "run"
+    fed = Federation(
+        TRIO,
+        run_dir,
+        process_per="service" if process_per == "service" else "node",
+        use_environment=False,  # never the developer's DATABASE_URL / NATS_URL
+        pg_fast=True,
+    )
+    pids: list[int] = []
+    try:
+        fed.start()
+        pids = fed.pids()
+        assert fed.state_path.exists()
+        check_running_federation(fed)
+    finally:
+        pids = pids or fed.pids()
+        fed.stop()
+    assert wait_gone(pids) == []
+    assert _processes_using(run_dir) == []
+    assert not fed.state_path.exists()
