@@ -1,0 +1,27 @@
+"""ORM models of the org schema."""
+
+from kam_org.models.audit import Audit, Outbox
+from kam_org.models.base import SCHEMA, Base
+from kam_org.models.node import Node
+from kam_org.models.org_unit import OrgUnit
+from kam_org.models.role import Permission, Role, RolePermission
+from kam_org.models.signing_key import SigningKey
+from kam_org.models.staff import Staff, StaffRole
+from kam_org.models.team import Team, TeamMember
+
+__all__ = [
+    "SCHEMA",
+    "Audit",
+    "Base",
+    "Node",
+    "OrgUnit",
+    "Outbox",
+    "Permission",
+    "Role",
+    "RolePermission",
+    "SigningKey",
+    "Staff",
+    "StaffRole",
+    "Team",
+    "TeamMember",
+]

@@ -1,0 +1,140 @@
+"""Rules for roles: codes are unique, permissions must exist in the catalogue, a role in use stays."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kam_org.api import Caller, patch_values
+from kam_org.audit import service as audit
+from kam_org.models import Permission, Role
+from kam_org.role import events
+from kam_org.role.repository import RoleRepository
+from kam_org.role.schemas import RoleCreate, RoleUpdate
+from kam_platform.errors import Conflict, NotFound, ValidationFailed
+from kam_platform.tmf import ListQuery
+
+RoleWithPermissions = tuple[Role, list[str]]
+
+
+def _snapshot(role: Role, permissions: list[str]) -> dict[str, object]:
+    return {
+        "code": role.code,
+        "name_zh": role.name_zh,
+        "name_en": role.name_en,
+        "description": role.description,
+        "permissions": sorted(permissions),
+    }
+
+
+async def _check_permissions(repo: RoleRepository, codes: Iterable[str]) -> list[str]:
+    wanted = sorted(set(codes))
+    unknown = sorted(set(wanted) - await repo.existing_permissions(wanted))
+    if unknown:
+        raise ValidationFailed(f"permissions: unknown permission(s) {', '.join(unknown)}", field="permissions")
+    return wanted
+
+
+async def list_roles(session: AsyncSession, *, lq: ListQuery) -> tuple[list[RoleWithPermissions], int]:
+    repo = RoleRepository.from_session(session)
+    roles, total = await repo.page(lq)
+    perms = await repo.permissions_of(r.id for r in roles)
+    return [(r, perms[r.id]) for r in roles], total
+
+
+async def get_role(session: AsyncSession, *, code: str, for_update: bool = False) -> RoleWithPermissions:
+    repo = RoleRepository.from_session(session)
+    role = await repo.get_by_code(code, for_update=for_update)
+    if role is None:
+        raise NotFound(f"role {code!r} not found")
+    return role, (await repo.permissions_of([role.id]))[role.id]
+
+
+async def create_role(session: AsyncSession, *, caller: Caller, data: RoleCreate) -> RoleWithPermissions:
+    repo = RoleRepository.from_session(session)
+    if await repo.get_by_code(data.code) is not None:
+        raise Conflict(f"role {data.code!r} already exists")
+    perms = await _check_permissions(repo, data.permissions)
+    role = await repo.add(
+        Role(code=data.code, name_zh=data.name_zh, name_en=data.name_en, description=data.description, version=1)
+    )
+    await repo.set_permissions(role.id, perms)
+    audit.record(
+        session,
+        caller=caller,
+        entity_type="role",
+        entity_id=role.id,
+        action="create",
+        old={},
+        new=_snapshot(role, perms),
+        note=f"role {role.code}",
+    )
+    await events.role_changed(session, caller=caller, role=role, permissions=perms)
+    return role, perms
+
+
+async def update_role(
+    session: AsyncSession, *, caller: Caller, code: str, patch: RoleUpdate, present: set[str]
+) -> RoleWithPermissions:
+    repo = RoleRepository.from_session(session)
+    role, perms = await get_role(session, code=code, for_update=True)
+    before = _snapshot(role, perms)
+    values = patch_values(patch, present, not_null={"name_zh", "name_en", "permissions"})
+    if "permissions" in values:
+        perms = await _check_permissions(repo, values.pop("permissions"))
+        await repo.set_permissions(role.id, perms)
+    for name, value in values.items():
+        setattr(role, name, "" if name == "description" and value is None else value)
+    after = _snapshot(role, perms)
+    if after == before:
+        return role, perms
+    role.version += 1
+    await session.flush()
+    audit.record(
+        session,
+        caller=caller,
+        entity_type="role",
+        entity_id=role.id,
+        action="update",
+        old=before,
+        new=after,
+        note=f"role {role.code}",
+    )
+    await events.role_changed(session, caller=caller, role=role, permissions=perms)
+    return role, perms
+
+
+async def delete_role(session: AsyncSession, *, caller: Caller, code: str) -> None:
+    repo = RoleRepository.from_session(session)
+    role, perms = await get_role(session, code=code, for_update=True)
+    in_use = await repo.staff_count(role.id)
+    if in_use:
+        raise Conflict(f"role {code!r} is held by {in_use} staff; remove it from them first")
+    audit.record(
+        session,
+        caller=caller,
+        entity_type="role",
+        entity_id=role.id,
+        action="delete",
+        old=_snapshot(role, perms),
+        new={},
+        note=f"role {role.code}",
+    )
+    await events.role_deleted(session, caller=caller, role=role)
+    await repo.delete(role)
+
+
+async def list_permissions(session: AsyncSession, *, lq: ListQuery) -> tuple[Sequence[Permission], int]:
+    return await RoleRepository.from_session(session).list_permissions(lq)
+
+
+async def get_permission(session: AsyncSession, *, code: str) -> Permission:
+    perm = await RoleRepository.from_session(session).get_permission(code)
+    if perm is None:
+        raise NotFound(f"permission {code!r} not found")
+    return perm
+
+
+async def permissions_for_roles(session: AsyncSession, *, roles: Iterable[str]) -> list[str]:
+    return await RoleRepository.from_session(session).permissions_for_roles(roles)
