@@ -80,12 +80,67 @@ def check_jetstream(fed: Federation) -> None:
         assert config["duplicate_window"] >= 10 * 60 * 10**9
 
 
+def check_tokens_and_customer(fed: Federation) -> None:
+    """Each node issues tokens for its own staff; a customer created at the local network is stored,
+    readable, and its event reaches the node's own stream."""
+    import asyncio
+
+    import jwt
+
+    from kam_org.seed import DEMO_PASSWORD
+    from kam_org.seed import seed as seed_org
+
+    for code in fed.nodes:
+        asyncio.run(seed_org(fed.database_url(code), code, fed.topology))
+    tokens: dict[str, str] = {}
+    with httpx.Client(timeout=20.0) as client:
+        for code in fed.nodes:
+            url = fed.node_url(code)
+            r = client.post(url + "/api/v1/auth/token", data={"grant_type": "password", "username": "admin", "password": DEMO_PASSWORD})
+            assert r.status_code == 200, (code, r.text)
+            tokens[code] = r.json()["access_token"]
+            jwks = client.get(url + "/.well-known/jwks.json").json()
+            key = jwt.PyJWK(jwks["keys"][0])
+            claims = jwt.decode(tokens[code], key=key, algorithms=["EdDSA"], audience="kam")
+            assert claims["node"] == code and claims["sub"] == "admin"
+        bad = client.post(fed.node_url("gd") + "/api/v1/auth/token", data={"grant_type": "password", "username": "admin", "password": "x"})
+        assert bad.status_code == 401
+        local = fed.node_url("gd-gz")
+        auth = {"Authorization": f"Bearer {tokens['gd-gz']}"}
+        created = client.post(local + "/tmf-api/customerManagement/v4/customer", headers=auth,
+                              json={"name": "广州地铁集团有限公司", "industry": "TRANSPORT", "grade": "A"})
+        assert created.status_code == 201, created.text
+        body = created.json()
+        assert body["href"].startswith(local) and body["ownerNode"] == "gd-gz"
+        got = client.get(body["href"], headers=auth)
+        assert got.status_code == 200 and got.json()["name"] == "广州地铁集团有限公司"
+        # a token of another node is not accepted here (each node verifies with its own org's keys)
+        foreign = client.get(body["href"], headers={"Authorization": f"Bearer {tokens['gd']}"})
+        assert foreign.status_code == 401
+
+    async def arrived() -> bool:
+        import nats
+
+        nc = await nats.connect(fed.nats_url("gd-gz"))
+        try:
+            js = nc.jetstream()
+            info = await js.stream_info(up_stream_name("gd-gz"), subjects_filter=f"up.gd-gz.customer.customer.{body['id']}")
+            return bool(info.state.subjects)
+        finally:
+            await nc.close()
+
+    from kam_platform.embedded.process import wait_until
+
+    wait_until(lambda: asyncio.run(arrived()), timeout=30, what="customer event on UP_gd-gz")
+
+
 def check_running_federation(fed: Federation) -> None:
     """Everything a running federation must offer. Extend here."""
     check_health(fed)
     check_status(fed)
     check_leafnodes(fed)
     check_jetstream(fed)
+    check_tokens_and_customer(fed)
 
 
 def _processes_using(path: Path) -> list[int]:
