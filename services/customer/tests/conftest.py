@@ -34,7 +34,7 @@ def database_url(make_database: Callable[[str, list[str]], str]) -> str:
 def make_settings(database_url: str, jwks: dict[str, Any], node: str = "gd-gz", **kw: Any) -> Settings:
     values: dict[str, Any] = {
         "node": node, "service": "customer", "topology_file": DEMO, "database_url": database_url,
-        "relay_enabled": False, "jwks_json": json.dumps(jwks),
+        "relay_enabled": False, "replication_enabled": False, "jwks_json": json.dumps(jwks),
     }
     values.update(kw)
     return Settings(**values)

@@ -12,9 +12,11 @@ from kam_contracts import customer_pb2, envelope_pb2
 from kam_customer.main import create_app
 from kam_platform.federation import declare_node_streams
 from kam_platform.outbox import OutboxRelay
+from kam_platform.topology import Topology
 from kam_platform.testing.plugin import app_client, wait_for
 
 URL = "/tmf-api/customerManagement/v4/customer"
+DEMO = __import__("pathlib").Path(__file__).resolve().parents[3] / "deploy" / "topologies" / "demo.yaml"
 
 
 @pytest.fixture
@@ -33,7 +35,7 @@ async def relay_db(make_database: Any) -> str:
 async def test_created_customer_arrives_on_the_node_stream_with_msg_id(
     relay_db: str, nats_url: str, jwks: Any, auth: Any, customer_body: Any, settings_for: Any
 ) -> None:
-    await declare_node_streams(nats_url, "gd-gz")
+    await declare_node_streams(nats_url, Topology.load(DEMO), "gd-gz")
     app = create_app(settings_for(relay_db, jwks, relay_enabled=True, nats_url=nats_url, relay_poll_seconds=0.2))
     nc = await nats.connect(nats_url)
     js = nc.jetstream()
@@ -69,7 +71,7 @@ async def _unsent(conn: Any) -> str | None:
 
 
 async def test_only_one_relay_leads_and_a_republish_is_deduplicated(relay_db: str, nats_url: str) -> None:
-    await declare_node_streams(nats_url, "gd-gz")
+    await declare_node_streams(nats_url, Topology.load(DEMO), "gd-gz")
     a = OutboxRelay(database_url=relay_db, nats_url=nats_url, schema="customer", node="gd-gz", poll_seconds=0.2)
     b = OutboxRelay(database_url=relay_db, nats_url=nats_url, schema="customer", node="gd-gz", poll_seconds=0.2)
     tasks = [asyncio.create_task(a.run()), asyncio.create_task(b.run())]

@@ -47,6 +47,7 @@ async def test_good_password_issues_token_whose_claims_verify_with_jwks(
         "customer:import",
         "customer.pii:read",
         "customer.history:read",
+        "customer.designation:respond",
         "org.node:read",
     }
     assert claims["name"] == "张伟"

@@ -13,9 +13,11 @@ from .conftest import MakeUser, token_for
 ROLES = "/api/v1/org/roles"
 
 EXPECTED = {
-    "analyst": {"customer:read", "customer:export", "org.node:read"},
+    "analyst": {"customer:read", "customer:export", "org.node:read", "sync:read"},
     "service_agent": {"customer:read", "customer.history:read", "org.node:read"},
-    "auditor": {"customer:read", "customer.history:read", "org.node:read", "org.staff:read", "org.role:read"},
+    "auditor": {
+        "customer:read", "customer.history:read", "org.node:read", "org.staff:read", "org.role:read", "sync:read",
+    },
     "account_manager": {
         "customer:read",
         "customer:create",
@@ -24,6 +26,7 @@ EXPECTED = {
         "customer:import",
         "customer.pii:read",
         "customer.history:read",
+        "customer.designation:respond",
         "org.node:read",
     },
     "ka_dept_manager": {
@@ -39,6 +42,9 @@ EXPECTED = {
         "org.node:read",
         "org.staff:read",
         "org.team:read",
+        "customer.designation:write",
+        "customer.designation:respond",
+        "sync:read",
     },
     "sys_admin": {
         "org.node:read",
@@ -50,6 +56,8 @@ EXPECTED = {
         "org.team:write",
         "customer:read",
         "customer.history:read",
+        "sync:read",
+        "sync:admin",
     },
 }
 
@@ -59,7 +67,7 @@ async def test_migration_seeds_the_catalogue_and_the_builtin_roles(
 ) -> None:
     perms = await client.get("/api/v1/org/permissions", headers=admin)
     assert perms.status_code == 200
-    assert perms.headers["x-total-count"] == "16"
+    assert perms.headers["x-total-count"] == "20"
     assert all(p["@type"] == "Permission" and p["id"] == p["code"] for p in perms.json())
     roles = await client.get(ROLES, headers=admin)
     by_code = {r["code"]: r for r in roles.json()}

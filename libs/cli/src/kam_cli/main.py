@@ -217,6 +217,71 @@ def status(
         raise typer.Exit(1)
 
 
+def _attach_or_exit(run_dir: Path | None) -> Federation:
+    fed = Federation.attach(run_dir_option(run_dir))
+    if fed is None:
+        err.print("KAM is not running (start it with `kam up`)")
+        raise typer.Exit(1)
+    return fed
+
+
+def _check_node(fed: Federation, node: str) -> None:
+    if node not in fed.topology:
+        err.print(f"unknown node {node!r}; nodes: {', '.join(n.code for n in fed.topology.ordered())}")
+        raise typer.Exit(2)
+
+
+NodeOpt = Annotated[str, typer.Option("--node", help="node code, e.g. gd-gz")]
+
+
+@app.command()
+def token(
+    node: NodeOpt,
+    user: Annotated[str, typer.Option("--user", help="staff user name at that node")] = "admin",
+    scope: Annotated[str | None, typer.Option("--scope", help="narrow the data scope to a descendant")] = None,
+    run_dir: RunDir = None,
+) -> None:
+    """Print a bearer token for an existing user of a node (operator shortcut, no password)."""
+    import asyncio
+
+    from kam_org.tokens import issue_token
+    from kam_platform.errors import KamError
+
+    fed = _attach_or_exit(run_dir)
+    _check_node(fed, node)
+    try:
+        print(asyncio.run(issue_token(fed.database_url(node), node, user, fed.topology, scope_node=scope)))
+    except KamError as exc:
+        err.print(f"cannot issue a token: {exc.message}")
+        raise typer.Exit(1) from None
+
+
+@app.command()
+def seed(
+    node: NodeOpt,
+    customers: Annotated[int, typer.Option("--customers", min=0, help="key accounts to seed at the node")] = 300,
+    run_dir: RunDir = None,
+) -> None:
+    """Seed realistic demo data (staff, key accounts, contacts) at one node; idempotent."""
+    import asyncio
+
+    from kam_customer.seed import seed as seed_customers
+    from kam_org.seed import list_account_managers
+    from kam_org.seed import seed as seed_org
+
+    fed = _attach_or_exit(run_dir)
+    _check_node(fed, node)
+    url = fed.database_url(node)
+
+    async def run() -> int:
+        await seed_org(url, node, fed.topology)
+        managers = await list_account_managers(url, node)
+        return await seed_customers(url, node, fed.topology, customers=customers, account_managers=managers)
+
+    count = asyncio.run(run())
+    console.print(f"seeded {count} customers at {node}")
+
+
 def main() -> None:  # pragma: no cover
     app()
 

@@ -436,8 +436,6 @@ class Federation:
         self.save_state()
 
     def _start_nats(self) -> None:
-        from kam_platform.federation import declare_node_streams
-
         if self.external_nats_url is not None:
             self.log(f"NATS: external server {self.external_nats_url} (shared by every node, no leafnodes)")
         else:
@@ -457,9 +455,7 @@ class Federation:
                 self.save_state()
             self.wait_leafnodes(30.0)
             self.log(f"NATS: {len(self.nodes)} nats-servers up, leafnode links established")
-        for code, rt in self.nodes.items():
-            url = rt.nats_url
-            _run_coroutine(functools.partial(declare_node_streams, url, code))
+        # streams and sources are declared by each node's sync service, not here
 
     def _migrate(self) -> None:
         scripts: dict[str, str] = {}
@@ -492,6 +488,8 @@ class Federation:
         )
         if jwks_url is not None:
             env["KAM_JWKS_URL"] = jwks_url
+        if rt.nats is not None:
+            env["KAM_NATS_MONITOR_URL"] = rt.nats.monitor_url
         env.update(self.extra_env)
         return env
 

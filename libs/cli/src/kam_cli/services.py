@@ -10,6 +10,7 @@ from __future__ import annotations
 SERVICES: dict[str, str] = {
     "org": "kam_org.main",
     "customer": "kam_customer.main",
+    "sync": "kam_sync.main",
 }
 
 # path prefix → service; the longest matching prefix wins (used by the gateway and the node app)
@@ -20,6 +21,7 @@ ROUTES: dict[str, str] = {
     "/tmf-api/customerManagement": "customer",
     "/tmf-api/party": "customer",
     "/api/v1/customer": "customer",
+    "/api/v1/sync": "sync",
 }
 
 # the service whose /metrics answers at a node's root in one-process-per-node mode

@@ -1,64 +1,197 @@
-"""JetStream streams of a federation node.
+"""The JetStream layout of a federation node, derived from the topology (DESIGN §3).
 
-For now only each node's own upward stream `UP_<code>` (subjects `up.<code>.>`); the sync service will
-own stream declaration (sources from children, `UP_ALL`, downward streams) in a later issue.
+The sync service declares it (`declare`); services use `inbound_streams` to know what to apply.
+
+- every node: ``UP_<node>`` captures ``up.<node>.>``; a node with children also sources each child's
+  ``UP_<child>`` across domains, filtered to the subjects of that child's subtree — so a child can only
+  ever feed events of its own subtree upward, whatever its stream holds;
+- the root: ``UP_ALL`` has no subjects and sources every child's ``UP_<child>`` the same way;
+- the root: ``DOWN_ALL`` captures ``down.all.>``; any other node ``DOWN_<node>`` captures
+  ``down.<node>.>`` and sources its parent's downward stream.
+
+Inbound streams (what the node's services apply): ``UP_ALL`` at the root, ``UP_<node>`` at a node
+with children (own events skipped by origin), and ``DOWN_<node>`` at every node but the root.
 """
 
 from __future__ import annotations
 
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
 import nats
-from nats.js.api import RetentionPolicy, StorageType, StreamConfig
+from nats.js import JetStreamContext
+from nats.js.api import (
+    DiscardPolicy,
+    ExternalStream,
+    RetentionPolicy,
+    StorageType,
+    StreamConfig,
+    StreamSource,
+    SubjectTransform,
+)
 from nats.js.errors import NotFoundError
 
+from kam_platform.topology import Topology
+
 DUPLICATE_WINDOW_SECONDS = 20 * 60
+# Retention: a node away longer than this catches up by snapshot (resync).
+MAX_AGE_SECONDS = 30 * 24 * 3600
 
 
-def up_stream_name(node_code: str) -> str:
-    """`UP_<code>` literally (`UP_gd-gz`): '-' is valid in a stream name, '.' is not and never in a code."""
-    return f"UP_{node_code}"
+def up_stream(code: str) -> str:
+    return f"UP_{code}"
 
 
-def up_subjects(node_code: str) -> list[str]:
-    return [f"up.{node_code}.>"]
+def down_stream(topology: Topology, code: str) -> str:
+    return "DOWN_ALL" if topology.node(code).parent is None else f"DOWN_{code}"
 
 
-async def declare_node_streams(nats_url: str, node_code: str) -> None:
-    """Create or update the node's `UP_<code>` stream on its own server; idempotent.
+def down_scope(topology: Topology, code: str) -> str:
+    """The scope token a node publishes downward under: ``all`` at the root, else its code."""
+    return "all" if topology.node(code).parent is None else code
 
-    An existing stream keeps everything this function does not own (e.g. sources added by sync); only
-    subjects, retention and the dedupe window are brought to the declared values.
-    """
+
+def dlq_stream(code: str) -> str:
+    return f"DLQ_{code}"
+
+
+def up_stream_name(code: str) -> str:
+    return up_stream(code)
+
+
+@dataclass(frozen=True)
+class SourceSpec:
+    stream: str
+    domain: str
+    subjects: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class StreamSpec:
+    name: str
+    subjects: tuple[str, ...]
+    sources: tuple[SourceSpec, ...] = field(default=())
+    description: str = ""
+
+    def config(self) -> StreamConfig:
+        return StreamConfig(
+            name=self.name,
+            description=self.description,
+            subjects=list(self.subjects),
+            storage=StorageType.FILE,
+            retention=RetentionPolicy.LIMITS,
+            discard=DiscardPolicy.OLD,
+            max_age=MAX_AGE_SECONDS,
+            duplicate_window=DUPLICATE_WINDOW_SECONDS,
+            sources=[
+                StreamSource(
+                    name=s.stream,
+                    external=ExternalStream(api=f"$JS.{s.domain}.API"),
+                    subject_transforms=[SubjectTransform(src=subj, dest=subj) for subj in s.subjects],
+                )
+                for s in self.sources
+            ]
+            or None,
+        )
+
+
+def _child_source(topology: Topology, child: str) -> SourceSpec:
+    return SourceSpec(
+        stream=up_stream(child), domain=child, subjects=tuple(f"up.{d}.>" for d in topology.subtree(child))
+    )
+
+
+def plan(topology: Topology, code: str) -> list[StreamSpec]:
+    node = topology.node(code)
+    children = topology.children(code)
+    specs: list[StreamSpec] = []
+    own_up_sources = () if node.parent is None else tuple(_child_source(topology, c) for c in children)
+    specs.append(StreamSpec(up_stream(code), (f"up.{code}.>",), own_up_sources, f"events written at {code}"
+                            + (" and its subtree" if own_up_sources else "")))
+    specs.append(StreamSpec(dlq_stream(code), (f"dlq.{code}.>",), (), f"dead letters of {code}'s apply consumers"))
+    if node.parent is None:
+        specs.append(StreamSpec("UP_ALL", (), tuple(_child_source(topology, c) for c in children),
+                                "events of the whole federation below the root"))
+        specs.append(StreamSpec("DOWN_ALL", ("down.all.>",), (), "reference data published by the root"))
+    else:
+        parent = node.parent
+        specs.append(StreamSpec(
+            down_stream(topology, code), (f"down.{code}.>",),
+            (SourceSpec(down_stream(topology, parent), parent,
+                        tuple(f"down.{s}.>" for s in _down_scopes_above(topology, code))),),
+            f"reference data for {code}'s subtree",
+        ))
+    return specs
+
+
+def _down_scopes_above(topology: Topology, code: str) -> list[str]:
+    """Scopes published by the ancestors of `code`: ``all`` and each non-root ancestor's code."""
+    return [down_scope(topology, a) for a in topology.ancestors(code)]
+
+
+def inbound_streams(topology: Topology, code: str) -> list[str]:
+    """The streams this node's services apply replicated events from."""
+    node = topology.node(code)
+    out: list[str] = []
+    if node.parent is None:
+        out.append("UP_ALL")
+    elif topology.children(code):
+        out.append(up_stream(code))
+    if node.parent is not None:
+        out.append(down_stream(topology, code))
+    return out
+
+
+log = logging.getLogger("kam.federation")
+
+
+def _normalized(cfg: StreamConfig) -> dict[str, Any]:
+    sources = sorted(
+        (
+            s.name,
+            (s.external.api if s.external else ""),
+            tuple(sorted((t.src, t.dest) for t in (s.subject_transforms or []))),
+        )
+        for s in (cfg.sources or [])
+    )
+    return {
+        "subjects": sorted(cfg.subjects or []),
+        "sources": sources,
+        "retention": str(cfg.retention),
+        "storage": str(cfg.storage),
+        "max_age": int(cfg.max_age or 0),
+        "duplicate_window": int(cfg.duplicate_window or 0),
+    }
+
+
+def drifted(actual: StreamConfig, desired: StreamConfig) -> bool:
+    return _normalized(actual) != _normalized(desired)
+
+
+async def declare(js: JetStreamContext, topology: Topology, code: str) -> list[str]:
+    """Create the node's missing streams and repair drifted ones; returns the names changed."""
+    changed: list[str] = []
+    for spec in plan(topology, code):
+        desired = spec.config()
+        try:
+            info = await js.stream_info(spec.name)
+        except NotFoundError:
+            await js.add_stream(desired)
+            changed.append(spec.name)
+            log.info("created stream %s", spec.name)
+            continue
+        if drifted(info.config, desired):
+            await js.update_stream(desired)
+            changed.append(spec.name)
+            log.warning("repaired drifted stream %s", spec.name)
+    return changed
+
+
+async def declare_node_streams(nats_url: str, topology: Topology, code: str) -> list[str]:
+    """Connect to a node's own nats-server and `declare` its streams (sync service, tests)."""
     nc = await nats.connect(nats_url, connect_timeout=5, max_reconnect_attempts=3)
     try:
-        js = nc.jetstream()
-        name = up_stream_name(node_code)
-        subjects = up_subjects(node_code)
-        try:
-            info = await js.stream_info(name)
-        except NotFoundError:
-            await js.add_stream(
-                StreamConfig(
-                    name=name,
-                    description=f"events originating at node {node_code}",
-                    subjects=subjects,
-                    storage=StorageType.FILE,
-                    retention=RetentionPolicy.LIMITS,
-                    duplicate_window=DUPLICATE_WINDOW_SECONDS,
-                )
-            )
-            return
-        config = info.config
-        if (
-            sorted(config.subjects or []) != sorted(subjects)
-            or config.retention != RetentionPolicy.LIMITS
-            or config.duplicate_window != DUPLICATE_WINDOW_SECONDS
-        ):
-            await js.update_stream(
-                config.evolve(
-                    subjects=subjects,
-                    retention=RetentionPolicy.LIMITS,
-                    duplicate_window=DUPLICATE_WINDOW_SECONDS,
-                )
-            )
+        return await declare(nc.jetstream(), topology, code)
     finally:
         await nc.close()

@@ -74,12 +74,15 @@ def build_event(
     message: Message,
     actor: str,
     snapshot: bool = False,
-    occurred_at: datetime | None = None,
+    occurred_at: datetime | Timestamp | None = None,
     event_id: uuid.UUID | None = None,
+    down_scope: str | None = None,
 ) -> tuple[uuid.UUID, str, str, bytes]:
     """One outbox row as ``(id, subject, event_type, payload)``: the Envelope bytes, not yet stored.
 
-    Subject: ``up.<node>.<service>.<aggregate_type>.<aggregate_id>``. Bulk writers (import, seed)
+    Subject: ``up.<node>.<service>.<aggregate_type>.<aggregate_id>`` for the node's own records (they
+    flow up), or ``down.<down_scope>.<service>…`` for reference data the node publishes to its subtree
+    (``down_scope`` is ``all`` at the root, else the node's code). Bulk writers (import, seed)
     build rows with this and COPY them; `add_event` inserts one.
     """
     event_id = event_id or uuid7()
@@ -91,12 +94,13 @@ def build_event(
         aggregate_type=aggregate_type,
         aggregate_id=aggregate_id,
         version=version,
-        occurred_at=ts(occurred_at),
+        occurred_at=occurred_at if isinstance(occurred_at, Timestamp) else ts(occurred_at),
         actor=actor,
         snapshot=snapshot,
         payload=message.SerializeToString(),
     )
-    subject = f"up.{node}.{service}.{aggregate_type}.{aggregate_id}"
+    head = f"down.{down_scope}" if down_scope else f"up.{node}"
+    subject = f"{head}.{service}.{aggregate_type}.{aggregate_id}"
     return event_id, subject, env.event_type, env.SerializeToString()
 
 
@@ -112,6 +116,7 @@ async def add_event(
     message: Message,
     actor: str,
     snapshot: bool = False,
+    down_scope: str | None = None,
 ) -> uuid.UUID:
     """Append one domain event to the outbox in the caller's transaction (see `build_event`)."""
     event_id, subject, event_type, payload = build_event(
@@ -123,6 +128,7 @@ async def add_event(
         message=message,
         actor=actor,
         snapshot=snapshot,
+        down_scope=down_scope,
     )
     await session.execute(
         text(

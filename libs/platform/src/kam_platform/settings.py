@@ -30,6 +30,10 @@ class Settings(BaseSettings):
     db_pool_size: int = 10
     relay_enabled: bool = True
     relay_poll_seconds: float = 1.0
+    # apply replicated events from the node's inbound streams (DESIGN §3)
+    replication_enabled: bool = True
+    # the node's nats-server monitoring endpoint (leafnode links), for the sync service
+    nats_monitor_url: str | None = None
 
     @cached_property
     def topology(self) -> Topology:

@@ -6,8 +6,11 @@ from fastapi import FastAPI
 
 from kam_customer.contact.endpoints import router as contact_router
 from kam_customer.customer.endpoints import router as customer_router
+from kam_customer.designation.endpoints import router as designation_router
+from kam_customer.importexport.endpoints import router as importexport_router
 from kam_customer.models import SCHEMA
 from kam_customer.organization.endpoints import router as organization_router
+from kam_customer.replication import consumers
 from kam_platform.app import create_service_app
 from kam_platform.auth import TokenVerifier
 from kam_platform.settings import Settings
@@ -20,8 +23,13 @@ def create_app(settings: Settings | None = None, *, verifier: TokenVerifier | No
     return create_service_app(
         settings,
         title="KAM customer service",
-        description="Key accounts (大客户) as TMF629 customers, with TMF632 organizations and contacts.",
-        routers=[customer_router, organization_router, contact_router],
+        description=(
+            "Key accounts (大客户) as TMF629 customers, with TMF632 organizations and contacts, "
+            "replicated across the federation."
+        ),
+        routers=[customer_router, organization_router, contact_router, importexport_router, designation_router],
         outbox_schemas=[SCHEMA],
         verifier=verifier,
+        on_startup=[consumers.start],
+        on_shutdown=[consumers.stop],
     )

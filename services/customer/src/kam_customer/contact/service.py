@@ -60,7 +60,7 @@ def snapshot(c: Contact) -> dict[str, Any]:
     }
 
 
-def _state(c: Contact) -> customer_pb2.ContactState:
+def contact_state(c: Contact) -> customer_pb2.ContactState:
     return customer_pb2.ContactState(
         id=str(c.id),
         owner_node=c.owner_node,
@@ -122,7 +122,7 @@ async def _record(session: AsyncSession, c: Contact, actor: str, action: str, ch
         aggregate_id=c.id,
         version=c.version,
         actor=actor,
-        message=customer_pb2.ContactChanged(contact=_state(c)),
+        message=customer_pb2.ContactChanged(contact=contact_state(c)),
     )
     await events.audit(
         session, node=c.owner_node, entity_type="contact", entity_id=c.id, action=action, actor=actor, changes=changes

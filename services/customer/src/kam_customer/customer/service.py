@@ -484,3 +484,47 @@ async def hierarchy(
     ]
     children = await repo.children(c.id, principal, settings.topology)
     return c, ancestors, children
+
+
+async def transfer(
+    session: AsyncSession, *, settings: Settings, principal: Principal, customer_id: uuid.UUID, to_node: str,
+    reason: str | None,
+) -> Customer:
+    """Move ownership to another node: written by the current owner only, replicated so every node
+    agrees on the new owner. From this commit on, the old owner refuses writes (409 naming the new
+    owner); the new owner accepts them once it has applied the transfer."""
+    from sqlalchemy import select
+
+    from kam_customer.contact.service import contact_state
+    from kam_customer.models import Contact
+
+    if to_node not in settings.topology:
+        raise ValidationFailed(f"toNode: unknown node {to_node!r}", field="toNode")
+    c = await _lock_owned(session, settings=settings, principal=principal, customer_id=customer_id)
+    if to_node == c.owner_node:
+        raise ValidationFailed(f"toNode: customer is already owned by {to_node!r}", field="toNode")
+    from_node = c.owner_node
+    now = datetime.now(UTC)
+    c.owner_node = to_node
+    c.version += 1
+    c.updated_at = now
+    contacts = (await session.scalars(select(Contact).where(
+        Contact.customer_id == c.id, Contact.deleted_at.is_(None)).with_for_update())).all()
+    for contact in contacts:
+        contact.owner_node = to_node
+        contact.version += 1
+        contact.updated_at = now
+    await session.flush()
+    await events.emit(
+        session, node=from_node, aggregate_type="customer", aggregate_id=c.id, version=c.version,
+        actor=principal.username,
+        message=customer_pb2.CustomerOwnershipTransferred(
+            customer=events.customer_state(c), from_node=from_node, to_node=to_node,
+            contacts=[contact_state(x) for x in contacts], reason=reason or "",
+        ),
+    )
+    await events.audit(
+        session, node=from_node, entity_type="customer", entity_id=c.id, action="transfer",
+        actor=principal.username, changes={"ownerNode": [from_node, to_node]}, note=reason,
+    )
+    return c

@@ -102,17 +102,17 @@ def _csv_rows(path: Path) -> Iterator[Sequence[Any]]:
 
 
 def _xlsx_rows(path: Path) -> Iterator[Sequence[Any]]:
-    try:
-        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError) as exc:
-        raise BadRequest(f"not a readable XLSX workbook: {exc}") from None
-    try:
-        if not wb.worksheets:
-            return
-        for row in wb.worksheets[0].iter_rows(values_only=True):
-            yield row
-    finally:
-        wb.close()
+    with open(path, "rb") as fh:  # a file object: openpyxl would refuse the temp file's suffix
+        try:
+            wb = openpyxl.load_workbook(fh, read_only=True, data_only=True)
+        except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError) as exc:
+            raise BadRequest(f"not a readable XLSX workbook: {exc}") from None
+        try:
+            if not wb.worksheets:
+                return
+            yield from wb.worksheets[0].iter_rows(values_only=True)
+        finally:
+            wb.close()
 
 
 def read_rows(path: Path, kind: FileKind) -> Iterator[Sequence[Any]]:
@@ -206,6 +206,9 @@ class Loader:
     result: ImportResult = field(default_factory=ImportResult)
     loaded: dict[str, uuid.UUID] = field(default_factory=dict)  # code → id, filled when track_ids
     track_ids: bool = False
+
+    def __post_init__(self) -> None:
+        self.now_ts = ts(self.now)  # converted once: a million rows share it
 
     def reject(self, errors: list[RowError]) -> None:
         self.result.rejected += 1
@@ -372,13 +375,13 @@ class Loader:
                 self._event(outbox, "assignment", aid, 1, customer_pb2.AccountManagerAssigned(
                     id=str(aid), owner_node=self.node, customer_id=str(cid),
                     account_manager=rec["account_manager"] or "", previous_account_manager=previous or "",
-                    assigned_by=self.actor, valid_from=ts(self.now), reason=self.action))
+                    assigned_by=self.actor, valid_from=self.now_ts, reason=self.action))
             audit_id = uuid7()
             changes_json = json.dumps(changes, ensure_ascii=False, default=str)
             audit.append((audit_id, self.node, "customer", cid, self.action, self.actor, changes_json, self.request_id))
             self._event(outbox, "audit", audit_id, 1, customer_pb2.AuditRecorded(
                 id=str(audit_id), owner_node=self.node, entity_type="customer", entity_id=str(cid),
-                action=self.action, actor=self.actor, at=ts(self.now), changes_json=changes_json,
+                action=self.action, actor=self.actor, at=self.now_ts, changes_json=changes_json,
                 request_id=self.request_id or ""))
             if self.track_ids:
                 self.loaded[r["customer_code"]] = cid
@@ -393,7 +396,7 @@ class Loader:
                message: Message) -> None:
         event_id, subject, event_type, payload = build_event(
             node=self.node, service=events.SERVICE, aggregate_type=aggregate, aggregate_id=str(agg_id),
-            version=version, message=message, actor=self.actor, occurred_at=self.now,
+            version=version, message=message, actor=self.actor, occurred_at=self.now_ts,
         )
         out.append((event_id, subject, event_type, str(agg_id), version, payload))
 

@@ -14,6 +14,7 @@ from kam_platform.audit import AuditMixin
 from kam_platform.db import ReplicatedMixin, service_metadata
 from kam_platform.ids import uuid7
 from kam_platform.outbox import OutboxMixin
+from kam_platform.replication import DeadLetterMixin, InboxMixin
 
 SCHEMA = "customer"
 
@@ -122,3 +123,46 @@ class Audit(AuditMixin, Base):
 class Outbox(OutboxMixin, Base):
     __tablename__ = "outbox"
     __table_args__ = OutboxMixin.outbox_indexes("outbox")
+
+
+class Inbox(InboxMixin, Base):
+    """Ids of replicated events already applied."""
+
+    __tablename__ = "inbox"
+
+
+class DeadLetter(DeadLetterMixin, Base):
+    """Replicated events that could not be applied after bounded retries."""
+
+    __tablename__ = "dead_letter"
+
+
+class Designation(ReplicatedMixin, Base):
+    """全国大客户名录: the group's directive that a customer is a national key account."""
+
+    __tablename__ = "designation"
+
+    customer_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), index=True)
+    customer_code: Mapped[str] = mapped_column(String(32))
+    customer_name: Mapped[str] = mapped_column(String(200))
+    customer_owner_node: Mapped[str] = mapped_column(String(32))
+    grade: Mapped[str] = mapped_column(String(4))
+    group_account_manager: Mapped[str | None] = mapped_column(String(64))  # 集团客户经理
+    group_account_manager_name: Mapped[str | None] = mapped_column(String(100))
+    service_level: Mapped[str | None] = mapped_column(String(32))  # 服务等级
+    status: Mapped[str] = mapped_column(String(16), default="ACTIVE")
+    note: Mapped[str | None] = mapped_column(String(500))
+    designated_by: Mapped[str] = mapped_column(String(128))
+
+
+class DesignationResponse(ReplicatedMixin, Base):
+    """One node's answer to a designation (acknowledged / disputed / account manager assigned)."""
+
+    __tablename__ = "designation_response"
+
+    designation_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), index=True)
+    status: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str | None] = mapped_column(String(500))
+    account_manager: Mapped[str | None] = mapped_column(String(64))
+    account_manager_name: Mapped[str | None] = mapped_column(String(100))
+    responded_by: Mapped[str] = mapped_column(String(128))

@@ -566,3 +566,198 @@ class OrganizationChanged(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___OrganizationChanged: _TypeAlias = OrganizationChanged  # noqa: Y015
+
+@_typing.final
+class CustomerOwnershipTransferred(_message.Message):
+    """Ownership moves only by this event, written by the current owner. It carries the customer and its
+    contacts as they are handed over; the new owner accepts writes once it has applied it.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CUSTOMER_FIELD_NUMBER: _builtins.int
+    FROM_NODE_FIELD_NUMBER: _builtins.int
+    TO_NODE_FIELD_NUMBER: _builtins.int
+    CONTACTS_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    from_node: _builtins.str
+    to_node: _builtins.str
+    reason: _builtins.str
+    @_builtins.property
+    def customer(self) -> Global___CustomerState:
+        """owner_node is already the new owner"""
+
+    @_builtins.property
+    def contacts(self) -> _containers.RepeatedCompositeFieldContainer[Global___ContactState]: ...
+    def __init__(
+        self,
+        *,
+        customer: Global___CustomerState | None = ...,
+        from_node: _builtins.str = ...,
+        to_node: _builtins.str = ...,
+        contacts: _abc.Iterable[Global___ContactState] | None = ...,
+        reason: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["customer", b"customer"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["contacts", b"contacts", "customer", b"customer", "from_node", b"from_node", "reason", b"reason", "to_node", b"to_node"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CustomerOwnershipTransferred: _TypeAlias = CustomerOwnershipTransferred  # noqa: Y015
+
+@_typing.final
+class DesignationState(_message.Message):
+    """全国大客户名录: a national key-account designation, a directive record owned by the group."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    OWNER_NODE_FIELD_NUMBER: _builtins.int
+    VERSION_FIELD_NUMBER: _builtins.int
+    CUSTOMER_ID_FIELD_NUMBER: _builtins.int
+    CUSTOMER_CODE_FIELD_NUMBER: _builtins.int
+    CUSTOMER_NAME_FIELD_NUMBER: _builtins.int
+    GRADE_FIELD_NUMBER: _builtins.int
+    GROUP_ACCOUNT_MANAGER_FIELD_NUMBER: _builtins.int
+    GROUP_ACCOUNT_MANAGER_NAME_FIELD_NUMBER: _builtins.int
+    SERVICE_LEVEL_FIELD_NUMBER: _builtins.int
+    STATUS_FIELD_NUMBER: _builtins.int
+    NOTE_FIELD_NUMBER: _builtins.int
+    DESIGNATED_BY_FIELD_NUMBER: _builtins.int
+    UPDATED_AT_FIELD_NUMBER: _builtins.int
+    CUSTOMER_OWNER_NODE_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    owner_node: _builtins.str
+    version: _builtins.int
+    customer_id: _builtins.str
+    customer_code: _builtins.str
+    customer_name: _builtins.str
+    grade: _builtins.str
+    group_account_manager: _builtins.str
+    group_account_manager_name: _builtins.str
+    service_level: _builtins.str
+    status: _builtins.str
+    """ACTIVE / WITHDRAWN"""
+    note: _builtins.str
+    designated_by: _builtins.str
+    customer_owner_node: _builtins.str
+    @_builtins.property
+    def updated_at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+        owner_node: _builtins.str = ...,
+        version: _builtins.int = ...,
+        customer_id: _builtins.str = ...,
+        customer_code: _builtins.str = ...,
+        customer_name: _builtins.str = ...,
+        grade: _builtins.str = ...,
+        group_account_manager: _builtins.str = ...,
+        group_account_manager_name: _builtins.str = ...,
+        service_level: _builtins.str = ...,
+        status: _builtins.str = ...,
+        note: _builtins.str = ...,
+        designated_by: _builtins.str = ...,
+        updated_at: _timestamp_pb2.Timestamp | None = ...,
+        customer_owner_node: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["updated_at", b"updated_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["customer_code", b"customer_code", "customer_id", b"customer_id", "customer_name", b"customer_name", "customer_owner_node", b"customer_owner_node", "designated_by", b"designated_by", "grade", b"grade", "group_account_manager", b"group_account_manager", "group_account_manager_name", b"group_account_manager_name", "id", b"id", "note", b"note", "owner_node", b"owner_node", "service_level", b"service_level", "status", b"status", "updated_at", b"updated_at", "version", b"version"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DesignationState: _TypeAlias = DesignationState  # noqa: Y015
+
+@_typing.final
+class DesignationChanged(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DESIGNATION_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def designation(self) -> Global___DesignationState: ...
+    def __init__(
+        self,
+        *,
+        designation: Global___DesignationState | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["designation", b"designation"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["designation", b"designation"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DesignationChanged: _TypeAlias = DesignationChanged  # noqa: Y015
+
+@_typing.final
+class DesignationResponseState(_message.Message):
+    """A node's answer to a designation: a province ACKNOWLEDGED or DISPUTED it, a local network ASSIGNED
+    its account manager. Owned by the answering node; flows up so the group sees where each stands.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    OWNER_NODE_FIELD_NUMBER: _builtins.int
+    VERSION_FIELD_NUMBER: _builtins.int
+    DESIGNATION_ID_FIELD_NUMBER: _builtins.int
+    STATUS_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    ACCOUNT_MANAGER_FIELD_NUMBER: _builtins.int
+    ACCOUNT_MANAGER_NAME_FIELD_NUMBER: _builtins.int
+    RESPONDED_BY_FIELD_NUMBER: _builtins.int
+    UPDATED_AT_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    owner_node: _builtins.str
+    version: _builtins.int
+    designation_id: _builtins.str
+    status: _builtins.str
+    reason: _builtins.str
+    account_manager: _builtins.str
+    account_manager_name: _builtins.str
+    responded_by: _builtins.str
+    @_builtins.property
+    def updated_at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+        owner_node: _builtins.str = ...,
+        version: _builtins.int = ...,
+        designation_id: _builtins.str = ...,
+        status: _builtins.str = ...,
+        reason: _builtins.str = ...,
+        account_manager: _builtins.str = ...,
+        account_manager_name: _builtins.str = ...,
+        responded_by: _builtins.str = ...,
+        updated_at: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["updated_at", b"updated_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["account_manager", b"account_manager", "account_manager_name", b"account_manager_name", "designation_id", b"designation_id", "id", b"id", "owner_node", b"owner_node", "reason", b"reason", "responded_by", b"responded_by", "status", b"status", "updated_at", b"updated_at", "version", b"version"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DesignationResponseState: _TypeAlias = DesignationResponseState  # noqa: Y015
+
+@_typing.final
+class DesignationResponseChanged(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    RESPONSE_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def response(self) -> Global___DesignationResponseState: ...
+    def __init__(
+        self,
+        *,
+        response: Global___DesignationResponseState | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["response", b"response"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["response", b"response"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DesignationResponseChanged: _TypeAlias = DesignationResponseChanged  # noqa: Y015

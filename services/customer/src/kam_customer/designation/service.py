@@ -1,0 +1,234 @@
+"""全国大客户名录下发: the group designates national key accounts as its own versioned directive
+records; they flow down to every node; a province acknowledges or disputes each designation, a local
+network assigns its account manager; those answers flow back up so the group sees where each stands."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Annotated, Literal
+
+from pydantic import Field
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kam_contracts import customer_pb2
+from kam_customer.customer import events
+from kam_customer.customer.repository import CustomerRepository
+from kam_customer.customer.rules import Grade
+from kam_customer.customer.schemas import ApiModel
+from kam_customer.models import Designation, DesignationResponse
+from kam_platform.audit import diff
+from kam_platform.auth import Principal, scope_filter
+from kam_platform.errors import Conflict, Forbidden, NotFound, NotOwner, ValidationFailed
+from kam_platform.federation import down_scope
+from kam_platform.ids import uuid7
+from kam_platform.outbox import add_event, ts
+from kam_platform.settings import Settings
+
+from ..models import SCHEMA
+
+RESPONSE_NAMESPACE = uuid.UUID("6f1d6c1e-5b0a-4c59-9a43-7d1f3e0a2b11")
+
+
+class DesignationCreate(ApiModel):
+    customer_id: Annotated[str, Field(alias="customerId")]
+    grade: Grade
+    group_account_manager: Annotated[str | None, Field(alias="groupAccountManager", max_length=64)] = None
+    group_account_manager_name: Annotated[str | None, Field(alias="groupAccountManagerName", max_length=100)] = None
+    service_level: Annotated[str | None, Field(alias="serviceLevel", max_length=32)] = None
+    note: Annotated[str | None, Field(max_length=500)] = None
+
+
+class DesignationUpdate(ApiModel):
+    grade: Grade | None = None
+    group_account_manager: Annotated[str | None, Field(alias="groupAccountManager", max_length=64)] = None
+    group_account_manager_name: Annotated[str | None, Field(alias="groupAccountManagerName", max_length=100)] = None
+    service_level: Annotated[str | None, Field(alias="serviceLevel", max_length=32)] = None
+    status: Literal["ACTIVE", "WITHDRAWN"] | None = None
+    note: Annotated[str | None, Field(max_length=500)] = None
+
+
+class ResponseCreate(ApiModel):
+    status: Literal["ACKNOWLEDGED", "DISPUTED", "ASSIGNED"]
+    reason: Annotated[str | None, Field(max_length=500)] = None
+    account_manager: Annotated[str | None, Field(alias="accountManager", max_length=64)] = None
+    account_manager_name: Annotated[str | None, Field(alias="accountManagerName", max_length=100)] = None
+
+
+def designation_state(d: Designation) -> customer_pb2.DesignationState:
+    return customer_pb2.DesignationState(
+        id=str(d.id), owner_node=d.owner_node, version=d.version, customer_id=str(d.customer_id),
+        customer_code=d.customer_code, customer_name=d.customer_name, grade=d.grade,
+        group_account_manager=d.group_account_manager or "", group_account_manager_name=d.group_account_manager_name or "",
+        service_level=d.service_level or "", status=d.status, note=d.note or "", designated_by=d.designated_by,
+        updated_at=ts(d.updated_at), customer_owner_node=d.customer_owner_node,
+    )
+
+
+def response_state(r: DesignationResponse) -> customer_pb2.DesignationResponseState:
+    return customer_pb2.DesignationResponseState(
+        id=str(r.id), owner_node=r.owner_node, version=r.version, designation_id=str(r.designation_id),
+        status=r.status, reason=r.reason or "", account_manager=r.account_manager or "",
+        account_manager_name=r.account_manager_name or "", responded_by=r.responded_by, updated_at=ts(r.updated_at),
+    )
+
+
+def _snapshot(d: Designation) -> dict[str, object]:
+    return {"grade": d.grade, "groupAccountManager": d.group_account_manager, "serviceLevel": d.service_level,
+            "status": d.status, "note": d.note}
+
+
+async def _emit_designation(session: AsyncSession, settings: Settings, d: Designation, actor: str) -> None:
+    await add_event(
+        session, schema=SCHEMA, node=settings.node, service=events.SERVICE, aggregate_type="designation",
+        aggregate_id=str(d.id), version=d.version, actor=actor,
+        message=customer_pb2.DesignationChanged(designation=designation_state(d)),
+        down_scope=down_scope(settings.topology, settings.node),
+    )
+
+
+async def designate(
+    session: AsyncSession, *, settings: Settings, principal: Principal, data: DesignationCreate
+) -> Designation:
+    if not settings.this_node.can_author_reference_data:
+        raise Conflict(f"national key accounts are designated by the group node {settings.topology.root.code!r}, "
+                       f"not at {settings.node!r}")
+    try:
+        customer_id = uuid.UUID(data.customer_id)
+    except ValueError:
+        raise ValidationFailed(f"customerId: {data.customer_id!r} is not a valid id", field="customerId") from None
+    customer = await CustomerRepository.from_session(session).get_visible(customer_id, principal, settings.topology)
+    if customer is None:
+        raise ValidationFailed(f"customerId: customer {customer_id} not found", field="customerId")
+    existing = await session.scalar(select(Designation).where(Designation.customer_id == customer_id,
+                                                              Designation.status == "ACTIVE"))
+    if existing is not None:
+        raise Conflict(f"customer {customer.customer_code} is already designated ({existing.id})")
+    now = datetime.now(UTC)
+    d = Designation(
+        id=uuid7(), owner_node=settings.node, version=1, customer_id=customer_id, customer_code=customer.customer_code,
+        customer_name=customer.name, customer_owner_node=customer.owner_node, grade=data.grade.value,
+        group_account_manager=data.group_account_manager, group_account_manager_name=data.group_account_manager_name,
+        service_level=data.service_level, status="ACTIVE", note=data.note, designated_by=principal.username,
+        created_at=now, updated_at=now,
+    )
+    session.add(d)
+    await session.flush()
+    await _emit_designation(session, settings, d, principal.username)
+    await events.audit(session, node=settings.node, entity_type="designation", entity_id=d.id, action="create",
+                       actor=principal.username, changes=diff({}, _snapshot(d)))
+    await events.audit(session, node=settings.node, entity_type="customer", entity_id=customer_id, action="designate",
+                       actor=principal.username, changes={"nationalKeyAccount": [None, data.grade.value]})
+    return d
+
+
+async def update(
+    session: AsyncSession, *, settings: Settings, principal: Principal, designation_id: uuid.UUID,
+    patch: DesignationUpdate, present: set[str],
+) -> Designation:
+    d = await get_visible(session, settings=settings, principal=principal, designation_id=designation_id)
+    if d.owner_node != settings.node:
+        raise NotOwner("designation", str(designation_id), d.owner_node)
+    before = _snapshot(d)
+    for key, attr in {"grade": "grade", "groupAccountManager": "group_account_manager",
+                      "groupAccountManagerName": "group_account_manager_name", "serviceLevel": "service_level",
+                      "status": "status", "note": "note"}.items():
+        if key in present:
+            value = getattr(patch, attr)
+            if value is None and key in ("grade", "status"):
+                raise ValidationFailed(f"{key} cannot be removed (null)", field=key)
+            setattr(d, attr, value.value if hasattr(value, "value") else value)
+    changes = diff(before, _snapshot(d))
+    if changes:
+        d.version += 1
+        d.updated_at = datetime.now(UTC)
+        await session.flush()
+        await _emit_designation(session, settings, d, principal.username)
+        await events.audit(session, node=settings.node, entity_type="designation", entity_id=d.id, action="update",
+                           actor=principal.username, changes=changes)
+    return d
+
+
+async def get_visible(
+    session: AsyncSession, *, settings: Settings, principal: Principal, designation_id: uuid.UUID
+) -> Designation:
+    d = await session.scalar(select(Designation).where(
+        Designation.id == designation_id,
+        scope_filter(Designation.customer_owner_node, principal, settings.topology)))
+    if d is None:
+        raise NotFound(f"designation {designation_id} not found")
+    return d
+
+
+async def list_designations(
+    session: AsyncSession, *, settings: Settings, principal: Principal, offset: int, limit: int,
+    status: str | None = None,
+) -> tuple[Sequence[Designation], int]:
+    stmt = select(Designation).where(scope_filter(Designation.customer_owner_node, principal, settings.topology))
+    if status:
+        stmt = stmt.where(Designation.status == status)
+    total = await session.scalar(select(func.count()).select_from(stmt.subquery()))
+    rows = (await session.scalars(stmt.order_by(Designation.created_at.desc(), Designation.id)
+                                  .offset(offset).limit(limit))).all()
+    return rows, int(total or 0)
+
+
+async def responses_for(session: AsyncSession, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, list[DesignationResponse]]:
+    out: dict[uuid.UUID, list[DesignationResponse]] = {i: [] for i in ids}
+    if ids:
+        rows = (await session.scalars(select(DesignationResponse).where(
+            DesignationResponse.designation_id.in_(ids)).order_by(DesignationResponse.owner_node))).all()
+        for r in rows:
+            out[r.designation_id].append(r)
+    return out
+
+
+async def for_customer(session: AsyncSession, customer_id: uuid.UUID) -> Designation | None:
+    return await session.scalar(select(Designation).where(
+        Designation.customer_id == customer_id, Designation.status == "ACTIVE"))
+
+
+async def respond(
+    session: AsyncSession, *, settings: Settings, principal: Principal, designation_id: uuid.UUID,
+    data: ResponseCreate,
+) -> DesignationResponse:
+    d = await get_visible(session, settings=settings, principal=principal, designation_id=designation_id)
+    me = settings.node
+    if settings.this_node.parent is None:
+        raise Conflict("the group designates; provinces and local networks respond")
+    if not settings.topology.is_in_subtree(d.customer_owner_node, me):
+        raise Forbidden(f"customer {d.customer_code} is not held in {me}'s subtree")
+    supervising = bool(settings.topology.children(me))
+    allowed = {"ACKNOWLEDGED", "DISPUTED"} if supervising else {"ASSIGNED"}
+    if data.status not in allowed:
+        raise ValidationFailed(f"status: at {me} a designation can be {' or '.join(sorted(allowed))}", field="status")
+    if data.status == "DISPUTED" and not data.reason:
+        raise ValidationFailed("reason is required to dispute a designation", field="reason")
+    if data.status == "ASSIGNED" and not data.account_manager:
+        raise ValidationFailed("accountManager is required to assign a designation", field="accountManager")
+    rid = uuid.uuid5(RESPONSE_NAMESPACE, f"{d.id}:{me}")
+    r = await session.get(DesignationResponse, rid, with_for_update=True)
+    now = datetime.now(UTC)
+    if r is None:
+        r = DesignationResponse(id=rid, owner_node=me, version=1, designation_id=d.id, status=data.status,
+                                reason=data.reason, account_manager=data.account_manager,
+                                account_manager_name=data.account_manager_name, responded_by=principal.username,
+                                created_at=now, updated_at=now)
+        session.add(r)
+        before: dict[str, object] = {}
+    else:
+        before = {"status": r.status, "reason": r.reason, "accountManager": r.account_manager}
+        r.status, r.reason = data.status, data.reason
+        r.account_manager, r.account_manager_name = data.account_manager, data.account_manager_name
+        r.responded_by, r.updated_at = principal.username, now
+        r.version += 1
+    await session.flush()
+    await events.emit(session, node=me, aggregate_type="designation_response", aggregate_id=r.id, version=r.version,
+                      actor=principal.username,
+                      message=customer_pb2.DesignationResponseChanged(response=response_state(r)))
+    await events.audit(session, node=me, entity_type="designation_response", entity_id=r.id, action="respond",
+                       actor=principal.username,
+                       changes=diff(before, {"status": r.status, "reason": r.reason, "accountManager": r.account_manager}))
+    return r

@@ -1,0 +1,260 @@
+"""Apply replicated customer-service events (replicas are read-only copies kept by version).
+
+Upward events (``up.<node>.customer…``) keep ancestors' replicas of their subtree; downward events
+(``down.<scope>.customer…``) bring reference data owned by ancestors (designations) and ownership
+transfers relayed by the lowest common ancestor. Every upsert only replaces an older version.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from collections.abc import Sequence
+from datetime import UTC, date, datetime
+from typing import Any
+
+from google.protobuf.timestamp_pb2 import Timestamp
+from sqlalchemy import Table, text
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kam_contracts import customer_pb2, envelope_pb2
+from kam_customer.models import (
+    AccountManagerAssignment,
+    Audit,
+    Contact,
+    Customer,
+    Designation,
+    DesignationResponse,
+    Organization,
+)
+from kam_platform.replication import Event, newest_per_aggregate
+from kam_platform.settings import Settings
+
+from . import snapshot
+
+log = logging.getLogger("kam.customer.replication")
+
+
+def _dt(t: Timestamp) -> datetime | None:
+    if not t.seconds and not t.nanos:
+        return None
+    return t.ToDatetime(tzinfo=UTC)
+
+
+def _uuid(value: str) -> uuid.UUID | None:
+    return uuid.UUID(value) if value else None
+
+
+def customer_row(c: customer_pb2.CustomerState, *, deleted: bool = False) -> dict[str, Any]:
+    cp = c.credit_profile
+    credit: dict[str, Any] | None = None
+    if c.HasField("credit_profile"):
+        credit = {}
+        if cp.credit_level:
+            credit["creditLevel"] = cp.credit_level
+        if cp.credit_score:
+            credit["creditScore"] = cp.credit_score
+        if cp.credit_limit.value:
+            credit["creditLimit"] = {"unit": cp.credit_limit.unit, "value": cp.credit_limit.value}
+        credit = credit or None
+    now = datetime.now(UTC)
+    return {
+        "id": uuid.UUID(c.id), "owner_node": c.owner_node, "version": c.version, "customer_code": c.customer_code,
+        "name": c.name, "short_name": c.short_name or None, "customer_type": c.customer_type,
+        "nature": c.nature or None, "mgmt_level": c.mgmt_level, "industry": c.industry,
+        "value_type": c.value_type or None, "grade": c.grade, "life_status": c.life_status,
+        "recog_status": c.recog_status, "status_reason": c.status_reason or None, "credit_code": c.credit_code or None,
+        "parent_customer_id": _uuid(c.parent_customer_id), "organization_id": _uuid(c.organization_id),
+        "account_manager": c.account_manager or None, "account_manager_name": c.account_manager_name or None,
+        "enterprise_scale": c.enterprise_scale or None, "address": c.address or None,
+        "description": c.description or None, "credit_profile": credit,
+        "created_at": _dt(c.created_at) or now, "updated_at": _dt(c.updated_at) or now,
+        "deleted_at": now if deleted else None,
+    }
+
+
+def contact_row(c: customer_pb2.ContactState) -> dict[str, Any]:
+    now = datetime.now(UTC)
+    return {
+        "id": uuid.UUID(c.id), "owner_node": c.owner_node, "version": c.version, "customer_id": uuid.UUID(c.customer_id),
+        "given_name": c.given_name or None, "family_name": c.family_name or None, "full_name": c.full_name,
+        "title": c.title or None, "department": c.department or None, "decision_role": c.decision_role or None,
+        "preferred_medium": c.preferred_medium or None, "phone": c.phone or None, "email": c.email or None,
+        "id_number": c.id_number or None,
+        "birth_date": date.fromisoformat(c.birth_date) if c.birth_date else None, "is_primary": c.is_primary,
+        "created_at": _dt(c.created_at) or now, "updated_at": _dt(c.updated_at) or now, "deleted_at": None,
+    }
+
+
+async def upsert_versioned(session: AsyncSession, model: Any, rows: list[dict[str, Any]]) -> None:
+    """Insert, or replace where the stored version is older (never a newer or equal one)."""
+    if not rows:
+        return
+    table: Table = model.__table__
+    stmt = insert(table)
+    cols = {k: stmt.excluded[k] for k in rows[0] if k != "id"}
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[table.c.id], set_=cols, where=table.c.version < stmt.excluded.version
+    )
+    await session.execute(stmt, rows)
+
+
+async def _apply_deletes(session: AsyncSession, model: Any, items: list[tuple[uuid.UUID, int]]) -> None:
+    table: Table = model.__table__
+    for row_id, version in items:
+        await session.execute(
+            table.update()
+            .where(table.c.id == row_id, table.c.version < version)
+            .values(deleted_at=datetime.now(UTC), version=version)
+        )
+
+
+class CustomerApplier:
+    """The apply callback of the customer service's replication consumers."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.topology = settings.topology
+        self.node = settings.node
+
+    async def __call__(self, session: AsyncSession, events: Sequence[Event]) -> None:
+        customers: list[dict[str, Any]] = []
+        customer_deletes: list[tuple[uuid.UUID, int]] = []
+        contacts: list[dict[str, Any]] = []
+        contact_deletes: list[tuple[uuid.UUID, int]] = []
+        orgs: list[dict[str, Any]] = []
+        designations: list[dict[str, Any]] = []
+        responses: list[dict[str, Any]] = []
+        assignments: list[customer_pb2.AccountManagerAssigned] = []
+        audits: list[dict[str, Any]] = []
+        resyncs: list[Event] = []
+        for ev in newest_per_aggregate(events):
+            env, etype = ev.envelope, ev.event_type
+            if etype in ("kam.v1.CustomerCreated", "kam.v1.CustomerUpdated", "kam.v1.CustomerStatusChanged"):
+                cls: Any = {"kam.v1.CustomerCreated": customer_pb2.CustomerCreated,
+                       "kam.v1.CustomerUpdated": customer_pb2.CustomerUpdated,
+                       "kam.v1.CustomerStatusChanged": customer_pb2.CustomerStatusChanged}[etype]
+                customers.append(customer_row(cls.FromString(env.payload).customer))
+            elif etype == "kam.v1.CustomerDeleted":
+                d = customer_pb2.CustomerDeleted.FromString(env.payload)
+                customer_deletes.append((uuid.UUID(d.id), d.version))
+            elif etype == "kam.v1.CustomerOwnershipTransferred":
+                t = customer_pb2.CustomerOwnershipTransferred.FromString(env.payload)
+                if ev.subject.startswith("down.") and not self.topology.is_in_subtree(t.to_node, self.node):
+                    continue  # relayed to a sibling subtree; not ours to hold
+                customers.append(customer_row(t.customer))
+                contacts.extend(contact_row(c) for c in t.contacts)
+                await self._relay_transfer(session, ev, t)
+            elif etype == "kam.v1.ContactChanged":
+                contacts.append(contact_row(customer_pb2.ContactChanged.FromString(env.payload).contact))
+            elif etype == "kam.v1.ContactDeleted":
+                d2 = customer_pb2.ContactDeleted.FromString(env.payload)
+                contact_deletes.append((uuid.UUID(d2.id), d2.version))
+            elif etype == "kam.v1.OrganizationChanged":
+                o = customer_pb2.OrganizationChanged.FromString(env.payload).organization
+                orgs.append({
+                    "id": uuid.UUID(o.id), "owner_node": o.owner_node, "version": o.version, "name": o.name,
+                    "trading_name": o.trading_name or None, "credit_code": o.credit_code or None,
+                    "organization_type": o.organization_type or None, "industry": o.industry or None,
+                    "status": o.status or "validated", "deleted_at": datetime.now(UTC) if o.deleted else None,
+                    "created_at": datetime.now(UTC), "updated_at": datetime.now(UTC),
+                })
+            elif etype == "kam.v1.AccountManagerAssigned":
+                assignments.append(customer_pb2.AccountManagerAssigned.FromString(env.payload))
+            elif etype == "kam.v1.AuditRecorded":
+                a = customer_pb2.AuditRecorded.FromString(env.payload)
+                audits.append({
+                    "id": uuid.UUID(a.id), "owner_node": a.owner_node, "entity_type": a.entity_type,
+                    "entity_id": uuid.UUID(a.entity_id), "action": a.action, "actor": a.actor,
+                    "at": _dt(a.at) or datetime.now(UTC), "changes": json.loads(a.changes_json or "{}"),
+                    "request_id": a.request_id or None, "note": None,
+                })
+            elif etype == "kam.v1.DesignationChanged":
+                designations.append(designation_row(customer_pb2.DesignationChanged.FromString(env.payload).designation))
+            elif etype == "kam.v1.DesignationResponseChanged":
+                responses.append(response_row(customer_pb2.DesignationResponseChanged.FromString(env.payload).response))
+            elif etype == "kam.v1.ResyncRequested":
+                resyncs.append(ev)
+            else:
+                log.debug("ignoring %s", etype)
+        await upsert_versioned(session, Organization, orgs)
+        await upsert_versioned(session, Customer, customers)
+        await _apply_deletes(session, Customer, customer_deletes)
+        await upsert_versioned(session, Contact, contacts)
+        await _apply_deletes(session, Contact, contact_deletes)
+        await upsert_versioned(session, Designation, designations)
+        await upsert_versioned(session, DesignationResponse, responses)
+        await self._apply_assignments(session, assignments)
+        if audits:
+            await session.execute(insert(Audit).on_conflict_do_nothing(), audits)
+        for ev in resyncs:
+            await self._resync(session, ev)
+
+    async def _apply_assignments(self, session: AsyncSession, items: list[customer_pb2.AccountManagerAssigned]) -> None:
+        for a in sorted(items, key=lambda x: (x.valid_from.seconds, x.valid_from.nanos)):
+            valid_from = _dt(a.valid_from) or datetime.now(UTC)
+            customer_id = uuid.UUID(a.customer_id)
+            result = await session.execute(
+                insert(AccountManagerAssignment).on_conflict_do_nothing().returning(text("id")),
+                [{
+                    "id": uuid.UUID(a.id), "owner_node": a.owner_node, "customer_id": customer_id,
+                    "account_manager": a.account_manager or None, "account_manager_name": None,
+                    "previous_account_manager": a.previous_account_manager or None, "assigned_by": a.assigned_by,
+                    "valid_from": valid_from, "reason": a.reason or None,
+                }],
+            )
+            if result.first() is not None:
+                await session.execute(
+                    text("UPDATE customer.account_manager_assignment SET valid_to = :t WHERE customer_id = :c "
+                         "AND valid_to IS NULL AND valid_from < :t"),
+                    {"t": valid_from, "c": customer_id},
+                )
+
+    async def _relay_transfer(
+        self, session: AsyncSession, ev: Event, t: customer_pb2.CustomerOwnershipTransferred
+    ) -> None:
+        """At the lowest common ancestor of the old and new owner, send the transfer down the new
+        owner's branch (upward flow alone never reaches a node outside the old owner's ancestry)."""
+        topo, me = self.topology, self.node
+        if not ev.subject.startswith("up.") or t.to_node == me:
+            return
+        if not (topo.is_in_subtree(t.to_node, me) and topo.is_in_subtree(t.from_node, me)):
+            return
+        if topo.is_in_subtree(t.from_node, t.to_node):
+            return  # the new owner is an ancestor of the old one: it gets the event by upward flow
+        if any(topo.is_in_subtree(t.from_node, c) and topo.is_in_subtree(t.to_node, c) for c in topo.children(me)):
+            return  # a lower common ancestor relays
+        await snapshot.relay_down(session, self.settings, ev.envelope, t)
+
+    async def _resync(self, session: AsyncSession, ev: Event) -> None:
+        r = envelope_pb2.ResyncRequested.FromString(ev.envelope.payload)
+        if ev.subject.startswith("down."):
+            count = await snapshot.republish_own(session, self.settings)
+            log.info("resync for %s: republished %d own records", r.node, count)
+        else:
+            count = await snapshot.republish_reference(session, self.settings)
+            log.info("resync for %s: republished %d reference records", r.node, count)
+
+
+def designation_row(d: customer_pb2.DesignationState) -> dict[str, Any]:
+    now = datetime.now(UTC)
+    return {
+        "id": uuid.UUID(d.id), "owner_node": d.owner_node, "version": d.version, "customer_id": uuid.UUID(d.customer_id),
+        "customer_code": d.customer_code, "customer_name": d.customer_name, "customer_owner_node": d.customer_owner_node,
+        "grade": d.grade, "group_account_manager": d.group_account_manager or None,
+        "group_account_manager_name": d.group_account_manager_name or None, "service_level": d.service_level or None,
+        "status": d.status, "note": d.note or None, "designated_by": d.designated_by,
+        "created_at": _dt(d.updated_at) or now, "updated_at": _dt(d.updated_at) or now,
+    }
+
+
+def response_row(r: customer_pb2.DesignationResponseState) -> dict[str, Any]:
+    now = datetime.now(UTC)
+    return {
+        "id": uuid.UUID(r.id), "owner_node": r.owner_node, "version": r.version,
+        "designation_id": uuid.UUID(r.designation_id), "status": r.status, "reason": r.reason or None,
+        "account_manager": r.account_manager or None, "account_manager_name": r.account_manager_name or None,
+        "responded_by": r.responded_by, "created_at": _dt(r.updated_at) or now, "updated_at": _dt(r.updated_at) or now,
+    }

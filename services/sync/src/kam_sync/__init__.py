@@ -1,0 +1,1 @@
+"""kam_sync: the federation service of a node (streams, sources, status, resync)."""
