@@ -1,0 +1,125 @@
+"""Federation fixtures: real nodes (nats-server per node, leafnode links, every service) started by the
+same code as `kam up`, and helpers to talk to them."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from kam_cli.runtime import Federation, wait_gone
+
+REPO = Path(__file__).resolve().parents[2]
+DEMO = REPO / "deploy" / "topologies" / "demo.yaml"
+CUSTOMER_PATH = "/tmf-api/customerManagement/v4/customer"
+
+
+class Nodes:
+    """A running federation plus tokens and HTTP helpers per node."""
+
+    def __init__(self, fed: Federation) -> None:
+        self.fed = fed
+        self._tokens: dict[tuple[str, str, str | None], str] = {}
+        self.http = httpx.Client(timeout=30.0)
+
+    def token(self, node: str, user: str = "admin", scope: str | None = None) -> str:
+        key = (node, user, scope)
+        if key not in self._tokens:
+            from kam_org.tokens import issue_token
+
+            self._tokens[key] = asyncio.run(
+                issue_token(self.fed.database_url(node), node, user, self.fed.topology, scope_node=scope)
+            )
+        return self._tokens[key]
+
+    def headers(self, node: str, scope: str | None = None, user: str = "admin") -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token(node, user, scope)}"}
+
+    def url(self, node: str, path: str) -> str:
+        return self.fed.node_url(node) + path
+
+    def get(self, node: str, path: str, scope: str | None = None, **kw: Any) -> httpx.Response:
+        return self.http.get(self.url(node, path), headers=self.headers(node, scope), **kw)
+
+    def post(self, node: str, path: str, body: Any, **kw: Any) -> httpx.Response:
+        return self.http.post(self.url(node, path), headers=self.headers(node), json=body, **kw)
+
+    def put(self, node: str, path: str, body: Any) -> httpx.Response:
+        return self.http.put(self.url(node, path), headers=self.headers(node), json=body)
+
+    def patch(self, node: str, path: str, body: Any) -> httpx.Response:
+        return self.http.patch(self.url(node, path), headers=self.headers(node), json=body)
+
+    def delete(self, node: str, path: str) -> httpx.Response:
+        return self.http.delete(self.url(node, path), headers=self.headers(node))
+
+    def create_customer(self, node: str, **body: Any) -> dict[str, Any]:
+        payload = {"industry": "FINANCE", "grade": "B", **body}
+        r = self.post(node, CUSTOMER_PATH, payload)
+        assert r.status_code == 201, r.text
+        return r.json()  # type: ignore[no-any-return]
+
+    def customer_state(self, node: str, **params: Any) -> dict[str, tuple[int, str, str]]:
+        """{id: (version, ownerNode, checksum of the content)} of every customer a node's admin sees."""
+        out: dict[str, tuple[int, str, str]] = {}
+        offset = 0
+        while True:
+            r = self.get(node, CUSTOMER_PATH, params={"limit": 1000, "offset": offset, **params})
+            assert r.status_code == 200, r.text
+            page = r.json()
+            for c in page:
+                content = {k: v for k, v in c.items() if k not in ("href", "engagedParty", "parentCustomer")}
+                out[c["id"]] = (c["version"], c["ownerNode"],
+                                hashlib.sha256(json.dumps(content, sort_keys=True, ensure_ascii=False).encode())
+                                .hexdigest())
+            if len(page) < 1000:
+                return out
+            offset += 1000
+
+    def close(self) -> None:
+        self.http.close()
+
+
+def wait_until(condition: Callable[[], Any], *, timeout: float, what: str, interval: float = 0.5) -> Any:
+    """Poll until `condition()` is truthy; fail with the last value after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    last: Any = None
+    while time.monotonic() < deadline:
+        try:
+            last = condition()
+        except (httpx.HTTPError, AssertionError) as exc:
+            last = exc
+        else:
+            if last:
+                return last
+        time.sleep(interval)
+    raise AssertionError(f"{what}: not reached within {timeout}s (last: {last!r})")
+
+
+@pytest.fixture(scope="package")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Nodes]:
+    """The six-node demo federation, one process per node, staff seeded everywhere."""
+    from kam_org.seed import seed as seed_org
+
+    fed = Federation(DEMO, tmp_path_factory.mktemp("demo") / "run", process_per="node", use_environment=False,
+                     pg_fast=True)
+    pids: list[int] = []
+    try:
+        fed.start()
+        pids = fed.pids()
+        for node in fed.topology.ordered():
+            asyncio.run(seed_org(fed.database_url(node.code), node.code, fed.topology))
+        nodes = Nodes(fed)
+        yield nodes
+        nodes.close()
+    finally:
+        pids = pids or fed.pids()
+        fed.stop()
+        assert wait_gone(pids, timeout=30) == []
