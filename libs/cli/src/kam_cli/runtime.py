@@ -35,6 +35,7 @@ import httpx
 
 from kam_cli.services import SERVICES, jwks_path
 from kam_platform.embedded.nats import NatsNode
+from kam_platform.embedded.natsauth import ADMIN_USER, SERVICE_USER, SYNC_USER, FederationCredentials
 from kam_platform.embedded.ports import free_port
 from kam_platform.embedded.postgres import EmbeddedPostgres, ensure_database, plain_dsn, with_database
 from kam_platform.embedded.process import ProcessRef, spawn, tail, terminate_all, wait_until
@@ -267,7 +268,24 @@ class Federation:
         return self._rt(code).database_url
 
     def nats_url(self, code: str) -> str:
+        """The node's nats-server as an administrator (operators, tests)."""
         return self._rt(code).nats_url
+
+    @property
+    def credentials_path(self) -> Path:
+        return self.run_dir / "nats-credentials.json"
+
+    def credentials(self) -> FederationCredentials:
+        return FederationCredentials.load_or_create(self.credentials_path, self.topology)
+
+    def service_nats_url(self, code: str, service: str) -> str:
+        """What a service process connects with: `kam-sync` for the sync service (and a whole-node
+        process, which hosts it), `kam-svc` for the others. External NATS: as given."""
+        rt = self._rt(code)
+        if rt.nats is None:
+            return rt.nats_url
+        role = SYNC_USER if service in ("sync", NODE_PROCESS) else SERVICE_USER
+        return self.credentials().url(rt.nats.url, code, role)
 
     def nats(self, code: str) -> NatsNode:
         server = self._rt(code).nats
@@ -369,6 +387,7 @@ class Federation:
             nats: NatsNode | None = None
             if raw.get("nats"):
                 n = raw["nats"]
+                creds = fed.credentials()
                 nats = NatsNode(
                     node.code,
                     n["dir"],
@@ -378,6 +397,7 @@ class Federation:
                     accept_leafnodes=n.get("leaf_port") is not None,
                     parent_leaf_url=n.get("parent_leaf_url"),
                     log_path=n.get("log"),
+                    auth=creds.node_auth(fed.topology, node.code),
                 )
                 if n.get("process"):
                     nats.process = ProcessRef.from_dict(n["process"])
@@ -439,18 +459,21 @@ class Federation:
         if self.external_nats_url is not None:
             self.log(f"NATS: external server {self.external_nats_url} (shared by every node, no leafnodes)")
         else:
+            creds = self.credentials()
             for node in self.topology.ordered():  # parents first: a child's remote needs the listener
                 parent = self.nodes[node.parent].nats if node.parent else None
+                parent_leaf = parent.leaf_url if parent is not None else None
                 server = NatsNode(
                     node.code,
                     self.nats_dir(node.code),
                     accept_leafnodes=bool(self.topology.children(node.code)),
-                    parent_leaf_url=parent.leaf_url if parent is not None else None,
+                    parent_leaf_url=creds.leaf_remote_url(parent_leaf, node.code) if parent_leaf else None,
                     log_path=self.logs_dir / f"{node.code}-nats.log",
+                    auth=creds.node_auth(self.topology, node.code),
                 )
                 rt = self.nodes[node.code]
                 rt.nats = server
-                rt.nats_url = server.url
+                rt.nats_url = creds.url(server.url, node.code, ADMIN_USER)
                 server.start()
                 self.save_state()
             self.wait_leafnodes(30.0)
@@ -481,7 +504,7 @@ class Federation:
                 "KAM_NODE": rt.node.code,
                 "KAM_TOPOLOGY_FILE": str(self.topology_file),
                 "KAM_DATABASE_URL": rt.database_url,
-                "KAM_NATS_URL": rt.nats_url,
+                "KAM_NATS_URL": self.service_nats_url(rt.node.code, service),
                 "KAM_SERVICE": service,
                 "PYTHONUNBUFFERED": "1",
             }
@@ -643,7 +666,7 @@ class Federation:
                     for service, url in rt.services.items():
                         resp = get(url + "/ready")
                         services[service] = {"url": url, "healthy": resp is not None and resp.status_code == 200}
-                nats: dict[str, Any] = {"url": rt.nats_url}
+                nats: dict[str, Any] = {"url": rt.nats.url if rt.nats is not None else rt.nats_url}
                 if rt.nats is not None:
                     nats.update({"monitor_url": rt.nats.monitor_url, "healthy": rt.nats.healthy()})
                 out.append(

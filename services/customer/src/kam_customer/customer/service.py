@@ -102,8 +102,10 @@ async def _check_parent(repo: CustomerRepository, child_id: uuid.UUID | None, pa
 
 
 async def _resolve_organization(
-    session: AsyncSession, *, node: str, data: CustomerCreate | CustomerUpdate, name: str, now: datetime
+    session: AsyncSession, *, node: str, data: CustomerCreate | CustomerUpdate, name: str, now: datetime, actor: str
 ) -> uuid.UUID:
+    from kam_customer.organization.service import organization_state
+
     ref = data.engaged_party
     if ref is not None and ref.id:
         org_id = _parse_id(ref.id, "engagedParty.id")
@@ -123,6 +125,10 @@ async def _resolve_organization(
     )
     session.add(org)
     await session.flush()
+    await events.emit(
+        session, node=node, aggregate_type="organization", aggregate_id=org.id, version=1, actor=actor,
+        message=customer_pb2.OrganizationChanged(organization=organization_state(org)),
+    )
     return org.id
 
 
@@ -187,7 +193,9 @@ async def create(
         parent_id = _parse_id(data.parent_customer.id, "parentCustomer.id")
         await _check_parent(repo, None, parent_id)
     manager = _account_manager(data.related_party) or (None, None)
-    org_id = await _resolve_organization(session, node=node, data=data, name=data.name, now=now)
+    org_id = await _resolve_organization(
+        session, node=node, data=data, name=data.name, now=now, actor=principal.username
+    )
     c = Customer(
         id=uuid7(),
         owner_node=node,
@@ -321,7 +329,9 @@ async def update(
     if "engagedParty" in present:
         if patch.engaged_party is None:
             raise ValidationFailed("engagedParty is mandatory and cannot be removed (null)", field="engagedParty")
-        c.organization_id = await _resolve_organization(session, node=c.owner_node, data=patch, name=c.name, now=now)
+        c.organization_id = await _resolve_organization(
+            session, node=c.owner_node, data=patch, name=c.name, now=now, actor=principal.username
+        )
     previous_manager = c.account_manager
     if "relatedParty" in present:
         manager = _account_manager(patch.related_party or []) or (None, None)

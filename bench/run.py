@@ -1,0 +1,380 @@
+"""KAM customer benchmarks, each reported against the physical ceiling measured in the same run.
+
+(a) customer create through the API in-process (auth, scope, outbox, audit) vs raw asyncpg INSERT
+(b) scoped list with X-Total-Count and Chinese substring search at N customers, per user scope
+(c) import of N customers from CSV through the import service vs raw COPY of the same file
+(d) export of N customers to XLSX: time and peak RSS of the serving process
+
+Usage: uv run python bench/run.py [--customers 1000000] [--api-n 2000] [--only a,b,c,d]
+Results: bench/results/customer-<timestamp>.json (see bench/README.md).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import csv
+import json
+import os
+import platform
+import random
+import resource
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+
+from kam_customer.customer.rules import Industry
+from kam_customer.importexport.schemas import EXPORT_HEADER
+from kam_customer.main import MIGRATIONS, create_app
+from kam_customer.seed import credit_code, customer_name
+from kam_platform.auth import generate_signing_key, public_jwk, sign_token
+from kam_platform.db.migrate import upgrade
+from kam_platform.embedded.ports import free_port, port_is_open
+from kam_platform.embedded.postgres import EmbeddedPostgres, ensure_database, with_database
+from kam_platform.ids import uuid7
+from kam_platform.settings import Settings
+
+ROOT = Path(__file__).resolve().parents[1]
+DEMO = ROOT / "deploy" / "topologies" / "demo.yaml"
+RESULTS = ROOT / "bench" / "results"
+NODE_WEIGHTS = {"hq": 5, "gd": 10, "js": 10, "gd-gz": 30, "gd-sz": 25, "js-nj": 20}
+CITY = {"hq": "北京", "gd": "广东", "js": "江苏", "gd-gz": "广州", "gd-sz": "深圳", "js-nj": "南京"}
+REGION = {"hq": "110000", "gd": "440000", "js": "320000", "gd-gz": "440100", "gd-sz": "440300", "js-nj": "320100"}
+INDUSTRIES = [Industry.GOVERNMENT, Industry.FINANCE, Industry.EDUCATION, Industry.HEALTH, Industry.MANUFACTURING,
+              Industry.TRANSPORT, Industry.ENERGY, Industry.INTERNET]
+PERMS = ["customer:read", "customer:create", "customer:update", "customer:import", "customer:export"]
+KID = "bench"
+
+
+def log(msg: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {msg}", flush=True)
+
+
+def pct(values: list[float], p: float) -> float:
+    s = sorted(values)
+    return s[min(len(s) - 1, round(p / 100 * (len(s) - 1)))]
+
+
+def asyncpg_url(dsn: str) -> str:
+    return dsn.replace("postgresql://", "postgresql+asyncpg://", 1)
+
+
+class Auth:
+    def __init__(self) -> None:
+        self.key = generate_signing_key()
+        self.jwks = json.dumps({"keys": [public_jwk(self.key, KID)]})
+
+    def headers(self, node: str, scope: str | None = None, user: str = "bench") -> dict[str, str]:
+        now = int(time.time())
+        token = sign_token(self.key, KID, {
+            "sub": user, "node": node, "scope_node": scope or node, "roles": ["analyst"], "perms": PERMS,
+            "iat": now, "exp": now + 86400, "aud": "kam"})
+        return {"Authorization": f"Bearer {token}"}
+
+
+def settings(url: str, auth: Auth, node: str = "gd-gz") -> Settings:
+    return Settings(node=node, service="customer", topology_file=DEMO, database_url=url, relay_enabled=False,
+                    jwks_json=auth.jwks)
+
+
+def gen_row(rng: random.Random, i: int, node: str, prefix: str = "KB") -> list[str]:
+    """One customer in the import/export column order (EXPORT_HEADER)."""
+    industry = rng.choice(INDUSTRIES)
+    city = CITY[node]
+    return [
+        f"{prefix}{node.upper().replace('-', '')}{i:08d}", customer_name(rng, industry, city), "SINGLE",
+        "ENTERPRISE", "LOCAL", industry.value, "INTRINSIC", rng.choice("ABC"), "ACTIVE", "CONFIRMED",
+        credit_code(rng, industry, REGION[node]), f"am0{rng.randint(1, 5)}", "客户经理", "", "大型",
+        f"{city}市科技路{rng.randint(1, 999)}号", "",
+    ]
+
+
+def pick_node(rng: random.Random) -> str:
+    return rng.choices(list(NODE_WEIGHTS), weights=list(NODE_WEIGHTS.values()))[0]
+
+
+# --- (a) API create vs raw INSERT ----------------------------------------------------------------
+
+async def bench_create(url: str, auth: Auth, n: int) -> dict[str, Any]:
+    app = create_app(settings(url, auth))
+    headers = auth.headers("gd-gz")
+    rng = random.Random(1)
+    async with app.router.lifespan_context(app), httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://gd-gz.bench") as client:
+        for i in range(20):  # warm-up
+            await client.post("/tmf-api/customerManagement/v4/customer", headers=headers,
+                              json={"name": f"预热{i}", "industry": "FINANCE", "customerCode": f"KAWARM{i:06d}"})
+        t0 = time.perf_counter()
+        for i in range(n):
+            industry = rng.choice(INDUSTRIES)
+            r = await client.post("/tmf-api/customerManagement/v4/customer", headers=headers, json={
+                "name": customer_name(rng, industry, "广州"), "industry": industry.value, "grade": "B",
+                "customerCode": f"KAAPI{i:08d}", "creditCode": credit_code(rng, industry, "440100"),
+                "relatedParty": [{"id": "am01", "name": "张伟", "role": "accountManager"}]})
+            if r.status_code != 201:
+                raise RuntimeError(f"create failed: {r.status_code} {r.text}")
+        api = time.perf_counter() - t0
+    conn = await asyncpg.connect(url.replace("postgresql+asyncpg://", "postgresql://"))
+    try:
+        stmt = await conn.prepare(
+            "INSERT INTO customer.customer (id, owner_node, version, customer_code, name, customer_type, mgmt_level, "
+            "industry, grade, life_status, recog_status, credit_code, account_manager, account_manager_name, "
+            "created_at, updated_at) VALUES ($1, 'gd-gz', 1, $2, $3, 'SINGLE', 'LOCAL', $4, 'B', 'PROSPECT', "
+            "'CANDIDATE', $5, 'am01', '张伟', now(), now())")
+        t0 = time.perf_counter()
+        for i in range(n):
+            industry = rng.choice(INDUSTRIES)
+            await stmt.fetch(uuid7(), f"KARAW{i:08d}", customer_name(rng, industry, "广州"), industry.value,
+                             credit_code(rng, industry, "440100"))
+        raw = time.perf_counter() - t0
+    finally:
+        await conn.close()
+    return {"n": n, "api_seconds": round(api, 3), "api_per_second": round(n / api, 1),
+            "raw_insert_seconds": round(raw, 3), "raw_per_second": round(n / raw, 1),
+            "ratio_api_to_raw": round(raw / api, 3)}
+
+
+# --- (b) list and search at N --------------------------------------------------------------------
+
+async def load_customers(url: str, n: int) -> dict[str, int]:
+    """N customers spread over the demo nodes, by COPY (stands in for replicated data)."""
+    conn = await asyncpg.connect(url.replace("postgresql+asyncpg://", "postgresql://"))
+    rng = random.Random(2)
+    per_node: dict[str, int] = dict.fromkeys(NODE_WEIGHTS, 0)
+    cols = ("id", "owner_node", "version", "customer_code", "name", "customer_type", "nature", "mgmt_level",
+            "industry", "value_type", "grade", "life_status", "recog_status", "credit_code", "account_manager",
+            "account_manager_name", "enterprise_scale", "address", "created_at", "updated_at")
+    now = datetime.now(UTC)
+    try:
+        done = 0
+        while done < n:
+            batch = []
+            for i in range(done, min(n, done + 50_000)):
+                node = pick_node(rng)
+                per_node[node] += 1
+                r = gen_row(rng, i, node, prefix="KL")
+                batch.append((uuid7(), node, 1, r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10],
+                              r[11], r[12], r[14], r[15], now, now))
+            await conn.copy_records_to_table("customer", schema_name="customer", records=batch, columns=cols)
+            done += len(batch)
+        await conn.execute("ANALYZE customer.customer")
+    finally:
+        await conn.close()
+    return per_node
+
+
+async def bench_list(url: str, auth: Auth, runs: int) -> dict[str, Any]:
+    app = create_app(settings(url, auth))
+    users = {"hq": auth.headers("hq"), "gd": auth.headers("gd"), "gd-gz": auth.headers("gd-gz")}
+    queries = {"list": {"limit": "20"}, "q=银行": {"q": "银行", "limit": "20"},
+               "q=人民医院": {"q": "人民医院", "limit": "20"}}
+    out: dict[str, Any] = {}
+    async with app.router.lifespan_context(app), httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://gd-gz.bench") as client:
+        for user, headers in users.items():
+            for name, params in queries.items():
+                times = []
+                total = None
+                for i in range(runs + 3):
+                    t0 = time.perf_counter()
+                    r = await client.get("/tmf-api/customerManagement/v4/customer", params=params, headers=headers)
+                    dt = (time.perf_counter() - t0) * 1000
+                    if r.status_code != 200:
+                        raise RuntimeError(f"list failed: {r.status_code} {r.text}")
+                    total = int(r.headers["x-total-count"])
+                    if i >= 3:
+                        times.append(dt)
+                out[f"{user} {name}"] = {"total": total, "p50_ms": round(pct(times, 50), 1),
+                                         "p95_ms": round(pct(times, 95), 1)}
+                log(f"  {user:6} {name:10} total={total:>8} p50={pct(times, 50):7.1f} ms p95={pct(times, 95):7.1f} ms")
+    return out
+
+
+# --- (c) import vs raw COPY ----------------------------------------------------------------------
+
+def write_csv(path: Path, n: int) -> None:
+    rng = random.Random(3)
+    with open(path, "w", encoding="utf-8-sig", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(EXPORT_HEADER)
+        for i in range(n):
+            w.writerow(gen_row(rng, i, "gd-gz", prefix="KI"))
+
+
+async def bench_import(server_dsn: str, auth: Auth, n: int, workdir: Path) -> dict[str, Any]:
+    dbname = "kam_bench_import"
+    ensure_database(server_dsn, dbname)
+    url = asyncpg_url(with_database(server_dsn, dbname))
+    upgrade(url, MIGRATIONS)
+    path = workdir / "import.csv"
+    t0 = time.perf_counter()
+    write_csv(path, n)
+    log(f"  wrote {n} rows, {path.stat().st_size / 1e6:.0f} MB in {time.perf_counter() - t0:.1f}s")
+    conn = await asyncpg.connect(url.replace("postgresql+asyncpg://", "postgresql://"))
+    try:
+        # the ceiling: the same file straight into a table with the customer table's columns and indexes
+        await conn.execute("CREATE TABLE customer.customer_raw (LIKE customer.customer INCLUDING ALL)")
+        await conn.execute("ALTER TABLE customer.customer_raw ADD COLUMN parent_code text, "
+                           "ALTER COLUMN id SET DEFAULT gen_random_uuid(), ALTER COLUMN owner_node SET DEFAULT "
+                           "'gd-gz', ALTER COLUMN version SET DEFAULT 1")
+        cols = ["customer_code", "name", "customer_type", "nature", "mgmt_level", "industry", "value_type", "grade",
+                "life_status", "recog_status", "credit_code", "account_manager", "account_manager_name",
+                "parent_code", "enterprise_scale", "address", "description"]
+        t0 = time.perf_counter()
+        await conn.copy_to_table("customer_raw", schema_name="customer", source=str(path), columns=cols,
+                                 format="csv", header=True, encoding="utf-8")
+        raw = time.perf_counter() - t0
+        # COPY ... csv leaves the BOM in the first header cell only; the data rows are identical
+    finally:
+        await conn.close()
+    log(f"  raw COPY: {raw:.1f}s")
+    app = create_app(settings(url, auth))
+
+    async def blocks() -> Any:
+        with open(path, "rb") as fh:
+            while block := fh.read(1 << 20):
+                yield block
+
+    async with app.router.lifespan_context(app), httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://gd-gz.bench", timeout=3600.0) as client:
+        t0 = time.perf_counter()
+        r = await client.post("/api/v1/customer/imports", content=blocks(),
+                              headers={**auth.headers("gd-gz"), "Content-Type": "text/csv"})
+        imp = time.perf_counter() - t0
+    body = r.json()
+    if r.status_code != 200 or body.get("created") != n:
+        raise RuntimeError(f"import failed: {r.status_code} {str(body)[:500]}")
+    log(f"  import: {imp:.1f}s ({n / imp:.0f} rows/s)")
+    return {"n": n, "file_mb": round(path.stat().st_size / 1e6, 1), "import_seconds": round(imp, 2),
+            "import_rows_per_second": round(n / imp), "raw_copy_seconds": round(raw, 2),
+            "ratio_import_to_raw_copy": round(raw / imp, 3), "goal_import_seconds": 60, "goal_ratio": 0.5,
+            "written_per_customer": "customer + organization + 2-3 outbox events + audit + assignment"}
+
+
+# --- (d) export to XLSX in a separate server process ----------------------------------------------
+
+def serve(url: str, jwks: str, port: int) -> None:
+    import uvicorn
+
+    app = create_app(Settings(node="hq", service="customer", topology_file=DEMO, database_url=url,
+                              relay_enabled=False, jwks_json=jwks))
+    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning")
+
+
+def bench_export(url: str, auth: Auth, workdir: Path) -> dict[str, Any]:
+    port = free_port()
+    env = {**os.environ, "KAM_BENCH_SERVE": json.dumps({"url": url, "jwks": auth.jwks, "port": port})}
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    proc = subprocess.Popen([sys.executable, __file__], env=env)
+    try:
+        deadline = time.monotonic() + 60
+        while not port_is_open(port):
+            if time.monotonic() > deadline or proc.poll() is not None:
+                raise RuntimeError("export server did not start")
+            time.sleep(0.1)
+        target = workdir / "export.xlsx"
+        t0 = time.perf_counter()
+        with httpx.stream("GET", f"http://127.0.0.1:{port}/api/v1/customer/exports", params={"format": "xlsx"},
+                          headers=auth.headers("hq"), timeout=3600.0) as resp, open(target, "wb") as fh:
+            if resp.status_code != 200:
+                resp.read()
+                raise RuntimeError(f"export failed: {resp.status_code} {resp.text[:300]}")
+            for block in resp.iter_bytes(1 << 20):
+                fh.write(block)
+        seconds = time.perf_counter() - t0
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+    peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    from openpyxl import load_workbook
+
+    wb = load_workbook(target, read_only=True)
+    rows = sum(max(ws.max_row or 0, 1) - 1 for ws in wb.worksheets)
+    wb.close()
+    return {"rows": rows, "seconds": round(seconds, 2), "rows_per_second": round(rows / seconds),
+            "file_mb": round(target.stat().st_size / 1e6, 1), "server_peak_rss_mb": round(peak_kb / 1024, 1),
+            "rss_is_max_over_children": before > 0, "goal_peak_rss_mb": 256}
+
+
+# --- main ----------------------------------------------------------------------------------------
+
+async def main(args: argparse.Namespace) -> dict[str, Any]:
+    only = set(args.only.split(","))
+    auth = Auth()
+    result: dict[str, Any] = {
+        "started": datetime.now(UTC).isoformat(), "customers": args.customers,
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
+    }
+    with tempfile.TemporaryDirectory(prefix="kam-bench-") as tmp:
+        work = Path(tmp)
+        pg = EmbeddedPostgres(work / "pg" / "data", fast=False)
+        pg.start()
+        try:
+            server = pg.dsn()
+            ensure_database(server, "kam_bench")
+            url = asyncpg_url(with_database(server, "kam_bench"))
+            upgrade(url, MIGRATIONS)
+            if "a" in only:
+                log(f"(a) create through the API vs raw INSERT, n={args.api_n}")
+                result["create"] = await bench_create(url, auth, args.api_n)
+                log(f"  {result['create']}")
+            if "c" in only:
+                log(f"(c) import {args.customers} from CSV vs raw COPY")
+                result["import"] = await bench_import(server, auth, args.customers, work)
+                log(f"  {result['import']}")
+            if "b" in only or "d" in only:
+                log(f"(b) loading {args.customers} customers over the demo nodes")
+                t0 = time.perf_counter()
+                result["loaded_per_node"] = await load_customers(url, args.customers)
+                log(f"  loaded in {time.perf_counter() - t0:.1f}s: {result['loaded_per_node']}")
+            if "b" in only:
+                log("(b) scoped list and search")
+                result["list"] = await bench_list(url, auth, args.runs)
+            if "d" in only:
+                log("(d) export everything (hq user) to XLSX in a server subprocess")
+                result["export_xlsx"] = bench_export(url, auth, work)
+                log(f"  {result['export_xlsx']}")
+        finally:
+            pg.stop()
+    result["finished"] = datetime.now(UTC).isoformat()
+    return result
+
+
+def cli() -> None:
+    served = os.environ.get("KAM_BENCH_SERVE")
+    if served:
+        cfg = json.loads(served)
+        serve(cfg["url"], cfg["jwks"], cfg["port"])
+        return
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--customers", type=int, default=int(os.environ.get("KAM_BENCH_CUSTOMERS", "1000000")))
+    p.add_argument("--api-n", type=int, default=int(os.environ.get("KAM_BENCH_API_N", "2000")))
+    p.add_argument("--runs", type=int, default=30, help="timed runs per list query")
+    p.add_argument("--only", default="a,b,c,d", help="comma-separated subset of a,b,c,d")
+    p.add_argument("--out", type=Path, default=None, help="result file (default bench/results/customer-<ts>.json)")
+    args = p.parse_args()
+    result = asyncio.run(main(args))
+    out = args.out or RESULTS / f"customer-{datetime.now(UTC).strftime('%Y%m%dT%H%M%SZ')}-{args.customers}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, ensure_ascii=False, indent=2))
+    log(f"results: {out}")
+    summary = {k: result[k] for k in ("create", "import", "export_xlsx") if k in result}
+    print(json.dumps(summary, ensure_ascii=False, indent=2))
+    if "list" in result:
+        print(json.dumps({k: v["p95_ms"] for k, v in result["list"].items()}, ensure_ascii=False, indent=2))
+
+
+if __name__ == "__main__":
+    cli()
