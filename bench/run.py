@@ -48,8 +48,16 @@ RESULTS = ROOT / "bench" / "results"
 NODE_WEIGHTS = {"hq": 5, "gd": 10, "js": 10, "gd-gz": 30, "gd-sz": 25, "js-nj": 20}
 CITY = {"hq": "北京", "gd": "广东", "js": "江苏", "gd-gz": "广州", "gd-sz": "深圳", "js-nj": "南京"}
 REGION = {"hq": "110000", "gd": "440000", "js": "320000", "gd-gz": "440100", "gd-sz": "440300", "js-nj": "320100"}
-INDUSTRIES = [Industry.GOVERNMENT, Industry.FINANCE, Industry.EDUCATION, Industry.HEALTH, Industry.MANUFACTURING,
-              Industry.TRANSPORT, Industry.ENERGY, Industry.INTERNET]
+INDUSTRIES = [
+    Industry.GOVERNMENT,
+    Industry.FINANCE,
+    Industry.EDUCATION,
+    Industry.HEALTH,
+    Industry.MANUFACTURING,
+    Industry.TRANSPORT,
+    Industry.ENERGY,
+    Industry.INTERNET,
+]
 PERMS = ["customer:read", "customer:create", "customer:update", "customer:import", "customer:export"]
 KID = "bench"
 
@@ -74,15 +82,27 @@ class Auth:
 
     def headers(self, node: str, scope: str | None = None, user: str = "bench") -> dict[str, str]:
         now = int(time.time())
-        token = sign_token(self.key, KID, {
-            "sub": user, "node": node, "scope_node": scope or node, "roles": ["analyst"], "perms": PERMS,
-            "iat": now, "exp": now + 86400, "aud": "kam"})
+        token = sign_token(
+            self.key,
+            KID,
+            {
+                "sub": user,
+                "node": node,
+                "scope_node": scope or node,
+                "roles": ["analyst"],
+                "perms": PERMS,
+                "iat": now,
+                "exp": now + 86400,
+                "aud": "kam",
+            },
+        )
         return {"Authorization": f"Bearer {token}"}
 
 
 def settings(url: str, auth: Auth, node: str = "gd-gz") -> Settings:
-    return Settings(node=node, service="customer", topology_file=DEMO, database_url=url, relay_enabled=False,
-                    jwks_json=auth.jwks)
+    return Settings(
+        node=node, service="customer", topology_file=DEMO, database_url=url, relay_enabled=False, jwks_json=auth.jwks
+    )
 
 
 def gen_row(rng: random.Random, i: int, node: str, prefix: str = "KB") -> list[str]:
@@ -90,10 +110,23 @@ def gen_row(rng: random.Random, i: int, node: str, prefix: str = "KB") -> list[s
     industry = rng.choice(INDUSTRIES)
     city = CITY[node]
     return [
-        f"{prefix}{node.upper().replace('-', '')}{i:08d}", customer_name(rng, industry, city), "SINGLE",
-        "ENTERPRISE", "LOCAL", industry.value, "INTRINSIC", rng.choice("ABC"), "ACTIVE", "CONFIRMED",
-        credit_code(rng, industry, REGION[node]), f"am0{rng.randint(1, 5)}", "客户经理", "", "大型",
-        f"{city}市科技路{rng.randint(1, 999)}号", "",
+        f"{prefix}{node.upper().replace('-', '')}{i:08d}",
+        customer_name(rng, industry, city),
+        "SINGLE",
+        "ENTERPRISE",
+        "LOCAL",
+        industry.value,
+        "INTRINSIC",
+        rng.choice("ABC"),
+        "ACTIVE",
+        "CONFIRMED",
+        credit_code(rng, industry, REGION[node]),
+        f"am0{rng.randint(1, 5)}",
+        "客户经理",
+        "",
+        "大型",
+        f"{city}市科技路{rng.randint(1, 999)}号",
+        "",
     ]
 
 
@@ -103,22 +136,36 @@ def pick_node(rng: random.Random) -> str:
 
 # --- (a) API create vs raw INSERT ----------------------------------------------------------------
 
+
 async def bench_create(url: str, auth: Auth, n: int) -> dict[str, Any]:
     app = create_app(settings(url, auth))
     headers = auth.headers("gd-gz")
     rng = random.Random(1)
-    async with app.router.lifespan_context(app), httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url="http://gd-gz.bench") as client:
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gd-gz.bench") as client,
+    ):
         for i in range(20):  # warm-up
-            await client.post("/tmf-api/customerManagement/v4/customer", headers=headers,
-                              json={"name": f"预热{i}", "industry": "FINANCE", "customerCode": f"KAWARM{i:06d}"})
+            await client.post(
+                "/tmf-api/customerManagement/v4/customer",
+                headers=headers,
+                json={"name": f"预热{i}", "industry": "FINANCE", "customerCode": f"KAWARM{i:06d}"},
+            )
         t0 = time.perf_counter()
         for i in range(n):
             industry = rng.choice(INDUSTRIES)
-            r = await client.post("/tmf-api/customerManagement/v4/customer", headers=headers, json={
-                "name": customer_name(rng, industry, "广州"), "industry": industry.value, "grade": "B",
-                "customerCode": f"KAAPI{i:08d}", "creditCode": credit_code(rng, industry, "440100"),
-                "relatedParty": [{"id": "am01", "name": "张伟", "role": "accountManager"}]})
+            r = await client.post(
+                "/tmf-api/customerManagement/v4/customer",
+                headers=headers,
+                json={
+                    "name": customer_name(rng, industry, "广州"),
+                    "industry": industry.value,
+                    "grade": "B",
+                    "customerCode": f"KAAPI{i:08d}",
+                    "creditCode": credit_code(rng, industry, "440100"),
+                    "relatedParty": [{"id": "am01", "name": "张伟", "role": "accountManager"}],
+                },
+            )
             if r.status_code != 201:
                 raise RuntimeError(f"create failed: {r.status_code} {r.text}")
         api = time.perf_counter() - t0
@@ -128,30 +175,61 @@ async def bench_create(url: str, auth: Auth, n: int) -> dict[str, Any]:
             "INSERT INTO customer.customer (id, owner_node, version, customer_code, name, customer_type, mgmt_level, "
             "industry, grade, life_status, recog_status, credit_code, account_manager, account_manager_name, "
             "created_at, updated_at) VALUES ($1, 'gd-gz', 1, $2, $3, 'SINGLE', 'LOCAL', $4, 'B', 'PROSPECT', "
-            "'CANDIDATE', $5, 'am01', '张伟', now(), now())")
+            "'CANDIDATE', $5, 'am01', '张伟', now(), now())"
+        )
         t0 = time.perf_counter()
         for i in range(n):
             industry = rng.choice(INDUSTRIES)
-            await stmt.fetch(uuid7(), f"KARAW{i:08d}", customer_name(rng, industry, "广州"), industry.value,
-                             credit_code(rng, industry, "440100"))
+            await stmt.fetch(
+                uuid7(),
+                f"KARAW{i:08d}",
+                customer_name(rng, industry, "广州"),
+                industry.value,
+                credit_code(rng, industry, "440100"),
+            )
         raw = time.perf_counter() - t0
     finally:
         await conn.close()
-    return {"n": n, "api_seconds": round(api, 3), "api_per_second": round(n / api, 1),
-            "raw_insert_seconds": round(raw, 3), "raw_per_second": round(n / raw, 1),
-            "ratio_api_to_raw": round(raw / api, 3)}
+    return {
+        "n": n,
+        "api_seconds": round(api, 3),
+        "api_per_second": round(n / api, 1),
+        "raw_insert_seconds": round(raw, 3),
+        "raw_per_second": round(n / raw, 1),
+        "ratio_api_to_raw": round(raw / api, 3),
+    }
 
 
 # --- (b) list and search at N --------------------------------------------------------------------
+
 
 async def load_customers(url: str, n: int) -> dict[str, int]:
     """N customers spread over the demo nodes, by COPY (stands in for replicated data)."""
     conn = await asyncpg.connect(url.replace("postgresql+asyncpg://", "postgresql://"))
     rng = random.Random(2)
     per_node: dict[str, int] = dict.fromkeys(NODE_WEIGHTS, 0)
-    cols = ("id", "owner_node", "version", "customer_code", "name", "customer_type", "nature", "mgmt_level",
-            "industry", "value_type", "grade", "life_status", "recog_status", "credit_code", "account_manager",
-            "account_manager_name", "enterprise_scale", "address", "created_at", "updated_at")
+    cols = (
+        "id",
+        "owner_node",
+        "version",
+        "customer_code",
+        "name",
+        "customer_type",
+        "nature",
+        "mgmt_level",
+        "industry",
+        "value_type",
+        "grade",
+        "life_status",
+        "recog_status",
+        "credit_code",
+        "account_manager",
+        "account_manager_name",
+        "enterprise_scale",
+        "address",
+        "created_at",
+        "updated_at",
+    )
     now = datetime.now(UTC)
     try:
         done = 0
@@ -161,8 +239,30 @@ async def load_customers(url: str, n: int) -> dict[str, int]:
                 node = pick_node(rng)
                 per_node[node] += 1
                 r = gen_row(rng, i, node, prefix="KL")
-                batch.append((uuid7(), node, 1, r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10],
-                              r[11], r[12], r[14], r[15], now, now))
+                batch.append(
+                    (
+                        uuid7(),
+                        node,
+                        1,
+                        r[0],
+                        r[1],
+                        r[2],
+                        r[3],
+                        r[4],
+                        r[5],
+                        r[6],
+                        r[7],
+                        r[8],
+                        r[9],
+                        r[10],
+                        r[11],
+                        r[12],
+                        r[14],
+                        r[15],
+                        now,
+                        now,
+                    )
+                )
             await conn.copy_records_to_table("customer", schema_name="customer", records=batch, columns=cols)
             done += len(batch)
         await conn.execute("ANALYZE customer.customer")
@@ -174,11 +274,16 @@ async def load_customers(url: str, n: int) -> dict[str, int]:
 async def bench_list(url: str, auth: Auth, runs: int) -> dict[str, Any]:
     app = create_app(settings(url, auth))
     users = {"hq": auth.headers("hq"), "gd": auth.headers("gd"), "gd-gz": auth.headers("gd-gz")}
-    queries = {"list": {"limit": "20"}, "q=银行": {"q": "银行", "limit": "20"},
-               "q=人民医院": {"q": "人民医院", "limit": "20"}}
+    queries = {
+        "list": {"limit": "20"},
+        "q=银行": {"q": "银行", "limit": "20"},
+        "q=人民医院": {"q": "人民医院", "limit": "20"},
+    }
     out: dict[str, Any] = {}
-    async with app.router.lifespan_context(app), httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url="http://gd-gz.bench") as client:
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gd-gz.bench") as client,
+    ):
         for user, headers in users.items():
             for name, params in queries.items():
                 times = []
@@ -192,13 +297,17 @@ async def bench_list(url: str, auth: Auth, runs: int) -> dict[str, Any]:
                     total = int(r.headers["x-total-count"])
                     if i >= 3:
                         times.append(dt)
-                out[f"{user} {name}"] = {"total": total, "p50_ms": round(pct(times, 50), 1),
-                                         "p95_ms": round(pct(times, 95), 1)}
+                out[f"{user} {name}"] = {
+                    "total": total,
+                    "p50_ms": round(pct(times, 50), 1),
+                    "p95_ms": round(pct(times, 95), 1),
+                }
                 log(f"  {user:6} {name:10} total={total:>8} p50={pct(times, 50):7.1f} ms p95={pct(times, 95):7.1f} ms")
     return out
 
 
 # --- (c) import vs raw COPY ----------------------------------------------------------------------
+
 
 def write_csv(path: Path, n: int) -> None:
     rng = random.Random(3)
@@ -222,15 +331,40 @@ async def bench_import(server_dsn: str, auth: Auth, n: int, workdir: Path) -> di
     try:
         # the ceiling: the same file straight into a table with the customer table's columns and indexes
         await conn.execute("CREATE TABLE customer.customer_raw (LIKE customer.customer INCLUDING ALL)")
-        await conn.execute("ALTER TABLE customer.customer_raw ADD COLUMN parent_code text, "
-                           "ALTER COLUMN id SET DEFAULT gen_random_uuid(), ALTER COLUMN owner_node SET DEFAULT "
-                           "'gd-gz', ALTER COLUMN version SET DEFAULT 1")
-        cols = ["customer_code", "name", "customer_type", "nature", "mgmt_level", "industry", "value_type", "grade",
-                "life_status", "recog_status", "credit_code", "account_manager", "account_manager_name",
-                "parent_code", "enterprise_scale", "address", "description"]
+        await conn.execute(
+            "ALTER TABLE customer.customer_raw ADD COLUMN parent_code text, "
+            "ALTER COLUMN id SET DEFAULT gen_random_uuid(), ALTER COLUMN owner_node SET DEFAULT "
+            "'gd-gz', ALTER COLUMN version SET DEFAULT 1"
+        )
+        cols = [
+            "customer_code",
+            "name",
+            "customer_type",
+            "nature",
+            "mgmt_level",
+            "industry",
+            "value_type",
+            "grade",
+            "life_status",
+            "recog_status",
+            "credit_code",
+            "account_manager",
+            "account_manager_name",
+            "parent_code",
+            "enterprise_scale",
+            "address",
+            "description",
+        ]
         t0 = time.perf_counter()
-        await conn.copy_to_table("customer_raw", schema_name="customer", source=str(path), columns=cols,
-                                 format="csv", header=True, encoding="utf-8")
+        await conn.copy_to_table(
+            "customer_raw",
+            schema_name="customer",
+            source=str(path),
+            columns=cols,
+            format="csv",
+            header=True,
+            encoding="utf-8",
+        )
         raw = time.perf_counter() - t0
         # COPY ... csv leaves the BOM in the first header cell only; the data rows are identical
     finally:
@@ -243,29 +377,45 @@ async def bench_import(server_dsn: str, auth: Auth, n: int, workdir: Path) -> di
             while block := fh.read(1 << 20):
                 yield block
 
-    async with app.router.lifespan_context(app), httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url="http://gd-gz.bench", timeout=3600.0) as client:
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://gd-gz.bench", timeout=3600.0
+        ) as client,
+    ):
         t0 = time.perf_counter()
-        r = await client.post("/api/v1/customer/imports", content=blocks(),
-                              headers={**auth.headers("gd-gz"), "Content-Type": "text/csv"})
+        r = await client.post(
+            "/api/v1/customer/imports", content=blocks(), headers={**auth.headers("gd-gz"), "Content-Type": "text/csv"}
+        )
         imp = time.perf_counter() - t0
     body = r.json()
     if r.status_code != 200 or body.get("created") != n:
         raise RuntimeError(f"import failed: {r.status_code} {str(body)[:500]}")
     log(f"  import: {imp:.1f}s ({n / imp:.0f} rows/s)")
-    return {"n": n, "file_mb": round(path.stat().st_size / 1e6, 1), "import_seconds": round(imp, 2),
-            "import_rows_per_second": round(n / imp), "raw_copy_seconds": round(raw, 2),
-            "ratio_import_to_raw_copy": round(raw / imp, 3), "goal_import_seconds": 60, "goal_ratio": 0.5,
-            "written_per_customer": "customer + organization + 2-3 outbox events + audit + assignment"}
+    return {
+        "n": n,
+        "file_mb": round(path.stat().st_size / 1e6, 1),
+        "import_seconds": round(imp, 2),
+        "import_rows_per_second": round(n / imp),
+        "raw_copy_seconds": round(raw, 2),
+        "ratio_import_to_raw_copy": round(raw / imp, 3),
+        "goal_import_seconds": 60,
+        "goal_ratio": 0.5,
+        "written_per_customer": "customer + organization + 2-3 outbox events + audit + assignment",
+    }
 
 
 # --- (d) export to XLSX in a separate server process ----------------------------------------------
 
+
 def serve(url: str, jwks: str, port: int) -> None:
     import uvicorn
 
-    app = create_app(Settings(node="hq", service="customer", topology_file=DEMO, database_url=url,
-                              relay_enabled=False, jwks_json=jwks))
+    app = create_app(
+        Settings(
+            node="hq", service="customer", topology_file=DEMO, database_url=url, relay_enabled=False, jwks_json=jwks
+        )
+    )
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning")
 
 
@@ -282,8 +432,16 @@ def bench_export(url: str, auth: Auth, workdir: Path) -> dict[str, Any]:
             time.sleep(0.1)
         target = workdir / "export.xlsx"
         t0 = time.perf_counter()
-        with httpx.stream("GET", f"http://127.0.0.1:{port}/api/v1/customer/exports", params={"format": "xlsx"},
-                          headers=auth.headers("hq"), timeout=3600.0) as resp, open(target, "wb") as fh:
+        with (
+            httpx.stream(
+                "GET",
+                f"http://127.0.0.1:{port}/api/v1/customer/exports",
+                params={"format": "xlsx"},
+                headers=auth.headers("hq"),
+                timeout=3600.0,
+            ) as resp,
+            open(target, "wb") as fh,
+        ):
             if resp.status_code != 200:
                 resp.read()
                 raise RuntimeError(f"export failed: {resp.status_code} {resp.text[:300]}")
@@ -303,18 +461,26 @@ def bench_export(url: str, auth: Auth, workdir: Path) -> dict[str, Any]:
     wb = load_workbook(target, read_only=True)
     rows = sum(max(ws.max_row or 0, 1) - 1 for ws in wb.worksheets)
     wb.close()
-    return {"rows": rows, "seconds": round(seconds, 2), "rows_per_second": round(rows / seconds),
-            "file_mb": round(target.stat().st_size / 1e6, 1), "server_peak_rss_mb": round(peak_kb / 1024, 1),
-            "rss_is_max_over_children": before > 0, "goal_peak_rss_mb": 256}
+    return {
+        "rows": rows,
+        "seconds": round(seconds, 2),
+        "rows_per_second": round(rows / seconds),
+        "file_mb": round(target.stat().st_size / 1e6, 1),
+        "server_peak_rss_mb": round(peak_kb / 1024, 1),
+        "rss_is_max_over_children": before > 0,
+        "goal_peak_rss_mb": 256,
+    }
 
 
 # --- main ----------------------------------------------------------------------------------------
+
 
 async def main(args: argparse.Namespace) -> dict[str, Any]:
     only = set(args.only.split(","))
     auth = Auth()
     result: dict[str, Any] = {
-        "started": datetime.now(UTC).isoformat(), "customers": args.customers,
+        "started": datetime.now(UTC).isoformat(),
+        "customers": args.customers,
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
     }
     with tempfile.TemporaryDirectory(prefix="kam-bench-") as tmp:

@@ -26,9 +26,7 @@ def generate(out: Path) -> None:
     out.mkdir(parents=True, exist_ok=True)
     include = Path(protoc.__file__).parent / "_proto"
     files = sorted(str(p.relative_to(PROTO)) for p in PROTO.rglob("*.proto"))
-    rc = protoc.main(
-        ["protoc", f"-I{PROTO}", f"-I{include}", f"--python_out={out}", f"--mypy_out={out}", *files]
-    )
+    rc = protoc.main(["protoc", f"-I{PROTO}", f"-I{include}", f"--python_out={out}", f"--mypy_out={out}", *files])
     if rc != 0:
         raise SystemExit(f"protoc failed ({rc})")
     for d in [out, *[p for p in out.rglob("*") if p.is_dir()]]:

@@ -76,9 +76,11 @@ class Nodes:
             page = r.json()
             for c in page:
                 content = {k: v for k, v in c.items() if k not in ("href", "engagedParty", "parentCustomer")}
-                out[c["id"]] = (c["version"], c["ownerNode"],
-                                hashlib.sha256(json.dumps(content, sort_keys=True, ensure_ascii=False).encode())
-                                .hexdigest())
+                out[c["id"]] = (
+                    c["version"],
+                    c["ownerNode"],
+                    hashlib.sha256(json.dumps(content, sort_keys=True, ensure_ascii=False).encode()).hexdigest(),
+                )
             if len(page) < 1000:
                 return out
             offset += 1000
@@ -108,8 +110,9 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Nodes]:
     """The six-node demo federation, one process per node, staff seeded everywhere."""
     from kam_org.seed import seed as seed_org
 
-    fed = Federation(DEMO, tmp_path_factory.mktemp("demo") / "run", process_per="node", use_environment=False,
-                     pg_fast=True)
+    fed = Federation(
+        DEMO, tmp_path_factory.mktemp("demo") / "run", process_per="node", use_environment=False, pg_fast=True
+    )
     pids: list[int] = []
     try:
         fed.start()

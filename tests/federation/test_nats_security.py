@@ -123,6 +123,7 @@ def test_a_compromised_province_cannot_forge_another_provinces_events(demo: Node
     _run(forge())
     wait_until(lambda: _run(count("up.gd.test.probe.after-forgery")) == 1, timeout=60, what="legit event at hq")
     assert _run(count("up.js-nj.customer.customer.forged")) == 0
+
     # the sync service notices the drifted stream and repairs it
     async def subjects() -> list[str]:
         nc = await nats.connect(gd_url)

@@ -96,19 +96,28 @@ def check_tokens_and_customer(fed: Federation) -> None:
     with httpx.Client(timeout=20.0) as client:
         for code in fed.nodes:
             url = fed.node_url(code)
-            r = client.post(url + "/api/v1/auth/token", data={"grant_type": "password", "username": "admin", "password": DEMO_PASSWORD})
+            r = client.post(
+                url + "/api/v1/auth/token",
+                data={"grant_type": "password", "username": "admin", "password": DEMO_PASSWORD},
+            )
             assert r.status_code == 200, (code, r.text)
             tokens[code] = r.json()["access_token"]
             jwks = client.get(url + "/.well-known/jwks.json").json()
             key = jwt.PyJWK(jwks["keys"][0])
             claims = jwt.decode(tokens[code], key=key, algorithms=["EdDSA"], audience="kam")
             assert claims["node"] == code and claims["sub"] == "admin"
-        bad = client.post(fed.node_url("gd") + "/api/v1/auth/token", data={"grant_type": "password", "username": "admin", "password": "x"})
+        bad = client.post(
+            fed.node_url("gd") + "/api/v1/auth/token",
+            data={"grant_type": "password", "username": "admin", "password": "x"},
+        )
         assert bad.status_code == 401
         local = fed.node_url("gd-gz")
         auth = {"Authorization": f"Bearer {tokens['gd-gz']}"}
-        created = client.post(local + "/tmf-api/customerManagement/v4/customer", headers=auth,
-                              json={"name": "广州地铁集团有限公司", "industry": "TRANSPORT", "grade": "A"})
+        created = client.post(
+            local + "/tmf-api/customerManagement/v4/customer",
+            headers=auth,
+            json={"name": "广州地铁集团有限公司", "industry": "TRANSPORT", "grade": "A"},
+        )
         assert created.status_code == 201, created.text
         body = created.json()
         assert body["href"].startswith(local) and body["ownerNode"] == "gd-gz"
@@ -124,7 +133,9 @@ def check_tokens_and_customer(fed: Federation) -> None:
         nc = await nats.connect(fed.nats_url("gd-gz"))
         try:
             js = nc.jetstream()
-            info = await js.stream_info(up_stream_name("gd-gz"), subjects_filter=f"up.gd-gz.customer.customer.{body['id']}")
+            info = await js.stream_info(
+                up_stream_name("gd-gz"), subjects_filter=f"up.gd-gz.customer.customer.{body['id']}"
+            )
             return bool(info.state.subjects)
         finally:
             await nc.close()

@@ -21,8 +21,15 @@ ROOT = Path(__file__).resolve().parents[3]
 DEMO = ROOT / "deploy" / "topologies" / "demo.yaml"
 
 ALL_CUSTOMER_PERMS = [
-    "customer:read", "customer:create", "customer:update", "customer:delete", "customer:import",
-    "customer:export", "customer:transfer", "customer.pii:read", "customer.history:read",
+    "customer:read",
+    "customer:create",
+    "customer:update",
+    "customer:delete",
+    "customer:import",
+    "customer:export",
+    "customer:transfer",
+    "customer.pii:read",
+    "customer.history:read",
 ]
 
 
@@ -33,8 +40,13 @@ def database_url(make_database: Callable[[str, list[str]], str]) -> str:
 
 def make_settings(database_url: str, jwks: dict[str, Any], node: str = "gd-gz", **kw: Any) -> Settings:
     values: dict[str, Any] = {
-        "node": node, "service": "customer", "topology_file": DEMO, "database_url": database_url,
-        "relay_enabled": False, "replication_enabled": False, "jwks_json": json.dumps(jwks),
+        "node": node,
+        "service": "customer",
+        "topology_file": DEMO,
+        "database_url": database_url,
+        "relay_enabled": False,
+        "replication_enabled": False,
+        "jwks_json": json.dumps(jwks),
     }
     values.update(kw)
     return Settings(**values)
@@ -65,10 +77,23 @@ async def client(customer_app: FastAPI, rollback_conn: AsyncConnection) -> Async
 def auth(make_token: Callable[..., str]) -> Callable[..., dict[str, str]]:
     """Headers for a user: auth("gd-gz"), auth("hq", scope="js"), auth("gd-gz", perms=[...])."""
 
-    def make(node: str = "gd-gz", *, user: str = "am01", perms: list[str] | None = None,
-             scope: str | None = None, roles: list[str] | None = None) -> dict[str, str]:
-        return bearer(make_token(user, node, perms=ALL_CUSTOMER_PERMS if perms is None else perms,
-                                 scope=scope, roles=roles or ["account_manager"]))
+    def make(
+        node: str = "gd-gz",
+        *,
+        user: str = "am01",
+        perms: list[str] | None = None,
+        scope: str | None = None,
+        roles: list[str] | None = None,
+    ) -> dict[str, str]:
+        return bearer(
+            make_token(
+                user,
+                node,
+                perms=ALL_CUSTOMER_PERMS if perms is None else perms,
+                scope=scope,
+                roles=roles or ["account_manager"],
+            )
+        )
 
     return make
 
@@ -81,7 +106,10 @@ def valid_credit_code(first17: str = "91440101MA59UQXY1") -> str:
 
 def _customer_body(**over: Any) -> dict[str, Any]:
     body: dict[str, Any] = {
-        "name": "中国工商银行广州分行", "industry": "FINANCE", "grade": "A", "customerType": "SINGLE",
+        "name": "中国工商银行广州分行",
+        "industry": "FINANCE",
+        "grade": "A",
+        "customerType": "SINGLE",
         "nature": "ENTERPRISE",
     }
     body.update(over)
@@ -104,9 +132,17 @@ def insert_customer(rollback_conn: AsyncConnection) -> Callable[..., Any]:
     async def insert(owner_node: str, name: str, **over: Any) -> str:
         cid = uuid7()
         row = {
-            "id": cid, "owner_node": owner_node, "version": 1, "customer_code": f"KAT{cid.hex[-12:].upper()}",
-            "name": name, "customer_type": "SINGLE", "mgmt_level": "LOCAL", "industry": "FINANCE", "grade": "B",
-            "life_status": "ACTIVE", "recog_status": "CONFIRMED",
+            "id": cid,
+            "owner_node": owner_node,
+            "version": 1,
+            "customer_code": f"KAT{cid.hex[-12:].upper()}",
+            "name": name,
+            "customer_type": "SINGLE",
+            "mgmt_level": "LOCAL",
+            "industry": "FINANCE",
+            "grade": "B",
+            "life_status": "ACTIVE",
+            "recog_status": "CONFIRMED",
         }
         row.update(over)
         cols = ", ".join(row)

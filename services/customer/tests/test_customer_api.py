@@ -58,9 +58,12 @@ async def test_filters_comma_or_and_comparison_and_sort(client, auth, customer_b
     b = await create(client, auth, customer_body(name="过滤乙", grade="B", industry="EDUCATION"))
     await create(client, auth, customer_body(name="过滤丙", grade="C", industry="EDUCATION"))
     r = await client.get(URL, params={"industry": "EDUCATION", "grade": "A,B", "sort": "-name"}, headers=auth())
-    assert [x["id"] for x in r.json()] == sorted([a["id"], b["id"]], key=lambda i: {a["id"]: "过滤甲", b["id"]: "过滤乙"}[i], reverse=True)
-    r = await client.get(URL, params={"industry": "EDUCATION", "createdAt.gte": a["createdAt"], "sort": "createdAt"},
-                         headers=auth())
+    assert [x["id"] for x in r.json()] == sorted(
+        [a["id"], b["id"]], key=lambda i: {a["id"]: "过滤甲", b["id"]: "过滤乙"}[i], reverse=True
+    )
+    r = await client.get(
+        URL, params={"industry": "EDUCATION", "createdAt.gte": a["createdAt"], "sort": "createdAt"}, headers=auth()
+    )
     assert len(r.json()) == 3
     r = await client.get(URL, params={"industry": "EDUCATION", "version.gt": "1"}, headers=auth())
     assert r.json() == []
@@ -75,11 +78,19 @@ async def test_chinese_substring_search_finds_bank_branch(client, auth, customer
     assert [x["name"] for x in r.json()] == ["广州市第一人民医院"]
 
 
-@pytest.mark.parametrize(("params", "needle"), [
-    ({"limit": "abc"}, "limit"), ({"offset": "-1"}, "offset"), ({"limit": "5000"}, "limit"),
-    ({"fields": "name,nope"}, "nope"), ({"colour": "red"}, "colour"), ({"grade": "Z"}, "grade"),
-    ({"sort": "nope"}, "nope"), ({"createdAt.gt": "yesterday"}, "createdAt"),
-])
+@pytest.mark.parametrize(
+    ("params", "needle"),
+    [
+        ({"limit": "abc"}, "limit"),
+        ({"offset": "-1"}, "offset"),
+        ({"limit": "5000"}, "limit"),
+        ({"fields": "name,nope"}, "nope"),
+        ({"colour": "red"}, "colour"),
+        ({"grade": "Z"}, "grade"),
+        ({"sort": "nope"}, "nope"),
+        ({"createdAt.gt": "yesterday"}, "createdAt"),
+    ],
+)
 async def test_bad_list_parameters_are_400_naming_the_parameter(client, auth, params, needle) -> None:
     r = await client.get(URL, params=params, headers=auth())
     assert r.status_code == 400
@@ -96,13 +107,17 @@ async def test_unknown_id_is_404_envelope(client, auth) -> None:
 
 async def test_merge_patch_with_either_content_type(client, auth, customer_body) -> None:
     c = await create(client, auth, customer_body())
-    r = await client.patch(f"{URL}/{c['id']}", content=b'{"grade":"B","address":null}',
-                           headers={**auth(), "Content-Type": "application/merge-patch+json"})
+    r = await client.patch(
+        f"{URL}/{c['id']}",
+        content=b'{"grade":"B","address":null}',
+        headers={**auth(), "Content-Type": "application/merge-patch+json"},
+    )
     assert r.status_code == 200 and r.json()["grade"] == "B" and r.json()["version"] == 2
     r = await client.patch(f"{URL}/{c['id']}", json={"shortName": "工行广分"}, headers=auth())
     assert r.status_code == 200 and r.json()["shortName"] == "工行广分" and r.json()["version"] == 3
-    r = await client.patch(f"{URL}/{c['id']}", content=b'[]',
-                           headers={**auth(), "Content-Type": "application/json-patch+json"})
+    r = await client.patch(
+        f"{URL}/{c['id']}", content=b"[]", headers={**auth(), "Content-Type": "application/json-patch+json"}
+    )
     assert r.status_code == 415
 
 
@@ -113,19 +128,34 @@ async def test_delete_is_204_then_404(client, auth, customer_body) -> None:
     assert (await client.delete(f"{URL}/{c['id']}", headers=auth())).status_code == 404
 
 
-@pytest.mark.parametrize(("body", "status", "needle"), [
-    ({"industry": "FINANCE"}, 422, "name"),
-    ({"name": "x", "industry": "SPACE"}, 422, "industry"),
-    ({"name": "x", "industry": "FINANCE", "grade": 5}, 422, "grade"),
-    ({"name": "x" * 201, "industry": "FINANCE"}, 422, "name"),
-    ({"name": "x", "industry": "FINANCE", "creditCode": "91440101MA59UQXY1" + ("0" if __import__(
-        "kam_customer.customer.rules").customer.rules.credit_check_char("91440101MA59UQXY1") != "0" else "1")},
-     422, "check digit"),
-    ({"name": "x", "industry": "FINANCE", "creditCode": "123"}, 422, "18 characters"),
-    ({"name": "x", "industry": "FINANCE", "colour": "red"}, 422, "colour"),
-    ({"name": "x", "industry": "FINANCE", "customerCode": "bad code!"}, 422, "customerCode"),
-    ({"name": "x", "industry": "FINANCE", "@type": "Pizza"}, 422, "@type"),
-])
+@pytest.mark.parametrize(
+    ("body", "status", "needle"),
+    [
+        ({"industry": "FINANCE"}, 422, "name"),
+        ({"name": "x", "industry": "SPACE"}, 422, "industry"),
+        ({"name": "x", "industry": "FINANCE", "grade": 5}, 422, "grade"),
+        ({"name": "x" * 201, "industry": "FINANCE"}, 422, "name"),
+        (
+            {
+                "name": "x",
+                "industry": "FINANCE",
+                "creditCode": "91440101MA59UQXY1"
+                + (
+                    "0"
+                    if __import__("kam_customer.customer.rules").customer.rules.credit_check_char("91440101MA59UQXY1")
+                    != "0"
+                    else "1"
+                ),
+            },
+            422,
+            "check digit",
+        ),
+        ({"name": "x", "industry": "FINANCE", "creditCode": "123"}, 422, "18 characters"),
+        ({"name": "x", "industry": "FINANCE", "colour": "red"}, 422, "colour"),
+        ({"name": "x", "industry": "FINANCE", "customerCode": "bad code!"}, 422, "customerCode"),
+        ({"name": "x", "industry": "FINANCE", "@type": "Pizza"}, 422, "@type"),
+    ],
+)
 async def test_invalid_create_is_refused_naming_the_field(client, auth, rollback_conn, body, status, needle) -> None:
     before = (await rollback_conn.execute(text("SELECT count(*) FROM customer.customer"))).scalar()
     r = await client.post(URL, json=body, headers=auth())
@@ -139,13 +169,14 @@ async def test_invalid_create_is_refused_naming_the_field(client, auth, rollback
 async def test_malformed_json_and_non_object_are_400(client, auth) -> None:
     r = await client.post(URL, content=b'{"name": ', headers={**auth(), "Content-Type": "application/json"})
     assert r.status_code == 400 and "Malformed JSON" in r.json()["message"]
-    r = await client.post(URL, content=b'[1,2]', headers={**auth(), "Content-Type": "application/json"})
+    r = await client.post(URL, content=b"[1,2]", headers={**auth(), "Content-Type": "application/json"})
     assert r.status_code == 400
 
 
 async def test_oversized_body_is_413(client, auth) -> None:
-    r = await client.post(URL, content=b'{"name":"' + b"x" * (2 << 20) + b'"}',
-                          headers={**auth(), "Content-Type": "application/json"})
+    r = await client.post(
+        URL, content=b'{"name":"' + b"x" * (2 << 20) + b'"}', headers={**auth(), "Content-Type": "application/json"}
+    )
     assert r.status_code == 413 and r.json()["code"] == "PAYLOAD_TOO_LARGE"
 
 
@@ -164,14 +195,21 @@ async def test_customer_code_cannot_change_and_mandatory_cannot_be_nulled(client
 
 
 async def test_account_manager_assignment_keeps_history(client, auth, customer_body) -> None:
-    c = await create(client, auth, customer_body(relatedParty=[{"id": "am01", "name": "张伟", "role": "accountManager"}]))
+    c = await create(
+        client, auth, customer_body(relatedParty=[{"id": "am01", "name": "张伟", "role": "accountManager"}])
+    )
     assert c["relatedParty"][0]["id"] == "am01"
-    r = await client.patch(f"{URL}/{c['id']}", json={"relatedParty": [{"id": "am02", "name": "王芳",
-                                                                          "role": "accountManager"}]}, headers=auth())
+    r = await client.patch(
+        f"{URL}/{c['id']}",
+        json={"relatedParty": [{"id": "am02", "name": "王芳", "role": "accountManager"}]},
+        headers=auth(),
+    )
     assert r.json()["relatedParty"][0]["id"] == "am02"
-    r = await client.put(f"/api/v1/customer/customers/{c['id']}/account-manager",
-                         json={"accountManager": "am03", "accountManagerName": "李娜", "reason": "调整分工"},
-                         headers=auth())
+    r = await client.put(
+        f"/api/v1/customer/customers/{c['id']}/account-manager",
+        json={"accountManager": "am03", "accountManagerName": "李娜", "reason": "调整分工"},
+        headers=auth(),
+    )
     assert r.status_code == 200
     hist = (await client.get(f"/api/v1/customer/customers/{c['id']}/account-managers", headers=auth())).json()
     assert [h["accountManager"] for h in hist] == ["am03", "am02", "am01"]
@@ -210,9 +248,14 @@ async def test_each_change_writes_one_outbox_event_in_the_same_transaction(
 
     c = await create(client, auth, customer_body())
     await client.patch(f"{URL}/{c['id']}", json={"grade": "B"}, headers=auth())
-    rows = (await rollback_conn.execute(text(
-        "SELECT subject, event_type, version, payload FROM customer.outbox WHERE aggregate_id = :id ORDER BY created_at"
-    ), {"id": c["id"]})).all()
+    rows = (
+        await rollback_conn.execute(
+            text(
+                "SELECT subject, event_type, version, payload FROM customer.outbox WHERE aggregate_id = :id ORDER BY created_at"
+            ),
+            {"id": c["id"]},
+        )
+    ).all()
     assert [(r.event_type, r.version) for r in rows] == [("kam.v1.CustomerCreated", 1), ("kam.v1.CustomerUpdated", 2)]
     assert rows[0].subject == f"up.gd-gz.customer.customer.{c['id']}"
     env = envelope_pb2.Envelope.FromString(rows[1].payload)
@@ -225,8 +268,11 @@ async def test_failed_write_leaves_no_event_and_no_audit(client, auth, customer_
     c = await create(client, auth, customer_body())
     r = await client.patch(f"{URL}/{c['id']}", json={"status": "SUSPENDED", "grade": "A"}, headers=auth())
     assert r.status_code == 409
-    count = (await rollback_conn.execute(text("SELECT count(*) FROM customer.outbox WHERE aggregate_id = :id"),
-                                         {"id": c["id"]})).scalar()
+    count = (
+        await rollback_conn.execute(
+            text("SELECT count(*) FROM customer.outbox WHERE aggregate_id = :id"), {"id": c["id"]}
+        )
+    ).scalar()
     assert count == 1
     got = (await client.get(f"{URL}/{c['id']}", headers=auth())).json()
     assert got["grade"] == c["grade"] and got["version"] == 1

@@ -34,8 +34,9 @@ def ie(customer_app: FastAPI, client: httpx.AsyncClient, rollback_conn: AsyncCon
     """The client, with exports (ReadSession) also reading inside the test's transaction."""
 
     async def read_session() -> AsyncIterator[AsyncSession]:
-        async with AsyncSession(bind=rollback_conn, join_transaction_mode="create_savepoint",
-                                expire_on_commit=False, autoflush=False) as session:
+        async with AsyncSession(
+            bind=rollback_conn, join_transaction_mode="create_savepoint", expire_on_commit=False, autoflush=False
+        ) as session:
             yield session
 
     customer_app.dependency_overrides[get_read_session] = read_session  # cleared by the client fixture
@@ -56,8 +57,9 @@ GOOD = [
 ]
 
 
-async def post_csv(ie: httpx.AsyncClient, headers: dict[str, str], body: bytes,
-                   ctype: str = "text/csv") -> httpx.Response:
+async def post_csv(
+    ie: httpx.AsyncClient, headers: dict[str, str], body: bytes, ctype: str = "text/csv"
+) -> httpx.Response:
     return await ie.post(IMPORTS, content=body, headers={**headers, "Content-Type": ctype})
 
 
@@ -71,26 +73,55 @@ async def test_csv_import_creates_customers_with_legal_entity_events_and_audit(i
     body = r.json()
     assert body["@type"] == "ImportResult"
     assert (body["received"], body["created"], body["updated"], body["rejected"]) == (3, 3, 0, 0)
-    rows = (await rollback_conn.execute(text(
-        "SELECT c.customer_code, c.name, c.industry, c.life_status, c.owner_node, c.version, c.customer_type, "
-        "o.name AS org_name, o.credit_code AS org_credit FROM customer.customer c "
-        "JOIN customer.organization o ON o.id = c.organization_id "
-        "WHERE c.customer_code LIKE 'KAIMP%' ORDER BY 1"))).mappings().all()
+    rows = (
+        (
+            await rollback_conn.execute(
+                text(
+                    "SELECT c.customer_code, c.name, c.industry, c.life_status, c.owner_node, c.version, c.customer_type, "
+                    "o.name AS org_name, o.credit_code AS org_credit FROM customer.customer c "
+                    "JOIN customer.organization o ON o.id = c.organization_id "
+                    "WHERE c.customer_code LIKE 'KAIMP%' ORDER BY 1"
+                )
+            )
+        )
+        .mappings()
+        .all()
+    )
     assert [x["customer_code"] for x in rows] == ["KAIMP0001", "KAIMP0002", "KAIMP0003"]
     assert rows[0]["org_name"] == "中国工商银行广州分行" and rows[0]["org_credit"] == CC1
     assert rows[2]["industry"] == "MANUFACTURING"  # Chinese label accepted
     assert rows[2]["life_status"] == "PROSPECT"  # empty cell → default on create
     assert {x["owner_node"] for x in rows} == {"gd-gz"} and {x["version"] for x in rows} == {1}
     ids = "SELECT id::text FROM customer.customer WHERE customer_code LIKE 'KAIMP%'"
-    assert await scalar(rollback_conn, f"SELECT count(*) FROM customer.outbox WHERE aggregate_id IN ({ids}) "
-                                       "AND event_type = 'kam.v1.CustomerCreated'") == 3
-    assert await scalar(rollback_conn, "SELECT count(*) FROM customer.outbox WHERE subject LIKE "
-                                       "'up.gd-gz.customer.customer.%' AND aggregate_id IN (" + ids + ")") == 3
-    assert await scalar(rollback_conn, f"SELECT count(*) FROM customer.audit WHERE action = 'import' "
-                                       f"AND actor = 'am01' AND entity_id::text IN ({ids})") == 3
+    assert (
+        await scalar(
+            rollback_conn,
+            f"SELECT count(*) FROM customer.outbox WHERE aggregate_id IN ({ids}) "
+            "AND event_type = 'kam.v1.CustomerCreated'",
+        )
+        == 3
+    )
+    assert (
+        await scalar(
+            rollback_conn,
+            "SELECT count(*) FROM customer.outbox WHERE subject LIKE "
+            "'up.gd-gz.customer.customer.%' AND aggregate_id IN (" + ids + ")",
+        )
+        == 3
+    )
+    assert (
+        await scalar(
+            rollback_conn,
+            f"SELECT count(*) FROM customer.audit WHERE action = 'import' "
+            f"AND actor = 'am01' AND entity_id::text IN ({ids})",
+        )
+        == 3
+    )
     # account managers get the same assignment history as through the API
-    hist = await ie.get(f"/api/v1/customer/customers/{await scalar(rollback_conn, ids + ' ORDER BY customer_code')}"
-                        "/account-managers", headers=auth("gd-gz"))
+    hist = await ie.get(
+        f"/api/v1/customer/customers/{await scalar(rollback_conn, ids + ' ORDER BY customer_code')}/account-managers",
+        headers=auth("gd-gz"),
+    )
     assert [a["accountManager"] for a in hist.json()] == ["am01"]
     # and they are visible through the TMF API
     r = await ie.get("/tmf-api/customerManagement/v4/customer", params={"q": "人民医院"}, headers=auth("gd-gz"))
@@ -103,16 +134,29 @@ async def test_reimport_updates_in_place_bumps_version_and_never_duplicates(ie, 
     r = await post_csv(ie, auth("gd-gz"), csv_body(GOOD[0], changed, GOOD[2]))
     body = r.json()
     assert (body["created"], body["updated"], body["rejected"]) == (0, 3, 0), body
-    rows = (await rollback_conn.execute(text(
-        "SELECT customer_code, version, grade, life_status FROM customer.customer "
-        "WHERE customer_code LIKE 'KAIMP%' AND deleted_at IS NULL ORDER BY 1"))).all()
+    rows = (
+        await rollback_conn.execute(
+            text(
+                "SELECT customer_code, version, grade, life_status FROM customer.customer "
+                "WHERE customer_code LIKE 'KAIMP%' AND deleted_at IS NULL ORDER BY 1"
+            )
+        )
+    ).all()
     assert [(c, v) for c, v, *_ in rows] == [("KAIMP0001", 2), ("KAIMP0002", 2), ("KAIMP0003", 2)]
     assert rows[1][2:] == ("A", "ACTIVE")
-    assert await scalar(rollback_conn, "SELECT count(*) FROM customer.organization o JOIN customer.customer c "
-                                       "ON c.organization_id = o.id WHERE c.customer_code LIKE 'KAIMP%'") == 3
+    assert (
+        await scalar(
+            rollback_conn,
+            "SELECT count(*) FROM customer.organization o JOIN customer.customer c "
+            "ON c.organization_id = o.id WHERE c.customer_code LIKE 'KAIMP%'",
+        )
+        == 3
+    )
     status_events = await scalar(
-        rollback_conn, "SELECT count(*) FROM customer.outbox WHERE event_type = 'kam.v1.CustomerStatusChanged' "
-        "AND aggregate_id = (SELECT id::text FROM customer.customer WHERE customer_code = 'KAIMP0002')")
+        rollback_conn,
+        "SELECT count(*) FROM customer.outbox WHERE event_type = 'kam.v1.CustomerStatusChanged' "
+        "AND aggregate_id = (SELECT id::text FROM customer.customer WHERE customer_code = 'KAIMP0002')",
+    )
     assert status_events == 1
 
 
@@ -131,30 +175,48 @@ async def test_bad_rows_are_reported_with_row_and_column_while_good_rows_land(ie
     errors = {(e["row"], e["column"]) for e in result["errors"]}
     assert errors == {(3, "creditCode"), (4, "industry"), (5, "name"), (6, "customerCode")}
     assert "check digit" in next(e["message"] for e in result["errors"] if e["row"] == 3)
-    codes = (await rollback_conn.execute(text(
-        "SELECT customer_code FROM customer.customer WHERE customer_code LIKE 'KAIMP%' ORDER BY 1"))).scalars().all()
+    codes = (
+        (
+            await rollback_conn.execute(
+                text("SELECT customer_code FROM customer.customer WHERE customer_code LIKE 'KAIMP%' ORDER BY 1")
+            )
+        )
+        .scalars()
+        .all()
+    )
     assert codes == ["KAIMP0001", "KAIMP0002"]
 
 
-async def test_rows_owned_by_another_node_are_reported_not_overwritten(ie, auth, insert_customer, rollback_conn
-                                                                       ) -> None:
+async def test_rows_owned_by_another_node_are_reported_not_overwritten(
+    ie, auth, insert_customer, rollback_conn
+) -> None:
     await insert_customer("gd-sz", "深圳的客户", customer_code="KAIMP0001")
     result = (await post_csv(ie, auth("gd-gz"), csv_body(*GOOD))).json()
     assert (result["created"], result["rejected"]) == (2, 1)
-    assert result["errors"] == [{"row": 2, "column": "customerCode",
-                                 "message": "customer KAIMP0001 is owned by node 'gd-sz'; import it there"}]
-    assert await scalar(rollback_conn, "SELECT name FROM customer.customer WHERE customer_code = 'KAIMP0001'") \
+    assert result["errors"] == [
+        {"row": 2, "column": "customerCode", "message": "customer KAIMP0001 is owned by node 'gd-sz'; import it there"}
+    ]
+    assert (
+        await scalar(rollback_conn, "SELECT name FROM customer.customer WHERE customer_code = 'KAIMP0001'")
         == "深圳的客户"
+    )
 
 
 async def test_illegal_status_change_and_unknown_parent_are_row_errors(ie, auth) -> None:
     await post_csv(ie, auth("gd-gz"), csv_body(*GOOD))
     header = HEADER + ",parentCustomerCode"
-    result = (await post_csv(ie, auth("gd-gz"), csv_body(
-        GOOD[0].replace(",ACTIVE,", ",PROSPECT,") + ",",  # ACTIVE → PROSPECT is not a legal transition
-        "KAIMP0020,广汽埃安,SINGLE,MANUFACTURING,B,ACTIVE,CONFIRMED,,,,KAIMP0003",
-        "KAIMP0021,孤儿分公司,SINGLE,MANUFACTURING,B,ACTIVE,CONFIRMED,,,,KANOSUCH",
-        header=header))).json()
+    result = (
+        await post_csv(
+            ie,
+            auth("gd-gz"),
+            csv_body(
+                GOOD[0].replace(",ACTIVE,", ",PROSPECT,") + ",",  # ACTIVE → PROSPECT is not a legal transition
+                "KAIMP0020,广汽埃安,SINGLE,MANUFACTURING,B,ACTIVE,CONFIRMED,,,,KAIMP0003",
+                "KAIMP0021,孤儿分公司,SINGLE,MANUFACTURING,B,ACTIVE,CONFIRMED,,,,KANOSUCH",
+                header=header,
+            ),
+        )
+    ).json()
     assert (result["created"], result["rejected"]) == (1, 2), result
     assert {(e["row"], e["column"]) for e in result["errors"]} == {(2, "status"), (4, "parentCustomerCode")}
 
@@ -171,8 +233,10 @@ async def test_xlsx_import(ie, auth, rollback_conn) -> None:
     r = await post_csv(ie, auth("gd-gz"), buf.getvalue(), XLSX_TYPE)
     assert r.status_code == 200, r.text
     assert (r.json()["created"], r.json()["rejected"]) == (2, 0)
-    assert await scalar(rollback_conn, "SELECT industry FROM customer.customer WHERE customer_code = 'KAXLS0001'") \
+    assert (
+        await scalar(rollback_conn, "SELECT industry FROM customer.customer WHERE customer_code = 'KAXLS0001'")
         == "GOVERNMENT"
+    )
 
 
 async def test_multipart_upload_is_accepted(ie, auth) -> None:
@@ -194,14 +258,24 @@ async def test_csv_export_round_trips(ie, auth, rollback_conn) -> None:
     assert [row["customerCode"] for row in mine] == ["KAIMP0001", "KAIMP0002", "KAIMP0003"]
     assert list(exported[0]) == EXPORT_HEADER
     assert mine[0]["name"] == "中国工商银行广州分行" and mine[0]["creditCode"] == CC1
-    before = (await rollback_conn.execute(text(
-        "SELECT customer_code, name, industry, grade, life_status, credit_code, account_manager FROM "
-        "customer.customer WHERE customer_code LIKE 'KAIMP%' ORDER BY 1"))).all()
+    before = (
+        await rollback_conn.execute(
+            text(
+                "SELECT customer_code, name, industry, grade, life_status, credit_code, account_manager FROM "
+                "customer.customer WHERE customer_code LIKE 'KAIMP%' ORDER BY 1"
+            )
+        )
+    ).all()
     again = (await post_csv(ie, auth("gd-gz"), r.content)).json()
     assert again["rejected"] == 0 and again["created"] == 0 and again["updated"] == len(exported)
-    after = (await rollback_conn.execute(text(
-        "SELECT customer_code, name, industry, grade, life_status, credit_code, account_manager FROM "
-        "customer.customer WHERE customer_code LIKE 'KAIMP%' ORDER BY 1"))).all()
+    after = (
+        await rollback_conn.execute(
+            text(
+                "SELECT customer_code, name, industry, grade, life_status, credit_code, account_manager FROM "
+                "customer.customer WHERE customer_code LIKE 'KAIMP%' ORDER BY 1"
+            )
+        )
+    ).all()
     assert after == before
 
 
@@ -214,15 +288,17 @@ async def test_xlsx_export_round_trips(ie, auth, rollback_conn) -> None:
     rows = list(wb.worksheets[0].iter_rows(values_only=True))
     assert list(rows[0]) == EXPORT_HEADER
     assert len(rows) == 1  # q= matches a name substring or an exact code, and KAIMP is neither
-    r = await ie.get(EXPORTS, params={"format": "xlsx", "customerCode": "KAIMP0001,KAIMP0002,KAIMP0003"},
-                     headers=auth("gd-gz"))
-    rows = list(openpyxl.load_workbook(io.BytesIO(r.content), read_only=True).worksheets[0].iter_rows(
-        values_only=True))
+    r = await ie.get(
+        EXPORTS, params={"format": "xlsx", "customerCode": "KAIMP0001,KAIMP0002,KAIMP0003"}, headers=auth("gd-gz")
+    )
+    rows = list(openpyxl.load_workbook(io.BytesIO(r.content), read_only=True).worksheets[0].iter_rows(values_only=True))
     assert sorted(row[0] for row in rows[1:]) == ["KAIMP0001", "KAIMP0002", "KAIMP0003"]
     again = (await post_csv(ie, auth("gd-gz"), r.content, XLSX_TYPE)).json()
     assert (again["created"], again["updated"], again["rejected"]) == (0, 3, 0), again
-    assert await scalar(rollback_conn, "SELECT name FROM customer.customer WHERE customer_code = 'KAIMP0003'") \
+    assert (
+        await scalar(rollback_conn, "SELECT name FROM customer.customer WHERE customer_code = 'KAIMP0003'")
         == "广汽集团"
+    )
 
 
 async def test_export_never_leaks_rows_outside_the_scope(ie, auth, insert_customer) -> None:
@@ -266,8 +342,10 @@ async def test_gb18030_csv_from_excel_is_read(ie, auth, rollback_conn) -> None:
     body = ("客户编码,客户名称,行业\nKAGBK0001,深圳市税务局,政府\n").encode("gb18030")
     result = (await post_csv(ie, auth("gd-gz"), body)).json()
     assert result["created"] == 1, result
-    assert await scalar(rollback_conn, "SELECT name FROM customer.customer WHERE customer_code = 'KAGBK0001'") \
+    assert (
+        await scalar(rollback_conn, "SELECT name FROM customer.customer WHERE customer_code = 'KAGBK0001'")
         == "深圳市税务局"
+    )
 
 
 # --- seed --------------------------------------------------------------------------------------
@@ -287,39 +365,74 @@ async def test_seed_is_idempotent_and_realistic(seed_db: str) -> None:
     engine = create_async_engine(seed_db)
     try:
         async with engine.connect() as conn:
+
             async def counts() -> tuple[int, int, int]:
-                return (await scalar(conn, "SELECT count(*) FROM customer.customer WHERE owner_node = 'gd-gz'"),
-                        await scalar(conn, "SELECT count(*) FROM customer.contact WHERE owner_node = 'gd-gz'"),
-                        await scalar(conn, "SELECT count(*) FROM customer.organization WHERE owner_node = 'gd-gz'"))
+                return (
+                    await scalar(conn, "SELECT count(*) FROM customer.customer WHERE owner_node = 'gd-gz'"),
+                    await scalar(conn, "SELECT count(*) FROM customer.contact WHERE owner_node = 'gd-gz'"),
+                    await scalar(conn, "SELECT count(*) FROM customer.organization WHERE owner_node = 'gd-gz'"),
+                )
 
             first = await counts()
             await conn.rollback()
             assert await seed(seed_db, "gd-gz", topology, customers=60) == 60
             assert await counts() == first
             assert first[0] == 60 and first[1] >= 120 and first[2] == 60
-            rows = (await conn.execute(text(
-                "SELECT customer_code, name, credit_code, version, parent_customer_id, industry "
-                "FROM customer.customer WHERE owner_node = 'gd-gz'"))).all()
+            rows = (
+                await conn.execute(
+                    text(
+                        "SELECT customer_code, name, credit_code, version, parent_customer_id, industry "
+                        "FROM customer.customer WHERE owner_node = 'gd-gz'"
+                    )
+                )
+            ).all()
             assert all(credit_code_problem(r.credit_code) is None for r in rows)
             assert {r.version for r in rows} == {2}
             assert any("广州" in r.name for r in rows)
             assert len({r.industry for r in rows}) >= 6
             # the branch of a national group points at the provincial record (same database here)
-            parent = await scalar(conn, "SELECT p.customer_code FROM customer.customer c JOIN customer.customer p "
-                                        "ON p.id = c.parent_customer_id WHERE c.customer_code = 'KAGRP-ICBC-GDGZ'")
+            parent = await scalar(
+                conn,
+                "SELECT p.customer_code FROM customer.customer c JOIN customer.customer p "
+                "ON p.id = c.parent_customer_id WHERE c.customer_code = 'KAGRP-ICBC-GDGZ'",
+            )
             assert parent == "KAGRP-ICBC-GD"
-            assert await scalar(conn, "SELECT count(*) FROM customer.customer WHERE parent_customer_id = "
-                                      "(SELECT id FROM customer.customer WHERE customer_code = 'KAGDGZG000001')") == 3
+            assert (
+                await scalar(
+                    conn,
+                    "SELECT count(*) FROM customer.customer WHERE parent_customer_id = "
+                    "(SELECT id FROM customer.customer WHERE customer_code = 'KAGDGZG000001')",
+                )
+                == 3
+            )
             # the province's HQ parent is at hq, which was not seeded into this database: no parent
-            assert await scalar(conn, "SELECT parent_customer_id FROM customer.customer "
-                                      "WHERE customer_code = 'KAGRP-ICBC-GD'") is None
-            roles = set((await conn.execute(text(
-                "SELECT DISTINCT decision_role FROM customer.contact WHERE owner_node = 'gd-gz'"))).scalars())
+            assert (
+                await scalar(
+                    conn, "SELECT parent_customer_id FROM customer.customer WHERE customer_code = 'KAGRP-ICBC-GD'"
+                )
+                is None
+            )
+            roles = set(
+                (
+                    await conn.execute(
+                        text("SELECT DISTINCT decision_role FROM customer.contact WHERE owner_node = 'gd-gz'")
+                    )
+                ).scalars()
+            )
             assert roles == {"DECISION_MAKER", "INFLUENCER", "USER"}
-            phones = (await conn.execute(text(
-                "SELECT phone FROM customer.contact WHERE owner_node = 'gd-gz'"))).scalars().all()
+            phones = (
+                (await conn.execute(text("SELECT phone FROM customer.contact WHERE owner_node = 'gd-gz'")))
+                .scalars()
+                .all()
+            )
             assert all(len(p) == 11 and p[0] == "1" and p[1] in "3456789" for p in phones)
-            assert await scalar(conn, "SELECT count(*) FROM customer.outbox WHERE event_type = "
-                                      "'kam.v1.CustomerCreated' AND subject LIKE 'up.gd-gz.%'") == 60
+            assert (
+                await scalar(
+                    conn,
+                    "SELECT count(*) FROM customer.outbox WHERE event_type = "
+                    "'kam.v1.CustomerCreated' AND subject LIKE 'up.gd-gz.%'",
+                )
+                == 60
+            )
     finally:
         await engine.dispose()

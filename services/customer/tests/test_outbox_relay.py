@@ -12,8 +12,8 @@ from kam_contracts import customer_pb2, envelope_pb2
 from kam_customer.main import create_app
 from kam_platform.federation import declare_node_streams
 from kam_platform.outbox import OutboxRelay
-from kam_platform.topology import Topology
 from kam_platform.testing.plugin import app_client, wait_for
+from kam_platform.topology import Topology
 
 URL = "/tmf-api/customerManagement/v4/customer"
 DEMO = __import__("pathlib").Path(__file__).resolve().parents[3] / "deploy" / "topologies" / "demo.yaml"
@@ -26,8 +26,12 @@ async def relay_db(make_database: Any) -> str:
     url: str = make_database("test_customer_relay", [MIGRATIONS])
     engine = create_async_engine(url)
     async with engine.begin() as conn:
-        await conn.execute(text("TRUNCATE customer.outbox, customer.audit, customer.account_manager_assignment, "
-                                "customer.contact, customer.customer, customer.organization"))
+        await conn.execute(
+            text(
+                "TRUNCATE customer.outbox, customer.audit, customer.account_manager_assignment, "
+                "customer.contact, customer.customer, customer.organization"
+            )
+        )
     await engine.dispose()
     return url
 

@@ -61,8 +61,11 @@ async def test_recognition_status_machine(client, auth, customer_body) -> None:
 
 async def test_group_hierarchy_and_cycles_are_refused(client, auth, customer_body) -> None:
     hq = await make(client, auth, customer_body(name="中国工商银行", customerType="GROUP_CUSTOMER"))
-    region = await make(client, auth, customer_body(name="中国工商银行广东省分行", customerType="GROUP_CUSTOMER",
-                                                    parentCustomer={"id": hq["id"]}))
+    region = await make(
+        client,
+        auth,
+        customer_body(name="中国工商银行广东省分行", customerType="GROUP_CUSTOMER", parentCustomer={"id": hq["id"]}),
+    )
     branch = await make(client, auth, customer_body(name="中国工商银行广州分行", parentCustomer={"id": region["id"]}))
     h = (await client.get(f"/api/v1/customer/customers/{region['id']}/hierarchy", headers=auth())).json()
     assert [a["id"] for a in h["ancestors"]] == [hq["id"]]

@@ -22,14 +22,17 @@ async def visible(client: Any, headers: dict[str, str]) -> set[str]:
     return names
 
 
-@pytest.mark.parametrize(("node", "scope", "expected"), [
-    ("gd-gz", None, {"gd-gz"}),
-    ("gd-sz", None, {"gd-sz"}),
-    ("gd", None, {"gd", "gd-gz", "gd-sz"}),
-    ("hq", None, set(NODES)),
-    ("hq", "js", {"js-nj"}),
-    ("hq", "gd-sz", {"gd-sz"}),
-])
+@pytest.mark.parametrize(
+    ("node", "scope", "expected"),
+    [
+        ("gd-gz", None, {"gd-gz"}),
+        ("gd-sz", None, {"gd-sz"}),
+        ("gd", None, {"gd", "gd-gz", "gd-sz"}),
+        ("hq", None, set(NODES)),
+        ("hq", "js", {"js-nj"}),
+        ("hq", "gd-sz", {"gd-sz"}),
+    ],
+)
 async def test_list_count_and_search_see_only_the_scope_subtree(client, auth, spread, node, scope, expected) -> None:
     assert await visible(client, auth(node, scope=scope)) == expected
 
@@ -66,19 +69,26 @@ async def test_write_to_a_record_owned_elsewhere_is_409_naming_the_owner(client,
     assert body["code"] == "NOT_OWNER" and "'gd'" in body["message"] and body["details"]["ownerNode"] == "gd"
     r = await client.delete(f"{URL}/{spread['gd-sz']}", headers=app_node_headers)
     assert r.status_code == 409 and "gd-sz" in r.json()["message"]
-    r = await client.put(f"/api/v1/customer/customers/{spread['gd-sz']}/account-manager",
-                         json={"accountManager": "x"}, headers=app_node_headers)
+    r = await client.put(
+        f"/api/v1/customer/customers/{spread['gd-sz']}/account-manager",
+        json={"accountManager": "x"},
+        headers=app_node_headers,
+    )
     assert r.status_code == 409
 
 
-@pytest.mark.parametrize(("method", "path", "perm"), [
-    ("GET", URL, "customer:read"),
-    ("POST", URL, "customer:create"),
-])
+@pytest.mark.parametrize(
+    ("method", "path", "perm"),
+    [
+        ("GET", URL, "customer:read"),
+        ("POST", URL, "customer:create"),
+    ],
+)
 async def test_missing_permission_is_403_naming_it(client, auth, customer_body, method, path, perm) -> None:
     others = [p for p in ("customer:read", "customer:create") if p != perm]
-    r = await client.request(method, path, json=customer_body() if method == "POST" else None,
-                             headers=auth(perms=others))
+    r = await client.request(
+        method, path, json=customer_body() if method == "POST" else None, headers=auth(perms=others)
+    )
     assert r.status_code == 403 and perm in r.json()["message"]
 
 
@@ -123,10 +133,16 @@ CONTACTS = "/tmf-api/party/v4/individual"
 async def test_contact_pii_is_masked_without_permission(client, auth, customer_body) -> None:
     c = (await client.post(URL, json=customer_body(), headers=auth())).json()
     body = {
-        "givenName": "伟", "familyName": "张", "customer": {"id": c["id"]}, "decisionRole": "DECISION_MAKER",
-        "title": "信息中心主任", "preferredContactMedium": "mobile",
-        "contactMedium": [{"mediumType": "mobile", "characteristic": {"phoneNumber": "13812345678"}},
-                          {"mediumType": "email", "characteristic": {"emailAddress": "zhangwei@example.cn"}}],
+        "givenName": "伟",
+        "familyName": "张",
+        "customer": {"id": c["id"]},
+        "decisionRole": "DECISION_MAKER",
+        "title": "信息中心主任",
+        "preferredContactMedium": "mobile",
+        "contactMedium": [
+            {"mediumType": "mobile", "characteristic": {"phoneNumber": "13812345678"}},
+            {"mediumType": "email", "characteristic": {"emailAddress": "zhangwei@example.cn"}},
+        ],
         "individualIdentification": [{"identificationType": "ID_CARD", "identificationId": "44010619800101123X"}],
     }
     r = await client.post(CONTACTS, json=body, headers=auth())
@@ -151,10 +167,19 @@ async def test_contact_validation(client, auth, customer_body) -> None:
     bad = [
         ({"givenName": "伟", "customer": {"id": c["id"]}}, "familyName"),
         ({"givenName": "伟", "familyName": "张", "customer": {"id": c["id"]}, "decisionRole": "BOSS"}, "decisionRole"),
-        ({"givenName": "伟", "familyName": "张", "customer": {"id": c["id"]},
-          "contactMedium": [{"mediumType": "mobile", "characteristic": {"phoneNumber": "call me"}}]}, "phone"),
-        ({"givenName": "伟", "familyName": "张", "customer": {"id": "0190b7a1-0000-7000-8000-000000000000"}},
-         "customer.id"),
+        (
+            {
+                "givenName": "伟",
+                "familyName": "张",
+                "customer": {"id": c["id"]},
+                "contactMedium": [{"mediumType": "mobile", "characteristic": {"phoneNumber": "call me"}}],
+            },
+            "phone",
+        ),
+        (
+            {"givenName": "伟", "familyName": "张", "customer": {"id": "0190b7a1-0000-7000-8000-000000000000"}},
+            "customer.id",
+        ),
     ]
     for body, needle in bad:
         r = await client.post(CONTACTS, json=body, headers=auth())

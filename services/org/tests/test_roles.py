@@ -16,7 +16,12 @@ EXPECTED = {
     "analyst": {"customer:read", "customer:export", "org.node:read", "sync:read"},
     "service_agent": {"customer:read", "customer.history:read", "org.node:read"},
     "auditor": {
-        "customer:read", "customer.history:read", "org.node:read", "org.staff:read", "org.role:read", "sync:read",
+        "customer:read",
+        "customer.history:read",
+        "org.node:read",
+        "org.staff:read",
+        "org.role:read",
+        "sync:read",
     },
     "account_manager": {
         "customer:read",

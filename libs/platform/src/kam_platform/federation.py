@@ -107,21 +107,41 @@ def plan(topology: Topology, code: str) -> list[StreamSpec]:
     children = topology.children(code)
     specs: list[StreamSpec] = []
     own_up_sources = () if node.parent is None else tuple(_child_source(topology, c) for c in children)
-    specs.append(StreamSpec(up_stream(code), (f"up.{code}.>",), own_up_sources, f"events written at {code}"
-                            + (" and its subtree" if own_up_sources else "")))
+    specs.append(
+        StreamSpec(
+            up_stream(code),
+            (f"up.{code}.>",),
+            own_up_sources,
+            f"events written at {code}" + (" and its subtree" if own_up_sources else ""),
+        )
+    )
     specs.append(StreamSpec(dlq_stream(code), (f"dlq.{code}.>",), (), f"dead letters of {code}'s apply consumers"))
     if node.parent is None:
-        specs.append(StreamSpec("UP_ALL", (), tuple(_child_source(topology, c) for c in children),
-                                "events of the whole federation below the root"))
+        specs.append(
+            StreamSpec(
+                "UP_ALL",
+                (),
+                tuple(_child_source(topology, c) for c in children),
+                "events of the whole federation below the root",
+            )
+        )
         specs.append(StreamSpec("DOWN_ALL", ("down.all.>",), (), "reference data published by the root"))
     else:
         parent = node.parent
-        specs.append(StreamSpec(
-            down_stream(topology, code), (f"down.{code}.>",),
-            (SourceSpec(down_stream(topology, parent), parent,
-                        tuple(f"down.{s}.>" for s in _down_scopes_above(topology, code))),),
-            f"reference data for {code}'s subtree",
-        ))
+        specs.append(
+            StreamSpec(
+                down_stream(topology, code),
+                (f"down.{code}.>",),
+                (
+                    SourceSpec(
+                        down_stream(topology, parent),
+                        parent,
+                        tuple(f"down.{s}.>" for s in _down_scopes_above(topology, code)),
+                    ),
+                ),
+                f"reference data for {code}'s subtree",
+            )
+        )
     return specs
 
 

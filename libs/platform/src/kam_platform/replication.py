@@ -255,14 +255,21 @@ class ReplicationConsumer:
                         ":origin, :error, :deliveries, :payload)"
                     ),
                     {
-                        "id": uuid7(), "stream": self.stream, "seq": meta.sequence.stream if meta else 0,
-                        "subject": msg.subject, "etype": env_type, "origin": origin, "error": error[:4000],
-                        "deliveries": meta.num_delivered if meta else 1, "payload": msg.data,
+                        "id": uuid7(),
+                        "stream": self.stream,
+                        "seq": meta.sequence.stream if meta else 0,
+                        "subject": msg.subject,
+                        "etype": env_type,
+                        "origin": origin,
+                        "error": error[:4000],
+                        "deliveries": meta.num_delivered if meta else 1,
+                        "payload": msg.data,
                     },
                 )
             with contextlib.suppress(Exception):
                 await nc.jetstream().publish(
-                    self.dlq_subject, msg.data,
+                    self.dlq_subject,
+                    msg.data,
                     headers={"Kam-Error": error[:200], "Kam-Subject": msg.subject, "Kam-Stream": self.stream},
                 )
             DEAD.labels(self.service, self.stream).inc()

@@ -26,8 +26,12 @@ SYNC_USER = "kam-sync"
 ADMIN_USER = "kam-admin"
 ROLES = (SERVICE_USER, SYNC_USER, ADMIN_USER)
 
-STREAM_ADMIN_API = ["$JS.API.STREAM.CREATE.>", "$JS.API.STREAM.UPDATE.>", "$JS.API.STREAM.DELETE.>",
-                    "$JS.API.STREAM.PURGE.>"]
+STREAM_ADMIN_API = [
+    "$JS.API.STREAM.CREATE.>",
+    "$JS.API.STREAM.UPDATE.>",
+    "$JS.API.STREAM.DELETE.>",
+    "$JS.API.STREAM.PURGE.>",
+]
 JS_CLIENT = ["$JS.API.>", "$JS.ACK.>", "$JS.FC.>", "_INBOX.>"]
 
 
@@ -85,17 +89,17 @@ class FederationCredentials:
         users = [
             f"    {{ user: {_q(SERVICE_USER)}, password: {_q(pw[SERVICE_USER])}, permissions: {{"
             f" publish: {{ allow: {_list(own + JS_CLIENT)}, deny: {_list(STREAM_ADMIN_API)} }},"
-            f" subscribe: {{ allow: [\">\"] }} }} }}",
+            f' subscribe: {{ allow: [">"] }} }} }}',
             f"    {{ user: {_q(SYNC_USER)}, password: {_q(pw[SYNC_USER])}, permissions: {{"
-            f" publish: {{ allow: {_list(own + JS_CLIENT)} }}, subscribe: {{ allow: [\">\"] }} }} }}",
+            f' publish: {{ allow: {_list(own + JS_CLIENT)} }}, subscribe: {{ allow: [">"] }} }} }}',
             f"    {{ user: {_q(ADMIN_USER)}, password: {_q(pw[ADMIN_USER])} }}",
         ]
         # a child's leafnode link authenticates as a user of this server; that user's permissions bound
         # what the child may send in (publish) — never raw event subjects
         users += [
             f"    {{ user: {_q('leaf-' + c)}, password: {_q(self.passwords[c]['leaf'])},"
-            f" allowed_connection_types: [\"LEAFNODE\"], permissions: {{"
-            f" publish: {{ deny: [\"up.>\", \"down.>\", \"dlq.>\"] }}, subscribe: {{ allow: [\">\"] }} }} }}"
+            f' allowed_connection_types: ["LEAFNODE"], permissions: {{'
+            f' publish: {{ deny: ["up.>", "down.>", "dlq.>"] }}, subscribe: {{ allow: [">"] }} }} }}'
             for c in topology.children(code)
         ]
         server_config = "authorization {\n  users: [\n" + ",\n".join(users) + "\n  ]\n}"

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse
 
+from kam_customer.designation import service as designation_service
 from kam_platform.auth import Principal, require
 from kam_platform.db.engine import Session
 from kam_platform.settings import AppSettings
@@ -19,8 +20,6 @@ from kam_platform.tmf import (
     read_merge_patch,
     validate_model,
 )
-
-from kam_customer.designation import service as designation_service
 
 from . import service
 from .repository import FILTERABLE
@@ -84,12 +83,18 @@ async def get_customer(
     c = await service.get_visible(session, settings=settings, principal=principal, customer_id=customer_id)
     item = to_api(c, _base(request))
     designation = await designation_service.for_customer(session, c.id)
-    item["nationalKeyAccount"] = {
-        "designationId": str(designation.id), "grade": designation.grade,
-        "groupAccountManager": designation.group_account_manager,
-        "groupAccountManagerName": designation.group_account_manager_name,
-        "serviceLevel": designation.service_level, "designatedBy": designation.designated_by,
-    } if designation else None
+    item["nationalKeyAccount"] = (
+        {
+            "designationId": str(designation.id),
+            "grade": designation.grade,
+            "groupAccountManager": designation.group_account_manager,
+            "groupAccountManagerName": designation.group_account_manager_name,
+            "serviceLevel": designation.service_level,
+            "designatedBy": designation.designated_by,
+        }
+        if designation
+        else None
+    )
     if lq.fields is not None:
         keep = lq.fields | {"id", "href", "@type"}
         item = {k: v for k, v in item.items() if k in keep}
@@ -230,14 +235,21 @@ async def customer_hierarchy(
 
 @router.post(API + "/transfer", summary="Transfer ownership of a customer to another node")
 async def transfer_customer(
-    customer_id: CustomerId, request: Request, session: Session, settings: AppSettings,
+    customer_id: CustomerId,
+    request: Request,
+    session: Session,
+    settings: AppSettings,
     principal: Principal = require("customer:transfer"),
 ) -> dict[str, Any]:
     """Issued at the current owner (e.g. `gd-gz` → `gd-sz` when a branch moves, or up to `gd` when the
     province takes it over). Replicated to every node that holds the customer."""
     data = validate_model(TransferRequest, await read_json_object(request, allowed_types={"application/json"}))
     c = await service.transfer(
-        session, settings=settings, principal=principal, customer_id=customer_id, to_node=data.to_node,
+        session,
+        settings=settings,
+        principal=principal,
+        customer_id=customer_id,
+        to_node=data.to_node,
         reason=data.reason,
     )
     return to_api(c, _base(request))

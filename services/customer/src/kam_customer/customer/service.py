@@ -126,7 +126,12 @@ async def _resolve_organization(
     session.add(org)
     await session.flush()
     await events.emit(
-        session, node=node, aggregate_type="organization", aggregate_id=org.id, version=1, actor=actor,
+        session,
+        node=node,
+        aggregate_type="organization",
+        aggregate_id=org.id,
+        version=1,
+        actor=actor,
         message=customer_pb2.OrganizationChanged(organization=organization_state(org)),
     )
     return org.id
@@ -497,7 +502,12 @@ async def hierarchy(
 
 
 async def transfer(
-    session: AsyncSession, *, settings: Settings, principal: Principal, customer_id: uuid.UUID, to_node: str,
+    session: AsyncSession,
+    *,
+    settings: Settings,
+    principal: Principal,
+    customer_id: uuid.UUID,
+    to_node: str,
     reason: str | None,
 ) -> Customer:
     """Move ownership to another node: written by the current owner only, replicated so every node
@@ -518,23 +528,39 @@ async def transfer(
     c.owner_node = to_node
     c.version += 1
     c.updated_at = now
-    contacts = (await session.scalars(select(Contact).where(
-        Contact.customer_id == c.id, Contact.deleted_at.is_(None)).with_for_update())).all()
+    contacts = (
+        await session.scalars(
+            select(Contact).where(Contact.customer_id == c.id, Contact.deleted_at.is_(None)).with_for_update()
+        )
+    ).all()
     for contact in contacts:
         contact.owner_node = to_node
         contact.version += 1
         contact.updated_at = now
     await session.flush()
     await events.emit(
-        session, node=from_node, aggregate_type="customer", aggregate_id=c.id, version=c.version,
+        session,
+        node=from_node,
+        aggregate_type="customer",
+        aggregate_id=c.id,
+        version=c.version,
         actor=principal.username,
         message=customer_pb2.CustomerOwnershipTransferred(
-            customer=events.customer_state(c), from_node=from_node, to_node=to_node,
-            contacts=[contact_state(x) for x in contacts], reason=reason or "",
+            customer=events.customer_state(c),
+            from_node=from_node,
+            to_node=to_node,
+            contacts=[contact_state(x) for x in contacts],
+            reason=reason or "",
         ),
     )
     await events.audit(
-        session, node=from_node, entity_type="customer", entity_id=c.id, action="transfer",
-        actor=principal.username, changes={"ownerNode": [from_node, to_node]}, note=reason,
+        session,
+        node=from_node,
+        entity_type="customer",
+        entity_id=c.id,
+        action="transfer",
+        actor=principal.username,
+        changes={"ownerNode": [from_node, to_node]},
+        note=reason,
     )
     return c

@@ -59,31 +59,59 @@ class ResponseCreate(ApiModel):
 
 def designation_state(d: Designation) -> customer_pb2.DesignationState:
     return customer_pb2.DesignationState(
-        id=str(d.id), owner_node=d.owner_node, version=d.version, customer_id=str(d.customer_id),
-        customer_code=d.customer_code, customer_name=d.customer_name, grade=d.grade,
-        group_account_manager=d.group_account_manager or "", group_account_manager_name=d.group_account_manager_name or "",
-        service_level=d.service_level or "", status=d.status, note=d.note or "", designated_by=d.designated_by,
-        updated_at=ts(d.updated_at), customer_owner_node=d.customer_owner_node,
+        id=str(d.id),
+        owner_node=d.owner_node,
+        version=d.version,
+        customer_id=str(d.customer_id),
+        customer_code=d.customer_code,
+        customer_name=d.customer_name,
+        grade=d.grade,
+        group_account_manager=d.group_account_manager or "",
+        group_account_manager_name=d.group_account_manager_name or "",
+        service_level=d.service_level or "",
+        status=d.status,
+        note=d.note or "",
+        designated_by=d.designated_by,
+        updated_at=ts(d.updated_at),
+        customer_owner_node=d.customer_owner_node,
     )
 
 
 def response_state(r: DesignationResponse) -> customer_pb2.DesignationResponseState:
     return customer_pb2.DesignationResponseState(
-        id=str(r.id), owner_node=r.owner_node, version=r.version, designation_id=str(r.designation_id),
-        status=r.status, reason=r.reason or "", account_manager=r.account_manager or "",
-        account_manager_name=r.account_manager_name or "", responded_by=r.responded_by, updated_at=ts(r.updated_at),
+        id=str(r.id),
+        owner_node=r.owner_node,
+        version=r.version,
+        designation_id=str(r.designation_id),
+        status=r.status,
+        reason=r.reason or "",
+        account_manager=r.account_manager or "",
+        account_manager_name=r.account_manager_name or "",
+        responded_by=r.responded_by,
+        updated_at=ts(r.updated_at),
     )
 
 
 def _snapshot(d: Designation) -> dict[str, object]:
-    return {"grade": d.grade, "groupAccountManager": d.group_account_manager, "serviceLevel": d.service_level,
-            "status": d.status, "note": d.note}
+    return {
+        "grade": d.grade,
+        "groupAccountManager": d.group_account_manager,
+        "serviceLevel": d.service_level,
+        "status": d.status,
+        "note": d.note,
+    }
 
 
 async def _emit_designation(session: AsyncSession, settings: Settings, d: Designation, actor: str) -> None:
     await add_event(
-        session, schema=SCHEMA, node=settings.node, service=events.SERVICE, aggregate_type="designation",
-        aggregate_id=str(d.id), version=d.version, actor=actor,
+        session,
+        schema=SCHEMA,
+        node=settings.node,
+        service=events.SERVICE,
+        aggregate_type="designation",
+        aggregate_id=str(d.id),
+        version=d.version,
+        actor=actor,
         message=customer_pb2.DesignationChanged(designation=designation_state(d)),
         down_scope=down_scope(settings.topology, settings.node),
     )
@@ -93,8 +121,10 @@ async def designate(
     session: AsyncSession, *, settings: Settings, principal: Principal, data: DesignationCreate
 ) -> Designation:
     if not settings.this_node.can_author_reference_data:
-        raise Conflict(f"national key accounts are designated by the group node {settings.topology.root.code!r}, "
-                       f"not at {settings.node!r}")
+        raise Conflict(
+            f"national key accounts are designated by the group node {settings.topology.root.code!r}, "
+            f"not at {settings.node!r}"
+        )
     try:
         customer_id = uuid.UUID(data.customer_id)
     except ValueError:
@@ -102,39 +132,75 @@ async def designate(
     customer = await CustomerRepository.from_session(session).get_visible(customer_id, principal, settings.topology)
     if customer is None:
         raise ValidationFailed(f"customerId: customer {customer_id} not found", field="customerId")
-    existing = await session.scalar(select(Designation).where(Designation.customer_id == customer_id,
-                                                              Designation.status == "ACTIVE"))
+    existing = await session.scalar(
+        select(Designation).where(Designation.customer_id == customer_id, Designation.status == "ACTIVE")
+    )
     if existing is not None:
         raise Conflict(f"customer {customer.customer_code} is already designated ({existing.id})")
     now = datetime.now(UTC)
     d = Designation(
-        id=uuid7(), owner_node=settings.node, version=1, customer_id=customer_id, customer_code=customer.customer_code,
-        customer_name=customer.name, customer_owner_node=customer.owner_node, grade=data.grade.value,
-        group_account_manager=data.group_account_manager, group_account_manager_name=data.group_account_manager_name,
-        service_level=data.service_level, status="ACTIVE", note=data.note, designated_by=principal.username,
-        created_at=now, updated_at=now,
+        id=uuid7(),
+        owner_node=settings.node,
+        version=1,
+        customer_id=customer_id,
+        customer_code=customer.customer_code,
+        customer_name=customer.name,
+        customer_owner_node=customer.owner_node,
+        grade=data.grade.value,
+        group_account_manager=data.group_account_manager,
+        group_account_manager_name=data.group_account_manager_name,
+        service_level=data.service_level,
+        status="ACTIVE",
+        note=data.note,
+        designated_by=principal.username,
+        created_at=now,
+        updated_at=now,
     )
     session.add(d)
     await session.flush()
     await _emit_designation(session, settings, d, principal.username)
-    await events.audit(session, node=settings.node, entity_type="designation", entity_id=d.id, action="create",
-                       actor=principal.username, changes=diff({}, _snapshot(d)))
-    await events.audit(session, node=settings.node, entity_type="customer", entity_id=customer_id, action="designate",
-                       actor=principal.username, changes={"nationalKeyAccount": [None, data.grade.value]})
+    await events.audit(
+        session,
+        node=settings.node,
+        entity_type="designation",
+        entity_id=d.id,
+        action="create",
+        actor=principal.username,
+        changes=diff({}, _snapshot(d)),
+    )
+    await events.audit(
+        session,
+        node=settings.node,
+        entity_type="customer",
+        entity_id=customer_id,
+        action="designate",
+        actor=principal.username,
+        changes={"nationalKeyAccount": [None, data.grade.value]},
+    )
     return d
 
 
 async def update(
-    session: AsyncSession, *, settings: Settings, principal: Principal, designation_id: uuid.UUID,
-    patch: DesignationUpdate, present: set[str],
+    session: AsyncSession,
+    *,
+    settings: Settings,
+    principal: Principal,
+    designation_id: uuid.UUID,
+    patch: DesignationUpdate,
+    present: set[str],
 ) -> Designation:
     d = await get_visible(session, settings=settings, principal=principal, designation_id=designation_id)
     if d.owner_node != settings.node:
         raise NotOwner("designation", str(designation_id), d.owner_node)
     before = _snapshot(d)
-    for key, attr in {"grade": "grade", "groupAccountManager": "group_account_manager",
-                      "groupAccountManagerName": "group_account_manager_name", "serviceLevel": "service_level",
-                      "status": "status", "note": "note"}.items():
+    for key, attr in {
+        "grade": "grade",
+        "groupAccountManager": "group_account_manager",
+        "groupAccountManagerName": "group_account_manager_name",
+        "serviceLevel": "service_level",
+        "status": "status",
+        "note": "note",
+    }.items():
         if key in present:
             value = getattr(patch, attr)
             if value is None and key in ("grade", "status"):
@@ -146,52 +212,78 @@ async def update(
         d.updated_at = datetime.now(UTC)
         await session.flush()
         await _emit_designation(session, settings, d, principal.username)
-        await events.audit(session, node=settings.node, entity_type="designation", entity_id=d.id, action="update",
-                           actor=principal.username, changes=changes)
+        await events.audit(
+            session,
+            node=settings.node,
+            entity_type="designation",
+            entity_id=d.id,
+            action="update",
+            actor=principal.username,
+            changes=changes,
+        )
     return d
 
 
 async def get_visible(
     session: AsyncSession, *, settings: Settings, principal: Principal, designation_id: uuid.UUID
 ) -> Designation:
-    d = await session.scalar(select(Designation).where(
-        Designation.id == designation_id,
-        scope_filter(Designation.customer_owner_node, principal, settings.topology)))
+    d = await session.scalar(
+        select(Designation).where(
+            Designation.id == designation_id,
+            scope_filter(Designation.customer_owner_node, principal, settings.topology),
+        )
+    )
     if d is None:
         raise NotFound(f"designation {designation_id} not found")
     return d
 
 
 async def list_designations(
-    session: AsyncSession, *, settings: Settings, principal: Principal, offset: int, limit: int,
+    session: AsyncSession,
+    *,
+    settings: Settings,
+    principal: Principal,
+    offset: int,
+    limit: int,
     status: str | None = None,
 ) -> tuple[Sequence[Designation], int]:
     stmt = select(Designation).where(scope_filter(Designation.customer_owner_node, principal, settings.topology))
     if status:
         stmt = stmt.where(Designation.status == status)
     total = await session.scalar(select(func.count()).select_from(stmt.subquery()))
-    rows = (await session.scalars(stmt.order_by(Designation.created_at.desc(), Designation.id)
-                                  .offset(offset).limit(limit))).all()
+    rows = (
+        await session.scalars(stmt.order_by(Designation.created_at.desc(), Designation.id).offset(offset).limit(limit))
+    ).all()
     return rows, int(total or 0)
 
 
 async def responses_for(session: AsyncSession, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, list[DesignationResponse]]:
     out: dict[uuid.UUID, list[DesignationResponse]] = {i: [] for i in ids}
     if ids:
-        rows = (await session.scalars(select(DesignationResponse).where(
-            DesignationResponse.designation_id.in_(ids)).order_by(DesignationResponse.owner_node))).all()
+        rows = (
+            await session.scalars(
+                select(DesignationResponse)
+                .where(DesignationResponse.designation_id.in_(ids))
+                .order_by(DesignationResponse.owner_node)
+            )
+        ).all()
         for r in rows:
             out[r.designation_id].append(r)
     return out
 
 
 async def for_customer(session: AsyncSession, customer_id: uuid.UUID) -> Designation | None:
-    return await session.scalar(select(Designation).where(
-        Designation.customer_id == customer_id, Designation.status == "ACTIVE"))
+    return await session.scalar(
+        select(Designation).where(Designation.customer_id == customer_id, Designation.status == "ACTIVE")
+    )
 
 
 async def respond(
-    session: AsyncSession, *, settings: Settings, principal: Principal, designation_id: uuid.UUID,
+    session: AsyncSession,
+    *,
+    settings: Settings,
+    principal: Principal,
+    designation_id: uuid.UUID,
     data: ResponseCreate,
 ) -> DesignationResponse:
     d = await get_visible(session, settings=settings, principal=principal, designation_id=designation_id)
@@ -212,10 +304,19 @@ async def respond(
     r = await session.get(DesignationResponse, rid, with_for_update=True)
     now = datetime.now(UTC)
     if r is None:
-        r = DesignationResponse(id=rid, owner_node=me, version=1, designation_id=d.id, status=data.status,
-                                reason=data.reason, account_manager=data.account_manager,
-                                account_manager_name=data.account_manager_name, responded_by=principal.username,
-                                created_at=now, updated_at=now)
+        r = DesignationResponse(
+            id=rid,
+            owner_node=me,
+            version=1,
+            designation_id=d.id,
+            status=data.status,
+            reason=data.reason,
+            account_manager=data.account_manager,
+            account_manager_name=data.account_manager_name,
+            responded_by=principal.username,
+            created_at=now,
+            updated_at=now,
+        )
         session.add(r)
         before: dict[str, object] = {}
     else:
@@ -225,10 +326,22 @@ async def respond(
         r.responded_by, r.updated_at = principal.username, now
         r.version += 1
     await session.flush()
-    await events.emit(session, node=me, aggregate_type="designation_response", aggregate_id=r.id, version=r.version,
-                      actor=principal.username,
-                      message=customer_pb2.DesignationResponseChanged(response=response_state(r)))
-    await events.audit(session, node=me, entity_type="designation_response", entity_id=r.id, action="respond",
-                       actor=principal.username,
-                       changes=diff(before, {"status": r.status, "reason": r.reason, "accountManager": r.account_manager}))
+    await events.emit(
+        session,
+        node=me,
+        aggregate_type="designation_response",
+        aggregate_id=r.id,
+        version=r.version,
+        actor=principal.username,
+        message=customer_pb2.DesignationResponseChanged(response=response_state(r)),
+    )
+    await events.audit(
+        session,
+        node=me,
+        entity_type="designation_response",
+        entity_id=r.id,
+        action="respond",
+        actor=principal.username,
+        changes=diff(before, {"status": r.status, "reason": r.reason, "accountManager": r.account_manager}),
+    )
     return r

@@ -43,8 +43,15 @@ def import_file(base_url: str, token: str, path: str | Path, *, timeout: float =
     p = Path(path)
     ctype = XLSX_TYPE if p.suffix.lower() in (".xlsx", ".xlsm") else CSV_TYPE
     with httpx.Client(base_url=base_url, timeout=timeout) as client:
-        resp = client.post(IMPORTS, content=_blocks(p), headers={
-            "Authorization": f"Bearer {token}", "Content-Type": ctype, "Content-Length": str(p.stat().st_size)})
+        resp = client.post(
+            IMPORTS,
+            content=_blocks(p),
+            headers={
+                "Authorization": f"Bearer {token}",
+                "Content-Type": ctype,
+                "Content-Length": str(p.stat().st_size),
+            },
+        )
     if resp.status_code >= 400:
         raise _error(resp)
     result: dict[str, Any] = resp.json()
@@ -52,14 +59,21 @@ def import_file(base_url: str, token: str, path: str | Path, *, timeout: float =
 
 
 def export_file(
-    base_url: str, token: str, *, fmt: str = "csv", out: str | Path | None = None,
-    filters: Mapping[str, str] | None = None, timeout: float = 3600.0,
+    base_url: str,
+    token: str,
+    *,
+    fmt: str = "csv",
+    out: str | Path | None = None,
+    filters: Mapping[str, str] | None = None,
+    timeout: float = 3600.0,
 ) -> Path:
     """Download the caller's scoped export (optionally filtered like the TMF list) to `out` (default: the
     server's file name in the current directory); returns the path written."""
     params = {**(filters or {}), "format": fmt}
-    with httpx.Client(base_url=base_url, timeout=timeout) as client, client.stream(
-            "GET", EXPORTS, params=params, headers={"Authorization": f"Bearer {token}"}) as resp:
+    with (
+        httpx.Client(base_url=base_url, timeout=timeout) as client,
+        client.stream("GET", EXPORTS, params=params, headers={"Authorization": f"Bearer {token}"}) as resp,
+    ):
         if resp.status_code >= 400:
             resp.read()
             raise _error(resp)

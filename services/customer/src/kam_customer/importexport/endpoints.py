@@ -53,7 +53,8 @@ async def _spool_upload(request: Request, path: Path) -> service.FileKind:
             raise BadRequest("multipart body needs a 'file' part with the CSV or XLSX file")
         name = (part.filename or "").lower()
         kind = _KINDS.get((part.content_type or "").split(";")[0].strip().lower()) or (
-            "xlsx" if name.endswith(".xlsx") else "csv" if name.endswith(".csv") else None)
+            "xlsx" if name.endswith(".xlsx") else "csv" if name.endswith(".csv") else None
+        )
         if kind is None:
             raise UnsupportedMediaType(f"file part must be {CSV_TYPE} or {XLSX_TYPE} (or named *.csv / *.xlsx)")
         with open(path, "wb") as fh:
@@ -68,7 +69,9 @@ async def _spool_upload(request: Request, path: Path) -> service.FileKind:
 
 @router.post(IMPORTS, summary="Import customers from CSV or XLSX (批量导入)")
 async def import_customers(
-    request: Request, session: Session, settings: AppSettings,
+    request: Request,
+    session: Session,
+    settings: AppSettings,
     principal: Principal = require("customer:import"),
 ) -> JSONResponse:
     """The body is the file itself (`text/csv` in UTF-8 or GB18030, or XLSX), or a multipart form with a
@@ -94,7 +97,9 @@ def _disposition(settings: Any, ext: str) -> str:
 
 @router.get(EXPORTS, summary="Export customers as CSV or XLSX (批量导出)", response_model=None)
 async def export_customers(
-    request: Request, session: ReadSession, settings: AppSettings,
+    request: Request,
+    session: ReadSession,
+    settings: AppSettings,
     principal: Principal = require("customer:export"),
 ) -> StreamingResponse | FileResponse:
     """Every customer of the caller's data scope matching the TMF list filters (and `q=`), in the import's
@@ -117,6 +122,8 @@ async def export_customers(
         shutil.rmtree(workdir, ignore_errors=True)
         raise
     return FileResponse(
-        path, media_type=XLSX_TYPE, headers={"Content-Disposition": _disposition(settings, "xlsx")},
+        path,
+        media_type=XLSX_TYPE,
+        headers={"Content-Disposition": _disposition(settings, "xlsx")},
         background=BackgroundTask(shutil.rmtree, workdir, ignore_errors=True),
     )

@@ -63,9 +63,19 @@ _REQUIRED = tuple(c for c in COLUMNS if c.required)
 # empty cells in these columns keep the current value on update (they are mandatory attributes)
 _KEEP_WHEN_EMPTY = frozenset(c.attr for c in COLUMNS if c.required or c.default is not None)
 _NEW_DEFAULTS: dict[str, Any] = {
-    "short_name": None, "nature": None, "value_type": None, "status_reason": None, "credit_code": None,
-    "parent_customer_id": None, "account_manager": None, "account_manager_name": None, "enterprise_scale": None,
-    "address": None, "description": None, "credit_profile": None, "deleted_at": None,
+    "short_name": None,
+    "nature": None,
+    "value_type": None,
+    "status_reason": None,
+    "credit_code": None,
+    "parent_customer_id": None,
+    "account_manager": None,
+    "account_manager_name": None,
+    "enterprise_scale": None,
+    "address": None,
+    "description": None,
+    "credit_profile": None,
+    "deleted_at": None,
     **{c.attr: c.default for c in COLUMNS if c.default is not None},
 }
 
@@ -141,13 +151,15 @@ def map_header(cells: Sequence[Any]) -> list[Column | None]:
     if missing:
         raise ValidationFailed(
             f"header: required column(s) {', '.join(missing)} missing; expected columns: {', '.join(EXPORT_HEADER)} "
-            "(or their Chinese names)", field="header",
+            "(or their Chinese names)",
+            field="header",
         )
     return header
 
 
-def validate_row(line: int, header: Sequence[Column | None], cells: Sequence[Any]) -> tuple[dict[str, str | None],
-                                                                                          list[RowError]]:
+def validate_row(
+    line: int, header: Sequence[Column | None], cells: Sequence[Any]
+) -> tuple[dict[str, str | None], list[RowError]]:
     """The row's values by table attribute (only columns in the header), and its problems."""
     values: dict[str, str | None] = {}
     errors: list[RowError] = []
@@ -174,8 +186,11 @@ def validate_row(line: int, header: Sequence[Column | None], cells: Sequence[Any
             errors.append(RowError(line, col.name, f"{col.name} ({col.zh}) is required"))
     code = values.get("customer_code")
     if code is not None and not rules.CUSTOMER_CODE_RE.match(code):
-        errors.append(RowError(line, "customerCode", f"{code!r}: 4-32 characters of A-Z, 0-9 and '-', starting "
-                                                     "with a letter or digit"))
+        errors.append(
+            RowError(
+                line, "customerCode", f"{code!r}: 4-32 characters of A-Z, 0-9 and '-', starting with a letter or digit"
+            )
+        )
     credit = values.get("credit_code")
     if credit is not None:
         problem = rules.credit_code_problem(credit)
@@ -221,16 +236,24 @@ class Loader:
         for line, values in rows:
             code = cast(str, values["customer_code"])
             if code in by_code:
-                self.reject([RowError(line, "customerCode",
-                                      f"duplicate customerCode {code} (first at row {by_code[code][0]})")])
+                self.reject(
+                    [RowError(line, "customerCode", f"duplicate customerCode {code} (first at row {by_code[code][0]})")]
+                )
                 continue
             by_code[code] = (line, values)
         if not by_code:
             return
         fresh = await repository.mark_seen(self.conn, list(by_code))
         for code in by_code.keys() - fresh:
-            self.reject([RowError(by_code.pop(code)[0], "customerCode",
-                                  f"duplicate customerCode {code} (already imported from an earlier row)")])
+            self.reject(
+                [
+                    RowError(
+                        by_code.pop(code)[0],
+                        "customerCode",
+                        f"duplicate customerCode {code} (already imported from an earlier row)",
+                    )
+                ]
+            )
         existing = await repository.lock_existing(self.conn, list(by_code))
         planned: dict[str, _Planned] = {}
         for code, (line, values) in by_code.items():
@@ -251,8 +274,15 @@ class Loader:
     def _plan(self, line: int, code: str, values: dict[str, str | None], old: dict[str, Any] | None) -> _Planned | None:
         if old is not None:
             if old["owner_node"] != self.node:
-                self.reject([RowError(line, "customerCode", f"customer {code} is owned by node "
-                                                            f"{old['owner_node']!r}; import it there")])
+                self.reject(
+                    [
+                        RowError(
+                            line,
+                            "customerCode",
+                            f"customer {code} is owned by node {old['owner_node']!r}; import it there",
+                        )
+                    ]
+                )
                 return None
             rec = dict(old)
         else:
@@ -323,9 +353,13 @@ class Loader:
         return None
 
     async def _check_branch_types(self, planned: dict[str, _Planned]) -> None:
-        downgraded = {p.rec["id"]: code for code, p in planned.items() if p.old is not None
-                      and p.old["customer_type"] == rules.CustomerType.GROUP_CUSTOMER
-                      and p.rec["customer_type"] != rules.CustomerType.GROUP_CUSTOMER}
+        downgraded = {
+            p.rec["id"]: code
+            for code, p in planned.items()
+            if p.old is not None
+            and p.old["customer_type"] == rules.CustomerType.GROUP_CUSTOMER
+            and p.rec["customer_type"] != rules.CustomerType.GROUP_CUSTOMER
+        }
         if not downgraded:
             return
         with_children = await repository.with_live_children(self.conn, list(downgraded))
@@ -343,8 +377,14 @@ class Loader:
             p = planned[r["customer_code"]]
             seen.add(r["customer_code"])
             rec = p.rec
-            rec.update(id=r["id"], version=r["version"], created_at=r["created_at"], updated_at=r["updated_at"],
-                       organization_id=r["organization_id"], owner_node=self.node)
+            rec.update(
+                id=r["id"],
+                version=r["version"],
+                created_at=r["created_at"],
+                updated_at=r["updated_at"],
+                organization_id=r["organization_id"],
+                owner_node=self.node,
+            )
             # the event and audit shapes are the API path's (events.customer_state, views.snapshot), fed
             # from a plain namespace because ORM instances cost too much per row at a million rows
             c = cast(Customer, SimpleNamespace(**rec))
@@ -361,8 +401,11 @@ class Loader:
                 changes = {k: [before.get(k), v] for k, v in after.items() if before.get(k) != v}
                 if "status" in changes:
                     message = customer_pb2.CustomerStatusChanged(
-                        customer=state, from_status=before["status"], to_status=rec["life_status"],
-                        reason=rec.get("status_reason") or "")
+                        customer=state,
+                        from_status=before["status"],
+                        to_status=rec["life_status"],
+                        reason=rec.get("status_reason") or "",
+                    )
                 else:
                     message = customer_pb2.CustomerUpdated(customer=state, changed_fields=sorted(changes))
             cid = rec["id"]
@@ -370,19 +413,55 @@ class Loader:
             previous = p.old["account_manager"] if p.old is not None else None
             if rec["account_manager"] != previous and (rec["account_manager"] or previous):
                 aid = uuid7()
-                assignments.append((aid, self.node, cid, rec["account_manager"], rec["account_manager_name"],
-                                    previous, self.actor, self.now, self.action))
-                self._event(outbox, "assignment", aid, 1, customer_pb2.AccountManagerAssigned(
-                    id=str(aid), owner_node=self.node, customer_id=str(cid),
-                    account_manager=rec["account_manager"] or "", previous_account_manager=previous or "",
-                    assigned_by=self.actor, valid_from=self.now_ts, reason=self.action))
+                assignments.append(
+                    (
+                        aid,
+                        self.node,
+                        cid,
+                        rec["account_manager"],
+                        rec["account_manager_name"],
+                        previous,
+                        self.actor,
+                        self.now,
+                        self.action,
+                    )
+                )
+                self._event(
+                    outbox,
+                    "assignment",
+                    aid,
+                    1,
+                    customer_pb2.AccountManagerAssigned(
+                        id=str(aid),
+                        owner_node=self.node,
+                        customer_id=str(cid),
+                        account_manager=rec["account_manager"] or "",
+                        previous_account_manager=previous or "",
+                        assigned_by=self.actor,
+                        valid_from=self.now_ts,
+                        reason=self.action,
+                    ),
+                )
             audit_id = uuid7()
             changes_json = json.dumps(changes, ensure_ascii=False, default=str)
             audit.append((audit_id, self.node, "customer", cid, self.action, self.actor, changes_json, self.request_id))
-            self._event(outbox, "audit", audit_id, 1, customer_pb2.AuditRecorded(
-                id=str(audit_id), owner_node=self.node, entity_type="customer", entity_id=str(cid),
-                action=self.action, actor=self.actor, at=self.now_ts, changes_json=changes_json,
-                request_id=self.request_id or ""))
+            self._event(
+                outbox,
+                "audit",
+                audit_id,
+                1,
+                customer_pb2.AuditRecorded(
+                    id=str(audit_id),
+                    owner_node=self.node,
+                    entity_type="customer",
+                    entity_id=str(cid),
+                    action=self.action,
+                    actor=self.actor,
+                    at=self.now_ts,
+                    changes_json=changes_json,
+                    request_id=self.request_id or "",
+                ),
+            )
             if self.track_ids:
                 self.loaded[r["customer_code"]] = cid
         for code in planned.keys() - seen:  # lost a race with a writer at another node
@@ -392,11 +471,18 @@ class Loader:
         await repository.copy_audit(self.conn, audit)
         await repository.copy_outbox(self.conn, outbox)
 
-    def _event(self, out: list[tuple[Any, ...]], aggregate: str, agg_id: uuid.UUID, version: int,
-               message: Message) -> None:
+    def _event(
+        self, out: list[tuple[Any, ...]], aggregate: str, agg_id: uuid.UUID, version: int, message: Message
+    ) -> None:
         event_id, subject, event_type, payload = build_event(
-            node=self.node, service=events.SERVICE, aggregate_type=aggregate, aggregate_id=str(agg_id),
-            version=version, message=message, actor=self.actor, occurred_at=self.now_ts,
+            node=self.node,
+            service=events.SERVICE,
+            aggregate_type=aggregate,
+            aggregate_id=str(agg_id),
+            version=version,
+            message=message,
+            actor=self.actor,
+            occurred_at=self.now_ts,
         )
         out.append((event_id, subject, event_type, str(agg_id), version, payload))
 
@@ -436,7 +522,12 @@ async def raw_connection(session: AsyncSession) -> tuple[Any, datetime]:
 
 
 async def import_file(
-    session: AsyncSession, *, settings: Settings, principal: Principal, path: Path, kind: FileKind,
+    session: AsyncSession,
+    *,
+    settings: Settings,
+    principal: Principal,
+    path: Path,
+    kind: FileKind,
     chunk: int = CHUNK,
 ) -> ImportResult:
     """Validate and load every row of the file; bad rows are reported with their line and column."""
@@ -512,7 +603,7 @@ async def export_xlsx(
                     ws = wb.add_worksheet("customers" if ws is None else f"customers{len(wb.worksheets()) + 1}")
                     ws.write_row(0, 0, EXPORT_HEADER, bold)
                     sheet_rows = 1
-                part = page[start:start + XLSX_MAX_ROWS - sheet_rows]
+                part = page[start : start + XLSX_MAX_ROWS - sheet_rows]
                 await asyncio.to_thread(_write_page, ws, sheet_rows, part)
                 sheet_rows += len(part)
                 start += len(part)

@@ -55,19 +55,36 @@ def snapshot(o: Organization) -> dict[str, Any]:
 
 def organization_state(o: Organization) -> customer_pb2.OrganizationState:
     return customer_pb2.OrganizationState(
-        id=str(o.id), owner_node=o.owner_node, version=o.version, name=o.name, trading_name=o.trading_name or "",
-        credit_code=o.credit_code or "", organization_type=o.organization_type or "", industry=o.industry or "",
-        status=o.status, deleted=o.deleted_at is not None,
+        id=str(o.id),
+        owner_node=o.owner_node,
+        version=o.version,
+        name=o.name,
+        trading_name=o.trading_name or "",
+        credit_code=o.credit_code or "",
+        organization_type=o.organization_type or "",
+        industry=o.industry or "",
+        status=o.status,
+        deleted=o.deleted_at is not None,
     )
 
 
 async def _record(session: AsyncSession, o: Organization, actor: str, action: str, changes: dict[str, Any]) -> None:
     await events.emit(
-        session, node=o.owner_node, aggregate_type="organization", aggregate_id=o.id, version=o.version,
-        actor=actor, message=customer_pb2.OrganizationChanged(organization=organization_state(o)),
+        session,
+        node=o.owner_node,
+        aggregate_type="organization",
+        aggregate_id=o.id,
+        version=o.version,
+        actor=actor,
+        message=customer_pb2.OrganizationChanged(organization=organization_state(o)),
     )
     await events.audit(
-        session, node=o.owner_node, entity_type="organization", entity_id=o.id, action=action, actor=actor,
+        session,
+        node=o.owner_node,
+        entity_type="organization",
+        entity_id=o.id,
+        action=action,
+        actor=actor,
         changes=changes,
     )
 

@@ -21,11 +21,18 @@ def consumers_for(app: FastAPI, settings: Settings) -> list[ReplicationConsumer]
     out = []
     for stream in inbound_streams(settings.topology, settings.node):
         direction = "down" if stream.startswith("DOWN_") else "up"
-        out.append(ReplicationConsumer(
-            sessionmaker=app.state.db.sessionmaker, nats_url=settings.nats_url, service="customer", schema=SCHEMA,
-            node=settings.node, stream=stream, filter_subjects=[f"{direction}.*.{s}.>" for s in SUBJECTS],
-            apply=applier,
-        ))
+        out.append(
+            ReplicationConsumer(
+                sessionmaker=app.state.db.sessionmaker,
+                nats_url=settings.nats_url,
+                service="customer",
+                schema=SCHEMA,
+                node=settings.node,
+                stream=stream,
+                filter_subjects=[f"{direction}.*.{s}.>" for s in SUBJECTS],
+                apply=applier,
+            )
+        )
     return out
 
 

@@ -61,16 +61,32 @@ def customer_row(c: customer_pb2.CustomerState, *, deleted: bool = False) -> dic
         credit = credit or None
     now = datetime.now(UTC)
     return {
-        "id": uuid.UUID(c.id), "owner_node": c.owner_node, "version": c.version, "customer_code": c.customer_code,
-        "name": c.name, "short_name": c.short_name or None, "customer_type": c.customer_type,
-        "nature": c.nature or None, "mgmt_level": c.mgmt_level, "industry": c.industry,
-        "value_type": c.value_type or None, "grade": c.grade, "life_status": c.life_status,
-        "recog_status": c.recog_status, "status_reason": c.status_reason or None, "credit_code": c.credit_code or None,
-        "parent_customer_id": _uuid(c.parent_customer_id), "organization_id": _uuid(c.organization_id),
-        "account_manager": c.account_manager or None, "account_manager_name": c.account_manager_name or None,
-        "enterprise_scale": c.enterprise_scale or None, "address": c.address or None,
-        "description": c.description or None, "credit_profile": credit,
-        "created_at": _dt(c.created_at) or now, "updated_at": _dt(c.updated_at) or now,
+        "id": uuid.UUID(c.id),
+        "owner_node": c.owner_node,
+        "version": c.version,
+        "customer_code": c.customer_code,
+        "name": c.name,
+        "short_name": c.short_name or None,
+        "customer_type": c.customer_type,
+        "nature": c.nature or None,
+        "mgmt_level": c.mgmt_level,
+        "industry": c.industry,
+        "value_type": c.value_type or None,
+        "grade": c.grade,
+        "life_status": c.life_status,
+        "recog_status": c.recog_status,
+        "status_reason": c.status_reason or None,
+        "credit_code": c.credit_code or None,
+        "parent_customer_id": _uuid(c.parent_customer_id),
+        "organization_id": _uuid(c.organization_id),
+        "account_manager": c.account_manager or None,
+        "account_manager_name": c.account_manager_name or None,
+        "enterprise_scale": c.enterprise_scale or None,
+        "address": c.address or None,
+        "description": c.description or None,
+        "credit_profile": credit,
+        "created_at": _dt(c.created_at) or now,
+        "updated_at": _dt(c.updated_at) or now,
         "deleted_at": now if deleted else None,
     }
 
@@ -78,13 +94,25 @@ def customer_row(c: customer_pb2.CustomerState, *, deleted: bool = False) -> dic
 def contact_row(c: customer_pb2.ContactState) -> dict[str, Any]:
     now = datetime.now(UTC)
     return {
-        "id": uuid.UUID(c.id), "owner_node": c.owner_node, "version": c.version, "customer_id": uuid.UUID(c.customer_id),
-        "given_name": c.given_name or None, "family_name": c.family_name or None, "full_name": c.full_name,
-        "title": c.title or None, "department": c.department or None, "decision_role": c.decision_role or None,
-        "preferred_medium": c.preferred_medium or None, "phone": c.phone or None, "email": c.email or None,
+        "id": uuid.UUID(c.id),
+        "owner_node": c.owner_node,
+        "version": c.version,
+        "customer_id": uuid.UUID(c.customer_id),
+        "given_name": c.given_name or None,
+        "family_name": c.family_name or None,
+        "full_name": c.full_name,
+        "title": c.title or None,
+        "department": c.department or None,
+        "decision_role": c.decision_role or None,
+        "preferred_medium": c.preferred_medium or None,
+        "phone": c.phone or None,
+        "email": c.email or None,
         "id_number": c.id_number or None,
-        "birth_date": date.fromisoformat(c.birth_date) if c.birth_date else None, "is_primary": c.is_primary,
-        "created_at": _dt(c.created_at) or now, "updated_at": _dt(c.updated_at) or now, "deleted_at": None,
+        "birth_date": date.fromisoformat(c.birth_date) if c.birth_date else None,
+        "is_primary": c.is_primary,
+        "created_at": _dt(c.created_at) or now,
+        "updated_at": _dt(c.updated_at) or now,
+        "deleted_at": None,
     }
 
 
@@ -133,9 +161,11 @@ class CustomerApplier:
         for ev in newest_per_aggregate(events):
             env, etype = ev.envelope, ev.event_type
             if etype in ("kam.v1.CustomerCreated", "kam.v1.CustomerUpdated", "kam.v1.CustomerStatusChanged"):
-                cls: Any = {"kam.v1.CustomerCreated": customer_pb2.CustomerCreated,
-                       "kam.v1.CustomerUpdated": customer_pb2.CustomerUpdated,
-                       "kam.v1.CustomerStatusChanged": customer_pb2.CustomerStatusChanged}[etype]
+                cls: Any = {
+                    "kam.v1.CustomerCreated": customer_pb2.CustomerCreated,
+                    "kam.v1.CustomerUpdated": customer_pb2.CustomerUpdated,
+                    "kam.v1.CustomerStatusChanged": customer_pb2.CustomerStatusChanged,
+                }[etype]
                 customers.append(customer_row(cls.FromString(env.payload).customer))
             elif etype == "kam.v1.CustomerDeleted":
                 d = customer_pb2.CustomerDeleted.FromString(env.payload)
@@ -154,25 +184,44 @@ class CustomerApplier:
                 contact_deletes.append((uuid.UUID(d2.id), d2.version))
             elif etype == "kam.v1.OrganizationChanged":
                 o = customer_pb2.OrganizationChanged.FromString(env.payload).organization
-                orgs.append({
-                    "id": uuid.UUID(o.id), "owner_node": o.owner_node, "version": o.version, "name": o.name,
-                    "trading_name": o.trading_name or None, "credit_code": o.credit_code or None,
-                    "organization_type": o.organization_type or None, "industry": o.industry or None,
-                    "status": o.status or "validated", "deleted_at": datetime.now(UTC) if o.deleted else None,
-                    "created_at": datetime.now(UTC), "updated_at": datetime.now(UTC),
-                })
+                orgs.append(
+                    {
+                        "id": uuid.UUID(o.id),
+                        "owner_node": o.owner_node,
+                        "version": o.version,
+                        "name": o.name,
+                        "trading_name": o.trading_name or None,
+                        "credit_code": o.credit_code or None,
+                        "organization_type": o.organization_type or None,
+                        "industry": o.industry or None,
+                        "status": o.status or "validated",
+                        "deleted_at": datetime.now(UTC) if o.deleted else None,
+                        "created_at": datetime.now(UTC),
+                        "updated_at": datetime.now(UTC),
+                    }
+                )
             elif etype == "kam.v1.AccountManagerAssigned":
                 assignments.append(customer_pb2.AccountManagerAssigned.FromString(env.payload))
             elif etype == "kam.v1.AuditRecorded":
                 a = customer_pb2.AuditRecorded.FromString(env.payload)
-                audits.append({
-                    "id": uuid.UUID(a.id), "owner_node": a.owner_node, "entity_type": a.entity_type,
-                    "entity_id": uuid.UUID(a.entity_id), "action": a.action, "actor": a.actor,
-                    "at": _dt(a.at) or datetime.now(UTC), "changes": json.loads(a.changes_json or "{}"),
-                    "request_id": a.request_id or None, "note": None,
-                })
+                audits.append(
+                    {
+                        "id": uuid.UUID(a.id),
+                        "owner_node": a.owner_node,
+                        "entity_type": a.entity_type,
+                        "entity_id": uuid.UUID(a.entity_id),
+                        "action": a.action,
+                        "actor": a.actor,
+                        "at": _dt(a.at) or datetime.now(UTC),
+                        "changes": json.loads(a.changes_json or "{}"),
+                        "request_id": a.request_id or None,
+                        "note": None,
+                    }
+                )
             elif etype == "kam.v1.DesignationChanged":
-                designations.append(designation_row(customer_pb2.DesignationChanged.FromString(env.payload).designation))
+                designations.append(
+                    designation_row(customer_pb2.DesignationChanged.FromString(env.payload).designation)
+                )
             elif etype == "kam.v1.DesignationResponseChanged":
                 responses.append(response_row(customer_pb2.DesignationResponseChanged.FromString(env.payload).response))
             elif etype == "kam.v1.ResyncRequested":
@@ -198,17 +247,26 @@ class CustomerApplier:
             customer_id = uuid.UUID(a.customer_id)
             result = await session.execute(
                 insert(AccountManagerAssignment).on_conflict_do_nothing().returning(text("id")),
-                [{
-                    "id": uuid.UUID(a.id), "owner_node": a.owner_node, "customer_id": customer_id,
-                    "account_manager": a.account_manager or None, "account_manager_name": None,
-                    "previous_account_manager": a.previous_account_manager or None, "assigned_by": a.assigned_by,
-                    "valid_from": valid_from, "reason": a.reason or None,
-                }],
+                [
+                    {
+                        "id": uuid.UUID(a.id),
+                        "owner_node": a.owner_node,
+                        "customer_id": customer_id,
+                        "account_manager": a.account_manager or None,
+                        "account_manager_name": None,
+                        "previous_account_manager": a.previous_account_manager or None,
+                        "assigned_by": a.assigned_by,
+                        "valid_from": valid_from,
+                        "reason": a.reason or None,
+                    }
+                ],
             )
             if result.first() is not None:
                 await session.execute(
-                    text("UPDATE customer.account_manager_assignment SET valid_to = :t WHERE customer_id = :c "
-                         "AND valid_to IS NULL AND valid_from < :t"),
+                    text(
+                        "UPDATE customer.account_manager_assignment SET valid_to = :t WHERE customer_id = :c "
+                        "AND valid_to IS NULL AND valid_from < :t"
+                    ),
                     {"t": valid_from, "c": customer_id},
                 )
 
@@ -241,20 +299,37 @@ class CustomerApplier:
 def designation_row(d: customer_pb2.DesignationState) -> dict[str, Any]:
     now = datetime.now(UTC)
     return {
-        "id": uuid.UUID(d.id), "owner_node": d.owner_node, "version": d.version, "customer_id": uuid.UUID(d.customer_id),
-        "customer_code": d.customer_code, "customer_name": d.customer_name, "customer_owner_node": d.customer_owner_node,
-        "grade": d.grade, "group_account_manager": d.group_account_manager or None,
-        "group_account_manager_name": d.group_account_manager_name or None, "service_level": d.service_level or None,
-        "status": d.status, "note": d.note or None, "designated_by": d.designated_by,
-        "created_at": _dt(d.updated_at) or now, "updated_at": _dt(d.updated_at) or now,
+        "id": uuid.UUID(d.id),
+        "owner_node": d.owner_node,
+        "version": d.version,
+        "customer_id": uuid.UUID(d.customer_id),
+        "customer_code": d.customer_code,
+        "customer_name": d.customer_name,
+        "customer_owner_node": d.customer_owner_node,
+        "grade": d.grade,
+        "group_account_manager": d.group_account_manager or None,
+        "group_account_manager_name": d.group_account_manager_name or None,
+        "service_level": d.service_level or None,
+        "status": d.status,
+        "note": d.note or None,
+        "designated_by": d.designated_by,
+        "created_at": _dt(d.updated_at) or now,
+        "updated_at": _dt(d.updated_at) or now,
     }
 
 
 def response_row(r: customer_pb2.DesignationResponseState) -> dict[str, Any]:
     now = datetime.now(UTC)
     return {
-        "id": uuid.UUID(r.id), "owner_node": r.owner_node, "version": r.version,
-        "designation_id": uuid.UUID(r.designation_id), "status": r.status, "reason": r.reason or None,
-        "account_manager": r.account_manager or None, "account_manager_name": r.account_manager_name or None,
-        "responded_by": r.responded_by, "created_at": _dt(r.updated_at) or now, "updated_at": _dt(r.updated_at) or now,
+        "id": uuid.UUID(r.id),
+        "owner_node": r.owner_node,
+        "version": r.version,
+        "designation_id": uuid.UUID(r.designation_id),
+        "status": r.status,
+        "reason": r.reason or None,
+        "account_manager": r.account_manager or None,
+        "account_manager_name": r.account_manager_name or None,
+        "responded_by": r.responded_by,
+        "created_at": _dt(r.updated_at) or now,
+        "updated_at": _dt(r.updated_at) or now,
     }

@@ -38,15 +38,36 @@ async def _write(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
         await session.execute(INSERT_OUTBOX, rows)
 
 
-def _row(settings: Settings, aggregate_type: str, aggregate_id: uuid.UUID, version: int, message: Message,
-         *, down: bool = False, actor: str = "system:resync", snapshot: bool = True) -> dict[str, Any]:
+def _row(
+    settings: Settings,
+    aggregate_type: str,
+    aggregate_id: uuid.UUID,
+    version: int,
+    message: Message,
+    *,
+    down: bool = False,
+    actor: str = "system:resync",
+    snapshot: bool = True,
+) -> dict[str, Any]:
     event_id, subject, etype, payload = build_event(
-        node=settings.node, service=SERVICE, aggregate_type=aggregate_type, aggregate_id=str(aggregate_id),
-        version=version, message=message, actor=actor, snapshot=snapshot,
+        node=settings.node,
+        service=SERVICE,
+        aggregate_type=aggregate_type,
+        aggregate_id=str(aggregate_id),
+        version=version,
+        message=message,
+        actor=actor,
+        snapshot=snapshot,
         down_scope=down_scope(settings.topology, settings.node) if down else None,
     )
-    return {"id": event_id, "subject": subject, "etype": etype, "agg": str(aggregate_id), "version": version,
-            "payload": payload}
+    return {
+        "id": event_id,
+        "subject": subject,
+        "etype": etype,
+        "agg": str(aggregate_id),
+        "version": version,
+        "payload": payload,
+    }
 
 
 async def _chunks(session: AsyncSession, stmt: Select[Any], id_col: Any) -> Any:
@@ -63,8 +84,14 @@ async def _chunks(session: AsyncSession, stmt: Select[Any], id_col: Any) -> Any:
 
 
 async def _republish(
-    session: AsyncSession, settings: Settings, stmt: Select[Any], id_col: Any, aggregate_type: str,
-    to_message: Callable[[Any], Message], *, down: bool = False,
+    session: AsyncSession,
+    settings: Settings,
+    stmt: Select[Any],
+    id_col: Any,
+    aggregate_type: str,
+    to_message: Callable[[Any], Message],
+    *,
+    down: bool = False,
 ) -> int:
     count = 0
     async for rows in _chunks(session, stmt, id_col):
@@ -76,23 +103,50 @@ async def _republish(
 async def republish_own(session: AsyncSession, settings: Settings) -> int:
     me = settings.node
     n = 0
-    n += await _republish(session, settings, select(Organization).where(Organization.owner_node == me),
-                          Organization.id, "organization",
-                          lambda o: customer_pb2.OrganizationChanged(organization=organization_state(o)))
-    n += await _republish(session, settings, select(Customer).where(Customer.owner_node == me,
-                                                                    Customer.deleted_at.is_(None)),
-                          Customer.id, "customer", lambda c: customer_pb2.CustomerUpdated(customer=customer_state(c)))
-    n += await _republish(session, settings, select(Customer).where(Customer.owner_node == me,
-                                                                    Customer.deleted_at.is_not(None)),
-                          Customer.id, "customer", lambda c: customer_pb2.CustomerDeleted(
-                              id=str(c.id), owner_node=c.owner_node, version=c.version, customer_code=c.customer_code))
-    n += await _republish(session, settings, select(Contact).where(Contact.owner_node == me, Contact.deleted_at.is_(None)),
-                          Contact.id, "contact", lambda c: customer_pb2.ContactChanged(contact=contact_state(c)))
+    n += await _republish(
+        session,
+        settings,
+        select(Organization).where(Organization.owner_node == me),
+        Organization.id,
+        "organization",
+        lambda o: customer_pb2.OrganizationChanged(organization=organization_state(o)),
+    )
+    n += await _republish(
+        session,
+        settings,
+        select(Customer).where(Customer.owner_node == me, Customer.deleted_at.is_(None)),
+        Customer.id,
+        "customer",
+        lambda c: customer_pb2.CustomerUpdated(customer=customer_state(c)),
+    )
+    n += await _republish(
+        session,
+        settings,
+        select(Customer).where(Customer.owner_node == me, Customer.deleted_at.is_not(None)),
+        Customer.id,
+        "customer",
+        lambda c: customer_pb2.CustomerDeleted(
+            id=str(c.id), owner_node=c.owner_node, version=c.version, customer_code=c.customer_code
+        ),
+    )
+    n += await _republish(
+        session,
+        settings,
+        select(Contact).where(Contact.owner_node == me, Contact.deleted_at.is_(None)),
+        Contact.id,
+        "contact",
+        lambda c: customer_pb2.ContactChanged(contact=contact_state(c)),
+    )
     from kam_customer.designation.service import response_state
 
-    n += await _republish(session, settings, select(DesignationResponse).where(DesignationResponse.owner_node == me),
-                          DesignationResponse.id, "designation_response",
-                          lambda r: customer_pb2.DesignationResponseChanged(response=response_state(r)))
+    n += await _republish(
+        session,
+        settings,
+        select(DesignationResponse).where(DesignationResponse.owner_node == me),
+        DesignationResponse.id,
+        "designation_response",
+        lambda r: customer_pb2.DesignationResponseChanged(response=response_state(r)),
+    )
     await _notify(session)
     return n
 
@@ -100,19 +154,35 @@ async def republish_own(session: AsyncSession, settings: Settings) -> int:
 async def republish_reference(session: AsyncSession, settings: Settings) -> int:
     from kam_customer.designation.service import designation_state
 
-    n = await _republish(session, settings, select(Designation).where(Designation.owner_node == settings.node),
-                         Designation.id, "designation",
-                         lambda d: customer_pb2.DesignationChanged(designation=designation_state(d)), down=True)
+    n = await _republish(
+        session,
+        settings,
+        select(Designation).where(Designation.owner_node == settings.node),
+        Designation.id,
+        "designation",
+        lambda d: customer_pb2.DesignationChanged(designation=designation_state(d)),
+        down=True,
+    )
     await _notify(session)
     return n
 
 
 async def relay_down(
-    session: AsyncSession, settings: Settings, env: envelope_pb2.Envelope,
+    session: AsyncSession,
+    settings: Settings,
+    env: envelope_pb2.Envelope,
     transfer: customer_pb2.CustomerOwnershipTransferred,
 ) -> None:
-    row = _row(settings, "customer", uuid.UUID(env.aggregate_id), env.version, transfer, down=True,
-               actor=env.actor, snapshot=False)
+    row = _row(
+        settings,
+        "customer",
+        uuid.UUID(env.aggregate_id),
+        env.version,
+        transfer,
+        down=True,
+        actor=env.actor,
+        snapshot=False,
+    )
     await _write(session, [row])
     await _notify(session)
 

@@ -25,13 +25,25 @@ class ResyncCreate(BaseModel):
 
 @router.post("/api/v1/sync/resync", status_code=202, summary="Request a resync of this node")
 async def request_resync(
-    request: Request, session: Session, settings: AppSettings, principal: Principal = require("sync:admin"),
+    request: Request,
+    session: Session,
+    settings: AppSettings,
+    principal: Principal = require("sync:admin"),
 ) -> JSONResponse:
     """Every node below republishes the current state of its own records as snapshot events; every
     ancestor republishes the reference data it publishes downward. Replicas then equal the owners."""
-    raw: dict[str, Any] = await read_json_object(request, allowed_types={"application/json"}) \
-        if await request.body() else {}
+    raw: dict[str, Any] = (
+        await read_json_object(request, allowed_types={"application/json"}) if await request.body() else {}
+    )
     data = validate_model(ResyncCreate, raw)
     req = await service.request_resync(session, settings=settings, principal=principal, reason=data.reason)
-    return JSONResponse({"@type": "ResyncRequest", "id": str(req.id), "node": req.node,
-                         "requestedBy": req.requested_by, "reason": req.reason}, status_code=202)
+    return JSONResponse(
+        {
+            "@type": "ResyncRequest",
+            "id": str(req.id),
+            "node": req.node,
+            "requestedBy": req.requested_by,
+            "reason": req.reason,
+        },
+        status_code=202,
+    )

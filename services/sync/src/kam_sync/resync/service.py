@@ -23,8 +23,14 @@ async def request_resync(
         id=str(req.id), node=settings.node, requested_by=principal.username, reason=reason or "", requested_at=ts()
     )
     common = {
-        "schema": SCHEMA, "node": settings.node, "service": "sync", "aggregate_type": "resync",
-        "aggregate_id": str(req.id), "version": 1, "message": message, "actor": principal.username,
+        "schema": SCHEMA,
+        "node": settings.node,
+        "service": "sync",
+        "aggregate_type": "resync",
+        "aggregate_id": str(req.id),
+        "version": 1,
+        "message": message,
+        "actor": principal.username,
     }
     await add_event(session, down_scope=down_scope(settings.topology, settings.node), **common)  # type: ignore[arg-type]
     if settings.this_node.parent is not None:

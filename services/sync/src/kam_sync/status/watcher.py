@@ -111,26 +111,41 @@ class Watcher:
                 lag = src.lag or 0
                 link_up = None if linked is None else domains.get(src.name) in linked
                 behind = lag > BEHIND_LAG or idle is None or idle > STALL_SECONDS or link_up is False
-                sources.append({
-                    "name": src.name, "node": domains.get(src.name), "lag": lag,
-                    "idleSeconds": round(idle, 3) if idle is not None else None,
-                    "error": (src.error or {}).get("description") if src.error else None,
-                    "linkConnected": link_up, "ok": not behind,
-                })
+                sources.append(
+                    {
+                        "name": src.name,
+                        "node": domains.get(src.name),
+                        "lag": lag,
+                        "idleSeconds": round(idle, 3) if idle is not None else None,
+                        "error": (src.error or {}).get("description") if src.error else None,
+                        "linkConnected": link_up,
+                        "ok": not behind,
+                    }
+                )
                 SOURCE_LAG.labels(spec.name, src.name).set(lag)
                 SOURCE_IDLE.labels(spec.name, src.name).set(idle if idle is not None else -1)
-            streams.append({
-                "name": spec.name, "subjects": list(spec.subjects), "messages": info.state.messages,
-                "lastSeq": info.state.last_seq, "sources": sources,
-            })
+            streams.append(
+                {
+                    "name": spec.name,
+                    "subjects": list(spec.subjects),
+                    "messages": info.state.messages,
+                    "lastSeq": info.state.last_seq,
+                    "sources": sources,
+                }
+            )
         consumers = []
         for stream in inbound_streams(self.topology, self.node):
             with contextlib.suppress(NotFoundError):
                 for ci in await js.consumers_info(stream):
-                    consumers.append({
-                        "stream": stream, "name": ci.name, "pending": ci.num_pending or 0,
-                        "ackPending": ci.num_ack_pending or 0, "redelivered": ci.num_redelivered or 0,
-                    })
+                    consumers.append(
+                        {
+                            "stream": stream,
+                            "name": ci.name,
+                            "pending": ci.num_pending or 0,
+                            "ackPending": ci.num_ack_pending or 0,
+                            "redelivered": ci.num_redelivered or 0,
+                        }
+                    )
                     CONSUMER_PENDING.labels(stream, ci.name).set(ci.num_pending or 0)
                     CONSUMER_REDELIVERED.labels(stream, ci.name).set(ci.num_redelivered or 0)
         dead: dict[str, int] = {}
@@ -141,12 +156,20 @@ class Watcher:
                 dead[subject.rsplit(".", 1)[-1]] = count
         for service, count in dead.items():
             DEAD_LETTERS.labels(service).set(count)
-        ok = all(link["connected"] is not False for link in links) and all(
-            s["ok"] for st in streams for s in st.get("sources", [])
-        ) and not any(st.get("missing") for st in streams)
+        ok = (
+            all(link["connected"] is not False for link in links)
+            and all(s["ok"] for st in streams for s in st.get("sources", []))
+            and not any(st.get("missing") for st in streams)
+        )
         self.snapshot = {
-            "node": self.node, "tier": node.tier.value, "parent": node.parent,
-            "state": "ok" if ok else "degraded", "checkedAt": datetime.now(UTC).isoformat(),
-            "links": links, "streams": streams, "consumers": consumers, "deadLetters": dead,
+            "node": self.node,
+            "tier": node.tier.value,
+            "parent": node.parent,
+            "state": "ok" if ok else "degraded",
+            "checkedAt": datetime.now(UTC).isoformat(),
+            "links": links,
+            "streams": streams,
+            "consumers": consumers,
+            "deadLetters": dead,
             "restartedSources": [f"{a}<-{b}" for a, b in restarted],
         }

@@ -71,7 +71,8 @@ class Reconciler:
             except NotFoundError:
                 continue
             stalled = [
-                s for s in self.stalled_sources(info, {x.stream: x.domain for x in spec.sources}, linked)
+                s
+                for s in self.stalled_sources(info, {x.stream: x.domain for x in spec.sources}, linked)
                 if now - self._last_kick.get((spec.name, s), 0.0) > KICK_INTERVAL_SECONDS
             ]
             if not stalled:
@@ -93,4 +94,3 @@ def _with_sources(cfg: StreamConfig, sources: list[Any]) -> StreamConfig:
     data["sources"] = [s.as_dict() for s in sources]
     config: StreamConfig = StreamConfig.from_response(data)
     return config
-
