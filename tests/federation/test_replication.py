@@ -220,3 +220,34 @@ def test_sync_status_reports_links_sources_and_consumers(demo: Nodes) -> None:
     up = next(st for st in s["streams"] if st["name"] == "UP_gd")
     assert {src["name"] for src in up["sources"]} == {"UP_gd-gz", "UP_gd-sz"}
     assert {c["stream"] for c in s["consumers"]} == {"UP_gd", "DOWN_gd"}
+
+
+def test_resync_restores_a_replica_that_lost_records(demo: Nodes) -> None:
+    """A province that lost replicas (restored from an old backup, or away longer than retention)
+    asks its subtree to republish; afterwards its replica equals the owners' state."""
+    import asyncio
+
+    import asyncpg
+
+    made = [demo.create_customer("gd-sz", name=f"重同步测试客户{i}") for i in range(5)]
+    demo.patch("gd-sz", f"{CUSTOMER_PATH}/{made[0]['id']}", {"grade": "A"})
+    def replicated() -> dict[str, Any] | None:
+        view = demo.customer_state("gd", q="重同步测试客户")
+        return view if len(view) == 5 and view == demo.customer_state("gd-sz", q="重同步测试客户") else None
+
+    owner_view = wait_until(replicated, timeout=CONVERGE, what="replicas at gd")
+    dsn = demo.fed.database_url("gd").replace("postgresql+asyncpg://", "postgresql://", 1)
+
+    async def lose() -> None:
+        conn = await asyncpg.connect(dsn)
+        try:
+            await conn.execute("DELETE FROM customer.customer WHERE owner_node = 'gd-sz' AND name LIKE '重同步测试客户%'")
+        finally:
+            await conn.close()
+
+    asyncio.run(lose())
+    assert demo.customer_state("gd", q="重同步测试客户") == {}
+    r = demo.post("gd", "/api/v1/sync/resync", {"reason": "restored from backup"})
+    assert r.status_code == 202, r.text
+    wait_until(lambda: demo.customer_state("gd", q="重同步测试客户") == owner_view, timeout=CONVERGE,
+               what="replica restored by resync")
