@@ -78,6 +78,24 @@ async def test_chinese_substring_search_finds_bank_branch(client, auth, customer
     assert [x["name"] for x in r.json()] == ["广州市第一人民医院"]
 
 
+async def test_name_search_is_an_exact_substring_match_for_any_term_length(client, auth, customer_body) -> None:
+    await create(client, auth, customer_body(name="招商银行深圳分行"))
+    await create(client, auth, customer_body(name="深圳100%_数据中心"))
+    await create(client, auth, customer_body(name="行行行"))
+
+    async def names(q: str) -> list[str]:
+        r = await client.get(URL, params={"q": q, "sort": "name"}, headers=auth())
+        assert r.headers["X-Total-Count"] == str(len(r.json()))
+        return sorted(x["name"] for x in r.json())
+
+    assert await names("招") == ["招商银行深圳分行"]  # one character: no bigram, plain LIKE
+    assert await names("行行") == ["行行行"]
+    assert await names("行深圳分") == ["招商银行深圳分行"]  # every bigram present and in this order
+    assert await names("分银") == []  # both characters present, not adjacent
+    assert await names("0%_") == ["深圳100%_数据中心"]  # LIKE wildcards are literal
+    assert await names("100%") == ["深圳100%_数据中心"]
+
+
 @pytest.mark.parametrize(
     ("params", "needle"),
     [

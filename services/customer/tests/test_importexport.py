@@ -109,6 +109,16 @@ async def test_csv_import_creates_customers_with_legal_entity_events_and_audit(i
         )
         == 3
     )
+    # the legal entities the import created reach replicas too, as through the API
+    orgs = "SELECT organization_id::text FROM customer.customer WHERE customer_code LIKE 'KAIMP%'"
+    assert (
+        await scalar(
+            rollback_conn,
+            f"SELECT count(*) FROM customer.outbox WHERE aggregate_id IN ({orgs}) "
+            "AND event_type = 'kam.v1.OrganizationChanged' AND subject LIKE 'up.gd-gz.customer.organization.%'",
+        )
+        == 3
+    )
     assert (
         await scalar(
             rollback_conn,

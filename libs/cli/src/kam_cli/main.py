@@ -15,10 +15,11 @@ import json
 import os
 import shutil
 import signal
+import sys
 import threading
 from pathlib import Path
 from types import FrameType
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -27,7 +28,7 @@ from rich.table import Table
 from kam_cli.runtime import Federation, FederationError, ProcessPer
 
 app = typer.Typer(help="KAM federation on one machine.", no_args_is_help=True, add_completion=False)
-console = Console()
+console = Console(width=None if sys.stdout.isatty() else 160)
 err = Console(stderr=True)
 
 RUN_DIR_ENV = "KAM_RUN_DIR"
@@ -89,7 +90,7 @@ def up(
     ] = "service",
     detach: Annotated[bool, typer.Option("--detach", "-d", help="return once everything is up")] = False,
     seed: Annotated[bool, typer.Option("--seed/--no-seed", help="load demo data once up")] = False,
-    customers: Annotated[int, typer.Option(help="demo customers per local network when seeding")] = 50,
+    customers: Annotated[int, typer.Option(help="demo customers per local network when seeding")] = 300,
     run_dir: RunDir = None,
 ) -> None:
     """Start PostgreSQL, one nats-server per node and every service of every node."""
@@ -208,13 +209,62 @@ def status(
             console.print("KAM is not running (kam up)")
         raise typer.Exit(1)
     nodes = fed.status()
+    replication = _replication_status(fed) if "sync" in fed.services else {}
+    for item in nodes:
+        item["replication"] = replication.get(str(item["code"]))
     if as_json:
         print(json.dumps(nodes, indent=2, ensure_ascii=False))
     else:
         _print_nodes(fed, nodes)
+        if replication:
+            _print_replication(replication)
     healthy = all(n["healthy"] and all(s["healthy"] for s in n["services"].values()) for n in nodes)
     if not healthy:
         raise typer.Exit(1)
+
+
+def _replication_status(fed: Federation) -> dict[str, dict[str, Any] | None]:
+    """Each node's `/api/v1/sync/status`, read with an operator token (None where unavailable)."""
+    import asyncio
+
+    import httpx
+
+    from kam_org.tokens import issue_token
+
+    out: dict[str, dict[str, Any] | None] = {}
+    for node in fed.topology.ordered():
+        try:
+            token = asyncio.run(issue_token(fed.database_url(node.code), node.code, "admin", fed.topology))
+            resp = httpx.get(
+                fed.node_url(node.code) + "/api/v1/sync/status",
+                headers={"Authorization": f"Bearer {token}"},
+                timeout=5.0,
+            )
+            out[node.code] = resp.json() if resp.status_code == 200 else None
+        except Exception:
+            out[node.code] = None
+    return out
+
+
+def _print_replication(replication: dict[str, dict[str, Any] | None]) -> None:
+    table = Table(title="Replication (✗ = link down or source behind)")
+    for col in ("node", "state", "links", "sources (lag, idle s)", "apply pending", "dead letters"):
+        table.add_column(col)
+    for code, st in replication.items():
+        if st is None:
+            table.add_row(code, "[yellow]unknown[/yellow]", "", "", "", "")
+            continue
+        links = " ".join(f"{lk['peer']}{'✓' if lk['connected'] else '[red]✗[/red]'}" for lk in st.get("links", []))
+        sources = []
+        for stream in st.get("streams", []):
+            for src in stream.get("sources", []):
+                mark = "" if src["ok"] else " [red]✗[/red]"
+                sources.append(f"{stream['name']}←{src['name']} ({src['lag']}, {src['idleSeconds']}){mark}")
+        pending = sum(c["pending"] for c in st.get("consumers", []))
+        dead = sum(st.get("deadLetters", {}).values())
+        state = "[green]ok[/green]" if st.get("state") == "ok" else f"[red]{st.get('state')}[/red]"
+        table.add_row(code, state, links, "\n".join(sources), str(pending), f"[red]{dead}[/red]" if dead else "0")
+    console.print(table)
 
 
 def _attach_or_exit(run_dir: Path | None) -> Federation:
@@ -280,6 +330,48 @@ def seed(
 
     count = asyncio.run(run())
     console.print(f"seeded {count} customers at {node}")
+
+
+sync_app = typer.Typer(help="Federation: replication status and resync.", no_args_is_help=True)
+app.add_typer(sync_app, name="sync")
+
+
+@sync_app.command("resync")
+def sync_resync(
+    node: NodeOpt,
+    reason: Annotated[str | None, typer.Option("--reason")] = None,
+    run_dir: RunDir = None,
+) -> None:
+    """Force a resync of a node: its subtree republishes its records, its ancestors their reference data."""
+    import asyncio
+
+    import httpx
+
+    from kam_org.tokens import issue_token
+
+    fed = _attach_or_exit(run_dir)
+    _check_node(fed, node)
+    token = asyncio.run(issue_token(fed.database_url(node), node, "admin", fed.topology))
+    resp = httpx.post(
+        fed.node_url(node) + "/api/v1/sync/resync",
+        json={"reason": reason} if reason else {},
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=30.0,
+    )
+    if resp.status_code != 202:
+        err.print(f"resync refused: {resp.status_code} {resp.text}")
+        raise typer.Exit(1)
+    console.print(f"resync of {node} requested ({resp.json()['id']})")
+
+
+@sync_app.command("status")
+def sync_status(run_dir: RunDir = None) -> None:
+    """Replication status of every node: links, sources, apply consumers, dead letters."""
+    fed = _attach_or_exit(run_dir)
+    replication = _replication_status(fed)
+    _print_replication(replication)
+    if any(st is None or st.get("state") != "ok" for st in replication.values()):
+        raise typer.Exit(1)
 
 
 def main() -> None:  # pragma: no cover

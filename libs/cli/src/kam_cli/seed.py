@@ -56,7 +56,9 @@ def seed_federation(fed: Federation, *, customers: int = 50, warn: Callable[[str
             continue
         accepts_customers = "customers" in inspect.signature(fn).parameters
         for node in fed.topology.ordered():
-            kwargs: dict[str, Any] = {"customers": customers} if accepts_customers else {}
+            # front-line local networks hold most key accounts; provinces and the group a few of their own
+            per_node = customers if not fed.topology.children(node.code) else max(customers // 10, 1)
+            kwargs: dict[str, Any] = {"customers": per_node} if accepts_customers else {}
             call_blocking(functools.partial(_invoke, fn, fed, node.code, kwargs))
         ran.append(service)
     return ran

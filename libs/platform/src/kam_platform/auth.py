@@ -102,8 +102,14 @@ JwksLoader = Callable[[], Coroutine[Any, Any, dict[str, Any]]]
 class TokenVerifier:
     """Verifies bearer tokens against a JWKS, refreshing it when an unknown key id appears."""
 
+    # Verified tokens are remembered briefly: a client sends the same bearer token on every request and
+    # an Ed25519 verification plus PyJWT's parsing cost more than the rest of a small request's Python.
+    CACHE_SIZE = 1024
+    CACHE_SECONDS = 60.0
+
     def __init__(self, loader: JwksLoader, *, audience: str = "kam", min_refresh_seconds: float = 10.0):
         self._loader = loader
+        self._verified: dict[str, tuple[float, dict[str, Any]]] = {}  # token → (valid until, claims)
         self._audience = audience
         self._keys: dict[str, Any] = {}
         self._fetched_at = 0.0
@@ -148,8 +154,23 @@ class TokenVerifier:
                     continue
             self._keys = keys
             self._fetched_at = time.monotonic()
+            self._verified.clear()  # a key may have been withdrawn
 
     async def verify(self, token: str) -> dict[str, Any]:
+        cached = self._verified.get(token)
+        if cached is not None:
+            if time.time() < cached[0]:
+                return cached[1]
+            del self._verified[token]
+        claims = await self._verify(token)
+        exp = claims.get("exp")
+        if isinstance(exp, int | float):
+            if len(self._verified) >= self.CACHE_SIZE:
+                self._verified.clear()
+            self._verified[token] = (min(float(exp), time.time() + self.CACHE_SECONDS), claims)
+        return claims
+
+    async def _verify(self, token: str) -> dict[str, Any]:
         try:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError:

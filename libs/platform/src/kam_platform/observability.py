@@ -53,6 +53,8 @@ def configure_logging(node: str, service: str, level: int = logging.INFO) -> Non
     handler._kam = True  # type: ignore[attr-defined]
     root.addHandler(handler)
     root.setLevel(level)
+    # one INFO line per outgoing HTTP request (JWKS fetches, in-process test and bench clients) is noise
+    logging.getLogger("httpx").setLevel(max(level, logging.WARNING))
 
 
 class RequestContextMiddleware:

@@ -46,7 +46,7 @@ class Settings(BaseSettings):
         return self.topology.node(self.node)
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:  # async: a sync dependency costs a thread hop
     settings: Settings = request.app.state.settings
     return settings
 

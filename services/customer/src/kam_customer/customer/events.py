@@ -81,6 +81,7 @@ async def emit(
         version=version,
         message=message,
         actor=actor,
+        defer=True,  # written in one statement with the transaction's other events, at commit
     )
 
 

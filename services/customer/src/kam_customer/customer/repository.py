@@ -7,10 +7,11 @@ from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, func, or_, select, text
+from sqlalchemy import Select, Text, and_, cast, func, or_, select, text
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kam_customer.models import AccountManagerAssignment, Audit, Customer
+from kam_customer.models import SCHEMA, AccountManagerAssignment, Audit, Customer
 from kam_platform.auth import Principal, scope_filter
 from kam_platform.tmf import Filterable, ListQuery, apply_filters, apply_sort
 from kam_platform.topology import Topology
@@ -65,6 +66,21 @@ def escape_like(term: str) -> str:
     return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
+def bigrams(term: str) -> list[str]:
+    """The 2-character pieces of `term`, as the database's name_bigrams() makes them (migration 0003)."""
+    return sorted({term[i : i + 2] for i in range(len(term) - 1)})
+
+
+def name_contains(term: str) -> Any:
+    """name LIKE '%term%', led by the bigram index when the term has two characters or more (a name
+    containing the term contains all its bigrams; the LIKE rechecks longer terms)."""
+    like = Customer.name.like(f"%{escape_like(term)}%")
+    if len(term) < 2:
+        return like
+    indexed = getattr(func, SCHEMA).name_bigrams(Customer.name).op("@>")(cast(bigrams(term), ARRAY(Text)))
+    return and_(Customer.deleted_at.is_(None), indexed, like)
+
+
 class CustomerRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -83,14 +99,15 @@ class CustomerRepository:
         if lq.q:
             term = lq.q.strip()
             if term:
-                like = f"%{escape_like(term)}%"
-                stmt = stmt.where(
-                    or_(
-                        Customer.name.like(like),
-                        Customer.customer_code == term.upper(),
-                        Customer.credit_code == term.upper(),
+                code = term.upper()
+                if rules.CUSTOMER_CODE_RE.match(code):  # customer and credit codes are both of this form
+                    stmt = stmt.where(
+                        or_(name_contains(term), Customer.customer_code == code, Customer.credit_code == code)
                     )
-                )
+                else:
+                    # a term that cannot be a code (every Chinese one) searches names only; outside an OR the
+                    # bigram test stays an index condition instead of being re-evaluated on every match
+                    stmt = stmt.where(name_contains(term))
         return stmt
 
     async def page(self, principal: Principal, topology: Topology, lq: ListQuery) -> tuple[Sequence[Customer], int]:

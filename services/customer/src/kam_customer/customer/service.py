@@ -145,8 +145,11 @@ async def _record_assignment(
     actor: str,
     reason: str | None,
     now: datetime,
+    *,
+    first: bool = False,
 ) -> None:
-    await repo.close_open_assignment(c.id)
+    if not first:  # a customer being created has no open assignment to close
+        await repo.close_open_assignment(c.id)
     row = AccountManagerAssignment(
         owner_node=c.owner_node,
         customer_id=c.id,
@@ -232,7 +235,7 @@ async def create(
     session.add(c)
     await session.flush()
     if c.account_manager:
-        await _record_assignment(session, repo, c, None, principal.username, "initial assignment", now)
+        await _record_assignment(session, repo, c, None, principal.username, "initial assignment", now, first=True)
     await events.emit(
         session,
         node=node,

@@ -201,6 +201,11 @@ async def notify_relay(conn: Conn) -> None:
     await conn.execute("SELECT pg_notify($1, '')", channel(SCHEMA))
 
 
+async def analyze(conn: Conn) -> None:
+    """Refresh the planner statistics after a bulk load (the transaction's own rows count as live)."""
+    await conn.execute(f"ANALYZE {SCHEMA}.customer, {SCHEMA}.organization")
+
+
 # --- export ------------------------------------------------------------------------------------
 
 _parent = aliased(Customer)

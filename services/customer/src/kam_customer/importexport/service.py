@@ -47,6 +47,7 @@ from . import repository
 from .schemas import COLUMN_BY_HEADER, COLUMNS, EXPORT_HEADER, Column, ImportResult, RowError
 
 CHUNK = 5000
+ANALYZE_AFTER = 10_000  # rows written by one import after which the customer table is re-analyzed
 FileKind = Literal["csv", "xlsx"]
 XLSX_MAX_ROWS = 1_048_576  # rows per worksheet
 
@@ -377,6 +378,26 @@ class Loader:
             p = planned[r["customer_code"]]
             seen.add(r["customer_code"])
             rec = p.rec
+            # the upsert created the legal entity when it kept the id planned for a new one
+            if p.is_new_org and r["organization_id"] == rec["organization_id"]:
+                self._event(
+                    outbox,
+                    "organization",
+                    r["organization_id"],
+                    1,
+                    customer_pb2.OrganizationChanged(
+                        organization=customer_pb2.OrganizationState(
+                            id=str(r["organization_id"]),
+                            owner_node=self.node,
+                            version=1,
+                            name=rec["name"],
+                            credit_code=rec.get("credit_code") or "",
+                            organization_type="legalEntity",
+                            industry=rec.get("industry") or "",
+                            status="validated",
+                        )
+                    ),
+                )
             rec.update(
                 id=r["id"],
                 version=r["version"],
@@ -539,25 +560,54 @@ async def import_file(
     conn, now = await raw_connection(session)
     await repository.prepare_stage(conn)
     loader = Loader(conn, settings.node, principal.username, now, request_id_var.get())
-    batch: list[tuple[int, dict[str, str | None]]] = []
-    line = 1
-    for cells in rows:
-        line += 1
-        if not any(c is not None and str(c).strip() for c in cells):
-            continue
-        loader.result.received += 1
-        values, errors = validate_row(line, header, cells)
-        if errors:
+    reader = _BatchReader(rows, header, chunk)
+    # the next chunk is read and validated in a worker thread while this one is written: the database
+    # works on its own core meanwhile instead of waiting for Python
+    pending = asyncio.create_task(asyncio.to_thread(reader.next_batch))
+    while True:
+        batch, received, rejected, done = await pending
+        if not done:
+            pending = asyncio.create_task(asyncio.to_thread(reader.next_batch))
+        loader.result.received += received
+        for errors in rejected:
             loader.reject(errors)
-            continue
-        batch.append((line, values))
-        if len(batch) >= chunk:
+        if batch:
             await loader.load(batch)
-            batch = []
-    if batch:
-        await loader.load(batch)
+        if done:
+            break
     await loader.finish()
+    if loader.result.created + loader.result.updated >= ANALYZE_AFTER:
+        # a bulk load changes the statistics the list plans depend on; autovacuum would come later
+        await repository.analyze(conn)
     return loader.result
+
+
+@dataclass
+class _BatchReader:
+    """Reads and validates rows until `chunk` good ones are gathered (called from a worker thread)."""
+
+    rows: Iterator[Sequence[Any]]
+    header: Sequence[Column | None]
+    chunk: int
+    line: int = 1
+
+    def next_batch(self) -> tuple[list[tuple[int, dict[str, str | None]]], int, list[list[RowError]], bool]:
+        batch: list[tuple[int, dict[str, str | None]]] = []
+        rejected: list[list[RowError]] = []
+        received = 0
+        for cells in self.rows:
+            self.line += 1
+            if not any(c is not None and str(c).strip() for c in cells):
+                continue
+            received += 1
+            values, errors = validate_row(self.line, self.header, cells)
+            if errors:
+                rejected.append(errors)
+                continue
+            batch.append((self.line, values))
+            if len(batch) >= self.chunk:
+                return batch, received, rejected, False
+        return batch, received, rejected, True
 
 
 # --- export ------------------------------------------------------------------------------------

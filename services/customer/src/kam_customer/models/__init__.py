@@ -45,7 +45,16 @@ class Customer(ReplicatedMixin, Base):
         Index(
             "uq_customer_customer_code_live", "customer_code", unique=True, postgresql_where=text("deleted_at IS NULL")
         ),
-        Index("ix_customer_name_trgm", "name", postgresql_using="gin", postgresql_ops={"name": "gin_trgm_ops"}),
+        # q= substring search: every 2-character piece of the name (Chinese words are mostly two characters,
+        # which trigrams cannot index); see migration 0003 for the function
+        Index(
+            "ix_customer_name_bigrams",
+            text(f"{SCHEMA}.name_bigrams(name)"),
+            postgresql_using="gin",
+            postgresql_where=text("deleted_at IS NULL"),
+        ),
+        # live rows per node, small enough for index-only counts (X-Total-Count) of a scope
+        Index("ix_customer_owner_node_live", "owner_node", postgresql_where=text("deleted_at IS NULL")),
         Index("ix_customer_owner_node_created_at", "owner_node", "created_at"),
         Index("ix_customer_owner_node_industry", "owner_node", "industry"),
         Index("ix_customer_owner_node_grade", "owner_node", "grade"),
