@@ -178,8 +178,8 @@ def _normalized(cfg: StreamConfig) -> dict[str, Any]:
     return {
         "subjects": sorted(cfg.subjects or []),
         "sources": sources,
-        "retention": str(cfg.retention),
-        "storage": str(cfg.storage),
+        "retention": str(getattr(cfg.retention, "value", cfg.retention)),
+        "storage": str(getattr(cfg.storage, "value", cfg.storage)),
         "max_age": int(cfg.max_age or 0),
         "duplicate_window": int(cfg.duplicate_window or 0),
     }

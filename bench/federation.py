@@ -1,0 +1,232 @@
+"""KAM federation benchmarks (issue: sync), each against a ceiling measured in the same run.
+
+(e) local→group end-to-end lag: customer changes committed at `gd-gz` (customer row + outbox event in
+    one transaction, as the service writes them) at a sustained rate for a duration; lag = when the
+    group's apply committed the event (hq inbox `applied_at`) minus when it was written (the UUIDv7
+    timestamp of its event id). p50/p95/p99.
+(f) catch-up: the province's nats-server is stopped while `gd-gz` writes a backlog of N events, then
+    restarted; time from restart until the province applied all of them, apply rate, and the ceiling:
+    a bare JetStream pull + PostgreSQL upsert of the same events in the same run (no service).
+
+Runs a real three-node federation (hq → gd → gd-gz; one process per node) with the same code as `kam up`.
+Usage: uv run python bench/federation.py [--rate 1000] [--duration 60] [--backlog 100000]
+Results: bench/results/federation-<timestamp>.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import statistics
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import nats
+
+from kam_cli.runtime import Federation
+from kam_contracts import customer_pb2, envelope_pb2
+from kam_platform.outbox import build_event, channel
+
+ROOT = Path(__file__).resolve().parents[1]
+TRIO = ROOT / "deploy" / "topologies" / "trio.yaml"
+RESULTS = ROOT / "bench" / "results"
+
+
+def dsn(url: str) -> str:
+    return url.replace("postgresql+asyncpg://", "postgresql://", 1)
+
+
+def pct(values: list[float], p: float) -> float:
+    if not values:
+        return float("nan")
+    s = sorted(values)
+    return s[min(len(s) - 1, int(round(p / 100 * (len(s) - 1))))]
+
+
+def uuid7_ms(u: uuid.UUID) -> int:
+    return u.int >> 80
+
+
+async def make_customers(conn: asyncpg.Connection, n: int, node: str, prefix: str) -> dict[uuid.UUID, str]:
+    from kam_platform.ids import uuid7
+
+    ids = [uuid7() for _ in range(n)]
+    now = datetime.now(UTC)
+    await conn.copy_records_to_table(
+        "customer", schema_name="customer",
+        columns=["id", "owner_node", "version", "customer_code", "name", "customer_type", "mgmt_level", "industry",
+                 "grade", "life_status", "recog_status", "created_at", "updated_at"],
+        records=[(i, node, 1, f"{prefix}{k:08d}", f"基准测试客户{prefix}{k:08d}", "SINGLE", "LOCAL", "FINANCE", "B", "ACTIVE",
+                  "CONFIRMED", now, now) for k, i in enumerate(ids)],
+    )
+    return {i: f"{prefix}{k:08d}" for k, i in enumerate(ids)}
+
+
+async def write_changes(conn: asyncpg.Connection, node: str, codes: dict[uuid.UUID, str],
+                        versions: dict[uuid.UUID, int], batch: list[uuid.UUID]) -> None:
+    """One transaction like the service's: bump each customer, append its state event to the outbox."""
+    rows = []
+    for cid in batch:
+        versions[cid] += 1
+        v = versions[cid]
+        state = customer_pb2.CustomerState(id=str(cid), owner_node=node, version=v, customer_code=codes[cid],
+                                           name=f"基准测试客户{codes[cid]}", customer_type="SINGLE", mgmt_level="LOCAL",
+                                           industry="FINANCE", grade="A" if v % 2 else "B", life_status="ACTIVE",
+                                           recog_status="CONFIRMED")
+        eid, subject, etype, payload = build_event(
+            node=node, service="customer", aggregate_type="customer", aggregate_id=str(cid), version=v,
+            message=customer_pb2.CustomerUpdated(customer=state, changed_fields=["grade"]), actor="bench")
+        rows.append((eid, subject, etype, str(cid), v, payload))
+    async with conn.transaction():
+        await conn.executemany(
+            "UPDATE customer.customer SET version = $2, grade = $3, updated_at = now() WHERE id = $1",
+            [(cid, versions[cid], "A" if versions[cid] % 2 else "B") for cid in batch])
+        await conn.copy_records_to_table("outbox", schema_name="customer",
+                                         columns=["id", "subject", "event_type", "aggregate_id", "version", "payload"],
+                                         records=rows)
+        await conn.execute("SELECT pg_notify($1, '')", channel("customer"))
+
+
+async def lag_run(fed: Federation, rate: int, duration: float) -> dict[str, Any]:
+    gz = await asyncpg.connect(dsn(fed.database_url("gd-gz")))
+    hq = await asyncpg.connect(dsn(fed.database_url("hq")))
+    codes = await make_customers(gz, 5000, "gd-gz", "BLAG")
+    ids = list(codes)
+    versions = {i: 1 for i in ids}
+    start_ms = int(time.time() * 1000)
+    tick = 0.1
+    per_tick = max(1, int(rate * tick))
+    t0 = time.monotonic()
+    written = 0
+    k = 0
+    while time.monotonic() - t0 < duration:
+        batch = [ids[(k + j) % len(ids)] for j in range(per_tick)]
+        k += per_tick
+        await write_changes(gz, "gd-gz", codes, versions, batch)
+        written += len(batch)
+        next_at = t0 + (written / rate)
+        await asyncio.sleep(max(0.0, next_at - time.monotonic()))
+    achieved = written / (time.monotonic() - t0)
+    # wait until hq applied everything written
+    deadline = time.monotonic() + 300
+    applied = 0
+    while time.monotonic() < deadline:
+        applied = await hq.fetchval(
+            "SELECT count(*) FROM customer.inbox i WHERE i.applied_at >= to_timestamp($1 / 1000.0)", start_ms)
+        if applied >= written:
+            break
+        await asyncio.sleep(0.5)
+    rows = await hq.fetch("SELECT event_id, applied_at FROM customer.inbox WHERE applied_at >= to_timestamp($1/1000.0)",
+                          start_ms)
+    lags = [r["applied_at"].timestamp() * 1000 - uuid7_ms(r["event_id"]) for r in rows]
+    await gz.close()
+    await hq.close()
+    return {"target_rate": rate, "achieved_rate": round(achieved, 1), "duration_s": duration, "events": written,
+            "applied_at_hq": len(rows), "lag_ms": {"p50": round(pct(lags, 50), 1), "p95": round(pct(lags, 95), 1),
+                                                   "p99": round(pct(lags, 99), 1), "max": round(max(lags), 1)}}
+
+
+async def catchup_run(fed: Federation, backlog: int) -> dict[str, Any]:
+    gz = await asyncpg.connect(dsn(fed.database_url("gd-gz")))
+    gd = await asyncpg.connect(dsn(fed.database_url("gd")))
+    codes = await make_customers(gz, 10000, "gd-gz", "BCAT")
+    ids = list(codes)
+    versions = {i: 1 for i in ids}
+    # wait until the seeded rows settled (no unsent outbox), then take the province away
+    fed.stop_nats("gd")
+    before = await gd.fetchval("SELECT count(*) FROM customer.inbox")
+    written = 0
+    k = 0
+    while written < backlog:
+        batch = [ids[(k + j) % len(ids)] for j in range(1000)]
+        k += 1000
+        await write_changes(gz, "gd-gz", codes, versions, batch)
+        written += len(batch)
+    while await gz.fetchval("SELECT count(*) FROM customer.outbox WHERE sent_at IS NULL"):
+        await asyncio.sleep(0.5)  # the backlog is in gd-gz's own stream, the province is away
+    t_resume = time.monotonic()
+    await asyncio.get_running_loop().run_in_executor(None, fed.restart_nats, "gd")
+    while True:
+        applied = await gd.fetchval("SELECT count(*) FROM customer.inbox") - before
+        if applied >= written:
+            break
+        if time.monotonic() - t_resume > 900:
+            break
+        await asyncio.sleep(0.25)
+    elapsed = time.monotonic() - t_resume
+    # ceiling: bare JetStream consume of the same events from gd-gz's stream + PostgreSQL upsert
+    nc = await nats.connect(fed.nats_url("gd-gz"))
+    js = nc.jetstream()
+    await gz.execute("CREATE TABLE IF NOT EXISTS public.bench_ceiling (id uuid PRIMARY KEY, version bigint, "
+                     "state bytea)")
+    sub = await js.pull_subscribe("up.gd-gz.customer.customer.*", durable=None, stream="UP_gd-gz")
+    t0 = time.monotonic()
+    got = 0
+    while got < written:
+        try:
+            msgs = await sub.fetch(500, timeout=2)
+        except nats.errors.TimeoutError:
+            break
+        latest: dict[str, tuple[int, bytes]] = {}
+        for m in msgs:
+            env = envelope_pb2.Envelope.FromString(m.data)
+            latest[env.aggregate_id] = (env.version, env.payload)
+        async with gz.transaction():
+            await gz.executemany(
+                "INSERT INTO public.bench_ceiling (id, version, state) VALUES ($1, $2, $3) ON CONFLICT (id) DO "
+                "UPDATE SET version = EXCLUDED.version, state = EXCLUDED.state "
+                "WHERE bench_ceiling.version < EXCLUDED.version",
+                [(uuid.UUID(a), v, p) for a, (v, p) in latest.items()])
+        for m in msgs:
+            await m.ack()
+        got += len(msgs)
+    ceiling_elapsed = time.monotonic() - t0
+    await nc.close()
+    await gz.close()
+    await gd.close()
+    rate = written / elapsed
+    ceiling = got / ceiling_elapsed if ceiling_elapsed else float("nan")
+    return {"backlog": written, "resume_to_converged_s": round(elapsed, 1), "apply_rate_per_s": round(rate),
+            "ceiling_consume_upsert_per_s": round(ceiling), "ceiling_events": got,
+            "ratio_to_ceiling": round(rate / ceiling, 2) if ceiling else None}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--rate", type=int, default=int(os.environ.get("KAM_BENCH_RATE", 1000)))
+    ap.add_argument("--duration", type=float, default=float(os.environ.get("KAM_BENCH_DURATION", 60)))
+    ap.add_argument("--backlog", type=int, default=int(os.environ.get("KAM_BENCH_BACKLOG", 100_000)))
+    ap.add_argument("--only", default="e,f")
+    args = ap.parse_args()
+    only = set(args.only.split(","))
+    results: dict[str, Any] = {"machine": {"cpus": os.cpu_count(), "platform": platform.platform(),
+                                           "python": platform.python_version()},
+                               "started_at": datetime.now(UTC).isoformat()}
+    with tempfile.TemporaryDirectory(prefix="kam-bench-fed-") as tmp:
+        fed = Federation(TRIO, Path(tmp) / "run", process_per="node", use_environment=False, pg_fast=False)
+        try:
+            fed.start()
+            if "e" in only:
+                results["e_lag"] = asyncio.run(lag_run(fed, args.rate, args.duration))
+                print("e", json.dumps(results["e_lag"]))
+            if "f" in only:
+                results["f_catchup"] = asyncio.run(catchup_run(fed, args.backlog))
+                print("f", json.dumps(results["f_catchup"]))
+        finally:
+            fed.stop()
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    out = RESULTS / f"federation-{datetime.now(UTC).strftime('%Y%m%dT%H%M%SZ')}.json"
+    out.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
+    print(f"results: {out}")
+
+
+if __name__ == "__main__":
+    main()
