@@ -154,8 +154,11 @@ async def catchup_run(fed: Federation, backlog: int) -> dict[str, Any]:
         await asyncio.sleep(0.5)  # the backlog is in gd-gz's own stream, the province is away
     t_resume = time.monotonic()
     await asyncio.get_running_loop().run_in_executor(None, fed.restart_nats, "gd")
+    t_first: float | None = None
     while True:
         applied = await gd.fetchval("SELECT count(*) FROM customer.inbox") - before
+        if applied and t_first is None:
+            t_first = time.monotonic()
         if applied >= written:
             break
         if time.monotonic() - t_resume > 900:
@@ -189,14 +192,69 @@ async def catchup_run(fed: Federation, backlog: int) -> dict[str, Any]:
             await m.ack()
         got += len(msgs)
     ceiling_elapsed = time.monotonic() - t0
+    isolated = await isolated_apply(fed, js, written)
     await nc.close()
     await gz.close()
     await gd.close()
-    rate = written / elapsed
+    applying = time.monotonic() - t_resume - ((t_first or t_resume) - t_resume)
+    rate = written / max(elapsed - ((t_first or t_resume) - t_resume), 1e-9)
     ceiling = got / ceiling_elapsed if ceiling_elapsed else float("nan")
-    return {"backlog": written, "resume_to_converged_s": round(elapsed, 1), "apply_rate_per_s": round(rate),
+    return {"backlog": written, "resume_to_converged_s": round(elapsed, 1),
+            "resume_to_first_applied_s": round((t_first or t_resume) - t_resume, 1),
+            "applying_s": round(applying, 1), "apply_rate_per_s": round(rate),
             "ceiling_consume_upsert_per_s": round(ceiling), "ceiling_events": got,
-            "ratio_to_ceiling": round(rate / ceiling, 2) if ceiling else None}
+            "ratio_to_ceiling": round(rate / ceiling, 2) if ceiling else None,
+            "isolated_apply": isolated}
+
+
+async def isolated_apply(fed: Federation, js: Any, count: int) -> dict[str, Any]:
+    """The service's apply path alone (inbox, newest version, versioned upsert; no NATS wait, no other
+    node competing for the two cores) on the same events, against a bare upsert of them, both into a
+    fresh database on the same PostgreSQL."""
+    from kam_platform.db import create_database
+    from kam_platform.db.migrate import upgrade
+    from kam_platform.embedded.postgres import ensure_database, plain_dsn, with_database
+    from kam_platform.replication import Event, ReplicationConsumer
+    from kam_platform.settings import Settings
+    from kam_customer.replication.handlers import CustomerApplier
+
+    server = plain_dsn(fed.database_url("gd")).rsplit("/", 1)[0] + "/postgres"
+    ensure_database(server, "kam_bench_apply")
+    url = "postgresql+asyncpg://" + with_database(server, "kam_bench_apply").split("://", 1)[1]
+    await asyncio.get_running_loop().run_in_executor(None, upgrade, url, "kam_customer:migrations")
+    sub = await js.pull_subscribe("up.gd-gz.customer.customer.*", durable=None, stream="UP_gd-gz")
+    events: list[Event] = []
+    while len(events) < count:
+        try:
+            msgs = await sub.fetch(1000, timeout=2)
+        except nats.errors.TimeoutError:
+            break
+        for m in msgs:
+            events.append(Event(envelope_pb2.Envelope.FromString(m.data), m.subject, "UP_gd"))
+            await m.ack()
+    settings = Settings(node="gd", topology_file=TRIO, database_url=url)
+    db = create_database(url)
+    consumer = ReplicationConsumer(sessionmaker=db.sessionmaker, nats_url="", service="customer", schema="customer",
+                                   node="gd", stream="UP_gd", filter_subjects=[], apply=CustomerApplier(settings))
+    t0 = time.monotonic()
+    for i in range(0, len(events), 500):
+        await consumer._apply_batch(events[i:i + 500])
+    service_s = time.monotonic() - t0
+    await db.dispose()
+    conn = await asyncpg.connect(dsn(url))
+    await conn.execute("CREATE TABLE bench_ceiling (id uuid PRIMARY KEY, version bigint, state bytea)")
+    t0 = time.monotonic()
+    for i in range(0, len(events), 500):
+        latest = {e.envelope.aggregate_id: (e.envelope.version, e.envelope.payload) for e in events[i:i + 500]}
+        async with conn.transaction():
+            await conn.executemany(
+                "INSERT INTO bench_ceiling (id, version, state) VALUES ($1, $2, $3) ON CONFLICT (id) DO UPDATE "
+                "SET version = EXCLUDED.version, state = EXCLUDED.state WHERE bench_ceiling.version < EXCLUDED.version",
+                [(uuid.UUID(a), v, p) for a, (v, p) in latest.items()])
+    ceiling_s = time.monotonic() - t0
+    await conn.close()
+    return {"events": len(events), "service_apply_per_s": round(len(events) / service_s),
+            "raw_upsert_per_s": round(len(events) / ceiling_s), "ratio": round(ceiling_s / service_s, 2)}
 
 
 def main() -> None:

@@ -332,6 +332,67 @@ def seed(
     console.print(f"seeded {count} customers at {node}")
 
 
+def _operator_token(fed: Federation, node: str, user: str, scope: str | None = None) -> str:
+    import asyncio
+
+    from kam_org.tokens import issue_token
+
+    return asyncio.run(issue_token(fed.database_url(node), node, user, fed.topology, scope_node=scope))
+
+
+@app.command("import")
+def import_customers(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="CSV or XLSX file")],
+    node: NodeOpt,
+    user: Annotated[str, typer.Option("--user")] = "admin",
+    run_dir: RunDir = None,
+) -> None:
+    """Import key accounts from CSV/XLSX at a node (idempotent by customer code; bad rows reported)."""
+    from kam_customer.importexport.cli import TransferError, import_file
+
+    fed = _attach_or_exit(run_dir)
+    _check_node(fed, node)
+    try:
+        result = import_file(fed.node_url(node), _operator_token(fed, node, user), file)
+    except TransferError as exc:
+        err.print(f"import refused: {exc}")
+        raise typer.Exit(1) from None
+    console.print(
+        f"received {result['received']}, created {result['created']}, updated {result['updated']}, "
+        f"rejected {result['rejected']}"
+    )
+    for e in result.get("errors", [])[:20]:
+        console.print(f"  row {e.get('row')} {e.get('column')}: {e.get('message')}")
+    if result["rejected"]:
+        raise typer.Exit(3)
+
+
+@app.command("export")
+def export_customers(
+    node: NodeOpt,
+    fmt: Annotated[str, typer.Option("--format", help="csv or xlsx")] = "csv",
+    out: Annotated[Path | None, typer.Option("--out")] = None,
+    user: Annotated[str, typer.Option("--user")] = "admin",
+    scope: Annotated[str | None, typer.Option("--scope")] = None,
+    query: Annotated[list[str] | None, typer.Option("--filter", help="list filter, e.g. grade=A or q=银行")] = None,
+    run_dir: RunDir = None,
+) -> None:
+    """Export the user's scoped (optionally filtered) key accounts to CSV/XLSX with constant memory."""
+    from kam_customer.importexport.cli import TransferError, export_file
+
+    fed = _attach_or_exit(run_dir)
+    _check_node(fed, node)
+    filters = dict(f.split("=", 1) for f in (query or []) if "=" in f)
+    try:
+        path = export_file(
+            fed.node_url(node), _operator_token(fed, node, user, scope), fmt=fmt, out=out, filters=filters
+        )
+    except TransferError as exc:
+        err.print(f"export refused: {exc}")
+        raise typer.Exit(1) from None
+    console.print(f"wrote {path}")
+
+
 sync_app = typer.Typer(help="Federation: replication status and resync.", no_args_is_help=True)
 app.add_typer(sync_app, name="sync")
 
