@@ -20,7 +20,6 @@ import asyncio
 import json
 import os
 import platform
-import statistics
 import tempfile
 import time
 import uuid
@@ -48,11 +47,67 @@ def pct(values: list[float], p: float) -> float:
     if not values:
         return float("nan")
     s = sorted(values)
-    return s[min(len(s) - 1, int(round(p / 100 * (len(s) - 1))))]
+    return s[min(len(s) - 1, round(p / 100 * (len(s) - 1)))]
 
 
 def uuid7_ms(u: uuid.UUID) -> int:
     return u.int >> 80
+
+
+CEILING_COLS = [
+    "id",
+    "owner_node",
+    "version",
+    "customer_code",
+    "name",
+    "customer_type",
+    "mgmt_level",
+    "industry",
+    "grade",
+    "life_status",
+    "recog_status",
+    "created_at",
+    "updated_at",
+]
+CEILING_SQL = (
+    f"INSERT INTO public.bench_ceiling ({', '.join(CEILING_COLS)}) VALUES "
+    f"({', '.join(f'${i + 1}' for i in range(len(CEILING_COLS)))}) ON CONFLICT (id) DO UPDATE SET "
+    + ", ".join(f"{c} = EXCLUDED.{c}" for c in CEILING_COLS[1:])
+    + " WHERE bench_ceiling.version < EXCLUDED.version"
+)
+
+
+async def ceiling_table(conn: asyncpg.Connection) -> None:
+    """A table shaped and indexed like the customer table, for the raw-upsert ceiling."""
+    await conn.execute("DROP TABLE IF EXISTS public.bench_ceiling")
+    await conn.execute("CREATE TABLE public.bench_ceiling (LIKE customer.customer INCLUDING ALL)")
+
+
+async def ceiling_upsert(conn: asyncpg.Connection, payloads: list[bytes]) -> None:
+    """Decode a batch of envelopes and upsert the newest state per customer by version: raw asyncpg,
+    no inbox, no service code — the physical ceiling of applying these events."""
+    now = datetime.now(UTC)
+    rows: dict[str, tuple[Any, ...]] = {}
+    for data in payloads:
+        env = envelope_pb2.Envelope.FromString(data)
+        c = customer_pb2.CustomerUpdated.FromString(env.payload).customer
+        rows[c.id] = (
+            uuid.UUID(c.id),
+            c.owner_node,
+            c.version,
+            c.customer_code,
+            c.name,
+            c.customer_type,
+            c.mgmt_level,
+            c.industry,
+            c.grade,
+            c.life_status,
+            c.recog_status,
+            now,
+            now,
+        )
+    async with conn.transaction():
+        await conn.executemany(CEILING_SQL, list(rows.values()))
 
 
 async def make_customers(conn: asyncpg.Connection, n: int, node: str, prefix: str) -> dict[uuid.UUID, str]:
@@ -61,37 +116,91 @@ async def make_customers(conn: asyncpg.Connection, n: int, node: str, prefix: st
     ids = [uuid7() for _ in range(n)]
     now = datetime.now(UTC)
     await conn.copy_records_to_table(
-        "customer", schema_name="customer",
-        columns=["id", "owner_node", "version", "customer_code", "name", "customer_type", "mgmt_level", "industry",
-                 "grade", "life_status", "recog_status", "created_at", "updated_at"],
-        records=[(i, node, 1, f"{prefix}{k:08d}", f"基准测试客户{prefix}{k:08d}", "SINGLE", "LOCAL", "FINANCE", "B", "ACTIVE",
-                  "CONFIRMED", now, now) for k, i in enumerate(ids)],
+        "customer",
+        schema_name="customer",
+        columns=[
+            "id",
+            "owner_node",
+            "version",
+            "customer_code",
+            "name",
+            "customer_type",
+            "mgmt_level",
+            "industry",
+            "grade",
+            "life_status",
+            "recog_status",
+            "created_at",
+            "updated_at",
+        ],
+        records=[
+            (
+                i,
+                node,
+                1,
+                f"{prefix}{k:08d}",
+                f"基准测试客户{prefix}{k:08d}",
+                "SINGLE",
+                "LOCAL",
+                "FINANCE",
+                "B",
+                "ACTIVE",
+                "CONFIRMED",
+                now,
+                now,
+            )
+            for k, i in enumerate(ids)
+        ],
     )
     return {i: f"{prefix}{k:08d}" for k, i in enumerate(ids)}
 
 
-async def write_changes(conn: asyncpg.Connection, node: str, codes: dict[uuid.UUID, str],
-                        versions: dict[uuid.UUID, int], batch: list[uuid.UUID]) -> None:
+async def write_changes(
+    conn: asyncpg.Connection,
+    node: str,
+    codes: dict[uuid.UUID, str],
+    versions: dict[uuid.UUID, int],
+    batch: list[uuid.UUID],
+) -> None:
     """One transaction like the service's: bump each customer, append its state event to the outbox."""
     rows = []
     for cid in batch:
         versions[cid] += 1
         v = versions[cid]
-        state = customer_pb2.CustomerState(id=str(cid), owner_node=node, version=v, customer_code=codes[cid],
-                                           name=f"基准测试客户{codes[cid]}", customer_type="SINGLE", mgmt_level="LOCAL",
-                                           industry="FINANCE", grade="A" if v % 2 else "B", life_status="ACTIVE",
-                                           recog_status="CONFIRMED")
+        state = customer_pb2.CustomerState(
+            id=str(cid),
+            owner_node=node,
+            version=v,
+            customer_code=codes[cid],
+            name=f"基准测试客户{codes[cid]}",
+            customer_type="SINGLE",
+            mgmt_level="LOCAL",
+            industry="FINANCE",
+            grade="A" if v % 2 else "B",
+            life_status="ACTIVE",
+            recog_status="CONFIRMED",
+        )
         eid, subject, etype, payload = build_event(
-            node=node, service="customer", aggregate_type="customer", aggregate_id=str(cid), version=v,
-            message=customer_pb2.CustomerUpdated(customer=state, changed_fields=["grade"]), actor="bench")
+            node=node,
+            service="customer",
+            aggregate_type="customer",
+            aggregate_id=str(cid),
+            version=v,
+            message=customer_pb2.CustomerUpdated(customer=state, changed_fields=["grade"]),
+            actor="bench",
+        )
         rows.append((eid, subject, etype, str(cid), v, payload))
     async with conn.transaction():
         await conn.executemany(
             "UPDATE customer.customer SET version = $2, grade = $3, updated_at = now() WHERE id = $1",
-            [(cid, versions[cid], "A" if versions[cid] % 2 else "B") for cid in batch])
-        await conn.copy_records_to_table("outbox", schema_name="customer",
-                                         columns=["id", "subject", "event_type", "aggregate_id", "version", "payload"],
-                                         records=rows)
+            [(cid, versions[cid], "A" if versions[cid] % 2 else "B") for cid in batch],
+        )
+        await conn.copy_records_to_table(
+            "outbox",
+            schema_name="customer",
+            columns=["id", "subject", "event_type", "aggregate_id", "version", "payload"],
+            records=rows,
+        )
         await conn.execute("SELECT pg_notify($1, '')", channel("customer"))
 
 
@@ -120,18 +229,30 @@ async def lag_run(fed: Federation, rate: int, duration: float) -> dict[str, Any]
     applied = 0
     while time.monotonic() < deadline:
         applied = await hq.fetchval(
-            "SELECT count(*) FROM customer.inbox i WHERE i.applied_at >= to_timestamp($1 / 1000.0)", start_ms)
+            "SELECT count(*) FROM customer.inbox i WHERE i.applied_at >= to_timestamp($1 / 1000.0)", start_ms
+        )
         if applied >= written:
             break
         await asyncio.sleep(0.5)
-    rows = await hq.fetch("SELECT event_id, applied_at FROM customer.inbox WHERE applied_at >= to_timestamp($1/1000.0)",
-                          start_ms)
+    rows = await hq.fetch(
+        "SELECT event_id, applied_at FROM customer.inbox WHERE applied_at >= to_timestamp($1/1000.0)", start_ms
+    )
     lags = [r["applied_at"].timestamp() * 1000 - uuid7_ms(r["event_id"]) for r in rows]
     await gz.close()
     await hq.close()
-    return {"target_rate": rate, "achieved_rate": round(achieved, 1), "duration_s": duration, "events": written,
-            "applied_at_hq": len(rows), "lag_ms": {"p50": round(pct(lags, 50), 1), "p95": round(pct(lags, 95), 1),
-                                                   "p99": round(pct(lags, 99), 1), "max": round(max(lags), 1)}}
+    return {
+        "target_rate": rate,
+        "achieved_rate": round(achieved, 1),
+        "duration_s": duration,
+        "events": written,
+        "applied_at_hq": len(rows),
+        "lag_ms": {
+            "p50": round(pct(lags, 50), 1),
+            "p95": round(pct(lags, 95), 1),
+            "p99": round(pct(lags, 99), 1),
+            "max": round(max(lags), 1),
+        },
+    }
 
 
 async def catchup_run(fed: Federation, backlog: int) -> dict[str, Any]:
@@ -168,8 +289,7 @@ async def catchup_run(fed: Federation, backlog: int) -> dict[str, Any]:
     # ceiling: bare JetStream consume of the same events from gd-gz's stream + PostgreSQL upsert
     nc = await nats.connect(fed.nats_url("gd-gz"))
     js = nc.jetstream()
-    await gz.execute("CREATE TABLE IF NOT EXISTS public.bench_ceiling (id uuid PRIMARY KEY, version bigint, "
-                     "state bytea)")
+    await ceiling_table(gz)
     sub = await js.pull_subscribe("up.gd-gz.customer.customer.*", durable=None, stream="UP_gd-gz")
     t0 = time.monotonic()
     got = 0
@@ -178,16 +298,7 @@ async def catchup_run(fed: Federation, backlog: int) -> dict[str, Any]:
             msgs = await sub.fetch(500, timeout=2)
         except nats.errors.TimeoutError:
             break
-        latest: dict[str, tuple[int, bytes]] = {}
-        for m in msgs:
-            env = envelope_pb2.Envelope.FromString(m.data)
-            latest[env.aggregate_id] = (env.version, env.payload)
-        async with gz.transaction():
-            await gz.executemany(
-                "INSERT INTO public.bench_ceiling (id, version, state) VALUES ($1, $2, $3) ON CONFLICT (id) DO "
-                "UPDATE SET version = EXCLUDED.version, state = EXCLUDED.state "
-                "WHERE bench_ceiling.version < EXCLUDED.version",
-                [(uuid.UUID(a), v, p) for a, (v, p) in latest.items()])
+        await ceiling_upsert(gz, [m.data for m in msgs])
         for m in msgs:
             await m.ack()
         got += len(msgs)
@@ -196,27 +307,32 @@ async def catchup_run(fed: Federation, backlog: int) -> dict[str, Any]:
     await nc.close()
     await gz.close()
     await gd.close()
-    applying = time.monotonic() - t_resume - ((t_first or t_resume) - t_resume)
+    applying = elapsed - ((t_first or t_resume) - t_resume)
     rate = written / max(elapsed - ((t_first or t_resume) - t_resume), 1e-9)
     ceiling = got / ceiling_elapsed if ceiling_elapsed else float("nan")
-    return {"backlog": written, "resume_to_converged_s": round(elapsed, 1),
-            "resume_to_first_applied_s": round((t_first or t_resume) - t_resume, 1),
-            "applying_s": round(applying, 1), "apply_rate_per_s": round(rate),
-            "ceiling_consume_upsert_per_s": round(ceiling), "ceiling_events": got,
-            "ratio_to_ceiling": round(rate / ceiling, 2) if ceiling else None,
-            "isolated_apply": isolated}
+    return {
+        "backlog": written,
+        "resume_to_converged_s": round(elapsed, 1),
+        "resume_to_first_applied_s": round((t_first or t_resume) - t_resume, 1),
+        "applying_s": round(applying, 1),
+        "apply_rate_per_s": round(rate),
+        "ceiling_consume_upsert_per_s": round(ceiling),
+        "ceiling_events": got,
+        "ratio_to_ceiling": round(rate / ceiling, 2) if ceiling else None,
+        "isolated_apply": isolated,
+    }
 
 
 async def isolated_apply(fed: Federation, js: Any, count: int) -> dict[str, Any]:
     """The service's apply path alone (inbox, newest version, versioned upsert; no NATS wait, no other
     node competing for the two cores) on the same events, against a bare upsert of them, both into a
     fresh database on the same PostgreSQL."""
+    from kam_customer.replication.handlers import CustomerApplier
     from kam_platform.db import create_database
     from kam_platform.db.migrate import upgrade
     from kam_platform.embedded.postgres import ensure_database, plain_dsn, with_database
     from kam_platform.replication import Event, ReplicationConsumer
     from kam_platform.settings import Settings
-    from kam_customer.replication.handlers import CustomerApplier
 
     server = plain_dsn(fed.database_url("gd")).rsplit("/", 1)[0] + "/postgres"
     ensure_database(server, "kam_bench_apply")
@@ -234,27 +350,34 @@ async def isolated_apply(fed: Federation, js: Any, count: int) -> dict[str, Any]
             await m.ack()
     settings = Settings(node="gd", topology_file=TRIO, database_url=url)
     db = create_database(url)
-    consumer = ReplicationConsumer(sessionmaker=db.sessionmaker, nats_url="", service="customer", schema="customer",
-                                   node="gd", stream="UP_gd", filter_subjects=[], apply=CustomerApplier(settings))
+    consumer = ReplicationConsumer(
+        sessionmaker=db.sessionmaker,
+        nats_url="",
+        service="customer",
+        schema="customer",
+        node="gd",
+        stream="UP_gd",
+        filter_subjects=[],
+        apply=CustomerApplier(settings),
+    )
     t0 = time.monotonic()
     for i in range(0, len(events), 500):
-        await consumer._apply_batch(events[i:i + 500])
+        await consumer._apply_batch(events[i : i + 500])
     service_s = time.monotonic() - t0
     await db.dispose()
     conn = await asyncpg.connect(dsn(url))
-    await conn.execute("CREATE TABLE bench_ceiling (id uuid PRIMARY KEY, version bigint, state bytea)")
+    await ceiling_table(conn)
     t0 = time.monotonic()
     for i in range(0, len(events), 500):
-        latest = {e.envelope.aggregate_id: (e.envelope.version, e.envelope.payload) for e in events[i:i + 500]}
-        async with conn.transaction():
-            await conn.executemany(
-                "INSERT INTO bench_ceiling (id, version, state) VALUES ($1, $2, $3) ON CONFLICT (id) DO UPDATE "
-                "SET version = EXCLUDED.version, state = EXCLUDED.state WHERE bench_ceiling.version < EXCLUDED.version",
-                [(uuid.UUID(a), v, p) for a, (v, p) in latest.items()])
+        await ceiling_upsert(conn, [e.envelope.SerializeToString() for e in events[i : i + 500]])
     ceiling_s = time.monotonic() - t0
     await conn.close()
-    return {"events": len(events), "service_apply_per_s": round(len(events) / service_s),
-            "raw_upsert_per_s": round(len(events) / ceiling_s), "ratio": round(ceiling_s / service_s, 2)}
+    return {
+        "events": len(events),
+        "service_apply_per_s": round(len(events) / service_s),
+        "raw_upsert_per_s": round(len(events) / ceiling_s),
+        "ratio": round(ceiling_s / service_s, 2),
+    }
 
 
 def main() -> None:
@@ -265,9 +388,10 @@ def main() -> None:
     ap.add_argument("--only", default="e,f")
     args = ap.parse_args()
     only = set(args.only.split(","))
-    results: dict[str, Any] = {"machine": {"cpus": os.cpu_count(), "platform": platform.platform(),
-                                           "python": platform.python_version()},
-                               "started_at": datetime.now(UTC).isoformat()}
+    results: dict[str, Any] = {
+        "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version()},
+        "started_at": datetime.now(UTC).isoformat(),
+    }
     with tempfile.TemporaryDirectory(prefix="kam-bench-fed-") as tmp:
         fed = Federation(TRIO, Path(tmp) / "run", process_per="node", use_environment=False, pg_fast=False)
         try:
