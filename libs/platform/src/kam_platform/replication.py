@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -36,6 +37,9 @@ DEAD = Counter("kam_replication_dead_letters_total", "Events moved to the dead-l
 LAG = Gauge("kam_replication_pending", "Messages pending for the apply consumer", ["service", "stream"])
 
 MAX_DELIVER = 6
+# Inbox ids older than the streams' retention can never be redelivered; keep a margin beyond it.
+INBOX_KEEP_DAYS = 35
+PRUNE_EVERY_SECONDS = 3600.0
 BACKOFF_SECONDS = (0.5, 1.0, 2.0, 5.0, 10.0)
 
 
@@ -113,6 +117,8 @@ class ReplicationConsumer:
         apply: Apply,
         batch: int = 500,
         dlq_subject: str | None = None,
+        max_deliver: int = MAX_DELIVER,
+        backoff: Sequence[float] = BACKOFF_SECONDS,
     ) -> None:
         self.sessionmaker = sessionmaker
         self.nats_url = nats_url
@@ -125,6 +131,8 @@ class ReplicationConsumer:
         self.batch = batch
         self.durable = f"{service}-apply-{stream}".replace(".", "_")
         self.dlq_subject = dlq_subject or f"dlq.{node}.{service}"
+        self.max_deliver = max_deliver
+        self.backoff = tuple(backoff)
         self._stopping = asyncio.Event()
         self.applied = 0
 
@@ -164,7 +172,11 @@ class ReplicationConsumer:
             )
             await js.add_consumer(self.stream, config)
             sub = await js.pull_subscribe_bind(self.durable, self.stream)
+            last_prune = 0.0
             while not self._stopping.is_set():
+                if time.monotonic() - last_prune > PRUNE_EVERY_SECONDS:
+                    await self.prune_inbox()
+                    last_prune = time.monotonic()
                 try:
                     msgs = await sub.fetch(self.batch, timeout=1.0)
                 except nats.errors.TimeoutError:
@@ -174,6 +186,14 @@ class ReplicationConsumer:
         finally:
             with contextlib.suppress(Exception):
                 await nc.close()
+
+    async def prune_inbox(self) -> int:
+        async with self.sessionmaker() as session, session.begin():
+            result = await session.execute(
+                text(f'DELETE FROM "{self.schema}".inbox WHERE applied_at < now() - make_interval(days => :d)'),
+                {"d": INBOX_KEEP_DAYS},
+            )
+        return int(getattr(result, "rowcount", 0) or 0)
 
     async def _report_pending(self, js: Any) -> None:
         with contextlib.suppress(Exception):
@@ -231,10 +251,10 @@ class ReplicationConsumer:
             return
         msg = msgs[0]
         delivered = msg.metadata.num_delivered if msg.metadata else 1
-        if delivered >= MAX_DELIVER:
+        if delivered >= self.max_deliver:
             await self._dead_letter([msg], nc, repr(exc))
             return
-        delay = BACKOFF_SECONDS[min(delivered - 1, len(BACKOFF_SECONDS) - 1)]
+        delay = self.backoff[min(delivered - 1, len(self.backoff) - 1)]
         log.warning("event on %s failed (delivery %d): %s; retry in %.1fs", msg.subject, delivered, exc, delay)
         await msg.nak(delay=delay)
 
