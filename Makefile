@@ -49,3 +49,5 @@ fmt: bootstrap
 
 bench: bootstrap
 	$(UV) run python bench/run.py
+	$(UV) run python bench/federation.py
+	$(UV) run python bench/scale.py
