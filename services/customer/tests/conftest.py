@@ -46,6 +46,8 @@ def make_settings(database_url: str, jwks: dict[str, Any], node: str = "gd-gz", 
         "database_url": database_url,
         "relay_enabled": False,
         "replication_enabled": False,
+        "hub_enabled": False,
+        "nats_url": "nats://127.0.0.1:1",  # never the machine's own NATS: a test that needs one passes it
         "jwks_json": json.dumps(jwks),
     }
     values.update(kw)

@@ -513,6 +513,8 @@ class Federation:
             env["KAM_JWKS_URL"] = jwks_url
         if rt.nats is not None:
             env["KAM_NATS_MONITOR_URL"] = rt.nats.monitor_url
+        if rt.url:
+            env["KAM_PUBLIC_URL"] = rt.url
         env.update(self.extra_env)
         return env
 
@@ -550,6 +552,8 @@ class Federation:
             return
         ports = {service: free_port() for service in self.services}
         rt.services = {service: f"http://127.0.0.1:{port}" for service, port in ports.items()}
+        gw_port = free_port()
+        rt.url = f"http://127.0.0.1:{gw_port}"  # the node's URL (services put it in hrefs of notifications)
         org_jwks = rt.services["org"] + jwks_path() if "org" in rt.services else None
         for service, module_name in self.services.items():
             env = self._env(rt, service, None if service == "org" else org_jwks)
@@ -560,8 +564,6 @@ class Federation:
                 self._uvicorn(f"{module_name}:create_app", ports[service]),
                 env,
             )
-        gw_port = free_port()
-        rt.url = f"http://127.0.0.1:{gw_port}"
         env = self._env(rt, GATEWAY, None)
         env["KAM_GATEWAY_UPSTREAMS"] = json.dumps(rt.services)
         rt.processes[GATEWAY] = ServiceProcess(

@@ -32,6 +32,10 @@ class Settings(BaseSettings):
     relay_poll_seconds: float = 1.0
     # apply replicated events from the node's inbound streams (DESIGN §3)
     replication_enabled: bool = True
+    # the node's public base URL (hrefs in notifications sent outside a request)
+    public_url: str | None = None
+    # deliver TMF events to listeners registered on /hub
+    hub_enabled: bool = True
     # the node's nats-server monitoring endpoint (leafnode links), for the sync service
     nats_monitor_url: str | None = None
 

@@ -7,6 +7,8 @@ from fastapi import FastAPI
 from kam_customer.contact.endpoints import router as contact_router
 from kam_customer.customer.endpoints import router as customer_router
 from kam_customer.designation.endpoints import router as designation_router
+from kam_customer.hub import service as hub_service
+from kam_customer.hub.endpoints import router as hub_router
 from kam_customer.importexport.endpoints import router as importexport_router
 from kam_customer.models import SCHEMA
 from kam_customer.organization.endpoints import router as organization_router
@@ -27,9 +29,10 @@ def create_app(settings: Settings | None = None, *, verifier: TokenVerifier | No
             "Key accounts (大客户) as TMF629 customers, with TMF632 organizations and contacts, "
             "replicated across the federation."
         ),
-        routers=[customer_router, organization_router, contact_router, importexport_router, designation_router],
+        routers=[customer_router, organization_router, contact_router, importexport_router, designation_router,
+                 hub_router],
         outbox_schemas=[SCHEMA],
         verifier=verifier,
-        on_startup=[consumers.start],
-        on_shutdown=[consumers.stop],
+        on_startup=[consumers.start, hub_service.start],
+        on_shutdown=[hub_service.stop, consumers.stop],
     )

@@ -1,3 +1,4 @@
+import kam_customer.hub.models  # noqa: F401  (its table belongs to the same metadata)
 from kam_customer.models import Base
 from kam_platform.db.alembic_env import run
 

@@ -1,0 +1,51 @@
+"""TMF630 notification listener registration for TMF629 customer events."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request, Response
+from fastapi.responses import JSONResponse
+
+from kam_platform.auth import Principal, require
+from kam_platform.db.engine import Session
+from kam_platform.settings import AppSettings
+from kam_platform.tmf import id_or_404, read_json_object, validate_model
+
+from . import service
+
+PATH = "/tmf-api/customerManagement/v4/hub"
+router = APIRouter(tags=["customer"])
+
+
+def _hub_id(hub_id: str) -> uuid.UUID:
+    return id_or_404(hub_id, "hub")
+
+
+HubId = Annotated[uuid.UUID, Depends(_hub_id)]
+
+
+@router.post(PATH, status_code=201, summary="Register a listener for customer events")
+async def register_listener(
+    request: Request, session: Session, settings: AppSettings, principal: Principal = require("customer:read")
+) -> JSONResponse:
+    """`{"callback": "https://…/listener", "query": "eventType=CustomerCreateEvent"}`. Events are
+    POSTed to the callback (at least once; deduplicate by `eventId`), only for customers within the
+    registering user's data scope."""
+    data = validate_model(service.HubCreate, await read_json_object(request, allowed_types={"application/json"}))
+    sub = await service.register(session, settings=settings, principal=principal, data=data)
+    href = str(request.base_url).rstrip("/") + f"{PATH}/{sub.id}"
+    return JSONResponse(
+        {"id": str(sub.id), "href": href, "callback": sub.callback, "query": sub.query, "@type": "EventSubscription"},
+        status_code=201,
+        headers={"Location": href},
+    )
+
+
+@router.delete(PATH + "/{hub_id}", status_code=204, summary="Unregister a listener")
+async def unregister_listener(
+    sub_id: HubId, session: Session, settings: AppSettings, principal: Principal = require("customer:read")
+) -> Response:
+    await service.unregister(session, settings=settings, principal=principal, sub_id=sub_id)
+    return Response(status_code=204)
