@@ -5,6 +5,7 @@ database."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import csv
 import io
 import socket
@@ -62,10 +63,8 @@ class LinkProxy:
             pass
         finally:
             for s in (src, dst):
-                try:
+                with contextlib.suppress(OSError):
                     s.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
                 s.close()
 
     def cut(self) -> None:
@@ -73,10 +72,8 @@ class LinkProxy:
         with self._lock:
             conns, self._conns = self._conns, set()
         for s in conns:
-            try:
+            with contextlib.suppress(OSError):
                 s.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
             s.close()
 
     def restore(self) -> None:
@@ -99,8 +96,10 @@ def customers_csv(prefix: str, count: int) -> bytes:
 
 def import_batch(base_url: str, token: str, prefix: str, count: int) -> dict[str, Any]:
     r = httpx.post(
-        base_url + "/api/v1/customer/imports", content=customers_csv(prefix, count),
-        headers={"Authorization": f"Bearer {token}", "Content-Type": "text/csv"}, timeout=300,
+        base_url + "/api/v1/customer/imports",
+        content=customers_csv(prefix, count),
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "text/csv"},
+        timeout=300,
     )
     r.raise_for_status()
     return r.json()  # type: ignore[no-any-return]

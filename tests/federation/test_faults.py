@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -32,8 +33,9 @@ def trio(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Nodes, Link
     """hq → gd → gd-gz, one process per node, gd-gz's leafnode link to gd through a TCP proxy."""
     from kam_org.seed import seed as seed_org
 
-    fed = Federation(TRIO, tmp_path_factory.mktemp("faults") / "run", process_per="node",
-                     use_environment=False, pg_fast=True)
+    fed = Federation(
+        TRIO, tmp_path_factory.mktemp("faults") / "run", process_per="node", use_environment=False, pg_fast=True
+    )
     proxy: LinkProxy | None = None
     pids: list[int] = []
     try:
@@ -68,14 +70,19 @@ def converged(nodes: Nodes, owner: str = "gd-gz", timeout: float = RECOVER) -> d
     def equal() -> bool:
         nonlocal truth
         truth = records_of(fed.database_url(owner), owner)
-        return all(compare(truth, records_of(fed.database_url(n), owner)) ==
-                   {"missing": 0, "extra": 0, "differ": 0, "total": len(truth)} for n in ("gd", "hq"))
+        return all(
+            compare(truth, records_of(fed.database_url(n), owner))
+            == {"missing": 0, "extra": 0, "differ": 0, "total": len(truth)}
+            for n in ("gd", "hq")
+        )
 
     try:
         wait_until(equal, timeout=timeout, what="replicas equal to the owner", interval=1.0)
     except AssertionError:
-        report = {n: (compare(truth, replica := records_of(fed.database_url(n), owner)),
-                      missing_by_kind(truth, replica)) for n in ("gd", "hq")}
+        report = {
+            n: (compare(truth, replica := records_of(fed.database_url(n), owner)), missing_by_kind(truth, replica))
+            for n in ("gd", "hq")
+        }
         raise AssertionError(f"not converged: {report}") from None
     kinds: dict[str, int] = {}
     for kind, _ in truth:
@@ -95,8 +102,9 @@ def load_during(nodes: Nodes, prefix: str, fault: Any, *, rows: int = 1500, batc
 
 def test_kill_9_of_a_provinces_nats_server(trio: tuple[Nodes, LinkProxy]) -> None:
     nodes, _ = trio
-    created = load_during(nodes, "FKP", lambda: (time.sleep(1.0), nodes.fed.kill_nats("gd"),
-                                                 nodes.fed.restart_nats("gd")))
+    created = load_during(
+        nodes, "FKP", lambda: (time.sleep(1.0), nodes.fed.kill_nats("gd"), nodes.fed.restart_nats("gd"))
+    )
     assert created == 3000
     kinds = converged(nodes)
     assert kinds["customer"] >= 3000
@@ -161,10 +169,9 @@ def test_postgresql_restart(trio: tuple[Nodes, LinkProxy]) -> None:
         time.sleep(1.0)
         fed.restart_postgres()
 
-    try:
+    # an import request in flight while the database restarts may fail as a whole; nothing is half-written
+    with contextlib.suppress(Exception):
         load_during(nodes, "FPG", restart)
-    except Exception:
-        pass  # an import request in flight while the database restarts may fail as a whole; nothing half-written
     converged(nodes)
 
 

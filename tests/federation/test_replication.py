@@ -231,6 +231,7 @@ def test_resync_restores_a_replica_that_lost_records(demo: Nodes) -> None:
 
     made = [demo.create_customer("gd-sz", name=f"重同步测试客户{i}") for i in range(5)]
     demo.patch("gd-sz", f"{CUSTOMER_PATH}/{made[0]['id']}", {"grade": "A"})
+
     def replicated() -> dict[str, Any] | None:
         view = demo.customer_state("gd", q="重同步测试客户")
         return view if len(view) == 5 and view == demo.customer_state("gd-sz", q="重同步测试客户") else None
@@ -241,7 +242,9 @@ def test_resync_restores_a_replica_that_lost_records(demo: Nodes) -> None:
     async def lose() -> None:
         conn = await asyncpg.connect(dsn)
         try:
-            await conn.execute("DELETE FROM customer.customer WHERE owner_node = 'gd-sz' AND name LIKE '重同步测试客户%'")
+            await conn.execute(
+                "DELETE FROM customer.customer WHERE owner_node = 'gd-sz' AND name LIKE '重同步测试客户%'"
+            )
         finally:
             await conn.close()
 
@@ -249,5 +252,8 @@ def test_resync_restores_a_replica_that_lost_records(demo: Nodes) -> None:
     assert demo.customer_state("gd", q="重同步测试客户") == {}
     r = demo.post("gd", "/api/v1/sync/resync", {"reason": "restored from backup"})
     assert r.status_code == 202, r.text
-    wait_until(lambda: demo.customer_state("gd", q="重同步测试客户") == owner_view, timeout=CONVERGE,
-               what="replica restored by resync")
+    wait_until(
+        lambda: demo.customer_state("gd", q="重同步测试客户") == owner_view,
+        timeout=CONVERGE,
+        what="replica restored by resync",
+    )

@@ -38,12 +38,26 @@ async def node_db(make_database: Any) -> str:
 
 def designation_event(did: uuid.UUID, version: int, grade: str, *, payload: bytes | None = None) -> tuple[str, bytes]:
     state = customer_pb2.DesignationState(
-        id=str(did), owner_node="hq", version=version, customer_id=str(uuid7()), customer_code="KAX1",
-        customer_name="中国工商银行广州分行", customer_owner_node=NODE, grade=grade, status="ACTIVE", designated_by="hq-admin",
+        id=str(did),
+        owner_node="hq",
+        version=version,
+        customer_id=str(uuid7()),
+        customer_code="KAX1",
+        customer_name="中国工商银行广州分行",
+        customer_owner_node=NODE,
+        grade=grade,
+        status="ACTIVE",
+        designated_by="hq-admin",
     )
     _, _, _, envelope = build_event(
-        node="hq", service="customer", aggregate_type="designation", aggregate_id=str(did), version=version,
-        message=customer_pb2.DesignationChanged(designation=state), actor="hq-admin", down_scope=NODE,
+        node="hq",
+        service="customer",
+        aggregate_type="designation",
+        aggregate_id=str(did),
+        version=version,
+        message=customer_pb2.DesignationChanged(designation=state),
+        actor="hq-admin",
+        down_scope=NODE,
     )
     if payload is not None:  # a poison event: a valid envelope whose payload cannot be applied
         from kam_contracts import envelope_pb2
@@ -62,9 +76,16 @@ async def test_apply_is_idempotent_keeps_newest_and_dead_letters_poison(
     settings = settings_for(node_db, jwks, node=NODE, nats_url=nats_url)
     db = create_database(node_db)
     consumer = ReplicationConsumer(
-        sessionmaker=db.sessionmaker, nats_url=nats_url, service="customer", schema=SCHEMA, node=NODE,
-        stream=f"DOWN_{NODE}", filter_subjects=["down.*.customer.>"], apply=CustomerApplier(settings),
-        max_deliver=3, backoff=(0.1, 0.2),
+        sessionmaker=db.sessionmaker,
+        nats_url=nats_url,
+        service="customer",
+        schema=SCHEMA,
+        node=NODE,
+        stream=f"DOWN_{NODE}",
+        filter_subjects=["down.*.customer.>"],
+        apply=CustomerApplier(settings),
+        max_deliver=3,
+        backoff=(0.1, 0.2),
     )
     task = asyncio.create_task(consumer.run())
     nc = await nats.connect(nats_url)
@@ -97,9 +118,7 @@ async def test_apply_is_idempotent_keeps_newest_and_dead_letters_poison(
         assert dead.subject == poison_subject and dead.deliveries == 3
         dlq = await js.stream_info(f"DLQ_{NODE}")
         assert dlq.state.messages == 1
-        info = await wait_for(
-            lambda: _settled(js), timeout=30
-        )
+        info = await wait_for(lambda: _settled(js), timeout=30)
         assert info.num_ack_pending == 0 and info.num_pending == 0
         await engine.dispose()
     finally:

@@ -22,7 +22,9 @@ def test_layout_of_a_province() -> None:
     assert up.subjects == ("up.gd.>",)
     # each child's source is filtered to that child's subtree: a child cannot feed other nodes' events up
     assert {(s.stream, s.domain, s.subjects) for s in up.sources} == {
-        ("UP_gd-gz", "gd-gz", ("up.gd-gz.>",)), ("UP_gd-sz", "gd-sz", ("up.gd-sz.>",))}
+        ("UP_gd-gz", "gd-gz", ("up.gd-gz.>",)),
+        ("UP_gd-sz", "gd-sz", ("up.gd-sz.>",)),
+    }
     down = specs["DOWN_gd"]
     assert down.subjects == ("down.gd.>",)
     assert [(s.stream, s.domain, s.subjects) for s in down.sources] == [("DOWN_ALL", "hq", ("down.all.>",))]
@@ -34,7 +36,9 @@ def test_layout_of_the_root_and_a_leaf() -> None:
     assert set(root) == {"UP_hq", "DLQ_hq", "UP_ALL", "DOWN_ALL"}
     assert root["UP_ALL"].subjects == () and root["UP_hq"].sources == ()
     assert {(s.stream, s.subjects) for s in root["UP_ALL"].sources} == {
-        ("UP_gd", ("up.gd.>", "up.gd-gz.>", "up.gd-sz.>")), ("UP_js", ("up.js.>", "up.js-nj.>"))}
+        ("UP_gd", ("up.gd.>", "up.gd-gz.>", "up.gd-sz.>")),
+        ("UP_js", ("up.js.>", "up.js-nj.>")),
+    }
     leaf = {s.name: s for s in plan(DEMO, "gd-gz")}
     assert leaf["UP_gd-gz"].sources == ()
     assert [set(s.subjects) for s in leaf["DOWN_gd-gz"].sources] == [{"down.all.>", "down.gd.>"}]

@@ -29,8 +29,14 @@ def create_app(settings: Settings | None = None, *, verifier: TokenVerifier | No
             "Key accounts (大客户) as TMF629 customers, with TMF632 organizations and contacts, "
             "replicated across the federation."
         ),
-        routers=[customer_router, organization_router, contact_router, importexport_router, designation_router,
-                 hub_router],
+        routers=[
+            customer_router,
+            organization_router,
+            contact_router,
+            importexport_router,
+            designation_router,
+            hub_router,
+        ],
         outbox_schemas=[SCHEMA],
         verifier=verifier,
         on_startup=[consumers.start, hub_service.start],
