@@ -6,11 +6,14 @@ aggregate, in the caller's transaction.
 
 from __future__ import annotations
 
+import functools
 import json
 import uuid
+from datetime import datetime
 from typing import Any
 
 from google.protobuf.message import Message
+from google.protobuf.timestamp_pb2 import Timestamp
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kam_contracts import customer_pb2
@@ -20,6 +23,13 @@ from kam_platform.observability import request_id_var
 from kam_platform.outbox import add_event, ts
 
 SERVICE = "customer"
+
+
+@functools.lru_cache(maxsize=256)
+def _ts(dt: datetime) -> Timestamp:
+    # a bulk import stamps every row with the transaction time: convert it once, not twice a row
+    # (the message constructor copies the Timestamp, so sharing the cached one is safe)
+    return ts(dt)
 
 
 def customer_state(c: Customer) -> customer_pb2.CustomerState:
@@ -56,8 +66,8 @@ def customer_state(c: Customer) -> customer_pb2.CustomerState:
         )
         if cp
         else None,
-        created_at=ts(c.created_at) if c.created_at else None,
-        updated_at=ts(c.updated_at) if c.updated_at else None,
+        created_at=_ts(c.created_at) if c.created_at else None,
+        updated_at=_ts(c.updated_at) if c.updated_at else None,
     )
 
 

@@ -66,19 +66,16 @@ def escape_like(term: str) -> str:
     return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def bigrams(term: str) -> list[str]:
-    """The 2-character pieces of `term`, as the database's name_bigrams() makes them (migration 0003)."""
-    return sorted({term[i : i + 2] for i in range(len(term) - 1)})
-
-
 def name_contains(term: str) -> Any:
-    """name LIKE '%term%', led by the bigram index when the term has two characters or more (a name
-    containing the term contains all its bigrams; the LIKE rechecks longer terms)."""
-    like = Customer.name.like(f"%{escape_like(term)}%")
-    if len(term) < 2:
-        return like
-    indexed = getattr(func, SCHEMA).name_bigrams(Customer.name).op("@>")(cast(bigrams(term), ARRAY(Text)))
-    return and_(Customer.deleted_at.is_(None), indexed, like)
+    """The name contains `term`. A 2-character term is looked up in the bigram index (migration 0003: a
+    name contains it exactly when its bigram set does); longer ones use the trigram index (LIKE),
+    shorter ones scan."""
+    if len(term) != 2:
+        return Customer.name.like(f"%{escape_like(term)}%")
+    indexed = getattr(func, SCHEMA).name_bigrams(Customer.name).op("@>")(cast([term], ARRAY(Text)))
+    # strpos, not LIKE, as the recheck: a 2-character LIKE would tempt the planner into the trigram
+    # index, which has no trigram to look up and reads itself whole
+    return and_(Customer.deleted_at.is_(None), indexed, func.strpos(Customer.name, term) > 0)
 
 
 class CustomerRepository:

@@ -564,6 +564,7 @@ async def import_file(
     # the next chunk is read and validated in a worker thread while this one is written: the database
     # works on its own core meanwhile instead of waiting for Python
     pending = asyncio.create_task(asyncio.to_thread(reader.next_batch))
+    analyze_at = ANALYZE_AFTER
     while True:
         batch, received, rejected, done = await pending
         if not done:
@@ -573,6 +574,13 @@ async def import_file(
             loader.reject(errors)
         if batch:
             await loader.load(batch)
+        if analyze_at and loader.result.created + loader.result.updated >= analyze_at and not done:
+            # a table never analyzed (new, or emptied) makes the planner look codes up by scanning every
+            # live row, once per chunk: quadratic. Autovacuum cannot see into this transaction; ANALYZE
+            # can (it counts the transaction's own rows), and once the row density is known the planner
+            # scales its estimates with the table's growth.
+            await repository.analyze(conn)
+            analyze_at = 0
         if done:
             break
     await loader.finish()

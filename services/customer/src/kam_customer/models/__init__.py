@@ -45,8 +45,9 @@ class Customer(ReplicatedMixin, Base):
         Index(
             "uq_customer_customer_code_live", "customer_code", unique=True, postgresql_where=text("deleted_at IS NULL")
         ),
-        # q= substring search: every 2-character piece of the name (Chinese words are mostly two characters,
-        # which trigrams cannot index); see migration 0003 for the function
+        Index("ix_customer_name_trgm", "name", postgresql_using="gin", postgresql_ops={"name": "gin_trgm_ops"}),
+        # q= of two characters (most Chinese words, which trigrams cannot index): the name's 2-character
+        # pieces; see migration 0003 for the function
         Index(
             "ix_customer_name_bigrams",
             text(f"{SCHEMA}.name_bigrams(name)"),
