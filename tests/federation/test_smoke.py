@@ -15,7 +15,7 @@ import pytest
 
 from kam_cli.runtime import Federation, database_name, wait_gone
 from kam_cli.services import SERVICES
-from kam_platform.federation import up_stream_name
+from kam_platform.federation import up_stream
 
 pytestmark = pytest.mark.federation
 
@@ -73,7 +73,7 @@ def check_jetstream(fed: Federation) -> None:
         streams = {
             s["name"]: s["config"] for account in jsz.get("account_details", []) for s in account["stream_detail"]
         }
-        config = streams[up_stream_name(code)]
+        config = streams[up_stream(code)]
         assert config["subjects"] == [f"up.{code}.>"]
         assert config["storage"] == "file"
         assert config["retention"] == "limits"
@@ -133,9 +133,7 @@ def check_tokens_and_customer(fed: Federation) -> None:
         nc = await nats.connect(fed.nats_url("gd-gz"))
         try:
             js = nc.jetstream()
-            info = await js.stream_info(
-                up_stream_name("gd-gz"), subjects_filter=f"up.gd-gz.customer.customer.{body['id']}"
-            )
+            info = await js.stream_info(up_stream("gd-gz"), subjects_filter=f"up.gd-gz.customer.customer.{body['id']}")
             return bool(info.state.subjects)
         finally:
             await nc.close()

@@ -56,10 +56,6 @@ def dlq_stream(code: str) -> str:
     return f"DLQ_{code}"
 
 
-def up_stream_name(code: str) -> str:
-    return up_stream(code)
-
-
 @dataclass(frozen=True)
 class SourceSpec:
     stream: str

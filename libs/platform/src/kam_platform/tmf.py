@@ -229,3 +229,18 @@ def id_or_404(value: str, resource: str) -> uuid.UUID:
         return uuid.UUID(value)
     except ValueError:
         raise NotFound(f"{resource} {value} not found") from None
+
+
+def uuid_filter(column: Any) -> Callable[[str, list[Any]], ColumnElement[bool]]:
+    """A list-filter predicate for a UUID column (equality, comma = OR; a malformed id is a 400)."""
+
+    def predicate(op: str, values: list[Any]) -> ColumnElement[bool]:
+        if op != "eq":
+            raise InvalidQuery(f"only equality filters apply to {column.key}")
+        try:
+            ids = [uuid.UUID(str(v)) for v in values]
+        except ValueError:
+            raise InvalidQuery(f"filter {column.key}: not a valid id") from None
+        return column.in_(ids)  # type: ignore[no-any-return]
+
+    return predicate

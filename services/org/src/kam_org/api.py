@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Annotated, Any, TypeVar
@@ -116,19 +115,3 @@ def patch_values(patch: BaseModel, present: set[str], *, not_null: set[str]) -> 
             raise ValidationFailed(f"{key}: may not be null", field=key)
         out[name] = value
     return out
-
-
-def uuid_filter(column: Any) -> Callable[[str, list[Any]], Any]:
-    """A TMF list filter predicate for a UUID column (equality only; a malformed id is a 400)."""
-    from kam_platform.errors import InvalidQuery
-
-    def predicate(op: str, values: list[Any]) -> Any:
-        if op != "eq":
-            raise InvalidQuery(f"only equality filters apply to {column.key}")
-        try:
-            ids = [uuid.UUID(str(v)) for v in values]
-        except ValueError:
-            raise InvalidQuery(f"filter {column.key}: not a valid id") from None
-        return column.in_(ids)
-
-    return predicate

@@ -18,7 +18,7 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, create_async_engine
 
 from kam_platform.auth import generate_signing_key, public_jwk, sign_token
 from kam_platform.db.engine import get_session
@@ -156,14 +156,6 @@ def bearer(token: str) -> dict[str, str]:
 
 
 # --- per-test transaction and app client ------------------------------------------------------
-
-
-class RollbackDatabase:
-    """Runs each test inside one outer transaction that is rolled back at the end."""
-
-    def __init__(self, url: str) -> None:
-        self.url = url
-        self.engine: AsyncEngine = create_async_engine(url, pool_size=2)
 
 
 @pytest.fixture

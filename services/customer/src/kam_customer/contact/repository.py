@@ -11,29 +11,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from kam_customer.customer.rules import DecisionRole
 from kam_customer.models import Contact
 from kam_platform.auth import Principal, scope_filter
-from kam_platform.tmf import Filterable, ListQuery, apply_filters, apply_sort
+from kam_platform.tmf import Filterable, ListQuery, apply_filters, apply_sort, uuid_filter
 from kam_platform.topology import Topology
 
-
-def _uuids(values: list[str]) -> list[uuid.UUID]:
-    out = []
-    for v in values:
-        try:
-            out.append(uuid.UUID(str(v)))
-        except ValueError:
-            out.append(uuid.UUID(int=0))
-    return out
-
-
 FILTERABLE: dict[str, Filterable] = {
-    "id": Filterable(Contact.id, predicate=lambda op, v: Contact.id.in_(_uuids(v))),
+    "id": Filterable(Contact.id, predicate=uuid_filter(Contact.id)),
     "givenName": Filterable(Contact.given_name),
     "familyName": Filterable(Contact.family_name),
     "fullName": Filterable(Contact.full_name),
     "decisionRole": Filterable(Contact.decision_role, DecisionRole),
-    "customer.id": Filterable(
-        Contact.customer_id, sortable=False, predicate=lambda op, v: Contact.customer_id.in_(_uuids(v))
-    ),
+    "customer.id": Filterable(Contact.customer_id, sortable=False, predicate=uuid_filter(Contact.customer_id)),
     "ownerNode": Filterable(Contact.owner_node),
 }
 

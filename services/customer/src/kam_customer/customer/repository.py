@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kam_customer.models import SCHEMA, AccountManagerAssignment, Audit, Customer
 from kam_platform.auth import Principal, scope_filter
-from kam_platform.tmf import Filterable, ListQuery, apply_filters, apply_sort
+from kam_platform.tmf import Filterable, ListQuery, apply_filters, apply_sort, uuid_filter
 from kam_platform.topology import Topology
 
 from . import rules
@@ -24,7 +24,7 @@ def _related_party_predicate(op: str, values: list[Any]) -> Any:
 
 
 FILTERABLE: dict[str, Filterable] = {
-    "id": Filterable(Customer.id, str, predicate=lambda op, v: Customer.id.in_([_uuid_or_nil(x) for x in v])),
+    "id": Filterable(Customer.id, str, predicate=uuid_filter(Customer.id)),
     "name": Filterable(Customer.name),
     "customerCode": Filterable(Customer.customer_code),
     "customerType": Filterable(Customer.customer_type, rules.CustomerType),
@@ -41,25 +41,18 @@ FILTERABLE: dict[str, Filterable] = {
     "engagedParty.id": Filterable(
         Customer.organization_id,
         sortable=False,
-        predicate=lambda op, v: Customer.organization_id.in_([_uuid_or_nil(x) for x in v]),
+        predicate=uuid_filter(Customer.organization_id),
     ),
     "parentCustomer.id": Filterable(
         Customer.parent_customer_id,
         sortable=False,
-        predicate=lambda op, v: Customer.parent_customer_id.in_([_uuid_or_nil(x) for x in v]),
+        predicate=uuid_filter(Customer.parent_customer_id),
     ),
     "ownerNode": Filterable(Customer.owner_node),
     "version": Filterable(Customer.version, int),
     "createdAt": Filterable(Customer.created_at, datetime),
     "updatedAt": Filterable(Customer.updated_at, datetime),
 }
-
-
-def _uuid_or_nil(value: str) -> uuid.UUID:
-    try:
-        return uuid.UUID(str(value))
-    except ValueError:
-        return uuid.UUID(int=0)
 
 
 def escape_like(term: str) -> str:

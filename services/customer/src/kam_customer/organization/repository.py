@@ -8,14 +8,13 @@ from collections.abc import Sequence
 from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kam_customer.contact.repository import _uuids
 from kam_customer.models import Organization
 from kam_platform.auth import Principal, scope_filter
-from kam_platform.tmf import Filterable, ListQuery, apply_filters, apply_sort
+from kam_platform.tmf import Filterable, ListQuery, apply_filters, apply_sort, uuid_filter
 from kam_platform.topology import Topology
 
 FILTERABLE: dict[str, Filterable] = {
-    "id": Filterable(Organization.id, predicate=lambda op, v: Organization.id.in_(_uuids(v))),
+    "id": Filterable(Organization.id, predicate=uuid_filter(Organization.id)),
     "name": Filterable(Organization.name),
     "tradingName": Filterable(Organization.trading_name),
     "organizationType": Filterable(Organization.organization_type),

@@ -10,11 +10,10 @@ from typing import Any
 from sqlalchemy import ColumnElement, delete, exists, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kam_org.api import uuid_filter
 from kam_org.models import Role, Staff, StaffRole
 from kam_platform.auth import Principal, scope_filter
 from kam_platform.errors import InvalidQuery
-from kam_platform.tmf import Filterable, ListQuery, apply_filters, apply_sort
+from kam_platform.tmf import Filterable, ListQuery, apply_filters, apply_sort, uuid_filter
 from kam_platform.topology import Topology
 
 

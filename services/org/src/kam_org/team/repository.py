@@ -9,10 +9,9 @@ from datetime import datetime
 from sqlalchemy import delete, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kam_org.api import uuid_filter
 from kam_org.models import Staff, Team, TeamMember
 from kam_platform.auth import Principal, scope_filter
-from kam_platform.tmf import Filterable, ListQuery, apply_filters, apply_sort
+from kam_platform.tmf import Filterable, ListQuery, apply_filters, apply_sort, uuid_filter
 from kam_platform.topology import Topology
 
 TEAM_FILTERS: dict[str, Filterable] = {
