@@ -178,9 +178,25 @@ def list_response(items: Sequence[dict[str, Any]], total: int, lq: ListQuery) ->
     )
 
 
+def base_url(request: Request) -> str:
+    """This node's base URL as the caller addressed it (the Host it used), without a trailing slash."""
+    return str(request.base_url).rstrip("/")
+
+
 def href(request: Request, path: str) -> str:
     """Absolute URL of a resource path on this node (the Host the caller used)."""
-    return str(request.base_url).rstrip("/") + path
+    return base_url(request) + path
+
+
+async def fetch_page(
+    session: Any, stmt: Select[Any], lq: ListQuery, filterable: Mapping[str, Filterable], tiebreak: Any
+) -> tuple[Sequence[Any], int]:
+    """One page of a filtered list plus the exact total (X-Total-Count) of the whole filtered list."""
+    from sqlalchemy import func, select
+
+    total = await session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
+    rows = (await session.scalars(apply_sort(stmt, lq, filterable, tiebreak).offset(lq.offset).limit(lq.limit))).all()
+    return rows, int(total or 0)
 
 
 MERGE_PATCH_TYPES = {"application/merge-patch+json", "application/json"}

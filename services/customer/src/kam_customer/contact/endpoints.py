@@ -14,6 +14,7 @@ from kam_platform.auth import Principal, require
 from kam_platform.db.engine import Session
 from kam_platform.settings import AppSettings
 from kam_platform.tmf import (
+    base_url,
     id_or_404,
     list_response,
     parse_list_query,
@@ -107,10 +108,6 @@ def to_api(c: Contact, base: str, principal: Principal) -> dict[str, Any]:
     }
 
 
-def _base(request: Request) -> str:
-    return str(request.base_url).rstrip("/")
-
-
 @router.get(PATH, summary="List contacts")
 async def list_individuals(
     request: Request,
@@ -120,7 +117,7 @@ async def list_individuals(
 ) -> JSONResponse:
     lq = parse_list_query(request, FILTERABLE, FIELDS)
     rows, total = await service.list_contacts(session, settings=settings, principal=principal, lq=lq)
-    return list_response([to_api(c, _base(request), principal) for c in rows], total, lq)
+    return list_response([to_api(c, base_url(request), principal) for c in rows], total, lq)
 
 
 @router.post(PATH, status_code=201, summary="Create a contact of a key account")
@@ -133,7 +130,7 @@ async def create_individual(
     raw = await read_json_object(request, allowed_types={"application/json"})
     data = validate_model(ContactCreate, raw)
     c = await service.create(session, settings=settings, principal=principal, data=data, present=set(raw))
-    body = to_api(c, _base(request), principal)
+    body = to_api(c, base_url(request), principal)
     return JSONResponse(body, status_code=201, headers={"Location": body["href"]})
 
 
@@ -147,7 +144,7 @@ async def get_individual(
 ) -> dict[str, Any]:
     lq = parse_list_query(request, {}, FIELDS)
     c = await service.get_visible(session, settings=settings, principal=principal, contact_id=contact_id)
-    return project(to_api(c, _base(request), principal), lq.fields)
+    return project(to_api(c, base_url(request), principal), lq.fields)
 
 
 @router.patch(PATH + "/{individual_id}", summary="Update a contact (JSON merge patch)")
@@ -162,7 +159,7 @@ async def patch_individual(
     c = await service.update(
         session, settings=settings, principal=principal, contact_id=contact_id, patch=patch, present=present
     )
-    return to_api(c, _base(request), principal)
+    return to_api(c, base_url(request), principal)
 
 
 @router.delete(PATH + "/{individual_id}", status_code=204, summary="Delete a contact")

@@ -5,13 +5,13 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kam_customer.customer.rules import DecisionRole
 from kam_customer.models import Contact
 from kam_platform.auth import Principal, scope_filter
-from kam_platform.tmf import Filterable, ListQuery, apply_filters, apply_sort, uuid_filter
+from kam_platform.tmf import Filterable, ListQuery, apply_filters, fetch_page, uuid_filter
 from kam_platform.topology import Topology
 
 FILTERABLE: dict[str, Filterable] = {
@@ -42,11 +42,7 @@ class ContactRepository:
         stmt = apply_filters(self.scoped(principal, topology), lq, FILTERABLE)
         if lq.q:
             stmt = stmt.where(Contact.full_name.contains(lq.q.strip(), autoescape=True))
-        total = await self.session.scalar(select(func.count()).select_from(stmt.subquery()))
-        rows = (
-            await self.session.scalars(apply_sort(stmt, lq, FILTERABLE, Contact.id).offset(lq.offset).limit(lq.limit))
-        ).all()
-        return rows, int(total or 0)
+        return await fetch_page(self.session, stmt, lq, FILTERABLE, Contact.id)
 
     async def get_visible(self, contact_id: uuid.UUID, principal: Principal, topology: Topology) -> Contact | None:
         stmt = self.scoped(principal, topology).where(Contact.id == contact_id)

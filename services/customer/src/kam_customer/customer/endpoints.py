@@ -13,6 +13,7 @@ from kam_platform.auth import Principal, require
 from kam_platform.db.engine import Session
 from kam_platform.settings import AppSettings
 from kam_platform.tmf import (
+    base_url,
     id_or_404,
     list_response,
     parse_list_query,
@@ -36,10 +37,6 @@ def _customer_id(customer_id: str) -> uuid.UUID:
 CustomerId = Annotated[uuid.UUID, Depends(_customer_id)]
 
 
-def _base(request: Request) -> str:
-    return str(request.base_url).rstrip("/")
-
-
 @router.get(CUSTOMER_PATH, summary="List or find customers")
 async def list_customers(
     request: Request,
@@ -52,7 +49,7 @@ async def list_customers(
     caller's data scope."""
     lq = parse_list_query(request, FILTERABLE, FIELDS)
     rows, total = await service.list_customers(session, settings=settings, principal=principal, lq=lq)
-    base = _base(request)
+    base = base_url(request)
     return list_response([to_api(c, base) for c in rows], total, lq)
 
 
@@ -67,7 +64,7 @@ async def create_customer(
     (TMF632 Organization) is created from the name and credit code."""
     data = validate_model(CustomerCreate, await read_json_object(request, allowed_types={"application/json"}))
     c = await service.create(session, settings=settings, principal=principal, data=data)
-    base = _base(request)
+    base = base_url(request)
     return JSONResponse(to_api(c, base), status_code=201, headers={"Location": customer_href(base, c.id)})
 
 
@@ -81,7 +78,7 @@ async def get_customer(
 ) -> dict[str, Any]:
     lq = parse_list_query(request, {}, (*FIELDS, "nationalKeyAccount"))
     c = await service.get_visible(session, settings=settings, principal=principal, customer_id=customer_id)
-    item = to_api(c, _base(request))
+    item = to_api(c, base_url(request))
     designation = await designation_service.for_customer(session, c.id)
     item["nationalKeyAccount"] = (
         {
@@ -116,7 +113,7 @@ async def patch_customer(
     c = await service.update(
         session, settings=settings, principal=principal, customer_id=customer_id, patch=patch, present=present
     )
-    return to_api(c, _base(request))
+    return to_api(c, base_url(request))
 
 
 @router.delete(CUSTOMER_PATH + "/{customer_id}", status_code=204, summary="Delete a customer")
@@ -204,7 +201,7 @@ async def assign_account_manager(
     c = await service.assign_account_manager(
         session, settings=settings, principal=principal, customer_id=customer_id, data=data
     )
-    return to_api(c, _base(request))
+    return to_api(c, base_url(request))
 
 
 @router.get(API + "/hierarchy", summary="Group-customer hierarchy (HQ and branches)")
@@ -218,7 +215,7 @@ async def customer_hierarchy(
     c, ancestors, children = await service.hierarchy(
         session, settings=settings, principal=principal, customer_id=customer_id
     )
-    base = _base(request)
+    base = base_url(request)
 
     def brief(x: Any) -> dict[str, Any]:
         return {
@@ -252,4 +249,4 @@ async def transfer_customer(
         to_node=data.to_node,
         reason=data.reason,
     )
-    return to_api(c, _base(request))
+    return to_api(c, base_url(request))

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kam_customer.models import SCHEMA, AccountManagerAssignment, Audit, Customer
 from kam_platform.auth import Principal, scope_filter
-from kam_platform.tmf import Filterable, ListQuery, apply_filters, apply_sort, uuid_filter
+from kam_platform.tmf import Filterable, ListQuery, apply_filters, fetch_page, uuid_filter
 from kam_platform.topology import Topology
 
 from . import rules
@@ -102,10 +102,7 @@ class CustomerRepository:
 
     async def page(self, principal: Principal, topology: Topology, lq: ListQuery) -> tuple[Sequence[Customer], int]:
         stmt = self.filtered(principal, topology, lq)
-        total = await self.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
-        page = apply_sort(stmt, lq, FILTERABLE, Customer.id).offset(lq.offset).limit(lq.limit)
-        rows = (await self.session.scalars(page)).all()
-        return rows, int(total or 0)
+        return await fetch_page(self.session, stmt, lq, FILTERABLE, Customer.id)
 
     async def stream(
         self, principal: Principal, topology: Topology, lq: ListQuery, *, chunk: int = 2000

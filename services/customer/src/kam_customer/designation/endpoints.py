@@ -13,7 +13,7 @@ from kam_customer.models import Designation, DesignationResponse
 from kam_platform.auth import Principal, require
 from kam_platform.db.engine import Session
 from kam_platform.settings import AppSettings
-from kam_platform.tmf import id_or_404, read_json_object, read_merge_patch, validate_model
+from kam_platform.tmf import base_url, id_or_404, read_json_object, read_merge_patch, validate_model
 
 from . import service
 
@@ -67,10 +67,6 @@ def to_api(d: Designation, base: str, responses: list[DesignationResponse]) -> d
     }
 
 
-def _base(request: Request) -> str:
-    return str(request.base_url).rstrip("/")
-
-
 @router.post(PATH, status_code=201, summary="Designate a national key account (group only)")
 async def designate(
     request: Request,
@@ -82,7 +78,7 @@ async def designate(
         service.DesignationCreate, await read_json_object(request, allowed_types={"application/json"})
     )
     d = await service.designate(session, settings=settings, principal=principal, data=data)
-    body = to_api(d, _base(request), [])
+    body = to_api(d, base_url(request), [])
     return JSONResponse(body, status_code=201, headers={"Location": body["href"]})
 
 
@@ -100,7 +96,7 @@ async def list_designations(
         session, settings=settings, principal=principal, offset=offset, limit=limit, status=status
     )
     responses = await service.responses_for(session, [d.id for d in rows])
-    body = [to_api(d, _base(request), responses[d.id]) for d in rows]
+    body = [to_api(d, base_url(request), responses[d.id]) for d in rows]
     return JSONResponse(body, headers={"X-Total-Count": str(total), "X-Result-Count": str(len(body))})
 
 
@@ -113,7 +109,7 @@ async def get_designation(
     principal: Principal = require("customer:read"),
 ) -> dict[str, Any]:
     d = await service.get_visible(session, settings=settings, principal=principal, designation_id=designation_id)
-    return to_api(d, _base(request), (await service.responses_for(session, [d.id]))[d.id])
+    return to_api(d, base_url(request), (await service.responses_for(session, [d.id]))[d.id])
 
 
 @router.patch(PATH + "/{designation_id}", summary="Change or withdraw a designation (group only)")
@@ -128,7 +124,7 @@ async def patch_designation(
     d = await service.update(
         session, settings=settings, principal=principal, designation_id=designation_id, patch=patch, present=present
     )
-    return to_api(d, _base(request), (await service.responses_for(session, [d.id]))[d.id])
+    return to_api(d, base_url(request), (await service.responses_for(session, [d.id]))[d.id])
 
 
 @router.put(PATH + "/{designation_id}/response", summary="This node's answer: acknowledge, dispute or assign")

@@ -13,7 +13,15 @@ from kam_customer.models import Organization
 from kam_platform.auth import Principal, require
 from kam_platform.db.engine import Session
 from kam_platform.settings import AppSettings
-from kam_platform.tmf import id_or_404, list_response, parse_list_query, project, read_json_object, read_merge_patch
+from kam_platform.tmf import (
+    base_url,
+    id_or_404,
+    list_response,
+    parse_list_query,
+    project,
+    read_json_object,
+    read_merge_patch,
+)
 from kam_platform.tmf import validate_model as validate
 
 from . import service
@@ -61,17 +69,13 @@ def to_api(o: Organization, base: str) -> dict[str, Any]:
     }
 
 
-def _base(request: Request) -> str:
-    return str(request.base_url).rstrip("/")
-
-
 @router.get(PATH, summary="List organizations")
 async def list_organizations(
     request: Request, session: Session, settings: AppSettings, principal: Principal = require("customer:read")
 ) -> JSONResponse:
     lq = parse_list_query(request, FILTERABLE, FIELDS)
     rows, total = await service.list_organizations(session, settings=settings, principal=principal, lq=lq)
-    return list_response([to_api(o, _base(request)) for o in rows], total, lq)
+    return list_response([to_api(o, base_url(request)) for o in rows], total, lq)
 
 
 @router.post(PATH, status_code=201, summary="Create an organization")
@@ -80,7 +84,7 @@ async def create_organization(
 ) -> JSONResponse:
     data = validate(service.OrganizationCreate, await read_json_object(request, allowed_types={"application/json"}))
     o = await service.create(session, settings=settings, principal=principal, data=data)
-    body = to_api(o, _base(request))
+    body = to_api(o, base_url(request))
     return JSONResponse(body, status_code=201, headers={"Location": body["href"]})
 
 
@@ -94,7 +98,7 @@ async def get_organization(
 ) -> dict[str, Any]:
     lq = parse_list_query(request, {}, FIELDS)
     o = await service.get_visible(session, settings=settings, principal=principal, org_id=org_id)
-    return project(to_api(o, _base(request)), lq.fields)
+    return project(to_api(o, base_url(request)), lq.fields)
 
 
 @router.patch(PATH + "/{organization_id}", summary="Update an organization (JSON merge patch)")
@@ -109,4 +113,4 @@ async def patch_organization(
     o = await service.update(
         session, settings=settings, principal=principal, org_id=org_id, patch=patch, present=present
     )
-    return to_api(o, _base(request))
+    return to_api(o, base_url(request))

@@ -5,12 +5,12 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kam_customer.models import Organization
 from kam_platform.auth import Principal, scope_filter
-from kam_platform.tmf import Filterable, ListQuery, apply_filters, apply_sort, uuid_filter
+from kam_platform.tmf import Filterable, ListQuery, apply_filters, fetch_page, uuid_filter
 from kam_platform.topology import Topology
 
 FILTERABLE: dict[str, Filterable] = {
@@ -39,13 +39,7 @@ class OrganizationRepository:
 
     async def page(self, principal: Principal, topology: Topology, lq: ListQuery) -> tuple[Sequence[Organization], int]:
         stmt = apply_filters(self.scoped(principal, topology), lq, FILTERABLE)
-        total = await self.session.scalar(select(func.count()).select_from(stmt.subquery()))
-        rows = (
-            await self.session.scalars(
-                apply_sort(stmt, lq, FILTERABLE, Organization.id).offset(lq.offset).limit(lq.limit)
-            )
-        ).all()
-        return rows, int(total or 0)
+        return await fetch_page(self.session, stmt, lq, FILTERABLE, Organization.id)
 
     async def get_visible(self, org_id: uuid.UUID, principal: Principal, topology: Topology) -> Organization | None:
         return (

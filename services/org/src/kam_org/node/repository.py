@@ -10,7 +10,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kam_org.models import Node
-from kam_platform.tmf import Filterable, ListQuery, apply_filters, apply_sort
+from kam_platform.tmf import Filterable, ListQuery, apply_filters, apply_sort, fetch_page
 
 NODE_FILTERS: dict[str, Filterable] = {
     "code": Filterable(Node.code),
@@ -48,9 +48,7 @@ class NodeRepository:
         if lq.q:
             like = f"%{lq.q}%"
             stmt = stmt.where(Node.code.ilike(like) | Node.name_zh.ilike(like) | Node.name_en.ilike(like))
-        total = await self.session.scalar(select(func.count()).select_from(stmt.subquery()))
-        stmt = apply_sort(stmt, lq, NODE_FILTERS, Node.code).offset(lq.offset).limit(lq.limit)
-        return (await self.session.scalars(stmt)).all(), int(total or 0)
+        return await fetch_page(self.session, stmt, lq, NODE_FILTERS, Node.code)
 
     async def walk(self, code: str, direction: Literal["up", "down"], lq: ListQuery) -> tuple[Sequence[Node], int]:
         """Ancestors (parent first, root last) or the subtree (the node first, then by depth)."""

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kam_org.models import OrgUnit, Staff, Team
 from kam_platform.auth import Principal, scope_filter
-from kam_platform.tmf import Filterable, ListQuery, apply_filters, apply_sort, uuid_filter
+from kam_platform.tmf import Filterable, ListQuery, apply_filters, fetch_page, uuid_filter
 from kam_platform.topology import Topology
 
 ORG_UNIT_FILTERS: dict[str, Filterable] = {
@@ -38,9 +38,7 @@ class OrgUnitRepository:
         stmt = apply_filters(stmt, lq, ORG_UNIT_FILTERS)
         if lq.q:
             stmt = stmt.where(OrgUnit.name.ilike(f"%{lq.q}%") | OrgUnit.code.ilike(f"%{lq.q}%"))
-        total = await self.session.scalar(select(func.count()).select_from(stmt.subquery()))
-        stmt = apply_sort(stmt, lq, ORG_UNIT_FILTERS, OrgUnit.id).offset(lq.offset).limit(lq.limit)
-        return (await self.session.scalars(stmt)).all(), int(total or 0)
+        return await fetch_page(self.session, stmt, lq, ORG_UNIT_FILTERS, OrgUnit.id)
 
     async def get(
         self, unit_id: uuid.UUID, *, principal: Principal, topology: Topology, for_update: bool = False

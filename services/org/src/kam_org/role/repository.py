@@ -10,7 +10,7 @@ from sqlalchemy import delete, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kam_org.models import Permission, Role, RolePermission, StaffRole
-from kam_platform.tmf import Filterable, ListQuery, apply_filters, apply_sort
+from kam_platform.tmf import Filterable, ListQuery, apply_filters, fetch_page
 
 ROLE_FILTERS: dict[str, Filterable] = {
     "code": Filterable(Role.code),
@@ -35,9 +35,7 @@ class RoleRepository:
         if lq.q:
             like = f"%{lq.q}%"
             stmt = stmt.where(Role.code.ilike(like) | Role.name_zh.ilike(like) | Role.name_en.ilike(like))
-        total = await self.session.scalar(select(func.count()).select_from(stmt.subquery()))
-        stmt = apply_sort(stmt, lq, ROLE_FILTERS, Role.code).offset(lq.offset).limit(lq.limit)
-        return (await self.session.scalars(stmt)).all(), int(total or 0)
+        return await fetch_page(self.session, stmt, lq, ROLE_FILTERS, Role.code)
 
     async def get_by_code(self, code: str, *, for_update: bool = False) -> Role | None:
         stmt = select(Role).where(Role.code == code)
@@ -97,9 +95,7 @@ class RoleRepository:
         stmt = apply_filters(select(Permission), lq, PERMISSION_FILTERS)
         if lq.q:
             stmt = stmt.where(Permission.code.ilike(f"%{lq.q}%") | Permission.description.ilike(f"%{lq.q}%"))
-        total = await self.session.scalar(select(func.count()).select_from(stmt.subquery()))
-        stmt = apply_sort(stmt, lq, PERMISSION_FILTERS, Permission.code).offset(lq.offset).limit(lq.limit)
-        return (await self.session.scalars(stmt)).all(), int(total or 0)
+        return await fetch_page(self.session, stmt, lq, PERMISSION_FILTERS, Permission.code)
 
     async def get_permission(self, code: str) -> Permission | None:
         return await self.session.get(Permission, code)

@@ -7,13 +7,13 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, delete, exists, func, insert, select
+from sqlalchemy import ColumnElement, delete, exists, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kam_org.models import Role, Staff, StaffRole
 from kam_platform.auth import Principal, scope_filter
 from kam_platform.errors import InvalidQuery
-from kam_platform.tmf import Filterable, ListQuery, apply_filters, apply_sort, uuid_filter
+from kam_platform.tmf import Filterable, ListQuery, apply_filters, fetch_page, uuid_filter
 from kam_platform.topology import Topology
 
 
@@ -53,9 +53,7 @@ class StaffRepository:
         if lq.q:
             like = f"%{lq.q}%"
             stmt = stmt.where(Staff.username.ilike(like) | Staff.display_name.ilike(like))
-        total = await self.session.scalar(select(func.count()).select_from(stmt.subquery()))
-        stmt = apply_sort(stmt, lq, STAFF_FILTERS, Staff.id).offset(lq.offset).limit(lq.limit)
-        return (await self.session.scalars(stmt)).all(), int(total or 0)
+        return await fetch_page(self.session, stmt, lq, STAFF_FILTERS, Staff.id)
 
     async def get(
         self, staff_id: uuid.UUID, *, principal: Principal, topology: Topology, for_update: bool = False

@@ -6,12 +6,12 @@ import uuid
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import delete, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kam_org.models import Staff, Team, TeamMember
 from kam_platform.auth import Principal, scope_filter
-from kam_platform.tmf import Filterable, ListQuery, apply_filters, apply_sort, uuid_filter
+from kam_platform.tmf import Filterable, ListQuery, apply_filters, fetch_page, uuid_filter
 from kam_platform.topology import Topology
 
 TEAM_FILTERS: dict[str, Filterable] = {
@@ -39,9 +39,7 @@ class TeamRepository:
         stmt = apply_filters(stmt, lq, TEAM_FILTERS)
         if lq.q:
             stmt = stmt.where(Team.name.ilike(f"%{lq.q}%") | Team.code.ilike(f"%{lq.q}%"))
-        total = await self.session.scalar(select(func.count()).select_from(stmt.subquery()))
-        stmt = apply_sort(stmt, lq, TEAM_FILTERS, Team.id).offset(lq.offset).limit(lq.limit)
-        return (await self.session.scalars(stmt)).all(), int(total or 0)
+        return await fetch_page(self.session, stmt, lq, TEAM_FILTERS, Team.id)
 
     async def get(
         self, team_id: uuid.UUID, *, principal: Principal, topology: Topology, for_update: bool = False
