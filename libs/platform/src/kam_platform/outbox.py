@@ -275,6 +275,13 @@ class OutboxRelay:
             await conn.close()
 
     async def publish_batch(self, conn: asyncpg.Connection, js: Any) -> int:
+        """Publish one batch of unsent rows: aggregates in parallel, each aggregate's rows in order.
+
+        A row is marked sent only after its PubAck, and a row is published only after every earlier
+        row of the same aggregate was acked: otherwise a failed publish followed by a successful one
+        would put version n+1 on the stream before version n (the failed row goes out later), and a
+        listener or a replica reading the stream in order would see the aggregate go backwards.
+        """
         rows = await conn.fetch(
             f'SELECT id, subject, payload FROM "{self.schema}".outbox '
             "WHERE sent_at IS NULL ORDER BY created_at, id LIMIT $1",
@@ -283,8 +290,11 @@ class OutboxRelay:
         if not rows:
             RELAY_PENDING.labels(self.schema).set(0)
             return 0
+        chains: dict[str, list[Any]] = {}
+        for row in rows:  # the subject names the aggregate (…<aggregate_type>.<aggregate_id>)
+            chains.setdefault(row["subject"], []).append(row)
 
-        async def pub(row: Any) -> uuid.UUID | None:
+        async def pub(row: Any) -> bool:
             try:
                 await js.publish(
                     row["subject"],
@@ -294,15 +304,22 @@ class OutboxRelay:
             except NoStreamResponseError:
                 RELAY_ERRORS.labels(self.schema).inc()
                 log.warning("no stream captures %s yet (is the node's UP stream declared?)", row["subject"])
-                return None
+                return False
             except Exception as exc:
                 RELAY_ERRORS.labels(self.schema).inc()
-                log.warning("publish of %s failed: %s", row["id"], exc)
-                return None
-            return uuid.UUID(str(row["id"]))
+                log.warning("publish of %s failed: %s: %s", row["id"], type(exc).__name__, exc)
+                return False
+            return True
 
-        results = await asyncio.gather(*(pub(r) for r in rows))
-        acked = [r for r in results if r is not None]
+        async def pub_chain(chain: list[Any]) -> list[uuid.UUID]:
+            acked: list[uuid.UUID] = []
+            for row in chain:
+                if not await pub(row):
+                    break  # later rows of this aggregate wait for this one
+                acked.append(uuid.UUID(str(row["id"])))
+            return acked
+
+        acked = [i for ids in await asyncio.gather(*(pub_chain(c) for c in chains.values())) for i in ids]
         if acked:
             await conn.execute(
                 f'UPDATE "{self.schema}".outbox SET sent_at = clock_timestamp() WHERE id = ANY($1::uuid[])',
