@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import logging
 import time
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
@@ -24,6 +25,8 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from kam_platform.errors import Forbidden, Unauthorized
 from kam_platform.topology import Topology
+
+log = logging.getLogger("kam.auth")
 
 ALGORITHMS = ["EdDSA", "RS256", "ES256"]
 
@@ -107,8 +110,21 @@ class TokenVerifier:
     CACHE_SIZE = 1024
     CACHE_SECONDS = 60.0
 
-    def __init__(self, loader: JwksLoader, *, audience: str = "kam", min_refresh_seconds: float = 10.0):
+    def __init__(
+        self,
+        loader: JwksLoader,
+        *,
+        audience: str = "kam",
+        min_refresh_seconds: float = 10.0,
+        max_age_seconds: float = 300.0,
+        clock: Callable[[], float] = time.monotonic,
+    ):
+        """`min_refresh_seconds` bounds how often an unknown key id may trigger a fetch (a flood of
+        forged kids must not become a flood of JWKS requests); `max_age_seconds` bounds how long a
+        withdrawn key is still trusted after the issuer dropped it from its JWKS."""
         self._loader = loader
+        self._clock = clock
+        self._max_age = max_age_seconds
         self._verified: dict[str, tuple[float, dict[str, Any]]] = {}  # token → (valid until, claims)
         self._audience = audience
         self._keys: dict[str, Any] = {}
@@ -138,14 +154,20 @@ class TokenVerifier:
 
     async def _refresh(self, force: bool = False) -> None:
         async with self._lock:
-            if not force and self._keys:
+            age = self._clock() - self._fetched_at
+            if not force and self._keys and age < self._max_age:
                 return
-            if force and time.monotonic() - self._fetched_at < self._min_refresh:
+            if force and age < self._min_refresh:
                 return
             try:
                 doc = await self._loader()
             except Exception as exc:
-                raise Unauthorized(f"cannot load the token signing keys: {exc}") from None
+                if not self._keys:
+                    raise Unauthorized(f"cannot load the token signing keys: {exc}") from None
+                # the issuer is unreachable: keep the keys we have, try again after min_refresh
+                log.warning("cannot refresh the token signing keys: %s: %s", type(exc).__name__, exc)
+                self._fetched_at = self._clock() - self._max_age + self._min_refresh
+                return
             keys = {}
             for jwk in doc.get("keys", []):
                 try:
@@ -153,10 +175,12 @@ class TokenVerifier:
                 except jwt.PyJWTError:
                     continue
             self._keys = keys
-            self._fetched_at = time.monotonic()
+            self._fetched_at = self._clock()
             self._verified.clear()  # a key may have been withdrawn
 
     async def verify(self, token: str) -> dict[str, Any]:
+        if self._keys and self._clock() - self._fetched_at >= self._max_age:
+            await self._refresh()  # re-read the JWKS now and then: cached verdicts of withdrawn keys go
         cached = self._verified.get(token)
         if cached is not None:
             if time.time() < cached[0]:
