@@ -1,8 +1,16 @@
 """Data scope, permissions, PII masking, tokens and owner-only writes."""
 
+import contextlib
+from collections.abc import AsyncIterator
 from typing import Any
 
+import httpx
 import pytest
+from fastapi import FastAPI
+
+from kam_customer.main import create_app
+from kam_platform.auth import generate_signing_key, public_jwk
+from kam_platform.testing.plugin import app_client, bind_session
 
 URL = "/tmf-api/customerManagement/v4/customer"
 NODES = ("gd-gz", "gd-sz", "js-nj", "gd", "hq")
@@ -12,6 +20,46 @@ NODES = ("gd-gz", "gd-sz", "js-nj", "gd", "hq")
 async def spread(insert_customer: Any) -> dict[str, str]:
     """One customer named 范围测试<node> owned by each node of the demo topology."""
     return {node: await insert_customer(node, f"范围测试{node}") for node in NODES}
+
+
+@pytest.fixture(scope="module")
+async def node_apps(database_url: str, settings_for: Any) -> AsyncIterator[dict[str, tuple[FastAPI, Any]]]:
+    """The customer app of each node, each trusting only its own node's signing key (as in production,
+    where every node's org issues the tokens its services accept). One database stands in for the
+    nodes' databases: the scope filter, not the data placement, is under test."""
+    apps: dict[str, tuple[FastAPI, Any]] = {}
+    async with contextlib.AsyncExitStack() as stack:
+        for node in NODES:
+            key = generate_signing_key()
+            app = create_app(settings_for(database_url, {"keys": [public_jwk(key, f"{node}-key")]}, node=node))
+            await stack.enter_async_context(app.router.lifespan_context(app))
+            apps[node] = (app, key)
+        yield apps
+
+
+@pytest.fixture
+async def at(node_apps: Any, rollback_conn: Any) -> AsyncIterator[Any]:
+    """at(node) → an HTTP client of that node's app, in the test's transaction."""
+    clients: dict[str, httpx.AsyncClient] = {}
+    for node, (app, _) in node_apps.items():
+        bind_session(app, rollback_conn)
+        clients[node] = await app_client(app, f"http://{node}.kam.test")
+    yield clients.__getitem__
+    for node, (app, _) in node_apps.items():
+        await clients[node].aclose()
+        app.dependency_overrides.clear()
+
+
+@pytest.fixture
+def node_auth(node_apps: Any, make_token: Any) -> Any:
+    """node_auth(node, scope=None): headers with a token issued by `node`'s own key."""
+
+    def make(node: str, scope: str | None = None, perms: list[str] | None = None) -> dict[str, str]:
+        key = node_apps[node][1]
+        token = make_token("am01", node, perms=perms, scope=scope, key=key, kid=f"{node}-key")
+        return {"Authorization": f"Bearer {token}"}
+
+    return make
 
 
 async def visible(client: Any, headers: dict[str, str]) -> set[str]:
@@ -33,48 +81,56 @@ async def visible(client: Any, headers: dict[str, str]) -> set[str]:
         ("hq", "gd-sz", {"gd-sz"}),
     ],
 )
-async def test_list_count_and_search_see_only_the_scope_subtree(client, auth, spread, node, scope, expected) -> None:
-    assert await visible(client, auth(node, scope=scope)) == expected
+async def test_list_count_and_search_see_only_the_scope_subtree(at, node_auth, spread, node, scope, expected) -> None:
+    assert await visible(at(node), node_auth(node, scope=scope)) == expected
 
 
-async def test_get_by_id_outside_scope_is_404(client, auth, spread) -> None:
-    headers = auth("gd-gz")
+async def test_a_token_of_another_node_is_refused(at, node_auth, spread) -> None:
+    for issuer, node in (("gd", "gd-gz"), ("hq", "gd"), ("gd-sz", "gd-gz")):
+        r = await at(node).get(URL, headers=node_auth(issuer))
+        assert r.status_code == 401 and "unknown key" in r.json()["message"], (issuer, node)
+
+
+async def test_get_by_id_outside_scope_is_404(at, node_auth, spread) -> None:
+    gz, headers = at("gd-gz"), node_auth("gd-gz")
     for node in ("gd-sz", "js-nj", "gd", "hq"):
-        r = await client.get(f"{URL}/{spread[node]}", headers=headers)
+        r = await gz.get(f"{URL}/{spread[node]}", headers=headers)
         assert r.status_code == 404, node
-    assert (await client.get(f"{URL}/{spread['gd-gz']}", headers=headers)).status_code == 200
-    js_only = auth("hq", scope="js")
-    assert (await client.get(f"{URL}/{spread['gd-gz']}", headers=js_only)).status_code == 404
-    assert (await client.get(f"{URL}/{spread['js-nj']}", headers=js_only)).status_code == 200
+    assert (await gz.get(f"{URL}/{spread['gd-gz']}", headers=headers)).status_code == 200
+    hq, js_only = at("hq"), node_auth("hq", scope="js")
+    assert (await hq.get(f"{URL}/{spread['gd-gz']}", headers=js_only)).status_code == 404
+    assert (await hq.get(f"{URL}/{spread['js-nj']}", headers=js_only)).status_code == 200
 
 
-async def test_filter_by_owner_cannot_escape_scope(client, auth, spread) -> None:
-    r = await client.get(URL, params={"ownerNode": "gd-sz"}, headers=auth("gd-gz"))
+async def test_filter_by_owner_cannot_escape_scope(at, node_auth, spread) -> None:
+    r = await at("gd-gz").get(URL, params={"ownerNode": "gd-sz"}, headers=node_auth("gd-gz"))
     assert r.json() == [] and r.headers["x-total-count"] == "0"
-    r = await client.get(URL, params={"id": spread["js-nj"]}, headers=auth("gd"))
+    r = await at("gd").get(URL, params={"id": spread["js-nj"]}, headers=node_auth("gd"))
     assert r.json() == []
 
 
-async def test_history_of_a_customer_outside_scope_is_404(client, auth, spread) -> None:
-    r = await client.get(f"/api/v1/customer/customers/{spread['gd-sz']}/history", headers=auth("gd-gz"))
-    assert r.status_code == 404
+async def test_history_of_a_customer_outside_scope_is_404(at, node_auth, spread) -> None:
+    path = f"/api/v1/customer/customers/{spread['gd-sz']}/history"
+    assert (await at("gd-gz").get(path, headers=node_auth("gd-gz"))).status_code == 404
+    assert (await at("gd").get(path, headers=node_auth("gd"))).status_code == 200
 
 
-async def test_write_to_a_record_owned_elsewhere_is_409_naming_the_owner(client, auth, spread) -> None:
-    # gd sees gd-gz's customer (in scope) but is not its owner
-    app_node_headers = auth("gd")
-    r = await client.patch(f"{URL}/{spread['gd']}", json={"grade": "A"}, headers=app_node_headers)
+async def test_write_to_a_record_owned_elsewhere_is_409_naming_the_owner(at, node_auth, spread) -> None:
+    # gd sees gd-sz's customer (in scope) but is not its owner
+    gd, headers = at("gd"), node_auth("gd")
+    r = await gd.patch(f"{URL}/{spread['gd-sz']}", json={"grade": "A"}, headers=headers)
     assert r.status_code == 409
     body = r.json()
-    assert body["code"] == "NOT_OWNER" and "'gd'" in body["message"] and body["details"]["ownerNode"] == "gd"
-    r = await client.delete(f"{URL}/{spread['gd-sz']}", headers=app_node_headers)
+    assert body["code"] == "NOT_OWNER" and "'gd-sz'" in body["message"] and body["details"]["ownerNode"] == "gd-sz"
+    r = await gd.delete(f"{URL}/{spread['gd-sz']}", headers=headers)
     assert r.status_code == 409 and "gd-sz" in r.json()["message"]
-    r = await client.put(
+    r = await gd.put(
         f"/api/v1/customer/customers/{spread['gd-sz']}/account-manager",
         json={"accountManager": "x"},
-        headers=app_node_headers,
+        headers=headers,
     )
     assert r.status_code == 409
+    assert (await gd.patch(f"{URL}/{spread['gd']}", json={"grade": "A"}, headers=headers)).status_code == 200
 
 
 @pytest.mark.parametrize(
