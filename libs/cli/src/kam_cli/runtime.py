@@ -13,6 +13,10 @@ State (pids, ports, URLs, data dirs) is kept in `<run_dir>/run.json` as the star
 
 Layout of a run dir: `run.json`, `logs/<node>-<svc>.log`, `pg/data` (embedded PostgreSQL),
 `nats/<node>/` (config and JetStream store). Data directories are kept between runs.
+
+run.json holds the database URLs with the PostgreSQL password, `nats-credentials.json` every NATS
+password and `pg/postgres.password` the superuser's: all three are 0600, in a run dir only its owner
+can enter (0700; 0710 with the PostgreSQL user's group when we run as root and the server does not).
 """
 
 from __future__ import annotations
@@ -37,7 +41,7 @@ from kam_cli.services import SERVICES, jwks_path
 from kam_platform.embedded.nats import NatsNode
 from kam_platform.embedded.natsauth import ADMIN_USER, SERVICE_USER, SYNC_USER, FederationCredentials
 from kam_platform.embedded.ports import free_port
-from kam_platform.embedded.postgres import EmbeddedPostgres, ensure_database, plain_dsn, with_database
+from kam_platform.embedded.postgres import EmbeddedPostgres, ensure_database, plain_dsn, with_database, write_secret
 from kam_platform.embedded.process import ProcessRef, spawn, tail, terminate_all, wait_until
 from kam_platform.topology import Node, Topology
 
@@ -355,11 +359,17 @@ class Federation:
             "nodes": [rt.to_dict() for rt in self.nodes.values()],
         }
 
+    def _secure_run_dir(self) -> None:
+        if self.external_database_url is None:
+            EmbeddedPostgres(self.pg_data_dir).share_directory(self.run_dir)
+        else:
+            self.run_dir.mkdir(parents=True, exist_ok=True)
+            self.run_dir.chmod(0o700)
+
     def save_state(self) -> None:
-        self.run_dir.mkdir(parents=True, exist_ok=True)
-        tmp = self.state_path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(self.to_dict(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-        tmp.replace(self.state_path)
+        if not self.run_dir.exists():
+            self._secure_run_dir()
+        write_secret(self.state_path, json.dumps(self.to_dict(), indent=2, ensure_ascii=False) + "\n")
 
     @classmethod
     def attach(cls, run_dir: str | Path) -> Federation | None:
@@ -418,7 +428,7 @@ class Federation:
     def start(self) -> None:
         """Start everything and wait until every service is ready. On any failure (or Ctrl-C) what
         was started is stopped again before the error propagates."""
-        self.run_dir.mkdir(parents=True, exist_ok=True)
+        self._secure_run_dir()
         self.logs_dir.mkdir(parents=True, exist_ok=True)
         self.started_at = datetime.now(UTC).isoformat(timespec="seconds")
         try:

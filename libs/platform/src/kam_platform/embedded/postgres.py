@@ -4,6 +4,10 @@
 locale so pg_trgm indexes Chinese text), starts it on a loopback TCP port with `pg_ctl` and waits until
 it accepts connections. PostgreSQL refuses to run as root: when we are root, the server runs as a
 system user (`kampg`, created on first use) that owns the data directory.
+
+Authentication is scram-sha-256 for every connection (TCP and socket): a random password for the
+`postgres` superuser is generated at initdb and kept in `<data_dir>/../postgres.password` (0600);
+`dsn()` carries it. A cluster initialised by an older version with `trust` is converted on start.
 """
 
 from __future__ import annotations
@@ -14,7 +18,9 @@ import importlib.util
 import os
 import pwd
 import re
+import secrets
 import shlex
+import shutil
 import signal
 import stat
 import subprocess
@@ -23,7 +29,7 @@ import threading
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import quote, urlsplit, urlunsplit
 
 import psutil
 
@@ -31,6 +37,8 @@ from kam_platform.embedded.ports import free_port
 from kam_platform.embedded.process import ProcessRef, tail
 
 SYSTEM_USER = "kampg"
+PASSWORD_FILE = "postgres.password"
+AUTH_METHOD = "scram-sha-256"
 _DB_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
 _SOCKET_PATH_MAX = 100  # sun_path is 108 bytes including "/.s.PGSQL.<port>"
 _prepared_lock = threading.Lock()
@@ -137,8 +145,21 @@ def _add_mode(path: Path, bits: int) -> None:
         path.chmod(stat.S_IMODE(mode) | bits)
 
 
-def _make_ancestors_traversable(path: Path) -> None:
+def _traversable_by(path: Path, uid: int, gid: int) -> bool:
+    st = path.stat()
+    if st.st_uid == uid:
+        return bool(st.st_mode & stat.S_IXUSR)
+    if st.st_gid == gid:
+        return bool(st.st_mode & stat.S_IXGRP)
+    return bool(st.st_mode & stat.S_IXOTH)
+
+
+def _make_ancestors_traversable(path: Path, uid: int | None = None, gid: int | None = None) -> None:
+    """o+x on every ancestor the server's user cannot traverse yet; an ancestor it already reaches
+    through its group (a 0710 run directory of group kampg) keeps its narrower mode."""
     for parent in path.parents:
+        if uid is not None and gid is not None and _traversable_by(parent, uid, gid):
+            continue
         _add_mode(parent, stat.S_IXOTH)
 
 
@@ -159,6 +180,21 @@ def _make_tree_readable(root: Path) -> None:
                 bits = stat.S_IROTH | (stat.S_IXOTH if p.stat().st_mode & stat.S_IXUSR else 0)
                 _add_mode(p, bits)
         _prepared_trees.add(root)
+
+
+def write_secret(path: Path, text: str) -> None:
+    """Write `path` atomically, readable by its owner only (0600) from the first byte on."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.chmod(tmp, 0o600)  # the umask can only narrow, but an inherited ACL must not widen it
+        tmp.replace(path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 def _chown_tree(root: Path, uid: int, gid: int) -> None:
@@ -195,6 +231,7 @@ class EmbeddedPostgres:
         self.settings.update(settings or {})
         self.fast = fast
         self.system_user = system_user
+        self.password_file = self.data_dir.parent / PASSWORD_FILE
         self._as_root = os.geteuid() == 0
 
     # -- helpers ---------------------------------------------------------------------------------
@@ -234,12 +271,23 @@ class EmbeddedPostgres:
         uid, gid = _ensure_system_user(self.system_user)
         _make_tree_readable(pg_bin_dir().parent)
         for path in (self.data_dir, self.log_path, sock):
-            _make_ancestors_traversable(path)
+            _make_ancestors_traversable(path, uid, gid)
         if self.data_dir.stat().st_uid != uid:
             _chown_tree(self.data_dir, uid, gid)
         for path in (self.log_path, sock):
             if path.stat().st_uid != uid:
                 os.chown(path, uid, gid)
+
+    def share_directory(self, path: Path) -> None:
+        """Make `path` private (0700) yet traversable by the server's user: when we are root the
+        server runs as another user, which reaches its data through `path` by group (0710)."""
+        path.mkdir(parents=True, exist_ok=True)
+        if self._as_root:
+            _uid, gid = _ensure_system_user(self.system_user)
+            os.chown(path, -1, gid)
+            path.chmod(0o710)
+        else:
+            path.chmod(0o700)
 
     @property
     def initialized(self) -> bool:
@@ -267,32 +315,97 @@ class EmbeddedPostgres:
     def running(self) -> bool:
         return self.pid is not None
 
+    @property
+    def password(self) -> str | None:
+        """The `postgres` superuser's password (None before the first start)."""
+        try:
+            return self.password_file.read_text(encoding="utf-8").strip() or None
+        except FileNotFoundError:
+            return None
+
+    def _ensure_password(self) -> str:
+        password = self.password
+        if password is None:
+            password = secrets.token_urlsafe(24)
+            write_secret(self.password_file, password + "\n")
+        return password
+
     def dsn(self, db: str = "postgres") -> str:
         if self.port is None:
             raise PostgresError("the server has no port yet (call start())")
-        return f"postgresql://postgres@{self.host}:{self.port}/{db}"
+        password = self.password
+        user = "postgres" if password is None else f"postgres:{quote(password, safe='')}"
+        return f"postgresql://{user}@{self.host}:{self.port}/{db}"
 
     # -- lifecycle -------------------------------------------------------------------------------
 
     def initdb(self) -> None:
         self._prepare()
-        argv = [
-            str(pg_bin_dir() / "initdb"),
-            "-D",
-            str(self.data_dir),
-            "-U",
-            "postgres",
-            "--auth=trust",
-            "-E",
-            "UTF8",
-            "--locale-provider=builtin",
-            "--builtin-locale=C.UTF-8",
-        ]
-        if self.fast:
-            argv.append("--no-sync")
-        result = self._run(argv, timeout=300)
+        password = self._ensure_password()
+        # initdb runs as the server's user: hand it the password in a private directory of its own
+        pw_dir = Path(tempfile.mkdtemp(prefix="kampg-init-"))
+        try:
+            pw_file = pw_dir / "pw"
+            write_secret(pw_file, password + "\n")
+            if self._as_root:
+                uid, gid = _ensure_system_user(self.system_user)
+                os.chown(pw_dir, uid, gid)
+                os.chown(pw_file, uid, gid)
+            argv = [
+                str(pg_bin_dir() / "initdb"),
+                "-D",
+                str(self.data_dir),
+                "-U",
+                "postgres",
+                f"--auth={AUTH_METHOD}",
+                f"--pwfile={pw_file}",
+                "-E",
+                "UTF8",
+                "--locale-provider=builtin",
+                "--builtin-locale=C.UTF-8",
+            ]
+            if self.fast:
+                argv.append("--no-sync")
+            result = self._run(argv, timeout=300)
+        finally:
+            shutil.rmtree(pw_dir, ignore_errors=True)
         if result.returncode != 0:
             raise PostgresError(f"initdb failed:\n{result.stdout}\n{result.stderr}")
+
+    def _hba_path(self) -> Path:
+        return self.data_dir / "pg_hba.conf"
+
+    def _uses_trust(self) -> bool:
+        try:
+            lines = self._hba_path().read_text(encoding="utf-8").splitlines()
+        except FileNotFoundError:
+            return False
+        return any(
+            line.split()[-1:] == ["trust"] for line in lines if line.strip() and not line.lstrip().startswith("#")
+        )
+
+    def _require_password_auth(self) -> None:
+        """Convert a running cluster initialised with `trust` (older runs) to password auth: set the
+        superuser's password while trust still lets us in, then switch pg_hba.conf and reload."""
+        password = self._ensure_password()
+        literal = password.replace("'", "''")
+        result = _psql(self.dsn("postgres"), f"ALTER ROLE postgres PASSWORD '{literal}'")
+        if result.returncode != 0:
+            raise PostgresError(f"cannot set the postgres password: {result.stderr.strip()}")
+        hba = self._hba_path()
+        st = hba.stat()
+        out = []
+        for line in hba.read_text(encoding="utf-8").splitlines():
+            fields = line.split()
+            if fields and not line.lstrip().startswith("#") and fields[-1] == "trust":
+                line = line.rstrip()[: -len("trust")] + AUTH_METHOD
+            out.append(line)
+        hba.write_text("\n".join(out) + "\n", encoding="utf-8")
+        os.chown(hba, st.st_uid, st.st_gid)
+        os.chmod(hba, stat.S_IMODE(st.st_mode))
+        reload = self._run([str(pg_bin_dir() / "pg_ctl"), "-D", str(self.data_dir), "reload"], timeout=60)
+        if reload.returncode != 0:
+            raise PostgresError(f"pg_ctl reload failed:\n{reload.stdout}\n{reload.stderr}")
 
     def start(self, timeout: float = 60.0) -> None:
         """initdb if needed, start, wait until it accepts connections. A running server is kept."""
@@ -329,6 +442,8 @@ class EmbeddedPostgres:
             raise PostgresError(
                 f"pg_ctl start failed:\n{result.stdout}\n{result.stderr}\n--- {self.log_path}:\n{tail(self.log_path)}"
             )
+        if self._uses_trust():
+            self._require_password_auth()
 
     def stop(self, timeout: float = 60.0) -> None:
         """Fast shutdown (`pg_ctl stop -m fast`); harmless when it is not running."""
