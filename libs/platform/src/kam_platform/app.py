@@ -14,6 +14,7 @@ from kam_platform.auth import TokenVerifier
 from kam_platform.db import create_database
 from kam_platform.errors import install_error_handlers
 from kam_platform.observability import RequestContextMiddleware, configure_logging, ops_router
+from kam_platform.openapi import document_errors
 from kam_platform.outbox import OutboxRelay
 from kam_platform.settings import Settings
 
@@ -82,6 +83,7 @@ def create_service_app(
     app.include_router(ops_router())
     for r in routers:
         app.include_router(r)
+    document_errors(app)
     return app
 
 
