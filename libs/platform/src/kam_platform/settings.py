@@ -36,6 +36,13 @@ class Settings(BaseSettings):
     public_url: str | None = None
     # deliver TMF events to listeners registered on /hub
     hub_enabled: bool = True
+    # /hub callbacks must resolve to public addresses; these networks (CIDR, e.g. ["10.20.0.0/16"]) are
+    # allowed although loopback/private/link-local; a non-empty host list allows only those hosts
+    # ("*.example.com" matches subdomains)
+    hub_allowed_networks: list[str] = Field(default_factory=list)
+    hub_allowed_hosts: list[str] = Field(default_factory=list)
+    hub_max_listeners_per_user: int = 20
+    hub_delivery_timeout_seconds: float = 5.0
     # the node's nats-server monitoring endpoint (leafnode links), for the sync service
     nats_monitor_url: str | None = None
 

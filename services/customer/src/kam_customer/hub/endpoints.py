@@ -32,7 +32,9 @@ async def register_listener(
 ) -> JSONResponse:
     """`{"callback": "https://…/listener", "query": "eventType=CustomerCreateEvent"}`. Events are
     POSTed to the callback (at least once; deduplicate by `eventId`), only for customers within the
-    registering user's data scope."""
+    registering user's data scope. The callback must resolve to public addresses (loopback, private,
+    link-local… are refused with 422 unless the node allows them); a user holds at most
+    `KAM_HUB_MAX_LISTENERS_PER_USER` listeners (429 beyond)."""
     data = validate_model(service.HubCreate, await read_json_object(request, allowed_types={"application/json"}))
     sub = await service.register(session, settings=settings, principal=principal, data=data)
     href = str(request.base_url).rstrip("/") + f"{PATH}/{sub.id}"
@@ -47,5 +49,7 @@ async def register_listener(
 async def unregister_listener(
     sub_id: HubId, session: Session, settings: AppSettings, principal: Principal = require("customer:read")
 ) -> Response:
+    """Only the user who registered the listener (or a `customer.hub:admin`) may remove it; for anyone
+    else it answers 404."""
     await service.unregister(session, settings=settings, principal=principal, sub_id=sub_id)
     return Response(status_code=204)
