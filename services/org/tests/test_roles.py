@@ -13,6 +13,7 @@ from .conftest import MakeUser, token_for
 ROLES = "/api/v1/org/roles"
 
 EXPECTED = {
+    "security_admin": {"org.security:admin", "org.role:read", "org.role:write", "org.node:read"},
     "analyst": {"customer:read", "customer:export", "org.node:read", "sync:read"},
     "service_agent": {"customer:read", "customer.history:read", "org.node:read"},
     "auditor": {
@@ -72,7 +73,7 @@ async def test_migration_seeds_the_catalogue_and_the_builtin_roles(
 ) -> None:
     perms = await client.get("/api/v1/org/permissions", headers=admin)
     assert perms.status_code == 200
-    assert perms.headers["x-total-count"] == "20"
+    assert perms.headers["x-total-count"] == "22"
     assert all(p["@type"] == "Permission" and p["id"] == p["code"] for p in perms.json())
     roles = await client.get(ROLES, headers=admin)
     by_code = {r["code"]: r for r in roles.json()}

@@ -43,6 +43,12 @@ class Settings(BaseSettings):
     hub_allowed_hosts: list[str] = Field(default_factory=list)
     hub_max_listeners_per_user: int = 20
     hub_delivery_timeout_seconds: float = 5.0
+    # password grant throttle: this many failures within the window lock the user (or the client
+    # address) out for the lockout period (429 with Retry-After); a success clears the user's count
+    login_max_failures_per_user: int = 10
+    login_max_failures_per_address: int = 50
+    login_failure_window_seconds: int = 900
+    login_lockout_seconds: int = 900
     # the node's nats-server monitoring endpoint (leafnode links), for the sync service
     nats_monitor_url: str | None = None
 

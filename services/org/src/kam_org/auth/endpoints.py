@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import ipaddress
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Response
+from fastapi import APIRouter, Form, Request, Response
+from fastapi.responses import JSONResponse
 
 from kam_org.api import AppSettings
 from kam_org.auth import service
@@ -15,8 +17,29 @@ from kam_platform.errors import BadRequest
 router = APIRouter(tags=["auth"])
 
 
-@router.post("/api/v1/auth/token")
+def client_address(request: Request) -> str | None:
+    """The address a login comes from. Behind this node's own gateway (a loopback peer) it is the last
+    X-Forwarded-For hop, which the gateway appended; a remote peer cannot choose it."""
+    peer = request.client.host if request.client else None
+    if peer is None:
+        return None
+    try:
+        trusted = ipaddress.ip_address(peer).is_loopback
+    except ValueError:
+        trusted = False
+    forwarded = request.headers.get("x-forwarded-for")
+    if trusted and forwarded:
+        return forwarded.rsplit(",", 1)[-1].strip()[:64] or peer
+    return peer
+
+
+@router.post(
+    "/api/v1/auth/token",
+    response_model=TokenResponse,
+    responses={401: {"description": "bad credentials"}, 429: {"description": "locked out (Retry-After)"}},
+)
 async def token(
+    request: Request,
     session: Session,
     settings: AppSettings,
     response: Response,
@@ -24,20 +47,28 @@ async def token(
     username: Annotated[str, Form()],
     password: Annotated[str, Form()],
     scope_node: Annotated[str | None, Form()] = None,
-) -> TokenResponse:
+) -> TokenResponse | JSONResponse:
     """Issue a bearer token (form: grant_type=password, username, password, optional scope_node, which
-    narrows the data scope to a descendant of the user's node). Tokens live one hour."""
+    narrows the data scope to a descendant of the user's node). Tokens live one hour. Repeated
+    failures lock the user name or the client address out for a while: 429 with Retry-After."""
     if grant_type != "password":
         raise BadRequest(f"unsupported grant_type {grant_type!r}; use 'password'")
     response.headers["Cache-Control"] = "no-store"  # RFC 6749 §5.1
-    return await service.password_grant(
-        session,
-        node=settings.node,
-        topology=settings.topology,
-        username=username,
-        password=password,
-        scope_node=scope_node,
-    )
+    try:
+        return await service.password_grant(
+            session,
+            node=settings.node,
+            topology=settings.topology,
+            username=username,
+            password=password,
+            scope_node=scope_node,
+            client_address=client_address(request),
+            limits=service.LoginLimits.from_settings(settings),
+        )
+    except service.LoginRefused as exc:
+        # answered, not raised: the session scope commits the failure this attempt counted
+        headers = {"Cache-Control": "no-store", **exc.headers}
+        return JSONResponse(exc.envelope(), status_code=exc.status, headers=headers)
 
 
 @router.get("/.well-known/jwks.json")

@@ -1,26 +1,86 @@
 """Token issuing: the password grant and the operator token share one claim builder; the node's
-Ed25519 signing key lives in the org schema and its public half is the JWKS."""
+Ed25519 signing key lives in the org schema and its public half is the JWKS.
+
+The password grant is throttled per user name and per client address: after `max_failures` failures
+within the window the key is locked out (429 with Retry-After, the password is not even checked) and
+the lockout is audited; a successful login clears the user's failures (not the address's).
+"""
 
 from __future__ import annotations
 
+import math
 import time
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kam_org.api import Caller
+from kam_org.audit import service as audit
 from kam_org.auth.passwords import verify_password
-from kam_org.auth.repository import SigningKeyRepository
+from kam_org.auth.repository import LoginThrottleRepository, SigningKeyRepository
 from kam_org.auth.schemas import TOKEN_LIFETIME_SECONDS, TokenResponse
 from kam_org.models import Staff
 from kam_org.role import service as role_service
 from kam_org.staff.repository import StaffRepository
-from kam_platform.auth import generate_signing_key, load_private_key, private_key_pem, public_jwk, sign_token
-from kam_platform.errors import Forbidden, NotFound, Unauthorized
+from kam_platform.auth import (
+    Principal,
+    generate_signing_key,
+    load_private_key,
+    private_key_pem,
+    public_jwk,
+    sign_token,
+)
+from kam_platform.errors import Forbidden, KamError, NotFound, Unauthorized
 from kam_platform.ids import uuid7
+from kam_platform.settings import Settings
 from kam_platform.topology import Topology
 
 AUDIENCE = "kam"
 BAD_LOGIN = "invalid user name or password"
+_THROTTLE_NAMESPACE = uuid.UUID("5d3c1f0e-8a4b-4f6e-9c2d-6b7a8e9f0a1b")
+
+
+class LoginRefused(KamError):
+    """A refused password grant. The endpoint answers it rather than raising it through the session
+    scope, so the failure it counted is committed, not rolled back."""
+
+    headers: dict[str, str] = {}  # noqa: RUF012
+
+
+class LoginFailed(LoginRefused, Unauthorized):
+    headers = {"WWW-Authenticate": "Bearer"}  # noqa: RUF012
+
+
+class LoginThrottled(LoginRefused):
+    status, code, reason = 429, "TOO_MANY_REQUESTS", "Too many failed logins"
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(f"too many failed logins; try again in {retry_after} s", details={"retryAfter": retry_after})
+        self.retry_after = retry_after
+        self.headers = {"Retry-After": str(retry_after)}
+
+
+@dataclass(frozen=True)
+class LoginLimits:
+    max_failures_per_user: int = 10
+    max_failures_per_address: int = 50
+    window: timedelta = timedelta(minutes=15)
+    lockout: timedelta = timedelta(minutes=15)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> LoginLimits:
+        return cls(
+            max_failures_per_user=settings.login_max_failures_per_user,
+            max_failures_per_address=settings.login_max_failures_per_address,
+            window=timedelta(seconds=settings.login_failure_window_seconds),
+            lockout=timedelta(seconds=settings.login_lockout_seconds),
+        )
+
+    def max_for(self, kind: str) -> int:
+        return self.max_failures_per_user if kind == "user" else self.max_failures_per_address
 
 
 async def ensure_signing_key(session: AsyncSession) -> None:
@@ -80,13 +140,67 @@ async def password_grant(
     username: str,
     password: str,
     scope_node: str | None = None,
+    client_address: str | None = None,
+    limits: LoginLimits | None = None,
 ) -> TokenResponse:
-    """OAuth 2.0 password grant; a wrong password, an unknown or an inactive user look the same (401)."""
+    """OAuth 2.0 password grant; a wrong password, an unknown or an inactive user look the same (401).
+    Raises LoginThrottled (429) while the user name or the client address is locked out."""
+    limits = limits or LoginLimits()
+    throttle = LoginThrottleRepository.from_session(session)
+    keys = [("user", username)] + ([("address", client_address)] if client_address else [])
+    locked = await throttle.locked_for(keys)
+    if locked:
+        raise LoginThrottled(max(1, math.ceil(max(locked.values()))))
     staff = await StaffRepository.from_session(session).get_by_username(node, username)
     ok = await verify_password(staff.password_hash if staff else None, password)
     if staff is None or not ok or not staff.is_active:
-        raise Unauthorized(BAD_LOGIN)
+        for kind, key in keys:
+            failures, now_locked = await throttle.record_failure(
+                kind, key, max_failures=limits.max_for(kind), window=limits.window, lockout=limits.lockout
+            )
+            if now_locked:
+                _audit_lockout(
+                    session,
+                    node=node,
+                    topology=topology,
+                    username=username,
+                    kind=kind,
+                    key=key,
+                    failures=failures,
+                    limits=limits,
+                    client_address=client_address,
+                )
+        raise LoginFailed(BAD_LOGIN)
+    await throttle.clear("user", username)
     return await _mint(session, staff=staff, topology=topology, scope_node=scope_node)
+
+
+def _audit_lockout(
+    session: AsyncSession,
+    *,
+    node: str,
+    topology: Topology,
+    username: str,
+    kind: str,
+    key: str,
+    failures: int,
+    limits: LoginLimits,
+    client_address: str | None,
+) -> None:
+    who = Principal(
+        username=username[:128], home_node=node, scope_node=node, roles=frozenset(), permissions=frozenset()
+    )
+    seconds = int(limits.lockout.total_seconds())
+    audit.record(
+        session,
+        caller=Caller(principal=who, node=node, topology=topology),
+        entity_type="login_throttle",
+        entity_id=uuid.uuid5(_THROTTLE_NAMESPACE, f"{kind}:{key}"),
+        action="lockout",
+        old={},
+        new={"kind": kind, "key": key, "failures": failures, "lockout_seconds": seconds, "address": client_address},
+        note=f"password logins locked for {kind} {key!r} for {seconds} s after {failures} failures",
+    )
 
 
 async def operator_token(

@@ -2,6 +2,7 @@
 
 from kam_org.models.audit import Audit, Outbox
 from kam_org.models.base import SCHEMA, Base
+from kam_org.models.login_throttle import LoginThrottle
 from kam_org.models.node import Node
 from kam_org.models.org_unit import OrgUnit
 from kam_org.models.role import Permission, Role, RolePermission
@@ -13,6 +14,7 @@ __all__ = [
     "SCHEMA",
     "Audit",
     "Base",
+    "LoginThrottle",
     "Node",
     "OrgUnit",
     "Outbox",
