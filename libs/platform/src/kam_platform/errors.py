@@ -88,6 +88,39 @@ class UnsupportedMediaType(KamError):
     status, code, reason = 415, "UNSUPPORTED_MEDIA_TYPE", "Unsupported media type"
 
 
+class ServiceUnavailable(KamError):
+    status, code, reason = 503, "SERVICE_UNAVAILABLE", "Service temporarily unavailable"
+
+
+RETRY_AFTER_SECONDS = 5
+
+
+def database_unavailable(exc: BaseException) -> bool:
+    """True when `exc` (or what it wraps) is a lost or refused database connection — the database
+    restarting or crashed — rather than a bug: the client may retry, so 503, not 500."""
+    import asyncpg
+    from sqlalchemy import exc as sa_exc
+
+    seen: set[int] = set()
+    e: BaseException | None = exc
+    while e is not None and id(e) not in seen:
+        seen.add(id(e))
+        if isinstance(e, sa_exc.DBAPIError) and e.connection_invalidated:
+            return True
+        if isinstance(
+            e,
+            OSError
+            | TimeoutError
+            | sa_exc.TimeoutError
+            | asyncpg.PostgresConnectionError
+            | asyncpg.exceptions.OperatorInterventionError
+            | asyncpg.InterfaceError,
+        ):
+            return True
+        e = getattr(e, "orig", None) or e.__cause__ or e.__context__
+    return False
+
+
 class ValidationFailed(KamError):
     status, code, reason = 422, "VALIDATION_ERROR", "Invalid request content"
 
@@ -167,6 +200,12 @@ def install_error_handlers(app: FastAPI) -> None:
         return JSONResponse(body, status_code=exc.status_code, headers=getattr(exc, "headers", None))
 
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:
+        if database_unavailable(exc):
+            log.warning("database unavailable on %s %s: %s", request.method, request.url.path, exc)
+            down = ServiceUnavailable("The database is unavailable; retry shortly.")
+            return JSONResponse(
+                down.envelope(), status_code=down.status, headers={"Retry-After": str(RETRY_AFTER_SECONDS)}
+            )
         log.exception("unhandled error on %s %s", request.method, request.url.path)
         body = {
             "code": "INTERNAL_ERROR",
@@ -180,4 +219,16 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(KamError, kam_error)
     app.add_exception_handler(RequestValidationError, validation_error)
     app.add_exception_handler(StarletteHTTPException, http_error)
+    # a lost database connection surfaces as one of these; ExceptionMiddleware answers without the
+    # traceback ServerErrorMiddleware would log and re-raise
+    db_errors: tuple[type[Exception], ...] = (OSError, TimeoutError, *_db_error_types())
+    for cls in db_errors:
+        app.add_exception_handler(cls, unexpected)
     app.add_exception_handler(Exception, unexpected)
+
+
+def _db_error_types() -> tuple[type[Exception], ...]:
+    import asyncpg
+    from sqlalchemy import exc as sa_exc
+
+    return (sa_exc.DBAPIError, sa_exc.TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError)
