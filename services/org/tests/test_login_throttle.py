@@ -114,3 +114,10 @@ async def test_a_lockout_ends_after_its_period(
             return resp.status_code == 200
 
         await wait_for(unlocked, timeout=30, interval=0.3)
+
+
+async def test_a_nul_byte_or_a_huge_user_name_is_refused_without_a_500(client: httpx.AsyncClient) -> None:
+    resp = await _login(client, "am\x00li")
+    assert resp.status_code == 400 and resp.json()["code"] == "BAD_REQUEST" and "username" in resp.json()["message"]
+    resp = await _login(client, "x" * 5000, "guess")
+    assert resp.status_code == 401 and resp.json()["@type"] == "Error"

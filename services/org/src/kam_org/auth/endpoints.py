@@ -53,6 +53,9 @@ async def token(
     failures lock the user name or the client address out for a while: 429 with Retry-After."""
     if grant_type != "password":
         raise BadRequest(f"unsupported grant_type {grant_type!r}; use 'password'")
+    for name, value in (("username", username), ("password", password), ("scope_node", scope_node or "")):
+        if "\x00" in value:  # PostgreSQL text cannot hold NUL: refuse it before any query
+            raise BadRequest(f"{name}: NUL characters are not allowed")
     response.headers["Cache-Control"] = "no-store"  # RFC 6749 §5.1
     try:
         return await service.password_grant(

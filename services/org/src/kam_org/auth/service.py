@@ -147,7 +147,8 @@ async def password_grant(
     Raises LoginThrottled (429) while the user name or the client address is locked out."""
     limits = limits or LoginLimits()
     throttle = LoginThrottleRepository.from_session(session)
-    keys = [("user", username)] + ([("address", client_address)] if client_address else [])
+    # keys fit the column whatever a client sends; a name that long matches no staff anyway
+    keys = [("user", username[:256])] + ([("address", client_address[:256])] if client_address else [])
     locked = await throttle.locked_for(keys)
     if locked:
         raise LoginThrottled(max(1, math.ceil(max(locked.values()))))
@@ -171,7 +172,7 @@ async def password_grant(
                     client_address=client_address,
                 )
         raise LoginFailed(BAD_LOGIN)
-    await throttle.clear("user", username)
+    await throttle.clear(*keys[0])
     return await _mint(session, staff=staff, topology=topology, scope_node=scope_node)
 
 
