@@ -1,4 +1,15 @@
-"""Rules for roles: codes are unique, permissions must exist in the catalogue, a role in use stays."""
+"""Rules for roles: codes are unique, permissions must exist in the catalogue, a role in use stays,
+and separation of duties (职责分离) holds for every grant:
+
+1. Nobody adds a permission to a role they hold, or a role to themselves: a grant that widens the
+   granter's own rights needs a second person.
+2. Sensitive permissions — unmasked PII (``*.pii:read``) and ``org.security:admin`` itself — are granted
+   to a role only by a security administrator (``org.security:admin``, the ``security_admin`` role) or
+   by a role administrator whose home is an ancestor node; a node's own sys_admin cannot.
+
+So a node admin cannot give its own role PII access, and cannot give it to anyone else's role either.
+Refusals are 403 ``SEPARATION_OF_DUTIES``; nothing is written.
+"""
 
 from __future__ import annotations
 
@@ -12,10 +23,51 @@ from kam_org.models import Permission, Role
 from kam_org.role import events
 from kam_org.role.repository import RoleRepository
 from kam_org.role.schemas import RoleCreate, RoleUpdate
-from kam_platform.errors import Conflict, NotFound, ValidationFailed
+from kam_platform.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from kam_platform.tmf import ListQuery
 
 RoleWithPermissions = tuple[Role, list[str]]
+
+SECURITY_ADMIN = "org.security:admin"
+
+
+class SeparationOfDuties(Forbidden):
+    code, reason = "SEPARATION_OF_DUTIES", "Separation of duties"
+
+
+def is_sensitive(permission: str) -> bool:
+    """Permissions only a security administrator (or an ancestor's administrator) may grant."""
+    return permission == SECURITY_ADMIN or permission.split(":", 1)[0].endswith(".pii")
+
+
+def _is_ancestor_admin(caller: Caller) -> bool:
+    home = caller.principal.home_node
+    return home != caller.node and caller.topology.is_in_subtree(caller.node, home)
+
+
+def check_grant(caller: Caller, *, role: str, added: Iterable[str]) -> None:
+    """Refuse adding `added` permissions to `role` when separation of duties forbids it."""
+    new = sorted(set(added))
+    if not new:
+        return
+    principal = caller.principal
+    if role in principal.roles:
+        raise SeparationOfDuties(
+            f"role {role!r}: you hold this role, so you may not grant it {', '.join(new)}; another administrator must"
+        )
+    sensitive = [p for p in new if is_sensitive(p)]
+    if sensitive and not (principal.has(SECURITY_ADMIN) or _is_ancestor_admin(caller)):
+        raise SeparationOfDuties(
+            f"role {role!r}: {', '.join(sensitive)} may be granted only by a security administrator"
+            f" ({SECURITY_ADMIN}) or an administrator of an ancestor node"
+        )
+
+
+def check_assignment(caller: Caller, *, username: str, owner_node: str, added_roles: Iterable[str]) -> None:
+    """Refuse a user giving roles to themselves (they would gain the roles' permissions unchecked)."""
+    new = sorted(set(added_roles))
+    if new and username == caller.principal.username and owner_node == caller.principal.home_node:
+        raise SeparationOfDuties(f"you may not give yourself role(s) {', '.join(new)}; another administrator must")
 
 
 def _snapshot(role: Role, permissions: list[str]) -> dict[str, object]:
@@ -56,6 +108,7 @@ async def create_role(session: AsyncSession, *, caller: Caller, data: RoleCreate
     if await repo.get_by_code(data.code) is not None:
         raise Conflict(f"role {data.code!r} already exists")
     perms = await _check_permissions(repo, data.permissions)
+    check_grant(caller, role=data.code, added=perms)
     role = await repo.add(
         Role(code=data.code, name_zh=data.name_zh, name_en=data.name_en, description=data.description, version=1)
     )
@@ -82,7 +135,9 @@ async def update_role(
     before = _snapshot(role, perms)
     values = patch_values(patch, present, not_null={"name_zh", "name_en", "permissions"})
     if "permissions" in values:
-        perms = await _check_permissions(repo, values.pop("permissions"))
+        wanted = await _check_permissions(repo, values.pop("permissions"))
+        check_grant(caller, role=role.code, added=set(wanted) - set(perms))
+        perms = wanted
         await repo.set_permissions(role.id, perms)
     for name, value in values.items():
         setattr(role, name, "" if name == "description" and value is None else value)

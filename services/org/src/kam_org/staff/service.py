@@ -14,6 +14,7 @@ from kam_org.audit import service as audit
 from kam_org.auth.passwords import hash_password
 from kam_org.models import Staff
 from kam_org.org_unit import service as org_unit_service
+from kam_org.role import service as role_service
 from kam_org.role.repository import RoleRepository
 from kam_org.staff import events
 from kam_org.staff.repository import StaffRepository
@@ -119,7 +120,11 @@ async def update_staff(
     before = _snapshot(staff, roles)
     values = patch_values(patch, present, not_null={"display_name", "password", "roles", "is_active"})
     if "roles" in values:
-        role_ids, roles = await _resolve_roles(session, values.pop("roles"))
+        role_ids, new_roles = await _resolve_roles(session, values.pop("roles"))
+        role_service.check_assignment(
+            caller, username=staff.username, owner_node=staff.owner_node, added_roles=set(new_roles) - set(roles)
+        )
+        roles = new_roles
         await repo.set_roles(staff.id, role_ids)
     if "org_unit_id" in values:
         await _check_org_unit(session, caller, values["org_unit_id"])
