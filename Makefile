@@ -51,3 +51,4 @@ bench: bootstrap
 	$(UV) run python bench/run.py
 	$(UV) run python bench/federation.py
 	$(UV) run python bench/scale.py
+	$(UV) run python bench/report.py --write docs/benchmarks.md

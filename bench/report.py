@@ -1,0 +1,405 @@
+"""The benchmark table, built only from the result files in bench/results/ (no figure typed by hand).
+
+For every figure: the median and the min–max of ALL recorded runs with the same parameters, how many
+runs, and which files they came from. A goal is "yes" only when every run meets it; when the median
+meets it but some run does not, the table says so. Result files that no figure reads are listed, so a
+run cannot disappear from the table unnoticed.
+
+Usage: uv run python bench/report.py [--results DIR] [--write docs/benchmarks.md | --check docs/benchmarks.md]
+(--write replaces the block between the BEGIN/END markers in that file; --check exits 1 when it is stale).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+RESULTS = Path(__file__).resolve().parent / "results"
+BEGIN = "<!-- BEGIN bench/report.py: generated from bench/results/*.json, do not edit by hand -->"
+END = "<!-- END bench/report.py -->"
+
+
+class ReportError(Exception):
+    """A result file or target document the report cannot use."""
+
+
+@dataclass(frozen=True)
+class Goal:
+    op: str  # "<", "<=" or ">="
+    limit: float
+    unit: str = ""
+    # the goal holds only for runs with these parameters (e.g. import time at 1,000,000 customers)
+    when: tuple[tuple[str, Any], ...] = ()
+
+    def meets(self, value: float) -> bool:
+        if self.op == "<":
+            return value < self.limit
+        if self.op == "<=":
+            return value <= self.limit
+        return value >= self.limit
+
+    def applies(self, params: tuple[tuple[str, Any], ...]) -> bool:
+        return all(dict(params).get(k) == v for k, v in self.when)
+
+    @property
+    def worst(self) -> str:
+        return "min" if self.op == ">=" else "max"
+
+    def text(self) -> str:
+        op = {"<": "<", "<=": "≤", ">=": "≥"}[self.op]
+        return f"{op} {self.limit:g}{' ' + self.unit if self.unit else ''}"
+
+
+@dataclass(frozen=True)
+class Metric:
+    section: str
+    kind: str  # result file name prefix: customer, federation, scale
+    label: str
+    path: tuple[str, ...]  # keys into the result JSON
+    unit: str
+    params: tuple[tuple[str, tuple[str, ...]], ...]  # name → path of the parameters that group runs
+    decimals: int = 1
+    goal: Goal | None = None
+
+
+@dataclass
+class Row:
+    metric: Metric
+    params: tuple[tuple[str, Any], ...]
+    runs: list[tuple[str, float]] = field(default_factory=list)  # (file name, value)
+
+    @property
+    def values(self) -> list[float]:
+        return [v for _, v in self.runs]
+
+    @property
+    def median(self) -> float:
+        return float(statistics.median(self.values))
+
+    def verdict(self) -> str:
+        goal = self.metric.goal
+        if goal is None or not goal.applies(self.params):
+            return "—"
+        meeting = sum(goal.meets(v) for v in self.values)
+        n = len(self.values)
+        if meeting == n:
+            return "yes" if n == 1 else f"yes (all {n} runs)"
+        if goal.meets(self.median):
+            return f"**no**: median meets, {goal.worst} misses ({meeting} of {n} runs meet)"
+        if meeting == 0:
+            return "**no**" if n == 1 else f"**no** (none of {n} runs)"
+        return f"**no**: median misses ({meeting} of {n} runs meet)"
+
+
+def _customer_metrics() -> list[Metric]:
+    size = (("customers", ("customers",)),)
+    out = [
+        Metric("customer", "customer", "API create, sequential", ("create", "api_per_second"), "/s", size, 1),
+        Metric("customer", "customer", "ceiling: raw asyncpg INSERT", ("create", "raw_per_second"), "/s", size, 0),
+        Metric(
+            "customer",
+            "customer",
+            "API create ÷ raw INSERT",
+            ("create", "ratio_api_to_raw"),
+            "",
+            size,
+            2,
+            Goal(">=", 0.5),
+        ),
+        Metric(
+            "customer",
+            "customer",
+            "import from CSV",
+            ("import", "import_seconds"),
+            "s",
+            size,
+            1,
+            Goal("<=", 60, "s", (("customers", 1_000_000),)),
+        ),
+        Metric("customer", "customer", "import rows/s", ("import", "import_rows_per_second"), "/s", size, 0),
+        Metric("customer", "customer", "ceiling: raw COPY of the same file", ("import", "raw_copy_seconds"), "s", size),
+        Metric(
+            "customer",
+            "customer",
+            "raw COPY time ÷ import time",
+            ("import", "ratio_import_to_raw_copy"),
+            "",
+            size,
+            3,
+            Goal(">=", 0.5),
+        ),
+    ]
+    for user in ("hq", "gd", "gd-gz"):
+        for query in ("list", "q=银行", "q=人民医院"):
+            key = f"{user} {query}"
+            what = "scoped list with X-Total-Count" if query == "list" else f"search `{query}`"
+            out.append(Metric("customer", "customer", f"{what}, {user}, p50", ("list", key, "p50_ms"), "ms", size))
+            out.append(
+                Metric(
+                    "customer",
+                    "customer",
+                    f"{what}, {user}, p95",
+                    ("list", key, "p95_ms"),
+                    "ms",
+                    size,
+                    1,
+                    Goal("<", 100, "ms"),
+                )
+            )
+    out += [
+        Metric("customer", "customer", "export to XLSX", ("export_xlsx", "seconds"), "s", size),
+        Metric(
+            "customer",
+            "customer",
+            "export to XLSX, server peak RSS",
+            ("export_xlsx", "server_peak_rss_mb"),
+            "MB",
+            size,
+            1,
+            Goal("<", 256, "MB"),
+        ),
+    ]
+    return out
+
+
+def _federation_metrics() -> list[Metric]:
+    lag = (("rate/s", ("e_lag", "target_rate")), ("duration s", ("e_lag", "duration_s")))
+    backlog = (("backlog", ("f_catchup", "backlog")),)
+    out = [
+        Metric("federation", "federation", f"e: local → group lag, {p}", ("e_lag", "lag_ms", p), "ms", lag, 1, goal)
+        for p, goal in (("p50", None), ("p95", None), ("p99", Goal("<", 1000, "ms")), ("max", None))
+    ]
+    out.append(Metric("federation", "federation", "e: events applied at hq", ("e_lag", "applied_at_hq"), "", lag, 0))
+    f = "f: catch-up after the province's nats-server was stopped"
+    out += [
+        Metric(
+            "federation",
+            "federation",
+            f"{f}, restart → first applied",
+            ("f_catchup", "resume_to_first_applied_s"),
+            "s",
+            backlog,
+        ),
+        Metric(
+            "federation",
+            "federation",
+            f"{f}, restart → converged",
+            ("f_catchup", "resume_to_converged_s"),
+            "s",
+            backlog,
+        ),
+        Metric("federation", "federation", f"{f}, apply rate", ("f_catchup", "apply_rate_per_s"), "/s", backlog, 0),
+        Metric(
+            "federation",
+            "federation",
+            "f: ceiling: JetStream pull + raw upsert",
+            ("f_catchup", "ceiling_consume_upsert_per_s"),
+            "/s",
+            backlog,
+            0,
+        ),
+        Metric(
+            "federation",
+            "federation",
+            "f: in-federation apply rate ÷ ceiling",
+            ("f_catchup", "ratio_to_ceiling"),
+            "",
+            backlog,
+            2,
+            Goal(">=", 0.5),
+        ),
+        Metric(
+            "federation",
+            "federation",
+            "f: apply path alone (isolated_apply)",
+            ("f_catchup", "isolated_apply", "service_apply_per_s"),
+            "/s",
+            backlog,
+            0,
+        ),
+        Metric(
+            "federation",
+            "federation",
+            "f: ceiling: raw upsert of the same events",
+            ("f_catchup", "isolated_apply", "raw_upsert_per_s"),
+            "/s",
+            backlog,
+            0,
+        ),
+        Metric(
+            "federation",
+            "federation",
+            "f: apply path alone ÷ raw upsert",
+            ("f_catchup", "isolated_apply", "ratio"),
+            "",
+            backlog,
+            2,
+            Goal(">=", 0.5),
+        ),
+    ]
+    return out
+
+
+def _scale_metrics() -> list[Metric]:
+    shape = (("nats-servers", ("nodes",)), ("local networks", ("local_networks",)), ("events", ("events",)))
+    return [
+        Metric("scale", "scale", "events at the group's UP_ALL", ("at_group",), "", shape, 0),
+        Metric("scale", "scale", "publish → all at the group", ("all_at_group_s",), "s", shape),
+        Metric("scale", "scale", "rate into the group", ("rate_to_group_per_s",), "/s", shape, 0),
+        Metric("scale", "scale", "nats-server RSS per server", ("nats_rss_per_server_mb",), "MB", shape),
+    ]
+
+
+METRICS: tuple[Metric, ...] = (*_customer_metrics(), *_federation_metrics(), *_scale_metrics())
+SECTIONS = {
+    "customer": "Customer service (`bench/run.py`)",
+    "federation": "Federation, three real nodes hq → gd → gd-gz (`bench/federation.py`)",
+    "scale": "Stream layout at scale, nats-servers only (`bench/scale.py`)",
+}
+
+
+def _lookup(data: Any, path: Sequence[str]) -> Any:
+    for key in path:
+        if not isinstance(data, dict) or key not in data:
+            return None
+        data = data[key]
+    return data
+
+
+def load(results: Path) -> dict[str, dict[str, Any]]:
+    """file name → parsed result, every *.json in `results`."""
+    out: dict[str, dict[str, Any]] = {}
+    for path in sorted(results.glob("*.json")):
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise ReportError(f"{path}: not a readable JSON result file ({exc})") from exc
+        if not isinstance(data, dict):
+            raise ReportError(f"{path}: a result file holds one JSON object, not {type(data).__name__}")
+        out[path.name] = data
+    return out
+
+
+def build(files: dict[str, dict[str, Any]], metrics: Iterable[Metric] = METRICS) -> tuple[list[Row], list[str]]:
+    """The rows (one per metric and parameter set that has runs) and the files no row used."""
+    rows: dict[tuple[int, tuple[tuple[str, Any], ...]], Row] = {}
+    used: set[str] = set()
+    for index, metric in enumerate(metrics):
+        for name, data in files.items():
+            if not name.startswith(metric.kind + "-"):
+                continue
+            value = _lookup(data, metric.path)
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                continue
+            params = tuple((label, _lookup(data, path)) for label, path in metric.params)
+            row = rows.setdefault((index, params), Row(metric, params))
+            row.runs.append((name, float(value)))
+            used.add(name)
+    ordered = sorted(rows.items(), key=lambda item: (item[0][0], [_sort_key(v) for _, v in item[0][1]]))
+    return [row for _, row in ordered], sorted(set(files) - used)
+
+
+def _sort_key(value: Any) -> tuple[int, float, str]:
+    return (0, float(value), "") if isinstance(value, int | float) else (1, 0.0, str(value))
+
+
+def _number(value: float, decimals: int) -> str:
+    return f"{value:,.{decimals}f}"
+
+
+def _with_unit(text: str, unit: str) -> str:
+    if not unit:
+        return text
+    return f"{text}{unit}" if unit.startswith("/") else f"{text} {unit}"
+
+
+def _params_text(params: tuple[tuple[str, Any], ...]) -> str:
+    def show(v: Any) -> str:
+        if isinstance(v, float) and v.is_integer():
+            v = int(v)
+        return f"{v:,}" if isinstance(v, int) else str(v)
+
+    return ", ".join(f"{k} {show(v)}" for k, v in params)
+
+
+def render(rows: Sequence[Row], unused: Sequence[str]) -> str:
+    lines: list[str] = []
+    for section, title in SECTIONS.items():
+        mine = [r for r in rows if r.metric.section == section]
+        if not mine:
+            continue
+        lines += [
+            f"### {title}",
+            "",
+            "| figure | parameters | median | min–max | runs | goal | met? | result files |",
+            "|---|---|---|---|---|---|---|---|",
+        ]
+        for r in mine:
+            m = r.metric
+            lo, hi = min(r.values), max(r.values)
+            span = _number(lo, m.decimals) if lo == hi else f"{_number(lo, m.decimals)}–{_number(hi, m.decimals)}"
+            goal = m.goal.text() if m.goal is not None and m.goal.applies(r.params) else "—"
+            files = ", ".join(f"`{name}`" for name, _ in r.runs)
+            lines.append(
+                f"| {m.label} | {_params_text(r.params)} | {_with_unit(_number(r.median, m.decimals), m.unit)} "
+                f"| {_with_unit(span, m.unit)} | {len(r.runs)} | {goal} | {r.verdict()} | {files} |"
+            )
+        lines.append("")
+    if unused:
+        lines += ["Result files no figure reads: " + ", ".join(f"`{n}`" for n in unused), ""]
+    return "\n".join(lines).rstrip("\n") + "\n"
+
+
+def splice(document: str, table: str) -> str:
+    """`document` with the text between BEGIN and END replaced by `table`."""
+    start, end = document.find(BEGIN), document.find(END)
+    if start < 0 or end < 0 or end < start:
+        raise ReportError(f"the document has no generated block (a line {BEGIN!r} and, after it, {END!r})")
+    return document[: start + len(BEGIN)] + "\n\n" + table + "\n" + document[end:]
+
+
+def main(argv: Sequence[str] | None = None, out: Callable[[str], object] = sys.stdout.write) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    ap.add_argument("--results", type=Path, default=RESULTS, help="directory of result JSON files")
+    target = ap.add_mutually_exclusive_group()
+    target.add_argument("--write", type=Path, metavar="DOC", help="replace the generated block in DOC")
+    target.add_argument("--check", type=Path, metavar="DOC", help="exit 1 when DOC's generated block is stale")
+    args = ap.parse_args(argv)
+    try:
+        rows, unused = build(load(args.results))
+        table = render(rows, unused)
+        doc = args.write or args.check
+        if doc is None:
+            out(table)
+            return 0
+        try:
+            current = doc.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise ReportError(f"{doc}: {exc}") from exc
+        updated = splice(current, table)
+    except ReportError as exc:
+        print(f"bench/report.py: {exc}", file=sys.stderr)
+        return 2
+    if args.check is not None:
+        if updated != current:
+            print(
+                f"{doc}: the benchmark table is stale; run: uv run python bench/report.py --write {doc}",
+                file=sys.stderr,
+            )
+            return 1
+        return 0
+    if updated != current:
+        doc.write_text(updated, encoding="utf-8")
+    out(table)
+    out(f"(written to {doc})\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
