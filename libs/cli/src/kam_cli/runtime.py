@@ -280,7 +280,12 @@ class Federation:
         return self.run_dir / "nats-credentials.json"
 
     def credentials(self) -> FederationCredentials:
-        return FederationCredentials.load_or_create(self.credentials_path, self.topology)
+        creds = FederationCredentials.load_or_create(self.credentials_path, self.topology)
+        if self.credentials_path.parent == self.run_dir:
+            # writing them may narrow their directory, our run dir, to 0700: as root the PostgreSQL
+            # user must still traverse it (0710, by group)
+            self._secure_run_dir()
+        return creds
 
     def service_nats_url(self, code: str, service: str) -> str:
         """What a service process connects with: `kam-sync` for the sync service (and a whole-node

@@ -449,6 +449,11 @@ class EmbeddedPostgres:
         """Fast shutdown (`pg_ctl stop -m fast`); harmless when it is not running."""
         if not self.running:
             return
+        if self._as_root:
+            # pytest resets /tmp/pytest-of-<user> to 0700 whenever a session starts: pg_ctl, run as the
+            # server's user, must reach the data dir again
+            uid, gid = _ensure_system_user(self.system_user)
+            _make_ancestors_traversable(self.data_dir, uid, gid)
         argv = [str(pg_bin_dir() / "pg_ctl"), "-D", str(self.data_dir), "-m", "fast", "-w"]
         argv += ["-t", str(int(timeout)), "stop"]
         result = self._run(argv, timeout=timeout + 10)
