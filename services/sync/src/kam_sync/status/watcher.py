@@ -7,7 +7,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -44,6 +44,9 @@ class Watcher:
         self._stopping = asyncio.Event()
         self._last_declare = 0.0
         self.declared = asyncio.Event()
+        # (stream, source) → restarts of that source; kept for the process's life so an operator (and a
+        # test) can see that the watcher acted, and how long the source took to resume after it did
+        self.restarts: dict[tuple[str, str], SourceRestart] = {}
 
     def stop(self) -> None:
         self._stopping.set()
@@ -97,6 +100,8 @@ class Watcher:
             if up is not None:
                 LINK_UP.labels(peer).set(1 if up else 0)
         restarted = await self.reconciler.restart_stalled(js, linked if linked is not None else set(peers))
+        for key in restarted:
+            self.restarts.setdefault(key, SourceRestart()).restarted()
         streams: list[dict[str, Any]] = []
         for spec in plan(self.topology, self.node):
             try:
@@ -122,6 +127,10 @@ class Watcher:
                         "ok": not behind,
                     }
                 )
+                restart = self.restarts.get((spec.name, src.name))
+                if restart is not None:
+                    restart.observe(idle)
+                    sources[-1]["restarts"] = restart.count
                 SOURCE_LAG.labels(spec.name, src.name).set(lag)
                 SOURCE_IDLE.labels(spec.name, src.name).set(idle if idle is not None else -1)
             streams.append(
@@ -172,4 +181,45 @@ class Watcher:
             "consumers": consumers,
             "deadLetters": dead,
             "restartedSources": [f"{a}<-{b}" for a, b in restarted],
+            "sourceRestarts": [
+                {"stream": stream, "source": source, **r.to_dict()} for (stream, source), r in self.restarts.items()
+            ],
+        }
+
+
+class SourceRestart:
+    """The watcher's restarts of one source: how many, the last one, and when the source was active
+    again after it (None until then)."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.last_at: datetime | None = None
+        self.resumed_at: datetime | None = None
+        self._last_mono = 0.0
+        self.resume_seconds: float | None = None
+
+    def restarted(self, now: float | None = None) -> None:
+        self.count += 1
+        self.last_at = datetime.now(UTC)
+        self._last_mono = time.monotonic() if now is None else now
+        self.resumed_at = None
+        self.resume_seconds = None
+
+    def observe(self, idle: float | None, now: float | None = None) -> None:
+        """Record the resumption once the source's last activity is later than the restart (a re-added
+        source may report a small idle time before it has reached its upstream, so recent activity alone
+        is not enough)."""
+        if self.resumed_at is not None or idle is None or idle > STALL_SECONDS:
+            return
+        active_at = (time.monotonic() if now is None else now) - idle
+        if active_at > self._last_mono:
+            self.resume_seconds = round(active_at - self._last_mono, 3)
+            self.resumed_at = datetime.now(UTC) - timedelta(seconds=idle)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "count": self.count,
+            "lastRestartAt": self.last_at.isoformat() if self.last_at else None,
+            "resumedAt": self.resumed_at.isoformat() if self.resumed_at else None,
+            "resumeSeconds": self.resume_seconds,
         }
