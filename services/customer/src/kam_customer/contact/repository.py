@@ -49,5 +49,22 @@ class ContactRepository:
         return (await self.session.scalars(stmt)).one_or_none()
 
     async def get_for_update(self, contact_id: uuid.UUID) -> Contact | None:
-        stmt = select(Contact).where(Contact.id == contact_id, Contact.deleted_at.is_(None)).with_for_update()
+        """The committed row under its lock (populate_existing: never a stale identity-map copy)."""
+        stmt = (
+            select(Contact)
+            .where(Contact.id == contact_id, Contact.deleted_at.is_(None))
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
         return (await self.session.scalars(stmt)).one_or_none()
+
+    async def lock_of_customer(self, customer_id: uuid.UUID) -> Sequence[Contact]:
+        """A customer's live contacts, locked, as committed."""
+        stmt = (
+            select(Contact)
+            .where(Contact.customer_id == customer_id, Contact.deleted_at.is_(None))
+            .order_by(Contact.id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+        return (await self.session.scalars(stmt)).all()

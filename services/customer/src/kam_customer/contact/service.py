@@ -136,8 +136,10 @@ async def create(
         customer_id = uuid.UUID(str(data.customer.id))
     except ValueError:
         raise ValidationFailed(f"customer.id: {data.customer.id!r} is not a valid id", field="customer.id") from None
-    customer = await CustomerRepository.from_session(session).get_visible(customer_id, principal, settings.topology)
-    if customer is None:
+    # the customer's lock, so a contact cannot be added while a concurrent transfer moves the customer
+    # (the transfer carries the contacts it finds; one inserted beside it would keep the old owner)
+    customer = await CustomerRepository.from_session(session).get_for_update(customer_id)
+    if customer is None or not settings.topology.is_in_subtree(customer.owner_node, principal.scope_node):
         raise ValidationFailed(f"customer.id: customer {customer_id} not found", field="customer.id")
     if customer.owner_node != settings.node:
         raise NotOwner("customer", str(customer_id), customer.owner_node)
@@ -179,12 +181,12 @@ async def list_contacts(
 async def _lock_owned(
     session: AsyncSession, settings: Settings, principal: Principal, contact_id: uuid.UUID
 ) -> Contact:
-    visible = await get_visible(session, settings=settings, principal=principal, contact_id=contact_id)
-    if visible.owner_node != settings.node:
-        raise NotOwner("individual", str(contact_id), visible.owner_node)
+    # lock first, then judge scope and ownership on the committed row (see customer._lock_owned)
     c = await ContactRepository.from_session(session).get_for_update(contact_id)
-    if c is None:
+    if c is None or not settings.topology.is_in_subtree(c.owner_node, principal.scope_node):
         raise NotFound(f"individual {contact_id} not found")
+    if c.owner_node != settings.node:
+        raise NotOwner("individual", str(contact_id), c.owner_node)
     return c
 
 

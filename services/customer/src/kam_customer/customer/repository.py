@@ -127,7 +127,15 @@ class CustomerRepository:
         return (await self.session.scalars(stmt)).one_or_none()
 
     async def get_for_update(self, customer_id: uuid.UUID) -> Customer | None:
-        stmt = select(Customer).where(Customer.id == customer_id, Customer.deleted_at.is_(None)).with_for_update()
+        """The row as committed once its lock is held. populate_existing, because a copy already in the
+        identity map would otherwise be handed back unchanged: the write would start from stale values
+        and reuse a version that a concurrent writer has already committed."""
+        stmt = (
+            select(Customer)
+            .where(Customer.id == customer_id, Customer.deleted_at.is_(None))
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
         return (await self.session.scalars(stmt)).one_or_none()
 
     async def get(self, customer_id: uuid.UUID) -> Customer | None:

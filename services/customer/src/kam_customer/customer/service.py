@@ -20,6 +20,7 @@ from kam_platform.ids import uuid7
 from kam_platform.outbox import ts
 from kam_platform.settings import Settings
 from kam_platform.tmf import ListQuery
+from kam_platform.topology import Topology
 
 from . import events, rules
 from .repository import CustomerRepository
@@ -74,20 +75,43 @@ async def list_customers(
 async def _lock_owned(
     session: AsyncSession, *, settings: Settings, principal: Principal, customer_id: uuid.UUID
 ) -> Customer:
-    repo = CustomerRepository.from_session(session)
-    visible = await repo.get_visible(customer_id, principal, settings.topology)
-    if visible is None:
-        raise NotFound(f"customer {customer_id} not found")
-    if visible.owner_node != settings.node:
-        raise NotOwner("customer", str(customer_id), visible.owner_node)
-    c = await repo.get_for_update(customer_id)
+    # Lock first, then judge: scope and ownership are checked on the row as committed after any
+    # concurrent writer (a transfer among them) has finished, so a loser sees the new owner.
+    c = await CustomerRepository.from_session(session).get_for_update(customer_id)
+    topology = settings.topology
+    if c is not None and not topology.is_in_subtree(c.owner_node, principal.scope_node):
+        if not topology.is_in_subtree(c.owner_node, settings.node) and c.owner_node not in topology.ancestors(
+            settings.node
+        ):
+            # only a transfer away leaves a record here that is neither this subtree's nor an
+            # ancestor's; say so (409, the writer is elsewhere) without naming a node outside the scope
+            raise Conflict(f"customer {customer_id} is no longer owned by {settings.node}: it was transferred away")
+        c = None
     if c is None:
         raise NotFound(f"customer {customer_id} not found")
+    if c.owner_node != settings.node:
+        raise NotOwner("customer", str(customer_id), c.owner_node)
     return c
 
 
-async def _check_parent(repo: CustomerRepository, child_id: uuid.UUID | None, parent_id: uuid.UUID) -> None:
+async def _check_parent(
+    repo: CustomerRepository,
+    child_id: uuid.UUID | None,
+    parent_id: uuid.UUID,
+    *,
+    settings: Settings,
+    principal: Principal,
+) -> None:
     parent = await repo.get(parent_id)
+    # A branch may hang under a group customer of its own scope or of an ancestor (a province's or the
+    # group's headquarters record). Anything else is "not found", like any id the caller may not see:
+    # naming it or its owner would tell a narrowed token what lies outside its scope.
+    topology = settings.topology
+    if parent is not None and not (
+        topology.is_in_subtree(parent.owner_node, principal.scope_node)
+        or parent.owner_node in topology.ancestors(principal.scope_node)
+    ):
+        parent = None
     if parent is None:
         raise ValidationFailed(f"parentCustomer.id: customer {parent_id} not found", field="parentCustomer.id")
     if parent.customer_type != rules.CustomerType.GROUP_CUSTOMER:
@@ -199,7 +223,7 @@ async def create(
     parent_id = None
     if data.parent_customer is not None:
         parent_id = _parse_id(data.parent_customer.id, "parentCustomer.id")
-        await _check_parent(repo, None, parent_id)
+        await _check_parent(repo, None, parent_id, settings=settings, principal=principal)
     manager = _account_manager(data.related_party) or (None, None)
     org_id = await _resolve_organization(
         session, node=node, data=data, name=data.name, now=now, actor=principal.username
@@ -332,7 +356,7 @@ async def update(
         else:
             parent_id = _parse_id(patch.parent_customer.id, "parentCustomer.id")
             if parent_id != c.parent_customer_id:
-                await _check_parent(repo, c.id, parent_id)
+                await _check_parent(repo, c.id, parent_id, settings=settings, principal=principal)
             c.parent_customer_id = parent_id
     if "engagedParty" in present:
         if patch.engaged_party is None:
@@ -516,26 +540,31 @@ async def transfer(
     """Move ownership to another node: written by the current owner only, replicated so every node
     agrees on the new owner. From this commit on, the old owner refuses writes (409 naming the new
     owner); the new owner accepts them once it has applied the transfer."""
-    from sqlalchemy import select
-
+    from kam_customer.contact.repository import ContactRepository
     from kam_customer.contact.service import contact_state
-    from kam_customer.models import Contact
 
-    if to_node not in settings.topology:
+    topology = settings.topology
+    if to_node not in topology:
         raise ValidationFailed(f"toNode: unknown node {to_node!r}", field="toNode")
+    # Concurrent transfers serialise on the row lock taken here; the first one commits the new owner,
+    # and every later one then finds the record no longer ours and gets 409 naming that owner.
     c = await _lock_owned(session, settings=settings, principal=principal, customer_id=customer_id)
     if to_node == c.owner_node:
         raise ValidationFailed(f"toNode: customer is already owned by {to_node!r}", field="toNode")
+    province = _province(topology, c.owner_node)
+    if province is not None and _province(topology, to_node) != province:
+        # A customer stays in its province: the province supervises it and holds its history, and a
+        # province keeps no feed of another's records, so its replica would go stale unseen.
+        raise ValidationFailed(
+            f"toNode: {to_node!r} is outside province {province!r}; a customer moves only within its province",
+            field="toNode",
+        )
     from_node = c.owner_node
     now = datetime.now(UTC)
     c.owner_node = to_node
     c.version += 1
     c.updated_at = now
-    contacts = (
-        await session.scalars(
-            select(Contact).where(Contact.customer_id == c.id, Contact.deleted_at.is_(None)).with_for_update()
-        )
-    ).all()
+    contacts = await ContactRepository.from_session(session).lock_of_customer(c.id)
     for contact in contacts:
         contact.owner_node = to_node
         contact.version += 1
@@ -567,3 +596,9 @@ async def transfer(
         note=reason,
     )
     return c
+
+
+def _province(topology: Topology, node: str) -> str | None:
+    """The province a node belongs to (itself for a province); None for the group."""
+    chain = [node, *topology.ancestors(node)]
+    return chain[-2] if len(chain) >= 2 else None

@@ -10,15 +10,17 @@ from datetime import UTC, datetime
 from typing import Annotated, Literal
 
 from pydantic import Field
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from kam_contracts import customer_pb2
 from kam_customer.customer import events
 from kam_customer.customer.repository import CustomerRepository
 from kam_customer.customer.rules import Grade
 from kam_customer.customer.schemas import ApiModel
-from kam_customer.models import Designation, DesignationResponse
+from kam_customer.models import Customer, Designation, DesignationResponse
 from kam_platform.audit import diff
 from kam_platform.auth import Principal, scope_filter
 from kam_platform.errors import Conflict, Forbidden, NotFound, NotOwner, ValidationFailed
@@ -30,6 +32,7 @@ from kam_platform.settings import Settings
 from ..models import SCHEMA
 
 RESPONSE_NAMESPACE = uuid.UUID("6f1d6c1e-5b0a-4c59-9a43-7d1f3e0a2b11")
+ACTIVE_INDEX = "uq_designation_customer_id_active"  # migration 0005: one ACTIVE designation per customer
 
 
 class DesignationCreate(ApiModel):
@@ -132,9 +135,7 @@ async def designate(
     customer = await CustomerRepository.from_session(session).get_visible(customer_id, principal, settings.topology)
     if customer is None:
         raise ValidationFailed(f"customerId: customer {customer_id} not found", field="customerId")
-    existing = await session.scalar(
-        select(Designation).where(Designation.customer_id == customer_id, Designation.status == "ACTIVE")
-    )
+    existing = await for_customer(session, customer_id)
     if existing is not None:
         raise Conflict(f"customer {customer.customer_code} is already designated ({existing.id})")
     now = datetime.now(UTC)
@@ -156,8 +157,18 @@ async def designate(
         created_at=now,
         updated_at=now,
     )
-    session.add(d)
-    await session.flush()
+    try:
+        # the savepoint keeps the transaction usable to name the designation that won a concurrent race
+        async with session.begin_nested():
+            session.add(d)
+            await session.flush()
+    except IntegrityError as exc:
+        if ACTIVE_INDEX not in str(exc.orig):
+            raise
+        winner = await for_customer(session, customer_id)
+        raise Conflict(
+            f"customer {customer.customer_code} is already designated ({winner.id if winner else 'concurrently'})"
+        ) from None
     await _emit_designation(session, settings, d, principal.username)
     await events.audit(
         session,
@@ -189,7 +200,7 @@ async def update(
     patch: DesignationUpdate,
     present: set[str],
 ) -> Designation:
-    d = await get_visible(session, settings=settings, principal=principal, designation_id=designation_id)
+    d = await get_visible(session, settings=settings, principal=principal, designation_id=designation_id, lock=True)
     if d.owner_node != settings.node:
         raise NotOwner("designation", str(designation_id), d.owner_node)
     before = _snapshot(d)
@@ -224,18 +235,42 @@ async def update(
     return d
 
 
-async def get_visible(
-    session: AsyncSession, *, settings: Settings, principal: Principal, designation_id: uuid.UUID
-) -> Designation:
-    d = await session.scalar(
-        select(Designation).where(
-            Designation.id == designation_id,
-            scope_filter(Designation.customer_owner_node, principal, settings.topology),
-        )
+# A designation follows its customer: the customer's current owner, where this node holds the customer,
+# decides who sees and who answers it, so after a transfer the old owner loses it and the new owner can
+# answer it without the group re-issuing anything. The owner recorded at designation time is the
+# fallback where the customer is not held here (and is then outside every local scope anyway).
+_CURRENT_OWNER = func.coalesce(Customer.owner_node, Designation.customer_owner_node)
+
+
+def _scoped(settings: Settings, principal: Principal) -> Select[Designation, str]:
+    return (
+        select(Designation, _CURRENT_OWNER)
+        .outerjoin(Customer, Customer.id == Designation.customer_id)
+        .where(scope_filter(_CURRENT_OWNER, principal, settings.topology))
     )
-    if d is None:
-        raise NotFound(f"designation {designation_id} not found")
+
+
+def _with_owner(d: Designation, owner: str) -> Designation:
+    # shown and emitted as the current owner, without marking the row dirty (reads never write)
+    set_committed_value(d, "customer_owner_node", owner)
     return d
+
+
+async def get_visible(
+    session: AsyncSession,
+    *,
+    settings: Settings,
+    principal: Principal,
+    designation_id: uuid.UUID,
+    lock: bool = False,
+) -> Designation:
+    stmt = _scoped(settings, principal).where(Designation.id == designation_id)
+    if lock:
+        stmt = stmt.with_for_update(of=Designation).execution_options(populate_existing=True)
+    row = (await session.execute(stmt)).one_or_none()
+    if row is None:
+        raise NotFound(f"designation {designation_id} not found")
+    return _with_owner(row[0], row[1])
 
 
 async def list_designations(
@@ -247,14 +282,14 @@ async def list_designations(
     limit: int,
     status: str | None = None,
 ) -> tuple[Sequence[Designation], int]:
-    stmt = select(Designation).where(scope_filter(Designation.customer_owner_node, principal, settings.topology))
+    stmt = _scoped(settings, principal)
     if status:
         stmt = stmt.where(Designation.status == status)
     total = await session.scalar(select(func.count()).select_from(stmt.subquery()))
     rows = (
-        await session.scalars(stmt.order_by(Designation.created_at.desc(), Designation.id).offset(offset).limit(limit))
+        await session.execute(stmt.order_by(Designation.created_at.desc(), Designation.id).offset(offset).limit(limit))
     ).all()
-    return rows, int(total or 0)
+    return [_with_owner(d, owner) for d, owner in rows], int(total or 0)
 
 
 async def responses_for(session: AsyncSession, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, list[DesignationResponse]]:
@@ -286,7 +321,9 @@ async def respond(
     designation_id: uuid.UUID,
     data: ResponseCreate,
 ) -> DesignationResponse:
-    d = await get_visible(session, settings=settings, principal=principal, designation_id=designation_id)
+    # the designation's lock serialises this node's answers to it: concurrent first answers become one
+    # insert and then updates, instead of racing to insert the same response id
+    d = await get_visible(session, settings=settings, principal=principal, designation_id=designation_id, lock=True)
     me = settings.node
     if settings.this_node.parent is None:
         raise Conflict("the group designates; provinces and local networks respond")
@@ -301,7 +338,7 @@ async def respond(
     if data.status == "ASSIGNED" and not data.account_manager:
         raise ValidationFailed("accountManager is required to assign a designation", field="accountManager")
     rid = uuid.uuid5(RESPONSE_NAMESPACE, f"{d.id}:{me}")
-    r = await session.get(DesignationResponse, rid, with_for_update=True)
+    r = await session.get(DesignationResponse, rid, with_for_update=True, populate_existing=True)
     now = datetime.now(UTC)
     if r is None:
         r = DesignationResponse(

@@ -151,6 +151,12 @@ class Designation(ReplicatedMixin, Base):
     """全国大客户名录: the group's directive that a customer is a national key account."""
 
     __tablename__ = "designation"
+    __table_args__ = (
+        # one ACTIVE designation per customer, however many requests race to designate it (migration 0005)
+        Index(
+            "uq_designation_customer_id_active", "customer_id", unique=True, postgresql_where=text("status = 'ACTIVE'")
+        ),
+    )
 
     customer_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), index=True)
     customer_code: Mapped[str] = mapped_column(String(32))
@@ -169,6 +175,10 @@ class DesignationResponse(ReplicatedMixin, Base):
     """One node's answer to a designation (acknowledged / disputed / account manager assigned)."""
 
     __tablename__ = "designation_response"
+    __table_args__ = (
+        # one answer per node to a designation, replaced in place by a newer one (migration 0005)
+        Index("uq_designation_response_designation_id_owner_node", "designation_id", "owner_node", unique=True),
+    )
 
     designation_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), index=True)
     status: Mapped[str] = mapped_column(String(16))

@@ -45,3 +45,13 @@ class OrganizationRepository:
         return (
             await self.session.scalars(self.scoped(principal, topology).where(Organization.id == org_id))
         ).one_or_none()
+
+    async def get_for_update(self, org_id: uuid.UUID) -> Organization | None:
+        """The committed row under its lock (populate_existing: never a stale identity-map copy)."""
+        stmt = (
+            select(Organization)
+            .where(Organization.id == org_id, Organization.deleted_at.is_(None))
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+        return (await self.session.scalars(stmt)).one_or_none()

@@ -135,7 +135,10 @@ async def update(
     patch: OrganizationUpdate,
     present: set[str],
 ) -> Organization:
-    o = await get_visible(session, settings=settings, principal=principal, org_id=org_id)
+    # lock first, then judge scope and ownership on the committed row (see customer._lock_owned)
+    o = await OrganizationRepository.from_session(session).get_for_update(org_id)
+    if o is None or not settings.topology.is_in_subtree(o.owner_node, principal.scope_node):
+        raise NotFound(f"organization {org_id} not found")
     if o.owner_node != settings.node:
         raise NotOwner("organization", str(org_id), o.owner_node)
     if "tradingName" in present and patch.trading_name is None:
