@@ -210,12 +210,19 @@ async def test_listener_receives_create_and_state_change_events(
         created = (await c.post(URL, json=customer_body(name="深圳地铁集团"), headers=auth())).json()
         await c.patch(f"{URL}/{created['id']}", json={"status": "INTENT"}, headers=auth())
         await c.patch(f"{URL}/{created['id']}", json={"grade": "B"}, headers=auth())  # not subscribed
-        await wait_for(lambda: len(listener.of(created["id"])) >= 2, timeout=30)
+        # a later subscribed event: a listener's queue is delivered in order, so once it has arrived the
+        # unsubscribed one would have arrived before it
+        await c.patch(f"{URL}/{created['id']}", json={"status": "ACTIVE"}, headers=auth())
+        await wait_for(lambda: len(listener.of(created["id"])) >= 3, timeout=30)
     mine = listener.of(created["id"])
-    assert [e["eventType"] for e in mine] == ["CustomerCreateEvent", "CustomerStateChangeEvent"]
+    assert [e["eventType"] for e in mine] == [
+        "CustomerCreateEvent",
+        "CustomerStateChangeEvent",
+        "CustomerStateChangeEvent",
+    ]
     assert mine[0]["event"]["customer"]["href"] == f"http://gd-gz.kam.test{URL}/{created['id']}"
-    assert mine[1]["event"]["customer"]["status"] == "INTENT"
-    assert len({e["eventId"] for e in mine}) == 2
+    assert [e["event"]["customer"]["status"] for e in mine[1:]] == ["INTENT", "ACTIVE"]
+    assert len({e["eventId"] for e in mine}) == 3
 
 
 async def _consumer_ready(nats_url: str) -> bool:
@@ -336,3 +343,42 @@ async def _listener_state(c: httpx.AsyncClient, sub_id: str) -> dict[str, Any] |
             .one_or_none()
         )
     return dict(row) if row else None
+
+
+async def test_delivery_checks_the_callback_address_again(
+    make_database: Any, nats_url: str, jwks: Any, auth: Any, customer_body: Any, settings_for: Any
+) -> None:
+    """A listener that was acceptable when it registered (or whose name now resolves elsewhere) is
+    not posted to once its address is refused: the check runs before every delivery."""
+    target = Listener()
+    guard = Listener()
+    try:
+        # registered while 127.0.0.1 was allowed; the node now runs with the default policy
+        async with delivering_app(make_database, nats_url, jwks, settings_for) as c:
+            for listener in (target, guard):
+                r = await c.post(HUB, json={"callback": listener.url}, headers=auth())
+                assert r.status_code == 201
+            sub_id = r.json()["id"]
+            await wait_for(lambda: _consumer_ready(nats_url), timeout=20)
+            first = (await c.post(URL, json=customer_body(name="广州白云机场"), headers=auth())).json()
+            await wait_for(lambda: target.of(first["id"]) and guard.of(first["id"]), timeout=60)
+        async with _app_keeping_listeners(make_database, nats_url, jwks, settings_for) as c:
+            await wait_for(lambda: _consumer_ready(nats_url), timeout=20)
+            second = (await c.post(URL, json=customer_body(name="广州南站"), headers=auth())).json()
+            state = await wait_for(lambda: _listener_state(c, sub_id), timeout=60)
+        assert "loopback" in state["last_error"] and state["queued"] == 1
+        assert target.of(second["id"]) == [] and guard.of(second["id"]) == []
+    finally:
+        target.close()
+        guard.close()
+
+
+@asynccontextmanager
+async def _app_keeping_listeners(
+    make_database: Any, nats_url: str, jwks: Any, settings_for: Any
+) -> AsyncIterator[httpx.AsyncClient]:
+    db = make_database("test_customer_hub", [MIGRATIONS])
+    settings = settings_for(db, jwks, relay_enabled=True, hub_enabled=True, nats_url=nats_url, relay_poll_seconds=0.2)
+    app = create_app(settings)
+    async with app.router.lifespan_context(app), await app_client(app) as c:
+        yield c
