@@ -26,7 +26,15 @@ def _hub_id(hub_id: str) -> uuid.UUID:
 HubId = Annotated[uuid.UUID, Depends(_hub_id)]
 
 
-@router.post(PATH, status_code=201, summary="Register a listener for customer events")
+@router.post(
+    PATH,
+    status_code=201,
+    summary="Register a listener for customer events",
+    responses={
+        422: {"description": "invalid body, or a callback that resolves to a non-public address"},
+        429: {"description": "the user's listener quota is used up"},
+    },
+)
 async def register_listener(
     request: Request, session: Session, settings: AppSettings, principal: Principal = require("customer:read")
 ) -> JSONResponse:
@@ -45,7 +53,12 @@ async def register_listener(
     )
 
 
-@router.delete(PATH + "/{hub_id}", status_code=204, summary="Unregister a listener")
+@router.delete(
+    PATH + "/{hub_id}",
+    status_code=204,
+    summary="Unregister a listener",
+    responses={404: {"description": "no such listener, or not registered by the caller"}},
+)
 async def unregister_listener(
     sub_id: HubId, session: Session, settings: AppSettings, principal: Principal = require("customer:read")
 ) -> Response:
