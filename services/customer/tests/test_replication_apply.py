@@ -22,6 +22,8 @@ from kam_platform.testing.plugin import wait_for
 from kam_platform.topology import Topology
 
 NODE = "gd-gz"
+# The group's downward stream as it reaches gd-gz (here captured directly: one server, no sourcing)
+DOWN = "DOWN_ALL_AT_GDGZ"
 
 
 @pytest.fixture
@@ -57,7 +59,7 @@ def designation_event(did: uuid.UUID, version: int, grade: str, *, payload: byte
         version=version,
         message=customer_pb2.DesignationChanged(designation=state),
         actor="hq-admin",
-        down_scope=NODE,
+        down_scope="all",
     )
     if payload is not None:  # a poison event: a valid envelope whose payload cannot be applied
         from kam_contracts import envelope_pb2
@@ -65,7 +67,7 @@ def designation_event(did: uuid.UUID, version: int, grade: str, *, payload: byte
         env = envelope_pb2.Envelope.FromString(envelope)
         env.payload = payload
         envelope = env.SerializeToString()
-    return f"down.{NODE}.customer.designation.{did}", envelope
+    return f"down.all.customer.designation.{did}", envelope
 
 
 async def test_apply_is_idempotent_keeps_newest_and_dead_letters_poison(
@@ -73,6 +75,9 @@ async def test_apply_is_idempotent_keeps_newest_and_dead_letters_poison(
 ) -> None:
     topology = Topology.load(settings_for(node_db, jwks).topology_file)
     await declare_node_streams(nats_url, topology, NODE)
+    nc = await nats.connect(nats_url)
+    js = nc.jetstream()
+    await js.add_stream(name=DOWN, subjects=["down.all.>"])
     settings = settings_for(node_db, jwks, node=NODE, nats_url=nats_url)
     db = create_database(node_db)
     consumer = ReplicationConsumer(
@@ -81,15 +86,13 @@ async def test_apply_is_idempotent_keeps_newest_and_dead_letters_poison(
         service="customer",
         schema=SCHEMA,
         node=NODE,
-        stream=f"DOWN_{NODE}",
+        stream=DOWN,
         filter_subjects=["down.*.customer.>"],
         apply=CustomerApplier(settings),
         max_deliver=3,
         backoff=(0.1, 0.2),
     )
     task = asyncio.create_task(consumer.run())
-    nc = await nats.connect(nats_url)
-    js = nc.jetstream()
     try:
         did = uuid7()
         subject, v2 = designation_event(did, 2, "A")
@@ -130,5 +133,5 @@ async def test_apply_is_idempotent_keeps_newest_and_dead_letters_poison(
 
 
 async def _settled(js: Any) -> Any:
-    info = await js.consumer_info(f"DOWN_{NODE}", f"customer-apply-DOWN_{NODE}")
+    info = await js.consumer_info(DOWN, f"customer-apply-{DOWN}")
     return info if info.num_ack_pending == 0 and info.num_pending == 0 else None

@@ -2,8 +2,10 @@
 in one transaction — inbox dedupe by event id, newest version per aggregate, upsert only where the
 stored version is older — ack after commit; bounded redelivery with back-off, then a dead letter.
 
-A service gives the consumer an `apply(session, events)` callback and the mixins below for its inbox
-and dead-letter tables; everything else is here.
+A service gives the consumer an `apply(session, events)` callback, a `claims(event)` callback that says
+which records an event writes and whom it says owns them, and the mixins below for its inbox and
+dead-letter tables; everything else is here — including the one integrity check of every replicated
+event (`Screen`): nothing in a payload is trusted beyond what the subject's origin may write.
 """
 
 from __future__ import annotations
@@ -28,12 +30,18 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Mapped, mapped_column
 
 from kam_contracts import envelope_pb2
+from kam_platform.topology import Topology
 
 log = logging.getLogger("kam.replication")
 
 APPLIED = Counter("kam_replication_applied_total", "Replicated events applied", ["service", "stream"])
 DUPLICATES = Counter("kam_replication_duplicates_total", "Replicated events already applied", ["service", "stream"])
 DEAD = Counter("kam_replication_dead_letters_total", "Events moved to the dead-letter table", ["service", "stream"])
+REFUSED = Counter(
+    "kam_replication_refused_total",
+    "Events refused by the integrity check (forged or impossible)",
+    ["service", "stream"],
+)
 LAG = Gauge("kam_replication_pending", "Messages pending for the apply consumer", ["service", "stream"])
 
 MAX_DELIVER = 6
@@ -101,6 +109,216 @@ def newest_per_aggregate(events: Sequence[Event]) -> list[Event]:
     return [best[k] for k in order]
 
 
+class Refused(Exception):
+    """A permanent refusal of one event (forged, or impossible here): dead-lettered at once with this
+    reason, never retried — a redelivery could not make it acceptable."""
+
+
+@dataclass(frozen=True)
+class Unique:
+    """A natural key the record must hold alone at every node (e.g. a customer code). `where` is the
+    service's own predicate for the rows the key is unique among (the partial index), never payload text."""
+
+    column: str
+    value: str
+    where: str | None = None
+
+
+@dataclass(frozen=True)
+class Claim:
+    """One record an event writes, as the event's payload describes it.
+
+    `owner` is the owner the payload claims for the record (for a transfer: the new owner, and
+    `from_node` the owner handing it over). `attached_to` names records this one hangs off (a
+    contact's customer): where this node holds them, their owner must lie in the origin's subtree too.
+    """
+
+    table: str
+    record_id: uuid.UUID
+    owner: str
+    version: int | None = None
+    is_transfer: bool = False
+    from_node: str | None = None
+    attached_to: tuple[tuple[str, uuid.UUID], ...] = ()
+    unique: tuple[Unique, ...] = ()
+
+
+# The records an event writes; None when the service does not know the event type (it is refused:
+# fail closed), an empty list when it writes nothing (a resync request, a transfer for another branch).
+# May raise `Refused` for a service rule (e.g. a customer code outside the origin's namespace).
+Claims = Callable[[Event], Sequence[Claim] | None]
+
+
+class Screen:
+    """The integrity check of replicated events, once for every service (DESIGN §2: one writer per
+    record). An event is accepted only when
+
+    - upward (``up.<origin>…``): the envelope's origin is the subject's, a node below this one, and
+      every owner the payload claims lies in the origin's subtree;
+    - downward (``down.<scope>…``): the envelope's origin is the scope's node (the root for ``all``),
+      an ancestor of this node, and every owner claimed lies in the origin's subtree and above this
+      node (reference data is owned above);
+    - a record this node holds keeps its owner unless the event is a transfer whose ``from_node`` is
+      that owner (for a transfer relayed down by a common ancestor, also when the owner this node knows
+      lies outside its subtree — moves there reach it only by relay — but inside the relayer's);
+    - a record attached to another (a contact's customer) attaches only to one the origin's subtree
+      owns, and a unique natural key never collides with another record held here.
+
+    Current owners are read in one query per table per batch, and moves accepted earlier in the batch
+    count: a transfer followed by the new owner's first change is not refused.
+    """
+
+    def __init__(self, *, topology: Topology, node: str, schema: str, claims: Claims) -> None:
+        self.topology = topology
+        self.node = node
+        self.schema = schema
+        self.claims = claims
+
+    async def split(
+        self, session: AsyncSession, events: Sequence[Event]
+    ) -> tuple[list[Event], list[tuple[Event, str]]]:
+        """(accepted, refused with the reason), in the events' order."""
+        claimed: list[tuple[Event, list[Claim]]] = []
+        refused: list[tuple[Event, str]] = []
+        for ev in events:
+            try:
+                self._check_route(ev)
+                claims = self.claims(ev)
+                if claims is None:
+                    raise Refused(f"{ev.event_type or 'an event without a type'} declares no claims here; refused")
+                claims = list(claims)
+                if claims and not any(str(c.record_id) == ev.envelope.aggregate_id for c in claims):
+                    raise Refused(
+                        f"{ev.event_type} names aggregate {ev.envelope.aggregate_id} but writes "
+                        + ", ".join(f"{c.table} {c.record_id}" for c in claims)
+                    )
+            except Refused as exc:
+                refused.append((ev, str(exc)))
+                continue
+            claimed.append((ev, claims))
+        owners = await self._owners(session, [c for _, cs in claimed for c in cs])
+        holders = await self._holders(session, [c for _, cs in claimed for c in cs])
+        accepted: list[Event] = []
+        for ev, claims in claimed:
+            try:
+                for c in claims:
+                    self._check_claim(ev, c, owners, holders)
+            except Refused as exc:
+                refused.append((ev, str(exc)))
+                continue
+            for c in claims:  # later events of the batch see this one's writes
+                owners[(c.table, c.record_id)] = c.owner
+                for u in c.unique:
+                    holders[(c.table, u.column, u.value)] = (c.record_id, c.owner)
+            accepted.append(ev)
+        return accepted, refused
+
+    def _check_route(self, ev: Event) -> None:
+        topo, me, origin = self.topology, self.node, ev.origin
+        parts = ev.subject.split(".")
+        if len(parts) < 5 or parts[0] not in ("up", "down"):
+            raise Refused(f"subject {ev.subject} is neither up.<origin>… nor down.<scope>…")
+        if origin not in topo:
+            raise Refused(f"origin {origin!r} of {ev.subject} is not a node of this federation")
+        expected = (
+            f"{parts[0]}.{parts[1]}.{ev.envelope.service}.{ev.envelope.aggregate_type}.{ev.envelope.aggregate_id}"
+        )
+        if ev.subject != expected:
+            raise Refused(f"subject {ev.subject} does not match the envelope's aggregate ({expected})")
+        if parts[0] == "up":
+            if parts[1] != origin:
+                raise Refused(f"envelope origin {origin} differs from the subject's origin {parts[1]}")
+            if origin == me or not topo.is_in_subtree(origin, me):
+                raise Refused(f"upward event from {origin}, which is not below {me}")
+        else:
+            scope_node = topo.root.code if parts[1] == "all" else parts[1]
+            if origin != scope_node:
+                raise Refused(f"envelope origin {origin} differs from the publisher of scope {parts[1]!r}")
+            if origin == me or not topo.is_in_subtree(me, origin):
+                raise Refused(f"downward event from {origin}, which is not above {me}")
+
+    def _check_claim(
+        self,
+        ev: Event,
+        c: Claim,
+        owners: dict[tuple[str, uuid.UUID], str],
+        holders: dict[tuple[str, str, str], tuple[uuid.UUID, str]],
+    ) -> None:
+        topo, me, origin = self.topology, self.node, ev.origin
+        up = ev.subject.startswith("up.")
+        what = f"{c.table} {c.record_id}"
+        current = owners.get((c.table, c.record_id))
+        if c.is_transfer:
+            if c.owner not in topo:
+                raise Refused(f"transfer of {what} to unknown node {c.owner!r}")
+            if c.from_node is None or not topo.is_in_subtree(c.from_node, origin):
+                raise Refused(f"transfer of {what} from {c.from_node} is outside origin {origin}'s subtree")
+            if not up and not (topo.is_in_subtree(c.owner, origin) and topo.is_in_subtree(c.owner, me)):
+                raise Refused(f"transfer of {what} to {c.owner} relayed by {origin} does not belong below {me}")
+            if current is not None and current not in (c.from_node, c.owner):
+                relayed_from_outside = (
+                    not up and not topo.is_in_subtree(current, me) and topo.is_in_subtree(current, origin)
+                )
+                if not relayed_from_outside:
+                    raise Refused(f"transfer of {what} from {c.from_node}, but its owner here is {current}")
+        else:
+            if not topo.is_in_subtree(c.owner, origin):
+                raise Refused(f"owner {c.owner} claimed for {what} is outside origin {origin}'s subtree")
+            if not up and (c.owner == me or not topo.is_in_subtree(me, c.owner)):
+                raise Refused(f"owner {c.owner} claimed for reference {what} is not above {me}")
+            if current is not None and current != c.owner:
+                raise Refused(
+                    f"owner of {what} is {current} here; {origin} claims {c.owner} without a transfer from {current}"
+                )
+        for table, parent_id in c.attached_to:
+            parent_owner = owners.get((table, parent_id))
+            if parent_owner is not None and not topo.is_in_subtree(parent_owner, origin):
+                raise Refused(
+                    f"{what} attaches to {table} {parent_id} owned by {parent_owner}, outside origin {origin}'s subtree"
+                )
+        for u in c.unique:
+            holder = holders.get((c.table, u.column, u.value))
+            if holder is not None and holder[0] != c.record_id:
+                raise Refused(
+                    f"{u.column} {u.value} of {what} (owner {c.owner}, from {origin}) collides with "
+                    f"{c.table} {holder[0]} (owner {holder[1]}) held here: the code is assigned twice"
+                )
+
+    async def _owners(self, session: AsyncSession, claims: list[Claim]) -> dict[tuple[str, uuid.UUID], str]:
+        ids: dict[str, set[uuid.UUID]] = {}
+        for c in claims:
+            ids.setdefault(c.table, set()).add(c.record_id)
+            for table, parent_id in c.attached_to:
+                ids.setdefault(table, set()).add(parent_id)
+        out: dict[tuple[str, uuid.UUID], str] = {}
+        for table, wanted in ids.items():
+            rows = await session.execute(
+                text(f'SELECT id, owner_node FROM "{self.schema}"."{table}" WHERE id = ANY(CAST(:ids AS uuid[]))'),
+                {"ids": list(wanted)},
+            )
+            out.update({(table, r[0]): r[1] for r in rows})
+        return out
+
+    async def _holders(
+        self, session: AsyncSession, claims: list[Claim]
+    ) -> dict[tuple[str, str, str], tuple[uuid.UUID, str]]:
+        keys: dict[tuple[str, str, str | None], set[str]] = {}
+        for c in claims:
+            for u in c.unique:
+                keys.setdefault((c.table, u.column, u.where), set()).add(u.value)
+        out: dict[tuple[str, str, str], tuple[uuid.UUID, str]] = {}
+        for (table, column, where), values in keys.items():
+            rows = await session.execute(
+                text(
+                    f'SELECT "{column}", id, owner_node FROM "{self.schema}"."{table}" '
+                    f'WHERE "{column}" = ANY(CAST(:v AS text[]))' + (f" AND ({where})" if where else "")
+                ),
+                {"v": list(values)},
+            )
+            out.update({(table, column, r[0]): (r[1], r[2]) for r in rows})
+        return out
+
+
 class ReplicationConsumer:
     """Pulls one inbound stream and applies it through `apply`, one transaction per batch."""
 
@@ -115,6 +333,8 @@ class ReplicationConsumer:
         stream: str,
         filter_subjects: list[str],
         apply: Apply,
+        claims: Claims | None = None,
+        topology: Topology | None = None,
         batch: int = 500,
         dlq_subject: str | None = None,
         max_deliver: int = MAX_DELIVER,
@@ -128,6 +348,13 @@ class ReplicationConsumer:
         self.stream = stream
         self.filter_subjects = filter_subjects
         self.apply = apply
+        # an applier object may carry its claims and topology (CustomerApplier does); without both there
+        # is no integrity check, and a consumer without one must not start
+        claims = claims or getattr(apply, "claims", None)
+        topology = topology or getattr(apply, "topology", None)
+        if claims is None or not isinstance(topology, Topology):
+            raise ValueError(f"{service}/{stream}: a replication consumer needs the claims callback and the topology")
+        self.screen = Screen(topology=topology, node=node, schema=schema, claims=claims)
         self.batch = batch
         self.durable = f"{service}-apply-{stream}".replace(".", "_")
         self.dlq_subject = dlq_subject or f"dlq.{node}.{service}"
@@ -203,6 +430,7 @@ class ReplicationConsumer:
     async def handle(self, msgs: list[Any], nc: Any) -> None:
         events: list[Event] = []
         acks: list[Any] = []
+        by_event: dict[int, Any] = {}
         for msg in msgs:
             try:
                 env = envelope_pb2.Envelope.FromString(msg.data)
@@ -213,18 +441,25 @@ class ReplicationConsumer:
             if env.origin_node == self.node:
                 acks.append(msg)  # our own events, sourced back through an aggregating stream
                 continue
-            events.append(Event(env, msg.subject, self.stream))
+            ev = Event(env, msg.subject, self.stream)
+            events.append(ev)
+            by_event[id(ev)] = msg
             acks.append(msg)
+        refused: list[tuple[Event, str]] = []
         if events:
             try:
-                await self._apply_batch(events)
+                refused = await self._apply_batch(events, by_event)
             except Exception as exc:
                 await self._retry_or_dead_letter([m for m in msgs if m in acks], nc, exc)
                 return
+        for ev, reason in refused:  # their dead-letter rows committed with the batch
+            await self._announce_dead(by_event[id(ev)], nc, reason)
         for msg in acks:
             await msg.ack()
 
-    async def _apply_batch(self, events: list[Event]) -> None:
+    async def _apply_batch(self, events: list[Event], msgs: dict[int, Any] | None = None) -> list[tuple[Event, str]]:
+        """Inbox, integrity check, apply — one transaction. Returns the refused events with their
+        reasons; their dead-letter rows are written in the same transaction."""
         async with self.sessionmaker() as session, session.begin():
             ids = [e.event_id for e in events]
             rows = await session.execute(
@@ -237,10 +472,17 @@ class ReplicationConsumer:
             fresh = {r[0] for r in rows}
             new_events = [e for e in events if e.event_id in fresh]
             DUPLICATES.labels(self.service, self.stream).inc(len(events) - len(new_events))
-            if new_events:
-                await self.apply(session, new_events)
-        self.applied += len(new_events)
-        APPLIED.labels(self.service, self.stream).inc(len(new_events))
+            accepted, refused = await self.screen.split(session, new_events)
+            for ev, reason in refused:
+                msg = (msgs or {}).get(id(ev))
+                payload = msg.data if msg is not None else ev.envelope.SerializeToString()
+                await self._insert_dead_letter(session, payload, ev.subject, msg, reason, ev)
+            if accepted:
+                await self.apply(session, accepted)
+        self.applied += len(accepted)
+        APPLIED.labels(self.service, self.stream).inc(len(accepted))
+        REFUSED.labels(self.service, self.stream).inc(len(refused))
+        return refused
 
     async def _retry_or_dead_letter(self, msgs: list[Any], nc: Any, exc: Exception) -> None:
         """A failing batch: retry message by message so one poison event cannot block the stream."""
@@ -259,39 +501,56 @@ class ReplicationConsumer:
         await msg.nak(delay=delay)
 
     async def _dead_letter(self, msgs: list[Any], nc: Any, error: str) -> None:
-        from kam_platform.ids import uuid7
-
         for msg in msgs:
-            env_type = origin = None
+            env: envelope_pb2.Envelope | None = None
             with contextlib.suppress(Exception):
                 env = envelope_pb2.Envelope.FromString(msg.data)
-                env_type, origin = env.event_type, env.origin_node
-            meta = msg.metadata
             async with self.sessionmaker() as session, session.begin():
-                await session.execute(
-                    text(
-                        f'INSERT INTO "{self.schema}".dead_letter (id, stream, stream_seq, subject, event_type, '
-                        "origin_node, error, deliveries, payload) VALUES (:id, :stream, :seq, :subject, :etype, "
-                        ":origin, :error, :deliveries, :payload)"
-                    ),
-                    {
-                        "id": uuid7(),
-                        "stream": self.stream,
-                        "seq": meta.sequence.stream if meta else 0,
-                        "subject": msg.subject,
-                        "etype": env_type,
-                        "origin": origin,
-                        "error": error[:4000],
-                        "deliveries": meta.num_delivered if meta else 1,
-                        "payload": msg.data,
-                    },
-                )
+                await self._insert_dead_letter(session, msg.data, msg.subject, msg, error, None, env)
+            await self._announce_dead(msg, nc, error)
+            await msg.ack()
+
+    async def _insert_dead_letter(
+        self,
+        session: AsyncSession,
+        payload: bytes,
+        subject: str,
+        msg: Any,
+        error: str,
+        ev: Event | None,
+        env: envelope_pb2.Envelope | None = None,
+    ) -> None:
+        from kam_platform.ids import uuid7
+
+        env = ev.envelope if ev is not None else env
+        meta = msg.metadata if msg is not None else None
+        await session.execute(
+            text(
+                f'INSERT INTO "{self.schema}".dead_letter (id, stream, stream_seq, subject, event_type, '
+                "origin_node, error, deliveries, payload) VALUES (:id, :stream, :seq, :subject, :etype, "
+                ":origin, :error, :deliveries, :payload)"
+            ),
+            {
+                "id": uuid7(),
+                "stream": self.stream,
+                "seq": meta.sequence.stream if meta else 0,
+                "subject": subject[:255],
+                "etype": (env.event_type[:128] or None) if env is not None else None,
+                "origin": (env.origin_node[:32] or None) if env is not None else None,
+                "error": error[:4000],
+                "deliveries": meta.num_delivered if meta else 1,
+                "payload": payload,
+            },
+        )
+
+    async def _announce_dead(self, msg: Any, nc: Any, error: str) -> None:
+        """Count a dead letter where sync status reads it (the node's DLQ stream) and log it."""
+        if nc is not None:
             with contextlib.suppress(Exception):
                 await nc.jetstream().publish(
                     self.dlq_subject,
                     msg.data,
                     headers={"Kam-Error": error[:200], "Kam-Subject": msg.subject, "Kam-Stream": self.stream},
                 )
-            DEAD.labels(self.service, self.stream).inc()
-            log.error("dead-lettered %s from %s: %s", msg.subject, self.stream, error)
-            await msg.ack()
+        DEAD.labels(self.service, self.stream).inc()
+        log.error("dead-lettered %s from %s: %s", msg.subject, self.stream, error)

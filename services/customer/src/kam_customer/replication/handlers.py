@@ -3,6 +3,8 @@
 Upward events (``up.<node>.customer…``) keep ancestors' replicas of their subtree; downward events
 (``down.<scope>.customer…``) bring reference data owned by ancestors (designations) and ownership
 transfers relayed by the lowest common ancestor. Every upsert only replaces an older version.
+`CustomerApplier.claims` tells the platform's integrity check what each event writes and whom it says
+owns it; an event type not listed there is refused.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from kam_customer.models import (
     DesignationResponse,
     Organization,
 )
-from kam_platform.replication import Event, newest_per_aggregate
+from kam_platform.replication import Claim, Event, Refused, newest_per_aggregate
 from kam_platform.settings import Settings
 
 from . import snapshot
@@ -139,6 +141,17 @@ async def _apply_deletes(session: AsyncSession, model: Any, items: list[tuple[uu
         )
 
 
+_CUSTOMER_STATE_EVENTS: dict[str, Any] = {
+    "kam.v1.CustomerCreated": customer_pb2.CustomerCreated,
+    "kam.v1.CustomerUpdated": customer_pb2.CustomerUpdated,
+    "kam.v1.CustomerStatusChanged": customer_pb2.CustomerStatusChanged,
+}
+
+
+def _customer(customer_id: str) -> tuple[tuple[str, uuid.UUID], ...]:
+    return (("customer", uuid.UUID(customer_id)),)
+
+
 class CustomerApplier:
     """The apply callback of the customer service's replication consumers."""
 
@@ -146,6 +159,59 @@ class CustomerApplier:
         self.settings = settings
         self.topology = settings.topology
         self.node = settings.node
+
+    def claims(self, ev: Event) -> list[Claim] | None:
+        """The records `ev` writes and the owners its payload claims (checked by the platform's
+        `Screen` before `__call__` sees the event); None for a type this applier does not know."""
+        env, etype = ev.envelope, ev.event_type
+        cls = _CUSTOMER_STATE_EVENTS.get(etype)
+        if cls is not None:
+            c = cls.FromString(env.payload).customer
+            return [Claim("customer", uuid.UUID(c.id), c.owner_node, c.version)]
+        if etype == "kam.v1.CustomerDeleted":
+            d = customer_pb2.CustomerDeleted.FromString(env.payload)
+            return [Claim("customer", uuid.UUID(d.id), d.owner_node, d.version)]
+        if etype == "kam.v1.CustomerOwnershipTransferred":
+            t = customer_pb2.CustomerOwnershipTransferred.FromString(env.payload)
+            if ev.subject.startswith("down.") and not self.topology.is_in_subtree(t.to_node, self.node):
+                return []  # relayed to a sibling branch: applied nowhere here
+            c = t.customer
+            if c.owner_node != t.to_node:
+                raise Refused(f"transfer of customer {c.id} to {t.to_node} carries owner {c.owner_node}")
+            out = [Claim("customer", uuid.UUID(c.id), t.to_node, c.version, is_transfer=True, from_node=t.from_node)]
+            for x in t.contacts:
+                if x.customer_id != c.id or x.owner_node != t.to_node:
+                    raise Refused(f"transfer of customer {c.id} carries contact {x.id} of another owner")
+                out.append(Claim("contact", uuid.UUID(x.id), x.owner_node, x.version, True, t.from_node))
+            return out
+        if etype == "kam.v1.ContactChanged":
+            x = customer_pb2.ContactChanged.FromString(env.payload).contact
+            return [Claim("contact", uuid.UUID(x.id), x.owner_node, x.version, attached_to=_customer(x.customer_id))]
+        if etype == "kam.v1.ContactDeleted":
+            d2 = customer_pb2.ContactDeleted.FromString(env.payload)
+            return [Claim("contact", uuid.UUID(d2.id), d2.owner_node, d2.version)]
+        if etype == "kam.v1.OrganizationChanged":
+            o = customer_pb2.OrganizationChanged.FromString(env.payload).organization
+            return [Claim("organization", uuid.UUID(o.id), o.owner_node, o.version)]
+        if etype == "kam.v1.AccountManagerAssigned":
+            a = customer_pb2.AccountManagerAssigned.FromString(env.payload)
+            table = "account_manager_assignment"
+            return [Claim(table, uuid.UUID(a.id), a.owner_node, attached_to=_customer(a.customer_id))]
+        if etype == "kam.v1.AuditRecorded":
+            r = customer_pb2.AuditRecorded.FromString(env.payload)
+            return [Claim("audit", uuid.UUID(r.id), r.owner_node)]
+        if etype == "kam.v1.DesignationChanged":  # owned by the root, flows down
+            g = customer_pb2.DesignationChanged.FromString(env.payload).designation
+            return [Claim("designation", uuid.UUID(g.id), g.owner_node, g.version)]
+        if etype == "kam.v1.DesignationResponseChanged":  # owned by the answering node, flows up
+            s = customer_pb2.DesignationResponseChanged.FromString(env.payload).response
+            return [Claim("designation_response", uuid.UUID(s.id), s.owner_node, s.version)]
+        if etype == "kam.v1.ResyncRequested":
+            q = envelope_pb2.ResyncRequested.FromString(env.payload)
+            if q.node != ev.origin:
+                raise Refused(f"resync requested for {q.node} by {ev.origin}: a node asks only for itself")
+            return []
+        return None
 
     async def __call__(self, session: AsyncSession, events: Sequence[Event]) -> None:
         customers: list[dict[str, Any]] = []
@@ -160,12 +226,8 @@ class CustomerApplier:
         resyncs: list[Event] = []
         for ev in newest_per_aggregate(events):
             env, etype = ev.envelope, ev.event_type
-            if etype in ("kam.v1.CustomerCreated", "kam.v1.CustomerUpdated", "kam.v1.CustomerStatusChanged"):
-                cls: Any = {
-                    "kam.v1.CustomerCreated": customer_pb2.CustomerCreated,
-                    "kam.v1.CustomerUpdated": customer_pb2.CustomerUpdated,
-                    "kam.v1.CustomerStatusChanged": customer_pb2.CustomerStatusChanged,
-                }[etype]
+            cls = _CUSTOMER_STATE_EVENTS.get(etype)
+            if cls is not None:
                 customers.append(customer_row(cls.FromString(env.payload).customer))
             elif etype == "kam.v1.CustomerDeleted":
                 d = customer_pb2.CustomerDeleted.FromString(env.payload)
