@@ -117,6 +117,23 @@ async def test_parallel_contact_patches_serialise(clients, make_token) -> None:
     assert sorted(x.json()["version"] for x in rs) == list(range(2, 12))
 
 
+async def test_parallel_organization_and_designation_patches_serialise(clients, make_token) -> None:
+    h = headers(make_token, "gd-gz")
+    gz = clients["gd-gz"]
+    c = await create_customer(gz, h)
+    org = f"/tmf-api/party/v4/organization/{c['engagedParty']['id']}"
+    rs = await asyncio.gather(*(gz.patch(org, json={"tradingName": f"t{i}"}, headers=h) for i in range(10)))
+    assert [x.status_code for x in rs] == [200] * 10, [x.text for x in rs if x.status_code != 200]
+    assert sorted(x.json()["version"] for x in rs) == list(range(2, 12))
+    hq, hh = clients["hq"], headers(make_token, "hq")
+    d = await hq.post(DESIGNATIONS, json={"customerId": c["id"], "grade": "A"}, headers=hh)
+    assert d.status_code == 201, d.text
+    path = f"{DESIGNATIONS}/{d.json()['id']}"
+    rs = await asyncio.gather(*(hq.patch(path, json={"note": f"n{i}"}, headers=hh) for i in range(10)))
+    assert [x.status_code for x in rs] == [200] * 10, [x.text for x in rs if x.status_code != 200]
+    assert sorted(x.json()["version"] for x in rs) == list(range(2, 12))
+
+
 async def test_parallel_transfers_have_exactly_one_winner(clients, make_token) -> None:
     h = headers(make_token, "gd-gz")
     gz = clients["gd-gz"]
@@ -136,7 +153,7 @@ async def test_parallel_transfers_have_exactly_one_winner(clients, make_token) -
     winner = next(r.json() for r in rs if r.status_code == 200)
     assert winner["version"] == 2
     for loser in (r.json() for r in rs if r.status_code == 409):
-        assert loser["@type"] == "Error" and "no longer owned by gd-gz" in loser["message"], loser
+        assert loser["@type"] == "Error" and "not owned by gd-gz" in loser["message"], loser
     # the old owner no longer writes it; the new owner's copy (same database here) is at the winner's version
     assert (await gz.patch(f"{URL}/{c['id']}", json={"grade": "A"}, headers=h)).status_code == 409
     new = clients[winner["ownerNode"]]

@@ -80,13 +80,11 @@ async def _lock_owned(
     c = await CustomerRepository.from_session(session).get_for_update(customer_id)
     topology = settings.topology
     if c is not None and not topology.is_in_subtree(c.owner_node, principal.scope_node):
-        if not topology.is_in_subtree(c.owner_node, settings.node) and c.owner_node not in topology.ancestors(
-            settings.node
-        ):
-            # only a transfer away leaves a record here that is neither this subtree's nor an
-            # ancestor's; say so (409, the writer is elsewhere) without naming a node outside the scope
-            raise Conflict(f"customer {customer_id} is no longer owned by {settings.node}: it was transferred away")
-        c = None
+        if not topology.is_in_subtree(c.owner_node, settings.node):
+            # held here but owned outside this node's subtree: transferred away (to a sibling or up to
+            # an ancestor). 409, the writer is elsewhere, without naming a node outside the scope.
+            raise Conflict(f"customer {customer_id} is not owned by {settings.node}: it is written only at its owner")
+        c = None  # a descendant's record outside a narrowed scope: as if absent
     if c is None:
         raise NotFound(f"customer {customer_id} not found")
     if c.owner_node != settings.node:
