@@ -253,6 +253,17 @@ async def test_parent_outside_a_narrowed_scope_is_only_not_found(clients, make_t
         msg = r.json()["message"]
         assert "not found" in msg
         assert parent["name"] not in msg and "js" not in msg
+    linked = await hq.post(
+        URL,
+        json={
+            "name": "广东客户",
+            "industry": "FINANCE",
+            "grade": "B",
+            "engagedParty": {"id": js["engagedParty"]["id"]},
+        },
+        headers=narrowed,
+    )
+    assert linked.status_code == 422 and "not found" in linked.json()["message"], linked.text
     own = await create_customer(hq, headers(make_token, "hq"), name="集团总部", customerType="GROUP_CUSTOMER")
     mine = await hq.post(
         URL,

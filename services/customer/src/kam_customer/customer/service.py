@@ -92,6 +92,16 @@ async def _lock_owned(
     return c
 
 
+def _may_refer_to(topology: Topology, principal: Principal, owner_node: str) -> bool:
+    """A record may be referred to (as parent, as legal entity) when it lies in the caller's scope or
+    is an ancestor's (a province's or the group's headquarters record). Anything else is "not found",
+    like any id the caller may not see: naming it or its owner would tell a narrowed token what lies
+    outside its scope."""
+    return topology.is_in_subtree(owner_node, principal.scope_node) or owner_node in topology.ancestors(
+        principal.scope_node
+    )
+
+
 async def _check_parent(
     repo: CustomerRepository,
     child_id: uuid.UUID | None,
@@ -101,14 +111,7 @@ async def _check_parent(
     principal: Principal,
 ) -> None:
     parent = await repo.get(parent_id)
-    # A branch may hang under a group customer of its own scope or of an ancestor (a province's or the
-    # group's headquarters record). Anything else is "not found", like any id the caller may not see:
-    # naming it or its owner would tell a narrowed token what lies outside its scope.
-    topology = settings.topology
-    if parent is not None and not (
-        topology.is_in_subtree(parent.owner_node, principal.scope_node)
-        or parent.owner_node in topology.ancestors(principal.scope_node)
-    ):
+    if parent is not None and not _may_refer_to(settings.topology, principal, parent.owner_node):
         parent = None
     if parent is None:
         raise ValidationFailed(f"parentCustomer.id: customer {parent_id} not found", field="parentCustomer.id")
@@ -124,7 +127,15 @@ async def _check_parent(
 
 
 async def _resolve_organization(
-    session: AsyncSession, *, node: str, data: CustomerCreate | CustomerUpdate, name: str, now: datetime, actor: str
+    session: AsyncSession,
+    *,
+    node: str,
+    data: CustomerCreate | CustomerUpdate,
+    name: str,
+    now: datetime,
+    actor: str,
+    settings: Settings,
+    principal: Principal,
 ) -> uuid.UUID:
     from kam_customer.organization.service import organization_state
 
@@ -132,7 +143,7 @@ async def _resolve_organization(
     if ref is not None and ref.id:
         org_id = _parse_id(ref.id, "engagedParty.id")
         org = await session.get(Organization, org_id)
-        if org is None or org.deleted_at is not None:
+        if org is None or org.deleted_at is not None or not _may_refer_to(settings.topology, principal, org.owner_node):
             raise ValidationFailed(f"engagedParty.id: organization {org_id} not found", field="engagedParty.id")
         return org_id
     org = Organization(
@@ -171,7 +182,7 @@ async def _record_assignment(
     first: bool = False,
 ) -> None:
     if not first:  # a customer being created has no open assignment to close
-        await repo.close_open_assignment(c.id)
+        await repo.close_open_assignment(c.id, now)
     row = AccountManagerAssignment(
         owner_node=c.owner_node,
         customer_id=c.id,
@@ -224,7 +235,14 @@ async def create(
         await _check_parent(repo, None, parent_id, settings=settings, principal=principal)
     manager = _account_manager(data.related_party) or (None, None)
     org_id = await _resolve_organization(
-        session, node=node, data=data, name=data.name, now=now, actor=principal.username
+        session,
+        node=node,
+        data=data,
+        name=data.name,
+        now=now,
+        actor=principal.username,
+        settings=settings,
+        principal=principal,
     )
     c = Customer(
         id=uuid7(),
@@ -360,7 +378,14 @@ async def update(
         if patch.engaged_party is None:
             raise ValidationFailed("engagedParty is mandatory and cannot be removed (null)", field="engagedParty")
         c.organization_id = await _resolve_organization(
-            session, node=c.owner_node, data=patch, name=c.name, now=now, actor=principal.username
+            session,
+            node=c.owner_node,
+            data=patch,
+            name=c.name,
+            now=now,
+            actor=principal.username,
+            settings=settings,
+            principal=principal,
         )
     previous_manager = c.account_manager
     if "relatedParty" in present:
