@@ -2,7 +2,8 @@
 
 Routes by path prefix (kam_cli.services.ROUTES) to the node's service processes, streaming bodies
 both ways with httpx. The `Host` header is forwarded unchanged so services build `href`s with the
-node's URL. `/health` is answered here; `/ready` reports every upstream's `/ready`.
+node's URL. `/health` is answered here; `/ready` reports every upstream's `/ready`. A pooled connection
+that the service broke is discarded, and an idempotent request that met one is sent again on another.
 
 Configured from the environment when started by uvicorn (`--factory kam_cli.gateway:create_app`):
 `KAM_GATEWAY_UPSTREAMS` = JSON object service → base URL, e.g. `{"org": "http://127.0.0.1:8101"}`.
@@ -41,6 +42,13 @@ HOP_BY_HOP = frozenset(
     }
 )
 METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+# RFC 9110 §9.2.2: safe to send again when no answer came back
+IDEMPOTENT = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
+REPLAYABLE_BODY = 1 << 20  # an idempotent request's body up to this size is buffered so it can be resent
+ATTEMPTS = 3
+# a pooled keep-alive connection that the service closed meanwhile (it dropped the connection after an
+# error, or restarted) fails like this before any answer; httpx has discarded the connection by then
+_STALE_CONNECTION = (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError, httpx.ConnectError)
 
 
 def error_response(status: int, reason: str, message: str) -> JSONResponse:
@@ -113,18 +121,31 @@ def create_app(upstreams: Mapping[str, str] | None = None, routes: Mapping[str, 
         query: bytes = request.scope.get("query_string", b"")
         url = httpx.URL(targets[service]).copy_with(raw_path=raw_path + (b"?" + query if query else b""))
         has_body = "content-length" in request.headers or "transfer-encoding" in request.headers
-        upstream_req = clients["http"].build_request(
-            request.method,
-            url,
-            headers=_request_headers(request),
-            content=request.stream() if has_body else None,
+        length = request.headers.get("content-length", "")
+        replayable = request.method in IDEMPOTENT and (
+            not has_body or (length.isdigit() and int(length) <= REPLAYABLE_BODY)
         )
-        try:
-            upstream = await clients["http"].send(upstream_req, stream=True)
-        except httpx.TimeoutException:
-            return error_response(504, "Gateway Timeout", f"service {service} did not answer in time")
-        except httpx.HTTPError as exc:
-            return error_response(502, "Bad Gateway", f"service {service} is unavailable: {type(exc).__name__}")
+        content: bytes | AsyncIterator[bytes] | None = None
+        if has_body:
+            content = await request.body() if replayable else request.stream()
+        headers = _request_headers(request)
+        attempt = 0
+        while True:
+            attempt += 1
+            upstream_req = clients["http"].build_request(request.method, url, headers=headers, content=content)
+            try:
+                upstream = await clients["http"].send(upstream_req, stream=True)
+                break
+            except httpx.TimeoutException:
+                return error_response(504, "Gateway Timeout", f"service {service} did not answer in time")
+            except _STALE_CONNECTION as exc:
+                # the next try takes another pooled connection or opens a fresh one; only a request that
+                # may be sent twice is retried (a POST may have been applied before the connection broke)
+                if replayable and attempt < ATTEMPTS:
+                    continue
+                return error_response(502, "Bad Gateway", f"service {service} is unavailable: {type(exc).__name__}")
+            except httpx.HTTPError as exc:
+                return error_response(502, "Bad Gateway", f"service {service} is unavailable: {type(exc).__name__}")
         response = StreamingResponse(
             upstream.aiter_raw(), status_code=upstream.status_code, background=BackgroundTask(upstream.aclose)
         )
