@@ -91,28 +91,34 @@ async def serve(app: ASGIApp) -> AsyncIterator[str]:
 
 
 async def test_after_a_500_and_a_dropped_connection_the_next_request_is_answered() -> None:
-    async with crashing_service() as (service, upstream), serve(create_gateway({"customer": upstream})) as base:
-        async with httpx.AsyncClient(base_url=base, timeout=30) as client:
-            for _ in range(3):
-                failed = await client.get(BOOM)
-                assert failed.status_code == 500  # the service's own answer, passed through
-                after = await client.get(OK)
-                assert after.status_code == 200, after.text
-                assert after.json() == {"method": "GET", "path": OK}
+    async with (
+        crashing_service() as (service, upstream),
+        serve(create_gateway({"customer": upstream})) as base,
+        httpx.AsyncClient(base_url=base, timeout=30) as client,
+    ):
+        for _ in range(3):
             failed = await client.get(BOOM)
-            put = await client.put(OK, json={"accountManager": "am02"})
-            assert put.status_code == 200, put.text  # an idempotent body is buffered and resent
+            assert failed.status_code == 500  # the service's own answer, passed through
+            after = await client.get(OK)
+            assert after.status_code == 200, after.text
+            assert after.json() == {"method": "GET", "path": OK}
+        assert (await client.get(BOOM)).status_code == 500
+        put = await client.put(OK, json={"accountManager": "am02"})
+        assert put.status_code == 200, put.text  # an idempotent body is buffered and resent
     assert service.answered == [f"GET {OK}"] * 3 + [f"PUT {OK}"]
     assert service.connections >= 5  # every dropped connection was replaced by a fresh one
 
 
 async def test_a_post_is_not_resent_after_a_dropped_connection() -> None:
-    async with crashing_service() as (service, upstream), serve(create_gateway({"customer": upstream})) as base:
-        async with httpx.AsyncClient(base_url=base, timeout=30) as client:
-            assert (await client.get(BOOM)).status_code == 500
-            post = await client.post(OK, json={"name": "x"})
-            # it may have been applied before the connection broke: the caller decides, told so in the envelope
-            assert post.status_code == 502 and post.json()["@type"] == "Error"
-            again = await client.post(OK, json={"name": "x"})
-            assert again.status_code == 200, again.text  # the broken connection did not stay in the pool
+    async with (
+        crashing_service() as (service, upstream),
+        serve(create_gateway({"customer": upstream})) as base,
+        httpx.AsyncClient(base_url=base, timeout=30) as client,
+    ):
+        assert (await client.get(BOOM)).status_code == 500
+        post = await client.post(OK, json={"name": "x"})
+        # it may have been applied before the connection broke: the caller decides, told so in the envelope
+        assert post.status_code == 502 and post.json()["@type"] == "Error"
+        again = await client.post(OK, json={"name": "x"})
+        assert again.status_code == 200, again.text  # the broken connection did not stay in the pool
     assert service.answered == [f"POST {OK}"]
