@@ -209,7 +209,7 @@ async def test_parallel_first_answers_to_a_designation_serialise(clients, make_t
     assert [x["node"] for x in view["responses"]] == ["gd"]
 
 
-async def test_designation_follows_its_customer_to_the_new_owner(clients, make_token) -> None:
+async def test_designation_follows_its_customer_to_the_new_owner(clients, db, make_token) -> None:
     gz_h, sz_h = headers(make_token, "gd-gz"), headers(make_token, "gd-sz")
     c = await create_customer(clients["gd-gz"], gz_h)
     d = await clients["hq"].post(
@@ -234,6 +234,14 @@ async def test_designation_follows_its_customer_to_the_new_owner(clients, make_t
         f"{path}/response", json={"status": "ASSIGNED", "accountManager": "am-gz"}, headers=gz_h
     )
     assert refused.status_code == 404
+    # the group's next version of the designation records the new owner
+    p = await clients["hq"].patch(path, json={"note": "迁址"}, headers=headers(make_token, "hq"))
+    assert p.status_code == 200 and p.json()["customer"]["ownerNode"] == "gd-sz", p.text
+    async with db.connect() as conn:
+        stored = await conn.scalar(
+            text("SELECT customer_owner_node FROM customer.designation WHERE id = :id"), {"id": d.json()["id"]}
+        )
+    assert stored == "gd-sz"
 
 
 async def test_parent_outside_a_narrowed_scope_is_only_not_found(clients, make_token) -> None:

@@ -13,7 +13,7 @@ from pydantic import Field
 from sqlalchemy import Select, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.attributes import flag_modified, set_committed_value
 
 from kam_contracts import customer_pb2
 from kam_customer.customer import events
@@ -219,6 +219,9 @@ async def update(
             setattr(d, attr, value.value if hasattr(value, "value") else value)
     changes = diff(before, _snapshot(d))
     if changes:
+        # the new version also records the customer's current owner, so the group's row and the
+        # replicas it reaches say the same thing
+        flag_modified(d, "customer_owner_node")
         d.version += 1
         d.updated_at = datetime.now(UTC)
         await session.flush()
