@@ -135,3 +135,103 @@ async def test_apply_is_idempotent_keeps_newest_and_dead_letters_poison(
 async def _settled(js: Any) -> Any:
     info = await js.consumer_info(DOWN, f"customer-apply-{DOWN}")
     return info if info.num_ack_pending == 0 and info.num_pending == 0 else None
+
+
+def _consumer(
+    db: Any, settings: Any, nats_url: str, cls: type[ReplicationConsumer] = ReplicationConsumer, **kw: Any
+) -> Any:
+    return cls(
+        sessionmaker=db.sessionmaker,
+        nats_url=nats_url,
+        service="customer",
+        schema=SCHEMA,
+        node=NODE,
+        stream=DOWN,
+        filter_subjects=["down.*.customer.>"],
+        apply=CustomerApplier(settings),
+        **kw,
+    )
+
+
+async def test_idle_fetch_timeouts_never_drop_the_connection(
+    node_db: str, nats_url: str, settings_for: Any, jwks: Any
+) -> None:
+    """nats.py ends some idle fetches with a bare asyncio.TimeoutError (empty message) instead of its
+    own: that was the recurring "apply consumer …: ; retrying in …s" warning, each a reconnect."""
+    settings = settings_for(node_db, jwks, node=NODE, nats_url=nats_url)
+    nc = await nats.connect(nats_url)
+    await nc.jetstream().add_stream(name=DOWN, subjects=["down.all.>"])
+    await nc.close()
+    db = create_database(node_db)
+    consumer = _consumer(db, settings, nats_url, fetch_timeout=0.002)  # makes that race frequent
+    task = asyncio.create_task(consumer.run())
+    try:
+        await wait_for(lambda: consumer.idle_fetches >= 500, timeout=120)
+        assert consumer.reconnects == 0
+    finally:
+        consumer.stop()
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        await db.dispose()
+
+
+class _Flaky(ReplicationConsumer):
+    """Injected transient faults: the inbox prune fails on the first connections (database briefly
+    away), and the connection drops once right after a batch was applied and acked."""
+
+    prune_failures = 4
+    drop_after_next_batch = False
+
+    async def prune_inbox(self) -> int:
+        if self.prune_failures:
+            self.prune_failures -= 1
+            raise ConnectionResetError("injected: connection to the database reset")
+        return await super().prune_inbox()
+
+    async def handle(self, msgs: list[Any], nc: Any) -> None:
+        await super().handle(msgs, nc)
+        if self.drop_after_next_batch:
+            self.drop_after_next_batch = False
+            raise ConnectionResetError("injected: connection lost after the ack")
+
+
+async def test_back_off_resets_after_a_healthy_batch(
+    node_db: str, nats_url: str, settings_for: Any, jwks: Any, caplog: Any
+) -> None:
+    settings = settings_for(node_db, jwks, node=NODE, nats_url=nats_url)
+    nc = await nats.connect(nats_url)
+    js = nc.jetstream()
+    await js.add_stream(name=DOWN, subjects=["down.all.>"])
+    db = create_database(node_db)
+    consumer = _consumer(db, settings, nats_url, cls=_Flaky)
+    engine = create_async_engine(node_db)
+
+    async def applied(did: uuid.UUID) -> Any:
+        async with engine.connect() as conn:
+            return (await conn.execute(text("SELECT 1 FROM customer.designation WHERE id = :i"), {"i": did})).first()
+
+    task = asyncio.create_task(consumer.run())
+    try:
+        # four failed connections: the back-off has grown to 8 s
+        first = uuid7()
+        subject, payload = designation_event(first, 1, "A")
+        await js.publish(subject, payload)
+        await wait_for(lambda: applied(first), timeout=60)
+        assert consumer.reconnects == 4
+        # a healthy batch, then the connection drops: the next change must not wait out the old back-off
+        consumer.drop_after_next_batch = True
+        second, third = uuid7(), uuid7()
+        await js.publish(*designation_event(second, 1, "B"))
+        await wait_for(lambda: applied(second), timeout=30)
+        await wait_for(lambda: consumer.reconnects == 5, timeout=30)
+        await js.publish(*designation_event(third, 1, "C"))
+        await wait_for(lambda: applied(third), timeout=3.0)  # the reset delay is 0.5 s; unreset, 8 s
+        warnings = [r.getMessage() for r in caplog.records if "apply consumer" in r.getMessage()]
+        assert warnings and all("ConnectionResetError: injected" in w for w in warnings), warnings
+    finally:
+        consumer.stop()
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        await engine.dispose()
+        await nc.close()
+        await db.dispose()

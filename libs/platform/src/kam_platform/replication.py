@@ -49,6 +49,8 @@ MAX_DELIVER = 6
 INBOX_KEEP_DAYS = 35
 PRUNE_EVERY_SECONDS = 3600.0
 BACKOFF_SECONDS = (0.5, 1.0, 2.0, 5.0, 10.0)
+# Reconnect back-off of a consumer whose connection or loop failed; reset by every healthy batch.
+RECONNECT_FIRST, RECONNECT_MAX = 0.5, 10.0
 
 
 class InboxMixin:
@@ -107,6 +109,10 @@ def newest_per_aggregate(events: Sequence[Event]) -> list[Event]:
         elif ev.envelope.version >= best[key].envelope.version:
             best[key] = ev
     return [best[k] for k in order]
+
+
+class StreamNotDeclared(Exception):
+    """The inbound stream does not exist yet (start-up order: the sync service declares it)."""
 
 
 class Refused(Exception):
@@ -339,6 +345,7 @@ class ReplicationConsumer:
         dlq_subject: str | None = None,
         max_deliver: int = MAX_DELIVER,
         backoff: Sequence[float] = BACKOFF_SECONDS,
+        fetch_timeout: float = 1.0,
     ) -> None:
         self.sessionmaker = sessionmaker
         self.nats_url = nats_url
@@ -360,6 +367,11 @@ class ReplicationConsumer:
         self.dlq_subject = dlq_subject or f"dlq.{node}.{service}"
         self.max_deliver = max_deliver
         self.backoff = tuple(backoff)
+        self.fetch_timeout = fetch_timeout
+        self._reconnect_delay = RECONNECT_FIRST
+        self._waited_for_stream = False
+        self.reconnects = 0  # failures that dropped the connection (not the start-up wait for the stream)
+        self.idle_fetches = 0
         self._stopping = asyncio.Event()
         self.applied = 0
 
@@ -367,18 +379,35 @@ class ReplicationConsumer:
         self._stopping.set()
 
     async def run(self) -> None:
-        backoff = 0.5
         while not self._stopping.is_set():
             try:
                 await self._consume()
-                backoff = 0.5
+                self._reconnect_delay = RECONNECT_FIRST
             except asyncio.CancelledError:
                 raise
+            except StreamNotDeclared as exc:
+                # expected at start-up: the sync service declares the streams, possibly after us
+                (log.debug if self._waited_for_stream else log.info)(
+                    "apply consumer %s/%s: %s", self.service, self.stream, exc
+                )
+                self._waited_for_stream = True
+                await self._pause()
             except Exception as exc:
-                log.warning("apply consumer %s/%s: %s; retrying in %.1fs", self.service, self.stream, exc, backoff)
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._stopping.wait(), backoff)
-                backoff = min(backoff * 2, 10.0)
+                self.reconnects += 1
+                log.warning(
+                    "apply consumer %s/%s: %s: %s; retrying in %.1fs",
+                    self.service,
+                    self.stream,
+                    type(exc).__name__,
+                    exc,
+                    self._reconnect_delay,
+                )
+                await self._pause()
+
+    async def _pause(self) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stopping.wait(), self._reconnect_delay)
+        self._reconnect_delay = min(self._reconnect_delay * 2, RECONNECT_MAX)
 
     async def _consume(self) -> None:
         nc = await nats.connect(self.nats_url, max_reconnect_attempts=-1, reconnect_time_wait=0.5)
@@ -387,7 +416,9 @@ class ReplicationConsumer:
             try:
                 await js.stream_info(self.stream)
             except NotFoundError:
-                raise RuntimeError(f"stream {self.stream} not declared yet (the sync service declares it)") from None
+                raise StreamNotDeclared(
+                    f"stream {self.stream} not declared yet (the sync service declares it)"
+                ) from None
             config = ConsumerConfig(
                 durable_name=self.durable,
                 ack_policy=AckPolicy.EXPLICIT,
@@ -399,17 +430,25 @@ class ReplicationConsumer:
             )
             await js.add_consumer(self.stream, config)
             sub = await js.pull_subscribe_bind(self.durable, self.stream)
+            if self._waited_for_stream:
+                log.info("apply consumer %s/%s: stream declared, consuming", self.service, self.stream)
+                self._waited_for_stream = False
             last_prune = 0.0
             while not self._stopping.is_set():
                 if time.monotonic() - last_prune > PRUNE_EVERY_SECONDS:
                     await self.prune_inbox()
                     last_prune = time.monotonic()
                 try:
-                    msgs = await sub.fetch(self.batch, timeout=1.0)
-                except nats.errors.TimeoutError:
+                    msgs = await sub.fetch(self.batch, timeout=self.fetch_timeout)
+                except TimeoutError:
+                    # nats.py raises its own TimeoutError, and a bare asyncio.TimeoutError (empty message)
+                    # when the no-wait probe's answer lands just before the deadline: both mean "no messages"
+                    self.idle_fetches += 1
                     await self._report_pending(js)
                     continue
                 await self.handle(msgs, nc)
+                # connected and applying: the next failure starts the back-off from the beginning again
+                self._reconnect_delay = RECONNECT_FIRST
         finally:
             with contextlib.suppress(Exception):
                 await nc.close()
