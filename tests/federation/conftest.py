@@ -4,8 +4,11 @@ same code as `kam up`, and helpers to talk to them."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import json
+import shutil
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -105,24 +108,36 @@ def wait_until(condition: Callable[[], Any], *, timeout: float, what: str, inter
     raise AssertionError(f"{what}: not reached within {timeout}s (last: {last!r})")
 
 
+@contextlib.contextmanager
+def run_dir(name: str) -> Iterator[Path]:
+    """A federation's run directory outside pytest's basetemp. Every pytest session that starts on
+    the machine prunes other sessions' basetemps beyond the newest three and resets
+    /tmp/pytest-of-<user> to 0700, which pulls the data directory from under a running PostgreSQL (it
+    runs as its own system user when the tests run as root, and must traverse to it)."""
+    base = Path(tempfile.mkdtemp(prefix=f"kam-{name}-"))
+    try:
+        yield base / "run"
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+
+
 @pytest.fixture(scope="package")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Nodes]:
+def demo() -> Iterator[Nodes]:
     """The six-node demo federation, one process per node, staff seeded everywhere."""
     from kam_org.seed import seed as seed_org
 
-    fed = Federation(
-        DEMO, tmp_path_factory.mktemp("demo") / "run", process_per="node", use_environment=False, pg_fast=True
-    )
-    pids: list[int] = []
-    try:
-        fed.start()
-        pids = fed.pids()
-        for node in fed.topology.ordered():
-            asyncio.run(seed_org(fed.database_url(node.code), node.code, fed.topology))
-        nodes = Nodes(fed)
-        yield nodes
-        nodes.close()
-    finally:
-        pids = pids or fed.pids()
-        fed.stop()
-        assert wait_gone(pids, timeout=30) == []
+    with run_dir("demo") as where:
+        fed = Federation(DEMO, where, process_per="node", use_environment=False, pg_fast=True)
+        pids: list[int] = []
+        try:
+            fed.start()
+            pids = fed.pids()
+            for node in fed.topology.ordered():
+                asyncio.run(seed_org(fed.database_url(node.code), node.code, fed.topology))
+            nodes = Nodes(fed)
+            yield nodes
+            nodes.close()
+        finally:
+            pids = pids or fed.pids()
+            fed.stop()
+            assert wait_gone(pids, timeout=30) == []

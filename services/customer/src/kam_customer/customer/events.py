@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 import json
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from google.protobuf.message import Message
@@ -106,7 +106,10 @@ async def audit(
     changes: dict[str, Any],
     note: str | None = None,
 ) -> Audit:
+    # the time is set here, not by the column default, so that the event carries the stored value and
+    # every replica holds the same `at` as the owner
     row = Audit(
+        at=datetime.now(UTC),
         owner_node=node,
         entity_type=entity_type,
         entity_id=entity_id,
@@ -132,7 +135,7 @@ async def audit(
             entity_id=str(entity_id),
             action=action,
             actor=actor,
-            at=ts(),
+            at=ts(row.at),
             changes_json=json.dumps(row.changes, ensure_ascii=False),
             request_id=row.request_id or "",
         ),

@@ -201,11 +201,12 @@ class CustomerRepository:
         )
         return (await self.session.scalars(stmt)).all()
 
-    async def close_open_assignment(self, customer_id: uuid.UUID) -> None:
+    async def close_open_assignment(self, customer_id: uuid.UUID, at: datetime) -> None:
+        # ends when the next one begins (its valid_from), as every replica computes it from the events
         await self.session.execute(
             text(
-                "UPDATE customer.account_manager_assignment SET valid_to = clock_timestamp() "
+                "UPDATE customer.account_manager_assignment SET valid_to = :at "
                 "WHERE customer_id = :id AND valid_to IS NULL"
             ),
-            {"id": customer_id},
+            {"id": customer_id, "at": at},
         )
