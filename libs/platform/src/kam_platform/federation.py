@@ -8,6 +8,8 @@ The sync service declares it (`declare`); services use `inbound_streams` to know
 - the root: ``UP_ALL`` has no subjects and sources every child's ``UP_<child>`` the same way;
 - the root: ``DOWN_ALL`` captures ``down.all.>``; any other node ``DOWN_<node>`` captures
   ``down.<node>.>`` and sources its parent's downward stream.
+- every cross-domain source delivers under ``$JS.S.<child end of the link>`` (`deliver_prefix`), the
+  only delivery subjects that link's NATS permissions let through (see ``embedded.natsauth``).
 
 Inbound streams (what the node's services apply): ``UP_ALL`` at the root, ``UP_<node>`` at a node
 with children (own events skipped by origin), and ``DOWN_<node>`` at every node but the root.
@@ -56,11 +58,18 @@ def dlq_stream(code: str) -> str:
     return f"DLQ_{code}"
 
 
+def deliver_prefix(link: str) -> str:
+    """Where a source's upstream consumer delivers, per leafnode link (named by the link's child end):
+    the link's permissions allow exactly this prefix, so a child cannot feed another link's source."""
+    return f"$JS.S.{link}"
+
+
 @dataclass(frozen=True)
 class SourceSpec:
     stream: str
     domain: str
     subjects: tuple[str, ...]
+    link: str  # the child end of the leafnode link the source crosses (see `deliver_prefix`)
 
 
 @dataclass(frozen=True)
@@ -83,7 +92,7 @@ class StreamSpec:
             sources=[
                 StreamSource(
                     name=s.stream,
-                    external=ExternalStream(api=f"$JS.{s.domain}.API"),
+                    external=ExternalStream(api=f"$JS.{s.domain}.API", deliver=deliver_prefix(s.link)),
                     subject_transforms=[SubjectTransform(src=subj, dest=subj) for subj in s.subjects],
                 )
                 for s in self.sources
@@ -94,7 +103,10 @@ class StreamSpec:
 
 def _child_source(topology: Topology, child: str) -> SourceSpec:
     return SourceSpec(
-        stream=up_stream(child), domain=child, subjects=tuple(f"up.{d}.>" for d in topology.subtree(child))
+        stream=up_stream(child),
+        domain=child,
+        subjects=tuple(f"up.{d}.>" for d in topology.subtree(child)),
+        link=child,
     )
 
 
@@ -133,6 +145,7 @@ def plan(topology: Topology, code: str) -> list[StreamSpec]:
                         down_stream(topology, parent),
                         parent,
                         tuple(f"down.{s}.>" for s in _down_scopes_above(topology, code)),
+                        link=code,
                     ),
                 ),
                 f"reference data for {code}'s subtree",
@@ -167,6 +180,7 @@ def _normalized(cfg: StreamConfig) -> dict[str, Any]:
         (
             s.name,
             (s.external.api if s.external else ""),
+            ((s.external.deliver or "") if s.external else ""),
             tuple(sorted((t.src, t.dest) for t in (s.subject_transforms or []))),
         )
         for s in (cfg.sources or [])

@@ -8,6 +8,7 @@ and a leafnode remote to its parent's listener when it has a parent.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import sys
 from dataclasses import dataclass
@@ -137,9 +138,17 @@ class NatsNode:
         return "\n".join(lines) + "\n"
 
     def write_config(self) -> Path:
-        self.node_dir.mkdir(parents=True, exist_ok=True)
-        self.store_dir.mkdir(parents=True, exist_ok=True)
-        self.config_path.write_text(self.config_text(), encoding="utf-8")
+        """The config holds every NATS password of the node: 0600 in a 0700 directory, and written
+        through a fresh 0600 file so it is never readable by others, not even for an instant."""
+        self.node_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        self.node_dir.chmod(0o700)  # also a directory made by an older version
+        self.store_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        tmp = self.config_path.with_suffix(".tmp")
+        tmp.unlink(missing_ok=True)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(self.config_text())
+        tmp.replace(self.config_path)
         return self.config_path
 
     # -- lifecycle -------------------------------------------------------------------------------

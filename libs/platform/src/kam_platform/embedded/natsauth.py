@@ -1,11 +1,25 @@
 """Per-node NATS credentials and permissions of a federation (DESIGN §5, between nodes).
 
-Every node's nats-server requires a user: services connect as ``kam-svc`` (may publish only under the
-node's own subjects — ``up.<node>.>``, ``down.<scope>.>``, ``dlq.<node>.>`` — plus the JetStream API,
-and may not create, change or delete streams), the sync service as ``kam-sync`` (also declares
-streams), operators and tests as ``kam-admin``. A child's leafnode link authenticates as
-``leaf-<child>`` and may not publish raw ``up.>``/``down.>``/``dlq.>`` messages into its parent: events
-cross links only by JetStream sourcing, and each source is filtered to the child's own subtree.
+Every permission is an allow-list: a user may publish and subscribe only to what its code uses, and
+everything else — above all the rest of the JetStream API (purge, delete, message get/delete, restore,
+snapshot, stream and consumer listing) — is refused by the server.
+
+- ``kam-svc`` (the services): publish the node's own events (``up.<node>.>``, ``down.<scope>.>``), the
+  dead letters of the services that apply replicated events (``dlq.<node>.<service>``), and drive
+  durable pull consumers (create, info, next, ack) on the streams the node's services read; stream
+  info only for the streams they apply. It cannot create, change, purge or delete streams, read a
+  message by sequence or delete consumers.
+- ``kam-sync`` (the sync service, and a whole-node process, which hosts it): the same, plus creating,
+  updating and inspecting the node's own streams (``federation.plan``) and listing the consumers of
+  the inbound streams. No delete, purge, message or restore API.
+- ``kam-admin``: operators and tests, unrestricted.
+- ``leaf-<child>``: a child's leafnode link. Events cross links only by JetStream sourcing, so the link
+  carries exactly that: the parent's requests to create the consumer that feeds ``UP_<child>`` upward
+  and the child's requests to create the consumer on the parent's downward stream, the API replies, the
+  deliveries (under a per-link deliver prefix, so a child cannot feed a sibling's source) and flow
+  control. A child can neither reach another API subject of the parent, of the grandparent or of a
+  sibling (their ``$JS.<domain>.API.>`` requests cross this link), nor publish raw ``up``/``down``/
+  ``dlq`` messages, nor listen to traffic not meant for it.
 """
 
 from __future__ import annotations
@@ -18,7 +32,14 @@ from pathlib import Path
 from urllib.parse import quote, urlsplit, urlunsplit
 
 from kam_platform.embedded.nats import LeafAuth
-from kam_platform.federation import down_scope
+from kam_platform.federation import (
+    deliver_prefix,
+    down_scope,
+    down_stream,
+    inbound_streams,
+    plan,
+    up_stream,
+)
 from kam_platform.topology import Topology
 
 SERVICE_USER = "kam-svc"
@@ -26,13 +47,23 @@ SYNC_USER = "kam-sync"
 ADMIN_USER = "kam-admin"
 ROLES = (SERVICE_USER, SYNC_USER, ADMIN_USER)
 
-STREAM_ADMIN_API = [
-    "$JS.API.STREAM.CREATE.>",
-    "$JS.API.STREAM.UPDATE.>",
-    "$JS.API.STREAM.DELETE.>",
-    "$JS.API.STREAM.PURGE.>",
-]
-JS_CLIENT = ["$JS.API.>", "$JS.ACK.>", "$JS.FC.>", "_INBOX.>"]
+# Services that run apply consumers and therefore publish dead letters (``dlq.<node>.<service>``).
+# Until services declare their NATS role themselves, this is where a new applier is added.
+APPLYING_SERVICES = ("customer",)
+
+# nats.py's replies (PubAcks, API responses, pull batches) arrive on the connection's inbox.
+CLIENT_INBOX = "_INBOX.>"
+# Replies of the JetStream API to requests the server itself makes (sourcing).
+SERVER_REPLIES = "$JSC.R.>"
+
+
+@dataclass(frozen=True)
+class Permissions:
+    publish: tuple[str, ...]
+    subscribe: tuple[str, ...]
+
+    def config(self) -> str:
+        return f"{{ publish: {{ allow: {_list(self.publish)} }}, subscribe: {{ allow: {_list(self.subscribe)} }} }}"
 
 
 def with_credentials(url: str, user: str, password: str) -> str:
@@ -45,8 +76,69 @@ def _q(value: str) -> str:
     return json.dumps(value)
 
 
-def _list(items: list[str]) -> str:
+def _list(items: tuple[str, ...] | list[str]) -> str:
     return "[" + ", ".join(_q(i) for i in items) + "]"
+
+
+def _pull_consumer(stream: str) -> list[str]:
+    """What a durable pull consumer on `stream` needs: create (both API forms nats.py may use), info,
+    next and acks."""
+    api = "$JS.API.CONSUMER"
+    return [
+        f"{api}.DURABLE.CREATE.{stream}.*",
+        f"{api}.CREATE.{stream}.*",
+        f"{api}.CREATE.{stream}.*.>",
+        f"{api}.INFO.{stream}.*",
+        f"{api}.MSG.NEXT.{stream}.*",
+        f"$JS.ACK.{stream}.>",
+    ]
+
+
+def service_permissions(topology: Topology, code: str) -> Permissions:
+    inbound = inbound_streams(topology, code)
+    # the TMF hub reads the node's own stream; the apply consumers read the inbound streams
+    consumed = list(dict.fromkeys([up_stream(code), *inbound]))
+    publish = [
+        f"up.{code}.>",
+        f"down.{down_scope(topology, code)}.>",
+        *(f"dlq.{code}.{s}" for s in APPLYING_SERVICES),
+        *(f"$JS.API.STREAM.INFO.{s}" for s in inbound),
+        *(subject for s in consumed for subject in _pull_consumer(s)),
+    ]
+    return Permissions(tuple(publish), (CLIENT_INBOX,))
+
+
+def sync_permissions(topology: Topology, code: str) -> Permissions:
+    svc = service_permissions(topology, code)
+    streams = [spec.name for spec in plan(topology, code)]
+    publish = [
+        *svc.publish,
+        *(f"$JS.API.STREAM.{op}.{s}" for s in streams for op in ("CREATE", "UPDATE", "INFO")),
+        *(f"$JS.API.CONSUMER.LIST.{s}" for s in inbound_streams(topology, code)),
+    ]
+    return Permissions(tuple(dict.fromkeys(publish)), svc.subscribe)
+
+
+def leaf_permissions(topology: Topology, parent: str, child: str) -> Permissions:
+    """The link of `child` into `parent`: publish = what the child sends in, subscribe = what the
+    parent sends out to it."""
+    up, down = up_stream(child), down_stream(topology, parent)
+    prefix = deliver_prefix(child)
+    publish = (
+        SERVER_REPLIES,  # the child's JetStream answering the parent's consumer-create for UP_<child>
+        f"{prefix}.>",  # UP_<child> deliveries to the parent's source
+        f"$JS.{parent}.API.CONSUMER.CREATE.{down}",  # the child's source of the downward stream
+        f"$JS.{parent}.API.CONSUMER.CREATE.{down}.>",
+        f"$JS.FC.{down}.>",  # flow-control replies for that source
+    )
+    subscribe = (
+        SERVER_REPLIES,
+        f"{prefix}.>",  # the downward stream's deliveries to the child's source
+        f"$JS.{child}.API.CONSUMER.CREATE.{up}",
+        f"$JS.{child}.API.CONSUMER.CREATE.{up}.>",
+        f"$JS.FC.{up}.>",
+    )
+    return Permissions(publish, subscribe)
 
 
 @dataclass
@@ -68,9 +160,14 @@ class FederationCredentials:
                     entry[role] = secrets.token_urlsafe(18)
                     changed = True
         if changed or not path.exists():
-            path.parent.mkdir(parents=True, exist_ok=True)
+            # the directory's mode is the run directory's business (see kam_cli.runtime); a new one
+            # starts private
+            path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
             tmp = path.with_suffix(".tmp")
-            tmp.write_text(json.dumps(data, indent=2), encoding="utf-8")
+            # created 0600, never world-readable for an instant
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                fh.write(json.dumps(data, indent=2))
             os.chmod(tmp, 0o600)
             tmp.replace(path)
         return cls(data)
@@ -83,23 +180,19 @@ class FederationCredentials:
         return with_credentials(parent_leaf_url, f"leaf-{code}", self.passwords[code]["leaf"])
 
     def node_auth(self, topology: Topology, code: str) -> LeafAuth:
-        scope = down_scope(topology, code)
-        own = [f"up.{code}.>", f"down.{scope}.>", f"dlq.{code}.>"]
         pw = self.passwords[code]
         users = [
-            f"    {{ user: {_q(SERVICE_USER)}, password: {_q(pw[SERVICE_USER])}, permissions: {{"
-            f" publish: {{ allow: {_list(own + JS_CLIENT)}, deny: {_list(STREAM_ADMIN_API)} }},"
-            f' subscribe: {{ allow: [">"] }} }} }}',
-            f"    {{ user: {_q(SYNC_USER)}, password: {_q(pw[SYNC_USER])}, permissions: {{"
-            f' publish: {{ allow: {_list(own + JS_CLIENT)} }}, subscribe: {{ allow: [">"] }} }} }}',
+            f"    {{ user: {_q(SERVICE_USER)}, password: {_q(pw[SERVICE_USER])},"
+            f" permissions: {service_permissions(topology, code).config()} }}",
+            f"    {{ user: {_q(SYNC_USER)}, password: {_q(pw[SYNC_USER])},"
+            f" permissions: {sync_permissions(topology, code).config()} }}",
             f"    {{ user: {_q(ADMIN_USER)}, password: {_q(pw[ADMIN_USER])} }}",
         ]
-        # a child's leafnode link authenticates as a user of this server; that user's permissions bound
-        # what the child may send in (publish) — never raw event subjects
+        # a child's leafnode link authenticates as a user of this server: its publish permissions bound
+        # what the child may send in, its subscribe permissions what this server sends out to it
         users += [
             f"    {{ user: {_q('leaf-' + c)}, password: {_q(self.passwords[c]['leaf'])},"
-            f' allowed_connection_types: ["LEAFNODE"], permissions: {{'
-            f' publish: {{ deny: ["up.>", "down.>", "dlq.>"] }}, subscribe: {{ allow: [">"] }} }} }}'
+            f' allowed_connection_types: ["LEAFNODE"], permissions: {leaf_permissions(topology, code, c).config()} }}'
             for c in topology.children(code)
         ]
         server_config = "authorization {\n  users: [\n" + ",\n".join(users) + "\n  ]\n}"
