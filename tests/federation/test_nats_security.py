@@ -5,6 +5,7 @@ no user and no leafnode link reaches a JetStream API subject it does not need.""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import stat
 import uuid
 from pathlib import Path
@@ -473,3 +474,88 @@ def test_nats_configs_and_credentials_are_private(demo: Nodes) -> None:
     creds = Path(demo.fed.credentials_path)
     assert stat.S_IMODE(creds.stat().st_mode) == 0o600
     assert stat.S_IMODE(creds.parent.stat().st_mode) in (0o700, 0o710)
+
+
+def test_services_user_still_does_what_the_services_do(demo: Nodes) -> None:
+    """The demo runs one process per node (as the sync user), so here the services user itself walks
+    the services' JetStream calls at a province: the apply consumer (stream info, durable pull consumer
+    with several filters, fetch, nak, redelivery, ack, consumer info) on an inbound stream and the TMF
+    hub's consumer on the node's own stream."""
+    from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+
+    tag = uuid.uuid4().hex[:12]
+    down_subject, up_subject = f"down.all.test.probe.{tag}", f"up.gd.test.probe.{tag}"
+    _publish_once_captured(demo, "hq", down_subject)
+    svc = demo.fed.credentials().url(demo.fed.nats("gd").url, "gd", SERVICE_USER)
+    apply_durable, hub_durable = f"customer-apply-probe-{tag}", f"customer-hub-probe-{tag}"
+
+    async def walk() -> tuple[list[str], list[str]]:
+        errors: list[str] = []
+        nc = await _connect(svc, errors)
+        js = nc.jetstream(timeout=10.0)
+        await js.stream_info("DOWN_gd")
+        await js.add_consumer(
+            "DOWN_gd",
+            ConsumerConfig(
+                durable_name=apply_durable,
+                ack_policy=AckPolicy.EXPLICIT,
+                deliver_policy=DeliverPolicy.ALL,
+                filter_subjects=[f"down.*.test.probe.{tag}", f"down.*.sync.probe.{tag}"],
+            ),
+        )
+        sub = await js.pull_subscribe_bind(apply_durable, "DOWN_gd")
+        seen: list[str] = []
+        deadline = asyncio.get_running_loop().time() + 90
+        while len(seen) < 2 and asyncio.get_running_loop().time() < deadline:
+            try:
+                msgs = await sub.fetch(1, timeout=2.0)
+            except nats.errors.TimeoutError:
+                continue
+            for msg in msgs:
+                seen.append(msg.subject)
+                if len(seen) == 1:
+                    await msg.nak(delay=0.1)  # a failed apply: redelivered
+                else:
+                    await msg.ack()
+        await js.consumer_info("DOWN_gd", apply_durable)
+
+        await js.add_consumer(
+            "UP_gd",
+            ConsumerConfig(
+                durable_name=hub_durable,
+                ack_policy=AckPolicy.EXPLICIT,
+                deliver_policy=DeliverPolicy.NEW,
+                filter_subject=up_subject,
+            ),
+        )
+        hub = await js.pull_subscribe_bind(hub_durable, "UP_gd")
+        await js.publish(up_subject, b"probe")
+        got = await hub.fetch(1, timeout=30.0)
+        for msg in got:
+            await msg.ack()
+        await nc.flush()
+        await nc.close()
+        return seen, [m.subject for m in got] + errors
+
+    async def cleanup() -> int | None:
+        """Ack-pending of the probe consumer (None when it was never made), then delete both."""
+        nc = await nats.connect(demo.fed.nats_url("gd"))
+        js = nc.jetstream()
+        pending: int | None = None
+        try:
+            with contextlib.suppress(nats.js.errors.NotFoundError):
+                pending = int((await js.consumer_info("DOWN_gd", apply_durable)).num_ack_pending or 0)
+                await js.delete_consumer("DOWN_gd", apply_durable)
+            with contextlib.suppress(nats.js.errors.NotFoundError):
+                await js.delete_consumer("UP_gd", hub_durable)
+            return pending
+        finally:
+            await nc.close()
+
+    try:
+        seen, hub_and_errors = _run(walk())
+    finally:
+        pending = _run(cleanup())
+    assert seen == [down_subject, down_subject]  # delivered, nak'ed, redelivered
+    assert hub_and_errors == [up_subject]  # the hub's message and no permission violation
+    assert pending == 0
