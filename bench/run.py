@@ -149,7 +149,7 @@ async def bench_create(url: str, auth: Auth, n: int) -> dict[str, Any]:
             await client.post(
                 "/tmf-api/customerManagement/v4/customer",
                 headers=headers,
-                json={"name": f"预热{i}", "industry": "FINANCE", "customerCode": f"KAWARM{i:06d}"},
+                json={"name": f"预热{i}", "industry": "FINANCE", "customerCode": f"KAGDGZWARM{i:06d}"},
             )
         t0 = time.perf_counter()
         for i in range(n):
@@ -161,7 +161,7 @@ async def bench_create(url: str, auth: Auth, n: int) -> dict[str, Any]:
                     "name": customer_name(rng, industry, "广州"),
                     "industry": industry.value,
                     "grade": "B",
-                    "customerCode": f"KAAPI{i:08d}",
+                    "customerCode": f"KAGDGZAPI{i:08d}",
                     "creditCode": credit_code(rng, industry, "440100"),
                     "relatedParty": [{"id": "am01", "name": "张伟", "role": "accountManager"}],
                 },

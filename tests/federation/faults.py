@@ -91,12 +91,24 @@ class LinkProxy:
         self._server.close()
 
 
+# every fault load writes at gd-gz: its customer codes lie in gd-gz's code namespace
+CODE_NAMESPACE = "KAGDGZ"
+
+
 def customers_csv(prefix: str, count: int) -> bytes:
     out = io.StringIO()
     w = csv.writer(out)
     w.writerow(["customerCode", "name", "industry", "grade", "accountManager"])
     for i in range(count):
-        w.writerow([f"{prefix}{i:06d}", f"故障测试{prefix}客户{i:06d}", "MANUFACTURING", "B", f"am0{i % 5 + 1}"])
+        w.writerow(
+            [
+                f"{CODE_NAMESPACE}{prefix}{i:06d}",
+                f"故障测试{prefix}客户{i:06d}",
+                "MANUFACTURING",
+                "B",
+                f"am0{i % 5 + 1}",
+            ]
+        )
     return out.getvalue().encode()
 
 
@@ -349,7 +361,7 @@ class ApiLoad:
             while not self._stop.is_set():
                 i += 1
                 try:
-                    self._round(http, f"{self.prefix}{n}-{i:05d}", i)
+                    self._round(http, f"{CODE_NAMESPACE}{self.prefix}{n}-{i:05d}", i)
                 except httpx.TransportError:
                     self._fail("transport")
                     self._stop.wait(0.2)

@@ -471,3 +471,42 @@ async def test_downward_event_with_a_foreign_publisher_is_refused(world: World) 
 
 async def _grew(world: World, node: str, before: int) -> bool:
     return await world.dlq_count(node) > before
+
+
+# --- customer codes (finding 5) -----------------------------------------------------------------
+
+
+async def test_customer_created_with_a_code_outside_the_origins_namespace_is_refused(world: World) -> None:
+    squat, own = uuid7(), uuid7()
+    created = customer_pb2.CustomerCreated(customer=customer_state(squat, "gd-gz", 1, "抢注", "KAJSNJ77770001"))
+    subject, forged = event("gd-gz", "customer", squat, 1, created)
+    await world.publish(subject, forged)
+    reason = await world.hq.dead(forged)
+    assert "customer code KAJSNJ77770001" in reason and "outside the code namespace of origin gd-gz's subtree" in reason
+    assert "lies in js-nj's" in reason
+    assert await label_and_owner(world.hq, "customer", squat) is None
+    # a province relays its local networks' creations: a code of its subtree is theirs to assign
+    mine = customer_pb2.CustomerCreated(customer=customer_state(own, "js-nj", 1, "南京新客户", "KAJSNJ77770002"))
+    await world.publish(*event("js-nj", "customer", own, 1, mine))
+    assert (await wait_for(lambda: label_and_owner(world.hq, "customer", own), timeout=30)).owner_node == "js-nj"
+
+
+async def test_code_collision_at_an_ancestor_is_dead_lettered_naming_both_records(world: World, caplog: Any) -> None:
+    original, clash = uuid7(), uuid7()
+    code = "KAJSNJ88880001"
+    created = customer_pb2.CustomerCreated(customer=customer_state(original, "js-nj", 1, "原主", code))
+    await world.publish(*event("js-nj", "customer", original, 1, created))
+    await wait_for(lambda: label_and_owner(world.hq, "customer", original), timeout=30)
+    dlq_before = await world.dlq_count("hq")
+    # gd-gz's record carrying js-nj's code (an update, which the namespace check at creation does not see)
+    subject, payload = event("gd-gz", "customer", clash, 3, customer_updated(clash, "gd-gz", 3, "撞码", code))
+    await world.publish(subject, payload)
+    reason = await world.hq.dead(payload)
+    assert f"customer_code {code} of customer {clash} (owner gd-gz, from gd-gz)" in reason, reason
+    assert f"collides with customer {original} (owner js-nj) held here" in reason
+    assert await label_and_owner(world.hq, "customer", clash) is None
+    assert (await label_and_owner(world.hq, "customer", original)).label == "原主"
+    assert await wait_for(lambda: _grew(world, "hq", dlq_before), timeout=30)
+    assert any(
+        r.levelname == "ERROR" and f"collides with customer {original}" in r.getMessage() for r in caplog.records
+    )

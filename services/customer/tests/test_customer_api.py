@@ -199,9 +199,9 @@ async def test_oversized_body_is_413(client, auth) -> None:
 
 
 async def test_duplicate_customer_code_is_409(client, auth, customer_body) -> None:
-    await create(client, auth, customer_body(customerCode="KA-DUP-0001"))
-    r = await client.post(URL, json=customer_body(customerCode="KA-DUP-0001"), headers=auth())
-    assert r.status_code == 409 and "KA-DUP-0001" in r.json()["message"]
+    await create(client, auth, customer_body(customerCode="KAGDGZ-DUP-0001"))
+    r = await client.post(URL, json=customer_body(customerCode="KAGDGZ-DUP-0001"), headers=auth())
+    assert r.status_code == 409 and "KAGDGZ-DUP-0001" in r.json()["message"]
 
 
 async def test_customer_code_cannot_change_and_mandatory_cannot_be_nulled(client, auth, customer_body) -> None:

@@ -51,9 +51,9 @@ def csv_body(*rows: str, header: str = HEADER, bom: bool = False) -> bytes:
 CC1 = valid_credit_code("91440101MA59UQXY1")
 CC2 = valid_credit_code("12440100455000000")
 GOOD = [
-    f"KAIMP0001,中国工商银行广州分行,SINGLE,FINANCE,A,ACTIVE,CONFIRMED,{CC1},am01,张伟",
-    f"KAIMP0002,广州市第一人民医院,SINGLE,HEALTH,B,PROSPECT,CANDIDATE,{CC2},,",
-    "KAIMP0003,广汽集团,GROUP_CUSTOMER,制造,A,,,,am02,王芳",
+    f"KAGDGZIMP0001,中国工商银行广州分行,SINGLE,FINANCE,A,ACTIVE,CONFIRMED,{CC1},am01,张伟",
+    f"KAGDGZIMP0002,广州市第一人民医院,SINGLE,HEALTH,B,PROSPECT,CANDIDATE,{CC2},,",
+    "KAGDGZIMP0003,广汽集团,GROUP_CUSTOMER,制造,A,,,,am02,王芳",
 ]
 
 
@@ -80,19 +80,19 @@ async def test_csv_import_creates_customers_with_legal_entity_events_and_audit(i
                     "SELECT c.customer_code, c.name, c.industry, c.life_status, c.owner_node, c.version, c.customer_type, "
                     "o.name AS org_name, o.credit_code AS org_credit FROM customer.customer c "
                     "JOIN customer.organization o ON o.id = c.organization_id "
-                    "WHERE c.customer_code LIKE 'KAIMP%' ORDER BY 1"
+                    "WHERE c.customer_code LIKE 'KAGDGZIMP%' ORDER BY 1"
                 )
             )
         )
         .mappings()
         .all()
     )
-    assert [x["customer_code"] for x in rows] == ["KAIMP0001", "KAIMP0002", "KAIMP0003"]
+    assert [x["customer_code"] for x in rows] == ["KAGDGZIMP0001", "KAGDGZIMP0002", "KAGDGZIMP0003"]
     assert rows[0]["org_name"] == "中国工商银行广州分行" and rows[0]["org_credit"] == CC1
     assert rows[2]["industry"] == "MANUFACTURING"  # Chinese label accepted
     assert rows[2]["life_status"] == "PROSPECT"  # empty cell → default on create
     assert {x["owner_node"] for x in rows} == {"gd-gz"} and {x["version"] for x in rows} == {1}
-    ids = "SELECT id::text FROM customer.customer WHERE customer_code LIKE 'KAIMP%'"
+    ids = "SELECT id::text FROM customer.customer WHERE customer_code LIKE 'KAGDGZIMP%'"
     assert (
         await scalar(
             rollback_conn,
@@ -110,7 +110,7 @@ async def test_csv_import_creates_customers_with_legal_entity_events_and_audit(i
         == 3
     )
     # the legal entities the import created reach replicas too, as through the API
-    orgs = "SELECT organization_id::text FROM customer.customer WHERE customer_code LIKE 'KAIMP%'"
+    orgs = "SELECT organization_id::text FROM customer.customer WHERE customer_code LIKE 'KAGDGZIMP%'"
     assert (
         await scalar(
             rollback_conn,
@@ -135,7 +135,7 @@ async def test_csv_import_creates_customers_with_legal_entity_events_and_audit(i
     assert [a["accountManager"] for a in hist.json()] == ["am01"]
     # and they are visible through the TMF API
     r = await ie.get("/tmf-api/customerManagement/v4/customer", params={"q": "人民医院"}, headers=auth("gd-gz"))
-    assert [c["customerCode"] for c in r.json()] == ["KAIMP0002"]
+    assert [c["customerCode"] for c in r.json()] == ["KAGDGZIMP0002"]
 
 
 async def test_reimport_updates_in_place_bumps_version_and_never_duplicates(ie, auth, rollback_conn) -> None:
@@ -148,24 +148,24 @@ async def test_reimport_updates_in_place_bumps_version_and_never_duplicates(ie, 
         await rollback_conn.execute(
             text(
                 "SELECT customer_code, version, grade, life_status FROM customer.customer "
-                "WHERE customer_code LIKE 'KAIMP%' AND deleted_at IS NULL ORDER BY 1"
+                "WHERE customer_code LIKE 'KAGDGZIMP%' AND deleted_at IS NULL ORDER BY 1"
             )
         )
     ).all()
-    assert [(c, v) for c, v, *_ in rows] == [("KAIMP0001", 2), ("KAIMP0002", 2), ("KAIMP0003", 2)]
+    assert [(c, v) for c, v, *_ in rows] == [("KAGDGZIMP0001", 2), ("KAGDGZIMP0002", 2), ("KAGDGZIMP0003", 2)]
     assert rows[1][2:] == ("A", "ACTIVE")
     assert (
         await scalar(
             rollback_conn,
             "SELECT count(*) FROM customer.organization o JOIN customer.customer c "
-            "ON c.organization_id = o.id WHERE c.customer_code LIKE 'KAIMP%'",
+            "ON c.organization_id = o.id WHERE c.customer_code LIKE 'KAGDGZIMP%'",
         )
         == 3
     )
     status_events = await scalar(
         rollback_conn,
         "SELECT count(*) FROM customer.outbox WHERE event_type = 'kam.v1.CustomerStatusChanged' "
-        "AND aggregate_id = (SELECT id::text FROM customer.customer WHERE customer_code = 'KAIMP0002')",
+        "AND aggregate_id = (SELECT id::text FROM customer.customer WHERE customer_code = 'KAGDGZIMP0002')",
     )
     assert status_events == 1
 
@@ -174,10 +174,10 @@ async def test_bad_rows_are_reported_with_row_and_column_while_good_rows_land(ie
     bad_credit = CC1[:17] + ("0" if CC1[17] != "0" else "1")
     body = csv_body(
         GOOD[0],
-        f"KAIMP0010,坏信用代码公司,SINGLE,FINANCE,B,ACTIVE,CONFIRMED,{bad_credit},,",
-        "KAIMP0011,未知行业公司,SINGLE,SPACE,B,ACTIVE,CONFIRMED,,,",
-        "KAIMP0012,,SINGLE,FINANCE,B,ACTIVE,CONFIRMED,,,",
-        "KAIMP0001,重复编码,SINGLE,FINANCE,B,ACTIVE,CONFIRMED,,,",
+        f"KAGDGZIMP0010,坏信用代码公司,SINGLE,FINANCE,B,ACTIVE,CONFIRMED,{bad_credit},,",
+        "KAGDGZIMP0011,未知行业公司,SINGLE,SPACE,B,ACTIVE,CONFIRMED,,,",
+        "KAGDGZIMP0012,,SINGLE,FINANCE,B,ACTIVE,CONFIRMED,,,",
+        "KAGDGZIMP0001,重复编码,SINGLE,FINANCE,B,ACTIVE,CONFIRMED,,,",
         GOOD[1],
     )
     result = (await post_csv(ie, auth("gd-gz"), body)).json()
@@ -188,26 +188,30 @@ async def test_bad_rows_are_reported_with_row_and_column_while_good_rows_land(ie
     codes = (
         (
             await rollback_conn.execute(
-                text("SELECT customer_code FROM customer.customer WHERE customer_code LIKE 'KAIMP%' ORDER BY 1")
+                text("SELECT customer_code FROM customer.customer WHERE customer_code LIKE 'KAGDGZIMP%' ORDER BY 1")
             )
         )
         .scalars()
         .all()
     )
-    assert codes == ["KAIMP0001", "KAIMP0002"]
+    assert codes == ["KAGDGZIMP0001", "KAGDGZIMP0002"]
 
 
 async def test_rows_owned_by_another_node_are_reported_not_overwritten(
     ie, auth, insert_customer, rollback_conn
 ) -> None:
-    await insert_customer("gd-sz", "深圳的客户", customer_code="KAIMP0001")
+    await insert_customer("gd-sz", "深圳的客户", customer_code="KAGDGZIMP0001")
     result = (await post_csv(ie, auth("gd-gz"), csv_body(*GOOD))).json()
     assert (result["created"], result["rejected"]) == (2, 1)
     assert result["errors"] == [
-        {"row": 2, "column": "customerCode", "message": "customer KAIMP0001 is owned by node 'gd-sz'; import it there"}
+        {
+            "row": 2,
+            "column": "customerCode",
+            "message": "customer KAGDGZIMP0001 is owned by node 'gd-sz'; import it there",
+        }
     ]
     assert (
-        await scalar(rollback_conn, "SELECT name FROM customer.customer WHERE customer_code = 'KAIMP0001'")
+        await scalar(rollback_conn, "SELECT name FROM customer.customer WHERE customer_code = 'KAGDGZIMP0001'")
         == "深圳的客户"
     )
 
@@ -221,8 +225,8 @@ async def test_illegal_status_change_and_unknown_parent_are_row_errors(ie, auth)
             auth("gd-gz"),
             csv_body(
                 GOOD[0].replace(",ACTIVE,", ",PROSPECT,") + ",",  # ACTIVE → PROSPECT is not a legal transition
-                "KAIMP0020,广汽埃安,SINGLE,MANUFACTURING,B,ACTIVE,CONFIRMED,,,,KAIMP0003",
-                "KAIMP0021,孤儿分公司,SINGLE,MANUFACTURING,B,ACTIVE,CONFIRMED,,,,KANOSUCH",
+                "KAGDGZIMP0020,广汽埃安,SINGLE,MANUFACTURING,B,ACTIVE,CONFIRMED,,,,KAGDGZIMP0003",
+                "KAGDGZIMP0021,孤儿分公司,SINGLE,MANUFACTURING,B,ACTIVE,CONFIRMED,,,,KANOSUCH",
                 header=header,
             ),
         )
@@ -235,8 +239,8 @@ async def test_xlsx_import(ie, auth, rollback_conn) -> None:
     wb = openpyxl.Workbook()
     ws = wb.active
     ws.append(["客户编码", "客户名称", "行业", "客户等级", "统一社会信用代码"])
-    ws.append(["KAXLS0001", "南京市公安局", "政府", "A", CC2])
-    ws.append(["KAXLS0002", "南京大学", "EDUCATION", "B", None])
+    ws.append(["KAGDGZXLS0001", "南京市公安局", "政府", "A", CC2])
+    ws.append(["KAGDGZXLS0002", "南京大学", "EDUCATION", "B", None])
     ws.append([None, None, None, None, None])
     buf = io.BytesIO()
     wb.save(buf)
@@ -244,7 +248,7 @@ async def test_xlsx_import(ie, auth, rollback_conn) -> None:
     assert r.status_code == 200, r.text
     assert (r.json()["created"], r.json()["rejected"]) == (2, 0)
     assert (
-        await scalar(rollback_conn, "SELECT industry FROM customer.customer WHERE customer_code = 'KAXLS0001'")
+        await scalar(rollback_conn, "SELECT industry FROM customer.customer WHERE customer_code = 'KAGDGZXLS0001'")
         == "GOVERNMENT"
     )
 
@@ -257,22 +261,22 @@ async def test_multipart_upload_is_accepted(ie, auth) -> None:
 
 async def test_csv_export_round_trips(ie, auth, rollback_conn) -> None:
     await post_csv(ie, auth("gd-gz"), csv_body(*GOOD))
-    r = await ie.get(EXPORTS, params={"format": "csv", "q": "KAIMP0001"}, headers=auth("gd-gz"))
+    r = await ie.get(EXPORTS, params={"format": "csv", "q": "KAGDGZIMP0001"}, headers=auth("gd-gz"))
     assert r.status_code == 200
     assert r.content.startswith(codecs.BOM_UTF8)
     assert r.headers["content-type"].startswith("text/csv")
     assert "attachment" in r.headers["content-disposition"] and ".csv" in r.headers["content-disposition"]
     r = await ie.get(EXPORTS, headers=auth("gd-gz"))
     exported = list(csv.DictReader(io.StringIO(r.content.decode("utf-8-sig"))))
-    mine = [row for row in exported if row["customerCode"].startswith("KAIMP")]
-    assert [row["customerCode"] for row in mine] == ["KAIMP0001", "KAIMP0002", "KAIMP0003"]
+    mine = [row for row in exported if row["customerCode"].startswith("KAGDGZIMP")]
+    assert [row["customerCode"] for row in mine] == ["KAGDGZIMP0001", "KAGDGZIMP0002", "KAGDGZIMP0003"]
     assert list(exported[0]) == EXPORT_HEADER
     assert mine[0]["name"] == "中国工商银行广州分行" and mine[0]["creditCode"] == CC1
     before = (
         await rollback_conn.execute(
             text(
                 "SELECT customer_code, name, industry, grade, life_status, credit_code, account_manager FROM "
-                "customer.customer WHERE customer_code LIKE 'KAIMP%' ORDER BY 1"
+                "customer.customer WHERE customer_code LIKE 'KAGDGZIMP%' ORDER BY 1"
             )
         )
     ).all()
@@ -282,7 +286,7 @@ async def test_csv_export_round_trips(ie, auth, rollback_conn) -> None:
         await rollback_conn.execute(
             text(
                 "SELECT customer_code, name, industry, grade, life_status, credit_code, account_manager FROM "
-                "customer.customer WHERE customer_code LIKE 'KAIMP%' ORDER BY 1"
+                "customer.customer WHERE customer_code LIKE 'KAGDGZIMP%' ORDER BY 1"
             )
         )
     ).all()
@@ -291,22 +295,24 @@ async def test_csv_export_round_trips(ie, auth, rollback_conn) -> None:
 
 async def test_xlsx_export_round_trips(ie, auth, rollback_conn) -> None:
     await post_csv(ie, auth("gd-gz"), csv_body(*GOOD))
-    r = await ie.get(EXPORTS, params={"format": "xlsx", "q": "KAIMP"}, headers=auth("gd-gz"))
+    r = await ie.get(EXPORTS, params={"format": "xlsx", "q": "KAGDGZIMP"}, headers=auth("gd-gz"))
     assert r.status_code == 200, r.text
     assert r.headers["content-type"] == XLSX_TYPE
     wb = openpyxl.load_workbook(io.BytesIO(r.content), read_only=True)
     rows = list(wb.worksheets[0].iter_rows(values_only=True))
     assert list(rows[0]) == EXPORT_HEADER
-    assert len(rows) == 1  # q= matches a name substring or an exact code, and KAIMP is neither
+    assert len(rows) == 1  # q= matches a name substring or an exact code, and KAGDGZIMP is neither
     r = await ie.get(
-        EXPORTS, params={"format": "xlsx", "customerCode": "KAIMP0001,KAIMP0002,KAIMP0003"}, headers=auth("gd-gz")
+        EXPORTS,
+        params={"format": "xlsx", "customerCode": "KAGDGZIMP0001,KAGDGZIMP0002,KAGDGZIMP0003"},
+        headers=auth("gd-gz"),
     )
     rows = list(openpyxl.load_workbook(io.BytesIO(r.content), read_only=True).worksheets[0].iter_rows(values_only=True))
-    assert sorted(row[0] for row in rows[1:]) == ["KAIMP0001", "KAIMP0002", "KAIMP0003"]
+    assert sorted(row[0] for row in rows[1:]) == ["KAGDGZIMP0001", "KAGDGZIMP0002", "KAGDGZIMP0003"]
     again = (await post_csv(ie, auth("gd-gz"), r.content, XLSX_TYPE)).json()
     assert (again["created"], again["updated"], again["rejected"]) == (0, 3, 0), again
     assert (
-        await scalar(rollback_conn, "SELECT name FROM customer.customer WHERE customer_code = 'KAIMP0003'")
+        await scalar(rollback_conn, "SELECT name FROM customer.customer WHERE customer_code = 'KAGDGZIMP0003'")
         == "广汽集团"
     )
 
@@ -349,11 +355,11 @@ async def test_bad_uploads_get_the_error_envelope(ie, auth) -> None:
 
 
 async def test_gb18030_csv_from_excel_is_read(ie, auth, rollback_conn) -> None:
-    body = ("客户编码,客户名称,行业\nKAGBK0001,深圳市税务局,政府\n").encode("gb18030")
+    body = ("客户编码,客户名称,行业\nKAGDGZGBK0001,深圳市税务局,政府\n").encode("gb18030")
     result = (await post_csv(ie, auth("gd-gz"), body)).json()
     assert result["created"] == 1, result
     assert (
-        await scalar(rollback_conn, "SELECT name FROM customer.customer WHERE customer_code = 'KAGBK0001'")
+        await scalar(rollback_conn, "SELECT name FROM customer.customer WHERE customer_code = 'KAGDGZGBK0001'")
         == "深圳市税务局"
     )
 
@@ -404,9 +410,9 @@ async def test_seed_is_idempotent_and_realistic(seed_db: str) -> None:
             parent = await scalar(
                 conn,
                 "SELECT p.customer_code FROM customer.customer c JOIN customer.customer p "
-                "ON p.id = c.parent_customer_id WHERE c.customer_code = 'KAGRP-ICBC-GDGZ'",
+                "ON p.id = c.parent_customer_id WHERE c.customer_code = 'KAGDGZ-GRP-ICBC'",
             )
-            assert parent == "KAGRP-ICBC-GD"
+            assert parent == "KAGD-GRP-ICBC"
             assert (
                 await scalar(
                     conn,
@@ -418,7 +424,7 @@ async def test_seed_is_idempotent_and_realistic(seed_db: str) -> None:
             # the province's HQ parent is at hq, which was not seeded into this database: no parent
             assert (
                 await scalar(
-                    conn, "SELECT parent_customer_id FROM customer.customer WHERE customer_code = 'KAGRP-ICBC-GD'"
+                    conn, "SELECT parent_customer_id FROM customer.customer WHERE customer_code = 'KAGD-GRP-ICBC'"
                 )
                 is None
             )

@@ -1,8 +1,8 @@
 """Demo key accounts of one node: realistic Chinese customers, group hierarchies and decision-chain
 contacts, loaded through the bulk-import path (same validation, events and audit).
 
-Idempotent: customer codes (``KA<NODE>S<000001>``, ``KAGRP-<GROUP>[-<NODE>]``) and contact ids are
-deterministic per node, so a re-run updates what is there instead of duplicating it.
+Idempotent: customer codes (``KA<NODE>S<000001>``, ``KA<NODE>-GRP-<GROUP>``: each in its node's
+namespace) and contact ids are deterministic per node, so a re-run updates what is there instead of duplicating it.
 """
 
 from __future__ import annotations
@@ -321,7 +321,7 @@ def plan_customers(
                 rows.append(
                     _row(
                         rng,
-                        code=f"KAGRP-{key}",
+                        code=f"KA{prefix}-GRP-{key}",
                         name=group,
                         industry=industry,
                         mgmt_level="GROUP",
@@ -336,7 +336,7 @@ def plan_customers(
                 rows.append(
                     _row(
                         rng,
-                        code=f"KAGRP-{key}-{prefix}",
+                        code=f"KA{prefix}-GRP-{key}",
                         name=f"{group}{province}省分行"
                         if industry is Industry.FINANCE
                         else f"{group}{province}省分公司",
@@ -347,7 +347,7 @@ def plan_customers(
                         managers=managers,
                         customer_type="GROUP_CUSTOMER",
                         grade="A",
-                        parent=f"KAGRP-{key}",
+                        parent=f"KA{node_prefix(topology.root.code)}-GRP-{key}",
                     )
                 )
             else:
@@ -355,14 +355,14 @@ def plan_customers(
                 rows.append(
                     _row(
                         rng,
-                        code=f"KAGRP-{key}-{prefix}",
+                        code=f"KA{prefix}-GRP-{key}",
                         name=f"{group}{city}分行" if industry is Industry.FINANCE else f"{group}{city}分公司",
                         industry=industry,
                         mgmt_level="LOCAL",
                         region=region,
                         city=city,
                         managers=managers,
-                        parent=f"KAGRP-{key}-{parent_node}",
+                        parent=f"KA{parent_node}-GRP-{key}",
                     )
                 )
         # a local group with its subsidiaries, all in this database

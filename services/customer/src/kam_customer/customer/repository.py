@@ -154,8 +154,7 @@ class CustomerRepository:
 
     async def next_code(self, node: str) -> str:
         seq = await self.session.scalar(text("SELECT nextval('customer.customer_code_seq')"))
-        prefix = node.upper().replace("-", "")
-        return f"KA{prefix}{int(seq or 0):08d}"
+        return f"{rules.code_prefix(node)}{int(seq or 0):08d}"
 
     async def ancestors(self, customer_id: uuid.UUID, limit: int = 50) -> list[uuid.UUID]:
         """Parent chain (nearest first) via a recursive CTE, bounded."""

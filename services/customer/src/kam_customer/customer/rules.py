@@ -6,6 +6,8 @@ from __future__ import annotations
 import re
 from enum import StrEnum
 
+from kam_platform.topology import Topology
+
 
 class CustomerType(StrEnum):  # 客户结构
     GROUP_CUSTOMER = "GROUP_CUSTOMER"  # 集团客户 (multi-site)
@@ -153,3 +155,44 @@ def credit_code_problem(code: str) -> str | None:
 
 
 CUSTOMER_CODE_RE = re.compile(r"^[A-Z0-9][A-Z0-9-]{3,31}$")
+
+
+# --- customer-code namespaces (客户编码): a node assigns codes only in its own ---------------------
+
+
+def code_prefix(node: str) -> str:
+    """The start of every customer code a node assigns: ``KA`` + its code, upper case, no dashes
+    (gd-gz → ``KAGDGZ``). Generated codes are ``<prefix><8 digits>``; a client's own follow it freely."""
+    return "KA" + node.upper().replace("-", "")
+
+
+_NAMESPACES: dict[int, tuple[Topology, dict[str, str], tuple[int, ...]]] = {}
+
+
+def code_namespace(topology: Topology, code: str) -> str | None:
+    """The node whose namespace `code` lies in: the node of the LONGEST prefix it starts with, so
+    gd-gz's ``KAGDGZ…`` is never gd's ``KAGD…``; None when it names no node of the federation."""
+    entry = _NAMESPACES.get(id(topology))
+    if entry is None or entry[0] is not topology:
+        by_prefix = {code_prefix(n.code): n.code for n in topology}
+        entry = (topology, by_prefix, tuple(sorted({len(p) for p in by_prefix}, reverse=True)))
+        _NAMESPACES[id(topology)] = entry
+    _, by_prefix, lengths = entry
+    for length in lengths:
+        node = by_prefix.get(code[:length])
+        if node is not None:
+            return node
+    return None
+
+
+def code_namespace_problem(topology: Topology, node: str, code: str) -> str | None:
+    """Why `node` may not assign `code` (None when it may): the group's uniqueness of codes rests on
+    every node assigning only inside its own namespace."""
+    owner = code_namespace(topology, code)
+    if owner == node:
+        return None
+    where = f"it lies in {owner}'s" if owner else "it names no node's"
+    return (
+        f"{code!r} is outside this node's code namespace ({where}); "
+        f"codes assigned at {node} start with {code_prefix(node)}"
+    )

@@ -226,6 +226,10 @@ async def create(
     repo = CustomerRepository.from_session(session)
     node = settings.node
     now = datetime.now(UTC)
+    if data.customer_code is not None:
+        problem = rules.code_namespace_problem(settings.topology, node, data.customer_code)
+        if problem:
+            raise ValidationFailed(f"customerCode: {problem}", field="customerCode")
     code = data.customer_code or await repo.next_code(node)
     if await repo.code_exists(code):
         raise Conflict(f"customerCode {code!r} already exists")

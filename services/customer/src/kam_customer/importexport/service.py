@@ -41,6 +41,7 @@ from kam_platform.ids import uuid7
 from kam_platform.observability import request_id_var
 from kam_platform.outbox import build_event, ts
 from kam_platform.settings import Settings
+from kam_platform.topology import Topology
 from kam_platform.tmf import ListQuery
 
 from . import repository
@@ -222,6 +223,8 @@ class Loader:
     result: ImportResult = field(default_factory=ImportResult)
     loaded: dict[str, uuid.UUID] = field(default_factory=dict)  # code → id, filled when track_ids
     track_ids: bool = False
+    # the federation, to keep new codes in this node's namespace (None for the seed, whose codes are)
+    topology: Topology | None = None
 
     def __post_init__(self) -> None:
         self.now_ts = ts(self.now)  # converted once: a million rows share it
@@ -287,6 +290,10 @@ class Loader:
                 return None
             rec = dict(old)
         else:
+            outside = self.topology and rules.code_namespace_problem(self.topology, self.node, code)
+            if outside:
+                self.reject([RowError(line, "customerCode", outside)])
+                return None
             rec = {**_NEW_DEFAULTS, "id": uuid7(), "organization_id": uuid7(), "owner_node": self.node}
         for attr, value in values.items():
             if attr == "parent_code":
@@ -559,7 +566,7 @@ async def import_file(
     header = map_header(header_cells)
     conn, now = await raw_connection(session)
     await repository.prepare_stage(conn)
-    loader = Loader(conn, settings.node, principal.username, now, request_id_var.get())
+    loader = Loader(conn, settings.node, principal.username, now, request_id_var.get(), topology=settings.topology)
     reader = _BatchReader(rows, header, chunk)
     # the next chunk is read and validated in a worker thread while this one is written: the database
     # works on its own core meanwhile instead of waiting for Python

@@ -22,6 +22,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kam_contracts import customer_pb2, envelope_pb2
+from kam_customer.customer import rules
 from kam_customer.models import (
     AccountManagerAssignment,
     Audit,
@@ -31,7 +32,7 @@ from kam_customer.models import (
     DesignationResponse,
     Organization,
 )
-from kam_platform.replication import Claim, Event, Refused, newest_per_aggregate
+from kam_platform.replication import Claim, Event, Refused, Unique, newest_per_aggregate
 from kam_platform.settings import Settings
 
 from . import snapshot
@@ -148,6 +149,11 @@ _CUSTOMER_STATE_EVENTS: dict[str, Any] = {
 }
 
 
+def _code(code: str) -> tuple[Unique, ...]:
+    # the live-row partial unique index of customer.customer_code
+    return (Unique("customer_code", code, "deleted_at IS NULL"),)
+
+
 def _customer(customer_id: str) -> tuple[tuple[str, uuid.UUID], ...]:
     return (("customer", uuid.UUID(customer_id)),)
 
@@ -167,7 +173,17 @@ class CustomerApplier:
         cls = _CUSTOMER_STATE_EVENTS.get(etype)
         if cls is not None:
             c = cls.FromString(env.payload).customer
-            return [Claim("customer", uuid.UUID(c.id), c.owner_node, c.version)]
+            if etype == "kam.v1.CustomerCreated":
+                # codes keep their namespace across transfers, so only a creation is checked (against
+                # the origin's subtree: a province relays its local networks' creations up)
+                named = rules.code_namespace(self.topology, c.customer_code)
+                if named is None or not self.topology.is_in_subtree(named, ev.origin):
+                    where = f"it lies in {named}'s" if named else "it names no node's"
+                    raise Refused(
+                        f"customer code {c.customer_code} of customer {c.id} is outside the code namespace of "
+                        f"origin {ev.origin}'s subtree ({where})"
+                    )
+            return [Claim("customer", uuid.UUID(c.id), c.owner_node, c.version, unique=_code(c.customer_code))]
         if etype == "kam.v1.CustomerDeleted":
             d = customer_pb2.CustomerDeleted.FromString(env.payload)
             return [Claim("customer", uuid.UUID(d.id), d.owner_node, d.version)]
@@ -178,7 +194,17 @@ class CustomerApplier:
             c = t.customer
             if c.owner_node != t.to_node:
                 raise Refused(f"transfer of customer {c.id} to {t.to_node} carries owner {c.owner_node}")
-            out = [Claim("customer", uuid.UUID(c.id), t.to_node, c.version, is_transfer=True, from_node=t.from_node)]
+            out = [
+                Claim(
+                    "customer",
+                    uuid.UUID(c.id),
+                    t.to_node,
+                    c.version,
+                    is_transfer=True,
+                    from_node=t.from_node,
+                    unique=_code(c.customer_code),
+                )
+            ]
             for x in t.contacts:
                 if x.customer_id != c.id or x.owner_node != t.to_node:
                     raise Refused(f"transfer of customer {c.id} carries contact {x.id} of another owner")
