@@ -13,6 +13,7 @@ from fastapi import APIRouter, FastAPI
 from kam_platform.auth import TokenVerifier
 from kam_platform.db import create_database
 from kam_platform.errors import install_error_handlers
+from kam_platform.inputguard import InputGuardMiddleware
 from kam_platform.observability import RequestContextMiddleware, configure_logging, ops_router
 from kam_platform.openapi import document_errors
 from kam_platform.outbox import OutboxRelay
@@ -73,10 +74,14 @@ def create_service_app(
     app = FastAPI(title=title, description=description, lifespan=lifespan, version="0.1.0")
     app.state.settings = settings
     app.state.verifier = verifier
+    # the guard (inner) picks each body's limit by exact media type and route; the request context
+    # (outer: request id and metrics on every answer, the guard's included) only caps any body at the
+    # upload limit
+    app.add_middleware(InputGuardMiddleware, max_body=settings.max_body_bytes, max_upload=settings.max_upload_bytes)
     app.add_middleware(
         RequestContextMiddleware,
         service=settings.service,
-        max_body=settings.max_body_bytes,
+        max_body=settings.max_upload_bytes,
         max_upload=settings.max_upload_bytes,
     )
     install_error_handlers(app)

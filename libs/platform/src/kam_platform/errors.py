@@ -101,6 +101,8 @@ def database_unavailable(exc: BaseException) -> bool:
     import asyncpg
     from sqlalchemy import exc as sa_exc
 
+    if rejected_value(exc) is not None:
+        return False  # asyncpg files its argument-encoding errors under InterfaceError too
     seen: set[int] = set()
     e: BaseException | None = exc
     while e is not None and id(e) not in seen:
@@ -119,6 +121,32 @@ def database_unavailable(exc: BaseException) -> bool:
             return True
         e = getattr(e, "orig", None) or e.__cause__ or e.__context__
     return False
+
+
+# data exceptions (SQLSTATE class 22) that only a client's value can cause: NUL or unencodable text,
+# a number or date out of range, a string longer than its column
+_VALUE_SQLSTATES = frozenset({"22001", "22003", "22008", "22021", "22P05"})
+
+
+def rejected_value(exc: BaseException) -> str | None:
+    """The database's (or asyncpg's) complaint when `exc` is a value it cannot store or bind — input that
+    the guards upstream should have refused (so logged) but that is still the client's error, not ours."""
+    import asyncpg
+    from asyncpg.exceptions import _base as asyncpg_base
+
+    seen: set[int] = set()
+    e: BaseException | None = exc
+    while e is not None and id(e) not in seen:
+        seen.add(id(e))
+        if isinstance(e, asyncpg_base.DataError) or (
+            # a bind argument asyncpg cannot encode (an int beyond int64), raised before the query is sent
+            isinstance(e, asyncpg.DataError) and str(e).startswith("invalid input for query argument")
+        ):
+            return str(e).split("\n", 1)[0]
+        if isinstance(e, asyncpg.PostgresError) and getattr(e, "sqlstate", None) in _VALUE_SQLSTATES:
+            return str(e).split("\n", 1)[0]
+        e = getattr(e, "orig", None) or e.__cause__ or e.__context__
+    return None
 
 
 class ValidationFailed(KamError):
@@ -200,6 +228,11 @@ def install_error_handlers(app: FastAPI) -> None:
         return JSONResponse(body, status_code=exc.status_code, headers=getattr(exc, "headers", None))
 
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:
+        problem = rejected_value(exc)
+        if problem is not None:
+            log.warning("value refused by the database on %s %s: %s", request.method, request.url.path, problem)
+            bad = BadRequest(f"a value in the request cannot be stored: {problem}")
+            return JSONResponse(bad.envelope(), status_code=bad.status)
         if database_unavailable(exc):
             log.warning("database unavailable on %s %s: %s", request.method, request.url.path, exc)
             down = ServiceUnavailable("The database is unavailable; retry shortly.")
@@ -214,7 +247,9 @@ def install_error_handlers(app: FastAPI) -> None:
             "status": "500",
             "@type": "Error",
         }
-        return JSONResponse(body, status_code=500)
+        # the server drops the connection after an unhandled error; saying so keeps a keep-alive client
+        # (the gateway's pool) from sending its next request down a connection that is about to close
+        return JSONResponse(body, status_code=500, headers={"Connection": "close"})
 
     app.add_exception_handler(KamError, kam_error)
     app.add_exception_handler(RequestValidationError, validation_error)

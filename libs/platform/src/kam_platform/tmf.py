@@ -24,6 +24,7 @@ RESERVED = {"offset", "limit", "fields", "sort", "q", "depth", "expand", "format
 OPS = {"eq", "gt", "gte", "lt", "lte", "ne"}
 MAX_LIMIT = 1000
 DEFAULT_LIMIT = 100
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1  # what a bigint column and bind parameter can hold
 
 
 @dataclass(frozen=True)
@@ -52,7 +53,10 @@ def _coerce(name: str, raw: str, typ: type) -> Any:
         if typ is str:
             return raw
         if typ is int:
-            return int(raw)
+            value = int(raw)
+            if not INT64_MIN <= value <= INT64_MAX:
+                raise InvalidQuery(f"filter {name!r}: {raw[:40]!r} is out of range ({INT64_MIN}..{INT64_MAX})")
+            return value
         if typ is bool:
             if raw.lower() not in ("true", "false"):
                 raise ValueError
@@ -89,8 +93,8 @@ def parse_list_query(
                 value = int(params[key])
             except ValueError:
                 raise InvalidQuery(f"{key} must be a non-negative integer, got {params[key]!r}") from None
-            if value < 0:
-                raise InvalidQuery(f"{key} must be a non-negative integer, got {value}")
+            if not 0 <= value <= INT64_MAX:
+                raise InvalidQuery(f"{key} must be an integer between 0 and {INT64_MAX}, got {params[key][:40]!r}")
             setattr(lq, key, value)
     if lq.limit > MAX_LIMIT:
         raise InvalidQuery(f"limit must be at most {MAX_LIMIT}, got {lq.limit}")
@@ -215,6 +219,8 @@ async def read_json_object(request: Request, *, allowed_types: set[str] | None =
         data = json.loads(raw or b"null")
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise BadRequest(f"Malformed JSON body: {exc}") from None
+    except RecursionError:
+        raise BadRequest("Malformed JSON body: nested too deeply") from None
     if not isinstance(data, dict):
         raise BadRequest("The body must be a JSON object")
     return data
