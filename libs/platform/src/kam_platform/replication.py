@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import time
 import uuid
@@ -111,6 +112,13 @@ def newest_per_aggregate(events: Sequence[Event]) -> list[Event]:
     return [best[k] for k in order]
 
 
+def _uuid_or_none(value: str) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        return None
+
+
 class StreamNotDeclared(Exception):
     """The inbound stream does not exist yet (start-up order: the sync service declares it)."""
 
@@ -179,6 +187,8 @@ class Screen:
         self.node = node
         self.schema = schema
         self.claims = claims
+        # asked several times per event over a handful of node pairs: remember the answers
+        self._in_subtree = functools.lru_cache(maxsize=8192)(topology.is_in_subtree)
 
     async def split(
         self, session: AsyncSession, events: Sequence[Event]
@@ -193,7 +203,7 @@ class Screen:
                 if claims is None:
                     raise Refused(f"{ev.event_type or 'an event without a type'} declares no claims here; refused")
                 claims = list(claims)
-                if claims and not any(str(c.record_id) == ev.envelope.aggregate_id for c in claims):
+                if claims and _uuid_or_none(ev.envelope.aggregate_id) not in {c.record_id for c in claims}:
                     raise Refused(
                         f"{ev.event_type} names aggregate {ev.envelope.aggregate_id} but writes "
                         + ", ".join(f"{c.table} {c.record_id}" for c in claims)
@@ -220,11 +230,11 @@ class Screen:
         return accepted, refused
 
     def _check_route(self, ev: Event) -> None:
-        topo, me, origin = self.topology, self.node, ev.origin
+        me, origin = self.node, ev.origin
         parts = ev.subject.split(".")
         if len(parts) < 5 or parts[0] not in ("up", "down"):
             raise Refused(f"subject {ev.subject} is neither up.<origin>… nor down.<scope>…")
-        if origin not in topo:
+        if origin not in self.topology:
             raise Refused(f"origin {origin!r} of {ev.subject} is not a node of this federation")
         expected = (
             f"{parts[0]}.{parts[1]}.{ev.envelope.service}.{ev.envelope.aggregate_type}.{ev.envelope.aggregate_id}"
@@ -234,13 +244,13 @@ class Screen:
         if parts[0] == "up":
             if parts[1] != origin:
                 raise Refused(f"envelope origin {origin} differs from the subject's origin {parts[1]}")
-            if origin == me or not topo.is_in_subtree(origin, me):
+            if origin == me or not self._in_subtree(origin, me):
                 raise Refused(f"upward event from {origin}, which is not below {me}")
         else:
-            scope_node = topo.root.code if parts[1] == "all" else parts[1]
+            scope_node = self.topology.root.code if parts[1] == "all" else parts[1]
             if origin != scope_node:
                 raise Refused(f"envelope origin {origin} differs from the publisher of scope {parts[1]!r}")
-            if origin == me or not topo.is_in_subtree(me, origin):
+            if origin == me or not self._in_subtree(me, origin):
                 raise Refused(f"downward event from {origin}, which is not above {me}")
 
     def _check_claim(
@@ -250,27 +260,27 @@ class Screen:
         owners: dict[tuple[str, uuid.UUID], str],
         holders: dict[tuple[str, str, str], tuple[uuid.UUID, str]],
     ) -> None:
-        topo, me, origin = self.topology, self.node, ev.origin
+        me, origin = self.node, ev.origin
         up = ev.subject.startswith("up.")
         what = f"{c.table} {c.record_id}"
         current = owners.get((c.table, c.record_id))
         if c.is_transfer:
-            if c.owner not in topo:
+            if c.owner not in self.topology:
                 raise Refused(f"transfer of {what} to unknown node {c.owner!r}")
-            if c.from_node is None or not topo.is_in_subtree(c.from_node, origin):
+            if c.from_node is None or not self._in_subtree(c.from_node, origin):
                 raise Refused(f"transfer of {what} from {c.from_node} is outside origin {origin}'s subtree")
-            if not up and not (topo.is_in_subtree(c.owner, origin) and topo.is_in_subtree(c.owner, me)):
+            if not up and not (self._in_subtree(c.owner, origin) and self._in_subtree(c.owner, me)):
                 raise Refused(f"transfer of {what} to {c.owner} relayed by {origin} does not belong below {me}")
             if current is not None and current not in (c.from_node, c.owner):
                 relayed_from_outside = (
-                    not up and not topo.is_in_subtree(current, me) and topo.is_in_subtree(current, origin)
+                    not up and not self._in_subtree(current, me) and self._in_subtree(current, origin)
                 )
                 if not relayed_from_outside:
                     raise Refused(f"transfer of {what} from {c.from_node}, but its owner here is {current}")
         else:
-            if not topo.is_in_subtree(c.owner, origin):
+            if not self._in_subtree(c.owner, origin):
                 raise Refused(f"owner {c.owner} claimed for {what} is outside origin {origin}'s subtree")
-            if not up and (c.owner == me or not topo.is_in_subtree(me, c.owner)):
+            if not up and (c.owner == me or not self._in_subtree(me, c.owner)):
                 raise Refused(f"owner {c.owner} claimed for reference {what} is not above {me}")
             if current is not None and current != c.owner:
                 raise Refused(
@@ -278,7 +288,7 @@ class Screen:
                 )
         for table, parent_id in c.attached_to:
             parent_owner = owners.get((table, parent_id))
-            if parent_owner is not None and not topo.is_in_subtree(parent_owner, origin):
+            if parent_owner is not None and not self._in_subtree(parent_owner, origin):
                 raise Refused(
                     f"{what} attaches to {table} {parent_id} owned by {parent_owner}, outside origin {origin}'s subtree"
                 )
