@@ -17,11 +17,12 @@ import logging
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar, cast
 
 import nats
+from google.protobuf.message import Message
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from nats.js.errors import NotFoundError
 from prometheus_client import Counter, Gauge
@@ -34,6 +35,8 @@ from kam_contracts import envelope_pb2
 from kam_platform.topology import Topology
 
 log = logging.getLogger("kam.replication")
+
+M = TypeVar("M", bound=Message)
 
 APPLIED = Counter("kam_replication_applied_total", "Replicated events applied", ["service", "stream"])
 DUPLICATES = Counter("kam_replication_duplicates_total", "Replicated events already applied", ["service", "stream"])
@@ -81,6 +84,15 @@ class Event:
     envelope: envelope_pb2.Envelope
     subject: str
     stream: str
+    # payloads decoded so far: the integrity check and the apply read the same message once
+    _decoded: dict[type[Any], Any] = field(default_factory=dict, compare=False, repr=False)
+
+    def payload_as(self, cls: type[M]) -> M:
+        """The payload decoded as `cls` (decoded once per event)."""
+        found = self._decoded.get(cls)
+        if found is None:
+            found = self._decoded[cls] = cls.FromString(self.envelope.payload)
+        return cast(M, found)
 
     @property
     def event_id(self) -> uuid.UUID:

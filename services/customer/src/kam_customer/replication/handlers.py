@@ -169,10 +169,10 @@ class CustomerApplier:
     def claims(self, ev: Event) -> list[Claim] | None:
         """The records `ev` writes and the owners its payload claims (checked by the platform's
         `Screen` before `__call__` sees the event); None for a type this applier does not know."""
-        env, etype = ev.envelope, ev.event_type
+        etype = ev.event_type
         cls = _CUSTOMER_STATE_EVENTS.get(etype)
         if cls is not None:
-            c = cls.FromString(env.payload).customer
+            c = ev.payload_as(cls).customer
             if etype == "kam.v1.CustomerCreated":
                 # codes keep their namespace across transfers, so only a creation is checked (against
                 # the origin's subtree: a province relays its local networks' creations up)
@@ -185,10 +185,10 @@ class CustomerApplier:
                     )
             return [Claim("customer", uuid.UUID(c.id), c.owner_node, c.version, unique=_code(c.customer_code))]
         if etype == "kam.v1.CustomerDeleted":
-            d = customer_pb2.CustomerDeleted.FromString(env.payload)
+            d = ev.payload_as(customer_pb2.CustomerDeleted)
             return [Claim("customer", uuid.UUID(d.id), d.owner_node, d.version)]
         if etype == "kam.v1.CustomerOwnershipTransferred":
-            t = customer_pb2.CustomerOwnershipTransferred.FromString(env.payload)
+            t = ev.payload_as(customer_pb2.CustomerOwnershipTransferred)
             if ev.subject.startswith("down.") and not self.topology.is_in_subtree(t.to_node, self.node):
                 return []  # relayed to a sibling branch: applied nowhere here
             c = t.customer
@@ -211,29 +211,29 @@ class CustomerApplier:
                 out.append(Claim("contact", uuid.UUID(x.id), x.owner_node, x.version, True, t.from_node))
             return out
         if etype == "kam.v1.ContactChanged":
-            x = customer_pb2.ContactChanged.FromString(env.payload).contact
+            x = ev.payload_as(customer_pb2.ContactChanged).contact
             return [Claim("contact", uuid.UUID(x.id), x.owner_node, x.version, attached_to=_customer(x.customer_id))]
         if etype == "kam.v1.ContactDeleted":
-            d2 = customer_pb2.ContactDeleted.FromString(env.payload)
+            d2 = ev.payload_as(customer_pb2.ContactDeleted)
             return [Claim("contact", uuid.UUID(d2.id), d2.owner_node, d2.version)]
         if etype == "kam.v1.OrganizationChanged":
-            o = customer_pb2.OrganizationChanged.FromString(env.payload).organization
+            o = ev.payload_as(customer_pb2.OrganizationChanged).organization
             return [Claim("organization", uuid.UUID(o.id), o.owner_node, o.version)]
         if etype == "kam.v1.AccountManagerAssigned":
-            a = customer_pb2.AccountManagerAssigned.FromString(env.payload)
+            a = ev.payload_as(customer_pb2.AccountManagerAssigned)
             table = "account_manager_assignment"
             return [Claim(table, uuid.UUID(a.id), a.owner_node, attached_to=_customer(a.customer_id))]
         if etype == "kam.v1.AuditRecorded":
-            r = customer_pb2.AuditRecorded.FromString(env.payload)
+            r = ev.payload_as(customer_pb2.AuditRecorded)
             return [Claim("audit", uuid.UUID(r.id), r.owner_node)]
         if etype == "kam.v1.DesignationChanged":  # owned by the root, flows down
-            g = customer_pb2.DesignationChanged.FromString(env.payload).designation
+            g = ev.payload_as(customer_pb2.DesignationChanged).designation
             return [Claim("designation", uuid.UUID(g.id), g.owner_node, g.version)]
         if etype == "kam.v1.DesignationResponseChanged":  # owned by the answering node, flows up
-            s = customer_pb2.DesignationResponseChanged.FromString(env.payload).response
+            s = ev.payload_as(customer_pb2.DesignationResponseChanged).response
             return [Claim("designation_response", uuid.UUID(s.id), s.owner_node, s.version)]
         if etype == "kam.v1.ResyncRequested":
-            q = envelope_pb2.ResyncRequested.FromString(env.payload)
+            q = ev.payload_as(envelope_pb2.ResyncRequested)
             if q.node != ev.origin:
                 raise Refused(f"resync requested for {q.node} by {ev.origin}: a node asks only for itself")
             return []
@@ -251,27 +251,27 @@ class CustomerApplier:
         audits: list[dict[str, Any]] = []
         resyncs: list[Event] = []
         for ev in newest_per_aggregate(events):
-            env, etype = ev.envelope, ev.event_type
+            etype = ev.event_type
             cls = _CUSTOMER_STATE_EVENTS.get(etype)
             if cls is not None:
-                customers.append(customer_row(cls.FromString(env.payload).customer))
+                customers.append(customer_row(ev.payload_as(cls).customer))
             elif etype == "kam.v1.CustomerDeleted":
-                d = customer_pb2.CustomerDeleted.FromString(env.payload)
+                d = ev.payload_as(customer_pb2.CustomerDeleted)
                 customer_deletes.append((uuid.UUID(d.id), d.version))
             elif etype == "kam.v1.CustomerOwnershipTransferred":
-                t = customer_pb2.CustomerOwnershipTransferred.FromString(env.payload)
+                t = ev.payload_as(customer_pb2.CustomerOwnershipTransferred)
                 if ev.subject.startswith("down.") and not self.topology.is_in_subtree(t.to_node, self.node):
                     continue  # relayed to a sibling subtree; not ours to hold
                 customers.append(customer_row(t.customer))
                 contacts.extend(contact_row(c) for c in t.contacts)
                 await self._relay_transfer(session, ev, t)
             elif etype == "kam.v1.ContactChanged":
-                contacts.append(contact_row(customer_pb2.ContactChanged.FromString(env.payload).contact))
+                contacts.append(contact_row(ev.payload_as(customer_pb2.ContactChanged).contact))
             elif etype == "kam.v1.ContactDeleted":
-                d2 = customer_pb2.ContactDeleted.FromString(env.payload)
+                d2 = ev.payload_as(customer_pb2.ContactDeleted)
                 contact_deletes.append((uuid.UUID(d2.id), d2.version))
             elif etype == "kam.v1.OrganizationChanged":
-                o = customer_pb2.OrganizationChanged.FromString(env.payload).organization
+                o = ev.payload_as(customer_pb2.OrganizationChanged).organization
                 orgs.append(
                     {
                         "id": uuid.UUID(o.id),
@@ -289,9 +289,9 @@ class CustomerApplier:
                     }
                 )
             elif etype == "kam.v1.AccountManagerAssigned":
-                assignments.append(customer_pb2.AccountManagerAssigned.FromString(env.payload))
+                assignments.append(ev.payload_as(customer_pb2.AccountManagerAssigned))
             elif etype == "kam.v1.AuditRecorded":
-                a = customer_pb2.AuditRecorded.FromString(env.payload)
+                a = ev.payload_as(customer_pb2.AuditRecorded)
                 audits.append(
                     {
                         "id": uuid.UUID(a.id),
@@ -307,11 +307,9 @@ class CustomerApplier:
                     }
                 )
             elif etype == "kam.v1.DesignationChanged":
-                designations.append(
-                    designation_row(customer_pb2.DesignationChanged.FromString(env.payload).designation)
-                )
+                designations.append(designation_row(ev.payload_as(customer_pb2.DesignationChanged).designation))
             elif etype == "kam.v1.DesignationResponseChanged":
-                responses.append(response_row(customer_pb2.DesignationResponseChanged.FromString(env.payload).response))
+                responses.append(response_row(ev.payload_as(customer_pb2.DesignationResponseChanged).response))
             elif etype == "kam.v1.ResyncRequested":
                 resyncs.append(ev)
             else:
@@ -375,7 +373,7 @@ class CustomerApplier:
         await snapshot.relay_down(session, self.settings, ev.envelope, t)
 
     async def _resync(self, session: AsyncSession, ev: Event) -> None:
-        r = envelope_pb2.ResyncRequested.FromString(ev.envelope.payload)
+        r = ev.payload_as(envelope_pb2.ResyncRequested)
         if ev.subject.startswith("down."):
             count = await snapshot.republish_own(session, self.settings)
             log.info("resync for %s: republished %d own records", r.node, count)
