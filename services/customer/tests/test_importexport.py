@@ -207,9 +207,9 @@ async def test_rows_owned_by_another_node_are_reported_not_overwritten(
         {
             "row": 2,
             "column": "customerCode",
-            "message": "customer KAGDGZIMP0001 is owned by node 'gd-sz'; import it there",
+            "message": "customer KAGDGZIMP0001 not found in your data scope; the code cannot be used here",
         }
-    ]
+    ]  # gd-sz is outside a gd-gz token's scope: its owner is not named (issue 6, finding 15)
     assert (
         await scalar(rollback_conn, "SELECT name FROM customer.customer WHERE customer_code = 'KAGDGZIMP0001'")
         == "深圳的客户"

@@ -11,10 +11,8 @@ from collections.abc import Iterable
 from typing import Any
 from urllib.parse import parse_qsl
 
-from fastapi.routing import APIRoute
 from starlette.requests import Request
 from starlette.responses import JSONResponse
-from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from kam_platform.errors import BadRequest, InvalidQuery, KamError, PayloadTooLarge
@@ -31,6 +29,7 @@ _MULTIPART = "multipart/form-data"
 _INTEGER = re.compile(r"[+-]?\d+")
 _JSON_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
 _JSON_BRACKET = re.compile(r"[\[\]{}]")
+_PATH_PARAM = re.compile(r"\\\{[^/]*?\\\}")  # an escaped {name} in re.escape(openapi path)
 # a JSON \u0000 escape, not preceded by an escaping backslash (\\u0000 is the text "\u0000")
 _JSON_NUL = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
 
@@ -63,7 +62,7 @@ class InputGuardMiddleware:
 
     def __init__(self, app: ASGIApp, *, max_body: int, max_upload: int, max_json_depth: int = MAX_JSON_DEPTH):
         self.app, self.max_body, self.max_upload, self.max_json_depth = app, max_body, max_upload, max_json_depth
-        self._uploads: list[tuple[APIRoute, frozenset[str]]] | None = None
+        self._uploads: list[tuple[re.Pattern[str], str, frozenset[str]]] | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -94,8 +93,9 @@ class InputGuardMiddleware:
         if not mtype:
             return False
         if self._uploads is None:
-            self._uploads = list(_upload_routes(getattr(scope.get("app"), "routes", ())))
-        return any(mtype in types and route.matches(scope)[0] is Match.FULL for route, types in self._uploads)
+            self._uploads = list(_upload_routes(scope.get("app")))
+        method, path = scope["method"], scope.get("path", "")
+        return any(m == method and mtype in types and p.fullmatch(path) for p, m, types in self._uploads)
 
     async def _check_body(self, scope: Scope, mtype: str, body: bytes) -> None:
         if not body:
@@ -199,10 +199,18 @@ async def _check_multipart(scope: Scope, body: bytes) -> None:
         await form.close()
 
 
-def _upload_routes(routes: Iterable[Any]) -> Iterable[tuple[APIRoute, frozenset[str]]]:
-    for route in routes:
-        if isinstance(route, APIRoute) and route.openapi_extra and UPLOAD_TYPES_KEY in route.openapi_extra:
-            yield route, frozenset(t.lower() for t in route.openapi_extra[UPLOAD_TYPES_KEY])
+def _upload_routes(app: Any) -> Iterable[tuple[re.Pattern[str], str, frozenset[str]]]:
+    """(path pattern, method, media types) of every operation whose OpenAPI marks it an upload — read
+    from the published document, the one public description of the routes however they are nested."""
+    openapi = getattr(app, "openapi", None)
+    if openapi is None:
+        return
+    for path, item in openapi().get("paths", {}).items():
+        for method, operation in item.items():
+            types = operation.get(UPLOAD_TYPES_KEY) if isinstance(operation, dict) else None
+            if types:
+                pattern = re.compile(_PATH_PARAM.sub("[^/]+", re.escape(path)))
+                yield pattern, method.upper(), frozenset(t.lower() for t in types)
 
 
 def _too_large(limit: int) -> PayloadTooLarge:

@@ -6,6 +6,7 @@ import contextlib
 import os
 import shutil
 import tempfile
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ from kam_customer.customer.views import FIELDS
 from kam_platform.auth import Principal, require
 from kam_platform.db.engine import ReadSession, Session
 from kam_platform.errors import BadRequest, InvalidQuery, UnsupportedMediaType
+from kam_platform.inputguard import upload_body
 from kam_platform.settings import AppSettings
 from kam_platform.tmf import parse_list_query
 
@@ -67,7 +69,11 @@ async def _spool_upload(request: Request, path: Path) -> service.FileKind:
     )
 
 
-@router.post(IMPORTS, summary="Import customers from CSV or XLSX (批量导入)")
+@router.post(
+    IMPORTS,
+    summary="Import customers from CSV or XLSX (批量导入)",
+    openapi_extra=upload_body(CSV_TYPE, "application/csv", XLSX_TYPE, MULTIPART_TYPE),
+)
 async def import_customers(
     request: Request,
     session: Session,
@@ -90,6 +96,19 @@ async def import_customers(
     return JSONResponse(result.to_api())
 
 
+async def _started(chunks: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+    """`chunks` with its first one already produced: once the status line is sent an error can only cut
+    the body short, so whatever fails on the first page fails here, as an error answer."""
+    first = await anext(chunks)
+
+    async def rest() -> AsyncIterator[bytes]:
+        yield first
+        async for chunk in chunks:
+            yield chunk
+
+    return rest()
+
+
 def _disposition(settings: Any, ext: str) -> str:
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     return f'attachment; filename="customers-{settings.node}-{stamp}.{ext}"'
@@ -110,7 +129,7 @@ async def export_customers(
     lq = parse_list_query(request, FILTERABLE, FIELDS)
     if fmt == "csv":
         return StreamingResponse(
-            service.export_csv(session, settings=settings, principal=principal, lq=lq),
+            await _started(service.export_csv(session, settings=settings, principal=principal, lq=lq)),
             media_type=f"{CSV_TYPE}; charset=utf-8",
             headers={"Content-Disposition": _disposition(settings, "csv")},
         )

@@ -111,15 +111,20 @@ async def lock_existing(conn: Conn, codes: Sequence[str]) -> dict[str, dict[str,
     return {r["customer_code"]: dict(r) for r in rows}
 
 
-async def find_by_codes(conn: Conn, codes: Iterable[str]) -> dict[str, tuple[uuid.UUID, str, uuid.UUID | None]]:
-    """code → (id, customer_type, parent id) of live customers (any owner: parents may be replicas)."""
+async def find_by_codes(
+    conn: Conn, codes: Iterable[str], *, owners: Iterable[str] | None = None
+) -> dict[str, tuple[uuid.UUID, str, uuid.UUID | None]]:
+    """code → (id, customer_type, parent id) of live customers owned by any of `owners` (default: any
+    owner — parents may be replicas)."""
     wanted = list(codes)
     if not wanted:
         return {}
     rows = await conn.fetch(
         f"SELECT customer_code, id, customer_type, parent_customer_id FROM {SCHEMA}.customer "
-        "WHERE customer_code = ANY($1::text[]) AND deleted_at IS NULL",
+        "WHERE customer_code = ANY($1::text[]) AND deleted_at IS NULL "
+        "AND ($2::text[] IS NULL OR owner_node = ANY($2::text[]))",
         wanted,
+        None if owners is None else list(owners),
     )
     return {r["customer_code"]: (r["id"], r["customer_type"], r["parent_customer_id"]) for r in rows}
 

@@ -1,11 +1,14 @@
 """Bulk import and export of key accounts (批量导入/导出).
 
-Import: the uploaded file (already on disk) is read row by row (CSV in UTF-8 or GB18030, or XLSX in
-openpyxl read-only mode), every row validated, and the good rows loaded in chunks: COPY into a staging
+Import: the uploaded file (already on disk) is read row by row (CSV in UTF-8 or GB18030, or XLSX by the
+bounded streaming reader in `xlsx`), every row validated, and the good rows loaded in chunks: COPY into a staging
 table, one upsert keyed by customer code (owner-only), then COPY of the outbox events, audit rows and
 account-manager history the API path would have written. Bad rows are reported, not loaded.
 Export: the caller's scoped, filtered list streamed as CSV (UTF-8 with BOM) or written to an XLSX file
 in constant memory.
+Cells that a spreadsheet would run as a formula (starting with = + - @ TAB CR) are exported with a
+leading single quote (OWASP's CSV-injection advice) and import removes that quote again, so an export
+re-imports to the same values.
 """
 
 from __future__ import annotations
@@ -16,7 +19,6 @@ import csv
 import io
 import json
 import uuid
-import zipfile
 from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -24,10 +26,8 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any, Literal, cast
 
-import openpyxl
 import xlsxwriter
 from google.protobuf.message import Message
-from openpyxl.utils.exceptions import InvalidFileException
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -35,16 +35,16 @@ from kam_contracts import customer_pb2
 from kam_customer.customer import events, rules
 from kam_customer.customer.views import snapshot
 from kam_customer.models import Customer
-from kam_platform.auth import Principal
-from kam_platform.errors import BadRequest, ValidationFailed
+from kam_platform.auth import Principal, scope_nodes
+from kam_platform.errors import BadRequest, PayloadTooLarge, ValidationFailed
 from kam_platform.ids import uuid7
 from kam_platform.observability import request_id_var
 from kam_platform.outbox import build_event, ts
 from kam_platform.settings import Settings
-from kam_platform.topology import Topology
 from kam_platform.tmf import ListQuery
+from kam_platform.topology import Topology
 
-from . import repository
+from . import repository, xlsx
 from .schemas import COLUMN_BY_HEADER, COLUMNS, EXPORT_HEADER, Column, ImportResult, RowError
 
 CHUNK = 5000
@@ -86,12 +86,24 @@ _NEW_DEFAULTS: dict[str, Any] = {
 
 
 def detect_encoding(path: Path) -> str:
-    """'utf-8-sig' (with or without BOM), else 'gb18030' (what Chinese Excel saves CSV as)."""
+    """'utf-8-sig' (with or without BOM), else 'gb18030' (what Chinese Excel saves CSV as).
+
+    A NUL byte anywhere refuses the file before a row is loaded: in either encoding it can only be a
+    NUL character, which no text column can store (and is what binary files are full of)."""
     for encoding in ("utf-8-sig", "gb18030"):
         decoder = codecs.getincrementaldecoder(encoding)()
+        lines = 1
         try:
             with open(path, "rb") as fh:
                 while block := fh.read(1 << 20):
+                    nul = block.find(b"\x00")
+                    if nul >= 0:
+                        line = lines + block.count(b"\n", 0, nul)
+                        raise BadRequest(
+                            f"line {line} holds a NUL byte: this is not CSV text (is the file binary?); "
+                            "upload CSV (UTF-8 or GB18030) or XLSX"
+                        )
+                    lines += block.count(b"\n")
                     decoder.decode(block)
                 decoder.decode(b"", final=True)
         except UnicodeDecodeError:
@@ -103,10 +115,6 @@ def detect_encoding(path: Path) -> str:
 def _csv_rows(path: Path) -> Iterator[Sequence[Any]]:
     encoding = detect_encoding(path)
     with open(path, encoding=encoding, newline="") as fh:
-        sample = fh.read(4096)
-        if "\x00" in sample:
-            raise BadRequest("the file is binary, not CSV text; upload CSV (UTF-8) or XLSX")
-        fh.seek(0)
         try:
             yield from csv.reader(fh)
         except csv.Error as exc:
@@ -114,21 +122,33 @@ def _csv_rows(path: Path) -> Iterator[Sequence[Any]]:
 
 
 def _xlsx_rows(path: Path) -> Iterator[Sequence[Any]]:
-    with open(path, "rb") as fh:  # a file object: openpyxl would refuse the temp file's suffix
-        try:
-            wb = openpyxl.load_workbook(fh, read_only=True, data_only=True)
-        except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError) as exc:
-            raise BadRequest(f"not a readable XLSX workbook: {exc}") from None
-        try:
-            if not wb.worksheets:
-                return
-            yield from wb.worksheets[0].iter_rows(values_only=True)
-        finally:
-            wb.close()
+    try:
+        yield from xlsx.read_rows(path)
+    except xlsx.NotAnArchive as exc:
+        raise BadRequest(str(exc)) from None
+    except xlsx.XlsxTooLarge as exc:
+        raise PayloadTooLarge(f"XLSX refused: {exc}") from None
+    except xlsx.XlsxMalformed as exc:
+        raise ValidationFailed(str(exc), field="file") from None
 
 
 def read_rows(path: Path, kind: FileKind) -> Iterator[Sequence[Any]]:
     return _csv_rows(path) if kind == "csv" else _xlsx_rows(path)
+
+
+# what a spreadsheet starts a formula with (OWASP, CSV injection)
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(value: str) -> str:
+    """`value` as a spreadsheet shows it as text: a leading single quote before a formula start. A value
+    that already starts with quotes before one gets one more, so `unquote` restores every value."""
+    return "'" + value if value.lstrip("'").startswith(_FORMULA_START) else value
+
+
+def unquote(value: str) -> str:
+    """The value `neutralise` was given."""
+    return value[1:] if value.startswith("'") and value.lstrip("'").startswith(_FORMULA_START) else value
 
 
 def _cell(value: Any) -> str | None:
@@ -170,6 +190,10 @@ def validate_row(
             continue
         v = _cell(cells[i]) if i < len(cells) else None
         if v is not None:
+            if "\x00" in v:
+                errors.append(RowError(line, col.name, "NUL characters are not allowed"))
+                continue
+            v = unquote(v)
             if col.enum is not None:
                 mapped = _ENUM_ALIASES[col.attr].get(v.upper())
                 if mapped is None:
@@ -223,6 +247,9 @@ class Loader:
     result: ImportResult = field(default_factory=ImportResult)
     loaded: dict[str, uuid.UUID] = field(default_factory=dict)  # code → id, filled when track_ids
     track_ids: bool = False
+    # owner nodes in the caller's data scope (None: all, for the seed); a record owned outside it is
+    # "not found" in every message, so a row error never names it, its owner or its type
+    visible: frozenset[str] | None = None
     # the federation, to keep new codes in this node's namespace (None for the seed, whose codes are)
     topology: Topology | None = None
 
@@ -275,18 +302,18 @@ class Loader:
         returned = await repository.upsert(self.conn, self.node, stage)
         await self._record(planned, returned)
 
+    def _in_scope(self, owner_node: str) -> bool:
+        return self.visible is None or owner_node in self.visible
+
     def _plan(self, line: int, code: str, values: dict[str, str | None], old: dict[str, Any] | None) -> _Planned | None:
         if old is not None:
             if old["owner_node"] != self.node:
-                self.reject(
-                    [
-                        RowError(
-                            line,
-                            "customerCode",
-                            f"customer {code} is owned by node {old['owner_node']!r}; import it there",
-                        )
-                    ]
+                message = (
+                    f"customer {code} is owned by node {old['owner_node']!r}; import it there"
+                    if self._in_scope(old["owner_node"])
+                    else f"customer {code} not found in your data scope; the code cannot be used here"
                 )
+                self.reject([RowError(line, "customerCode", message)])
                 return None
             rec = dict(old)
         else:
@@ -315,7 +342,7 @@ class Loader:
 
     async def _resolve_parents(self, planned: dict[str, _Planned]) -> None:
         wanted = {p.parent_code for p in planned.values() if p.parent_code is not None} - set(planned)
-        in_db = await repository.find_by_codes(self.conn, wanted)
+        in_db = await repository.find_by_codes(self.conn, wanted, owners=self.visible)
         changed = True
         while changed:  # a rejected parent rejects its children, and so on down
             changed = False
@@ -340,7 +367,7 @@ class Loader:
         elif pc in in_db:
             parent_id, parent_type, _ = in_db[pc]
         else:
-            return f"no customer {pc} (a parent must exist already or come earlier in the file)"
+            return f"parent customer {pc} not found (it must exist in your data scope or come earlier in the file)"
         if parent_type != rules.CustomerType.GROUP_CUSTOMER:
             return f"{pc} is not a group customer (customerType GROUP_CUSTOMER)"
         # no cycles: walk up from the parent through this chunk, then the database
@@ -566,7 +593,15 @@ async def import_file(
     header = map_header(header_cells)
     conn, now = await raw_connection(session)
     await repository.prepare_stage(conn)
-    loader = Loader(conn, settings.node, principal.username, now, request_id_var.get(), topology=settings.topology)
+    loader = Loader(
+        conn,
+        settings.node,
+        principal.username,
+        now,
+        request_id_var.get(),
+        visible=frozenset(scope_nodes(principal, settings.topology)),
+        topology=settings.topology,
+    )
     reader = _BatchReader(rows, header, chunk)
     # the next chunk is read and validated in a worker thread while this one is written: the database
     # works on its own core meanwhile instead of waiting for Python
@@ -631,16 +666,28 @@ class _BatchReader:
 async def export_csv(
     session: AsyncSession, *, settings: Settings, principal: Principal, lq: ListQuery
 ) -> AsyncIterator[bytes]:
-    """CSV in UTF-8 with BOM (so Excel shows Chinese), the import's columns, one page at a time."""
+    """CSV in UTF-8 with BOM (so Excel shows Chinese), the import's columns, one page at a time.
+
+    The first chunk (header and first page) is queried by the first step of the iteration, so a caller
+    that takes it before starting the response still answers a failing query with an error status."""
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\r\n")
+    pages = aiter(repository.export_pages(session, principal, settings.topology, lq))
+    first = await anext(pages, None)
     writer.writerow(EXPORT_HEADER)
+    if first is not None:
+        writer.writerows(_neutralised(first))
     yield codecs.BOM_UTF8 + buf.getvalue().encode()
-    async for page in repository.export_pages(session, principal, settings.topology, lq):
+    async for page in pages:
         buf.seek(0)
         buf.truncate()
-        writer.writerows(page)
+        writer.writerows(_neutralised(page))
         yield buf.getvalue().encode()
+
+
+def _neutralised(page: Sequence[Sequence[Any]]) -> Iterator[list[Any]]:
+    for row in page:
+        yield [neutralise(v) if isinstance(v, str) else v for v in row]
 
 
 def _write_page(ws: Any, first_row: int, page: Sequence[Sequence[Any]]) -> None:
@@ -648,7 +695,9 @@ def _write_page(ws: Any, first_row: int, page: Sequence[Sequence[Any]]) -> None:
         r = first_row + i
         for col, value in enumerate(row):
             if value is not None:
-                ws.write_string(r, col, value)  # never write(): a name starting with '=' is not a formula
+                # never write(): a name starting with '=' is not a formula; quoted as in CSV so the file
+                # stays safe when saved as CSV and both formats import the same way
+                ws.write_string(r, col, neutralise(str(value)))
 
 
 async def export_xlsx(

@@ -1,0 +1,258 @@
+"""A streaming reader of an XLSX upload's first worksheet with every size bounded while it reads.
+
+A few kilobytes of XLSX can inflate to gigabytes (a million one-character shared strings, a row of a
+million cells, `<row r="999999999">`), and a general-purpose reader materialises them: openpyxl held
+125 MB for a 115 KB file. Here the archive's declared sizes are checked before anything is inflated,
+the shared strings are counted and sized while they are read, and rows and cells are counted and
+dropped as they stream; the first bound crossed refuses the file (`XlsxTooLarge`, 413), and XML or
+archive damage is `XlsxMalformed` (422).
+"""
+
+from __future__ import annotations
+
+import re
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+from xml.etree import ElementTree as ET
+
+_WORKBOOK = "xl/workbook.xml"
+_WORKBOOK_RELS = "xl/_rels/workbook.xml.rels"
+_ESCAPE = re.compile(r"_x([0-9A-Fa-f]{4})_")  # OOXML's escape of characters XML cannot carry
+_CELL_REF = re.compile(r"([A-Z]{1,3})(\d+)")
+# _XML_SAFETY: ElementTree never fetches external entities or DTDs, and the expat it runs on (>= 2.4)
+# stops entity-expansion bombs; what is left — decompression and size amplification — is bounded here.
+_MIN_CELL_XML = 12  # bytes of worksheet XML one cell needs at the least (`<c t="s"><v>`…)
+
+
+@dataclass(frozen=True)
+class XlsxLimits:
+    """What one import may inflate to; the defaults allow a full Excel sheet of the import's columns."""
+
+    max_uncompressed: int = 2 << 30  # every part of the archive together, as declared
+    max_parts: int = 10_000
+    max_metadata: int = 16 << 20  # workbook.xml and its relationships
+    max_shared_strings: int = 2_000_000
+    max_shared_chars: int = 256 << 20
+    max_rows: int = 1_048_576  # Excel's own worksheet limit
+    max_columns: int = 256  # the import has 17 columns; a wider row is not a customer list
+    max_cells: int = 40_000_000
+
+
+class XlsxTooLarge(Exception):
+    """The file crosses one of the XlsxLimits; the message names the bound."""
+
+
+class XlsxMalformed(Exception):
+    """The archive or its XML is damaged or not a workbook."""
+
+
+class NotAnArchive(XlsxMalformed):
+    """The file is not a ZIP archive at all (so not XLSX, whatever its Content-Type said)."""
+
+
+def read_rows(path: Path, limits: XlsxLimits | None = None) -> Iterator[list[Any]]:
+    """The rows of the first worksheet as lists of cell values (str, int, float, bool or None); a row
+    missing from the file comes out empty, so positions are the sheet's row numbers."""
+    limits = limits or XlsxLimits()
+    try:
+        zf = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise NotAnArchive(f"not a readable XLSX workbook: {exc}") from None
+    with zf:
+        try:
+            yield from _read(zf, limits)
+        except (ET.ParseError, zipfile.BadZipFile, KeyError, NotImplementedError, RuntimeError, EOFError) as exc:
+            # RuntimeError/NotImplementedError: an encrypted part or an unsupported compression method
+            raise XlsxMalformed(f"malformed XLSX: {type(exc).__name__}: {exc}") from None
+
+
+def _read(zf: zipfile.ZipFile, limits: XlsxLimits) -> Iterator[list[Any]]:
+    infos = zf.infolist()
+    if len(infos) > limits.max_parts:
+        raise XlsxTooLarge(f"the archive has more than {limits.max_parts} parts")
+    inflated = sum(i.file_size for i in infos)
+    if inflated > limits.max_uncompressed:
+        raise XlsxTooLarge(
+            f"the workbook decompresses to {inflated} bytes, more than the limit of {limits.max_uncompressed}"
+        )
+    sizes = {i.filename: i.file_size for i in infos}
+    sheet, strings_part = _locate(zf, sizes, limits)
+    if sheet not in sizes:
+        raise XlsxMalformed(f"the first worksheet {sheet!r} is missing from the archive")
+    strings: list[str] = []
+    if strings_part is not None and strings_part in sizes:
+        # every shared string is there to be used by a cell, and a cell takes bytes of worksheet XML:
+        # a table larger than the sheets could reference is padding meant to inflate, not data
+        sheet_bytes = sum(n for name, n in sizes.items() if name.startswith("xl/worksheets/"))
+        usable = min(limits.max_shared_strings, sheet_bytes // _MIN_CELL_XML + 1000)
+        with zf.open(strings_part) as fh:
+            strings = _shared_strings(fh, usable, limits)
+    with zf.open(sheet) as fh:
+        yield from _rows(fh, strings, limits)
+
+
+def _local(tag: str) -> str:
+    return tag.rsplit("}", 1)[-1]
+
+
+def _small_xml(zf: zipfile.ZipFile, name: str, sizes: dict[str, int], limits: XlsxLimits) -> ET.Element:
+    if name not in sizes:
+        raise XlsxMalformed(f"not an XLSX workbook: {name} is missing")
+    if sizes[name] > limits.max_metadata:
+        raise XlsxTooLarge(f"{name} is larger than {limits.max_metadata} bytes")
+    return ET.fromstring(zf.read(name))  # noqa: S314 (see _XML_SAFETY)
+
+
+def _locate(zf: zipfile.ZipFile, sizes: dict[str, int], limits: XlsxLimits) -> tuple[str, str | None]:
+    """The part names of the first worksheet and of the shared-strings table (if any)."""
+    workbook = _small_xml(zf, _WORKBOOK, sizes, limits)
+    first = next((e for e in workbook.iter() if _local(e.tag) == "sheet"), None)
+    if first is None:
+        raise XlsxMalformed("the workbook has no worksheet")
+    rid = next((v for k, v in first.attrib.items() if _local(k) == "id" and k.startswith("{")), None)
+    targets: dict[str, str] = {}
+    strings: str | None = None
+    for rel in _small_xml(zf, _WORKBOOK_RELS, sizes, limits).iter():
+        if _local(rel.tag) != "Relationship":
+            continue
+        target = rel.get("Target", "")
+        part = target.lstrip("/") if target.startswith("/") else "xl/" + target
+        targets[rel.get("Id", "")] = part
+        if rel.get("Type", "").endswith("/sharedStrings"):
+            strings = part
+    if rid is None or rid not in targets:
+        raise XlsxMalformed("the workbook does not say where its first worksheet is")
+    return targets[rid], strings
+
+
+def _text(element: ET.Element) -> str:
+    """The text of a string item (`<si>`, `<is>`): its `<t>`, or its rich-text runs; phonetic hints
+    (`<rPh>`) are not part of the value."""
+    parts: list[str] = []
+    for child in element:
+        name = _local(child.tag)
+        if name == "t":
+            parts.append(child.text or "")
+        elif name == "r":
+            parts.extend(t.text or "" for t in child if _local(t.tag) == "t")
+    text = "".join(parts)
+    return _ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), text) if "_x" in text else text
+
+
+def _shared_strings(fh: IO[bytes], usable: int, limits: XlsxLimits) -> list[str]:
+    strings: list[str] = []
+    chars = 0
+    root: ET.Element | None = None
+    for event, element in ET.iterparse(fh, events=("start", "end")):  # noqa: S314 (see _XML_SAFETY)
+        if root is None:
+            root = element
+        if event != "end" or _local(element.tag) != "si":
+            continue
+        if len(strings) >= usable:
+            raise XlsxTooLarge(
+                f"the shared-strings table holds more than {usable} strings, more than this workbook's "
+                f"worksheets could use (at most {limits.max_shared_strings})"
+            )
+        text = _text(element)
+        chars += len(text)
+        if chars > limits.max_shared_chars:
+            raise XlsxTooLarge(f"the shared strings hold more than {limits.max_shared_chars} characters")
+        strings.append(text)
+        root.clear()  # keep the tree from growing with every string read
+    return strings
+
+
+def _column(ref: str | None, default: int) -> tuple[int, int | None]:
+    """0-based column and 1-based row of a cell reference like `AB12` (the default column when absent)."""
+    if not ref:
+        return default, None
+    m = _CELL_REF.fullmatch(ref.upper())
+    if m is None:
+        raise XlsxMalformed(f"malformed cell reference {ref[:20]!r}")
+    col = 0
+    for ch in m.group(1):
+        col = col * 26 + ord(ch) - 64
+    return col - 1, int(m.group(2))
+
+
+def _value(cell: ET.Element, strings: list[str]) -> Any:
+    kind = cell.get("t", "n")
+    v: str | None = None
+    inline: ET.Element | None = None
+    for child in cell:
+        name = _local(child.tag)
+        if name == "v":
+            v = child.text
+        elif name == "is":
+            inline = child
+    if kind == "inlineStr":
+        return _text(inline) if inline is not None else None
+    if v is None:
+        return None
+    if kind == "s":
+        try:
+            return strings[int(v)]
+        except (ValueError, IndexError):
+            raise XlsxMalformed(
+                f"cell {cell.get('r', '?')} refers to shared string {v[:20]!r}, which does not exist"
+            ) from None
+    if kind == "b":
+        return v.strip() == "1"
+    if kind in ("str", "e", "d"):
+        return _ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), v) if "_x" in v else v
+    try:
+        return int(v)
+    except ValueError:
+        pass
+    try:
+        return float(v)
+    except ValueError:
+        raise XlsxMalformed(f"cell {cell.get('r', '?')} holds {v[:20]!r}, not a number") from None
+
+
+def _rows(fh: IO[bytes], strings: list[str], limits: XlsxLimits) -> Iterator[list[Any]]:
+    row_no = 0  # the last row number given out
+    cells_total = 0
+    current: dict[int, Any] = {}
+    next_col = 0
+    row_element: ET.Element | None = None
+    sheet_data: ET.Element | None = None
+    declared_row: int | None = None
+    for event, element in ET.iterparse(fh, events=("start", "end")):  # noqa: S314 (see _XML_SAFETY)
+        name = _local(element.tag)
+        if event == "start":
+            if name == "sheetData":
+                sheet_data = element
+            elif name == "row":
+                row_element, current, next_col = element, {}, 0
+                r = element.get("r")
+                declared_row = int(r) if r and r.isdigit() else None
+            continue
+        if name == "c" and row_element is not None:
+            col, _ = _column(element.get("r"), next_col)
+            if col >= limits.max_columns or len(current) >= limits.max_columns:
+                raise XlsxTooLarge(f"a row has cells beyond column {limits.max_columns}")
+            cells_total += 1
+            if cells_total > limits.max_cells:
+                raise XlsxTooLarge(f"the worksheet has more than {limits.max_cells} cells")
+            value = _value(element, strings)
+            if value is not None:
+                current[col] = value
+            next_col = col + 1
+            row_element.clear()  # the row's cells are read one by one; none is kept in the tree
+        elif name == "row":
+            number = declared_row if declared_row is not None and declared_row > row_no else row_no + 1
+            if number > limits.max_rows:
+                raise XlsxTooLarge(f"the worksheet has more than {limits.max_rows} rows")
+            while row_no < number - 1:  # rows the file leaves out are empty
+                row_no += 1
+                yield []
+            row_no = number
+            width = max(current) + 1 if current else 0
+            yield [current.get(i) for i in range(width)]
+            row_element = None
+            if sheet_data is not None:
+                sheet_data.clear()
