@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import stat
 import uuid
 from pathlib import Path
@@ -559,3 +560,86 @@ def test_services_user_still_does_what_the_services_do(demo: Nodes) -> None:
     assert seen == [down_subject, down_subject]  # delivered, nak'ed, redelivered
     assert hub_and_errors == [up_subject]  # the hub's message and no permission violation
     assert pending == 0
+
+
+async def _raw_leaf(port: int, user: str, password: str, subject: str) -> bytes:
+    """Speak the leafnode protocol by hand, as a compromised child's server could, ignoring the
+    interest the parent advertises: authenticate, send one LMSG, and return what the parent answers."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    try:
+        await reader.readline()  # INFO
+        hello = {"user": user, "pass": password, "name": "rogue", "headers": True, "compression": "off"}
+        writer.write(f"CONNECT {json.dumps(hello)}\r\nPING\r\n".encode())
+        await writer.drain()
+        greeting = b""
+        while b"PONG" not in greeting:
+            chunk = await asyncio.wait_for(reader.read(4096), 10)
+            assert chunk, greeting  # authentication refused
+            greeting += chunk
+        writer.write(f"LMSG {subject} $JSC.R.rogue 2\r\n{{}}\r\nPING\r\n".encode())
+        await writer.drain()
+        answer = b""
+        while b"PONG" not in answer and b"-ERR" not in answer:
+            chunk = await asyncio.wait_for(reader.read(4096), 10)
+            if not chunk:
+                break
+            answer += chunk
+        return answer
+    finally:
+        writer.close()
+
+
+def test_the_parent_itself_refuses_what_a_rogue_child_server_sends_over_the_link(demo: Nodes) -> None:
+    """A compromised gd-gz need not respect the interest gd advertises: with gd-gz's own leafnode
+    credentials, a hand-made link sends the dangerous API requests of gd, hq and gd-sz and raw events
+    anyway. gd refuses each with a permission violation (and drops the link); its own delivery prefix
+    is still accepted, and gd's streams are untouched."""
+    topology, creds = demo.fed.topology, demo.fed.credentials()
+    parent = demo.fed.nats("gd")
+    assert parent.leaf_port is not None
+    password = creds.passwords["gd-gz"]["leaf"]
+    needed = "$JS.gd.API.CONSUMER.CREATE.DOWN_gd.probe"  # gd-gz's source of gd's downward stream
+    subjects = [f"$JS.{d}.API.{op}" for d in ("gd", "hq", "gd-sz") for op in _dangerous(topology, d)]
+    subjects.remove(needed)
+    subjects += ["up.gd.customer.customer.forged", "up.gd-sz.customer.customer.forged", "dlq.gd.customer"]
+    subjects += [f"{deliver_prefix('gd-sz')}.forged", "$JS.FC.UP_gd-sz.x.y", "_INBOX.rogue"]
+    own_delivery = f"{deliver_prefix('gd-gz')}.probe"
+
+    async def gd_state() -> dict[str, int]:
+        nc = await nats.connect(demo.fed.nats_url("gd"))
+        try:
+            js = nc.jetstream()
+            return {spec.name: (await js.stream_info(spec.name)).state.messages for spec in plan(topology, "gd")}
+        finally:
+            await nc.close()
+
+    async def scenario() -> tuple[dict[str, bytes], bytes, list[str]]:
+        got: list[str] = []
+        admin = await nats.connect(demo.fed.nats_url("gd"))
+
+        async def collect(msg: Any) -> None:
+            got.append(msg.subject)
+
+        await admin.subscribe(own_delivery, cb=collect)
+        await admin.flush()
+        gate = asyncio.Semaphore(16)
+
+        async def send(subject: str) -> bytes:
+            async with gate:
+                return await _raw_leaf(parent.leaf_port or 0, "leaf-gd-gz", password, subject)
+
+        answers = await asyncio.gather(*(send(s) for s in subjects))
+        control = await send(own_delivery)
+        await admin.flush()
+        await asyncio.sleep(0)  # let the subscription's callback run
+        await admin.close()
+        return dict(zip(subjects, answers, strict=True)), control, got
+
+    before = _run(gd_state())
+    answers, control, got = _run(scenario())
+    accepted = {s: a for s, a in answers.items() if b"Permissions Violation for Publish to" not in a}
+    assert accepted == {}, accepted
+    assert b"PONG" in control and b"-ERR" not in control, control
+    wait_until(lambda: got == [own_delivery], timeout=30, what="the link's own delivery at gd")
+    after = _run(gd_state())
+    assert after == before, (before, after)
