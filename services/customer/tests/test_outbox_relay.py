@@ -44,7 +44,7 @@ async def test_created_customer_arrives_on_the_node_stream_with_msg_id(
     await declare_node_streams(nats_url, Topology.load(DEMO), "gd-gz")
     app = create_app(settings_for(relay_db, jwks, relay_enabled=True, nats_url=nats_url, relay_poll_seconds=0.2))
     nc = await nats.connect(nats_url)
-    js = nc.jetstream()
+    js = nc.jetstream(timeout=30.0)  # the machine may be loaded: no spurious API timeouts
     async with app.router.lifespan_context(app), await app_client(app) as client:
         r = await client.post(URL, json=customer_body(name="中国银行广州分行"), headers=auth())
         assert r.status_code == 201
@@ -166,7 +166,7 @@ async def test_relay_publishes_every_row_once_and_a_lost_sent_mark_republishes_w
             await _insert_row(conn, row_id, subject, b"x", version)
     relay = OutboxRelay(database_url=relay_db, nats_url=nats_url, schema="customer", node="gd-gz", poll_seconds=0.2)
     nc = await nats.connect(nats_url)
-    js = nc.jetstream()
+    js = nc.jetstream(timeout=30.0)  # the machine may be loaded: no spurious API timeouts
     try:
         task = asyncio.create_task(relay.run())
         async with engine.connect() as conn:
@@ -215,7 +215,7 @@ async def test_a_failed_publish_holds_back_later_rows_of_the_same_aggregate_only
         await _insert_row(conn, a2, a, b"v2", 2)
         await _insert_row(conn, b1, b, b"v1", 1)
     nc = await nats.connect(nats_url)
-    js = nc.jetstream()
+    js = nc.jetstream(timeout=30.0)  # the machine may be loaded: no spurious API timeouts
     info = await js.stream_info("UP_gd-gz")
     config = info.config
     config.max_msg_size = 10_000
