@@ -1,26 +1,33 @@
-"""Faults with a few thousand events in flight, each ending with 0 lost, 0 duplicated and per-aggregate
-order kept (every replica equals its owner: same ids, same versions, same content): kill -9 of a
-province's and of the group's nats-server, a cut leafnode link, the relay killed between publish and
-marking sent, a service killed while applying, PostgreSQL restarted — and a node away long enough to
-build a 100,000-event backlog. Convergence is awaited with a deadline, never a fixed sleep."""
+"""Faults with a few thousand events in flight — from an import and from concurrent API clients
+writing customers, contacts and assignments — each ending with every replica equal to its owner on
+every replicated record type and column, no dead letters, each event once and every aggregate's
+versions in order in the streams: kill -9 of a province's and of the group's nats-server, a frozen
+nats-server (the sync watcher restarts the stalled source), a cut leafnode link, the relay killed with
+rows published but not marked sent, a node process killed with a batch delivered and not acknowledged,
+PostgreSQL restarted — and a node away long enough to build a 100,000-event backlog. Faults are placed
+by conditions and convergence is awaited with a deadline, never a fixed sleep. (Crashes with durable
+storage: test_crash_durable.)"""
 
 from __future__ import annotations
 
 import asyncio
 import concurrent.futures
 import contextlib
-import time
+import os
+import signal
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import nats
 import pytest
 
 from kam_cli.runtime import NODE_PROCESS, Federation, wait_gone
 
-from .conftest import REPO, Nodes, wait_until
-from .faults import LinkProxy, compare, import_batch, missing_by_kind, records_of
+from . import faults
+from .conftest import REPO, Nodes, run_dir, wait_until
+from .faults import ApiLoad, LinkProxy, import_batch
 
 pytestmark = [pytest.mark.federation, pytest.mark.slow]
 
@@ -29,101 +36,139 @@ RECOVER = 240.0  # seconds: JetStream's own source retry can take minutes; the s
 
 
 @pytest.fixture(scope="module")
-def trio(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Nodes, LinkProxy]]:
+def trio() -> Iterator[tuple[Nodes, LinkProxy]]:
     """hq → gd → gd-gz, one process per node, gd-gz's leafnode link to gd through a TCP proxy."""
     from kam_org.seed import seed as seed_org
 
-    fed = Federation(
-        TRIO, tmp_path_factory.mktemp("faults") / "run", process_per="node", use_environment=False, pg_fast=True
-    )
-    proxy: LinkProxy | None = None
-    pids: list[int] = []
-    try:
-        fed.start()
-        gd_leaf = fed.nats("gd").leaf_port
-        assert gd_leaf is not None
-        proxy = LinkProxy(gd_leaf)
-        gz = fed.nats("gd-gz")
-        gz.stop()
-        gz.parent_leaf_url = fed.credentials().leaf_remote_url(f"nats-leaf://127.0.0.1:{proxy.port}", "gd-gz")
-        gz.start()
-        fed.wait_leafnodes(30)
-        pids = fed.pids()
-        for node in fed.topology.ordered():
-            asyncio.run(seed_org(fed.database_url(node.code), node.code, fed.topology))
-        nodes = Nodes(fed)
-        yield nodes, proxy
-        nodes.close()
-    finally:
-        if proxy is not None:
-            proxy.close()
-        pids = pids or fed.pids()
-        fed.stop()
-        assert wait_gone(pids, timeout=30) == []
+    with run_dir("faults") as where:
+        fed = Federation(TRIO, where, process_per="node", use_environment=False, pg_fast=True)
+        proxy: LinkProxy | None = None
+        pids: list[int] = []
+        try:
+            fed.start()
+            gd_leaf = fed.nats("gd").leaf_port
+            assert gd_leaf is not None
+            proxy = LinkProxy(gd_leaf)
+            gz = fed.nats("gd-gz")
+            gz.stop()
+            gz.parent_leaf_url = fed.credentials().leaf_remote_url(f"nats-leaf://127.0.0.1:{proxy.port}", "gd-gz")
+            gz.start()
+            fed.wait_leafnodes(30)
+            pids = fed.pids()
+            for node in fed.topology.ordered():
+                asyncio.run(seed_org(fed.database_url(node.code), node.code, fed.topology))
+            nodes = Nodes(fed)
+            yield nodes, proxy
+            nodes.close()
+        finally:
+            if proxy is not None:
+                proxy.close()
+            pids = pids or fed.pids()
+            fed.stop()
+            assert wait_gone(pids, timeout=30) == []
 
 
 def converged(nodes: Nodes, owner: str = "gd-gz", timeout: float = RECOVER) -> dict[str, int]:
-    """Wait until gd and hq hold exactly the records the owner masters; return the owner's counts."""
-    fed = nodes.fed
-    truth: dict[Any, Any] = {}
-
-    def equal() -> bool:
-        nonlocal truth
-        truth = records_of(fed.database_url(owner), owner)
-        return all(
-            compare(truth, records_of(fed.database_url(n), owner))
-            == {"missing": 0, "extra": 0, "differ": 0, "total": len(truth)}
-            for n in ("gd", "hq")
-        )
-
-    try:
-        wait_until(equal, timeout=timeout, what="replicas equal to the owner", interval=1.0)
-    except AssertionError:
-        report = {
-            n: (compare(truth, replica := records_of(fed.database_url(n), owner)), missing_by_kind(truth, replica))
-            for n in ("gd", "hq")
-        }
-        raise AssertionError(f"not converged: {report}") from None
-    kinds: dict[str, int] = {}
-    for kind, _ in truth:
-        kinds[kind] = kinds.get(kind, 0) + 1
-    return kinds
+    return faults.converged(nodes, owner, timeout)
 
 
-def load_during(nodes: Nodes, prefix: str, fault: Any, *, rows: int = 1500, batches: int = 2) -> int:
-    """Import `batches` × `rows` customers at gd-gz in the background and inject `fault` meanwhile."""
+def load_during(
+    nodes: Nodes, prefix: str, fault: Any, *, rows: int = 1500, batches: int = 2, api: ApiLoad | None = None
+) -> int:
+    """Import `batches` × `rows` customers at gd-gz in the background while API clients create
+    customers, contacts and assignments there, and inject `fault` meanwhile. No API write may fail
+    (a nats-server or link fault never blocks a local write), and each one is at the owner."""
     url, token = nodes.fed.node_url("gd-gz"), nodes.token("gd-gz")
+    load = api or ApiLoad(url, token, f"{prefix}A", clients=2)
     with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        load.start()
         future = pool.submit(lambda: [import_batch(url, token, f"{prefix}{b}", rows) for b in range(batches)])
-        fault()
-        results = future.result(timeout=600)
+        try:
+            load.wait_acked(10, timeout=RECOVER, what="API writes under way")
+            fault()
+            results = future.result(timeout=600)
+        finally:
+            load.stop()
+    if api is None:
+        assert load.failures == {}, load.failures
+    assert load.contacts and load.assignments
+    assert load.missing_at(nodes.fed.database_url("gd-gz")) == {"customer": 0, "contact": 0, "assignment": 0}
     return sum(r["created"] for r in results)
 
 
 def test_kill_9_of_a_provinces_nats_server(trio: tuple[Nodes, LinkProxy]) -> None:
     nodes, _ = trio
-    created = load_during(
-        nodes, "FKP", lambda: (time.sleep(1.0), nodes.fed.kill_nats("gd"), nodes.fed.restart_nats("gd"))
-    )
+    fed = nodes.fed
+
+    def fault() -> None:
+        fed.kill_nats("gd")
+        fed.restart_nats("gd")
+
+    created = load_during(nodes, "FKP", fault)
     assert created == 3000
     kinds = converged(nodes)
-    assert kinds["customer"] >= 3000
+    assert kinds["customer"] >= 3000 and kinds["contact"] > 0 and kinds["assignment"] >= 3000
+
+
+def test_sync_watcher_restarts_a_stalled_source(trio: tuple[Nodes, LinkProxy]) -> None:
+    """gd's nats-server freezes (SIGSTOP: a stalled host) with its leafnode link to the group still
+    open, so the group's source of gd's stream goes idle while the link looks up — the case the group's
+    sync watcher acts on. Its status shows the restart; once gd runs again the source resumes, and the
+    status records when, and how long after the restart."""
+    nodes, _ = trio
+    fed = nodes.fed
+    before = _restarts(nodes, "hq", "UP_ALL", "UP_gd")["count"]
+
+    def freeze() -> None:
+        pid = fed.nats("gd").pid
+        assert pid is not None
+        os.kill(pid, signal.SIGSTOP)
+        try:
+            wait_until(
+                lambda: _restarts(nodes, "hq", "UP_ALL", "UP_gd")["count"] > before,
+                timeout=RECOVER,
+                what="the group's watcher restarting its stalled source of gd",
+            )
+        finally:
+            os.kill(pid, signal.SIGCONT)
+
+    load_during(nodes, "FSW", freeze, rows=1000, batches=1)
+    restart = wait_until(
+        lambda: (r := _restarts(nodes, "hq", "UP_ALL", "UP_gd"))["resumedAt"] and r,
+        timeout=RECOVER,
+        what="the restarted source resuming",
+    )
+    assert restart["count"] > before and restart["resumeSeconds"] >= 0, restart
+    print(f"\nwatcher restarts of UP_ALL<-UP_gd: {restart}")
+    converged(nodes)
 
 
 def test_kill_9_of_the_groups_nats_server(trio: tuple[Nodes, LinkProxy]) -> None:
     nodes, _ = trio
-    load_during(nodes, "FKG", lambda: (time.sleep(1.0), nodes.fed.kill_nats("hq"), nodes.fed.restart_nats("hq")))
+    fed = nodes.fed
+
+    def fault() -> None:
+        fed.kill_nats("hq")
+        fed.restart_nats("hq")
+
+    load_during(nodes, "FKG", fault)
     converged(nodes)
 
 
 def test_cut_leafnode_link_of_a_local_network(trio: tuple[Nodes, LinkProxy]) -> None:
     nodes, proxy = trio
+    fed = nodes.fed
 
     def cut() -> None:
-        time.sleep(0.5)
         proxy.cut()
-        # while cut, the local network keeps working: writes land locally and wait in its stream
-        time.sleep(8)
+        # while cut, the local network keeps working: its writes land locally and wait in its stream
+        # (the API load keeps writing; wait until its stream has grown beyond what gd holds of it)
+        held = _stream_messages(fed.nats_url("gd-gz"), "UP_gd-gz")
+        wait_until(
+            lambda: _stream_messages(fed.nats_url("gd-gz"), "UP_gd-gz") > held + 100,
+            timeout=RECOVER,
+            what="writes piling up at the cut-off node",
+        )
         proxy.restore()
 
     load_during(nodes, "FCL", cut)
@@ -131,47 +176,80 @@ def test_cut_leafnode_link_of_a_local_network(trio: tuple[Nodes, LinkProxy]) -> 
 
 
 def test_relay_killed_between_publish_and_marking_sent(trio: tuple[Nodes, LinkProxy]) -> None:
-    """The node process (hosting the relay) dies mid-publish; on restart the relay republishes what it
-    had not marked, and JetStream drops the copies by Nats-Msg-Id."""
+    """The node process (hosting the relay) dies part-way through a backlog, with rows on the stream
+    that it had not yet marked sent; on restart the relay republishes those, and JetStream drops the
+    copies by Nats-Msg-Id."""
     nodes, _ = trio
     fed = nodes.fed
-    before = _stream_messages(fed.nats_url("gd-gz"), "UP_gd-gz")
-    outbox_before = _outbox_rows(fed.database_url("gd-gz"))
-    result = import_batch(fed.node_url("gd-gz"), nodes.token("gd-gz"), "FKR", 3000)
-    assert result["created"] == 3000
-    time.sleep(0.3)  # let the relay start publishing this backlog, then kill it mid-way
-    fed.kill_service("gd-gz", NODE_PROCESS)
-    fed.restart_service("gd-gz", NODE_PROCESS)
-    wait_until(lambda: _unsent(fed.database_url("gd-gz")) == 0, timeout=RECOVER, what="outbox drained")
-    new_events = _outbox_rows(fed.database_url("gd-gz")) - outbox_before
-    assert _stream_messages(fed.nats_url("gd-gz"), "UP_gd-gz") - before == new_events  # no duplicates
+    db, url = fed.database_url("gd-gz"), fed.nats_url("gd-gz")
+    in_flight = 0
+    for attempt in range(3):  # a kill that lands between two batches hits nothing in flight: again
+        before = _stream_messages(url, "UP_gd-gz")
+        outbox_before = _outbox_rows(db)
+        result = import_batch(fed.node_url("gd-gz"), nodes.token("gd-gz"), f"FKR{attempt}", 3000)
+        assert result["created"] == 3000
+        started = before + 500
+        wait_until(
+            lambda: _stream_messages(url, "UP_gd-gz") > started,  # noqa: B023 (used within this iteration)
+            timeout=RECOVER,
+            what="the relay part-way through the backlog",
+            interval=0.05,
+        )
+        fed.kill_service("gd-gz", NODE_PROCESS)
+        new_events = _outbox_rows(db) - outbox_before
+        marked = new_events - _unsent(db)
+        published = _stream_messages(url, "UP_gd-gz") - before
+        in_flight = published - marked
+        fed.restart_service("gd-gz", NODE_PROCESS)
+        wait_until(lambda: _unsent(db) == 0, timeout=RECOVER, what="outbox drained")
+        assert _stream_messages(url, "UP_gd-gz") - before == new_events  # no duplicates
+        if in_flight > 0 and marked < new_events:
+            break
+    print(f"relay killed with {in_flight} rows published but not marked sent")
+    assert in_flight > 0, "no kill landed between a publish and its marking"
     converged(nodes)
 
 
 def test_service_killed_while_applying_a_batch(trio: tuple[Nodes, LinkProxy]) -> None:
+    """gd's node process (its apply consumers) dies while a batch of gd-gz's events is delivered to it
+    and not yet acknowledged; the batch is redelivered and applied once."""
     nodes, _ = trio
     fed = nodes.fed
+    at_kill: dict[str, int] = {}
 
     def kill_applier() -> None:
-        time.sleep(2.0)
+        wait_until(
+            lambda: _consumers(fed.nats_url("gd"), "UP_gd")["ackPending"] > 0,
+            timeout=RECOVER,
+            what="a batch in progress at gd",
+            interval=0.05,
+        )
         fed.kill_service("gd", NODE_PROCESS)
+        at_kill.update(_consumers(fed.nats_url("gd"), "UP_gd"))
         fed.restart_service("gd", NODE_PROCESS)
 
     load_during(nodes, "FKA", kill_applier)
+    print(f"applier killed with {at_kill}")
+    assert at_kill["ackPending"] > 0 or at_kill["pending"] > 0, at_kill
     converged(nodes)
 
 
 def test_postgresql_restart(trio: tuple[Nodes, LinkProxy]) -> None:
+    """A clean restart of PostgreSQL (fast shutdown) under load: requests meanwhile answer 503 with
+    Retry-After, never 500, and every acknowledged write is at the owner and its replicas. (Crashes
+    with durable storage are in test_crash_durable.)"""
     nodes, _ = trio
     fed = nodes.fed
+    api = ApiLoad(fed.node_url("gd-gz"), nodes.token("gd-gz"), "FPGA", clients=2)
 
     def restart() -> None:
-        time.sleep(1.0)
         fed.restart_postgres()
 
-    # an import request in flight while the database restarts may fail as a whole; nothing is half-written
-    with contextlib.suppress(Exception):
-        load_during(nodes, "FPG", restart)
+    # the import request in flight while the database restarts may fail as a whole (nothing is half-written)
+    with contextlib.suppress(httpx.HTTPError):
+        load_during(nodes, "FPG", restart, api=api)
+    assert api.failures.get("500", 0) == 0 and api.unavailable_without_retry_after == 0, api.failures
+    assert api.missing_at(fed.database_url("gd-gz")) == {"customer": 0, "contact": 0, "assignment": 0}
     converged(nodes)
 
 
@@ -214,6 +292,33 @@ def _scalar(database_url: str, sql: str) -> int:
             await conn.close()
 
     return asyncio.run(run())
+
+
+def _consumers(nats_url: str, stream: str) -> dict[str, int]:
+    """Pending (not yet delivered) and ack-pending (delivered, not acknowledged) over a stream's consumers."""
+
+    async def run() -> dict[str, int]:
+        nc = await nats.connect(nats_url)
+        try:
+            infos = await nc.jetstream().consumers_info(stream)
+            return {
+                "pending": sum(ci.num_pending or 0 for ci in infos),
+                "ackPending": sum(ci.num_ack_pending or 0 for ci in infos),
+            }
+        finally:
+            await nc.close()
+
+    return asyncio.run(run())
+
+
+def _restarts(nodes: Nodes, node: str, stream: str, source: str) -> dict[str, Any]:
+    """The watcher's record of its restarts of one source ({} while it has none)."""
+    r = nodes.get(node, "/api/v1/sync/status")
+    assert r.status_code == 200, r.text
+    for x in r.json().get("sourceRestarts", []):
+        if (x["stream"], x["source"]) == (stream, source):
+            return x  # type: ignore[no-any-return]
+    return {"count": 0, "resumedAt": None}
 
 
 def _outbox_rows(database_url: str) -> int:
