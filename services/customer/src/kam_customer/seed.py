@@ -11,6 +11,7 @@ import json
 import random
 import uuid
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
@@ -529,7 +530,8 @@ def _contact_events(
     audit_id = uuid7()
     changes_json = json.dumps(changes, ensure_ascii=False)
     action = "import"
-    audit.append((audit_id, node, "contact", r["id"], action, ACTOR, changes_json, None))
+    at = datetime.now(UTC)  # stored and carried alike, so replicas hold the owner's `at`
+    audit.append((audit_id, node, "contact", r["id"], action, ACTOR, changes_json, None, at))
     return [
         ("contact", r["id"], r["version"], customer_pb2.ContactChanged(contact=state)),
         (
@@ -543,7 +545,7 @@ def _contact_events(
                 entity_id=str(r["id"]),
                 action=action,
                 actor=ACTOR,
-                at=ts(),
+                at=ts(at),
                 changes_json=changes_json,
             ),
         ),

@@ -163,7 +163,7 @@ async def upsert(conn: Conn, node: str, records: Sequence[tuple[Any, ...]]) -> l
 
 
 OUTBOX_COLUMNS = ("id", "subject", "event_type", "aggregate_id", "version", "payload")
-AUDIT_COLUMNS = ("id", "owner_node", "entity_type", "entity_id", "action", "actor", "changes", "request_id")
+AUDIT_COLUMNS = ("id", "owner_node", "entity_type", "entity_id", "action", "actor", "changes", "request_id", "at")
 ASSIGNMENT_COLUMNS = (
     "id",
     "owner_node",
@@ -191,10 +191,12 @@ async def record_assignments(conn: Conn, rows: Sequence[tuple[Any, ...]]) -> Non
     """Close the open assignment of each customer and COPY the new ones (history, 客户经理变更历史)."""
     if not rows:
         return
+    # the closed one ends when the new one begins (valid_from), as every replica computes it
     await conn.execute(
-        f"UPDATE {SCHEMA}.account_manager_assignment SET valid_to = clock_timestamp() "
+        f"UPDATE {SCHEMA}.account_manager_assignment SET valid_to = $2 "
         "WHERE customer_id = ANY($1::uuid[]) AND valid_to IS NULL",
         [r[2] for r in rows],
+        rows[0][ASSIGNMENT_COLUMNS.index("valid_from")],
     )
     await conn.copy_records_to_table(
         "account_manager_assignment", schema_name=SCHEMA, records=rows, columns=ASSIGNMENT_COLUMNS

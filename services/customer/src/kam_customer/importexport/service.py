@@ -499,7 +499,10 @@ class Loader:
                 )
             audit_id = uuid7()
             changes_json = json.dumps(changes, ensure_ascii=False, default=str)
-            audit.append((audit_id, self.node, "customer", cid, self.action, self.actor, changes_json, self.request_id))
+            # `at` is the time the event carries (not the column default), so replicas hold the same value
+            audit.append(
+                (audit_id, self.node, "customer", cid, self.action, self.actor, changes_json, self.request_id, self.now)
+            )
             self._event(
                 outbox,
                 "audit",
