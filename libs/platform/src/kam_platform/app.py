@@ -74,15 +74,12 @@ def create_service_app(
     app = FastAPI(title=title, description=description, lifespan=lifespan, version="0.1.0")
     app.state.settings = settings
     app.state.verifier = verifier
-    # the guard (inner) picks each body's limit by exact media type and route; the request context
-    # (outer: request id and metrics on every answer, the guard's included) only caps any body at the
-    # upload limit
+    # the guard (inner) is the one place body limits are chosen, by exact media type and route; the
+    # request context (outer) gives every answer, the guard's included, a request id and metrics
     app.add_middleware(InputGuardMiddleware, max_body=settings.max_body_bytes, max_upload=settings.max_upload_bytes)
     app.add_middleware(
         RequestContextMiddleware,
         service=settings.service,
-        max_body=settings.max_upload_bytes,
-        max_upload=settings.max_upload_bytes,
     )
     install_error_handlers(app)
     app.include_router(ops_router())

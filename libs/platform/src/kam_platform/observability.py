@@ -58,10 +58,11 @@ def configure_logging(node: str, service: str, level: int = logging.INFO) -> Non
 
 
 class RequestContextMiddleware:
-    """Assigns a request id (or honours X-Request-Id), times the request, limits the body size."""
+    """Assigns a request id (or honours X-Request-Id) and times the request. Body limits are the input
+    guard's (`kam_platform.inputguard`), chosen there by exact media type and route."""
 
-    def __init__(self, app: ASGIApp, *, service: str, max_body: int, max_upload: int) -> None:
-        self.app, self.service, self.max_body, self.max_upload = app, service, max_body, max_upload
+    def __init__(self, app: ASGIApp, *, service: str) -> None:
+        self.app, self.service = app, service
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -72,30 +73,6 @@ class RequestContextMiddleware:
         token = request_id_var.set(rid)
         start = time.perf_counter()
         status = 500
-        ctype = headers.get(b"content-type", b"").decode().lower()
-        limit = (
-            self.max_upload
-            if ctype.startswith("multipart/")
-            or "csv" in ctype
-            or "sheet" in ctype
-            or ctype.startswith("application/octet-stream")
-            else self.max_body
-        )
-        declared = headers.get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > limit:
-            await self._too_large(send, limit, rid)
-            request_id_var.reset(token)
-            return
-        received = 0
-
-        async def limited_receive() -> Message:
-            nonlocal received
-            msg = await receive()
-            if msg["type"] == "http.request":
-                received += len(msg.get("body", b""))
-                if received > limit:
-                    raise _BodyTooLarge
-            return msg
 
         async def send_wrapper(message: Message) -> None:
             nonlocal status
@@ -106,42 +83,12 @@ class RequestContextMiddleware:
             await send(message)
 
         try:
-            await self.app(scope, limited_receive, send_wrapper)
-        except _BodyTooLarge:
-            await self._too_large(send, limit, rid)
-            status = 413
+            await self.app(scope, receive, send_wrapper)
         finally:
             method = scope.get("method", "")
             REQUESTS.labels(self.service, method, str(status)).inc()
             LATENCY.labels(self.service, method).observe(time.perf_counter() - start)
             request_id_var.reset(token)
-
-    async def _too_large(self, send: Send, limit: int, rid: str) -> None:
-        body = json.dumps(
-            {
-                "code": "PAYLOAD_TOO_LARGE",
-                "reason": "Request body too large",
-                "message": f"request body exceeds the limit of {limit} bytes",
-                "status": "413",
-                "@type": "Error",
-            }
-        ).encode()
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 413,
-                "headers": [
-                    (b"content-type", b"application/json"),
-                    (b"content-length", str(len(body)).encode()),
-                    (b"x-request-id", rid.encode()),
-                ],
-            }
-        )
-        await send({"type": "http.response.body", "body": body})
-
-
-class _BodyTooLarge(Exception):
-    pass
 
 
 def ops_router() -> APIRouter:
