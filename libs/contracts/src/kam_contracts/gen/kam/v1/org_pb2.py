@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x10kam/v1/org.proto\x12\x06kam.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xce\x01\n\x0cStaffChanged\x12\n\n\x02id\x18\x01 \x01(\t\x12\x12\n\nowner_node\x18\x02 \x01(\t\x12\x0f\n\x07version\x18\x03 \x01(\x03\x12\x10\n\x08username\x18\x04 \x01(\t\x12\x14\n\x0c\x64isplay_name\x18\x05 \x01(\t\x12\x13\n\x0borg_unit_id\x18\x06 \x01(\t\x12\r\n\x05roles\x18\x07 \x03(\t\x12\x11\n\tis_active\x18\x08 \x01(\x08\x12.\n\nupdated_at\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xae\x01\n\x0eOrgUnitChanged\x12\n\n\x02id\x18\x01 \x01(\t\x12\x12\n\nowner_node\x18\x02 \x01(\t\x12\x0f\n\x07version\x18\x03 \x01(\x03\x12\x0c\n\x04\x63ode\x18\x04 \x01(\t\x12\x0c\n\x04name\x18\x05 \x01(\t\x12\x0c\n\x04kind\x18\x06 \x01(\t\x12\x11\n\tparent_id\x18\x07 \x01(\t\x12.\n\nupdated_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"O\n\x0eOrgUnitDeleted\x12\n\n\x02id\x18\x01 \x01(\t\x12\x12\n\nowner_node\x18\x02 \x01(\t\x12\x0f\n\x07version\x18\x03 \x01(\x03\x12\x0c\n\x04\x63ode\x18\x04 \x01(\t\"\xe9\x01\n\x0bTeamChanged\x12\n\n\x02id\x18\x01 \x01(\t\x12\x12\n\nowner_node\x18\x02 \x01(\t\x12\x0f\n\x07version\x18\x03 \x01(\x03\x12\x0c\n\x04\x63ode\x18\x04 \x01(\t\x12\x0c\n\x04name\x18\x05 \x01(\t\x12\x0c\n\x04kind\x18\x06 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x07 \x01(\t\x12\x13\n\x0borg_unit_id\x18\x08 \x01(\t\x12\x11\n\tleader_id\x18\t \x01(\t\x12\x12\n\nmember_ids\x18\n \x03(\t\x12.\n\nupdated_at\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"L\n\x0bTeamDeleted\x12\n\n\x02id\x18\x01 \x01(\t\x12\x12\n\nowner_node\x18\x02 \x01(\t\x12\x0f\n\x07version\x18\x03 \x01(\x03\x12\x0c\n\x04\x63ode\x18\x04 \x01(\t\"\xbc\x01\n\x0bRoleChanged\x12\x0c\n\x04\x63ode\x18\x01 \x01(\t\x12\x12\n\nowner_node\x18\x02 \x01(\t\x12\x0f\n\x07version\x18\x03 \x01(\x03\x12\x0f\n\x07name_zh\x18\x04 \x01(\t\x12\x0f\n\x07name_en\x18\x05 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x06 \x01(\t\x12\x13\n\x0bpermissions\x18\x07 \x03(\t\x12.\n\nupdated_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"@\n\x0bRoleDeleted\x12\x0c\n\x04\x63ode\x18\x01 \x01(\t\x12\x12\n\nowner_node\x18\x02 \x01(\t\x12\x0f\n\x07version\x18\x03 \x01(\x03\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x10kam/v1/org.proto\x12\x06kam.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\x9c\x02\n\x0cStaffChanged\x12\n\n\x02id\x18\x01 \x01(\t\x12\x12\n\nowner_node\x18\x02 \x01(\t\x12\x0f\n\x07version\x18\x03 \x01(\x03\x12\x10\n\x08username\x18\x04 \x01(\t\x12\x14\n\x0c\x64isplay_name\x18\x05 \x01(\t\x12\x13\n\x0borg_unit_id\x18\x06 \x01(\t\x12\r\n\x05roles\x18\x07 \x03(\t\x12\x11\n\tis_active\x18\x08 \x01(\x08\x12.\n\nupdated_at\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\r\n\x05phone\x18\n \x01(\t\x12\r\n\x05\x65mail\x18\x0b \x01(\t\x12.\n\ncreated_at\x18\x0c \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xde\x01\n\x0eOrgUnitChanged\x12\n\n\x02id\x18\x01 \x01(\t\x12\x12\n\nowner_node\x18\x02 \x01(\t\x12\x0f\n\x07version\x18\x03 \x01(\x03\x12\x0c\n\x04\x63ode\x18\x04 \x01(\t\x12\x0c\n\x04name\x18\x05 \x01(\t\x12\x0c\n\x04kind\x18\x06 \x01(\t\x12\x11\n\tparent_id\x18\x07 \x01(\t\x12.\n\nupdated_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\ncreated_at\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"O\n\x0eOrgUnitDeleted\x12\n\n\x02id\x18\x01 \x01(\t\x12\x12\n\nowner_node\x18\x02 \x01(\t\x12\x0f\n\x07version\x18\x03 \x01(\x03\x12\x0c\n\x04\x63ode\x18\x04 \x01(\t\"\x99\x02\n\x0bTeamChanged\x12\n\n\x02id\x18\x01 \x01(\t\x12\x12\n\nowner_node\x18\x02 \x01(\t\x12\x0f\n\x07version\x18\x03 \x01(\x03\x12\x0c\n\x04\x63ode\x18\x04 \x01(\t\x12\x0c\n\x04name\x18\x05 \x01(\t\x12\x0c\n\x04kind\x18\x06 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x07 \x01(\t\x12\x13\n\x0borg_unit_id\x18\x08 \x01(\t\x12\x11\n\tleader_id\x18\t \x01(\t\x12\x12\n\nmember_ids\x18\n \x03(\t\x12.\n\nupdated_at\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\ncreated_at\x18\x0c \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"L\n\x0bTeamDeleted\x12\n\n\x02id\x18\x01 \x01(\t\x12\x12\n\nowner_node\x18\x02 \x01(\t\x12\x0f\n\x07version\x18\x03 \x01(\x03\x12\x0c\n\x04\x63ode\x18\x04 \x01(\t\"\xbc\x01\n\x0bRoleChanged\x12\x0c\n\x04\x63ode\x18\x01 \x01(\t\x12\x12\n\nowner_node\x18\x02 \x01(\t\x12\x0f\n\x07version\x18\x03 \x01(\x03\x12\x0f\n\x07name_zh\x18\x04 \x01(\t\x12\x0f\n\x07name_en\x18\x05 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x06 \x01(\t\x12\x13\n\x0bpermissions\x18\x07 \x03(\t\x12.\n\nupdated_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"@\n\x0bRoleDeleted\x12\x0c\n\x04\x63ode\x18\x01 \x01(\t\x12\x12\n\nowner_node\x18\x02 \x01(\t\x12\x0f\n\x07version\x18\x03 \x01(\x03\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -33,17 +33,17 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'kam.v1.org_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_STAFFCHANGED']._serialized_start=62
-  _globals['_STAFFCHANGED']._serialized_end=268
-  _globals['_ORGUNITCHANGED']._serialized_start=271
-  _globals['_ORGUNITCHANGED']._serialized_end=445
-  _globals['_ORGUNITDELETED']._serialized_start=447
-  _globals['_ORGUNITDELETED']._serialized_end=526
-  _globals['_TEAMCHANGED']._serialized_start=529
-  _globals['_TEAMCHANGED']._serialized_end=762
-  _globals['_TEAMDELETED']._serialized_start=764
-  _globals['_TEAMDELETED']._serialized_end=840
-  _globals['_ROLECHANGED']._serialized_start=843
-  _globals['_ROLECHANGED']._serialized_end=1031
-  _globals['_ROLEDELETED']._serialized_start=1033
-  _globals['_ROLEDELETED']._serialized_end=1097
+  _globals['_STAFFCHANGED']._serialized_end=346
+  _globals['_ORGUNITCHANGED']._serialized_start=349
+  _globals['_ORGUNITCHANGED']._serialized_end=571
+  _globals['_ORGUNITDELETED']._serialized_start=573
+  _globals['_ORGUNITDELETED']._serialized_end=652
+  _globals['_TEAMCHANGED']._serialized_start=655
+  _globals['_TEAMCHANGED']._serialized_end=936
+  _globals['_TEAMDELETED']._serialized_start=938
+  _globals['_TEAMDELETED']._serialized_end=1014
+  _globals['_ROLECHANGED']._serialized_start=1017
+  _globals['_ROLECHANGED']._serialized_end=1205
+  _globals['_ROLEDELETED']._serialized_start=1207
+  _globals['_ROLEDELETED']._serialized_end=1271
 # @@protoc_insertion_point(module_scope)

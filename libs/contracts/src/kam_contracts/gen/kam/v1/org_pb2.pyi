@@ -24,7 +24,9 @@ DESCRIPTOR: _descriptor.FileDescriptor
 
 @_typing.final
 class StaffChanged(_message.Message):
-    """A staff member was created, changed or deactivated (is_active = false)."""
+    """A staff member was created, changed or deactivated (is_active = false). Replicated up the tree
+    (owner node and version); never the password hash: a replica cannot log in.
+    """
 
     DESCRIPTOR: _descriptor.Descriptor
 
@@ -37,6 +39,9 @@ class StaffChanged(_message.Message):
     ROLES_FIELD_NUMBER: _builtins.int
     IS_ACTIVE_FIELD_NUMBER: _builtins.int
     UPDATED_AT_FIELD_NUMBER: _builtins.int
+    PHONE_FIELD_NUMBER: _builtins.int
+    EMAIL_FIELD_NUMBER: _builtins.int
+    CREATED_AT_FIELD_NUMBER: _builtins.int
     id: _builtins.str
     owner_node: _builtins.str
     version: _builtins.int
@@ -45,12 +50,18 @@ class StaffChanged(_message.Message):
     org_unit_id: _builtins.str
     """empty when none"""
     is_active: _builtins.bool
+    phone: _builtins.str
+    """empty when none"""
+    email: _builtins.str
+    """empty when none"""
     @_builtins.property
     def roles(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
         """role codes"""
 
     @_builtins.property
     def updated_at(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def created_at(self) -> _timestamp_pb2.Timestamp: ...
     def __init__(
         self,
         *,
@@ -63,10 +74,13 @@ class StaffChanged(_message.Message):
         roles: _abc.Iterable[_builtins.str] | None = ...,
         is_active: _builtins.bool = ...,
         updated_at: _timestamp_pb2.Timestamp | None = ...,
+        phone: _builtins.str = ...,
+        email: _builtins.str = ...,
+        created_at: _timestamp_pb2.Timestamp | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["updated_at", b"updated_at"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["created_at", b"created_at", "updated_at", b"updated_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["display_name", b"display_name", "id", b"id", "is_active", b"is_active", "org_unit_id", b"org_unit_id", "owner_node", b"owner_node", "roles", b"roles", "updated_at", b"updated_at", "username", b"username", "version", b"version"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["created_at", b"created_at", "display_name", b"display_name", "email", b"email", "id", b"id", "is_active", b"is_active", "org_unit_id", b"org_unit_id", "owner_node", b"owner_node", "phone", b"phone", "roles", b"roles", "updated_at", b"updated_at", "username", b"username", "version", b"version"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -86,6 +100,7 @@ class OrgUnitChanged(_message.Message):
     KIND_FIELD_NUMBER: _builtins.int
     PARENT_ID_FIELD_NUMBER: _builtins.int
     UPDATED_AT_FIELD_NUMBER: _builtins.int
+    CREATED_AT_FIELD_NUMBER: _builtins.int
     id: _builtins.str
     owner_node: _builtins.str
     version: _builtins.int
@@ -96,6 +111,8 @@ class OrgUnitChanged(_message.Message):
     """empty when top level"""
     @_builtins.property
     def updated_at(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def created_at(self) -> _timestamp_pb2.Timestamp: ...
     def __init__(
         self,
         *,
@@ -107,10 +124,11 @@ class OrgUnitChanged(_message.Message):
         kind: _builtins.str = ...,
         parent_id: _builtins.str = ...,
         updated_at: _timestamp_pb2.Timestamp | None = ...,
+        created_at: _timestamp_pb2.Timestamp | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["updated_at", b"updated_at"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["created_at", b"created_at", "updated_at", b"updated_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["code", b"code", "id", b"id", "kind", b"kind", "name", b"name", "owner_node", b"owner_node", "parent_id", b"parent_id", "updated_at", b"updated_at", "version", b"version"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["code", b"code", "created_at", b"created_at", "id", b"id", "kind", b"kind", "name", b"name", "owner_node", b"owner_node", "parent_id", b"parent_id", "updated_at", b"updated_at", "version", b"version"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -161,6 +179,7 @@ class TeamChanged(_message.Message):
     LEADER_ID_FIELD_NUMBER: _builtins.int
     MEMBER_IDS_FIELD_NUMBER: _builtins.int
     UPDATED_AT_FIELD_NUMBER: _builtins.int
+    CREATED_AT_FIELD_NUMBER: _builtins.int
     id: _builtins.str
     owner_node: _builtins.str
     version: _builtins.int
@@ -174,6 +193,8 @@ class TeamChanged(_message.Message):
     def member_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
     @_builtins.property
     def updated_at(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def created_at(self) -> _timestamp_pb2.Timestamp: ...
     def __init__(
         self,
         *,
@@ -188,10 +209,11 @@ class TeamChanged(_message.Message):
         leader_id: _builtins.str = ...,
         member_ids: _abc.Iterable[_builtins.str] | None = ...,
         updated_at: _timestamp_pb2.Timestamp | None = ...,
+        created_at: _timestamp_pb2.Timestamp | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["updated_at", b"updated_at"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["created_at", b"created_at", "updated_at", b"updated_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["code", b"code", "description", b"description", "id", b"id", "kind", b"kind", "leader_id", b"leader_id", "member_ids", b"member_ids", "name", b"name", "org_unit_id", b"org_unit_id", "owner_node", b"owner_node", "updated_at", b"updated_at", "version", b"version"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["code", b"code", "created_at", b"created_at", "description", b"description", "id", b"id", "kind", b"kind", "leader_id", b"leader_id", "member_ids", b"member_ids", "name", b"name", "org_unit_id", b"org_unit_id", "owner_node", b"owner_node", "updated_at", b"updated_at", "version", b"version"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
