@@ -468,6 +468,7 @@ class AuditRecorded(_message.Message):
     AT_FIELD_NUMBER: _builtins.int
     CHANGES_JSON_FIELD_NUMBER: _builtins.int
     REQUEST_ID_FIELD_NUMBER: _builtins.int
+    NOTE_FIELD_NUMBER: _builtins.int
     id: _builtins.str
     owner_node: _builtins.str
     entity_type: _builtins.str
@@ -478,6 +479,8 @@ class AuditRecorded(_message.Message):
     changes_json: _builtins.str
     """{"field": [old, new], ...}"""
     request_id: _builtins.str
+    note: _builtins.str
+    """empty when none (org's lockout records carry one)"""
     @_builtins.property
     def at(self) -> _timestamp_pb2.Timestamp: ...
     def __init__(
@@ -492,10 +495,11 @@ class AuditRecorded(_message.Message):
         at: _timestamp_pb2.Timestamp | None = ...,
         changes_json: _builtins.str = ...,
         request_id: _builtins.str = ...,
+        note: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["at", b"at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["action", b"action", "actor", b"actor", "at", b"at", "changes_json", b"changes_json", "entity_id", b"entity_id", "entity_type", b"entity_type", "id", b"id", "owner_node", b"owner_node", "request_id", b"request_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["action", b"action", "actor", b"actor", "at", b"at", "changes_json", b"changes_json", "entity_id", b"entity_id", "entity_type", b"entity_type", "id", b"id", "note", b"note", "owner_node", b"owner_node", "request_id", b"request_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
