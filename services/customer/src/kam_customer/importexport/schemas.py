@@ -57,12 +57,16 @@ EXPORT_HEADER = [c.name for c in COLUMNS]
 
 @dataclass(frozen=True)
 class RowError:
-    row: int  # 1-based line of the file (the header is 1)
+    row: int  # 1-based line of the file (the header is 1), or of the worksheet `sheet`
     column: str | None
     message: str
+    sheet: str | None = None  # an XLSX worksheet after the first (an export continued past 1,048,575 rows)
 
     def to_api(self) -> dict[str, Any]:
-        return {"row": self.row, "column": self.column, "message": self.message}
+        out: dict[str, Any] = {"row": self.row, "column": self.column, "message": self.message}
+        if self.sheet is not None:
+            out["sheet"] = self.sheet
+        return out
 
 
 @dataclass

@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import codecs
 import csv
+import dataclasses
 import io
 import json
 import uuid
@@ -121,9 +122,34 @@ def _csv_rows(path: Path) -> Iterator[Sequence[Any]]:
             raise BadRequest(f"malformed CSV: {exc}") from None
 
 
-def _xlsx_rows(path: Path) -> Iterator[Sequence[Any]]:
+@dataclass(frozen=True)
+class SheetBreak:
+    """Between two worksheets of an XLSX file: the rows after it are `name`'s, from its row 2 (its
+    header, the same as the first sheet's, is not given out)."""
+
+    name: str
+
+
+def _xlsx_rows(path: Path) -> Iterator[Sequence[Any] | SheetBreak]:
+    """The first worksheet's rows, then those of every further worksheet whose first row is the same
+    header (an export past 1,048,575 rows continues in `customers2`, ...); other sheets (notes,
+    instructions) are not data and are passed over."""
     try:
-        yield from xlsx.read_rows(path)
+        header: list[Any] | None = None
+        for sheet in xlsx.read_sheets(path):
+            if header is None:
+                for row in sheet.rows:
+                    if header is None:
+                        header = row
+                    yield row
+                continue
+            first = next(sheet.rows, None)
+            if first is None or [_cell(c) for c in first] != [_cell(c) for c in header]:
+                for _ in sheet.rows:  # drained: the reader moves on sheet by sheet
+                    pass
+                continue
+            yield SheetBreak(sheet.name)
+            yield from sheet.rows
     except xlsx.NotAnArchive as exc:
         raise BadRequest(str(exc)) from None
     except xlsx.XlsxTooLarge as exc:
@@ -132,7 +158,7 @@ def _xlsx_rows(path: Path) -> Iterator[Sequence[Any]]:
         raise ValidationFailed(str(exc), field="file") from None
 
 
-def read_rows(path: Path, kind: FileKind) -> Iterator[Sequence[Any]]:
+def read_rows(path: Path, kind: FileKind) -> Iterator[Sequence[Any] | SheetBreak]:
     return _csv_rows(path) if kind == "csv" else _xlsx_rows(path)
 
 
@@ -151,8 +177,23 @@ def unquote(value: str) -> str:
     return value[1:] if value.startswith("'") and value.lstrip("'").startswith(_FORMULA_START) else value
 
 
+def _cell_problem(value: Any) -> str | None:
+    """Why a spreadsheet cell cannot be imported as it is (None when it can)."""
+    if isinstance(value, xlsx.ImpreciseNumber):
+        return (
+            f"{value.raw} was stored by Excel as a number with more than 15 digits, so its last digits are "
+            "lost; format the column as Text (文本) and enter the value again"
+        )
+    if isinstance(value, xlsx.UncalculatedFormula):
+        return (
+            f"the cell holds the formula ={value.formula[:40]} without a calculated value; "
+            "enter the value, or open and save the file in Excel"
+        )
+    return None
+
+
 def _cell(value: Any) -> str | None:
-    if value is None:
+    if value is None or isinstance(value, xlsx.UncalculatedFormula):
         return None
     if isinstance(value, float) and value.is_integer():
         value = int(value)
@@ -188,7 +229,12 @@ def validate_row(
     for i, col in enumerate(header):
         if col is None:
             continue
-        v = _cell(cells[i]) if i < len(cells) else None
+        raw = cells[i] if i < len(cells) else None
+        problem = _cell_problem(raw)
+        if problem is not None:
+            errors.append(RowError(line, col.name, problem))
+            continue
+        v = _cell(raw)
         if v is not None:
             if "\x00" in v:
                 errors.append(RowError(line, col.name, "NUL characters are not allowed"))
@@ -591,7 +637,7 @@ async def import_file(
     """Validate and load every row of the file; bad rows are reported with their line and column."""
     rows = read_rows(path, kind)
     header_cells = next(rows, None)
-    if header_cells is None or not any(_cell(c) for c in header_cells):
+    if isinstance(header_cells, SheetBreak) or header_cells is None or not any(_cell(c) for c in header_cells):
         raise ValidationFailed("the file is empty: expected a header row and data rows", field="file")
     header = map_header(header_cells)
     conn, now = await raw_connection(session)
@@ -639,23 +685,27 @@ async def import_file(
 class _BatchReader:
     """Reads and validates rows until `chunk` good ones are gathered (called from a worker thread)."""
 
-    rows: Iterator[Sequence[Any]]
+    rows: Iterator[Sequence[Any] | SheetBreak]
     header: Sequence[Column | None]
     chunk: int
     line: int = 1
+    sheet: str | None = None  # the worksheet after the first one the rows are from
 
     def next_batch(self) -> tuple[list[tuple[int, dict[str, str | None]]], int, list[list[RowError]], bool]:
         batch: list[tuple[int, dict[str, str | None]]] = []
         rejected: list[list[RowError]] = []
         received = 0
         for cells in self.rows:
+            if isinstance(cells, SheetBreak):
+                self.sheet, self.line = cells.name, 1
+                continue
             self.line += 1
             if not any(c is not None and str(c).strip() for c in cells):
                 continue
             received += 1
             values, errors = validate_row(self.line, self.header, cells)
             if errors:
-                rejected.append(errors)
+                rejected.append([dataclasses.replace(e, sheet=self.sheet) for e in errors] if self.sheet else errors)
                 continue
             batch.append((self.line, values))
             if len(batch) >= self.chunk:

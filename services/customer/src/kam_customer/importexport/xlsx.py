@@ -6,6 +6,16 @@ million cells, `<row r="999999999">`), and a general-purpose reader materialises
 the shared strings are counted and sized while they are read, and rows and cells are counted and
 dropped as they stream; the first bound crossed refuses the file (`XlsxTooLarge`, 413), and XML or
 archive damage is `XlsxMalformed` (422).
+
+Values are what the sheet shows, not what a float would make of them:
+- a number cell formatted with zeros (`000000`, Excel's way to keep leading zeros of a code) is read as
+  the zero-padded text; a number Excel stored with more than 15 significant digits (an 18-digit ID or
+  credit code typed into a General cell) has already lost digits in Excel, and is read as
+  `ImpreciseNumber` so the import can say so instead of storing the wrong digits;
+- a formula cell is read as its cached result (what Excel shows); a formula without one (written by a
+  program that does not calculate) is `UncalculatedFormula`, which the import reports;
+- every worksheet is read (`read_sheets`), so an export that spilled past 1,048,575 rows into further
+  sheets imports whole.
 """
 
 from __future__ import annotations
@@ -20,6 +30,8 @@ from xml.etree import ElementTree as ET
 
 _WORKBOOK = "xl/workbook.xml"
 _WORKBOOK_RELS = "xl/_rels/workbook.xml.rels"
+_ZERO_FORMAT = re.compile(r'^"?0+"?$')  # a number format that only pads with zeros: 000000
+_EXACT_DIGITS = 15  # significant decimal digits an Excel (IEEE double) number keeps exactly
 _ESCAPE = re.compile(r"_x([0-9A-Fa-f]{4})_")  # OOXML's escape of characters XML cannot carry
 _CELL_REF = re.compile(r"([A-Z]{1,3})(\d+)")
 # _XML_SAFETY: ElementTree never fetches external entities or DTDs, and the expat it runs on (>= 2.4)
@@ -53,9 +65,45 @@ class NotAnArchive(XlsxMalformed):
     """The file is not a ZIP archive at all (so not XLSX, whatever its Content-Type said)."""
 
 
+class ImpreciseNumber(float):
+    """A number cell whose stored value has more than 15 significant digits: Excel kept only 15, so the
+    digits the user typed are gone (`raw` is the text the file holds)."""
+
+    raw: str
+
+    def __new__(cls, raw: str) -> ImpreciseNumber:
+        obj = super().__new__(cls, float(raw))
+        obj.raw = raw
+        return obj
+
+
+@dataclass(frozen=True)
+class UncalculatedFormula:
+    """A formula cell the file holds no result for (`formula` is its text)."""
+
+    formula: str
+
+
+@dataclass(frozen=True)
+class Sheet:
+    """One worksheet: its name and its rows (as `read_rows` gives them)."""
+
+    name: str
+    rows: Iterator[list[Any]]
+
+
 def read_rows(path: Path, limits: XlsxLimits | None = None) -> Iterator[list[Any]]:
-    """The rows of the first worksheet as lists of cell values (str, int, float, bool or None); a row
-    missing from the file comes out empty, so positions are the sheet's row numbers."""
+    """The rows of the first worksheet as lists of cell values (str, int, float, bool, None,
+    ImpreciseNumber or UncalculatedFormula); a row missing from the file comes out empty, so positions
+    are the sheet's row numbers."""
+    for sheet in read_sheets(path, limits):
+        yield from sheet.rows
+        return
+
+
+def read_sheets(path: Path, limits: XlsxLimits | None = None) -> Iterator[Sheet]:
+    """Every worksheet in workbook order; each sheet's rows must be consumed before the next is
+    asked for. The limits on rows are per sheet, those on cells for the whole workbook."""
     limits = limits or XlsxLimits()
     try:
         zf = zipfile.ZipFile(path)
@@ -69,7 +117,7 @@ def read_rows(path: Path, limits: XlsxLimits | None = None) -> Iterator[list[Any
             raise XlsxMalformed(f"malformed XLSX: {type(exc).__name__}: {exc}") from None
 
 
-def _read(zf: zipfile.ZipFile, limits: XlsxLimits) -> Iterator[list[Any]]:
+def _read(zf: zipfile.ZipFile, limits: XlsxLimits) -> Iterator[Sheet]:
     infos = zf.infolist()
     if len(infos) > limits.max_parts:
         raise XlsxTooLarge(f"the archive has more than {limits.max_parts} parts")
@@ -79,9 +127,11 @@ def _read(zf: zipfile.ZipFile, limits: XlsxLimits) -> Iterator[list[Any]]:
             f"the workbook decompresses to {inflated} bytes, more than the limit of {limits.max_uncompressed}"
         )
     sizes = {i.filename: i.file_size for i in infos}
-    sheet, strings_part = _locate(zf, sizes, limits)
-    if sheet not in sizes:
-        raise XlsxMalformed(f"the first worksheet {sheet!r} is missing from the archive")
+    sheets, strings_part, styles_part = _locate(zf, sizes, limits)
+    for name, part in sheets:
+        if part not in sizes:
+            raise XlsxMalformed(f"the worksheet {name!r} ({part}) is missing from the archive")
+    padding = _zero_padding(_small_xml(zf, styles_part, sizes, limits)) if styles_part in sizes else {}
     strings: list[str] = []
     if strings_part is not None and strings_part in sizes:
         # every shared string is there to be used by a cell, and a cell takes bytes of worksheet XML:
@@ -90,8 +140,46 @@ def _read(zf: zipfile.ZipFile, limits: XlsxLimits) -> Iterator[list[Any]]:
         usable = min(limits.max_shared_strings, sheet_bytes // _MIN_CELL_XML + 1000)
         with zf.open(strings_part) as fh:
             strings = _shared_strings(fh, usable, limits)
-    with zf.open(sheet) as fh:
-        yield from _rows(fh, strings, limits)
+    cells = _CellCount(limits.max_cells)
+
+    def rows_of(part: str) -> Iterator[list[Any]]:
+        with zf.open(part) as fh:
+            yield from _rows(fh, strings, padding, cells, limits)
+
+    for name, part in sheets:
+        yield Sheet(name, rows_of(part))
+
+
+@dataclass
+class _CellCount:
+    limit: int
+    seen: int = 0
+
+    def add(self) -> None:
+        self.seen += 1
+        if self.seen > self.limit:
+            raise XlsxTooLarge(f"the workbook has more than {self.limit} cells")
+
+
+def _zero_padding(styles: ET.Element) -> dict[int, int]:
+    """Cell style index → width, for the styles whose number format pads with zeros (`000000`)."""
+    formats: dict[str, int] = {}
+    for e in styles.iter():
+        if _local(e.tag) == "numFmt":
+            code = e.get("formatCode", "")
+            if _ZERO_FORMAT.match(code):
+                formats[e.get("numFmtId", "")] = code.count("0")
+    if not formats:
+        return {}
+    xfs = next((e for e in styles.iter() if _local(e.tag) == "cellXfs"), None)
+    if xfs is None:
+        return {}
+    out: dict[int, int] = {}
+    for i, xf in enumerate(x for x in xfs if _local(x.tag) == "xf"):
+        width = formats.get(xf.get("numFmtId", ""))
+        if width is not None:
+            out[i] = width
+    return out
 
 
 def _local(tag: str) -> str:
@@ -106,15 +194,18 @@ def _small_xml(zf: zipfile.ZipFile, name: str, sizes: dict[str, int], limits: Xl
     return ET.fromstring(zf.read(name))  # noqa: S314 (see _XML_SAFETY)
 
 
-def _locate(zf: zipfile.ZipFile, sizes: dict[str, int], limits: XlsxLimits) -> tuple[str, str | None]:
-    """The part names of the first worksheet and of the shared-strings table (if any)."""
+def _locate(
+    zf: zipfile.ZipFile, sizes: dict[str, int], limits: XlsxLimits
+) -> tuple[list[tuple[str, str]], str | None, str | None]:
+    """(name, part) of every worksheet in workbook order, and the parts of the shared-strings table and
+    of the styles (if any)."""
     workbook = _small_xml(zf, _WORKBOOK, sizes, limits)
-    first = next((e for e in workbook.iter() if _local(e.tag) == "sheet"), None)
-    if first is None:
+    listed = [e for e in workbook.iter() if _local(e.tag) == "sheet"]
+    if not listed:
         raise XlsxMalformed("the workbook has no worksheet")
-    rid = next((v for k, v in first.attrib.items() if _local(k) == "id" and k.startswith("{")), None)
     targets: dict[str, str] = {}
     strings: str | None = None
+    styles: str | None = None
     for rel in _small_xml(zf, _WORKBOOK_RELS, sizes, limits).iter():
         if _local(rel.tag) != "Relationship":
             continue
@@ -123,9 +214,15 @@ def _locate(zf: zipfile.ZipFile, sizes: dict[str, int], limits: XlsxLimits) -> t
         targets[rel.get("Id", "")] = part
         if rel.get("Type", "").endswith("/sharedStrings"):
             strings = part
-    if rid is None or rid not in targets:
-        raise XlsxMalformed("the workbook does not say where its first worksheet is")
-    return targets[rid], strings
+        elif rel.get("Type", "").endswith("/styles"):
+            styles = part
+    sheets: list[tuple[str, str]] = []
+    for e in listed:
+        rid = next((v for k, v in e.attrib.items() if _local(k) == "id" and k.startswith("{")), None)
+        if rid is None or rid not in targets:
+            raise XlsxMalformed(f"the workbook does not say where its worksheet {e.get('name', '?')!r} is")
+        sheets.append((e.get("name", ""), targets[rid]))
+    return sheets, strings, styles
 
 
 def _text(element: ET.Element) -> str:
@@ -178,9 +275,10 @@ def _column(ref: str | None, default: int) -> tuple[int, int | None]:
     return col - 1, int(m.group(2))
 
 
-def _value(cell: ET.Element, strings: list[str]) -> Any:
+def _value(cell: ET.Element, strings: list[str], padding: dict[int, int]) -> Any:
     kind = cell.get("t", "n")
     v: str | None = None
+    formula: str | None = None
     inline: ET.Element | None = None
     for child in cell:
         name = _local(child.tag)
@@ -188,10 +286,12 @@ def _value(cell: ET.Element, strings: list[str]) -> Any:
             v = child.text
         elif name == "is":
             inline = child
+        elif name == "f":
+            formula = child.text or ""
     if kind == "inlineStr":
         return _text(inline) if inline is not None else None
     if v is None:
-        return None
+        return UncalculatedFormula(formula) if formula is not None else None
     if kind == "s":
         try:
             return strings[int(v)]
@@ -203,19 +303,33 @@ def _value(cell: ET.Element, strings: list[str]) -> Any:
         return v.strip() == "1"
     if kind in ("str", "e", "d"):
         return _ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), v) if "_x" in v else v
-    try:
-        return int(v)
-    except ValueError:
-        pass
-    try:
-        return float(v)
-    except ValueError:
-        raise XlsxMalformed(f"cell {cell.get('r', '?')} holds {v[:20]!r}, not a number") from None
+    return _number(v.strip(), cell, padding)
 
 
-def _rows(fh: IO[bytes], strings: list[str], limits: XlsxLimits) -> Iterator[list[Any]]:
+def _number(v: str, cell: ET.Element, padding: dict[int, int]) -> Any:
+    try:
+        number: Any = int(v)
+    except ValueError:
+        try:
+            number = float(v)
+        except ValueError:
+            raise XlsxMalformed(f"cell {cell.get('r', '?')} holds {v[:20]!r}, not a number") from None
+        if number.is_integer() and abs(number) < 1e300:
+            number = int(number)
+    if isinstance(number, int) and abs(number) >= 10**_EXACT_DIGITS:
+        # more than 15 digits: Excel kept 15 (1.23456789012346E+17), the rest are not the user's
+        return ImpreciseNumber(v)
+    style = cell.get("s")
+    width = padding.get(int(style)) if style and style.isdigit() else None
+    if width is not None and isinstance(number, int) and number >= 0:
+        return str(number).zfill(width)
+    return number
+
+
+def _rows(
+    fh: IO[bytes], strings: list[str], padding: dict[int, int], cells: _CellCount, limits: XlsxLimits
+) -> Iterator[list[Any]]:
     row_no = 0  # the last row number given out
-    cells_total = 0
     current: dict[int, Any] = {}
     next_col = 0
     row_element: ET.Element | None = None
@@ -235,10 +349,8 @@ def _rows(fh: IO[bytes], strings: list[str], limits: XlsxLimits) -> Iterator[lis
             col, _ = _column(element.get("r"), next_col)
             if col >= limits.max_columns or len(current) >= limits.max_columns:
                 raise XlsxTooLarge(f"a row has cells beyond column {limits.max_columns}")
-            cells_total += 1
-            if cells_total > limits.max_cells:
-                raise XlsxTooLarge(f"the worksheet has more than {limits.max_cells} cells")
-            value = _value(element, strings)
+            cells.add()
+            value = _value(element, strings, padding)
             if value is not None:
                 current[col] = value
             next_col = col + 1
