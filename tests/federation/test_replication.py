@@ -120,9 +120,12 @@ def test_ownership_transfer_to_a_sibling_moves_the_writer(demo: Nodes) -> None:
     path = f"{CUSTOMER_PATH}/{c['id']}"
     r = demo.post("gd-gz", f"/api/v1/customer/customers/{c['id']}/transfer", {"toNode": "gd-sz", "reason": "迁址"})
     assert r.status_code == 200 and r.json()["ownerNode"] == "gd-sz", r.text
-    # the old owner refuses writes at once, naming the new owner
+    # the old owner refuses writes at once (409: the writer is elsewhere), without naming the sibling it
+    # went to (outside gd-gz's scope); a read there is "not found", the customer is out of its scope now
     refused = demo.patch("gd-gz", path, {"grade": "A"})
-    assert refused.status_code in (404, 409)
+    assert refused.status_code == 409, refused.text
+    assert refused.json()["code"] == "CONFLICT" and "gd-sz" not in refused.text, refused.text
+    assert demo.get("gd-gz", path).status_code == 404
     for node in ("gd-sz", "gd", "hq"):
         got = wait_until(
             lambda n=node: demo.get(n, path).json() if demo.get(n, path).status_code == 200 else None,
