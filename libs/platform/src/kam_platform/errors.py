@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import logging
+from http import HTTPStatus
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 log = logging.getLogger("kam.errors")
+_KNOWN_STATUSES = frozenset(s.value for s in HTTPStatus)
 
 
 class KamError(Exception):
@@ -26,16 +29,18 @@ class KamError(Exception):
         self.details = details
 
     def envelope(self) -> dict[str, Any]:
-        body: dict[str, Any] = {
-            "code": self.code,
-            "reason": self.reason,
-            "message": self.message,
-            "status": str(self.status),
-            "@type": "Error",
-        }
-        if self.details:
-            body["details"] = self.details
-        return body
+        return error_body(self.status, self.code, self.reason, self.message, self.details)
+
+
+def error_body(
+    status: int, code: str, reason: str, message: str, details: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """The TMF630 error envelope; every error answer of every service is built here. `code` is symbolic
+    (`NOT_FOUND`), never the status number."""
+    body: dict[str, Any] = {"code": code, "reason": reason, "message": message, "status": str(status), "@type": "Error"}
+    if details:
+        body["details"] = details
+    return body
 
 
 class BadRequest(KamError):
@@ -56,6 +61,10 @@ class Forbidden(KamError):
 
 class NotFound(KamError):
     status, code, reason = 404, "NOT_FOUND", "Resource not found"
+
+
+class MethodNotAllowed(KamError):
+    status, code, reason = 405, "METHOD_NOT_ALLOWED", "Method not allowed"
 
 
 class Conflict(KamError):
@@ -86,6 +95,14 @@ class PayloadTooLarge(KamError):
 
 class UnsupportedMediaType(KamError):
     status, code, reason = 415, "UNSUPPORTED_MEDIA_TYPE", "Unsupported media type"
+
+
+class TooManyRequests(KamError):
+    status, code, reason = 429, "TOO_MANY_REQUESTS", "Too many requests"
+
+
+class InternalError(KamError):
+    status, code, reason = 500, "INTERNAL_ERROR", "Internal error"
 
 
 class ServiceUnavailable(KamError):
@@ -186,11 +203,26 @@ _HTTP_CODES: dict[int, type[KamError]] = {
     401: Unauthorized,
     403: Forbidden,
     404: NotFound,
+    405: MethodNotAllowed,
     409: Conflict,
     413: PayloadTooLarge,
     415: UnsupportedMediaType,
     422: ValidationFailed,
+    429: TooManyRequests,
+    500: InternalError,
+    503: ServiceUnavailable,
 }
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method some route of the app serves at the request's path (the Allow header), OPTIONS
+    included. Starlette names only the first matching route's methods, though one path has several."""
+    methods = {"OPTIONS"}
+    for route in request.app.router.routes:
+        route_methods = getattr(route, "methods", None)
+        if route_methods and route.matches(request.scope)[0] is not Match.NONE:
+            methods |= set(route_methods)
+    return sorted(methods)
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -204,28 +236,25 @@ def install_error_handlers(app: FastAPI) -> None:
         status, body = validation_envelope(exc)
         return JSONResponse(body, status_code=status)
 
-    async def http_error(_: Request, exc: Exception) -> JSONResponse:
+    async def http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, StarletteHTTPException)
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:
+            headers["Allow"] = ", ".join(allowed_methods(request))
+            if request.method == "OPTIONS":  # what this path serves; no route has to declare OPTIONS
+                return Response(status_code=204, headers=headers)
         cls = _HTTP_CODES.get(exc.status_code)
+        message = str(exc.detail)
+        if exc.status_code == 404 and exc.detail == "Not Found":
+            message = "No such path"
+        elif exc.status_code == 405:
+            message = f"{request.method} is not allowed here; allowed: {headers['Allow']}"
         if cls is None:
-            body = {
-                "code": str(exc.status_code),
-                "reason": str(exc.detail),
-                "message": str(exc.detail),
-                "status": str(exc.status_code),
-                "@type": "Error",
-            }
+            code = HTTPStatus(exc.status_code).name if exc.status_code in _KNOWN_STATUSES else "HTTP_ERROR"
+            body = error_body(exc.status_code, code, str(exc.detail), message)
         else:
-            body = {
-                "code": cls.code,
-                "reason": cls.reason,
-                "message": str(exc.detail),
-                "status": str(exc.status_code),
-                "@type": "Error",
-            }
-            if exc.status_code == 404 and exc.detail == "Not Found":
-                body["message"] = "No such path"
-        return JSONResponse(body, status_code=exc.status_code, headers=getattr(exc, "headers", None))
+            body = error_body(exc.status_code, cls.code, cls.reason, message)
+        return JSONResponse(body, status_code=exc.status_code, headers=headers or None)
 
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:
         problem = rejected_value(exc)
@@ -240,13 +269,7 @@ def install_error_handlers(app: FastAPI) -> None:
                 down.envelope(), status_code=down.status, headers={"Retry-After": str(RETRY_AFTER_SECONDS)}
             )
         log.exception("unhandled error on %s %s", request.method, request.url.path)
-        body = {
-            "code": "INTERNAL_ERROR",
-            "reason": "Internal error",
-            "message": "An unexpected error occurred; it has been logged.",
-            "status": "500",
-            "@type": "Error",
-        }
+        body = InternalError("An unexpected error occurred; it has been logged.").envelope()
         # the server drops the connection after an unhandled error; saying so keeps a keep-alive client
         # (the gateway's pool) from sending its next request down a connection that is about to close
         return JSONResponse(body, status_code=500, headers={"Connection": "close"})

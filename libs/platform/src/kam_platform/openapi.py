@@ -40,6 +40,16 @@ ERRORS: dict[str, str] = {
 _OPERATIONS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 
 
+_MERGE_PATCH = "application/merge-patch+json"
+
+
+def _merge_patch_as_json(operation: dict[str, Any]) -> None:
+    """A merge-patch body is accepted as plain application/json too (TMF630): say so."""
+    content = operation.get("requestBody", {}).get("content", {})
+    if _MERGE_PATCH in content:
+        content.setdefault("application/json", content[_MERGE_PATCH])
+
+
 def document_errors(app: FastAPI) -> None:
     """Make `app.openapi()` declare the error envelope for every operation (computed once)."""
 
@@ -59,6 +69,7 @@ def document_errors(app: FastAPI) -> None:
             for method, operation in item.items():
                 if method not in _OPERATIONS:
                     continue
+                _merge_patch_as_json(operation)
                 responses = operation.setdefault("responses", {})
                 for status, text in ERRORS.items():
                     # FastAPI's own 422 names its HTTPValidationError; ours answers the envelope

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import ipaddress
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Form, Request, Response
 from fastapi.responses import JSONResponse
 
-from kam_org.api import AppSettings
 from kam_org.auth import service
-from kam_org.auth.schemas import TokenResponse
+from kam_org.auth.schemas import JwksRead, TokenResponse
 from kam_platform.db.engine import Session
 from kam_platform.errors import BadRequest
+from kam_platform.settings import AppSettings
 
 router = APIRouter(tags=["auth"])
 
@@ -75,7 +75,7 @@ async def token(
 
 
 @router.get("/.well-known/jwks.json")
-async def jwks(session: Session, response: Response) -> dict[str, Any]:
+async def jwks(session: Session, response: Response) -> JwksRead:
     """The public keys that verify this node's tokens."""
     response.headers["Cache-Control"] = "public, max-age=300"
-    return await service.jwks(session)
+    return JwksRead.model_validate(await service.jwks(session))

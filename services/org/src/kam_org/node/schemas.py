@@ -6,10 +6,10 @@ from typing import Literal
 
 from pydantic import Field
 
-from kam_org.api import ReadModel
+from kam_org.api import Resource
 
 
-class NodeRead(ReadModel):
+class NodeRead(Resource):
     id: str
     href: str
     code: str

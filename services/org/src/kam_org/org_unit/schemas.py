@@ -8,25 +8,25 @@ from typing import Literal
 
 from pydantic import Field
 
-from kam_org.api import ApiModel, ReadModel
+from kam_org.api import InputModel, Resource
 
 CODE = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
 
 
-class OrgUnitCreate(ApiModel):
+class OrgUnitCreate(InputModel):
     code: str = Field(pattern=CODE)
     name: str = Field(min_length=1, max_length=128)
     kind: str = Field(min_length=1, max_length=64, description="e.g. 大客户部, 政企部")
     parent_id: uuid.UUID | None = None
 
 
-class OrgUnitUpdate(ApiModel):
+class OrgUnitUpdate(InputModel):
     name: str | None = Field(default=None, min_length=1, max_length=128)
     kind: str | None = Field(default=None, min_length=1, max_length=64)
     parent_id: uuid.UUID | None = None
 
 
-class OrgUnitRead(ReadModel):
+class OrgUnitRead(Resource):
     id: uuid.UUID
     href: str
     code: str

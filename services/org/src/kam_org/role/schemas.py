@@ -7,12 +7,12 @@ from typing import Literal
 
 from pydantic import Field
 
-from kam_org.api import ApiModel, ReadModel
+from kam_org.api import InputModel, Resource
 
 ROLE_CODE = r"^[a-z][a-z0-9_]{1,63}$"
 
 
-class RoleCreate(ApiModel):
+class RoleCreate(InputModel):
     code: str = Field(pattern=ROLE_CODE, description="stable role code, e.g. account_manager")
     name_zh: str = Field(min_length=1, max_length=128)
     name_en: str = Field(min_length=1, max_length=128)
@@ -20,14 +20,14 @@ class RoleCreate(ApiModel):
     permissions: list[str] = Field(default_factory=list, description="permission codes")
 
 
-class RoleUpdate(ApiModel):
+class RoleUpdate(InputModel):
     name_zh: str | None = Field(default=None, min_length=1, max_length=128)
     name_en: str | None = Field(default=None, min_length=1, max_length=128)
     description: str | None = None
     permissions: list[str] | None = None
 
 
-class RoleRead(ReadModel):
+class RoleRead(Resource):
     id: str
     href: str
     code: str
@@ -41,7 +41,7 @@ class RoleRead(ReadModel):
     type_: Literal["Role"] = Field(default="Role", alias="@type")
 
 
-class PermissionRead(ReadModel):
+class PermissionRead(Resource):
     id: str
     href: str
     code: str

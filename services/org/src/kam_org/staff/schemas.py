@@ -8,7 +8,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from kam_org.api import ApiModel, ReadModel
+from kam_org.api import InputModel, Resource
 
 USERNAME = r"^[a-z][a-z0-9_.-]{1,63}$"
 EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
@@ -16,7 +16,7 @@ PHONE = r"^\+?[0-9][0-9 -]{4,30}$"
 MIN_PASSWORD = 8
 
 
-class StaffCreate(ApiModel):
+class StaffCreate(InputModel):
     username: str = Field(pattern=USERNAME, description="login name, unique per node")
     display_name: str = Field(min_length=1, max_length=128, description="姓名")
     password: str = Field(min_length=MIN_PASSWORD, max_length=256, description="write-only")
@@ -27,7 +27,7 @@ class StaffCreate(ApiModel):
     is_active: bool = True
 
 
-class StaffUpdate(ApiModel):
+class StaffUpdate(InputModel):
     display_name: str | None = Field(default=None, min_length=1, max_length=128)
     password: str | None = Field(default=None, min_length=MIN_PASSWORD, max_length=256)
     phone: str | None = Field(default=None, pattern=PHONE)
@@ -37,7 +37,7 @@ class StaffUpdate(ApiModel):
     is_active: bool | None = None
 
 
-class StaffRead(ReadModel):
+class StaffRead(Resource):
     id: uuid.UUID
     href: str
     username: str

@@ -8,11 +8,11 @@ from typing import Literal
 
 from pydantic import Field
 
-from kam_org.api import ApiModel, ReadModel
+from kam_org.api import InputModel, Resource
 from kam_org.org_unit.schemas import CODE
 
 
-class TeamCreate(ApiModel):
+class TeamCreate(InputModel):
     code: str = Field(pattern=CODE)
     name: str = Field(min_length=1, max_length=128)
     kind: str = Field(min_length=1, max_length=64, description="e.g. 行业专家团队, 客户服务团队")
@@ -22,7 +22,7 @@ class TeamCreate(ApiModel):
     member_ids: list[uuid.UUID] = Field(default_factory=list, description="staff ids")
 
 
-class TeamUpdate(ApiModel):
+class TeamUpdate(InputModel):
     name: str | None = Field(default=None, min_length=1, max_length=128)
     kind: str | None = Field(default=None, min_length=1, max_length=64)
     description: str | None = None
@@ -31,7 +31,7 @@ class TeamUpdate(ApiModel):
     member_ids: list[uuid.UUID] | None = None
 
 
-class TeamRead(ReadModel):
+class TeamRead(Resource):
     id: uuid.UUID
     href: str
     code: str
