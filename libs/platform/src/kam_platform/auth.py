@@ -2,7 +2,9 @@
 
 Tokens are JWTs signed by the node's org service (or an external OIDC issuer) and verified against
 its JWKS. The data scope is enforced in queries: a user sees records whose owner node lies in the
-subtree of the user's scope node (DESIGN §5).
+subtree of the user's scope node (DESIGN §5) and, at a portfolio level (claim ``scope_level`` =
+``team`` or ``own``), only those of customers whose current account manager is in the portfolio
+(claim ``portfolio``: the team members' user names; ``own`` is the user alone).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import logging
 import time
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Annotated, Any
 
 import httpx
@@ -21,6 +24,7 @@ import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from fastapi import Depends, Request
+from sqlalchemy import and_, false
 from sqlalchemy.sql.elements import ColumnElement
 
 from kam_platform.errors import Forbidden, Unauthorized
@@ -29,6 +33,15 @@ from kam_platform.topology import Topology
 log = logging.getLogger("kam.auth")
 
 ALGORITHMS = ["EdDSA", "RS256", "ES256"]
+
+
+class ScopeLevel(StrEnum):
+    """How far a user's data scope reaches below its scope node (F19 职责: group, province, local
+    network — the node levels — or a portfolio)."""
+
+    NODE = "node"  # every record owned in the scope node's subtree
+    TEAM = "team"  # … whose customer's current account manager is a member of the user's teams
+    OWN = "own"  # … whose customer's current account manager is the user
 
 
 @dataclass(frozen=True)
@@ -40,6 +53,18 @@ class Principal:
     permissions: frozenset[str]
     display_name: str = ""
     claims: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+    scope_level: ScopeLevel = ScopeLevel.NODE
+    # the account managers (user names) whose customers a portfolio-scoped user sees (empty at NODE)
+    portfolio: frozenset[str] = frozenset()
+
+    @property
+    def by_portfolio(self) -> bool:
+        return self.scope_level is not ScopeLevel.NODE
+
+    def sees_portfolio_of(self, account_manager: str | None) -> bool:
+        """Whether a customer with this current account manager lies in the user's portfolio (always,
+        at the node level)."""
+        return not self.by_portfolio or (account_manager is not None and account_manager in self.portfolio)
 
     def has(self, permission: str) -> bool:
         return permission in self.permissions or "*" in self.permissions
@@ -56,12 +81,23 @@ def scope_nodes(principal: Principal, topology: Topology) -> list[str]:
     return topology.subtree(principal.scope_node)
 
 
-def scope_filter(owner_column: Any, principal: Principal, topology: Topology) -> ColumnElement[bool]:
-    """WHERE clause restricting rows to the principal's data scope (apply in the repository)."""
+def scope_filter(
+    owner_column: Any,
+    principal: Principal,
+    topology: Topology,
+    *,
+    portfolio: Callable[[frozenset[str]], ColumnElement[bool]] | None = None,
+) -> ColumnElement[bool]:
+    """WHERE clause restricting rows to the principal's data scope (apply in the repository, or let
+    `kam_platform.scoped.ScopedRepository` apply it).
+
+    `portfolio` builds the clause "the row belongs to a customer managed by one of these users"; a
+    portfolio-scoped principal on rows without one sees nothing (closed, never open)."""
     nodes = scope_nodes(principal, topology)
-    if len(nodes) == 1:
-        return owner_column == nodes[0]  # type: ignore[no-any-return]
-    return owner_column.in_(nodes)  # type: ignore[no-any-return]
+    clause: ColumnElement[bool] = owner_column == nodes[0] if len(nodes) == 1 else owner_column.in_(nodes)
+    if principal.by_portfolio:
+        clause = and_(clause, portfolio(principal.portfolio) if portfolio is not None else false())
+    return clause
 
 
 # --- keys -------------------------------------------------------------------------------------
@@ -230,14 +266,29 @@ def principal_from_claims(claims: dict[str, Any], topology: Topology) -> Princip
         raise Unauthorized(f"token names unknown home node {home!r}")
     if not isinstance(scope, str) or not topology.is_in_subtree(scope, home):
         raise Unauthorized(f"token scope {scope!r} is not within home node {home!r}")
+    username = str(claims["sub"])
+    try:
+        level = ScopeLevel(claims.get("scope_level") or ScopeLevel.NODE)
+    except ValueError:
+        raise Unauthorized(f"token names unknown scope level {claims.get('scope_level')!r}") from None
+    portfolio: frozenset[str] = frozenset()
+    if level is ScopeLevel.OWN:
+        portfolio = frozenset({username})
+    elif level is ScopeLevel.TEAM:
+        members = claims.get("portfolio", [])
+        if not isinstance(members, list) or not all(isinstance(m, str) for m in members):
+            raise Unauthorized("token portfolio must be a list of user names")
+        portfolio = frozenset(members) | {username}
     return Principal(
-        username=str(claims["sub"]),
+        username=username,
         home_node=home,
         scope_node=scope,
         roles=frozenset(claims.get("roles", [])),
         permissions=frozenset(claims.get("perms", [])),
         display_name=str(claims.get("name", "")),
         claims=claims,
+        scope_level=level,
+        portfolio=portfolio,
     )
 
 

@@ -173,6 +173,24 @@ def _insert(info: dict[str, Any], schema: str, rows: list[tuple[Any, ...]]) -> t
     return text(sql), params
 
 
+async def write_rows(session: AsyncSession, *, schema: str, rows: list[tuple[Any, ...]]) -> None:
+    """Write rows built by `build_event` as ``(id, subject, event_type, aggregate_id, version, payload)``
+    in one INSERT now, in the caller's transaction (a snapshot's chunk); the relay is woken at commit."""
+    if rows:
+        await session.execute(*_insert(session.info, schema, rows))
+
+
+OUTBOX_COLUMNS = _NAMES
+
+
+async def copy_rows(conn: asyncpg.Connection, *, schema: str, rows: list[tuple[Any, ...]]) -> None:
+    """COPY rows (as for `write_rows`) into the outbox on a raw asyncpg connection, for bulk writers
+    (import, seed) that load everything else by COPY too; the relay is woken at commit."""
+    if rows:
+        await conn.copy_records_to_table("outbox", schema_name=schema, records=rows, columns=_NAMES)
+        await conn.execute("SELECT pg_notify($1, '')", channel(schema))
+
+
 async def flush_events(session: AsyncSession) -> None:
     """Write the deferred outbox rows of the session now (normally done by the commit)."""
     await session.run_sync(_write_pending)

@@ -114,18 +114,18 @@ def _apply(c: Contact, data: ContactFields, present: set[str]) -> None:
         c.id_number = ids[0].identification_id if ids else None
 
 
-async def _record(session: AsyncSession, c: Contact, actor: str, action: str, changes: dict[str, Any]) -> None:
-    await events.emit(
+async def _record(
+    session: AsyncSession, c: Contact, actor: str, action: str, changes: dict[str, Any], *, created: bool = False
+) -> None:
+    await events.record_change(
         session,
-        node=c.owner_node,
+        c,
+        created=created,
         aggregate_type="contact",
-        aggregate_id=c.id,
-        version=c.version,
+        event=lambda row: customer_pb2.ContactChanged(contact=contact_state(row)),
         actor=actor,
-        message=customer_pb2.ContactChanged(contact=contact_state(c)),
-    )
-    await events.audit(
-        session, node=c.owner_node, entity_type="contact", entity_id=c.id, action=action, actor=actor, changes=changes
+        action=action,
+        changes=changes,
     )
 
 
@@ -139,7 +139,11 @@ async def create(
     # the customer's lock, so a contact cannot be added while a concurrent transfer moves the customer
     # (the transfer carries the contacts it finds; one inserted beside it would keep the old owner)
     customer = await CustomerRepository.from_session(session).get_for_update(customer_id)
-    if customer is None or not settings.topology.is_in_subtree(customer.owner_node, principal.scope_node):
+    if (
+        customer is None
+        or not settings.topology.is_in_subtree(customer.owner_node, principal.scope_node)
+        or not principal.sees_portfolio_of(customer.account_manager)
+    ):
         raise ValidationFailed(f"customer.id: customer {customer_id} not found", field="customer.id")
     if customer.owner_node != settings.node:
         raise NotOwner("customer", str(customer_id), customer.owner_node)
@@ -158,8 +162,7 @@ async def create(
     )
     _apply(c, data, present - {"fullName"} if not data.full_name else present)
     session.add(c)
-    await session.flush()
-    await _record(session, c, principal.username, "create", diff({}, snapshot(c)))
+    await _record(session, c, principal.username, "create", diff({}, snapshot(c)), created=True)
     return c
 
 
@@ -182,8 +185,11 @@ async def _lock_owned(
     session: AsyncSession, settings: Settings, principal: Principal, contact_id: uuid.UUID
 ) -> Contact:
     # lock first, then judge scope and ownership on the committed row (see customer._lock_owned)
-    c = await ContactRepository.from_session(session).get_for_update(contact_id)
+    repo = ContactRepository.from_session(session)
+    c = await repo.get_for_update(contact_id)
     if c is None or not settings.topology.is_in_subtree(c.owner_node, principal.scope_node):
+        raise NotFound(f"individual {contact_id} not found")
+    if principal.by_portfolio and await repo.get_visible(contact_id, principal, settings.topology) is None:
         raise NotFound(f"individual {contact_id} not found")
     if c.owner_node != settings.node:
         raise NotOwner("individual", str(contact_id), c.owner_node)
@@ -212,35 +218,22 @@ async def update(
     changes = diff(before, snapshot(c))
     if not changes:
         return c
-    c.version += 1
-    c.updated_at = datetime.now(UTC)
-    await session.flush()
     await _record(session, c, principal.username, "update", changes)
     return c
 
 
 async def delete(session: AsyncSession, *, settings: Settings, principal: Principal, contact_id: uuid.UUID) -> None:
     c = await _lock_owned(session, settings, principal, contact_id)
-    c.deleted_at = c.updated_at = datetime.now(UTC)
-    c.version += 1
-    await session.flush()
-    await events.emit(
+    c.deleted_at = now = datetime.now(UTC)
+    await events.record_change(
         session,
-        node=c.owner_node,
+        c,
+        at=now,
         aggregate_type="contact",
-        aggregate_id=c.id,
-        version=c.version,
-        actor=principal.username,
-        message=customer_pb2.ContactDeleted(
-            id=str(c.id), owner_node=c.owner_node, version=c.version, customer_id=str(c.customer_id)
+        event=lambda row: customer_pb2.ContactDeleted(
+            id=str(row.id), owner_node=row.owner_node, version=row.version, customer_id=str(row.customer_id)
         ),
-    )
-    await events.audit(
-        session,
-        node=c.owner_node,
-        entity_type="contact",
-        entity_id=c.id,
-        action="delete",
         actor=principal.username,
+        action="delete",
         changes={"deleted": [False, True]},
     )

@@ -1,26 +1,20 @@
-"""Customer domain events (proto messages from kam_contracts) and the audit trail.
+"""Customer domain events (proto messages from kam_contracts) and the service's `ChangeLog`.
 
-Every write appends an audit row and its AuditRecorded event, plus the state-transfer event of the
-aggregate, in the caller's transaction.
+Every write goes through `record_change` (kam_platform.changes): the version bump, the state-transfer
+event of the aggregate, the audit row and its AuditRecorded event, in the caller's transaction.
 """
 
 from __future__ import annotations
 
 import functools
-import json
-import uuid
-from datetime import UTC, datetime
-from typing import Any
+from datetime import datetime
 
-from google.protobuf.message import Message
 from google.protobuf.timestamp_pb2 import Timestamp
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from kam_contracts import customer_pb2
 from kam_customer.models import SCHEMA, Audit, Customer
-from kam_platform.audit import jsonable
-from kam_platform.observability import request_id_var
-from kam_platform.outbox import add_event, ts
+from kam_platform.changes import ChangeLog, audit_changes_json
+from kam_platform.outbox import ts
 
 SERVICE = "customer"
 
@@ -71,73 +65,22 @@ def customer_state(c: Customer) -> customer_pb2.CustomerState:
     )
 
 
-async def emit(
-    session: AsyncSession,
-    *,
-    node: str,
-    aggregate_type: str,
-    aggregate_id: uuid.UUID,
-    version: int,
-    message: Message,
-    actor: str,
-) -> None:
-    await add_event(
-        session,
-        schema=SCHEMA,
-        node=node,
-        service=SERVICE,
-        aggregate_type=aggregate_type,
-        aggregate_id=str(aggregate_id),
-        version=version,
-        message=message,
-        actor=actor,
-        defer=True,  # written in one statement with the transaction's other events, at commit
+def audit_recorded(row: Audit) -> customer_pb2.AuditRecorded:
+    return customer_pb2.AuditRecorded(
+        id=str(row.id),
+        owner_node=row.owner_node,
+        entity_type=row.entity_type,
+        entity_id=str(row.entity_id),
+        action=row.action,
+        actor=row.actor,
+        at=ts(row.at),
+        changes_json=audit_changes_json(row),
+        request_id=row.request_id or "",
     )
 
 
-async def audit(
-    session: AsyncSession,
-    *,
-    node: str,
-    entity_type: str,
-    entity_id: uuid.UUID,
-    action: str,
-    actor: str,
-    changes: dict[str, Any],
-    note: str | None = None,
-) -> Audit:
-    # the time is set here, not by the column default, so that the event carries the stored value and
-    # every replica holds the same `at` as the owner
-    row = Audit(
-        at=datetime.now(UTC),
-        owner_node=node,
-        entity_type=entity_type,
-        entity_id=entity_id,
-        action=action,
-        actor=actor,
-        changes=jsonable(changes),
-        request_id=request_id_var.get(),
-        note=note,
-    )
-    session.add(row)
-    await session.flush()
-    await emit(
-        session,
-        node=node,
-        aggregate_type="audit",
-        aggregate_id=row.id,
-        version=1,
-        actor=actor,
-        message=customer_pb2.AuditRecorded(
-            id=str(row.id),
-            owner_node=node,
-            entity_type=entity_type,
-            entity_id=str(entity_id),
-            action=action,
-            actor=actor,
-            at=ts(row.at),
-            changes_json=json.dumps(row.changes, ensure_ascii=False),
-            request_id=row.request_id or "",
-        ),
-    )
-    return row
+# every write of the customer service goes through this: version, outbox event and audit in one call
+CHANGES = ChangeLog(schema=SCHEMA, service=SERVICE, audit_model=Audit, audit_event=audit_recorded)
+emit = CHANGES.emit
+audit = CHANGES.audit
+record_change = CHANGES.record_change

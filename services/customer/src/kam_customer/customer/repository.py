@@ -1,19 +1,20 @@
-"""All SQL of the customer domain. The data-scope filter is applied here, once."""
+"""All SQL of the customer domain. The data scope (node subtree, portfolio) is applied by the
+platform's `ScopedRepository`, once."""
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Select, Text, and_, cast, func, or_, select, text
 from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from kam_customer.models import SCHEMA, AccountManagerAssignment, Audit, Customer
-from kam_platform.auth import Principal, scope_filter
-from kam_platform.tmf import Filterable, ListQuery, apply_filters, fetch_page, uuid_filter
+from kam_platform.auth import Principal
+from kam_platform.scoped import ScopedRepository
+from kam_platform.tmf import Filterable, uuid_filter
 from kam_platform.topology import Topology
 
 from . import rules
@@ -71,76 +72,20 @@ def name_contains(term: str) -> Any:
     return and_(Customer.deleted_at.is_(None), indexed, func.strpos(Customer.name, term) > 0)
 
 
-class CustomerRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
+class CustomerRepository(ScopedRepository[Customer]):
+    model = Customer
+    filterable = FILTERABLE
 
-    @classmethod
-    def from_session(cls, session: AsyncSession) -> CustomerRepository:
-        return cls(session)
+    def portfolio(self, managers: frozenset[str]) -> Any:
+        return Customer.account_manager.in_(managers)
 
-    def scoped(self, principal: Principal, topology: Topology) -> Select[Customer]:
-        return select(Customer).where(
-            Customer.deleted_at.is_(None), scope_filter(Customer.owner_node, principal, topology)
-        )
-
-    def filtered(self, principal: Principal, topology: Topology, lq: ListQuery) -> Select[Customer]:
-        stmt = apply_filters(self.scoped(principal, topology), lq, FILTERABLE)
-        if lq.q:
-            term = lq.q.strip()
-            if term:
-                code = term.upper()
-                if rules.CUSTOMER_CODE_RE.match(code):  # customer and credit codes are both of this form
-                    stmt = stmt.where(
-                        or_(name_contains(term), Customer.customer_code == code, Customer.credit_code == code)
-                    )
-                else:
-                    # a term that cannot be a code (every Chinese one) searches names only; outside an OR the
-                    # bigram test stays an index condition instead of being re-evaluated on every match
-                    stmt = stmt.where(name_contains(term))
-        return stmt
-
-    async def page(self, principal: Principal, topology: Topology, lq: ListQuery) -> tuple[Sequence[Customer], int]:
-        stmt = self.filtered(principal, topology, lq)
-        return await fetch_page(self.session, stmt, lq, FILTERABLE, Customer.id)
-
-    async def stream(
-        self, principal: Principal, topology: Topology, lq: ListQuery, *, chunk: int = 2000
-    ) -> AsyncIterator[Customer]:
-        """Every row of a filtered, scoped list, keyset-paged so memory stays constant."""
-        base = self.filtered(principal, topology, lq)
-        last: uuid.UUID | None = None
-        while True:
-            stmt = base.order_by(Customer.id).limit(chunk)
-            if last is not None:
-                stmt = stmt.where(Customer.id > last)
-            rows = (await self.session.scalars(stmt)).all()
-            if not rows:
-                return
-            for row in rows:
-                yield row
-            last = rows[-1].id
-            self.session.expunge_all()
-
-    async def get_visible(self, customer_id: uuid.UUID, principal: Principal, topology: Topology) -> Customer | None:
-        stmt = self.scoped(principal, topology).where(Customer.id == customer_id)
-        return (await self.session.scalars(stmt)).one_or_none()
-
-    async def get_for_update(self, customer_id: uuid.UUID) -> Customer | None:
-        """The row as committed once its lock is held. populate_existing, because a copy already in the
-        identity map would otherwise be handed back unchanged: the write would start from stale values
-        and reuse a version that a concurrent writer has already committed."""
-        stmt = (
-            select(Customer)
-            .where(Customer.id == customer_id, Customer.deleted_at.is_(None))
-            .with_for_update()
-            .execution_options(populate_existing=True)
-        )
-        return (await self.session.scalars(stmt)).one_or_none()
-
-    async def get(self, customer_id: uuid.UUID) -> Customer | None:
-        stmt = select(Customer).where(Customer.id == customer_id, Customer.deleted_at.is_(None))
-        return (await self.session.scalars(stmt)).one_or_none()
+    def search(self, stmt: Select[Any], term: str) -> Select[Any]:
+        code = term.upper()
+        if rules.CUSTOMER_CODE_RE.match(code):  # customer and credit codes are both of this form
+            return stmt.where(or_(name_contains(term), Customer.customer_code == code, Customer.credit_code == code))
+        # a term that cannot be a code (every Chinese one) searches names only; outside an OR the
+        # bigram test stays an index condition instead of being re-evaluated on every match
+        return stmt.where(name_contains(term))
 
     async def get_many(self, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Customer]:
         if not ids:

@@ -85,6 +85,8 @@ async def _lock_owned(
             # an ancestor). 409, the writer is elsewhere, without naming a node outside the scope.
             raise Conflict(f"customer {customer_id} is not owned by {settings.node}: it is written only at its owner")
         c = None  # a descendant's record outside a narrowed scope: as if absent
+    if c is not None and not principal.sees_portfolio_of(c.account_manager):
+        c = None  # outside the caller's portfolio: as if absent
     if c is None:
         raise NotFound(f"customer {customer_id} not found")
     if c.owner_node != settings.node:
@@ -280,22 +282,14 @@ async def create(
     await session.flush()
     if c.account_manager:
         await _record_assignment(session, repo, c, None, principal.username, "initial assignment", now, first=True)
-    await events.emit(
+    await events.record_change(
         session,
-        node=node,
+        c,
+        created=True,
         aggregate_type="customer",
-        aggregate_id=c.id,
-        version=c.version,
+        event=lambda row: customer_pb2.CustomerCreated(customer=events.customer_state(row)),
         actor=principal.username,
-        message=customer_pb2.CustomerCreated(customer=events.customer_state(c)),
-    )
-    await events.audit(
-        session,
-        node=node,
-        entity_type="customer",
-        entity_id=c.id,
         action=action,
-        actor=principal.username,
         changes=diff({}, snapshot(c)),
     )
     return c
@@ -399,36 +393,27 @@ async def update(
     changes = diff(before, snapshot(c))
     if not changes:
         return c
-    c.version += 1
-    c.updated_at = now
-    await session.flush()
-    if "accountManager" in changes:
-        await _record_assignment(session, repo, c, previous_manager, principal.username, None, now)
-    state = events.customer_state(c)
-    if "status" in changes:
-        message: Any = customer_pb2.CustomerStatusChanged(
-            customer=state, from_status=status_from, to_status=c.life_status, reason=c.status_reason or ""
-        )
-    else:
-        message = customer_pb2.CustomerUpdated(customer=state, changed_fields=sorted(changes))
-    await events.emit(
+
+    def message(row: Customer) -> Any:
+        state = events.customer_state(row)
+        if "status" in changes:
+            return customer_pb2.CustomerStatusChanged(
+                customer=state, from_status=status_from, to_status=row.life_status, reason=row.status_reason or ""
+            )
+        return customer_pb2.CustomerUpdated(customer=state, changed_fields=sorted(changes))
+
+    await events.record_change(
         session,
-        node=c.owner_node,
+        c,
+        at=now,
         aggregate_type="customer",
-        aggregate_id=c.id,
-        version=c.version,
+        event=message,
         actor=principal.username,
-        message=message,
-    )
-    await events.audit(
-        session,
-        node=c.owner_node,
-        entity_type="customer",
-        entity_id=c.id,
         action="status" if set(changes) <= {"status", "statusReason"} else action,
-        actor=principal.username,
         changes=changes,
     )
+    if "accountManager" in changes:
+        await _record_assignment(session, repo, c, previous_manager, principal.username, None, now)
     return c
 
 
@@ -460,29 +445,20 @@ async def assign_account_manager(
     before = snapshot(c)
     previous = c.account_manager
     c.account_manager, c.account_manager_name = data.account_manager, data.account_manager_name
-    c.version += 1
-    c.updated_at = now
-    await session.flush()
-    await _record_assignment(session, repo, c, previous, principal.username, data.reason, now)
-    await events.emit(
+    await events.record_change(
         session,
-        node=c.owner_node,
+        c,
+        at=now,
         aggregate_type="customer",
-        aggregate_id=c.id,
-        version=c.version,
+        event=lambda row: customer_pb2.CustomerUpdated(
+            customer=events.customer_state(row), changed_fields=["accountManager"]
+        ),
         actor=principal.username,
-        message=customer_pb2.CustomerUpdated(customer=events.customer_state(c), changed_fields=["accountManager"]),
-    )
-    await events.audit(
-        session,
-        node=c.owner_node,
-        entity_type="customer",
-        entity_id=c.id,
         action="assign",
-        actor=principal.username,
         changes=diff(before, snapshot(c)),
         note=data.reason,
     )
+    await _record_assignment(session, repo, c, previous, principal.username, data.reason, now)
     return c
 
 
@@ -493,27 +469,16 @@ async def delete(session: AsyncSession, *, settings: Settings, principal: Princi
         raise Conflict(f"customer {c.customer_code} still has branches; move or delete them first")
     now = datetime.now(UTC)
     c.deleted_at = now
-    c.updated_at = now
-    c.version += 1
-    await session.flush()
-    await events.emit(
+    await events.record_change(
         session,
-        node=c.owner_node,
+        c,
+        at=now,
         aggregate_type="customer",
-        aggregate_id=c.id,
-        version=c.version,
-        actor=principal.username,
-        message=customer_pb2.CustomerDeleted(
-            id=str(c.id), owner_node=c.owner_node, version=c.version, customer_code=c.customer_code
+        event=lambda row: customer_pb2.CustomerDeleted(
+            id=str(row.id), owner_node=row.owner_node, version=row.version, customer_code=row.customer_code
         ),
-    )
-    await events.audit(
-        session,
-        node=c.owner_node,
-        entity_type="customer",
-        entity_id=c.id,
-        action="delete",
         actor=principal.username,
+        action="delete",
         changes={"deleted": [False, True]},
     )
 
@@ -549,7 +514,9 @@ async def hierarchy(
     ancestors = [
         found[i]
         for i in ids
-        if i in found and settings.topology.is_in_subtree(found[i].owner_node, principal.scope_node)
+        if i in found
+        and settings.topology.is_in_subtree(found[i].owner_node, principal.scope_node)
+        and principal.sees_portfolio_of(found[i].account_manager)
     ]
     children = await repo.children(c.id, principal, settings.topology)
     return c, ancestors, children
@@ -589,36 +556,26 @@ async def transfer(
     from_node = c.owner_node
     now = datetime.now(UTC)
     c.owner_node = to_node
-    c.version += 1
-    c.updated_at = now
     contacts = await ContactRepository.from_session(session).lock_of_customer(c.id)
     for contact in contacts:
         contact.owner_node = to_node
         contact.version += 1
         contact.updated_at = now
-    await session.flush()
-    await events.emit(
+    await events.record_change(
         session,
-        node=from_node,
+        c,
+        at=now,
+        node=from_node,  # the old owner writes the transfer; replicas learn the new owner from it
         aggregate_type="customer",
-        aggregate_id=c.id,
-        version=c.version,
-        actor=principal.username,
-        message=customer_pb2.CustomerOwnershipTransferred(
-            customer=events.customer_state(c),
+        event=lambda row: customer_pb2.CustomerOwnershipTransferred(
+            customer=events.customer_state(row),
             from_node=from_node,
             to_node=to_node,
             contacts=[contact_state(x) for x in contacts],
             reason=reason or "",
         ),
-    )
-    await events.audit(
-        session,
-        node=from_node,
-        entity_type="customer",
-        entity_id=c.id,
-        action="transfer",
         actor=principal.username,
+        action="transfer",
         changes={"ownerNode": [from_node, to_node]},
         note=reason,
     )

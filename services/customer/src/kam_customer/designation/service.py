@@ -249,7 +249,14 @@ def _scoped(settings: Settings, principal: Principal) -> Select[Designation, str
     return (
         select(Designation, _CURRENT_OWNER)
         .outerjoin(Customer, Customer.id == Designation.customer_id)
-        .where(scope_filter(_CURRENT_OWNER, principal, settings.topology))
+        .where(
+            scope_filter(
+                _CURRENT_OWNER,
+                principal,
+                settings.topology,
+                portfolio=lambda managers: Customer.account_manager.in_(managers),
+            )
+        )
     )
 
 

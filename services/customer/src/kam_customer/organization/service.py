@@ -68,23 +68,17 @@ def organization_state(o: Organization) -> customer_pb2.OrganizationState:
     )
 
 
-async def _record(session: AsyncSession, o: Organization, actor: str, action: str, changes: dict[str, Any]) -> None:
-    await events.emit(
+async def _record(
+    session: AsyncSession, o: Organization, actor: str, action: str, changes: dict[str, Any], *, created: bool = False
+) -> None:
+    await events.record_change(
         session,
-        node=o.owner_node,
+        o,
+        created=created,
         aggregate_type="organization",
-        aggregate_id=o.id,
-        version=o.version,
+        event=lambda row: customer_pb2.OrganizationChanged(organization=organization_state(row)),
         actor=actor,
-        message=customer_pb2.OrganizationChanged(organization=organization_state(o)),
-    )
-    await events.audit(
-        session,
-        node=o.owner_node,
-        entity_type="organization",
-        entity_id=o.id,
         action=action,
-        actor=actor,
         changes=changes,
     )
 
@@ -106,8 +100,7 @@ async def create(
         updated_at=now,
     )
     session.add(o)
-    await session.flush()
-    await _record(session, o, principal.username, "create", diff({}, snapshot(o)))
+    await _record(session, o, principal.username, "create", diff({}, snapshot(o)), created=True)
     return o
 
 
@@ -136,8 +129,11 @@ async def update(
     present: set[str],
 ) -> Organization:
     # lock first, then judge scope and ownership on the committed row (see customer._lock_owned)
-    o = await OrganizationRepository.from_session(session).get_for_update(org_id)
+    repo = OrganizationRepository.from_session(session)
+    o = await repo.get_for_update(org_id)
     if o is None or not settings.topology.is_in_subtree(o.owner_node, principal.scope_node):
+        raise NotFound(f"organization {org_id} not found")
+    if principal.by_portfolio and await repo.get_visible(org_id, principal, settings.topology) is None:
         raise NotFound(f"organization {org_id} not found")
     if o.owner_node != settings.node:
         raise NotOwner("organization", str(org_id), o.owner_node)
@@ -155,8 +151,5 @@ async def update(
             setattr(o, attr, getattr(patch, attr))
     changes = diff(before, snapshot(o))
     if changes:
-        o.version += 1
-        o.updated_at = datetime.now(UTC)
-        await session.flush()
         await _record(session, o, principal.username, "update", changes)
     return o
