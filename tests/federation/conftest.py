@@ -9,8 +9,7 @@ import hashlib
 import json
 import shutil
 import tempfile
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,9 +17,11 @@ import httpx
 import pytest
 
 from kam_cli.runtime import Federation, wait_gone
+from kam_platform.testing.helpers import REPO as REPO
+from kam_platform.testing.helpers import topology_file
+from kam_platform.testing.helpers import wait_until as wait_until
 
-REPO = Path(__file__).resolve().parents[2]
-DEMO = REPO / "deploy" / "topologies" / "demo.yaml"
+DEMO = topology_file("demo")
 CUSTOMER_PATH = "/tmf-api/customerManagement/v4/customer"
 
 
@@ -90,22 +91,6 @@ class Nodes:
 
     def close(self) -> None:
         self.http.close()
-
-
-def wait_until(condition: Callable[[], Any], *, timeout: float, what: str, interval: float = 0.5) -> Any:
-    """Poll until `condition()` is truthy; fail with the last value after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    last: Any = None
-    while time.monotonic() < deadline:
-        try:
-            last = condition()
-        except (httpx.HTTPError, AssertionError) as exc:
-            last = exc
-        else:
-            if last:
-                return last
-        time.sleep(interval)
-    raise AssertionError(f"{what}: not reached within {timeout}s (last: {last!r})")
 
 
 @contextlib.contextmanager

@@ -13,13 +13,14 @@ from collections.abc import Iterator
 import pytest
 
 from kam_cli.runtime import NODE_PROCESS, Federation, wait_gone
+from kam_platform.testing.helpers import topology_file
 
-from .conftest import REPO, Nodes, run_dir, wait_until
+from .conftest import Nodes, run_dir, wait_until
 from .faults import ApiLoad, converged, scalar
 
 pytestmark = [pytest.mark.federation, pytest.mark.slow]
 
-TRIO = REPO / "deploy" / "topologies" / "trio.yaml"
+TRIO = topology_file("trio")
 OUTAGE = 120.0  # seconds for a condition during or after the outage; the machine is shared and slow
 
 

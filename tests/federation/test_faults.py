@@ -24,14 +24,15 @@ import nats
 import pytest
 
 from kam_cli.runtime import NODE_PROCESS, Federation, wait_gone
+from kam_platform.testing.helpers import topology_file
 
 from . import faults
-from .conftest import REPO, Nodes, run_dir, wait_until
+from .conftest import Nodes, run_dir, wait_until
 from .faults import ApiLoad, LinkProxy, import_batch
 
 pytestmark = [pytest.mark.federation, pytest.mark.slow]
 
-TRIO = REPO / "deploy" / "topologies" / "trio.yaml"
+TRIO = topology_file("trio")
 RECOVER = 240.0  # seconds: JetStream's own source retry can take minutes; the sync watcher is faster
 
 

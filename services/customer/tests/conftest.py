@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator, Callable
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -15,10 +14,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from kam_customer.main import MIGRATIONS, create_app
 from kam_platform.settings import Settings
+from kam_platform.testing.helpers import topology_file
 from kam_platform.testing.plugin import app_client, bearer, bind_session
 
-ROOT = Path(__file__).resolve().parents[3]
-DEMO = ROOT / "deploy" / "topologies" / "demo.yaml"
+DEMO = topology_file("demo")
 
 ALL_CUSTOMER_PERMS = [
     "customer:read",
@@ -104,6 +103,11 @@ def valid_credit_code(first17: str = "91440101MA59UQXY1") -> str:
     from kam_customer.customer.rules import credit_check_char
 
     return first17 + credit_check_char(first17)
+
+
+def wrong_check_char(code: str) -> str:
+    """`code` with its check character replaced by another (a credit code that fails the check)."""
+    return code[:17] + ("1" if code[17] == "0" else "0")
 
 
 def _customer_body(**over: Any) -> dict[str, Any]:

@@ -7,6 +7,8 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from .conftest import valid_credit_code, wrong_check_char
+
 URL = "/tmf-api/customerManagement/v4/customer"
 
 
@@ -17,9 +19,7 @@ async def create(client: httpx.AsyncClient, auth: Any, body: dict[str, Any]) -> 
 
 
 async def test_post_returns_201_with_location_and_tmf_attributes(client, auth, customer_body) -> None:
-    from kam_customer.customer.rules import credit_check_char
-
-    code = "91440101MA59UQXY1" + credit_check_char("91440101MA59UQXY1")
+    code = valid_credit_code()
     r = await client.post(URL, json=customer_body(creditCode=code), headers=auth())
     assert r.status_code == 201
     body = r.json()
@@ -157,13 +157,7 @@ async def test_delete_is_204_then_404(client, auth, customer_body) -> None:
             {
                 "name": "x",
                 "industry": "FINANCE",
-                "creditCode": "91440101MA59UQXY1"
-                + (
-                    "0"
-                    if __import__("kam_customer.customer.rules").customer.rules.credit_check_char("91440101MA59UQXY1")
-                    != "0"
-                    else "1"
-                ),
+                "creditCode": wrong_check_char(valid_credit_code()),
             },
             422,
             "check digit",

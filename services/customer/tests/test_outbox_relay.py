@@ -14,11 +14,12 @@ from kam_customer.main import create_app
 from kam_platform.federation import declare_node_streams
 from kam_platform.ids import uuid7
 from kam_platform.outbox import OutboxRelay
+from kam_platform.testing.helpers import topology_file
 from kam_platform.testing.plugin import app_client, wait_for
 from kam_platform.topology import Topology
 
 URL = "/tmf-api/customerManagement/v4/customer"
-DEMO = __import__("pathlib").Path(__file__).resolve().parents[3] / "deploy" / "topologies" / "demo.yaml"
+DEMO = topology_file("demo")
 
 
 @pytest.fixture

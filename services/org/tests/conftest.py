@@ -4,7 +4,6 @@ lifespan, per-test rollback, and helpers to create users and log them in."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Coroutine
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -18,11 +17,11 @@ from kam_org.seed import system_caller
 from kam_org.staff import service as staff_service
 from kam_org.staff.schemas import StaffCreate
 from kam_platform.settings import Settings
+from kam_platform.testing.helpers import topology_file
 from kam_platform.testing.plugin import app_client, bind_session
 from kam_platform.topology import Topology
 
-REPO = Path(__file__).resolve().parents[3]
-TOPOLOGY = REPO / "deploy" / "topologies" / "demo.yaml"
+TOPOLOGY = topology_file("demo")
 PASSWORD = "correct-horse-9"
 NODE = "gd-gz"
 TOPO = Topology.load(TOPOLOGY)

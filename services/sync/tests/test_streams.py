@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import tempfile
-from pathlib import Path
 
 import nats
 import pytest
 
 from kam_platform.embedded.nats import NatsNode
 from kam_platform.federation import declare, inbound_streams, plan
+from kam_platform.testing.helpers import topology_file
 from kam_platform.topology import Topology
 
-DEMO = Topology.load(Path(__file__).resolve().parents[3] / "deploy" / "topologies" / "demo.yaml")
+DEMO = Topology.load(topology_file("demo"))
 
 
 def test_layout_of_a_province() -> None:

@@ -25,6 +25,7 @@ from kam_platform.db.engine import get_session
 from kam_platform.db.migrate import upgrade
 from kam_platform.embedded.ports import free_port, port_is_open
 from kam_platform.embedded.postgres import EmbeddedPostgres, ensure_database, with_database
+from kam_platform.testing.helpers import wait_for as wait_for  # tests import it from here too
 
 TOKEN_KID = "test-key"
 
@@ -195,20 +196,3 @@ def bind_session(app: FastAPI, conn: AsyncConnection) -> None:
 
 async def app_client(app: FastAPI, base_url: str = "http://testserver") -> httpx.AsyncClient:
     return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=base_url)
-
-
-async def wait_for(predicate: Callable[[], Any], *, timeout: float = 30.0, interval: float = 0.1) -> Any:
-    """Poll an (async or sync) predicate until it returns a truthy value, or fail at the deadline."""
-    import asyncio
-    import inspect
-
-    deadline = time.monotonic() + timeout
-    last: Any = None
-    while time.monotonic() < deadline:
-        last = predicate()
-        if inspect.isawaitable(last):
-            last = await last
-        if last:
-            return last
-        await asyncio.sleep(interval)
-    raise AssertionError(f"condition not met within {timeout}s (last value: {last!r})")
