@@ -15,6 +15,7 @@ from kam_org.models import SCHEMA
 from kam_org.node import service as node_service
 from kam_org.node.endpoints import router as node_router
 from kam_org.org_unit.endpoints import router as org_unit_router
+from kam_org.replication import consumers
 from kam_org.role.endpoints import router as role_router
 from kam_org.staff.endpoints import router as staff_router
 from kam_org.team.endpoints import router as team_router
@@ -52,6 +53,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         routers=[auth_router, node_router, staff_router, role_router, org_unit_router, team_router],
         outbox_schemas=[SCHEMA],
         verifier=verifier,
-        on_startup=[_prepare],
+        on_startup=[_prepare, consumers.start],
+        on_shutdown=[consumers.stop],
     )
     return app

@@ -49,7 +49,7 @@ ROLES = (SERVICE_USER, SYNC_USER, ADMIN_USER)
 
 # Services that run apply consumers and therefore publish dead letters (``dlq.<node>.<service>``).
 # Until services declare their NATS role themselves, this is where a new applier is added.
-APPLYING_SERVICES = ("customer",)
+APPLYING_SERVICES = ("customer", "org")
 
 # nats.py's replies (PubAcks, API responses, pull batches) arrive on the connection's inbox.
 CLIENT_INBOX = "_INBOX.>"

@@ -160,7 +160,7 @@ async def password_grant(
                 kind, key, max_failures=limits.max_for(kind), window=limits.window, lockout=limits.lockout
             )
             if now_locked:
-                _audit_lockout(
+                await _audit_lockout(
                     session,
                     node=node,
                     topology=topology,
@@ -176,7 +176,7 @@ async def password_grant(
     return await _mint(session, staff=staff, topology=topology, scope_node=scope_node)
 
 
-def _audit_lockout(
+async def _audit_lockout(
     session: AsyncSession,
     *,
     node: str,
@@ -192,7 +192,7 @@ def _audit_lockout(
         username=username[:128], home_node=node, scope_node=node, roles=frozenset(), permissions=frozenset()
     )
     seconds = int(limits.lockout.total_seconds())
-    audit.record(
+    await audit.record(
         session,
         caller=Caller(principal=who, node=node, topology=topology),
         entity_type="login_throttle",

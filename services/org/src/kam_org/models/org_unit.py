@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import String, UniqueConstraint
 from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -21,6 +21,5 @@ class OrgUnit(ReplicatedMixin, Base):
     code: Mapped[str] = mapped_column(String(64))
     name: Mapped[str] = mapped_column(String(128))
     kind: Mapped[str] = mapped_column(String(64))  # 部门类型, e.g. 大客户部 / 政企部
-    parent_id: Mapped[uuid.UUID | None] = mapped_column(
-        UUID(as_uuid=True), ForeignKey("org_unit.id", ondelete="RESTRICT"), index=True
-    )
+    # no foreign key: a replica may receive a child unit before its parent; the owner's service checks it
+    parent_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), index=True)

@@ -22,10 +22,11 @@ class Staff(ReplicatedMixin, Base):
     display_name: Mapped[str] = mapped_column(String(128))
     phone: Mapped[str | None] = mapped_column(String(32))
     email: Mapped[str | None] = mapped_column(String(254))
-    org_unit_id: Mapped[uuid.UUID | None] = mapped_column(
-        UUID(as_uuid=True), ForeignKey("org_unit.id", ondelete="RESTRICT"), index=True
-    )
-    password_hash: Mapped[str] = mapped_column(String(255))  # argon2; never leaves the service
+    # no foreign key: a replica applies each aggregate on its own, in whatever order they arrive; the
+    # owner's service checks the unit (and the unit's delete counts its references under a row lock)
+    org_unit_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), index=True)
+    # argon2; never leaves the node: NULL on a replica of another node's staff, which cannot log in here
+    password_hash: Mapped[str | None] = mapped_column(String(255))
     is_active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
 
 

@@ -22,12 +22,10 @@ class Team(ReplicatedMixin, Base):
     name: Mapped[str] = mapped_column(String(128))
     kind: Mapped[str] = mapped_column(String(64))  # e.g. 行业专家团队, 客户服务团队 (§2.1)
     description: Mapped[str] = mapped_column(Text, default="")
-    org_unit_id: Mapped[uuid.UUID | None] = mapped_column(
-        UUID(as_uuid=True), ForeignKey("org_unit.id", ondelete="RESTRICT"), index=True
-    )
-    leader_id: Mapped[uuid.UUID | None] = mapped_column(
-        UUID(as_uuid=True), ForeignKey("staff.id", ondelete="RESTRICT"), index=True
-    )
+    # no foreign keys to other aggregates (a replica applies them in arrival order); the owner's service
+    # checks them
+    org_unit_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), index=True)
+    leader_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), index=True)
 
 
 class TeamMember(Base):
@@ -36,6 +34,4 @@ class TeamMember(Base):
     team_id: Mapped[uuid.UUID] = mapped_column(
         UUID(as_uuid=True), ForeignKey("team.id", ondelete="CASCADE"), primary_key=True
     )
-    staff_id: Mapped[uuid.UUID] = mapped_column(
-        UUID(as_uuid=True), ForeignKey("staff.id", ondelete="CASCADE"), primary_key=True, index=True
-    )
+    staff_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, index=True)

@@ -1,4 +1,4 @@
-"""Outbox events of org units."""
+"""Outbox events of org units: full state and version (replicated up the tree)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from kam_org.models import SCHEMA, OrgUnit
 from kam_platform.outbox import add_event, ts
 
 
-async def org_unit_changed(session: AsyncSession, *, caller: Caller, unit: OrgUnit) -> None:
-    msg = org_pb2.OrgUnitChanged(
+def org_unit_state(unit: OrgUnit) -> org_pb2.OrgUnitChanged:
+    return org_pb2.OrgUnitChanged(
         id=str(unit.id),
         owner_node=unit.owner_node,
         version=unit.version,
@@ -20,7 +20,12 @@ async def org_unit_changed(session: AsyncSession, *, caller: Caller, unit: OrgUn
         kind=unit.kind,
         parent_id=str(unit.parent_id or ""),
         updated_at=ts(unit.updated_at),
+        created_at=ts(unit.created_at),
     )
+
+
+async def org_unit_changed(session: AsyncSession, *, caller: Caller, unit: OrgUnit) -> None:
+    msg = org_unit_state(unit)
     await add_event(
         session,
         schema=SCHEMA,

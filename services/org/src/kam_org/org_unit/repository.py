@@ -49,7 +49,10 @@ class OrgUnitRepository:
         return (await self.session.scalars(stmt)).one_or_none()
 
     async def get_at_node(self, node: str, unit_id: uuid.UUID) -> OrgUnit | None:
-        stmt = select(OrgUnit).where(OrgUnit.id == unit_id, OrgUnit.owner_node == node)
+        """The unit of this node, held under a key-share lock as a foreign key would hold it: a
+        concurrent delete waits for the referencing write and then counts its reference (units, staff
+        and teams refer to units without foreign keys, so that replicas can apply them in any order)."""
+        stmt = select(OrgUnit).where(OrgUnit.id == unit_id, OrgUnit.owner_node == node).with_for_update(key_share=True)
         return (await self.session.scalars(stmt)).one_or_none()
 
     async def get_by_code(self, node: str, code: str) -> OrgUnit | None:

@@ -70,7 +70,7 @@ async def create_org_unit(session: AsyncSession, *, caller: Caller, data: OrgUni
             owner_node=caller.node, version=1, code=data.code, name=data.name, kind=data.kind, parent_id=data.parent_id
         )
     )
-    audit.record(
+    await audit.record(
         session, caller=caller, entity_type="org_unit", entity_id=unit.id, action="create", old={}, new=_snapshot(unit)
     )
     await events.org_unit_changed(session, caller=caller, unit=unit)
@@ -92,7 +92,7 @@ async def update_org_unit(
         return unit
     unit.version += 1
     await session.flush()
-    audit.record(
+    await audit.record(
         session,
         caller=caller,
         entity_type="org_unit",
@@ -111,7 +111,7 @@ async def delete_org_unit(session: AsyncSession, *, caller: Caller, unit_id: uui
     refs = await repo.references(unit.id)
     if refs:
         raise Conflict(f"org unit {unit.code!r} is still referenced by {refs} staff, teams or units")
-    audit.record(
+    await audit.record(
         session, caller=caller, entity_type="org_unit", entity_id=unit.id, action="delete", old=_snapshot(unit), new={}
     )
     await events.org_unit_deleted(session, caller=caller, unit=unit)

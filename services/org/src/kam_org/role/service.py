@@ -113,7 +113,7 @@ async def create_role(session: AsyncSession, *, caller: Caller, data: RoleCreate
         Role(code=data.code, name_zh=data.name_zh, name_en=data.name_en, description=data.description, version=1)
     )
     await repo.set_permissions(role.id, perms)
-    audit.record(
+    await audit.record(
         session,
         caller=caller,
         entity_type="role",
@@ -146,7 +146,7 @@ async def update_role(
         return role, perms
     role.version += 1
     await session.flush()
-    audit.record(
+    await audit.record(
         session,
         caller=caller,
         entity_type="role",
@@ -166,7 +166,7 @@ async def delete_role(session: AsyncSession, *, caller: Caller, code: str) -> No
     in_use = await repo.staff_count(role.id)
     if in_use:
         raise Conflict(f"role {code!r} is held by {in_use} staff; remove it from them first")
-    audit.record(
+    await audit.record(
         session,
         caller=caller,
         entity_type="role",

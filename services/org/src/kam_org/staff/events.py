@@ -1,4 +1,5 @@
-"""Outbox events of staff (state transfer; never the password hash)."""
+"""Outbox events of staff: the full state after the change and its version (state transfer, applied by
+version at the ancestors); never the password hash."""
 
 from __future__ import annotations
 
@@ -10,8 +11,8 @@ from kam_org.models import SCHEMA, Staff
 from kam_platform.outbox import add_event, ts
 
 
-async def staff_changed(session: AsyncSession, *, caller: Caller, staff: Staff, roles: list[str]) -> None:
-    msg = org_pb2.StaffChanged(
+def staff_state(staff: Staff, roles: list[str]) -> org_pb2.StaffChanged:
+    return org_pb2.StaffChanged(
         id=str(staff.id),
         owner_node=staff.owner_node,
         version=staff.version,
@@ -21,7 +22,14 @@ async def staff_changed(session: AsyncSession, *, caller: Caller, staff: Staff, 
         roles=roles,
         is_active=staff.is_active,
         updated_at=ts(staff.updated_at),
+        phone=staff.phone or "",
+        email=staff.email or "",
+        created_at=ts(staff.created_at),
     )
+
+
+async def staff_changed(session: AsyncSession, *, caller: Caller, staff: Staff, roles: list[str]) -> None:
+    msg = staff_state(staff, roles)
     await add_event(
         session,
         schema=SCHEMA,

@@ -99,7 +99,7 @@ async def create_staff(session: AsyncSession, *, caller: Caller, data: StaffCrea
     except IntegrityError:  # a concurrent create of the same user name won the race
         raise Conflict(f"user name {data.username!r} is already taken at node {caller.node!r}") from None
     await repo.set_roles(staff.id, role_ids)
-    audit.record(
+    await audit.record(
         session,
         caller=caller,
         entity_type="staff",
@@ -139,7 +139,7 @@ async def update_staff(
         return staff, roles
     staff.version += 1
     await session.flush()
-    audit.record(
+    await audit.record(
         session, caller=caller, entity_type="staff", entity_id=staff.id, action="update", old=before, new=after
     )
     await events.staff_changed(session, caller=caller, staff=staff, roles=roles)
@@ -155,7 +155,7 @@ async def deactivate_staff(session: AsyncSession, *, caller: Caller, staff_id: u
     staff.is_active = False
     staff.version += 1
     await session.flush()
-    audit.record(
+    await audit.record(
         session,
         caller=caller,
         entity_type="staff",

@@ -1,4 +1,4 @@
-"""Outbox events of teams."""
+"""Outbox events of teams: full state and version (replicated up the tree)."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ from kam_org.models import SCHEMA, Team
 from kam_platform.outbox import add_event, ts
 
 
-async def team_changed(session: AsyncSession, *, caller: Caller, team: Team, members: list[uuid.UUID]) -> None:
-    msg = org_pb2.TeamChanged(
+def team_state(team: Team, members: list[uuid.UUID]) -> org_pb2.TeamChanged:
+    return org_pb2.TeamChanged(
         id=str(team.id),
         owner_node=team.owner_node,
         version=team.version,
@@ -25,7 +25,12 @@ async def team_changed(session: AsyncSession, *, caller: Caller, team: Team, mem
         leader_id=str(team.leader_id or ""),
         member_ids=[str(m) for m in members],
         updated_at=ts(team.updated_at),
+        created_at=ts(team.created_at),
     )
+
+
+async def team_changed(session: AsyncSession, *, caller: Caller, team: Team, members: list[uuid.UUID]) -> None:
+    msg = team_state(team, members)
     await add_event(
         session,
         schema=SCHEMA,

@@ -77,7 +77,7 @@ async def create_team(session: AsyncSession, *, caller: Caller, data: TeamCreate
     repo = TeamRepository.from_session(session)
     if await repo.get_by_code(caller.node, data.code) is not None:
         raise Conflict(f"team code {data.code!r} already exists at node {caller.node!r}")
-    await _check_refs(session, caller, data.model_dump())
+    await _check_refs(session, caller, data.model_dump(by_alias=False))
     team = await repo.add(
         Team(
             owner_node=caller.node,
@@ -92,7 +92,7 @@ async def create_team(session: AsyncSession, *, caller: Caller, data: TeamCreate
     )
     members = sorted(set(data.member_ids))
     await repo.set_members(team.id, members)
-    audit.record(
+    await audit.record(
         session,
         caller=caller,
         entity_type="team",
@@ -122,7 +122,7 @@ async def update_team(
         return team, members
     team.version += 1
     await session.flush()
-    audit.record(
+    await audit.record(
         session,
         caller=caller,
         entity_type="team",
@@ -138,7 +138,7 @@ async def update_team(
 async def delete_team(session: AsyncSession, *, caller: Caller, team_id: uuid.UUID) -> None:
     repo = TeamRepository.from_session(session)
     team, members = await _get_owned(session, caller, team_id)
-    audit.record(
+    await audit.record(
         session,
         caller=caller,
         entity_type="team",

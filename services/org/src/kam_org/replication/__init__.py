@@ -1,0 +1,1 @@
+"""Org records replicated up the tree: apply consumers, the applier, snapshots (resync)."""
