@@ -455,9 +455,11 @@ class ReplicationConsumer:
             if self._waited_for_stream:
                 log.info("apply consumer %s/%s: stream declared, consuming", self.service, self.stream)
                 self._waited_for_stream = False
-            last_prune = 0.0
+            # None, not 0.0: the monotonic clock starts at boot, so on a machine up for less than an hour
+            # "0.0" would skip the first prune
+            last_prune: float | None = None
             while not self._stopping.is_set():
-                if time.monotonic() - last_prune > PRUNE_EVERY_SECONDS:
+                if last_prune is None or time.monotonic() - last_prune > PRUNE_EVERY_SECONDS:
                     await self.prune_inbox()
                     last_prune = time.monotonic()
                 try:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field
 from sqlalchemy import Select, func, select
@@ -26,10 +26,8 @@ from kam_platform.auth import Principal, scope_filter
 from kam_platform.errors import Conflict, Forbidden, NotFound, NotOwner, ValidationFailed
 from kam_platform.federation import down_scope
 from kam_platform.ids import uuid7
-from kam_platform.outbox import add_event, ts
+from kam_platform.outbox import ts
 from kam_platform.settings import Settings
-
-from ..models import SCHEMA
 
 RESPONSE_NAMESPACE = uuid.UUID("6f1d6c1e-5b0a-4c59-9a43-7d1f3e0a2b11")
 ACTIVE_INDEX = "uq_designation_customer_id_active"  # migration 0005: one ACTIVE designation per customer
@@ -105,19 +103,13 @@ def _snapshot(d: Designation) -> dict[str, object]:
     }
 
 
-async def _emit_designation(session: AsyncSession, settings: Settings, d: Designation, actor: str) -> None:
-    await add_event(
-        session,
-        schema=SCHEMA,
-        node=settings.node,
-        service=events.SERVICE,
-        aggregate_type="designation",
-        aggregate_id=str(d.id),
-        version=d.version,
-        actor=actor,
-        message=customer_pb2.DesignationChanged(designation=designation_state(d)),
-        down_scope=down_scope(settings.topology, settings.node),
-    )
+def _changed(settings: Settings) -> dict[str, Any]:
+    """How a designation's change travels: down the tree from the group (reference data)."""
+    return {
+        "aggregate_type": "designation",
+        "event": lambda d: customer_pb2.DesignationChanged(designation=designation_state(d)),
+        "down_scope": down_scope(settings.topology, settings.node),
+    }
 
 
 async def designate(
@@ -169,15 +161,14 @@ async def designate(
         raise Conflict(
             f"customer {customer.customer_code} is already designated ({winner.id if winner else 'concurrently'})"
         ) from None
-    await _emit_designation(session, settings, d, principal.username)
-    await events.audit(
+    await events.record_change(
         session,
-        node=settings.node,
-        entity_type="designation",
-        entity_id=d.id,
-        action="create",
+        d,
+        created=True,
         actor=principal.username,
+        action="create",
         changes=diff({}, _snapshot(d)),
+        **_changed(settings),
     )
     await events.audit(
         session,
@@ -222,18 +213,8 @@ async def update(
         # the new version also records the customer's current owner, so the group's row and the
         # replicas it reaches say the same thing
         flag_modified(d, "customer_owner_node")
-        d.version += 1
-        d.updated_at = datetime.now(UTC)
-        await session.flush()
-        await _emit_designation(session, settings, d, principal.username)
-        await events.audit(
-            session,
-            node=settings.node,
-            entity_type="designation",
-            entity_id=d.id,
-            action="update",
-            actor=principal.username,
-            changes=changes,
+        await events.record_change(
+            session, d, actor=principal.username, action="update", changes=changes, **_changed(settings)
         )
     return d
 
@@ -350,6 +331,7 @@ async def respond(
     rid = uuid.uuid5(RESPONSE_NAMESPACE, f"{d.id}:{me}")
     r = await session.get(DesignationResponse, rid, with_for_update=True, populate_existing=True)
     now = datetime.now(UTC)
+    created = r is None
     if r is None:
         r = DesignationResponse(
             id=rid,
@@ -370,25 +352,16 @@ async def respond(
         before = {"status": r.status, "reason": r.reason, "accountManager": r.account_manager}
         r.status, r.reason = data.status, data.reason
         r.account_manager, r.account_manager_name = data.account_manager, data.account_manager_name
-        r.responded_by, r.updated_at = principal.username, now
-        r.version += 1
-    await session.flush()
-    await events.emit(
+        r.responded_by = principal.username
+    await events.record_change(
         session,
-        node=me,
+        r,
+        created=created,
+        at=now,
         aggregate_type="designation_response",
-        aggregate_id=r.id,
-        version=r.version,
+        event=lambda row: customer_pb2.DesignationResponseChanged(response=response_state(row)),
         actor=principal.username,
-        message=customer_pb2.DesignationResponseChanged(response=response_state(r)),
-    )
-    await events.audit(
-        session,
-        node=me,
-        entity_type="designation_response",
-        entity_id=r.id,
         action="respond",
-        actor=principal.username,
         changes=diff(before, {"status": r.status, "reason": r.reason, "accountManager": r.account_manager}),
     )
     return r

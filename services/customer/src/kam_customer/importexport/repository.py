@@ -15,7 +15,7 @@ from sqlalchemy.orm import aliased
 from kam_customer.customer.repository import CustomerRepository
 from kam_customer.models import SCHEMA, Customer
 from kam_platform.auth import Principal
-from kam_platform.outbox import channel
+from kam_platform.outbox import channel, copy_rows
 from kam_platform.tmf import ListQuery
 from kam_platform.topology import Topology
 
@@ -162,7 +162,6 @@ async def upsert(conn: Conn, node: str, records: Sequence[tuple[Any, ...]]) -> l
     return [dict(r) for r in await conn.fetch(_UPSERT, node)]
 
 
-OUTBOX_COLUMNS = ("id", "subject", "event_type", "aggregate_id", "version", "payload")
 AUDIT_COLUMNS = ("id", "owner_node", "entity_type", "entity_id", "action", "actor", "changes", "request_id", "at")
 ASSIGNMENT_COLUMNS = (
     "id",
@@ -178,8 +177,8 @@ ASSIGNMENT_COLUMNS = (
 
 
 async def copy_outbox(conn: Conn, rows: Sequence[tuple[Any, ...]]) -> None:
-    if rows:
-        await conn.copy_records_to_table("outbox", schema_name=SCHEMA, records=rows, columns=OUTBOX_COLUMNS)
+    """Rows built by `outbox.build_event`, through the platform's one outbox writer (COPY, wakes the relay)."""
+    await copy_rows(conn, schema=SCHEMA, rows=list(rows))
 
 
 async def copy_audit(conn: Conn, rows: Sequence[tuple[Any, ...]]) -> None:

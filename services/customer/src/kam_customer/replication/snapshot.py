@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from google.protobuf.message import Message
-from sqlalchemy import Select, select, text
+from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kam_contracts import customer_pb2, envelope_pb2
@@ -22,20 +22,14 @@ from kam_customer.customer.events import SERVICE, customer_state
 from kam_customer.models import SCHEMA, Contact, Customer, Designation, DesignationResponse, Organization
 from kam_customer.organization.service import organization_state
 from kam_platform.federation import down_scope
-from kam_platform.outbox import build_event, channel
+from kam_platform.outbox import build_event, write_rows
 from kam_platform.settings import Settings
 
 CHUNK = 2000
 
-INSERT_OUTBOX = text(
-    f'INSERT INTO "{SCHEMA}".outbox (id, subject, event_type, aggregate_id, version, payload) '
-    "VALUES (:id, :subject, :etype, :agg, :version, :payload)"
-)
 
-
-async def _write(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
-    if rows:
-        await session.execute(INSERT_OUTBOX, rows)
+async def _write(session: AsyncSession, rows: list[tuple[Any, ...]]) -> None:
+    await write_rows(session, schema=SCHEMA, rows=rows)
 
 
 def _row(
@@ -48,7 +42,7 @@ def _row(
     down: bool = False,
     actor: str = "system:resync",
     snapshot: bool = True,
-) -> dict[str, Any]:
+) -> tuple[Any, ...]:
     event_id, subject, etype, payload = build_event(
         node=settings.node,
         service=SERVICE,
@@ -60,14 +54,7 @@ def _row(
         snapshot=snapshot,
         down_scope=down_scope(settings.topology, settings.node) if down else None,
     )
-    return {
-        "id": event_id,
-        "subject": subject,
-        "etype": etype,
-        "agg": str(aggregate_id),
-        "version": version,
-        "payload": payload,
-    }
+    return (event_id, subject, etype, str(aggregate_id), version, payload)
 
 
 async def _chunks(session: AsyncSession, stmt: Select[Any], id_col: Any) -> Any:
@@ -147,7 +134,6 @@ async def republish_own(session: AsyncSession, settings: Settings) -> int:
         "designation_response",
         lambda r: customer_pb2.DesignationResponseChanged(response=response_state(r)),
     )
-    await _notify(session)
     return n
 
 
@@ -163,7 +149,6 @@ async def republish_reference(session: AsyncSession, settings: Settings) -> int:
         lambda d: customer_pb2.DesignationChanged(designation=designation_state(d)),
         down=True,
     )
-    await _notify(session)
     return n
 
 
@@ -184,8 +169,3 @@ async def relay_down(
         snapshot=False,
     )
     await _write(session, [row])
-    await _notify(session)
-
-
-async def _notify(session: AsyncSession) -> None:
-    await session.execute(text("SELECT pg_notify(:ch, '')"), {"ch": channel(SCHEMA)})
