@@ -1,12 +1,13 @@
 """A node's front door in one-process-per-service mode: a small path-routing reverse proxy.
 
-Routes by path prefix (kam_cli.services.ROUTES) to the node's service processes, streaming bodies
-both ways with httpx. The `Host` header is forwarded unchanged so services build `href`s with the
-node's URL. `/health` is answered here; `/ready` reports every upstream's `/ready`. A pooled connection
-that the service broke is discarded, and an idempotent request that met one is sent again on another.
+Routes by path prefix (the discovered specs' routes, kam_cli.services.ROUTES) to the node's service
+processes, streaming bodies both ways with httpx. The `Host` header is forwarded unchanged so services
+build `href`s with the node's URL. `/health` is answered here; `/ready` reports every upstream's
+`/ready`. A pooled connection that the service broke is discarded, and an idempotent request that met
+one is sent again on another.
 
 Configured from the environment when started by uvicorn (`--factory kam_cli.gateway:create_app`):
-`KAM_GATEWAY_UPSTREAMS` = JSON object service → base URL, e.g. `{"org": "http://127.0.0.1:8101"}`.
+`KAM_GATEWAY_UPSTREAMS` = JSON object service → base URL, e.g. `{"<service>": "http://127.0.0.1:8101"}`.
 """
 
 from __future__ import annotations

@@ -3,6 +3,10 @@
     kam up [--topology deploy/topologies/demo.yaml] [--process-per service|node] [--detach] [--seed]
     kam status [--json]
     kam down [--purge]
+    kam token --node CODE [--user NAME]    kam seed --node CODE
+
+Services add their own commands (`ServiceSpec.cli`, e.g. `kam import`, `kam sync status`) and their part
+of `kam status` (the `status` hook); this module names none of them.
 
 The run's state lives in `.kam/` of the repository (or the current directory): `run.json`, `logs/`,
 and the data of the embedded PostgreSQL and nats-servers (kept between runs; `kam down --purge`
@@ -11,12 +15,14 @@ removes it). `DATABASE_URL` / `NATS_URL` point `kam up` at external servers.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import shutil
 import signal
 import sys
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
 from typing import Annotated, Any
@@ -26,6 +32,8 @@ from rich.console import Console
 from rich.table import Table
 
 from kam_cli.runtime import Federation, FederationError, ProcessPer
+from kam_cli.services import SPECS
+from kam_platform.service import RunningFederation, load_object
 
 app = typer.Typer(help="KAM federation on one machine.", no_args_is_help=True, add_completion=False)
 console = Console(width=None if sys.stdout.isatty() else 160)
@@ -209,62 +217,21 @@ def status(
             console.print("KAM is not running (kam up)")
         raise typer.Exit(1)
     nodes = fed.status()
-    replication = _replication_status(fed) if "sync" in fed.services else {}
-    for item in nodes:
-        item["replication"] = replication.get(str(item["code"]))
+    printers: list[Callable[[], None]] = []
+    for spec in fed.specs.values():  # each service adds its part (e.g. replication) to every node's entry
+        part = spec.hook("status")
+        printer = part(CONTEXT, fed, nodes) if part is not None else None
+        if printer is not None:
+            printers.append(printer)
     if as_json:
         print(json.dumps(nodes, indent=2, ensure_ascii=False))
     else:
         _print_nodes(fed, nodes)
-        if replication:
-            _print_replication(replication)
+        for printer in printers:
+            printer()
     healthy = all(n["healthy"] and all(s["healthy"] for s in n["services"].values()) for n in nodes)
     if not healthy:
         raise typer.Exit(1)
-
-
-def _replication_status(fed: Federation) -> dict[str, dict[str, Any] | None]:
-    """Each node's `/api/v1/sync/status`, read with an operator token (None where unavailable)."""
-    import asyncio
-
-    import httpx
-
-    from kam_org.tokens import issue_token
-
-    out: dict[str, dict[str, Any] | None] = {}
-    for node in fed.topology.ordered():
-        try:
-            token = asyncio.run(issue_token(fed.database_url(node.code), node.code, "admin", fed.topology))
-            resp = httpx.get(
-                fed.node_url(node.code) + "/api/v1/sync/status",
-                headers={"Authorization": f"Bearer {token}"},
-                timeout=5.0,
-            )
-            out[node.code] = resp.json() if resp.status_code == 200 else None
-        except Exception:
-            out[node.code] = None
-    return out
-
-
-def _print_replication(replication: dict[str, dict[str, Any] | None]) -> None:
-    table = Table(title="Replication (✗ = link down or source behind)")
-    for col in ("node", "state", "links", "sources (lag, idle s)", "apply pending", "dead letters"):
-        table.add_column(col)
-    for code, st in replication.items():
-        if st is None:
-            table.add_row(code, "[yellow]unknown[/yellow]", "", "", "", "")
-            continue
-        links = " ".join(f"{lk['peer']}{'✓' if lk['connected'] else '[red]✗[/red]'}" for lk in st.get("links", []))
-        sources = []
-        for stream in st.get("streams", []):
-            for src in stream.get("sources", []):
-                mark = "" if src["ok"] else " [red]✗[/red]"
-                sources.append(f"{stream['name']}←{src['name']} ({src['lag']}, {src['idleSeconds']}){mark}")
-        pending = sum(c["pending"] for c in st.get("consumers", []))
-        dead = sum(st.get("deadLetters", {}).values())
-        state = "[green]ok[/green]" if st.get("state") == "ok" else f"[red]{st.get('state')}[/red]"
-        table.add_row(code, state, links, "\n".join(sources), str(pending), f"[red]{dead}[/red]" if dead else "0")
-    console.print(table)
 
 
 def _attach_or_exit(run_dir: Path | None) -> Federation:
@@ -275,13 +242,49 @@ def _attach_or_exit(run_dir: Path | None) -> Federation:
     return fed
 
 
-def _check_node(fed: Federation, node: str) -> None:
+def _check_node(fed: RunningFederation, node: str) -> None:
     if node not in fed.topology:
         err.print(f"unknown node {node!r}; nodes: {', '.join(n.code for n in fed.topology.ordered())}")
         raise typer.Exit(2)
 
 
 NodeOpt = Annotated[str, typer.Option("--node", help="node code, e.g. gd-gz")]
+
+
+def _hook(name: str) -> Callable[..., Any]:
+    """The installed service's hook `name`, or exit saying no installed service provides it."""
+    for spec in SPECS.values():
+        fn = spec.hook(name)
+        if fn is not None:
+            return fn
+    err.print(f"no installed service provides {name!r} (kam_platform.service.HOOKS)")
+    raise typer.Exit(1)
+
+
+def _operator_token(fed: RunningFederation, node: str, user: str = "admin", scope: str | None = None) -> str:
+    """A bearer token for an existing user of a node, from the token issuer's `issue_token` hook."""
+    issue_token = _hook("issue_token")
+    token: str = asyncio.run(issue_token(fed.database_url(node), node, user, fed.topology, scope_node=scope))
+    return token
+
+
+class _Context:
+    """What the services' own commands get from `kam` (kam_platform.service.CliContext)."""
+
+    console = console
+    err = err
+
+    def attach(self, run_dir: Path | None) -> RunningFederation:
+        return _attach_or_exit(run_dir)
+
+    def check_node(self, fed: RunningFederation, node: str) -> None:
+        _check_node(fed, node)
+
+    def token(self, fed: RunningFederation, node: str, user: str = "admin", scope: str | None = None) -> str:
+        return _operator_token(fed, node, user, scope)
+
+
+CONTEXT = _Context()
 
 
 @app.command()
@@ -292,15 +295,12 @@ def token(
     run_dir: RunDir = None,
 ) -> None:
     """Print a bearer token for an existing user of a node (operator shortcut, no password)."""
-    import asyncio
-
-    from kam_org.tokens import issue_token
     from kam_platform.errors import KamError
 
     fed = _attach_or_exit(run_dir)
     _check_node(fed, node)
     try:
-        print(asyncio.run(issue_token(fed.database_url(node), node, user, fed.topology, scope_node=scope)))
+        print(_operator_token(fed, node, user, scope))
     except KamError as exc:
         err.print(f"cannot issue a token: {exc.message}")
         raise typer.Exit(1) from None
@@ -312,127 +312,19 @@ def seed(
     customers: Annotated[int, typer.Option("--customers", min=0, help="key accounts to seed at the node")] = 300,
     run_dir: RunDir = None,
 ) -> None:
-    """Seed realistic demo data (staff, key accounts, contacts) at one node; idempotent."""
-    import asyncio
-
-    from kam_customer.seed import seed as seed_customers
-    from kam_org.seed import list_account_managers
-    from kam_org.seed import seed as seed_org
+    """Seed realistic demo data (every service's seeder: staff, key accounts, contacts...) at one node;
+    idempotent."""
+    from kam_cli.seed import seed_node
 
     fed = _attach_or_exit(run_dir)
     _check_node(fed, node)
-    url = fed.database_url(node)
-
-    async def run() -> int:
-        await seed_org(url, node, fed.topology)
-        managers = await list_account_managers(url, node)
-        return await seed_customers(url, node, fed.topology, customers=customers, account_managers=managers)
-
-    count = asyncio.run(run())
-    console.print(f"seeded {count} customers at {node}")
+    ran = seed_node(fed.specs, fed.database_url(node), node, fed.topology, customers=customers)
+    console.print(f"seeded {', '.join(ran) or 'nothing'} at {node}")
 
 
-def _operator_token(fed: Federation, node: str, user: str, scope: str | None = None) -> str:
-    import asyncio
-
-    from kam_org.tokens import issue_token
-
-    return asyncio.run(issue_token(fed.database_url(node), node, user, fed.topology, scope_node=scope))
-
-
-@app.command("import")
-def import_customers(
-    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="CSV or XLSX file")],
-    node: NodeOpt,
-    user: Annotated[str, typer.Option("--user")] = "admin",
-    run_dir: RunDir = None,
-) -> None:
-    """Import key accounts from CSV/XLSX at a node (idempotent by customer code; bad rows reported)."""
-    from kam_customer.importexport.cli import TransferError, import_file
-
-    fed = _attach_or_exit(run_dir)
-    _check_node(fed, node)
-    try:
-        result = import_file(fed.node_url(node), _operator_token(fed, node, user), file)
-    except TransferError as exc:
-        err.print(f"import refused: {exc}")
-        raise typer.Exit(1) from None
-    console.print(
-        f"received {result['received']}, created {result['created']}, updated {result['updated']}, "
-        f"rejected {result['rejected']}"
-    )
-    for e in result.get("errors", [])[:20]:
-        console.print(f"  row {e.get('row')} {e.get('column')}: {e.get('message')}")
-    if result["rejected"]:
-        raise typer.Exit(3)
-
-
-@app.command("export")
-def export_customers(
-    node: NodeOpt,
-    fmt: Annotated[str, typer.Option("--format", help="csv or xlsx")] = "csv",
-    out: Annotated[Path | None, typer.Option("--out")] = None,
-    user: Annotated[str, typer.Option("--user")] = "admin",
-    scope: Annotated[str | None, typer.Option("--scope")] = None,
-    query: Annotated[list[str] | None, typer.Option("--filter", help="list filter, e.g. grade=A or q=银行")] = None,
-    run_dir: RunDir = None,
-) -> None:
-    """Export the user's scoped (optionally filtered) key accounts to CSV/XLSX with constant memory."""
-    from kam_customer.importexport.cli import TransferError, export_file
-
-    fed = _attach_or_exit(run_dir)
-    _check_node(fed, node)
-    filters = dict(f.split("=", 1) for f in (query or []) if "=" in f)
-    try:
-        path = export_file(
-            fed.node_url(node), _operator_token(fed, node, user, scope), fmt=fmt, out=out, filters=filters
-        )
-    except TransferError as exc:
-        err.print(f"export refused: {exc}")
-        raise typer.Exit(1) from None
-    console.print(f"wrote {path}")
-
-
-sync_app = typer.Typer(help="Federation: replication status and resync.", no_args_is_help=True)
-app.add_typer(sync_app, name="sync")
-
-
-@sync_app.command("resync")
-def sync_resync(
-    node: NodeOpt,
-    reason: Annotated[str | None, typer.Option("--reason")] = None,
-    run_dir: RunDir = None,
-) -> None:
-    """Force a resync of a node: its subtree republishes its records, its ancestors their reference data."""
-    import asyncio
-
-    import httpx
-
-    from kam_org.tokens import issue_token
-
-    fed = _attach_or_exit(run_dir)
-    _check_node(fed, node)
-    token = asyncio.run(issue_token(fed.database_url(node), node, "admin", fed.topology))
-    resp = httpx.post(
-        fed.node_url(node) + "/api/v1/sync/resync",
-        json={"reason": reason} if reason else {},
-        headers={"Authorization": f"Bearer {token}"},
-        timeout=30.0,
-    )
-    if resp.status_code != 202:
-        err.print(f"resync refused: {resp.status_code} {resp.text}")
-        raise typer.Exit(1)
-    console.print(f"resync of {node} requested ({resp.json()['id']})")
-
-
-@sync_app.command("status")
-def sync_status(run_dir: RunDir = None) -> None:
-    """Replication status of every node: links, sources, apply consumers, dead letters."""
-    fed = _attach_or_exit(run_dir)
-    replication = _replication_status(fed)
-    _print_replication(replication)
-    if any(st is None or st.get("state") != "ok" for st in replication.values()):
-        raise typer.Exit(1)
+for _spec in SPECS.values():  # the services' own commands
+    if _spec.cli is not None:
+        load_object(_spec.cli)(app, CONTEXT)
 
 
 def main() -> None:  # pragma: no cover

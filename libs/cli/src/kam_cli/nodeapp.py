@@ -1,29 +1,29 @@
 """One process hosting every service of a node (`--process-per node`).
 
 `create_app()` (uvicorn `--factory kam_cli.nodeapp:create_app`) builds each service's app with its
-own `create_app()` and dispatches requests by path prefix (kam_cli.services.ROUTES) with the scope
+own `create_app()` and dispatches requests by path prefix (the specs' routes) with the scope
 unchanged: services declare their routes with full paths, so no prefix is stripped (a Starlette
 `Mount` would strip it, and would not run the sub-apps' lifespans either).
 
-Each service app's lifespan is run explicitly through the ASGI lifespan protocol, in SERVICES order on
+Each service app's lifespan is run explicitly through the ASGI lifespan protocol, in start order on
 start-up and in reverse on shutdown, with its own lifespan `state` (what a Starlette/FastAPI lifespan
 yields is visible as `request.state` in that service only).
 
 While a service's app is created and while its lifespan starts, the environment holds that service's
-`KAM_SERVICE` (and no `KAM_JWKS_URL` for org), as in one-process-per-service mode.
+`KAM_SERVICE` (and no `KAM_JWKS_URL` for the token issuer), as in one-process-per-service mode.
 """
 
 from __future__ import annotations
 
 import asyncio
-import importlib
 import json
 import os
-from collections.abc import Awaitable, Callable, Iterator, Mapping, MutableMapping
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, MutableMapping
 from contextlib import contextmanager
 from typing import Any
 
-from kam_cli.services import METRICS_SERVICE, ROUTES, SERVICES, route
+from kam_cli.services import METRICS_SERVICE, ROUTES, identity_service, route, specs_for
+from kam_platform.service import ServiceSpec
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -36,10 +36,12 @@ NODE_SERVICES_ENV = "KAM_NODE_SERVICES"
 
 @contextmanager
 def service_environment(service: str) -> Iterator[None]:
-    """The environment a service sees in its own process: KAM_SERVICE, and no JWKS URL for org."""
+    """The environment a service sees in its own process: KAM_SERVICE, and no JWKS URL for the token
+    issuer (it verifies with its own keys)."""
     saved = {k: os.environ.get(k) for k in ("KAM_SERVICE", "KAM_JWKS_URL")}
     os.environ["KAM_SERVICE"] = service
-    if service == "org":
+    issuer = identity_service()
+    if issuer is not None and service == issuer.name:
         os.environ.pop("KAM_JWKS_URL", None)
     try:
         yield
@@ -233,23 +235,21 @@ class NodeApp:
         await self.apps[service](self._scope_for(service, scope), receive, send)
 
 
-def build_service_app(service: str, module_name: str) -> ASGIApp:
-    module = importlib.import_module(module_name)
-    with service_environment(service):
-        app: ASGIApp = module.create_app()
+def build_service_app(spec: ServiceSpec) -> ASGIApp:
+    with service_environment(spec.name):
+        app: ASGIApp = spec.create_app()
     return app
 
 
-def create_app(services: Mapping[str, str] | None = None) -> NodeApp:
-    """The node app. `services` (name → module) defaults to `$KAM_NODE_SERVICES` (a JSON object
-    name → module, or comma-separated names out of SERVICES), else every service in SERVICES."""
+def create_app(services: Iterable[str] | None = None) -> NodeApp:
+    """The node app. `services` (names; a mapping's keys) defaults to `$KAM_NODE_SERVICES` (a JSON
+    object whose keys are the names, or comma-separated names), else every installed service."""
     if services is None:
         raw = os.environ.get(NODE_SERVICES_ENV, "").strip()
         if raw.startswith("{"):
-            services = {str(k): str(v) for k, v in json.loads(raw).items()}
+            services = [str(k) for k in json.loads(raw)]
         elif raw:
-            services = {name.strip(): SERVICES[name.strip()] for name in raw.split(",") if name.strip()}
-        else:
-            services = dict(SERVICES)
-    apps = {name: build_service_app(name, module) for name, module in services.items()}
+            services = [name.strip() for name in raw.split(",") if name.strip()]
+    specs = specs_for(None if services is None else list(services))
+    apps = {name: build_service_app(spec) for name, spec in specs.items()}
     return NodeApp(apps)

@@ -23,13 +23,13 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import importlib
+import inspect
 import json
 import os
 import sys
 import threading
 import time
-from collections.abc import Callable, Coroutine, Mapping
+from collections.abc import Callable, Coroutine, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -37,12 +37,20 @@ from typing import Any, Literal, TypeVar
 
 import httpx
 
-from kam_cli.services import SERVICES, jwks_path
+from kam_cli.services import identity_service, specs_for
 from kam_platform.embedded.nats import NatsNode
 from kam_platform.embedded.natsauth import ADMIN_USER, SERVICE_USER, SYNC_USER, FederationCredentials
 from kam_platform.embedded.ports import free_port
-from kam_platform.embedded.postgres import EmbeddedPostgres, ensure_database, plain_dsn, with_database, write_secret
+from kam_platform.embedded.postgres import (
+    EmbeddedPostgres,
+    asyncpg_url,
+    ensure_database,
+    plain_dsn,
+    with_database,
+    write_secret,
+)
 from kam_platform.embedded.process import ProcessRef, spawn, tail, terminate_all, wait_until
+from kam_platform.service import ServiceSpec
 from kam_platform.topology import Node, Topology
 
 ProcessPer = Literal["service", "node"]
@@ -63,12 +71,6 @@ class FederationError(RuntimeError):
 def database_name(code: str) -> str:
     """`kam_<code>` with '-' → '_' (`gd-gz` → `kam_gd_gz`)."""
     return "kam_" + code.replace("-", "_")
-
-
-def asyncpg_url(url: str) -> str:
-    """Any PostgreSQL URL in the `postgresql+asyncpg://` form services and migrations take."""
-    plain = plain_dsn(url)
-    return "postgresql+asyncpg://" + plain.split("://", 1)[1]
 
 
 def call_blocking(fn: Callable[[], T]) -> T:
@@ -97,6 +99,18 @@ def call_blocking(fn: Callable[[], T]) -> T:
 
 def _run_coroutine(coro_fn: Callable[[], Coroutine[Any, Any, T]]) -> T:
     return call_blocking(lambda: asyncio.run(coro_fn()))
+
+
+def run_to_completion(fn: Callable[..., Any], *args: Any) -> Any:
+    """Call `fn`, running it to completion when it is a coroutine function."""
+    result = fn(*args)
+    if inspect.isawaitable(result):
+
+        async def wait() -> Any:
+            return await result
+
+        return asyncio.run(wait())
+    return result
 
 
 def default_migrate(database_url: str, script_location: str) -> None:
@@ -192,7 +206,8 @@ class Federation:
     - `database_url` / `nats_url`: external servers instead of the embedded ones (default: the
       `DATABASE_URL` / `NATS_URL` environment variables). External NATS is one shared server: no
       leafnode links, every node's streams live side by side on it.
-    - `services`: service → module (default kam_cli.services.SERVICES).
+    - `services`: the names of the services to run (a mapping's keys; default: every installed service,
+      kam_cli.services.SPECS); each is started from its discovered spec.
     - `migrate(database_url, script_location)`: default `kam_platform.db.migrate.upgrade`.
     """
 
@@ -202,7 +217,7 @@ class Federation:
         run_dir: str | Path,
         *,
         process_per: ProcessPer = "service",
-        services: Mapping[str, str] | None = None,
+        services: Iterable[str] | None = None,
         database_url: str | None = None,
         nats_url: str | None = None,
         use_environment: bool = True,
@@ -219,7 +234,9 @@ class Federation:
         self.topology = Topology.load(self.topology_file)
         self.run_dir = Path(run_dir).absolute()
         self.process_per: ProcessPer = process_per
-        self.services = dict(SERVICES if services is None else services)
+        self.specs: dict[str, ServiceSpec] = specs_for(None if services is None else list(services))
+        # service → module of its app factory, in start order
+        self.services: dict[str, str] = {name: spec.app_module for name, spec in self.specs.items()}
         if use_environment:
             database_url = database_url or os.environ.get("DATABASE_URL") or None
             nats_url = nats_url or os.environ.get("NATS_URL") or None
@@ -288,12 +305,14 @@ class Federation:
         return creds
 
     def service_nats_url(self, code: str, service: str) -> str:
-        """What a service process connects with: `kam-sync` for the sync service (and a whole-node
-        process, which hosts it), `kam-svc` for the others. External NATS: as given."""
+        """What a service process connects with: `kam-sync` for a service whose NATS role manages the
+        node's streams (and a whole-node process hosting one), `kam-svc` for the others. External
+        NATS: as given."""
         rt = self._rt(code)
         if rt.nats is None:
             return rt.nats_url
-        role = SYNC_USER if service in ("sync", NODE_PROCESS) else SERVICE_USER
+        hosted = self.specs.values() if service == NODE_PROCESS else [s for n, s in self.specs.items() if n == service]
+        role = SYNC_USER if any(s.nats.manages_streams for s in hosted) else SERVICE_USER
         return self.credentials().url(rt.nats.url, code, role)
 
     def nats(self, code: str) -> NatsNode:
@@ -496,18 +515,19 @@ class Federation:
         # streams and sources are declared by each node's sync service, not here
 
     def _migrate(self) -> None:
-        scripts: dict[str, str] = {}
-        for service, module_name in self.services.items():
-            module = importlib.import_module(module_name)
-            script = getattr(module, "MIGRATIONS", None)
-            if script:
-                scripts[service] = str(script)
+        scripts = {name: spec.migrations for name, spec in self.specs.items() if spec.migrations}
+        hooks = {name: fn for name, spec in self.specs.items() if (fn := spec.hook("after_migrate")) is not None}
         for code, rt in self.nodes.items():
             for service, script in scripts.items():
                 try:
                     call_blocking(functools.partial(self.migrate, rt.database_url, script))
                 except Exception as exc:
                     raise FederationError(f"migrations of {service} on node {code} failed: {exc}") from exc
+            for service, hook in hooks.items():  # e.g. the permission registry, once every schema is there
+                try:
+                    call_blocking(functools.partial(run_to_completion, hook, rt.database_url, code, self.topology))
+                except Exception as exc:
+                    raise FederationError(f"{service} after migrations on node {code} failed: {exc}") from exc
         self.log(f"migrations applied ({', '.join(scripts) or 'none'}) on {len(self.nodes)} databases")
 
     def _env(self, rt: NodeRuntime, service: str, jwks_url: str | None) -> dict[str, str]:
@@ -553,7 +573,8 @@ class Federation:
         if self.process_per == "node":
             port = free_port()
             rt.url = f"http://127.0.0.1:{port}"
-            jwks = rt.url + jwks_path() if "org" in self.services else None
+            issuer = identity_service(self.specs)
+            jwks = rt.url + issuer.jwks if issuer is not None and issuer.jwks else None
             env = self._env(rt, NODE_PROCESS, jwks)
             env["KAM_NODE_SERVICES"] = json.dumps(self.services)
             rt.processes[NODE_PROCESS] = ServiceProcess(
@@ -569,9 +590,11 @@ class Federation:
         rt.services = {service: f"http://127.0.0.1:{port}" for service, port in ports.items()}
         gw_port = free_port()
         rt.url = f"http://127.0.0.1:{gw_port}"  # the node's URL (services put it in hrefs of notifications)
-        org_jwks = rt.services["org"] + jwks_path() if "org" in rt.services else None
+        issuer = identity_service(self.specs)
+        jwks = rt.services[issuer.name] + issuer.jwks if issuer is not None and issuer.jwks else None
         for service, module_name in self.services.items():
-            env = self._env(rt, service, None if service == "org" else org_jwks)
+            # the issuer verifies with its own keys; every other service with the issuer's JWKS
+            env = self._env(rt, service, None if issuer is not None and service == issuer.name else jwks)
             rt.processes[service] = ServiceProcess(
                 service,
                 ports[service],

@@ -1,43 +1,46 @@
-"""Which services a node runs, and which paths each one serves.
+"""Which services a node runs, and which paths each one serves: read from the installed services'
+specs (`kam.services` entry points, kam_platform.service), never listed here.
 
-Adding a service is one line in SERVICES and its prefixes in ROUTES. The order of SERVICES is the start
-order (org first: the other services verify tokens against its JWKS).
+Adding a service adds its spec; nothing in this module changes. `SPECS` is in start order (the
+identity provider first: the other services verify tokens against its JWKS).
 """
 
 from __future__ import annotations
 
-# service name → module with `create_app(settings=None)` and `MIGRATIONS`
-SERVICES: dict[str, str] = {
-    "org": "kam_org.main",
-    "customer": "kam_customer.main",
-    "sync": "kam_sync.main",
-}
+from collections.abc import Iterable, Mapping
+
+from kam_platform.service import ServiceSpec, discover, identity_provider, route_table
+from kam_platform.service import route as _route
+
+SPECS: dict[str, ServiceSpec] = discover()
+
+# service name → module with `create_app(settings=None)`
+SERVICES: dict[str, str] = {name: spec.app_module for name, spec in SPECS.items()}
 
 # path prefix → service; the longest matching prefix wins (used by the gateway and the node app)
-ROUTES: dict[str, str] = {
-    "/api/v1/org": "org",
-    "/api/v1/auth": "org",
-    "/.well-known": "org",
-    "/tmf-api/customerManagement": "customer",
-    "/tmf-api/party": "customer",
-    "/api/v1/customer": "customer",
-    "/api/v1/sync": "sync",
-}
+ROUTES: dict[str, str] = route_table(SPECS)
 
-# the service whose /metrics answers at a node's root in one-process-per-node mode
-# (the Prometheus registry is per process, so any one of them shows all)
-METRICS_SERVICE = "org"
+# the service whose /metrics answers at a node's root in one-process-per-node mode (the Prometheus
+# registry is per process, so any one of them shows all): the first to start
+METRICS_SERVICE: str | None = next(iter(SPECS), None)
 
 
-def route(path: str, routes: dict[str, str] | None = None) -> str | None:
+def specs_for(names: Iterable[str] | None) -> dict[str, ServiceSpec]:
+    """The specs of the named services (all installed ones for None), in start order."""
+    if names is None:
+        return dict(SPECS)
+    wanted = set(names)
+    unknown = sorted(wanted - set(SPECS))
+    if unknown:
+        raise KeyError(f"no installed service named {', '.join(unknown)}; installed: {', '.join(SPECS)}")
+    return {name: spec for name, spec in SPECS.items() if name in wanted}
+
+
+def route(path: str, routes: Mapping[str, str] | None = None) -> str | None:
     """The service serving `path`, or None. A prefix matches whole segments only."""
-    table = ROUTES if routes is None else routes
-    best: tuple[int, str] | None = None
-    for prefix, service in table.items():
-        if (path == prefix or path.startswith(prefix.rstrip("/") + "/")) and (best is None or len(prefix) > best[0]):
-            best = (len(prefix), service)
-    return best[1] if best else None
+    return _route(path, ROUTES if routes is None else routes)
 
 
-def jwks_path() -> str:
-    return "/.well-known/jwks.json"
+def identity_service(specs: Mapping[str, ServiceSpec] | None = None) -> ServiceSpec | None:
+    """The service that issues tokens and publishes the node's JWKS, if the node runs one."""
+    return identity_provider(SPECS if specs is None else specs)

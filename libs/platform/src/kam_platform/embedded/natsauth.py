@@ -40,6 +40,7 @@ from kam_platform.federation import (
     plan,
     up_stream,
 )
+from kam_platform.service import discover
 from kam_platform.topology import Topology
 
 SERVICE_USER = "kam-svc"
@@ -47,9 +48,12 @@ SYNC_USER = "kam-sync"
 ADMIN_USER = "kam-admin"
 ROLES = (SERVICE_USER, SYNC_USER, ADMIN_USER)
 
-# Services that run apply consumers and therefore publish dead letters (``dlq.<node>.<service>``).
-# Until services declare their NATS role themselves, this is where a new applier is added.
-APPLYING_SERVICES = ("customer", "org")
+
+def applying_services() -> tuple[str, ...]:
+    """Services that run apply consumers and therefore publish dead letters (``dlq.<node>.<service>``):
+    those whose spec applies replicated events (``ServiceSpec.applies``)."""
+    return tuple(name for name, spec in discover().items() if spec.applies)
+
 
 # nats.py's replies (PubAcks, API responses, pull batches) arrive on the connection's inbox.
 CLIENT_INBOX = "_INBOX.>"
@@ -101,7 +105,7 @@ def service_permissions(topology: Topology, code: str) -> Permissions:
     publish = [
         f"up.{code}.>",
         f"down.{down_scope(topology, code)}.>",
-        *(f"dlq.{code}.{s}" for s in APPLYING_SERVICES),
+        *(f"dlq.{code}.{s}" for s in applying_services()),
         *(f"$JS.API.STREAM.INFO.{s}" for s in inbound),
         *(subject for s in consumed for subject in _pull_consumer(s)),
     ]

@@ -66,6 +66,13 @@ def plain_dsn(url: str) -> str:
     return urlunsplit((scheme, parts.netloc, parts.path, parts.query, parts.fragment))
 
 
+def asyncpg_url(url: str) -> str:
+    """Any PostgreSQL URL (`postgres://`, `postgresql://`, `postgresql+psycopg://`…) → the
+    `postgresql+asyncpg://` form the services, migrations and `Settings.database_url` take. With
+    `plain_dsn`, the one conversion between the two forms."""
+    return "postgresql+asyncpg://" + plain_dsn(url).split("://", 1)[1]
+
+
 def with_database(url: str, database: str) -> str:
     """The same server URL pointing at another database."""
     parts = urlsplit(url)

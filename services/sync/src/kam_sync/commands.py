@@ -1,0 +1,97 @@
+"""The sync service's `kam` commands (`kam sync status`, `kam sync resync --node CODE`) and its part of
+`kam status` (each node's replication), registered through `ServiceSpec.cli` and the `status` hook."""
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any
+
+import httpx
+import typer
+from rich.table import Table
+
+from kam_platform.service import CliContext, RunningFederation
+
+# no `from __future__ import annotations`: typer reads these annotations at run time, in this module
+NodeOpt = Annotated[str, typer.Option("--node", help="node code, e.g. gd-gz")]
+RunDir = Annotated[Path | None, typer.Option("--run-dir", help="state directory (default: .kam/ of the repository)")]
+
+STATUS = "/api/v1/sync/status"
+RESYNC = "/api/v1/sync/resync"
+
+
+def replication_status(ctx: CliContext, fed: RunningFederation) -> dict[str, dict[str, Any] | None]:
+    """Each node's replication status, read with an operator token (None where unavailable)."""
+    out: dict[str, dict[str, Any] | None] = {}
+    for node in fed.topology.ordered():
+        try:
+            token = ctx.token(fed, node.code, "admin")
+            resp = httpx.get(
+                fed.node_url(node.code) + STATUS, headers={"Authorization": f"Bearer {token}"}, timeout=5.0
+            )
+            out[node.code] = resp.json() if resp.status_code == 200 else None
+        except Exception:  # an operator's overview: a node that cannot answer shows as unknown
+            out[node.code] = None
+    return out
+
+
+def print_replication(ctx: CliContext, replication: dict[str, dict[str, Any] | None]) -> None:
+    table = Table(title="Replication (✗ = link down or source behind)")
+    for col in ("node", "state", "links", "sources (lag, idle s)", "apply pending", "dead letters"):
+        table.add_column(col)
+    for code, st in replication.items():
+        if st is None:
+            table.add_row(code, "[yellow]unknown[/yellow]", "", "", "", "")
+            continue
+        links = " ".join(f"{lk['peer']}{'✓' if lk['connected'] else '[red]✗[/red]'}" for lk in st.get("links", []))
+        sources = []
+        for stream in st.get("streams", []):
+            for src in stream.get("sources", []):
+                mark = "" if src["ok"] else " [red]✗[/red]"
+                sources.append(f"{stream['name']}←{src['name']} ({src['lag']}, {src['idleSeconds']}){mark}")
+        pending = sum(c["pending"] for c in st.get("consumers", []))
+        dead = sum(st.get("deadLetters", {}).values())
+        state = "[green]ok[/green]" if st.get("state") == "ok" else f"[red]{st.get('state')}[/red]"
+        table.add_row(code, state, links, "\n".join(sources), str(pending), f"[red]{dead}[/red]" if dead else "0")
+    ctx.console.print(table)
+
+
+def status(ctx: CliContext, fed: RunningFederation, nodes: list[dict[str, Any]]) -> Callable[[], None] | None:
+    """`kam status`: each node's entry gains `replication`; returns what prints the table."""
+    replication = replication_status(ctx, fed)
+    for item in nodes:
+        item["replication"] = replication.get(str(item["code"]))
+    return (lambda: print_replication(ctx, replication)) if replication else None
+
+
+def register(app: typer.Typer, ctx: CliContext) -> None:
+    sync_app = typer.Typer(help="Federation: replication status and resync.", no_args_is_help=True)
+    app.add_typer(sync_app, name="sync")
+
+    @sync_app.command("resync")
+    def sync_resync(
+        node: NodeOpt,
+        reason: Annotated[str | None, typer.Option("--reason")] = None,
+        run_dir: RunDir = None,
+    ) -> None:
+        """Force a resync of a node: its subtree republishes its records, its ancestors their reference data."""
+        fed = ctx.attach(run_dir)
+        ctx.check_node(fed, node)
+        resp = httpx.post(
+            fed.node_url(node) + RESYNC,
+            json={"reason": reason} if reason else {},
+            headers={"Authorization": f"Bearer {ctx.token(fed, node, 'admin')}"},
+            timeout=30.0,
+        )
+        if resp.status_code != 202:
+            ctx.err.print(f"resync refused: {resp.status_code} {resp.text}")
+            raise typer.Exit(1)
+        ctx.console.print(f"resync of {node} requested ({resp.json()['id']})")
+
+    @sync_app.command("status")
+    def sync_status(run_dir: RunDir = None) -> None:
+        """Replication status of every node: links, sources, apply consumers, dead letters."""
+        fed = ctx.attach(run_dir)
+        replication = replication_status(ctx, fed)
+        print_replication(ctx, replication)
+        if any(st is None or st.get("state") != "ok" for st in replication.values()):
+            raise typer.Exit(1)
