@@ -214,7 +214,8 @@ class OrgApplier:
         if not roles:
             return
         codes = sorted({c for cs in roles.values() for c in cs})
-        ids = dict((await session.execute(select(Role.code, Role.id).where(Role.code.in_(codes)))).tuples().all())
+        rows_found = await session.execute(select(Role.code, Role.id).where(Role.code.in_(codes)))
+        ids = {code: role_id for code, role_id in rows_found}
         unknown = sorted(set(codes) - set(ids))
         if unknown:  # a role defined at the owner only: the replica lists the roles this node knows
             log.warning("replicated staff hold roles unknown at %s: %s", self.node, ", ".join(unknown))
