@@ -183,12 +183,19 @@ def _loc(loc: tuple[Any, ...] | list[Any]) -> str:
     return ".".join(parts) or "body"
 
 
+# a typed body that is missing, or JSON but not an object: malformed for the route, as TMF630 has it
+_NOT_AN_OBJECT = frozenset({"missing", "model_type", "model_attributes_type", "dict_type"})
+
+
 def validation_envelope(exc: RequestValidationError) -> tuple[int, dict[str, Any]]:
     errors = []
     malformed = False
     for err in exc.errors():
         if err.get("type") == "json_invalid":
             malformed = True
+        if tuple(err.get("loc", ())) == ("body",) and err.get("type") in _NOT_AN_OBJECT:
+            bad = BadRequest("The body must be a JSON object")
+            return bad.status, bad.envelope()
         errors.append({"field": _loc(err.get("loc", ())), "message": err.get("msg", "invalid")})
     if malformed:
         e: KamError = BadRequest("Malformed JSON body: " + "; ".join(x["message"] for x in errors))

@@ -254,15 +254,18 @@ def id_or_404(value: str, resource: str) -> uuid.UUID:
 
 
 def uuid_filter(column: Any) -> Callable[[str, list[Any]], ColumnElement[bool]]:
-    """A list-filter predicate for a UUID column (equality, comma = OR; a malformed id is a 400)."""
+    """A list-filter predicate for a UUID column (equality, comma = OR). An id that is not a UUID cannot
+    exist, so it matches nothing: `?id=<anything>` answers 200 with the matches or `[]` (issue 10)."""
 
     def predicate(op: str, values: list[Any]) -> ColumnElement[bool]:
         if op != "eq":
             raise InvalidQuery(f"only equality filters apply to {column.key}")
-        try:
-            ids = [uuid.UUID(str(v)) for v in values]
-        except ValueError:
-            raise InvalidQuery(f"filter {column.key}: not a valid id") from None
+        ids = []
+        for v in values:
+            try:
+                ids.append(uuid.UUID(str(v)))
+            except ValueError:
+                continue
         return column.in_(ids)  # type: ignore[no-any-return]
 
     return predicate

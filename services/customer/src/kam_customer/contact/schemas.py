@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated, Literal
 
 from pydantic import Field, field_validator
 
 from kam_customer.customer.rules import DecisionRole
-from kam_customer.customer.schemas import ApiModel, Ref
+from kam_customer.customer.schemas import ApiModel, CustomerRef, Ref
+from kam_platform.api import ReadModel, Resource
 
 TYPE = "KeyAccountContact"
 BASE_TYPE = "Individual"
@@ -90,4 +91,43 @@ class ContactUpdate(ContactFields):
     family_name: Annotated[str | None, Field(alias="familyName", min_length=1, max_length=50)] = None
 
 
-__all__ = ["ContactCreate", "ContactUpdate"]
+class ContactMediumRead(ReadModel):
+    medium_type: Literal["mobile", "email"]
+    preferred: bool
+    characteristic: Annotated[
+        dict[str, str], Field(description="`phoneNumber` (masked without customer.pii:read) or `emailAddress`")
+    ]
+
+
+class IdentificationRead(ReadModel):
+    identification_type: Literal["ID_CARD"]
+    identification_id: Annotated[str, Field(description="masked without customer.pii:read")]
+
+
+class ContactRead(Resource):
+    """TMF632 Individual as KeyAccountContact (大客户联系人)."""
+
+    id: str
+    href: str
+    type_: Annotated[str, Field(alias="@type")] = TYPE
+    base_type: Annotated[str, Field(alias="@baseType")] = BASE_TYPE
+    schema_location: Annotated[str, Field(alias="@schemaLocation")] = SCHEMA_LOCATION
+    given_name: str | None
+    family_name: str | None
+    full_name: str
+    title: str | None
+    department: str | None
+    decision_role: DecisionRole | None  # 决策角色
+    preferred_contact_medium: str | None
+    contact_medium: list[ContactMediumRead]
+    individual_identification: list[IdentificationRead]
+    birth_date: date | None
+    is_primary: bool
+    customer: CustomerRef
+    owner_node: str
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+
+__all__ = ["ContactCreate", "ContactRead", "ContactUpdate"]

@@ -11,7 +11,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import ConfigDict, Field, field_validator
 
 from kam_customer.customer.rules import (
     CUSTOMER_CODE_RE,
@@ -25,6 +25,8 @@ from kam_customer.customer.rules import (
     ValueType,
     credit_code_problem,
 )
+from kam_platform.api import ApiModel as BaseApiModel
+from kam_platform.api import ReadModel, Resource
 
 TYPE = "KeyAccountCustomer"
 BASE_TYPE = "Customer"
@@ -33,8 +35,10 @@ SCHEMA_LOCATION = "https://kam.example/schemas/KeyAccountCustomer.schema.json"
 Str200 = Annotated[str, Field(min_length=1, max_length=200)]
 
 
-class ApiModel(BaseModel):
-    model_config = ConfigDict(populate_by_name=True, extra="forbid", str_strip_whitespace=True)
+class ApiModel(BaseApiModel):
+    """Request bodies of the customer service: the house ApiModel, surrounding whitespace stripped."""
+
+    model_config = ConfigDict(str_strip_whitespace=True)
 
 
 class Money(ApiModel):
@@ -162,6 +166,133 @@ class AccountManagerAssign(ApiModel):
     account_manager: Annotated[str | None, Field(alias="accountManager", max_length=64)]
     account_manager_name: Annotated[str | None, Field(alias="accountManagerName", max_length=100)] = None
     reason: Annotated[str | None, Field(max_length=500)] = None
+
+
+# --- responses -------------------------------------------------------------------------------------
+
+
+class PartyRef(ReadModel):
+    """A reference to a TMF632 party (the legal entity behind a key account)."""
+
+    id: str
+    href: str
+    name: str | None = None
+    referred_type: Annotated[str, Field(alias="@referredType")]
+
+
+class CustomerRef(ReadModel):
+    id: str
+    href: str
+    referred_type: Annotated[Literal["Customer"], Field(alias="@referredType")] = "Customer"
+
+
+class RelatedPartyRead(ReadModel):
+    id: str
+    name: str | None
+    role: str
+    referred_type: Annotated[str | None, Field(alias="@referredType")] = None
+
+
+class NationalKeyAccount(ReadModel):
+    """The group's designation of this customer as a national key account (全国大客户), if any."""
+
+    designation_id: str
+    grade: Grade
+    group_account_manager: str | None
+    group_account_manager_name: str | None
+    service_level: str | None
+    designated_by: str
+
+
+class CustomerRead(Resource):
+    """TMF629 Customer as KeyAccountCustomer (大客户)."""
+
+    id: str
+    href: str
+    type_: Annotated[str, Field(alias="@type")] = TYPE
+    base_type: Annotated[str, Field(alias="@baseType")] = BASE_TYPE
+    schema_location: Annotated[str, Field(alias="@schemaLocation")] = SCHEMA_LOCATION
+    name: str
+    status: LifeStatus  # 生命周期状态
+    status_reason: str | None
+    customer_code: str  # 客户编码
+    short_name: str | None
+    customer_type: CustomerType
+    nature: Nature | None
+    mgmt_level: MgmtLevel
+    industry: Industry
+    value_type: ValueType | None
+    grade: Grade  # 客户等级
+    recognition_status: RecogStatus  # 认定状态
+    credit_code: str | None
+    engaged_party: PartyRef | None
+    related_party: list[RelatedPartyRead]
+    parent_customer: CustomerRef | None
+    enterprise_scale: str | None
+    address: str | None
+    description: str | None
+    credit_profile: Annotated[
+        list[dict[str, Any]], Field(description="TMF629 CreditProfile: creditLevel, creditScore, creditLimit, …")
+    ]
+    owner_node: str
+    version: int
+    created_at: datetime | None
+    updated_at: datetime | None
+
+
+class CustomerDetail(CustomerRead):
+    """One customer, with its national key-account designation."""
+
+    national_key_account: NationalKeyAccount | None = None
+
+
+class AuditRecordRead(ReadModel):
+    """One append-only change record: who, when, which attributes, old → new."""
+
+    id: str
+    type_: Annotated[Literal["AuditRecord"], Field(alias="@type")] = "AuditRecord"
+    entity_type: str
+    entity_id: str
+    action: str
+    actor: str
+    at: datetime
+    changes: dict[str, Any] | None
+    request_id: str | None
+    note: str | None
+    owner_node: str
+
+
+class ValidFor(ReadModel):
+    start_date_time: datetime
+    end_date_time: datetime | None
+
+
+class AccountManagerAssignmentRead(ReadModel):
+    id: str
+    type_: Annotated[Literal["AccountManagerAssignment"], Field(alias="@type")] = "AccountManagerAssignment"
+    account_manager: str | None
+    account_manager_name: str | None
+    previous_account_manager: str | None
+    assigned_by: str
+    valid_for: ValidFor
+    reason: str | None
+
+
+class CustomerBrief(ReadModel):
+    id: str
+    href: str
+    name: str
+    customer_code: str
+    owner_node: str
+    customer_type: CustomerType
+
+
+class HierarchyRead(ReadModel):
+    """A group customer's place in its hierarchy: the HQ chain above it and its direct branches."""
+
+    customer: CustomerBrief
+    ancestors: list[CustomerBrief]
+    branches: list[CustomerBrief]
 
 
 Action = Literal["create", "update", "delete", "status", "assign", "import", "transfer"]

@@ -6,7 +6,7 @@ from typing import Any
 
 from kam_customer.models import Customer
 
-from .schemas import BASE_TYPE, SCHEMA_LOCATION, TYPE
+from .schemas import BASE_TYPE, SCHEMA_LOCATION, TYPE, CustomerRead
 
 CUSTOMER_PATH = "/tmf-api/customerManagement/v4/customer"
 ORGANIZATION_PATH = "/tmf-api/party/v4/organization"
@@ -46,7 +46,11 @@ def customer_href(base: str, customer_id: object) -> str:
     return f"{base}{CUSTOMER_PATH}/{customer_id}"
 
 
-def to_api(c: Customer, base: str) -> dict[str, Any]:
+def to_api(c: Customer, base: str) -> CustomerRead:
+    return CustomerRead.model_validate(to_dict(c, base))
+
+
+def to_dict(c: Customer, base: str) -> dict[str, Any]:
     related = []
     if c.account_manager:
         related.append(

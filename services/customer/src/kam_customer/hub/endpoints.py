@@ -6,14 +6,15 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, Response
-from fastapi.responses import JSONResponse
 
+from kam_platform.api import JSON_BODY
 from kam_platform.auth import Principal, require
 from kam_platform.db.engine import Session
 from kam_platform.settings import AppSettings
-from kam_platform.tmf import id_or_404, read_json_object, validate_model
+from kam_platform.tmf import href, id_or_404
 
 from . import service
+from .schemas import EventSubscriptionRead
 
 PATH = "/tmf-api/customerManagement/v4/hub"
 router = APIRouter(tags=["customer"])
@@ -36,21 +37,25 @@ HubId = Annotated[uuid.UUID, Depends(_hub_id)]
     },
 )
 async def register_listener(
-    request: Request, session: Session, settings: AppSettings, principal: Principal = require("customer:read")
-) -> JSONResponse:
+    request: Request,
+    response: Response,
+    session: Session,
+    settings: AppSettings,
+    data: service.HubCreate,
+    principal: Principal = require("customer:read"),
+    _: None = JSON_BODY,
+) -> EventSubscriptionRead:
     """`{"callback": "https://…/listener", "query": "eventType=CustomerCreateEvent"}`. Events are
     POSTed to the callback (at least once; deduplicate by `eventId`), only for customers within the
     registering user's data scope. The callback must resolve to public addresses (loopback, private,
     link-local… are refused with 422 unless the node allows them); a user holds at most
     `KAM_HUB_MAX_LISTENERS_PER_USER` listeners (429 beyond)."""
-    data = validate_model(service.HubCreate, await read_json_object(request, allowed_types={"application/json"}))
     sub = await service.register(session, settings=settings, principal=principal, data=data)
-    href = str(request.base_url).rstrip("/") + f"{PATH}/{sub.id}"
-    return JSONResponse(
-        {"id": str(sub.id), "href": href, "callback": sub.callback, "query": sub.query, "@type": "EventSubscription"},
-        status_code=201,
-        headers={"Location": href},
+    body = EventSubscriptionRead(
+        id=str(sub.id), href=href(request, f"{PATH}/{sub.id}"), callback=sub.callback, query=sub.query
     )
+    response.headers["Location"] = body.href
+    return body
 
 
 @router.delete(

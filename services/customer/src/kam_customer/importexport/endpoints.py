@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import FileResponse, JSONResponse, StreamingResponse
+from fastapi.responses import FileResponse, StreamingResponse
 from starlette.background import BackgroundTask
 from starlette.datastructures import UploadFile
 
@@ -26,7 +26,7 @@ from kam_platform.settings import AppSettings
 from kam_platform.tmf import parse_list_query
 
 from . import service
-from .schemas import CSV_TYPE, MULTIPART_TYPE, XLSX_TYPE
+from .schemas import CSV_TYPE, MULTIPART_TYPE, XLSX_TYPE, ImportResultRead
 
 router = APIRouter(tags=["customer import/export"])
 
@@ -73,13 +73,14 @@ async def _spool_upload(request: Request, path: Path) -> service.FileKind:
     IMPORTS,
     summary="Import customers from CSV or XLSX (批量导入)",
     openapi_extra=upload_body(CSV_TYPE, "application/csv", XLSX_TYPE, MULTIPART_TYPE),
+    response_model_exclude_unset=True,  # a row error names its sheet only where the file has sheets
 )
 async def import_customers(
     request: Request,
     session: Session,
     settings: AppSettings,
     principal: Principal = require("customer:import"),
-) -> JSONResponse:
+) -> ImportResultRead:
     """The body is the file itself (`text/csv` in UTF-8 or GB18030, or XLSX), or a multipart form with a
     `file` part. Header row by column name (`customerCode`, `name`, `industry`, … or 客户编码, 客户名称, 行业…).
     `customerCode` is the idempotency key: a known code owned by this node is updated (version + 1), a new
@@ -93,7 +94,7 @@ async def import_customers(
         result = await service.import_file(session, settings=settings, principal=principal, path=path, kind=kind)
     finally:
         _remove(path)
-    return JSONResponse(result.to_api())
+    return ImportResultRead.model_validate(result.to_api())
 
 
 async def _started(chunks: AsyncIterator[bytes]) -> AsyncIterator[bytes]:

@@ -5,9 +5,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import Annotated, Any, Literal
+
+from pydantic import ConfigDict, Field
 
 from kam_customer.customer import rules
+from kam_platform.api import ReadModel
 
 CSV_TYPE = "text/csv"
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -93,3 +96,24 @@ class ImportResult:
             "errors": [e.to_api() for e in self.errors],
             "errorCount": self.error_count,
         }
+
+
+class RowErrorRead(ReadModel):
+    model_config = ConfigDict(json_schema_serialization_defaults_required=False)  # `sheet` may be absent
+
+    row: Annotated[int, Field(description="1-based line of the file (the header is 1)")]
+    column: str | None
+    message: str
+    sheet: Annotated[str | None, Field(description="the XLSX sheet, when the file has several")] = None
+
+
+class ImportResultRead(ReadModel):
+    """The summary of an import: rows received, created, updated and rejected, and why."""
+
+    type_: Annotated[Literal["ImportResult"], Field(alias="@type")] = "ImportResult"
+    received: int
+    created: int
+    updated: int
+    rejected: int
+    errors: Annotated[list[RowErrorRead], Field(description=f"the first {MAX_ERRORS} row errors")]
+    error_count: int
