@@ -37,7 +37,7 @@ test: bootstrap
 lint: bootstrap
 	$(UV) run ruff check .
 	$(UV) run ruff format --check .
-	$(UV) run mypy libs/platform/src libs/contracts/src libs/cli/src services/org/src services/customer/src services/sync/src
+	$(UV) run mypy $(wildcard libs/*/src services/*/src)
 	$(MAKE) proto-check
 
 proto-check: bootstrap

@@ -13,11 +13,11 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
-from kam_rules.main import MIGRATIONS, create_app
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from kam_platform.settings import Settings
 from kam_platform.testing.plugin import app_client, bearer, bind_session
+from kam_rules.main import MIGRATIONS, create_app
 
 ROOT = Path(__file__).resolve().parents[3]
 DEMO = ROOT / "deploy" / "topologies" / "demo.yaml"
