@@ -9,7 +9,12 @@ from kam_platform.topology import Topology
 
 
 async def issue_token(
-    database_url: str, node: str, username: str, topology: Topology, scope_node: str | None = None
+    database_url: str,
+    node: str,
+    username: str,
+    topology: Topology,
+    scope_node: str | None = None,
+    scope_level: str | None = None,
 ) -> str:
     db = create_database(database_url, pool_size=1, application_name=f"kam-token-{node}")
     try:
@@ -17,7 +22,12 @@ async def issue_token(
             await auth_service.ensure_signing_key(session)
         async with db.sessionmaker() as session:
             issued = await auth_service.operator_token(
-                session, node=node, topology=topology, username=username, scope_node=scope_node
+                session,
+                node=node,
+                topology=topology,
+                username=username,
+                scope_node=scope_node,
+                scope_level=scope_level,
             )
         return issued.access_token
     finally:

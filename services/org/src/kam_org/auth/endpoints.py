@@ -47,13 +47,20 @@ async def token(
     username: Annotated[str, Form()],
     password: Annotated[str, Form()],
     scope_node: Annotated[str | None, Form()] = None,
+    scope_level: Annotated[str | None, Form()] = None,
 ) -> TokenResponse | JSONResponse:
     """Issue a bearer token (form: grant_type=password, username, password, optional scope_node, which
-    narrows the data scope to a descendant of the user's node). Tokens live one hour. Repeated
-    failures lock the user name or the client address out for a while: 429 with Retry-After."""
+    narrows the data scope to a descendant of the user's node; optional scope_level ``node``, ``team``
+    or ``own``, which narrows it to the team's or the user's own portfolio of customers). Tokens live
+    one hour. Repeated failures lock the user name or the client address out for a while: 429 with Retry-After."""
     if grant_type != "password":
         raise BadRequest(f"unsupported grant_type {grant_type!r}; use 'password'")
-    for name, value in (("username", username), ("password", password), ("scope_node", scope_node or "")):
+    for name, value in (
+        ("username", username),
+        ("password", password),
+        ("scope_node", scope_node or ""),
+        ("scope_level", scope_level or ""),
+    ):
         if "\x00" in value:  # PostgreSQL text cannot hold NUL: refuse it before any query
             raise BadRequest(f"{name}: NUL characters are not allowed")
     response.headers["Cache-Control"] = "no-store"  # RFC 6749 §5.1
@@ -65,6 +72,7 @@ async def token(
             username=username,
             password=password,
             scope_node=scope_node,
+            scope_level=scope_level,
             client_address=client_address(request),
             limits=service.LoginLimits.from_settings(settings),
         )

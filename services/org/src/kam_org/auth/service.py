@@ -20,20 +20,21 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from kam_org.api import Caller
 from kam_org.audit import service as audit
 from kam_org.auth.passwords import verify_password
-from kam_org.auth.repository import LoginThrottleRepository, SigningKeyRepository
+from kam_org.auth.repository import LoginThrottleRepository, PortfolioRepository, SigningKeyRepository
 from kam_org.auth.schemas import TOKEN_LIFETIME_SECONDS, TokenResponse
 from kam_org.models import Staff
 from kam_org.role import service as role_service
 from kam_org.staff.repository import StaffRepository
 from kam_platform.auth import (
     Principal,
+    ScopeLevel,
     generate_signing_key,
     load_private_key,
     private_key_pem,
     public_jwk,
     sign_token,
 )
-from kam_platform.errors import Forbidden, KamError, NotFound, Unauthorized
+from kam_platform.errors import Forbidden, KamError, NotFound, Unauthorized, ValidationFailed
 from kam_platform.ids import uuid7
 from kam_platform.settings import Settings
 from kam_platform.topology import Topology
@@ -106,9 +107,27 @@ def _scope(topology: Topology, home: str, requested: str | None) -> str:
     return requested
 
 
-async def _mint(session: AsyncSession, *, staff: Staff, topology: Topology, scope_node: str | None) -> TokenResponse:
+def _level(requested: str | None) -> ScopeLevel:
+    """The data-scope level a token asks for: the whole node subtree (default), the user's team's
+    portfolio, or the user's own portfolio (F19)."""
+    try:
+        return ScopeLevel(requested or ScopeLevel.NODE)
+    except ValueError:
+        allowed = ", ".join(level.value for level in ScopeLevel)
+        raise ValidationFailed(f"scope_level: {requested!r} is not one of {allowed}", field="scope_level") from None
+
+
+async def _mint(
+    session: AsyncSession,
+    *,
+    staff: Staff,
+    topology: Topology,
+    scope_node: str | None,
+    scope_level: str | None = None,
+) -> TokenResponse:
     """Resolve roles and permissions now, build the claims (docs/architecture.md) and sign them."""
     scope = _scope(topology, staff.owner_node, scope_node)
+    level = _level(scope_level)
     roles = (await StaffRepository.from_session(session).roles_of([staff.id]))[staff.id]
     perms = await role_service.permissions_for_roles(session, roles=roles)
     key = await SigningKeyRepository.from_session(session).active()
@@ -128,6 +147,10 @@ async def _mint(session: AsyncSession, *, staff: Staff, topology: Topology, scop
         "aud": AUDIENCE,
         "iss": f"kam:{staff.owner_node}",
     }
+    if level is not ScopeLevel.NODE:  # node-level tokens keep the claims they always had
+        claims["scope_level"] = level.value
+        if level is ScopeLevel.TEAM:
+            claims["portfolio"] = await PortfolioRepository.from_session(session).team_usernames(staff.id)
     token = sign_token(load_private_key(key.private_pem), key.kid, claims)
     return TokenResponse(access_token=token, scope_node=scope)
 
@@ -142,6 +165,7 @@ async def password_grant(
     scope_node: str | None = None,
     client_address: str | None = None,
     limits: LoginLimits | None = None,
+    scope_level: str | None = None,
 ) -> TokenResponse:
     """OAuth 2.0 password grant; a wrong password, an unknown or an inactive user look the same (401).
     Raises LoginThrottled (429) while the user name or the client address is locked out."""
@@ -173,7 +197,7 @@ async def password_grant(
                 )
         raise LoginFailed(BAD_LOGIN)
     await throttle.clear(*keys[0])
-    return await _mint(session, staff=staff, topology=topology, scope_node=scope_node)
+    return await _mint(session, staff=staff, topology=topology, scope_node=scope_node, scope_level=scope_level)
 
 
 async def _audit_lockout(
@@ -205,10 +229,16 @@ async def _audit_lockout(
 
 
 async def operator_token(
-    session: AsyncSession, *, node: str, topology: Topology, username: str, scope_node: str | None = None
+    session: AsyncSession,
+    *,
+    node: str,
+    topology: Topology,
+    username: str,
+    scope_node: str | None = None,
+    scope_level: str | None = None,
 ) -> TokenResponse:
     """A token for an existing active user without a password (the operator's `kam token`)."""
     staff = await StaffRepository.from_session(session).get_by_username(node, username)
     if staff is None or not staff.is_active:
         raise NotFound(f"no active user {username!r} at node {node!r}")
-    return await _mint(session, staff=staff, topology=topology, scope_node=scope_node)
+    return await _mint(session, staff=staff, topology=topology, scope_node=scope_node, scope_level=scope_level)
