@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from kam_contracts import envelope_pb2
+from kam_platform.embedded.postgres import plain_dsn
 from kam_platform.ids import uuid7
 
 log = logging.getLogger("kam.outbox")
@@ -217,10 +218,6 @@ def _end_transaction(session: Session) -> None:
         del session.info[key]
 
 
-def asyncpg_dsn(sqlalchemy_url: str) -> str:
-    return sqlalchemy_url.replace("postgresql+asyncpg://", "postgresql://", 1)
-
-
 class OutboxRelay:
     """Publishes unsent outbox rows of one schema to JetStream. Run as a background task."""
 
@@ -234,7 +231,7 @@ class OutboxRelay:
         batch_size: int = 500,
         poll_seconds: float = 1.0,
     ) -> None:
-        self.dsn = asyncpg_dsn(database_url)
+        self.dsn = plain_dsn(database_url)
         self.nats_url = nats_url
         self.schema = schema
         self.node = node

