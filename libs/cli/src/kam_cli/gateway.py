@@ -21,11 +21,13 @@ from contextlib import asynccontextmanager
 import httpx
 from starlette.applications import Starlette
 from starlette.background import BackgroundTask
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from kam_cli.services import ROUTES, route
+from kam_platform.console import ConsoleMiddleware
 
 UPSTREAMS_ENV = "KAM_GATEWAY_UPSTREAMS"
 HOP_BY_HOP = frozenset(
@@ -160,4 +162,5 @@ def create_app(upstreams: Mapping[str, str] | None = None, routes: Mapping[str, 
             Route("/{path:path}", proxy, methods=METHODS),
         ],
         lifespan=lifespan,
+        middleware=[Middleware(ConsoleMiddleware)],  # the web console (kam_platform.console)
     )

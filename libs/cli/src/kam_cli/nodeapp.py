@@ -23,6 +23,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from kam_cli.services import METRICS_SERVICE, ROUTES, identity_service, route, specs_for
+from kam_platform import console
 from kam_platform.service import ServiceSpec
 
 Scope = MutableMapping[str, Any]
@@ -207,6 +208,8 @@ class NodeApp:
             await self._lifespan(receive, send)
             return
         if kind not in ("http", "websocket"):
+            return
+        if await console.serve(scope, receive, send):  # the web console's files (kam_platform.console)
             return
         path: str = scope["path"]
         if kind == "http" and path == "/health":

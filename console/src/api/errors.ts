@@ -1,0 +1,42 @@
+// The TMF630 error envelope every service answers with, and what the console shows of it.
+import type { TmfError } from "./types";
+
+export class ApiError extends Error {
+  readonly status: number;
+  readonly body: Partial<TmfError> | null;
+
+  constructor(status: number, body: Partial<TmfError> | null, fallback: string) {
+    super(body?.message ?? fallback);
+    this.status = status;
+    this.body = body;
+  }
+
+  /** Field → message for a 422 whose details name fields (details.errors[] or details.field). */
+  fieldErrors(): Record<string, string> {
+    return fieldErrors(this.body);
+  }
+}
+
+/** "creditCode" from "creditCode", "body.creditCode" or "relatedParty.0.id" → the form field's name. */
+export function formFieldName(field: string): string {
+  const parts = field.split(".").filter((p) => p !== "body");
+  return parts[0] ?? field;
+}
+
+export function fieldErrors(body: Partial<TmfError> | null): Record<string, string> {
+  const out: Record<string, string> = {};
+  const details = (body?.details ?? null) as { field?: unknown; errors?: unknown } | null;
+  if (!details) return out;
+  if (Array.isArray(details.errors)) {
+    for (const e of details.errors as { field?: unknown; message?: unknown }[]) {
+      if (typeof e.field === "string" && typeof e.message === "string") {
+        const name = formFieldName(e.field);
+        out[name] = out[name] ? `${out[name]}; ${e.message}` : e.message;
+      }
+    }
+  }
+  if (typeof details.field === "string" && Object.keys(out).length === 0) {
+    out[formFieldName(details.field)] = body?.message ?? "invalid";
+  }
+  return out;
+}

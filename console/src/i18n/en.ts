@@ -1,0 +1,86 @@
+// English. Same keys as zh.ts (checked by i18n.test.ts).
+import type { Dict } from "./zh";
+
+type Widen<T> = { [K in keyof T]: T[K] extends string ? string : Widen<T[K]> };
+
+const en: Widen<Dict> = {
+  app: { title: "Key Account Workbench", product: "KAM key-account platform" },
+  tier: { group: "Group node", province: "Province node", local: "Local network node" },
+  common: {
+    search: "Search", reset: "Reset", save: "Save", cancel: "Cancel", create: "New", edit: "Edit", delete: "Delete",
+    refresh: "Refresh", actions: "Actions", yes: "Yes", no: "No", total: "{{count}} in all", loading: "Loading…",
+    empty: "No data", back: "Back", submit: "Submit", confirm: "Confirm", close: "Close", saved: "Saved",
+    created: "Created", deleted: "Deleted", view: "View", columns: "Columns", language: "Language", logout: "Sign out",
+    scope: "Data scope", node: "Node", owner: "Owner node", updatedAt: "Updated", createdAt: "Created",
+    version: "Version", status: "Status", name: "Name", code: "Code", kind: "Kind", description: "Description",
+    futureSource: "Filled by a later service: {{source}}", readOnlyReplica: "Read-only replica: this customer is owned by {{owner}}; change it there",
+    error: "Something went wrong", forbidden: "Not permitted", notFound: "Not found", retry: "Retry",
+  },
+  menu: {
+    workbench: "Workbench", customers: "Customers", national: "National key accounts", federation: "Federation",
+    admin: "Administration", dashboard: "Dashboard", staff: "Staff", teams: "Teams", orgUnits: "Org units", roles: "Roles & permissions",
+  },
+  login: {
+    title: "Sign in", username: "User name", password: "Password", submit: "Sign in", failed: "Invalid user name or password",
+    throttled: "Too many failed logins; try again in {{seconds}} s", required: "Enter the {{field}}", nodeUnknown: "Unknown node",
+  },
+  password: {
+    title: "Change password", mustChange: "Change the one-time password before you go on", current: "Current password", next: "New password",
+    confirm: "Confirm new password", mismatch: "The passwords do not match", changed: "Password changed; sign in again",
+  },
+  workbench: {
+    welcome: "Welcome back, {{name}}", myCustomers: "My customers", reminders: "My reminders and pending work", awaiting: "National list items awaiting my answer",
+    recent: "Recent changes in my scope", noReminders: "No reminders (sales and service modules will add them)",
+  },
+  customer: {
+    list: "Customers", create: "New customer", edit: "Edit customer", view: "Customer 360", searchPlaceholder: "Name / customer code / credit code",
+    name: "Name", shortName: "Short name", customerCode: "Customer code", creditCode: "Unified social credit code", customerType: "Structure",
+    nature: "Nature", mgmtLevel: "Management level", industry: "Industry", valueType: "Value type", grade: "Grade", status: "Lifecycle status",
+    statusReason: "Status reason", recognitionStatus: "Recognition", accountManager: "Account manager", address: "Address", description: "Description",
+    enterpriseScale: "Enterprise scale", ownerNode: "Owner node", parentCustomer: "Parent customer",
+    export: "Export", exportCsv: "Export CSV", exportXlsx: "Export Excel", import: "Import", importDone: "Import finished: {{ok}} rows imported, {{failed}} failed",
+    importErrors: "Import errors", row: "Row", field: "Field", message: "Message",
+    profile: "Profile", contacts: "Contacts", decisionRole: "Decision role", hierarchy: "Group hierarchy", managers: "Account-manager history",
+    history: "Change history", designation: "National key-account designation", products: "Products", bills: "Bills", contracts: "Contracts", tickets: "Tickets", opportunities: "Opportunities",
+    who: "Who", when: "When", action: "Action", change: "Change (old → new)", validFrom: "From", validTo: "To", previous: "Previous manager",
+    reason: "Reason", assignedBy: "Assigned by", title: "Title", department: "Department", primary: "Primary",
+  },
+  enum: {
+    grade: { A: "A Diamond", B: "B Gold", C: "C Silver" },
+    status: { PROSPECT: "Prospect", INTENT: "Intent", ACTIVE: "Active", AT_RISK: "At risk", SUSPENDED: "Suspended", ARREARS: "In arrears", LOST: "Lost", CLOSED: "Closed" },
+    industry: { FINANCE: "Finance", GOVERNMENT: "Government", EDUCATION: "Education", HEALTH: "Health", MANUFACTURING: "Manufacturing", ENERGY: "Energy", TRANSPORT: "Transport", MEDIA: "Media", INTERNET: "Internet", COMMERCE: "Commerce", OTHER: "Other" },
+    customerType: { GROUP_CUSTOMER: "Group customer", SINGLE: "Single" },
+    mgmtLevel: { GROUP: "Group", PROVINCE: "Province", LOCAL: "Local network" },
+    nature: { PARTY_GOV_MIL: "Party, government, military", ENTERPRISE: "Enterprise", PUBLIC_INSTITUTION: "Public institution", SOCIAL_ORG: "Social organisation", FOREIGN: "Foreign-owned", CARRIER: "Carrier" },
+    valueType: { INTRINSIC: "Intrinsic", EXTRINSIC: "Extrinsic", STRATEGIC: "Strategic" },
+    recognitionStatus: { CANDIDATE: "Candidate", CONFIRMED: "Confirmed", UNDER_REVIEW: "Under review", DOWNGRADED: "Downgraded", EXITED: "Exited" },
+    decisionRole: { DECISION_MAKER: "Decision maker", INFLUENCER: "Influencer", USER: "User" },
+    designationStatus: { ACTIVE: "Active", WITHDRAWN: "Withdrawn" },
+    responseStatus: { ACKNOWLEDGED: "Acknowledged", DISPUTED: "Disputed", ASSIGNED: "Assigned", PENDING: "Pending" },
+    action: { create: "Created", update: "Changed", delete: "Deleted", status: "Status change", assign: "Manager assigned", import: "Imported", transfer: "Transferred" },
+  },
+  national: {
+    title: "National key-account list", designate: "Designate", customer: "Customer", grade: "Grade", groupAccountManager: "Group account manager",
+    serviceLevel: "Service level", note: "Note", responses: "Answers by node", acknowledge: "Acknowledge", dispute: "Dispute", assign: "Assign manager",
+    withdraw: "Withdraw", answered: "Answered", reason: "Reason", customerId: "Customer ID", respondedBy: "Answered by", myAnswer: "This node's answer",
+    onlyGroup: "Only the group node designates", pickCustomer: "Pick a customer",
+  },
+  federation: {
+    title: "Federation status", tree: "Node tree", links: "Links", peer: "Peer", role: "Direction", parent: "Parent", child: "Child", connected: "Connected",
+    disconnected: "Disconnected", sources: "Sources", lag: "Lag (messages)", idle: "Idle (s)", consumers: "Consumers", pending: "Pending",
+    ackPending: "Ack pending", redelivered: "Redeliveries", deadLetters: "Dead letters", resync: "Resync", resyncDone: "Resync requested",
+    lagChart: "Lag over the last minutes", state: "State", checkedAt: "Checked at", ok: "OK", degraded: "Degraded",
+  },
+  admin: {
+    staff: "Staff", teams: "Teams", orgUnits: "Org units", roles: "Roles & permissions", username: "User name", displayName: "Name",
+    phone: "Phone", email: "Email", roleList: "Roles", active: "Active", orgUnit: "Org unit", leader: "Leader", members: "Members",
+    parent: "Parent unit", permissions: "Permissions", nameZh: "Chinese name", nameEn: "English name", password: "Initial password", deactivate: "Deactivate",
+    rules: "Business rules",
+  },
+  dashboard: {
+    title: "Dashboard", byGrade: "By grade", byIndustry: "By industry", byNode: "By node", candidates: "Recognition candidates", designations: "Designations by status",
+    drill: "Click a bar to drill down to the nodes below", up: "Up one level", customers: "Customers",
+  },
+};
+
+export default en;

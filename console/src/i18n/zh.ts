@@ -1,0 +1,83 @@
+// 简体中文 (the default). Every key here exists in en.ts too (checked by i18n.test.ts).
+const zh = {
+  app: { title: "大客户工作台", product: "KAM 大客户营销服务平台" },
+  tier: { group: "集团节点", province: "省级节点", local: "本地网节点" },
+  common: {
+    search: "搜索", reset: "重置", save: "保存", cancel: "取消", create: "新建", edit: "编辑", delete: "删除",
+    refresh: "刷新", actions: "操作", yes: "是", no: "否", total: "共 {{count}} 条", loading: "加载中…",
+    empty: "暂无数据", back: "返回", submit: "提交", confirm: "确认", close: "关闭", saved: "已保存",
+    created: "已创建", deleted: "已删除", view: "查看", columns: "列设置", language: "语言", logout: "退出登录",
+    scope: "数据范围", node: "节点", owner: "归属节点", updatedAt: "更新时间", createdAt: "创建时间",
+    version: "版本", status: "状态", name: "名称", code: "编码", kind: "类型", description: "说明",
+    futureSource: "将由后续服务提供：{{source}}", readOnlyReplica: "只读副本：该客户归属于 {{owner}}，请在归属节点修改",
+    error: "出错了", forbidden: "无权限", notFound: "未找到", retry: "重试",
+  },
+  menu: {
+    workbench: "工作台", customers: "客户管理", national: "全国大客户名单", federation: "联邦状态",
+    admin: "系统管理", dashboard: "统计看板", staff: "员工", teams: "团队", orgUnits: "组织单元", roles: "角色与权限",
+  },
+  login: {
+    title: "登录", username: "用户名", password: "密码", submit: "登录", failed: "用户名或密码错误",
+    throttled: "失败次数过多，请 {{seconds}} 秒后再试", required: "请输入{{field}}", nodeUnknown: "未知节点",
+  },
+  password: {
+    title: "修改密码", mustChange: "首次登录请先修改初始密码", current: "当前密码", next: "新密码",
+    confirm: "确认新密码", mismatch: "两次输入的密码不一致", changed: "密码已修改，请重新登录",
+  },
+  workbench: {
+    welcome: "{{name}}，欢迎回来", myCustomers: "我的客户", reminders: "我的提醒与待办", awaiting: "待我答复的全国大客户",
+    recent: "我范围内的最近变更", noReminders: "暂无提醒（提醒与待办由销售与服务模块提供）",
+  },
+  customer: {
+    list: "客户列表", create: "新建客户", edit: "编辑客户", view: "客户视图", searchPlaceholder: "客户名称 / 客户编码 / 统一社会信用代码",
+    name: "客户名称", shortName: "简称", customerCode: "客户编码", creditCode: "统一社会信用代码", customerType: "客户结构",
+    nature: "客户性质", mgmtLevel: "管理级别", industry: "行业", valueType: "价值类型", grade: "客户等级", status: "生命周期状态",
+    statusReason: "状态原因", recognitionStatus: "认定状态", accountManager: "客户经理", address: "地址", description: "说明",
+    enterpriseScale: "企业规模", ownerNode: "归属节点", parentCustomer: "上级客户",
+    export: "导出", exportCsv: "导出 CSV", exportXlsx: "导出 Excel", import: "导入", importDone: "导入完成：成功 {{ok}} 行，失败 {{failed}} 行",
+    importErrors: "导入错误明细", row: "行号", field: "字段", message: "错误信息",
+    profile: "客户档案", contacts: "联系人", decisionRole: "决策角色", hierarchy: "集团层级", managers: "客户经理历史",
+    history: "变更历史", designation: "全国大客户认定", products: "已订产品", bills: "账单", contracts: "合同", tickets: "服务工单", opportunities: "商机",
+    who: "操作人", when: "时间", action: "动作", change: "变更（原值 → 新值）", validFrom: "起始", validTo: "截止", previous: "原客户经理",
+    reason: "原因", assignedBy: "分配人", title: "职务", department: "部门", primary: "主联系人",
+  },
+  enum: {
+    grade: { A: "A 钻石", B: "B 金", C: "C 银" },
+    status: { PROSPECT: "潜在", INTENT: "意向", ACTIVE: "在网", AT_RISK: "流失预警", SUSPENDED: "暂停", ARREARS: "欠费", LOST: "流失", CLOSED: "注销" },
+    industry: { FINANCE: "金融", GOVERNMENT: "政府", EDUCATION: "教育", HEALTH: "医疗卫生", MANUFACTURING: "制造", ENERGY: "能源", TRANSPORT: "交通物流", MEDIA: "媒体", INTERNET: "互联网", COMMERCE: "商贸", OTHER: "其他" },
+    customerType: { GROUP_CUSTOMER: "集团客户", SINGLE: "单体客户" },
+    mgmtLevel: { GROUP: "集团级", PROVINCE: "省级", LOCAL: "本地网级" },
+    nature: { PARTY_GOV_MIL: "党政军", ENTERPRISE: "企业", PUBLIC_INSTITUTION: "事业单位", SOCIAL_ORG: "社会团体", FOREIGN: "外资企业", CARRIER: "运营商客户" },
+    valueType: { INTRINSIC: "内在价值", EXTRINSIC: "外在价值", STRATEGIC: "战略价值" },
+    recognitionStatus: { CANDIDATE: "候选", CONFIRMED: "已认定", UNDER_REVIEW: "复核中", DOWNGRADED: "降级", EXITED: "退出" },
+    decisionRole: { DECISION_MAKER: "决策者", INFLUENCER: "影响者", USER: "使用者" },
+    designationStatus: { ACTIVE: "有效", WITHDRAWN: "已撤销" },
+    responseStatus: { ACKNOWLEDGED: "已确认", DISPUTED: "有异议", ASSIGNED: "已分配", PENDING: "待答复" },
+    action: { create: "创建", update: "修改", delete: "删除", status: "状态变更", assign: "分配客户经理", import: "导入", transfer: "转移" },
+  },
+  national: {
+    title: "全国大客户名单", designate: "认定全国大客户", customer: "客户", grade: "等级", groupAccountManager: "集团客户经理",
+    serviceLevel: "服务等级", note: "备注", responses: "各节点答复", acknowledge: "确认", dispute: "提出异议", assign: "分配客户经理",
+    withdraw: "撤销认定", answered: "已答复", reason: "理由", customerId: "客户 ID", respondedBy: "答复人", myAnswer: "本节点答复",
+    onlyGroup: "仅集团节点可认定", pickCustomer: "选择客户",
+  },
+  federation: {
+    title: "联邦状态", tree: "节点树", links: "链路", peer: "对端", role: "方向", parent: "上级", child: "下级", connected: "已连接",
+    disconnected: "已断开", sources: "数据源", lag: "滞后（消息）", idle: "空闲（秒）", consumers: "消费者", pending: "待处理",
+    ackPending: "待确认", redelivered: "重投次数", deadLetters: "死信", resync: "重新同步", resyncDone: "已请求重新同步",
+    lagChart: "最近几分钟的滞后", state: "状态", checkedAt: "检查时间", ok: "正常", degraded: "降级",
+  },
+  admin: {
+    staff: "员工", teams: "团队", orgUnits: "组织单元", roles: "角色与权限", username: "用户名", displayName: "姓名",
+    phone: "电话", email: "邮箱", roleList: "角色", active: "在职", orgUnit: "组织单元", leader: "负责人", members: "成员数",
+    parent: "上级单元", permissions: "权限", nameZh: "中文名", nameEn: "英文名", password: "初始密码", deactivate: "停用",
+    rules: "业务规则",
+  },
+  dashboard: {
+    title: "统计看板", byGrade: "按等级", byIndustry: "按行业", byNode: "按节点", candidates: "认定候选客户", designations: "全国大客户认定状态",
+    drill: "点击柱形下钻到下级节点", up: "返回上级", customers: "客户数",
+  },
+};
+
+export default zh;
+export type Dict = typeof zh;

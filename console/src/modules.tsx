@@ -1,0 +1,86 @@
+// The console's screens. A service adds its screen with ONE entry here (its route and its menu entry)
+// and ONE folder under pages/ whose index.tsx is the lazily loaded page (docs/console.md).
+import {
+  BarChartOutlined,
+  ClusterOutlined,
+  DesktopOutlined,
+  FlagOutlined,
+  SettingOutlined,
+  TeamOutlined,
+} from "@ant-design/icons";
+import { lazy, type ComponentType, type LazyExoticComponent, type ReactNode } from "react";
+import { hasPermission, type Claims } from "./auth/session";
+
+export interface Screen {
+  /** the menu key and the i18n key under menu.* */
+  key: string;
+  /** the route; a page with sub-pages ends in "/*" and routes inside itself */
+  path: string;
+  icon: ReactNode;
+  /** the permission without which the menu entry is not offered (the API would refuse) */
+  permission?: string;
+  /** sub-menu entries (paths relative to the console root) */
+  children?: { key: string; path: string; permission?: string }[];
+  page: LazyExoticComponent<ComponentType>;
+}
+
+export const SCREENS: Screen[] = [
+  { key: "workbench", path: "workbench", icon: <DesktopOutlined />, page: lazy(() => import("./pages/workbench")) },
+  {
+    key: "customers",
+    path: "customers/*",
+    icon: <TeamOutlined />,
+    permission: "customer:read",
+    page: lazy(() => import("./pages/customers")),
+  },
+  {
+    key: "national",
+    path: "national/*",
+    icon: <FlagOutlined />,
+    permission: "customer:read",
+    page: lazy(() => import("./pages/national")),
+  },
+  {
+    key: "dashboard",
+    path: "dashboard",
+    icon: <BarChartOutlined />,
+    permission: "customer:read",
+    page: lazy(() => import("./pages/dashboard")),
+  },
+  {
+    key: "federation",
+    path: "federation",
+    icon: <ClusterOutlined />,
+    permission: "sync:read",
+    page: lazy(() => import("./pages/federation")),
+  },
+  {
+    key: "admin",
+    path: "admin/*",
+    icon: <SettingOutlined />,
+    children: [
+      { key: "staff", path: "admin/staff", permission: "org.staff:read" },
+      { key: "teams", path: "admin/teams", permission: "org.team:read" },
+      { key: "orgUnits", path: "admin/org-units", permission: "org.team:read" },
+      { key: "roles", path: "admin/roles", permission: "org.role:read" },
+    ],
+    page: lazy(() => import("./pages/admin")),
+  },
+];
+
+
+/** The screens (and sub-entries) this user may use: nothing the API would refuse is offered. */
+export function visibleScreens(claims: Claims | null, screens: Screen[] = SCREENS): Screen[] {
+  const out: Screen[] = [];
+  for (const s of screens) {
+    if (s.permission && !hasPermission(claims, s.permission)) continue;
+    if (s.children) {
+      const children = s.children.filter((c) => !c.permission || hasPermission(claims, c.permission));
+      if (children.length === 0) continue;
+      out.push({ ...s, children });
+    } else {
+      out.push(s);
+    }
+  }
+  return out;
+}

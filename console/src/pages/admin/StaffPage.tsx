@@ -1,0 +1,111 @@
+import { App, Button, Card, Form, Input, Modal, Select, Space, Table, Tag } from "antd";
+import { useEffect, useState } from "react";
+import { useTranslation } from "react-i18next";
+import { api } from "../../api/client";
+import { ApiError } from "../../api/errors";
+import type { Role, Staff } from "../../api/types";
+import { hasPermission } from "../../auth/session";
+import { useSession } from "../../auth/useSession";
+import { useLang } from "../../lang";
+import { useResource } from "./useResource";
+
+export default function StaffPage() {
+  const { t } = useTranslation();
+  const { lang } = useLang();
+  const { message } = App.useApp();
+  const session = useSession();
+  const list = useResource<Staff>("/api/v1/org/staff");
+  const [roles, setRoles] = useState<Role[]>([]);
+  const [open, setOpen] = useState(false);
+  const [form] = Form.useForm();
+  const canWrite = hasPermission(session?.claims, "org.staff:write");
+
+  useEffect(() => {
+    api.get<Role[]>("/api/v1/org/roles", { query: { limit: 1000 } }).then((r) => setRoles(r.data)).catch(() => setRoles([]));
+  }, []);
+
+  const create = async (v: Record<string, unknown>) => {
+    try {
+      await api.post("/api/v1/org/staff", { body: v });
+      setOpen(false);
+      form.resetFields();
+      message.success(t("common.created"));
+      list.reload();
+    } catch (e) {
+      if (e instanceof ApiError && Object.keys(e.fieldErrors()).length) {
+        form.setFields(Object.entries(e.fieldErrors()).map(([name, m]) => ({ name, errors: [m] })));
+      } else message.error(e instanceof Error ? e.message : String(e));
+    }
+  };
+
+  const deactivate = async (s: Staff) => {
+    try {
+      await api.del("/api/v1/org/staff/{staff_id}", { path: { staff_id: s.id } });
+      list.reload();
+    } catch (e) {
+      message.error(e instanceof Error ? e.message : String(e));
+    }
+  };
+
+  const roleName = (code: string) => {
+    const r = roles.find((x) => x.code === code);
+    return r ? (lang === "zh" ? r.name_zh : r.name_en) : code;
+  };
+
+  return (
+    <Card
+      title={t("admin.staff")}
+      data-testid="admin-staff"
+      extra={canWrite && <Button type="primary" onClick={() => setOpen(true)}>{t("common.create")}</Button>}
+    >
+      <Table<Staff>
+        rowKey="id"
+        size="middle"
+        loading={list.loading}
+        dataSource={list.rows}
+        pagination={{ current: list.page, pageSize: list.pageSize, total: list.total, onChange: list.setPage, showTotal: (n) => t("common.total", { count: n }) }}
+        columns={[
+          { title: t("admin.username"), dataIndex: "username" },
+          { title: t("admin.displayName"), dataIndex: "display_name" },
+          { title: t("admin.roleList"), render: (_, s) => s.roles.map((r) => <Tag key={r}>{roleName(r)}</Tag>) },
+          { title: t("admin.email"), dataIndex: "email" },
+          { title: t("admin.active"), render: (_, s) => (s.is_active ? <Tag color="green">{t("common.yes")}</Tag> : <Tag>{t("common.no")}</Tag>) },
+          { title: t("common.owner"), dataIndex: "owner_node" },
+          {
+            title: t("common.actions"),
+            render: (_, s) =>
+              canWrite && s.is_active ? (
+                <Space>
+                  <Button size="small" danger onClick={() => deactivate(s)}>
+                    {t("admin.deactivate")}
+                  </Button>
+                </Space>
+              ) : null,
+          },
+        ]}
+      />
+      <Modal open={open} title={t("admin.staff")} onCancel={() => setOpen(false)} onOk={() => form.submit()}>
+        <Form form={form} layout="vertical" onFinish={create}>
+          <Form.Item name="username" label={t("admin.username")} rules={[{ required: true }]}>
+            <Input />
+          </Form.Item>
+          <Form.Item name="display_name" label={t("admin.displayName")} rules={[{ required: true }]}>
+            <Input />
+          </Form.Item>
+          <Form.Item name="password" label={t("admin.password")} rules={[{ required: true }]}>
+            <Input.Password autoComplete="new-password" />
+          </Form.Item>
+          <Form.Item name="email" label={t("admin.email")}>
+            <Input />
+          </Form.Item>
+          <Form.Item name="phone" label={t("admin.phone")}>
+            <Input />
+          </Form.Item>
+          <Form.Item name="roles" label={t("admin.roleList")}>
+            <Select mode="multiple" options={roles.map((r) => ({ value: r.code, label: roleName(r.code) }))} />
+          </Form.Item>
+        </Form>
+      </Modal>
+    </Card>
+  );
+}

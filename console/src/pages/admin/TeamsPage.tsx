@@ -1,0 +1,27 @@
+import { Card, Table } from "antd";
+import { useTranslation } from "react-i18next";
+import type { Team } from "../../api/types";
+import { useResource } from "./useResource";
+
+export default function TeamsPage() {
+  const { t } = useTranslation();
+  const list = useResource<Team>("/api/v1/org/teams");
+  return (
+    <Card title={t("admin.teams")} data-testid="admin-teams">
+      <Table<Team>
+        rowKey="id"
+        loading={list.loading}
+        dataSource={list.rows}
+        pagination={{ current: list.page, pageSize: list.pageSize, total: list.total, onChange: list.setPage }}
+        columns={[
+          { title: t("common.code"), dataIndex: "code" },
+          { title: t("common.name"), dataIndex: "name" },
+          { title: t("common.kind"), dataIndex: "kind" },
+          { title: t("admin.members"), render: (_, x) => x.member_ids.length },
+          { title: t("common.description"), dataIndex: "description" },
+          { title: t("common.owner"), dataIndex: "owner_node" },
+        ]}
+      />
+    </Card>
+  );
+}

@@ -1,0 +1,22 @@
+import { Spin } from "antd";
+import { lazy, Suspense } from "react";
+import { Navigate, Route, Routes } from "react-router";
+
+const StaffPage = lazy(() => import("./StaffPage"));
+const TeamsPage = lazy(() => import("./TeamsPage"));
+const OrgUnitsPage = lazy(() => import("./OrgUnitsPage"));
+const RolesPage = lazy(() => import("./RolesPage"));
+
+export default function AdminPage() {
+  return (
+    <Suspense fallback={<Spin />}>
+      <Routes>
+        <Route index element={<Navigate to="staff" replace />} />
+        <Route path="staff" element={<StaffPage />} />
+        <Route path="teams" element={<TeamsPage />} />
+        <Route path="org-units" element={<OrgUnitsPage />} />
+        <Route path="roles" element={<RolesPage />} />
+      </Routes>
+    </Suspense>
+  );
+}

@@ -1,0 +1,5 @@
+import CustomerForm from "./CustomerForm";
+
+export default function CustomerCreate() {
+  return <CustomerForm />;
+}

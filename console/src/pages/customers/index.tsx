@@ -1,0 +1,21 @@
+import { lazy, Suspense } from "react";
+import { Spin } from "antd";
+import { Route, Routes } from "react-router";
+
+const CustomerList = lazy(() => import("./CustomerList"));
+const CustomerCreate = lazy(() => import("./CustomerCreate"));
+const CustomerEdit = lazy(() => import("./CustomerEdit"));
+const Customer360 = lazy(() => import("./Customer360"));
+
+export default function CustomersPage() {
+  return (
+    <Suspense fallback={<Spin />}>
+      <Routes>
+        <Route index element={<CustomerList />} />
+        <Route path="new" element={<CustomerCreate />} />
+        <Route path=":id" element={<Customer360 />} />
+        <Route path=":id/edit" element={<CustomerEdit />} />
+      </Routes>
+    </Suspense>
+  );
+}
