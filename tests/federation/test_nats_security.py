@@ -375,8 +375,8 @@ def test_services_user_cannot_delete_messages_consumers_restore_streams_or_fake_
             "$js.api.stream.restore.rogue": nc.request(
                 "$JS.API.STREAM.RESTORE.ROGUE", b'{"config":{"name":"ROGUE"}}', timeout=PROBE_TIMEOUT
             ),
-            # dead letters of another service of this node, and of another node
-            "dlq.gd-gz.org": js.publish("dlq.gd-gz.org", b"fake"),
+            # dead letters under a service that applies nothing, of the sync service, of another node
+            "dlq.gd-gz.rogue": js.publish("dlq.gd-gz.rogue", b"fake"),
             "dlq.gd-gz.sync": js.publish("dlq.gd-gz.sync", b"fake"),
             "dlq.gd.customer": js.publish("dlq.gd.customer", b"fake"),
         }
