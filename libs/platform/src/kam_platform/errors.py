@@ -221,14 +221,18 @@ _HTTP_CODES: dict[int, type[KamError]] = {
 }
 
 
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
+
+
 def allowed_methods(request: Request) -> list[str]:
     """Every method some route of the app serves at the request's path (the Allow header), OPTIONS
-    included. Starlette names only the first matching route's methods, though one path has several."""
+    included. Starlette names only the first matching route's methods, though one path has several,
+    so each method is tried against the whole routing table."""
     methods = {"OPTIONS"}
-    for route in request.app.router.routes:
-        route_methods = getattr(route, "methods", None)
-        if route_methods and route.matches(request.scope)[0] is not Match.NONE:
-            methods |= set(route_methods)
+    for method in _METHODS:
+        probe = {**request.scope, "method": method}
+        if any(route.matches(probe)[0] is Match.FULL for route in request.app.router.routes):
+            methods.add(method)
     return sorted(methods)
 
 

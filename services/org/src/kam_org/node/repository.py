@@ -13,6 +13,7 @@ from kam_org.models import Node
 from kam_platform.tmf import Filterable, ListQuery, apply_filters, apply_sort, fetch_page
 
 NODE_FILTERS: dict[str, Filterable] = {
+    "id": Filterable(Node.code),  # a node's id is its code
     "code": Filterable(Node.code),
     "tier": Filterable(Node.tier),
     "parent": Filterable(Node.parent),

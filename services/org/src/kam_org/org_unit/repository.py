@@ -15,6 +15,7 @@ from kam_platform.tmf import Filterable, ListQuery, apply_filters, fetch_page, u
 from kam_platform.topology import Topology
 
 ORG_UNIT_FILTERS: dict[str, Filterable] = {
+    "id": Filterable(OrgUnit.id, predicate=uuid_filter(OrgUnit.id)),
     "code": Filterable(OrgUnit.code),
     "name": Filterable(OrgUnit.name),
     "kind": Filterable(OrgUnit.kind),

@@ -13,13 +13,14 @@ from kam_org.models import Permission, Role, RolePermission, StaffRole
 from kam_platform.tmf import Filterable, ListQuery, apply_filters, fetch_page
 
 ROLE_FILTERS: dict[str, Filterable] = {
+    "id": Filterable(Role.code),  # a role's id is its code
     "code": Filterable(Role.code),
     "nameZh": Filterable(Role.name_zh),
     "nameEn": Filterable(Role.name_en),
     "createdAt": Filterable(Role.created_at, datetime),
     "updatedAt": Filterable(Role.updated_at, datetime),
 }
-PERMISSION_FILTERS: dict[str, Filterable] = {"code": Filterable(Permission.code)}
+PERMISSION_FILTERS: dict[str, Filterable] = {"id": Filterable(Permission.code), "code": Filterable(Permission.code)}
 
 
 class RoleRepository:

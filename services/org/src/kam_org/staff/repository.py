@@ -28,6 +28,7 @@ def _role_predicate(op: str, values: list[Any]) -> ColumnElement[bool]:
 
 
 STAFF_FILTERS: dict[str, Filterable] = {
+    "id": Filterable(Staff.id, predicate=uuid_filter(Staff.id)),
     "username": Filterable(Staff.username),
     "displayName": Filterable(Staff.display_name),
     "isActive": Filterable(Staff.is_active, bool),

@@ -15,6 +15,7 @@ from kam_platform.tmf import Filterable, ListQuery, apply_filters, fetch_page, u
 from kam_platform.topology import Topology
 
 TEAM_FILTERS: dict[str, Filterable] = {
+    "id": Filterable(Team.id, predicate=uuid_filter(Team.id)),
     "code": Filterable(Team.code),
     "name": Filterable(Team.name),
     "kind": Filterable(Team.kind),
