@@ -12,9 +12,6 @@ from datetime import date
 from typing import Any
 
 import pytest
-from kam_rules.main import MIGRATIONS
-from kam_rules.ruleset.cache import EffectiveCache
-from kam_rules.ruleset.handlers import applier
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
 
@@ -23,6 +20,9 @@ from kam_platform.dataset import dataset_consumers
 from kam_platform.ids import uuid7
 from kam_platform.outbox import build_event
 from kam_platform.replication import Event, ReplicationConsumer
+from kam_rules.main import MIGRATIONS
+from kam_rules.ruleset.cache import EffectiveCache
+from kam_rules.ruleset.handlers import applier
 
 from .conftest import make_settings, sla_params
 
@@ -186,3 +186,28 @@ async def test_resync_from_below_republishes_own_records_down(
     async with maker() as s:
         rows = (await s.execute(text("SELECT subject, event_type FROM rules.outbox"))).all()
     assert [tuple(r) for r in rows] == [(f"down.gd.rules.rule_set.{own}", "kam.v1.RuleSetChanged")]
+
+
+async def test_seed_publishes_national_defaults_once_at_the_root(
+    maker: async_sessionmaker[AsyncSession], ds_url: str
+) -> None:
+    from kam_platform.topology import Topology
+    from kam_rules.seed import NATIONAL_DEFAULTS, seed
+
+    from .conftest import DEMO
+
+    topology = Topology.load(DEMO)
+    assert await seed(ds_url, "hq", topology) == len(NATIONAL_DEFAULTS)
+    assert await seed(ds_url, "hq", topology) == 0
+    assert await seed(ds_url, "gd", topology) == 0
+    async with maker() as s:
+        subjects = (await s.execute(text("SELECT subject FROM rules.outbox"))).scalars().all()
+        statuses = (await s.execute(text("SELECT DISTINCT status FROM rules.rule_set"))).scalars().all()
+    assert len(subjects) == len(NATIONAL_DEFAULTS) and all(x.startswith("down.all.rules.rule_set.") for x in subjects)
+    assert statuses == ["PUBLISHED"]
+
+
+def test_migrations_match_the_models(ds_url: str) -> None:
+    from kam_platform.db.migrate import check
+
+    check(ds_url, MIGRATIONS)  # raises when autogenerate would find a difference

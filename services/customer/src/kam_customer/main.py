@@ -12,6 +12,7 @@ from kam_customer.hub.endpoints import router as hub_router
 from kam_customer.importexport.endpoints import router as importexport_router
 from kam_customer.models import SCHEMA
 from kam_customer.organization.endpoints import router as organization_router
+from kam_customer.recognition.endpoints import router as recognition_router
 from kam_customer.replication import consumers
 from kam_platform.app import create_service_app
 from kam_platform.auth import TokenVerifier
@@ -35,6 +36,7 @@ def create_app(settings: Settings | None = None, *, verifier: TokenVerifier | No
             contact_router,
             importexport_router,
             designation_router,
+            recognition_router,
             hub_router,
         ],
         outbox_schemas=[SCHEMA],
