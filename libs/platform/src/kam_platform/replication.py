@@ -32,6 +32,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Mapped, mapped_column
 
 from kam_contracts import envelope_pb2
+from kam_platform.federation import inbound_streams
 from kam_platform.topology import Topology
 
 log = logging.getLogger("kam.replication")
@@ -617,3 +618,84 @@ class ReplicationConsumer:
                 )
         DEAD.labels(self.service, self.stream).inc()
         log.error("dead-lettered %s from %s: %s", msg.subject, self.stream, error)
+
+
+# --- plugging a service in ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Replicator:
+    """A service's apply consumers on the node's inbound streams, as lifespan hooks.
+
+    ``up`` and ``down`` are the subject filters applied from upward streams (``UP_<node>``, its
+    children's) and from downward ones (``DOWN_<…>``); `applier` builds the service's `apply`
+    callback (an object that also carries `claims` and `topology`, as `ReplicationConsumer` expects)
+    from the settings. Use `plug_replication` to make one, and pass ``start``/``stop`` to
+    `kam_platform.app.create_service_app` (``on_startup``/``on_shutdown``). Nothing runs where
+    ``settings.replication_enabled`` is off.
+    """
+
+    service: str
+    schema: str
+    up: tuple[str, ...]
+    down: tuple[str, ...]
+    applier: Callable[[Any], Apply]
+
+    def consumers(self, app: Any, settings: Any) -> list[ReplicationConsumer]:
+        applier = self.applier(settings)
+        out = []
+        for stream in inbound_streams(settings.topology, settings.node):
+            subjects = self.down if stream.startswith("DOWN_") else self.up
+            if not subjects:
+                continue
+            out.append(
+                ReplicationConsumer(
+                    sessionmaker=app.state.db.sessionmaker,
+                    nats_url=settings.nats_url,
+                    service=self.service,
+                    schema=self.schema,
+                    node=settings.node,
+                    stream=stream,
+                    filter_subjects=list(subjects),
+                    apply=applier,
+                )
+            )
+        return out
+
+    async def start(self, app: Any) -> None:
+        settings = app.state.settings
+        consumers = self.consumers(app, settings) if settings.replication_enabled else []
+        app.state.consumers = consumers
+        app.state.consumer_tasks = [
+            asyncio.create_task(c.run(), name=f"{self.service}-apply-{c.stream}") for c in consumers
+        ]
+
+    async def stop(self, app: Any) -> None:
+        for c in getattr(app.state, "consumers", []):
+            c.stop()
+        tasks = getattr(app.state, "consumer_tasks", [])
+        for t in tasks:
+            t.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+
+def plug_replication(
+    *,
+    service: str,
+    schema: str,
+    applier: Callable[[Any], Apply],
+    subjects: Sequence[str] = (),
+    up: Sequence[str] | None = None,
+    down: Sequence[str] | None = None,
+) -> Replicator:
+    """The `Replicator` of a service. ``subjects`` are the services whose events it applies, both ways
+    (``("customer", "sync")`` → ``up.*.customer.>``, ``up.*.sync.>``, ``down.*.customer.>``, …);
+    ``up``/``down`` give the filters of one direction exactly instead (org applies its aggregates from
+    below and only resync requests from above)."""
+    return Replicator(
+        service=service,
+        schema=schema,
+        up=tuple(up if up is not None else (f"up.*.{s}.>" for s in subjects)),
+        down=tuple(down if down is not None else (f"down.*.{s}.>" for s in subjects)),
+        applier=applier,
+    )
