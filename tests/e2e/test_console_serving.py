@@ -19,7 +19,9 @@ HTML = {"accept": "text/html,application/xhtml+xml"}
 
 def _app() -> Starlette:
     async def api(request: Request) -> JSONResponse:
-        return JSONResponse({"from": "app", "path": request.url.path}, status_code=404 if "missing" in request.url.path else 200)
+        return JSONResponse(
+            {"from": "app", "path": request.url.path}, status_code=404 if "missing" in request.url.path else 200
+        )
 
     return Starlette(routes=[Route("/{path:path}", api, methods=["GET", "POST", "HEAD"])])
 

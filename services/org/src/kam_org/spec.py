@@ -48,6 +48,7 @@ SPEC = ServiceSpec(
     grants=GRANTS,
     publishes=("staff", "team", "org_unit", "role", "audit"),
     applies=("staff", "team", "org_unit", "audit"),
+    cli="kam_org.commands:register",  # kam admin create --node CODE (bootstrap administrator)
     hooks={
         "issue_token": "kam_org.tokens:issue_token",
         "list_account_managers": "kam_org.seed:list_account_managers",

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request, Response
 from fastapi.responses import JSONResponse
 
-from kam_org.auth import service
+from kam_org.auth import bootstrap, service
 from kam_org.auth.schemas import JwksRead, TokenResponse
 from kam_platform.db.engine import Session
 from kam_platform.errors import BadRequest
@@ -80,6 +80,42 @@ async def token(
         # answered, not raised: the session scope commits the failure this attempt counted
         headers = {"Cache-Control": "no-store", **exc.headers}
         return JSONResponse(exc.envelope(), status_code=exc.status, headers=headers)
+
+
+@router.post(
+    "/api/v1/auth/password",
+    status_code=204,
+    responses={401: {"description": "bad credentials"}, 429: {"description": "locked out (Retry-After)"}},
+)
+async def change_password(
+    request: Request,
+    session: Session,
+    settings: AppSettings,
+    username: Annotated[str, Form()],
+    current_password: Annotated[str, Form()],
+    new_password: Annotated[str, Form()],
+) -> Response:
+    """Change one's own password (form: username, current_password, new_password); a one-time password
+    (a bootstrap administrator's) stops being one. The current password is checked like a login."""
+    for name, value in (("username", username), ("current_password", current_password), ("new_password", new_password)):
+        if "\x00" in value:
+            raise BadRequest(f"{name}: NUL characters are not allowed")
+    try:
+        await bootstrap.change_password(
+            session,
+            node=settings.node,
+            topology=settings.topology,
+            username=username,
+            current_password=current_password,
+            new_password=new_password,
+            client_address=client_address(request),
+            limits=service.LoginLimits.from_settings(settings),
+        )
+    except service.LoginRefused as exc:
+        return JSONResponse(
+            exc.envelope(), status_code=exc.status, headers={"Cache-Control": "no-store", **exc.headers}
+        )
+    return Response(status_code=204, headers={"Cache-Control": "no-store"})
 
 
 @router.get("/.well-known/jwks.json")

@@ -130,6 +130,8 @@ async def _mint(
     level = _level(scope_level)
     roles = (await StaffRepository.from_session(session).roles_of([staff.id]))[staff.id]
     perms = await role_service.permissions_for_roles(session, roles=roles)
+    if staff.must_change_password:  # a one-time password: the token may do nothing until it is changed
+        perms = []
     key = await SigningKeyRepository.from_session(session).active()
     if key is None:
         raise Unauthorized("this node has no signing key yet")
@@ -147,6 +149,8 @@ async def _mint(
         "aud": AUDIENCE,
         "iss": f"kam:{staff.owner_node}",
     }
+    if staff.must_change_password:
+        claims["must_change_password"] = True  # the console sends the user to change it (kam_org.auth.bootstrap)
     if level is not ScopeLevel.NODE:  # node-level tokens keep the claims they always had
         claims["scope_level"] = level.value
         if level is ScopeLevel.TEAM:
