@@ -1,6 +1,7 @@
 """Property-based API checks (schemathesis) over every service's OpenAPI document, in process against
-real PostgreSQL: no request may produce a server error, and every status a route answers must be
-declared in its OpenAPI document (generated clients and conformance kits rely on both).
+real PostgreSQL: no request may produce a server error, every status a route answers must be declared
+in its OpenAPI document, and every answer must match the schema, media type and headers the document
+declares for it (generated clients and conformance kits rely on all of these).
 
 Bounded: a fixed number of generated cases per operation, so the run stays within a minute or two.
 """
@@ -16,7 +17,13 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
 from schemathesis.checks import not_a_server_error
-from schemathesis.specs.openapi.checks import status_code_conformance
+from schemathesis.specs.openapi.checks import (
+    allow_header_conformance,
+    content_type_conformance,
+    response_headers_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
 
 from kam_platform.settings import Settings
 
@@ -90,7 +97,14 @@ def org_token(org_app: Any) -> str:
     return asyncio.run(issue_token(org_app[1], "gd-gz", "admin", Topology.load(DEMO)))
 
 
-CHECKS = [not_a_server_error, status_code_conformance]
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+    response_headers_conformance,
+    allow_header_conformance,
+]
 SETTINGS = settings(
     max_examples=EXAMPLES,
     deadline=None,

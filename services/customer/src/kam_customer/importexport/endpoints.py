@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Request, Response
 from fastapi.responses import FileResponse, StreamingResponse
 from starlette.background import BackgroundTask
 from starlette.datastructures import UploadFile
@@ -115,7 +115,21 @@ def _disposition(settings: Any, ext: str) -> str:
     return f'attachment; filename="customers-{settings.node}-{stamp}.{ext}"'
 
 
-@router.get(EXPORTS, summary="Export customers as CSV or XLSX (批量导出)", response_model=None)
+@router.get(
+    EXPORTS,
+    summary="Export customers as CSV or XLSX (批量导出)",
+    response_model=None,
+    response_class=Response,  # the answer is a file: no JSON media type documented for it
+    responses={
+        200: {
+            "description": "The file, as an attachment (Content-Disposition)",
+            "content": {
+                CSV_TYPE: {"schema": {"type": "string"}},
+                XLSX_TYPE: {"schema": {"type": "string", "format": "binary"}},
+            },
+        }
+    },
+)
 async def export_customers(
     request: Request,
     session: ReadSession,
