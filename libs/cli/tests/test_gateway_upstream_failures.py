@@ -16,8 +16,10 @@ from starlette.types import ASGIApp
 
 from kam_cli.gateway import create_app as create_gateway
 
-BOOM = "/api/v1/customer/boom"
-OK = "/api/v1/customer/ok"
+# a made-up service with its own route, so the test depends on no installed service
+ROUTES = {"/api/v1/example": "example"}
+BOOM = "/api/v1/example/boom"
+OK = "/api/v1/example/ok"
 
 
 @dataclass
@@ -93,7 +95,7 @@ async def serve(app: ASGIApp) -> AsyncIterator[str]:
 async def test_after_a_500_and_a_dropped_connection_the_next_request_is_answered() -> None:
     async with (
         crashing_service() as (service, upstream),
-        serve(create_gateway({"customer": upstream})) as base,
+        serve(create_gateway({"example": upstream}, ROUTES)) as base,
         httpx.AsyncClient(base_url=base, timeout=30) as client,
     ):
         for _ in range(3):
@@ -112,7 +114,7 @@ async def test_after_a_500_and_a_dropped_connection_the_next_request_is_answered
 async def test_a_post_is_not_resent_after_a_dropped_connection() -> None:
     async with (
         crashing_service() as (service, upstream),
-        serve(create_gateway({"customer": upstream})) as base,
+        serve(create_gateway({"example": upstream}, ROUTES)) as base,
         httpx.AsyncClient(base_url=base, timeout=30) as client,
     ):
         assert (await client.get(BOOM)).status_code == 500

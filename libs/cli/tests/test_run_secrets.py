@@ -15,10 +15,11 @@ import asyncpg
 import pytest
 
 from kam_cli.runtime import Federation
-from kam_org.tokens import issue_token
+from kam_cli.services import identity_service
 from kam_platform.errors import NotFound
 
 ROOT = Path(__file__).resolve().parents[3]
+ISSUER = identity_service()  # the installed token issuer: what `kam token` asks
 TRIO = ROOT / "deploy" / "topologies" / "trio.yaml"
 
 
@@ -28,8 +29,10 @@ def _mode(path: Path) -> int:
 
 @pytest.fixture
 def fed(tmp_path: Path) -> Iterator[Federation]:
-    # the real start path up to the databases: embedded PostgreSQL, one database per node, org migrations
-    f = Federation(TRIO, tmp_path / "run", services={"org": "kam_org.main"}, use_environment=False, pg_fast=True)
+    # the real start path up to the databases: embedded PostgreSQL, one database per node, the token
+    # issuer's migrations
+    assert ISSUER is not None
+    f = Federation(TRIO, tmp_path / "run", services=[ISSUER.name], use_environment=False, pg_fast=True)
     f._secure_run_dir()
     f._start_postgres()
     f._migrate()
@@ -65,6 +68,9 @@ async def test_run_state_and_credentials_are_private_and_still_usable(fed: Feder
     attached = Federation.attach(run_dir)
     assert attached is not None
     code = state["nodes"][0]["code"]
+    assert ISSUER is not None
+    issue_token = ISSUER.hook("issue_token")
+    assert issue_token is not None
     with pytest.raises(NotFound):  # the database answered (no such user); a refused login would be OSError
         await issue_token(attached.database_url(code), code, "nobody", attached.topology)
 

@@ -4,7 +4,7 @@ Each service package exports its spec from a light module (no app import at load
 its pyproject:
 
     [project.entry-points."kam.services"]
-    customer = "kam_customer.spec:SPEC"
+    example = "kam_example.spec:SPEC"
 
 The node runtime, the gateway, `kam seed`, migrations and org's permission registry read the discovered
 specs (`discover()`); nothing under libs/ imports a service package by name.
@@ -58,7 +58,7 @@ class ServiceSpec:
     Callables are given as `"module:attr"` references so that discovering specs imports no app code.
 
     - `app`: the app factory `create_app(settings: Settings | None = None) -> FastAPI`.
-    - `migrations`: alembic script location (`"kam_customer:migrations"`), None when the service keeps
+    - `migrations`: alembic script location (`"kam_example:migrations"`), None when the service keeps
       no tables.
     - `routes`: path prefixes the service serves (the longest matching prefix routes a request).
     - `seed`: `seed(database_url, node_code, topology, **options)` (sync or async), demo data.
@@ -78,7 +78,7 @@ class ServiceSpec:
     - `cli`: `"module:register"`, `register(app: typer.Typer, ctx: CliContext)` adds the service's own
       `kam` commands (`kam import`, `kam sync ...`).
     - `hooks`: named capabilities other parts of the runtime use without naming the service, e.g.
-      `{"issue_token": "kam_org.tokens:issue_token"}` (see `HOOKS` for the names the runtime knows).
+      `{"issue_token": "kam_example.tokens:issue_token"}` (see `HOOKS` for the names the runtime knows).
     """
 
     name: str
@@ -159,7 +159,7 @@ HOOKS = {
 
 
 def _prefix_matches(prefix: str, path: str) -> bool:
-    """A route prefix matches whole path segments only (`/api/v1/org` is not a prefix of `/api/v1/orgx`)."""
+    """A route prefix matches whole path segments only (`/api/v1/ab` is not a prefix of `/api/v1/abc`)."""
     return path == prefix or path.startswith(prefix.rstrip("/") + "/")
 
 
@@ -202,7 +202,10 @@ def discover() -> dict[str, ServiceSpec]:
 def _load_specs() -> list[ServiceSpec]:
     specs: list[ServiceSpec] = []
     for ep in entry_points(group=ENTRY_POINT_GROUP):
-        spec = ep.load()
+        try:
+            spec = ep.load()
+        except ImportError as exc:  # a broken install must not start a node without one of its services
+            raise ImportError(f"service {ep.name}: entry point {ep.value} cannot be loaded: {exc}") from exc
         if not isinstance(spec, ServiceSpec):
             raise TypeError(f"entry point {ep.name} = {ep.value} is not a ServiceSpec")
         if spec.name != ep.name:
