@@ -17,6 +17,7 @@ import json
 import os
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
+from http import HTTPStatus
 
 import httpx
 from starlette.applications import Starlette
@@ -28,6 +29,7 @@ from starlette.routing import Route
 
 from kam_cli.services import ROUTES, route
 from kam_platform.console import ConsoleMiddleware
+from kam_platform.errors import error_body
 
 UPSTREAMS_ENV = "KAM_GATEWAY_UPSTREAMS"
 HOP_BY_HOP = frozenset(
@@ -55,9 +57,9 @@ _STALE_CONNECTION = (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteErro
 
 
 def error_response(status: int, reason: str, message: str) -> JSONResponse:
-    """The TMF630 error shape, for errors the gateway itself produces."""
-    body = {"@type": "Error", "code": str(status), "reason": reason, "message": message, "status": str(status)}
-    return JSONResponse(body, status_code=status)
+    """The TMF630 error envelope (kam_platform.errors.error_body), for errors the gateway itself
+    produces; the code is the status's symbolic name (`BAD_GATEWAY`)."""
+    return JSONResponse(error_body(status, HTTPStatus(status).name, reason, message), status_code=status)
 
 
 def _request_headers(request: Request) -> list[tuple[bytes, bytes]]:

@@ -24,6 +24,7 @@ from typing import Any
 
 from kam_cli.services import METRICS_SERVICE, ROUTES, identity_service, route, specs_for
 from kam_platform import console
+from kam_platform.errors import error_body
 from kam_platform.service import ServiceSpec
 
 Scope = MutableMapping[str, Any]
@@ -232,8 +233,8 @@ class NodeApp:
         if service is None or service not in self.apps:
             if kind == "http":
                 await _drain(receive)
-                body = {"@type": "Error", "code": "404", "reason": "Not Found", "message": f"no service serves {path}"}
-                await _respond_json(send, 404, {**body, "status": "404"})
+                body = error_body(404, "NOT_FOUND", "Not Found", f"no service serves {path}")
+                await _respond_json(send, 404, body)
             return
         await self.apps[service](self._scope_for(service, scope), receive, send)
 
