@@ -1,0 +1,94 @@
+"""What a ticket needs from other services, asked over their APIs with the caller's own token (no
+service reads another's tables): the customer (grade, account manager, owner) from the customer
+service, and the effective SLA rule at this node from the rules service.
+
+The base URL is the node's public URL (the gateway routes every path to its service); tests hand in an
+`httpx.AsyncClient` on an ASGI transport instead.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import httpx
+
+from kam_platform.errors import Forbidden, ServiceUnavailable, ValidationFailed
+
+CUSTOMER_PATH = "/tmf-api/customerManagement/v4/customer"
+EFFECTIVE_RULE_PATH = "/api/v1/rules/effective"
+
+
+@dataclass(frozen=True)
+class CustomerFacts:
+    id: uuid.UUID
+    code: str
+    name: str
+    grade: str
+    owner_node: str
+    account_manager: str | None
+
+
+@dataclass(frozen=True)
+class SlaRule:
+    id: uuid.UUID
+    version: int
+    parameters: dict[str, Any]
+
+
+ClientFactory = Callable[[], httpx.AsyncClient]
+
+
+class Lookups:
+    def __init__(self, client: ClientFactory) -> None:
+        self._client = client
+
+    @classmethod
+    def over_http(cls, base_url: str | None, *, timeout: float = 5.0) -> Lookups:
+        def make() -> httpx.AsyncClient:
+            if not base_url:
+                raise ServiceUnavailable("the node's public URL (KAM_PUBLIC_URL) is not configured: no customer lookup")
+            return httpx.AsyncClient(base_url=base_url, timeout=timeout)
+
+        return cls(make)
+
+    async def _get(self, path: str, token: str, params: dict[str, str] | None = None) -> httpx.Response:
+        try:
+            async with self._client() as client:
+                return await client.get(path, params=params, headers={"Authorization": f"Bearer {token}"})
+        except httpx.HTTPError as exc:
+            raise ServiceUnavailable(f"{path} did not answer ({type(exc).__name__}); try again") from exc
+
+    async def customer(self, customer_id: uuid.UUID, token: str) -> CustomerFacts:
+        """The customer as the caller may see it; not visible (404/403) is the caller's 422."""
+        r = await self._get(f"{CUSTOMER_PATH}/{customer_id}", token)
+        if r.status_code == 403:
+            raise Forbidden(f"reading customer {customer_id}: {r.json().get('message', 'permission denied')}")
+        if r.status_code == 404:
+            raise ValidationFailed(f"relatedParty: customer {customer_id} not found", field="relatedParty")
+        if r.status_code != 200:
+            raise ServiceUnavailable(f"the customer service answered {r.status_code} for customer {customer_id}")
+        body = r.json()
+        manager = next((p.get("id") for p in body.get("relatedParty", []) if p.get("role") == "accountManager"), None)
+        return CustomerFacts(
+            id=customer_id,
+            code=body["customerCode"],
+            name=body["name"],
+            grade=body["grade"],
+            owner_node=body["ownerNode"],
+            account_manager=manager,
+        )
+
+    async def sla_rule(self, node: str, on: date, token: str) -> SlaRule | None:
+        """The SLA rule in force at `node` on `on`; None when none is published (the ticket then runs
+        without deadlines, and says so)."""
+        r = await self._get(EFFECTIVE_RULE_PATH, token, {"kind": "sla", "node": node, "date": on.isoformat()})
+        if r.status_code == 404:
+            return None
+        if r.status_code != 200:
+            raise ServiceUnavailable(f"the rules service answered {r.status_code} for the effective SLA rule")
+        rule = r.json()["ruleSet"]
+        return SlaRule(id=uuid.UUID(rule["id"]), version=int(rule["version"]), parameters=rule["parameters"])

@@ -1,0 +1,66 @@
+"""The service service app: trouble tickets (TMF621) with SLA by grade and escalation, the business
+calendar, the SLA evaluator (owner node only) and the apply consumers of the subtree's tickets."""
+
+from __future__ import annotations
+
+import asyncio
+
+from fastapi import FastAPI
+
+from kam_platform.app import create_service_app
+from kam_platform.auth import TokenVerifier
+from kam_platform.settings import Settings
+from kam_service import replication
+from kam_service.deps import ClockFn, system_clock
+from kam_service.lookups import Lookups
+from kam_service.models import SCHEMA
+from kam_service.sla.endpoints import router as calendar_router
+from kam_service.sla.evaluator import Evaluator
+from kam_service.ticket.endpoints import extras as ticket_extras
+from kam_service.ticket.endpoints import router as ticket_router
+
+MIGRATIONS = "kam_service:migrations"
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    verifier: TokenVerifier | None = None,
+    lookups: Lookups | None = None,
+    clock: ClockFn = system_clock,
+    evaluate_every: float | None = 30.0,
+) -> FastAPI:
+    """`lookups` (customer and rules over HTTP; default: the node's public URL), `clock` (tests move
+    time) and `evaluate_every` (seconds between SLA evaluator passes; None: only `run_once()` calls)."""
+    settings = settings or Settings(service="service")
+    tasks: list[asyncio.Task[None]] = []
+
+    async def start(app: FastAPI) -> None:
+        app.state.evaluator = Evaluator(
+            app.state.db.sessionmaker, node=settings.node, clock=clock, interval=evaluate_every or 30.0
+        )
+        if evaluate_every is not None:
+            tasks.append(asyncio.create_task(app.state.evaluator.run(), name="service-sla-evaluator"))
+        await replication.start(app)
+
+    async def stop(app: FastAPI) -> None:
+        app.state.evaluator.stop()
+        for t in tasks:
+            t.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await replication.stop(app)
+
+    app = create_service_app(
+        settings,
+        title="KAM service service",
+        description="Key-account service (大客户服务): trouble tickets (TMF621) with SLA by grade, escalation "
+        "and the closed loop.",
+        routers=[ticket_router, ticket_extras, calendar_router],
+        outbox_schemas=[SCHEMA],
+        verifier=verifier,
+        on_startup=[start],
+        on_shutdown=[stop],
+    )
+    app.state.clock = clock
+    app.state.lookups = lookups or Lookups.over_http(settings.public_url)
+    return app

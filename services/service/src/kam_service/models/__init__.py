@@ -1,0 +1,135 @@
+"""Tables of the service service (schema ``service``): trouble tickets (replicated up), the durable
+record of each escalation step fired, the node's business calendar, the audit trail and the replication
+plumbing (outbox, inbox, dead letters)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import BigInteger, DateTime, Index, Integer, String, Text, func
+from sqlalchemy.dialects.postgresql import JSONB, UUID
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from kam_platform.audit import AuditMixin
+from kam_platform.db import service_metadata
+from kam_platform.outbox import OutboxMixin
+from kam_platform.replication import DeadLetterMixin, InboxMixin
+
+SCHEMA = "service"
+
+
+class Base(DeclarativeBase):
+    metadata = service_metadata(SCHEMA)
+
+
+class TroubleTicket(Base):
+    """A trouble ticket (服务请求/工单, TMF621): complaint, fault, consultation or change request, owned by
+    the node that accepted it. ``status_change`` and ``escalation`` are its history (TMF621
+    ``statusChange``) and SLA ladder, kept on the row so that one event carries the whole state."""
+
+    __tablename__ = "trouble_ticket"
+    __table_args__ = (
+        Index("ix_trouble_ticket_customer_id", "customer_id"),
+        # the evaluator's scan: open tickets at this node with a step or a deadline due
+        Index(
+            "ix_trouble_ticket_open_due",
+            "owner_node",
+            "next_due_at",
+            postgresql_where="next_due_at IS NOT NULL",
+        ),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    owner_node: Mapped[str] = mapped_column(String(32), index=True)
+    version: Mapped[int] = mapped_column(BigInteger)
+    ticket_type: Mapped[str] = mapped_column(String(32))  # 投诉 / 故障 / 咨询 / 变更
+    channel: Mapped[str] = mapped_column(String(32))  # 受理渠道
+    priority: Mapped[str] = mapped_column(String(16))
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    customer_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    customer_code: Mapped[str] = mapped_column(String(32))
+    customer_name: Mapped[str] = mapped_column(String(200))
+    customer_grade: Mapped[str] = mapped_column(String(8))  # 客户等级 at acceptance
+    account_manager: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
+    contact_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), nullable=True)
+    contact_name: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    affected_service: Mapped[str | None] = mapped_column(String(64), nullable=True)  # service no. / circuit id
+    handler: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    external_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # SLA terms fixed at acceptance (服务时限), and what happened to them
+    sla_rule_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), nullable=True)
+    sla_rule_version: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    sla_calendar: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    response_minutes: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    resolve_minutes: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    response_due_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    resolve_due_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    responded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    paused_since: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    paused_minutes: Mapped[int] = mapped_column(Integer, default=0)
+    response_breached: Mapped[bool] = mapped_column(default=False)
+    resolve_breached: Mapped[bool] = mapped_column(default=False)
+    escalation_level: Mapped[int] = mapped_column(Integer, default=0)
+    # the earliest unfired escalation step or unmet deadline (NULL: nothing for the evaluator)
+    next_due_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    reopen_count: Mapped[int] = mapped_column(Integer, default=0)
+    satisfaction_score: Mapped[int | None] = mapped_column(Integer, nullable=True)  # 回访满意度 1..5
+    satisfaction_comment: Mapped[str | None] = mapped_column(Text, nullable=True)
+    status_change: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, default=list)
+    escalation: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, default=list)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class EscalationFired(Base):
+    """The durable record that one escalation step of one ticket fired: the primary key makes it happen
+    once, whatever the number of evaluators or restarts (written in the ticket's transaction)."""
+
+    __tablename__ = "escalation_fired"
+
+    ticket_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    step: Mapped[int] = mapped_column(Integer, primary_key=True)
+    owner_node: Mapped[str] = mapped_column(String(32))
+    notified: Mapped[str] = mapped_column(String(64))  # the role / level of the step
+    handler: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    due_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    fired_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class BusinessCalendar(Base):
+    """The node's business calendar (营业时间): working hours by weekday, holidays and make-up working
+    days, in the node's time zone. Configuration of the node (not replicated)."""
+
+    __tablename__ = "business_calendar"
+
+    node: Mapped[str] = mapped_column(String(32), primary_key=True)
+    version: Mapped[int] = mapped_column(BigInteger, default=1)
+    timezone: Mapped[str] = mapped_column(String(64))
+    hours: Mapped[dict[str, Any]] = mapped_column(JSONB)  # {"1": [["09:00", "18:00"]], ...} ISO weekday
+    holidays: Mapped[list[str]] = mapped_column(JSONB, default=list)
+    workdays: Mapped[list[str]] = mapped_column(JSONB, default=list)  # 调休 make-up working days
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    updated_by: Mapped[str] = mapped_column(String(128))
+
+
+class Audit(AuditMixin, Base):
+    __tablename__ = "audit"
+
+
+class Outbox(OutboxMixin, Base):
+    __tablename__ = "outbox"
+    __table_args__ = OutboxMixin.outbox_indexes("outbox")
+
+
+class Inbox(InboxMixin, Base):
+    __tablename__ = "inbox"
+
+
+class DeadLetter(DeadLetterMixin, Base):
+    __tablename__ = "dead_letter"

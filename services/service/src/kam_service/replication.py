@@ -1,0 +1,95 @@
+"""Apply replicated tickets and audit rows at the ancestors (read-only replicas, newest version wins),
+and answer an ancestor's resync by republishing this node's own tickets up. Tickets never flow down.
+
+The ticket table is applied by the platform's dataset machinery (`TICKETS`: owner = origin, versioned
+upsert, snapshot); this module only routes the service's three event types.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections.abc import Sequence
+
+from fastapi import FastAPI
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kam_contracts import customer_pb2, envelope_pb2
+from kam_platform.federation import inbound_streams
+from kam_platform.replication import Claim, Event, Refused, ReplicationConsumer
+from kam_platform.settings import Settings
+from kam_service.models import SCHEMA, Audit
+from kam_service.ticket.events import SERVICE, TICKETS, audit_row
+
+log = logging.getLogger("kam.service.replication")
+
+UP_SUBJECTS = [f"up.*.{SERVICE}.>"]
+DOWN_SUBJECTS = ["down.*.sync.>"]
+AUDIT = "kam.v1.AuditRecorded"
+RESYNC = "kam.v1.ResyncRequested"
+
+
+class TicketApplier:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.topology = settings.topology
+        self.node = settings.node
+
+    def claims(self, ev: Event) -> list[Claim] | None:
+        if ev.event_type == TICKETS.event_type:
+            if not ev.subject.startswith("up."):
+                raise Refused(f"{ev.event_type} on {ev.subject}: tickets flow up the tree only")
+            return TICKETS.claims(ev)
+        if ev.event_type == AUDIT:
+            a = ev.payload_as(customer_pb2.AuditRecorded)
+            return [Claim("audit", uuid.UUID(a.id), a.owner_node, None)]
+        if ev.event_type == RESYNC:
+            q = ev.payload_as(envelope_pb2.ResyncRequested)
+            if q.node != ev.origin:
+                raise Refused(f"resync requested for {q.node} by {ev.origin}: a node asks only for itself")
+            return []
+        return None
+
+    async def __call__(self, session: AsyncSession, events: Sequence[Event]) -> None:
+        await TICKETS.apply(session, [e for e in events if e.event_type == TICKETS.event_type])
+        audits = [audit_row(e.payload_as(customer_pb2.AuditRecorded)) for e in events if e.event_type == AUDIT]
+        if audits:
+            await session.execute(insert(Audit).on_conflict_do_nothing(), audits)
+        if any(e.event_type == RESYNC and e.subject.startswith("down.") for e in events):
+            count = await TICKETS.republish(session, self.settings, down=False)
+            log.info("resync: republished %d own tickets up from %s", count, self.node)
+
+
+def consumers_for(app: FastAPI, settings: Settings) -> list[ReplicationConsumer]:
+    applier = TicketApplier(settings)
+    return [
+        ReplicationConsumer(
+            sessionmaker=app.state.db.sessionmaker,
+            nats_url=settings.nats_url,
+            service=SERVICE,
+            schema=SCHEMA,
+            node=settings.node,
+            stream=stream,
+            filter_subjects=DOWN_SUBJECTS if stream.startswith("DOWN_") else UP_SUBJECTS,
+            apply=applier,
+        )
+        for stream in inbound_streams(settings.topology, settings.node)
+    ]
+
+
+async def start(app: FastAPI) -> None:
+    settings: Settings = app.state.settings
+    consumers = consumers_for(app, settings) if settings.replication_enabled else []
+    app.state.consumers = consumers
+    app.state.consumer_tasks = [asyncio.create_task(c.run(), name=f"service-apply-{c.stream}") for c in consumers]
+
+
+async def stop(app: FastAPI) -> None:
+    for c in getattr(app.state, "consumers", []):
+        c.stop()
+    tasks = getattr(app.state, "consumer_tasks", [])
+    for t in tasks:
+        t.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
