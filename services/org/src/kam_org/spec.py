@@ -51,7 +51,6 @@ SPEC = ServiceSpec(
     cli="kam_org.commands:register",  # kam admin create --node CODE (bootstrap administrator)
     hooks={
         "issue_token": "kam_org.tokens:issue_token",
-        "list_account_managers": "kam_org.seed:list_account_managers",
         "after_migrate": "kam_org.registry.service:register_installed",
     },
 )
