@@ -95,6 +95,8 @@ class ChurnWarningParams(Params):
 class SlaTimer(Params):
     response_minutes: Annotated[Minutes, Field(alias="responseMinutes")]
     resolve_minutes: Annotated[Minutes, Field(alias="resolveMinutes")]
+    # the clock the minutes run on: around the clock, or the node's business calendar (working hours, holidays)
+    calendar: Annotated[str, Field(pattern="^(24x7|business)$")] = "24x7"
 
 
 class EscalationStep(Params):
