@@ -121,11 +121,10 @@ def parse_list_query(
     for key, raw in params.multi_items():
         if key in RESERVED or key in extra:
             continue
-        name, _, op = key.partition(".")
-        if not op:
-            op = "eq"
-        if op not in OPS:
-            # the attribute itself may contain a dot (e.g. relatedParty.id)
+        # the operator is the last dot-part; the attribute itself may contain dots (relatedParty.id,
+        # expectedAmount.value.gte)
+        name, _, op = key.rpartition(".")
+        if not name or op not in OPS:
             name, op = key, "eq"
         f = filterable.get(name)
         if f is None:

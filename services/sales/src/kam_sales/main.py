@@ -1,0 +1,69 @@
+"""The sales service app: the catalogue (TMF620) and opportunities, with the apply consumers of its
+datasets on the node's inbound streams."""
+
+from __future__ import annotations
+
+import asyncio
+
+from fastapi import FastAPI
+
+from kam_platform.app import create_service_app
+from kam_platform.auth import TokenVerifier
+from kam_platform.dataset import DatasetApplier, dataset_consumers
+from kam_platform.settings import Settings
+from kam_rules.client import RulesClient
+from kam_sales.catalog.dataset import CATALOG
+from kam_sales.catalog.endpoints import router as catalog_router
+from kam_sales.models import SCHEMA
+from kam_sales.opportunity.dataset import OPPORTUNITIES
+from kam_sales.opportunity.endpoints import router as opportunity_router
+
+MIGRATIONS = "kam_sales:migrations"
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    verifier: TokenVerifier | None = None,
+    rules_client: RulesClient | None = None,
+) -> FastAPI:
+    """`rules_client`: the node's rules service (default: at the node's base URL, `kam_sales.probability`;
+    tests pass one bound to an in-process rules app)."""
+    settings = settings or Settings(service="sales")
+    tasks: list[asyncio.Task[None]] = []
+
+    async def start(app: FastAPI) -> None:
+        consumers = (
+            dataset_consumers(
+                settings,
+                app.state.db.sessionmaker,
+                service="sales",
+                schema=SCHEMA,
+                applier=DatasetApplier(settings, [CATALOG, OPPORTUNITIES]),
+            )
+            if settings.replication_enabled
+            else []
+        )
+        app.state.consumers = consumers
+        tasks.extend(asyncio.create_task(c.run(), name=f"sales-apply-{c.stream}") for c in consumers)
+
+    async def stop(app: FastAPI) -> None:
+        for c in getattr(app.state, "consumers", []):
+            c.stop()
+        for t in tasks:
+            t.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    app = create_service_app(
+        settings,
+        title="KAM sales service",
+        description="Product catalogue (产品目录, TMF620) down the tree; opportunities (销售机会) up the tree.",
+        routers=[catalog_router, opportunity_router],
+        outbox_schemas=[SCHEMA],
+        verifier=verifier,
+        on_startup=[start],
+        on_shutdown=[stop],
+    )
+    if rules_client is not None:
+        app.state.rules_client = rules_client
+    return app

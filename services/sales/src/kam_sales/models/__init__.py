@@ -1,0 +1,96 @@
+"""Tables of the sales service (schema ``sales``): catalogue items (a downward dataset), opportunities
+(owned where created, replicated up), the audit trail and the replication plumbing."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import BigInteger, Date, DateTime, Index, Integer, Numeric, String, Text
+from sqlalchemy.dialects.postgresql import JSONB, UUID
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from kam_platform.audit import AuditMixin
+from kam_platform.db import service_metadata
+from kam_platform.outbox import OutboxMixin
+from kam_platform.replication import DeadLetterMixin, InboxMixin
+
+SCHEMA = "sales"
+
+
+class Base(DeclarativeBase):
+    metadata = service_metadata(SCHEMA)
+
+
+class CatalogItem(Base):
+    """One TMF620 catalogue entity (产品目录: catalog, category = 产品线, productSpecification,
+    productOffering, productOfferingPrice) or a province's availability of a national offering, in one
+    table: the common attributes as columns, the kind's own TMF attributes in ``body``."""
+
+    __tablename__ = "catalog_item"
+    __table_args__ = (Index("ix_catalog_item_kind_status", "kind", "lifecycle_status"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    owner_node: Mapped[str] = mapped_column(String(32), index=True)
+    version: Mapped[int] = mapped_column(BigInteger)
+    kind: Mapped[str] = mapped_column(String(32))
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str | None] = mapped_column(Text, nullable=True)
+    lifecycle_status: Mapped[str] = mapped_column(String(16))  # inDesign → active → retired
+    valid_from: Mapped[date] = mapped_column(Date)
+    valid_to: Mapped[date | None] = mapped_column(Date, nullable=True)
+    body: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Opportunity(Base):
+    """A sales opportunity (销售机会) on a customer, owned by the node where it was created."""
+
+    __tablename__ = "opportunity"
+    __table_args__ = (Index("ix_opportunity_owner_stage", "owner_node", "stage"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    owner_node: Mapped[str] = mapped_column(String(32), index=True)
+    version: Mapped[int] = mapped_column(BigInteger)
+    customer_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str | None] = mapped_column(Text, nullable=True)
+    source: Mapped[str] = mapped_column(String(16))
+    stage: Mapped[str] = mapped_column(String(16))
+    probability: Mapped[int] = mapped_column(Integer)
+    probability_rule: Mapped[str] = mapped_column(String(80))
+    expected_amount: Mapped[Decimal] = mapped_column(Numeric(16, 2))
+    currency: Mapped[str] = mapped_column(String(3))
+    close_date: Mapped[date | None] = mapped_column(Date, nullable=True)
+    competitor: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    account_manager: Mapped[str] = mapped_column(String(128), index=True)
+    close_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    products: Mapped[list[dict[str, Any]]] = mapped_column(JSONB)
+    decision_chain: Mapped[list[dict[str, Any]]] = mapped_column(JSONB)
+    stage_history: Mapped[list[dict[str, Any]]] = mapped_column(JSONB)
+    next_follow_up_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    follow_up_note: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_by: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class Audit(AuditMixin, Base):
+    __tablename__ = "audit"
+
+
+class Outbox(OutboxMixin, Base):
+    __tablename__ = "outbox"
+    __table_args__ = OutboxMixin.outbox_indexes("outbox")
+
+
+class Inbox(InboxMixin, Base):
+    __tablename__ = "inbox"
+
+
+class DeadLetter(DeadLetterMixin, Base):
+    __tablename__ = "dead_letter"

@@ -1,0 +1,45 @@
+"""Stage probabilities (商机阶段概率): the effective ``opportunity_probability`` rule at a node, asked of
+the node's rules service through its published client (`kam_rules.client`) with the caller's token."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from fastapi import Request
+
+from kam_platform.settings import Settings
+from kam_platform.tmf import base_url
+from kam_rules.client import RulesClient
+
+KIND = "opportunity_probability"
+STAGES = ("LEAD", "QUALIFIED", "PROPOSAL", "NEGOTIATION", "WON", "LOST")
+# only when no rule of the kind is published at or above the node (the rules seed publishes one at the
+# group); the opportunity records "default" as its probability rule then
+DEFAULT_PROBABILITIES = {"LEAD": 10, "QUALIFIED": 25, "PROPOSAL": 50, "NEGOTIATION": 75, "WON": 100, "LOST": 0}
+
+
+@dataclass(frozen=True)
+class Asker:
+    """How to ask the rules service on the caller's behalf."""
+
+    client: RulesClient
+    token: str
+
+
+def asker(request: Request, settings: Settings) -> Asker:
+    """`app.state.rules_client` when the app was given one (tests, a sidecar), else the node's public URL,
+    else the node address the caller used (every node routes `/api/v1/rules`)."""
+    given = getattr(request.app.state, "rules_client", None)
+    client = given if isinstance(given, RulesClient) else RulesClient(settings.public_url or base_url(request))
+    auth = request.headers.get("authorization", "")
+    return Asker(client, auth.removeprefix("Bearer ").removeprefix("bearer ").strip())
+
+
+async def stage_probabilities(ask: Asker, *, node: str, on: date) -> tuple[dict[str, int], str]:
+    """(percent by stage, "<rule set id>@<version>" or "default")."""
+    rule = await ask.client.effective(KIND, node=node, on=on, token=ask.token)
+    if rule is None:
+        return dict(DEFAULT_PROBABILITIES), "default"
+    stages = {k: int(v) for k, v in rule.parameters.get("stages", {}).items()}
+    return {s: stages.get(s, DEFAULT_PROBABILITIES[s]) for s in STAGES}, f"{rule.id}@{rule.version}"
