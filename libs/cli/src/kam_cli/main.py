@@ -261,10 +261,13 @@ def _hook(name: str) -> Callable[..., Any]:
     raise typer.Exit(1)
 
 
-def _operator_token(fed: RunningFederation, node: str, user: str = "admin", scope: str | None = None) -> str:
+def _operator_token(
+    fed: RunningFederation, node: str, user: str = "admin", scope: str | None = None, scope_level: str | None = None
+) -> str:
     """A bearer token for an existing user of a node, from the token issuer's `issue_token` hook."""
     issue_token = _hook("issue_token")
-    token: str = asyncio.run(issue_token(fed.database_url(node), node, user, fed.topology, scope_node=scope))
+    extra = {"scope_level": scope_level} if scope_level else {}
+    token: str = asyncio.run(issue_token(fed.database_url(node), node, user, fed.topology, scope_node=scope, **extra))
     return token
 
 
@@ -292,6 +295,9 @@ def token(
     node: NodeOpt,
     user: Annotated[str, typer.Option("--user", help="staff user name at that node")] = "admin",
     scope: Annotated[str | None, typer.Option("--scope", help="narrow the data scope to a descendant")] = None,
+    scope_level: Annotated[
+        str | None, typer.Option("--scope-level", help="node (default), team or own: the portfolio level")
+    ] = None,
     run_dir: RunDir = None,
 ) -> None:
     """Print a bearer token for an existing user of a node (operator shortcut, no password)."""
@@ -300,7 +306,7 @@ def token(
     fed = _attach_or_exit(run_dir)
     _check_node(fed, node)
     try:
-        print(_operator_token(fed, node, user, scope))
+        print(_operator_token(fed, node, user, scope, scope_level))
     except KamError as exc:
         err.print(f"cannot issue a token: {exc.message}")
         raise typer.Exit(1) from None

@@ -149,7 +149,8 @@ class CliContext(Protocol):
 
 # hooks the runtime calls by name (a service provides each at most once; the first in start order wins)
 HOOKS = {
-    "issue_token": "issue_token(database_url, node, username, topology, *, scope_node=None) -> str (async): "
+    "issue_token": "issue_token(database_url, node, username, topology, *, scope_node=None[, scope_level]) -> str "
+    "(async): "
     "a bearer token for an existing user, no password (operator commands)",
     "after_migrate": "after_migrate(database_url, node, topology) (sync or async): runs at each node once "
     "every service's migrations ran there (the identity service registers the specs' permissions)",
