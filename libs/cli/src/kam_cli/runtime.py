@@ -101,9 +101,9 @@ def _run_coroutine(coro_fn: Callable[[], Coroutine[Any, Any, T]]) -> T:
     return call_blocking(lambda: asyncio.run(coro_fn()))
 
 
-def run_to_completion(fn: Callable[..., Any], *args: Any) -> Any:
+def run_to_completion(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     """Call `fn`, running it to completion when it is a coroutine function."""
-    result = fn(*args)
+    result = fn(*args, **kwargs)
     if inspect.isawaitable(result):
 
         async def wait() -> Any:
