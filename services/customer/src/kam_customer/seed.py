@@ -593,3 +593,27 @@ async def seed(
             return loader.result.created + loader.result.updated
     finally:
         await conn.close()
+
+
+async def list_key_accounts(database_url: str, node: str) -> list[dict[str, Any]]:
+    """The node's own active key accounts (id, code, name, grade, account manager), for the seeders that
+    follow (the service service opens its demo tickets for them)."""
+    conn = await asyncpg.connect(plain_dsn(database_url))
+    try:
+        rows = await conn.fetch(
+            f"SELECT id, customer_code, name, grade, account_manager FROM {SCHEMA}.customer "
+            "WHERE owner_node = $1 AND life_status = 'ACTIVE' ORDER BY customer_code LIMIT 200",
+            node,
+        )
+    finally:
+        await conn.close()
+    return [
+        {
+            "id": r["id"],
+            "code": r["customer_code"],
+            "name": r["name"],
+            "grade": r["grade"],
+            "account_manager": r["account_manager"],
+        }
+        for r in rows
+    ]

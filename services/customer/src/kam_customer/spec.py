@@ -55,6 +55,7 @@ SPEC = ServiceSpec(
     routes=("/tmf-api/customerManagement", "/tmf-api/party", "/api/v1/customer"),
     migrations="kam_customer:migrations",
     seed="kam_customer.seed:seed",
+    seed_provides={"key_accounts": "kam_customer.seed:list_key_accounts"},
     cli="kam_customer.commands:register",
     order=20,
     permissions=PERMISSIONS,

@@ -7,6 +7,7 @@ SPEC = ServiceSpec(
     app="kam_service.main:create_app",
     routes=("/tmf-api/troubleTicket", "/api/v1/service"),
     migrations="kam_service:migrations",
+    seed="kam_service.seed:seed",
     order=40,
     permissions={
         "service.ticket:read": "Read trouble tickets, their history, SLA and audit",
