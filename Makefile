@@ -7,7 +7,12 @@ PYTHON ?= python3
 UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
 KAM := $(UV) run kam
 
-.PHONY: help bootstrap run down test lint fmt proto-check bench
+.PHONY: help bootstrap run down test lint fmt proto-check bench console console-deps console-check api-client browser-deps
+
+# the web console (console/, issue 9): built when its sources are newer than console/dist/
+CONSOLE_SRC := $(shell find console/src console/public -type f 2>/dev/null) console/index.html console/vite.config.ts \
+	console/tsconfig.json console/package.json console/package-lock.json
+NPM ?= npm
 
 help:
 	@echo "make bootstrap    create .venv (installs uv into .tools/ if needed)"
@@ -17,6 +22,9 @@ help:
 	@echo "make lint         ruff, ruff format --check, mypy --strict, proto compatibility"
 	@echo "make fmt          format and auto-fix"
 	@echo "make bench        benchmarks (ratios against the measured physical ceiling)"
+	@echo "make console      build the web console (console/dist) when its sources changed"
+	@echo "make api-client   regenerate the console's typed API client from the services' OpenAPI"
+	@echo "make browser-deps install Debian's chromium and the CJK fonts for the browser tests (root)"
 
 bootstrap:
 	@if [ "$(UV)" = ".tools/bin/uv" ] && [ ! -x .tools/bin/uv ]; then \
@@ -25,13 +33,13 @@ bootstrap:
 	fi
 	$(UV) sync --frozen
 
-run: bootstrap
+run: bootstrap console
 	$(KAM) up --seed
 
 down: bootstrap
 	$(KAM) down
 
-test: bootstrap
+test: bootstrap console
 	$(UV) run pytest
 
 lint: bootstrap
@@ -39,6 +47,7 @@ lint: bootstrap
 	$(UV) run ruff format --check .
 	$(UV) run mypy $(wildcard libs/*/src services/*/src)
 	$(MAKE) proto-check
+	$(MAKE) console-check
 
 proto-check: bootstrap
 	$(UV) run python scripts/gen_proto.py --check
@@ -52,3 +61,31 @@ bench: bootstrap
 	$(UV) run python bench/federation.py
 	$(UV) run python bench/scale.py
 	$(UV) run python bench/report.py --write docs/benchmarks.md
+
+console/node_modules/.package-lock.json: console/package-lock.json
+	cd console && $(NPM) ci --no-audit --no-fund
+
+console-deps: console/node_modules/.package-lock.json
+
+console/dist/index.html: console/node_modules/.package-lock.json $(CONSOLE_SRC)
+	cd console && $(NPM) run build
+
+console: console/dist/index.html
+
+api-client: bootstrap console-deps
+	$(UV) run python scripts/gen_api_client.py
+
+# lint of the console: the generated client is current (drift from the services' OpenAPI), eslint, tsc
+console-check: bootstrap console-deps
+	$(UV) run python scripts/gen_api_client.py --check
+	cd console && $(NPM) run lint && $(NPM) run typecheck
+
+# Debian's chromium and the CJK fonts for tests/e2e (without a CJK font every Chinese glyph is a box)
+browser-deps:
+	@if [ -x /usr/bin/chromium ] && fc-list :lang=zh 2>/dev/null | grep -q .; then \
+		echo "chromium and a CJK font are installed"; \
+	else \
+		SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+		$$SUDO apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends chromium fonts-noto-cjk; \
+	fi

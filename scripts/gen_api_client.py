@@ -38,6 +38,10 @@ def documents() -> dict[str, dict[str, object]]:
     return docs
 
 
+def _ident(name: str) -> str:
+    return "".join(part.capitalize() for part in name.replace("-", "_").split("_"))
+
+
 def generate(out: Path) -> None:
     if not GENERATOR.exists():
         raise SystemExit(f"{GENERATOR} is missing: run `npm ci` in console/ (make console-deps)")
@@ -49,6 +53,12 @@ def generate(out: Path) -> None:
             target = out / f"{name}.ts"
             subprocess.run([str(GENERATOR), str(src), "-o", str(target)], check=True, capture_output=True, cwd=CONSOLE)
             target.write_text(HEADER + target.read_text())
+        names = sorted(p.stem for p in out.glob("*.ts") if p.stem != "index")
+        lines = [HEADER.rstrip("\n"), "// Every service's paths in one type: the client accepts only paths that exist."]
+        lines += [f'import type {{ paths as {_ident(n)}Paths }} from "./{n}";' for n in names]
+        lines.append("")
+        lines.append("export type ApiPaths = " + " & ".join(f"{_ident(n)}Paths" for n in names) + ";")
+        (out / "index.ts").write_text("\n".join(lines) + "\n")
 
 
 def main() -> int:
@@ -56,9 +66,11 @@ def main() -> int:
     parser.add_argument("--check", action="store_true", help="fail when console/src/api/gen is not current")
     args = parser.parse_args()
     if not args.check:
-        if OUT.exists():
-            shutil.rmtree(OUT)
-        generate(OUT)
+        with tempfile.TemporaryDirectory() as tmp:
+            generate(Path(tmp) / "gen")  # the committed client stays until the new one is complete
+            if OUT.exists():
+                shutil.rmtree(OUT)
+            shutil.copytree(Path(tmp) / "gen", OUT)
         print(f"wrote {', '.join(sorted(p.name for p in OUT.iterdir()))} to {OUT.relative_to(ROOT)}")
         return 0
     with tempfile.TemporaryDirectory() as tmp:

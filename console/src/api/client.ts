@@ -1,14 +1,12 @@
 // The typed API client. Paths are checked against the services' generated OpenAPI types (./gen), so a
 // route that is renamed or removed breaks the build; responses are typed by the caller until the
 // services declare response models. A 401 anywhere signs out and returns to login, then back.
-import type { paths as CustomerPaths } from "./gen/customer";
-import type { paths as OrgPaths } from "./gen/org";
-import type { paths as SyncPaths } from "./gen/sync";
+import type { ApiPaths } from "./gen";
 import { currentSession, signOut } from "../auth/session";
 import { ApiError } from "./errors";
 import type { TmfError } from "./types";
 
-export type ApiPath = keyof (OrgPaths & CustomerPaths & SyncPaths);
+export type ApiPath = keyof ApiPaths;
 type Method = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
 export type Query = Record<string, string | number | boolean | null | undefined>;
 

@@ -3,7 +3,8 @@
 // response models (then replace them with `components["schemas"][...]`).
 import type { components as OrgComponents } from "./gen/org";
 
-export type TmfError = OrgComponents["schemas"]["Error"];
+/** The TMF630 error envelope (details: the service's extra facts, e.g. {field, errors[]} of a 422). */
+export type TmfError = Omit<OrgComponents["schemas"]["Error"], "details"> & { details?: Record<string, unknown> | null };
 export type TokenResponse = OrgComponents["schemas"]["TokenResponse"];
 
 export interface Ref {

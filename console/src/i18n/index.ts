@@ -23,6 +23,7 @@ void i18n.use(initReactI18next).init({
   fallbackLng: "zh",
   interpolation: { escapeValue: false },
   returnNull: false,
+  showSupportNotice: false,
 });
 
 export default i18n;

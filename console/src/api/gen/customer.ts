@@ -199,6 +199,128 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/customer/recognition/candidate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Candidates
+         * @description Candidates in the caller's scope, newest first. Filters: status, customerId, customerCode,
+         *     proposedGrade, currentGrade, runId, proposedAt.
+         */
+        get: operations["list_candidates_api_v1_customer_recognition_candidate_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/customer/recognition/candidate/{candidate_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get Candidate */
+        get: operations["get_candidate_api_v1_customer_recognition_candidate__candidate_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/customer/recognition/candidate/{candidate_id}/confirm": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Confirm Candidate
+         * @description 认定: the customer takes the proposed grade and is CONFIRMED. Not by the proposer (403
+         *     SEPARATION_OF_DUTIES). The customer's history records the change.
+         */
+        post: operations["confirm_candidate_api_v1_customer_recognition_candidate__candidate_id__confirm_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/customer/recognition/candidate/{candidate_id}/reject": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Reject Candidate
+         * @description Reject a proposal, with the reason (not by the proposer).
+         */
+        post: operations["reject_candidate_api_v1_customer_recognition_candidate__candidate_id__reject_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/customer/recognition/run": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Run Recognition
+         * @description Judge this node's customers in the caller's scope by the recognition rule in force here (the rules
+         *     service's effective rule) and propose candidates (候选) with the reason. A customer with an open
+         *     proposal is skipped; one already confirmed at the grade the rule gives is not proposed again.
+         */
+        post: operations["run_recognition_api_v1_customer_recognition_run_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/customer/recognition/spend": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Load Spend
+         * @description Load monthly spend (CNY) of this node's customers — the billing summary recognition judges by,
+         *     until the billing service feeds it.
+         */
+        post: operations["load_spend_api_v1_customer_recognition_spend_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/tmf-api/customerManagement/v4/customer": {
         parameters: {
             query?: never;
@@ -233,7 +355,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Get a customer */
+        /**
+         * Get a customer
+         * @description One customer (`fields=` selects attributes), with its national key-account designation.
+         */
         get: operations["get_customer_tmf_api_customerManagement_v4_customer__customer_id__get"];
         put?: never;
         post?: never;
@@ -372,6 +497,881 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** AccountManagerAssign */
+        AccountManagerAssign: {
+            /** Accountmanager */
+            accountManager: string | null;
+            /** Accountmanagername */
+            accountManagerName?: string | null;
+            /** Reason */
+            reason?: string | null;
+        };
+        /** AccountManagerAssignmentRead */
+        AccountManagerAssignmentRead: {
+            /**
+             * @Type
+             * @default AccountManagerAssignment
+             * @constant
+             */
+            "@type": "AccountManagerAssignment";
+            /** Accountmanager */
+            accountManager: string | null;
+            /** Accountmanagername */
+            accountManagerName: string | null;
+            /** Assignedby */
+            assignedBy: string;
+            /** Id */
+            id: string;
+            /** Previousaccountmanager */
+            previousAccountManager: string | null;
+            /** Reason */
+            reason: string | null;
+            validFor: components["schemas"]["ValidFor"];
+        };
+        /**
+         * AccountRef
+         * @description TMF629 AccountRef: a billing account, by name (and id when known).
+         */
+        AccountRef: {
+            /** @Basetype */
+            "@baseType"?: string | null;
+            /** @Referredtype */
+            "@referredType"?: string | null;
+            /** @Schemalocation */
+            "@schemaLocation"?: string | null;
+            /** @Type */
+            "@type"?: string | null;
+            /** Description */
+            description?: string | null;
+            /** Href */
+            href?: string | null;
+            /** Id */
+            id?: string | null;
+            /** Name */
+            name: string;
+        };
+        /**
+         * AuditRecordRead
+         * @description One append-only change record: who, when, which attributes, old → new.
+         */
+        AuditRecordRead: {
+            /**
+             * @Type
+             * @default AuditRecord
+             * @constant
+             */
+            "@type": "AuditRecord";
+            /** Action */
+            action: string;
+            /** Actor */
+            actor: string;
+            /**
+             * At
+             * Format: date-time
+             */
+            at: string;
+            /** Changes */
+            changes: {
+                [key: string]: unknown;
+            } | null;
+            /** Entityid */
+            entityId: string;
+            /** Entitytype */
+            entityType: string;
+            /** Id */
+            id: string;
+            /** Note */
+            note: string | null;
+            /** Ownernode */
+            ownerNode: string;
+            /** Requestid */
+            requestId: string | null;
+        };
+        /** CandidateRead */
+        CandidateRead: {
+            /**
+             * @Type
+             * @default RecognitionCandidate
+             */
+            "@type": string;
+            /** Currentgrade */
+            currentGrade?: string;
+            /** Currentrecognitionstatus */
+            currentRecognitionStatus?: string;
+            /** Customercode */
+            customerCode?: string;
+            /** Customerid */
+            customerId?: string;
+            /** Customername */
+            customerName?: string;
+            /** Decidedat */
+            decidedAt?: string | null;
+            /** Decidedby */
+            decidedBy?: string | null;
+            /** Decisionnote */
+            decisionNote?: string | null;
+            /** Evidence */
+            evidence?: {
+                [key: string]: unknown;
+            };
+            /** Href */
+            href: string;
+            /** Id */
+            id: string;
+            /**
+             * Proposedat
+             * Format: date-time
+             */
+            proposedAt?: string;
+            /** Proposedby */
+            proposedBy?: string;
+            /** Proposedgrade */
+            proposedGrade?: string;
+            /** Reason */
+            reason?: string;
+            rule?: components["schemas"]["RuleRef"];
+            /** Runid */
+            runId?: string;
+            /** Status */
+            status?: string;
+        };
+        /**
+         * Characteristic
+         * @description TMF Characteristic: a name and a value of any JSON type.
+         */
+        Characteristic: {
+            /** @Basetype */
+            "@baseType"?: string | null;
+            /** @Schemalocation */
+            "@schemaLocation"?: string | null;
+            /** @Type */
+            "@type"?: string | null;
+            /** Name */
+            name: string;
+            /**
+             * Value
+             * @description any JSON value
+             */
+            value: unknown;
+            /** Valuetype */
+            valueType?: string | null;
+        };
+        /** ContactCreate */
+        ContactCreate: {
+            /** @Basetype */
+            "@baseType"?: string | null;
+            /** @Schemalocation */
+            "@schemaLocation"?: string | null;
+            /** @Type */
+            "@type"?: string | null;
+            /** Birthdate */
+            birthDate?: string | null;
+            /** Contactmedium */
+            contactMedium?: components["schemas"]["ContactMediumIn"][] | null;
+            customer: components["schemas"]["Ref"];
+            decisionRole?: components["schemas"]["DecisionRole"] | null;
+            /** Department */
+            department?: string | null;
+            /** Familyname */
+            familyName: string;
+            /** Fullname */
+            fullName?: string | null;
+            /** Givenname */
+            givenName: string;
+            /** Individualidentification */
+            individualIdentification?: components["schemas"]["IdentificationIn"][] | null;
+            /** Isprimary */
+            isPrimary?: boolean | null;
+            /** Preferredcontactmedium */
+            preferredContactMedium?: ("phone" | "mobile" | "email" | "wechat" | "visit") | null;
+            /** Title */
+            title?: string | null;
+        };
+        /**
+         * ContactMedium
+         * @description TMF ContactMedium (mediumType e.g. mobile, phone, email, fax, postalAddress).
+         */
+        ContactMedium: {
+            /** @Basetype */
+            "@baseType"?: string | null;
+            /** @Schemalocation */
+            "@schemaLocation"?: string | null;
+            /** @Type */
+            "@type"?: string | null;
+            characteristic?: components["schemas"]["kam_customer__customer__schemas__MediumCharacteristic"] | null;
+            /** Mediumtype */
+            mediumType: string;
+            /** Preferred */
+            preferred?: boolean | null;
+            validFor?: components["schemas"]["TimePeriod"] | null;
+        };
+        /** ContactMediumIn */
+        ContactMediumIn: {
+            /** @Type */
+            "@type"?: string | null;
+            characteristic: components["schemas"]["kam_customer__contact__schemas__MediumCharacteristic"];
+            /**
+             * Mediumtype
+             * @enum {string}
+             */
+            mediumType: "phone" | "mobile" | "email";
+            /** Preferred */
+            preferred?: boolean | null;
+        };
+        /** ContactMediumRead */
+        ContactMediumRead: {
+            /**
+             * Characteristic
+             * @description `phoneNumber` (masked without customer.pii:read) or `emailAddress`
+             */
+            characteristic: {
+                [key: string]: string;
+            };
+            /**
+             * Mediumtype
+             * @enum {string}
+             */
+            mediumType: "mobile" | "email";
+            /** Preferred */
+            preferred: boolean;
+        };
+        /**
+         * ContactRead
+         * @description TMF632 Individual as KeyAccountContact (大客户联系人).
+         */
+        ContactRead: {
+            /**
+             * @Basetype
+             * @default Individual
+             */
+            "@baseType": string;
+            /**
+             * @Schemalocation
+             * @default https://kam.example/schemas/KeyAccountContact.schema.json
+             */
+            "@schemaLocation": string;
+            /**
+             * @Type
+             * @default KeyAccountContact
+             */
+            "@type": string;
+            /** Birthdate */
+            birthDate?: string | null;
+            /** Contactmedium */
+            contactMedium?: components["schemas"]["ContactMediumRead"][];
+            /**
+             * Createdat
+             * Format: date-time
+             */
+            createdAt?: string;
+            customer?: components["schemas"]["CustomerRef"];
+            decisionRole?: components["schemas"]["DecisionRole"] | null;
+            /** Department */
+            department?: string | null;
+            /** Familyname */
+            familyName?: string | null;
+            /** Fullname */
+            fullName?: string;
+            /** Givenname */
+            givenName?: string | null;
+            /** Href */
+            href: string;
+            /** Id */
+            id: string;
+            /** Individualidentification */
+            individualIdentification?: components["schemas"]["IdentificationRead"][];
+            /** Isprimary */
+            isPrimary?: boolean;
+            /** Ownernode */
+            ownerNode?: string;
+            /** Preferredcontactmedium */
+            preferredContactMedium?: string | null;
+            /** Title */
+            title?: string | null;
+            /**
+             * Updatedat
+             * Format: date-time
+             */
+            updatedAt?: string;
+            /** Version */
+            version?: number;
+        };
+        /** ContactUpdate */
+        ContactUpdate: {
+            /** @Basetype */
+            "@baseType"?: string | null;
+            /** @Schemalocation */
+            "@schemaLocation"?: string | null;
+            /** @Type */
+            "@type"?: string | null;
+            /** Birthdate */
+            birthDate?: string | null;
+            /** Contactmedium */
+            contactMedium?: components["schemas"]["ContactMediumIn"][] | null;
+            decisionRole?: components["schemas"]["DecisionRole"] | null;
+            /** Department */
+            department?: string | null;
+            /** Familyname */
+            familyName?: string | null;
+            /** Fullname */
+            fullName?: string | null;
+            /** Givenname */
+            givenName?: string | null;
+            /** Individualidentification */
+            individualIdentification?: components["schemas"]["IdentificationIn"][] | null;
+            /** Isprimary */
+            isPrimary?: boolean | null;
+            /** Preferredcontactmedium */
+            preferredContactMedium?: ("phone" | "mobile" | "email" | "wechat" | "visit") | null;
+            /** Title */
+            title?: string | null;
+        };
+        /** CreditProfileIn */
+        CreditProfileIn: {
+            /** @Type */
+            "@type"?: string | null;
+            /** Creditlevel */
+            creditLevel?: string | null;
+            creditLimit?: components["schemas"]["Money"] | null;
+            /** Creditprofiledate */
+            creditProfileDate?: string | null;
+            /** Creditriskrating */
+            creditRiskRating?: number | null;
+            /** Creditscore */
+            creditScore?: number | null;
+        };
+        /** CustomerBrief */
+        CustomerBrief: {
+            /** Customercode */
+            customerCode: string;
+            customerType: components["schemas"]["CustomerType"];
+            /** Href */
+            href: string;
+            /** Id */
+            id: string;
+            /** Name */
+            name: string;
+            /** Ownernode */
+            ownerNode: string;
+        };
+        /** CustomerCreate */
+        CustomerCreate: {
+            /** @Basetype */
+            "@baseType"?: string | null;
+            /** @Schemalocation */
+            "@schemaLocation"?: string | null;
+            /** @Type */
+            "@type"?: string | null;
+            /** Account */
+            account?: components["schemas"]["AccountRef"][] | null;
+            /** Address */
+            address?: string | null;
+            /** Agreement */
+            agreement?: components["schemas"]["EntityRef"][] | null;
+            /** Characteristic */
+            characteristic?: components["schemas"]["Characteristic"][] | null;
+            /** Contactmedium */
+            contactMedium?: components["schemas"]["ContactMedium"][] | null;
+            /** Creditcode */
+            creditCode?: string | null;
+            /** Creditprofile */
+            creditProfile?: components["schemas"]["CreditProfileIn"][] | null;
+            /** Customercode */
+            customerCode?: string | null;
+            /** @default SINGLE */
+            customerType: components["schemas"]["CustomerType"];
+            /** Description */
+            description?: string | null;
+            engagedParty?: components["schemas"]["Ref"] | null;
+            /** Enterprisescale */
+            enterpriseScale?: string | null;
+            /** @default C */
+            grade: components["schemas"]["Grade"];
+            /** @default UNKNOWN */
+            industry: components["schemas"]["Industry"];
+            /** @default LOCAL */
+            mgmtLevel: components["schemas"]["MgmtLevel"];
+            /** Name */
+            name: string;
+            nature?: components["schemas"]["Nature"] | null;
+            parentCustomer?: components["schemas"]["Ref"] | null;
+            /** Paymentmethod */
+            paymentMethod?: components["schemas"]["EntityRef"][] | null;
+            /** @default CANDIDATE */
+            recognitionStatus: components["schemas"]["RecogStatus"];
+            /** Relatedparty */
+            relatedParty?: components["schemas"]["RelatedPartyIn"][] | null;
+            /** Shortname */
+            shortName?: string | null;
+            /** @default PROSPECT */
+            status: components["schemas"]["LifeStatus"];
+            /** Statusreason */
+            statusReason?: string | null;
+            validFor?: components["schemas"]["TimePeriod"] | null;
+            valueType?: components["schemas"]["ValueType"] | null;
+        };
+        /**
+         * CustomerDetail
+         * @description One customer, with its national key-account designation.
+         */
+        CustomerDetail: {
+            /**
+             * @Basetype
+             * @default Customer
+             */
+            "@baseType": string;
+            /**
+             * @Schemalocation
+             * @default https://kam.example/schemas/KeyAccountCustomer.schema.json
+             */
+            "@schemaLocation": string;
+            /**
+             * @Type
+             * @default KeyAccountCustomer
+             */
+            "@type": string;
+            /**
+             * Account
+             * @description TMF629 AccountRef, as given
+             * @default []
+             */
+            account: {
+                [key: string]: unknown;
+            }[];
+            /** Address */
+            address?: string | null;
+            /**
+             * Agreement
+             * @description TMF629 AgreementRef, as given
+             * @default []
+             */
+            agreement: {
+                [key: string]: unknown;
+            }[];
+            /**
+             * Characteristic
+             * @description TMF629 Characteristic, as given
+             * @default []
+             */
+            characteristic: {
+                [key: string]: unknown;
+            }[];
+            /**
+             * Contactmedium
+             * @description TMF629 ContactMedium, as given
+             * @default []
+             */
+            contactMedium: {
+                [key: string]: unknown;
+            }[];
+            /** Createdat */
+            createdAt?: string | null;
+            /** Creditcode */
+            creditCode?: string | null;
+            /**
+             * Creditprofile
+             * @description TMF629 CreditProfile: creditLevel, creditScore, creditLimit, …
+             */
+            creditProfile?: {
+                [key: string]: unknown;
+            }[];
+            /** Customercode */
+            customerCode?: string;
+            customerType?: components["schemas"]["CustomerType"];
+            dataCompleteness?: components["schemas"]["DataCompleteness"];
+            /** Description */
+            description?: string | null;
+            engagedParty?: components["schemas"]["PartyRef"] | null;
+            /** Enterprisescale */
+            enterpriseScale?: string | null;
+            grade?: components["schemas"]["Grade"];
+            /** Href */
+            href: string;
+            /** Id */
+            id: string;
+            industry?: components["schemas"]["Industry"];
+            mgmtLevel?: components["schemas"]["MgmtLevel"];
+            /** Name */
+            name?: string;
+            nationalKeyAccount?: components["schemas"]["NationalKeyAccount"] | null;
+            nature?: components["schemas"]["Nature"] | null;
+            /** Ownernode */
+            ownerNode?: string;
+            parentCustomer?: components["schemas"]["CustomerRef"] | null;
+            /**
+             * Paymentmethod
+             * @description TMF629 PaymentMethodRef, as given
+             * @default []
+             */
+            paymentMethod: {
+                [key: string]: unknown;
+            }[];
+            recognitionStatus?: components["schemas"]["RecogStatus"];
+            /** Relatedparty */
+            relatedParty?: components["schemas"]["RelatedPartyRead"][];
+            /** Shortname */
+            shortName?: string | null;
+            status?: components["schemas"]["LifeStatus"];
+            /** Statusreason */
+            statusReason?: string | null;
+            /** Updatedat */
+            updatedAt?: string | null;
+            /**
+             * Validfor
+             * @description TMF629 validFor (TimePeriod)
+             */
+            validFor?: {
+                [key: string]: unknown;
+            } | null;
+            valueType?: components["schemas"]["ValueType"] | null;
+            /** Version */
+            version?: number;
+        };
+        /**
+         * CustomerRead
+         * @description TMF629 Customer as KeyAccountCustomer (大客户).
+         */
+        CustomerRead: {
+            /**
+             * @Basetype
+             * @default Customer
+             */
+            "@baseType": string;
+            /**
+             * @Schemalocation
+             * @default https://kam.example/schemas/KeyAccountCustomer.schema.json
+             */
+            "@schemaLocation": string;
+            /**
+             * @Type
+             * @default KeyAccountCustomer
+             */
+            "@type": string;
+            /**
+             * Account
+             * @description TMF629 AccountRef, as given
+             * @default []
+             */
+            account: {
+                [key: string]: unknown;
+            }[];
+            /** Address */
+            address?: string | null;
+            /**
+             * Agreement
+             * @description TMF629 AgreementRef, as given
+             * @default []
+             */
+            agreement: {
+                [key: string]: unknown;
+            }[];
+            /**
+             * Characteristic
+             * @description TMF629 Characteristic, as given
+             * @default []
+             */
+            characteristic: {
+                [key: string]: unknown;
+            }[];
+            /**
+             * Contactmedium
+             * @description TMF629 ContactMedium, as given
+             * @default []
+             */
+            contactMedium: {
+                [key: string]: unknown;
+            }[];
+            /** Createdat */
+            createdAt?: string | null;
+            /** Creditcode */
+            creditCode?: string | null;
+            /**
+             * Creditprofile
+             * @description TMF629 CreditProfile: creditLevel, creditScore, creditLimit, …
+             */
+            creditProfile?: {
+                [key: string]: unknown;
+            }[];
+            /** Customercode */
+            customerCode?: string;
+            customerType?: components["schemas"]["CustomerType"];
+            dataCompleteness?: components["schemas"]["DataCompleteness"];
+            /** Description */
+            description?: string | null;
+            engagedParty?: components["schemas"]["PartyRef"] | null;
+            /** Enterprisescale */
+            enterpriseScale?: string | null;
+            grade?: components["schemas"]["Grade"];
+            /** Href */
+            href: string;
+            /** Id */
+            id: string;
+            industry?: components["schemas"]["Industry"];
+            mgmtLevel?: components["schemas"]["MgmtLevel"];
+            /** Name */
+            name?: string;
+            nature?: components["schemas"]["Nature"] | null;
+            /** Ownernode */
+            ownerNode?: string;
+            parentCustomer?: components["schemas"]["CustomerRef"] | null;
+            /**
+             * Paymentmethod
+             * @description TMF629 PaymentMethodRef, as given
+             * @default []
+             */
+            paymentMethod: {
+                [key: string]: unknown;
+            }[];
+            recognitionStatus?: components["schemas"]["RecogStatus"];
+            /** Relatedparty */
+            relatedParty?: components["schemas"]["RelatedPartyRead"][];
+            /** Shortname */
+            shortName?: string | null;
+            status?: components["schemas"]["LifeStatus"];
+            /** Statusreason */
+            statusReason?: string | null;
+            /** Updatedat */
+            updatedAt?: string | null;
+            /**
+             * Validfor
+             * @description TMF629 validFor (TimePeriod)
+             */
+            validFor?: {
+                [key: string]: unknown;
+            } | null;
+            valueType?: components["schemas"]["ValueType"] | null;
+            /** Version */
+            version?: number;
+        };
+        /** CustomerRef */
+        CustomerRef: {
+            /**
+             * @Referredtype
+             * @default Customer
+             * @constant
+             */
+            "@referredType": "Customer";
+            /** Href */
+            href: string;
+            /** Id */
+            id: string;
+        };
+        /**
+         * CustomerType
+         * @enum {string}
+         */
+        CustomerType: "GROUP_CUSTOMER" | "SINGLE";
+        /**
+         * CustomerUpdate
+         * @description A merge patch: only present keys change; null clears an optional attribute.
+         */
+        CustomerUpdate: {
+            /** @Basetype */
+            "@baseType"?: string | null;
+            /** @Schemalocation */
+            "@schemaLocation"?: string | null;
+            /** @Type */
+            "@type"?: string | null;
+            /** Account */
+            account?: components["schemas"]["AccountRef"][] | null;
+            /** Address */
+            address?: string | null;
+            /** Agreement */
+            agreement?: components["schemas"]["EntityRef"][] | null;
+            /** Characteristic */
+            characteristic?: components["schemas"]["Characteristic"][] | null;
+            /** Contactmedium */
+            contactMedium?: components["schemas"]["ContactMedium"][] | null;
+            /** Creditcode */
+            creditCode?: string | null;
+            /** Creditprofile */
+            creditProfile?: components["schemas"]["CreditProfileIn"][] | null;
+            /** Customercode */
+            customerCode?: string | null;
+            customerType?: components["schemas"]["CustomerType"] | null;
+            /** Description */
+            description?: string | null;
+            engagedParty?: components["schemas"]["Ref"] | null;
+            /** Enterprisescale */
+            enterpriseScale?: string | null;
+            grade?: components["schemas"]["Grade"] | null;
+            industry?: components["schemas"]["Industry"] | null;
+            mgmtLevel?: components["schemas"]["MgmtLevel"] | null;
+            /** Name */
+            name?: string | null;
+            nature?: components["schemas"]["Nature"] | null;
+            parentCustomer?: components["schemas"]["Ref"] | null;
+            /** Paymentmethod */
+            paymentMethod?: components["schemas"]["EntityRef"][] | null;
+            recognitionStatus?: components["schemas"]["RecogStatus"] | null;
+            /** Relatedparty */
+            relatedParty?: components["schemas"]["RelatedPartyIn"][] | null;
+            /** Shortname */
+            shortName?: string | null;
+            status?: components["schemas"]["LifeStatus"] | null;
+            /** Statusreason */
+            statusReason?: string | null;
+            validFor?: components["schemas"]["TimePeriod"] | null;
+            valueType?: components["schemas"]["ValueType"] | null;
+        };
+        /**
+         * DataCompleteness
+         * @description Which key-account attributes are still to be completed (待补充) — a TMF client's minimal create
+         *     leaves them open; recognition and province verification ask for them later.
+         */
+        DataCompleteness: {
+            /** Iscomplete */
+            isComplete: boolean;
+            /**
+             * Missing
+             * @description attribute names, e.g. industry, creditCode
+             */
+            missing: string[];
+        };
+        /** Decision */
+        Decision: {
+            /** Note */
+            note?: string | null;
+        };
+        /**
+         * DecisionRole
+         * @enum {string}
+         */
+        DecisionRole: "DECISION_MAKER" | "INFLUENCER" | "USER";
+        /** DesignatedCustomer */
+        DesignatedCustomer: {
+            /** Customercode */
+            customerCode: string;
+            /** Href */
+            href: string;
+            /** Id */
+            id: string;
+            /** Name */
+            name: string;
+            /** Ownernode */
+            ownerNode: string;
+        };
+        /** DesignationCreate */
+        DesignationCreate: {
+            /** Customerid */
+            customerId: string;
+            grade: components["schemas"]["Grade"];
+            /** Groupaccountmanager */
+            groupAccountManager?: string | null;
+            /** Groupaccountmanagername */
+            groupAccountManagerName?: string | null;
+            /** Note */
+            note?: string | null;
+            /** Servicelevel */
+            serviceLevel?: string | null;
+        };
+        /**
+         * DesignationRead
+         * @description The group's designation of a customer as a national key account, and each node's answer.
+         */
+        DesignationRead: {
+            /**
+             * @Type
+             * @default NationalKeyAccountDesignation
+             * @constant
+             */
+            "@type": "NationalKeyAccountDesignation";
+            customer: components["schemas"]["DesignatedCustomer"];
+            /** Designatedby */
+            designatedBy: string;
+            grade: components["schemas"]["Grade"];
+            /** Groupaccountmanager */
+            groupAccountManager: string | null;
+            /** Groupaccountmanagername */
+            groupAccountManagerName: string | null;
+            /** Href */
+            href: string;
+            /** Id */
+            id: string;
+            /** Note */
+            note: string | null;
+            /** Ownernode */
+            ownerNode: string;
+            /** Responses */
+            responses: components["schemas"]["DesignationResponseRead"][];
+            /** Servicelevel */
+            serviceLevel: string | null;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "ACTIVE" | "WITHDRAWN";
+            /**
+             * Updatedat
+             * Format: date-time
+             */
+            updatedAt: string;
+            /** Version */
+            version: number;
+        };
+        /**
+         * DesignationResponseRead
+         * @description One node's answer to a designation: a province ACKNOWLEDGED or DISPUTED it, a local network
+         *     ASSIGNED its account manager.
+         */
+        DesignationResponseRead: {
+            /** Accountmanager */
+            accountManager: string | null;
+            /** Accountmanagername */
+            accountManagerName: string | null;
+            /** Node */
+            node: string;
+            /** Reason */
+            reason: string | null;
+            /** Respondedby */
+            respondedBy: string;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "ACKNOWLEDGED" | "DISPUTED" | "ASSIGNED";
+            /**
+             * Updatedat
+             * Format: date-time
+             */
+            updatedAt: string;
+            /** Version */
+            version: number;
+        };
+        /** DesignationUpdate */
+        DesignationUpdate: {
+            grade?: components["schemas"]["Grade"] | null;
+            /** Groupaccountmanager */
+            groupAccountManager?: string | null;
+            /** Groupaccountmanagername */
+            groupAccountManagerName?: string | null;
+            /** Note */
+            note?: string | null;
+            /** Servicelevel */
+            serviceLevel?: string | null;
+            /** Status */
+            status?: ("ACTIVE" | "WITHDRAWN") | null;
+        };
+        /**
+         * EntityRef
+         * @description A TMF reference by id (AgreementRef, PaymentMethodRef, …).
+         */
+        EntityRef: {
+            /** @Basetype */
+            "@baseType"?: string | null;
+            /** @Referredtype */
+            "@referredType"?: string | null;
+            /** @Schemalocation */
+            "@schemaLocation"?: string | null;
+            /** @Type */
+            "@type"?: string | null;
+            /** Href */
+            href?: string | null;
+            /** Id */
+            id: string;
+            /** Name */
+            name?: string | null;
+        };
         /** @description TMF630 error envelope */
         Error: {
             /** @enum {string} */
@@ -384,6 +1384,731 @@ export interface components {
             referenceError?: string;
             /** @description the HTTP status, as a string (TMF630) */
             status: string;
+        };
+        /** EventSubscriptionRead */
+        EventSubscriptionRead: {
+            /**
+             * @Type
+             * @default EventSubscription
+             * @constant
+             */
+            "@type": "EventSubscription";
+            /** Callback */
+            callback: string;
+            /** Href */
+            href: string;
+            /** Id */
+            id: string;
+            /** Query */
+            query: string | null;
+        };
+        /**
+         * ExternalReference
+         * @description TMF632 ExternalReference: the party's id in another system.
+         */
+        ExternalReference: {
+            /** @Basetype */
+            "@baseType"?: string | null;
+            /** @Schemalocation */
+            "@schemaLocation"?: string | null;
+            /** @Type */
+            "@type"?: string | null;
+            /** Externalreferencetype */
+            externalReferenceType?: string | null;
+            /** Name */
+            name: string;
+        };
+        /**
+         * Grade
+         * @enum {string}
+         */
+        Grade: "A" | "B" | "C";
+        /**
+         * HierarchyRead
+         * @description A group customer's place in its hierarchy: the HQ chain above it and its direct branches.
+         */
+        HierarchyRead: {
+            /** Ancestors */
+            ancestors: components["schemas"]["CustomerBrief"][];
+            /** Branches */
+            branches: components["schemas"]["CustomerBrief"][];
+            customer: components["schemas"]["CustomerBrief"];
+        };
+        /** HubCreate */
+        HubCreate: {
+            /** Callback */
+            callback: string;
+            /** Query */
+            query?: string | null;
+        };
+        /** IdentificationIn */
+        IdentificationIn: {
+            /** @Type */
+            "@type"?: string | null;
+            /** Identificationid */
+            identificationId: string;
+            /**
+             * Identificationtype
+             * @default ID_CARD
+             * @constant
+             */
+            identificationType: "ID_CARD";
+        };
+        /** IdentificationRead */
+        IdentificationRead: {
+            /**
+             * Identificationid
+             * @description masked without customer.pii:read
+             */
+            identificationId: string;
+            /**
+             * Identificationtype
+             * @constant
+             */
+            identificationType: "ID_CARD";
+        };
+        /**
+         * ImportResultRead
+         * @description The summary of an import: rows received, created, updated and rejected, and why.
+         */
+        ImportResultRead: {
+            /**
+             * @Type
+             * @default ImportResult
+             * @constant
+             */
+            "@type": "ImportResult";
+            /** Created */
+            created: number;
+            /** Errorcount */
+            errorCount: number;
+            /**
+             * Errors
+             * @description the first 1000 row errors
+             */
+            errors: components["schemas"]["RowErrorRead"][];
+            /** Received */
+            received: number;
+            /** Rejected */
+            rejected: number;
+            /** Updated */
+            updated: number;
+        };
+        /**
+         * Industry
+         * @enum {string}
+         */
+        Industry: "FINANCE" | "GOVERNMENT" | "EDUCATION" | "HEALTH" | "MANUFACTURING" | "ENERGY" | "TRANSPORT" | "MEDIA" | "INTERNET" | "COMMERCE" | "OTHER" | "UNKNOWN";
+        /**
+         * LifeStatus
+         * @enum {string}
+         */
+        LifeStatus: "PROSPECT" | "INTENT" | "ACTIVE" | "AT_RISK" | "SUSPENDED" | "ARREARS" | "LOST" | "CLOSED";
+        /**
+         * MgmtLevel
+         * @enum {string}
+         */
+        MgmtLevel: "GROUP" | "PROVINCE" | "LOCAL";
+        /** Money */
+        Money: {
+            /**
+             * Unit
+             * @default CNY
+             */
+            unit: string;
+            /** Value */
+            value: number | string;
+        };
+        /**
+         * NationalKeyAccount
+         * @description The group's designation of this customer as a national key account (全国大客户), if any.
+         */
+        NationalKeyAccount: {
+            /** Designatedby */
+            designatedBy: string;
+            /** Designationid */
+            designationId: string;
+            grade: components["schemas"]["Grade"];
+            /** Groupaccountmanager */
+            groupAccountManager: string | null;
+            /** Groupaccountmanagername */
+            groupAccountManagerName: string | null;
+            /** Servicelevel */
+            serviceLevel: string | null;
+        };
+        /**
+         * Nature
+         * @enum {string}
+         */
+        Nature: "PARTY_GOV_MIL" | "ENTERPRISE" | "PUBLIC_INSTITUTION" | "SOCIAL_ORG" | "FOREIGN" | "CARRIER";
+        /** OrganizationCreate */
+        OrganizationCreate: {
+            /** @Basetype */
+            "@baseType"?: string | null;
+            /** @Schemalocation */
+            "@schemaLocation"?: string | null;
+            /** @Type */
+            "@type"?: string | null;
+            /** Contactmedium */
+            contactMedium?: components["schemas"]["ContactMedium"][] | null;
+            /** Creditcode */
+            creditCode?: string | null;
+            /** Creditrating */
+            creditRating?: components["schemas"]["PartyCreditProfile"][] | null;
+            existsDuring?: components["schemas"]["TimePeriod"] | null;
+            /** Externalreference */
+            externalReference?: components["schemas"]["ExternalReference"][] | null;
+            /** Isheadoffice */
+            isHeadOffice?: boolean | null;
+            /** Islegalentity */
+            isLegalEntity?: boolean | null;
+            /** Name */
+            name?: string | null;
+            /** Nametype */
+            nameType?: string | null;
+            /** Organizationchildrelationship */
+            organizationChildRelationship?: components["schemas"]["OrganizationRelationship"][] | null;
+            /** Organizationidentification */
+            organizationIdentification?: components["schemas"]["OrganizationIdentification"][] | null;
+            /** Organizationparentrelationship */
+            organizationParentRelationship?: components["schemas"]["OrganizationRelationship"][] | null;
+            /** Organizationtype */
+            organizationType?: string | null;
+            /** Othername */
+            otherName?: components["schemas"]["OtherNameOrganization"][] | null;
+            /** Partycharacteristic */
+            partyCharacteristic?: components["schemas"]["Characteristic"][] | null;
+            /** Relatedparty */
+            relatedParty?: components["schemas"]["RelatedPartyIn"][] | null;
+            /** Status */
+            status?: string | null;
+            /** Taxexemptioncertificate */
+            taxExemptionCertificate?: components["schemas"]["TaxExemptionCertificate"][] | null;
+            /** Tradingname */
+            tradingName: string;
+        };
+        /**
+         * OrganizationIdentification
+         * @description TMF632 OrganizationIdentification; type USCC is the unified social credit code.
+         */
+        OrganizationIdentification: {
+            /** @Basetype */
+            "@baseType"?: string | null;
+            /** @Schemalocation */
+            "@schemaLocation"?: string | null;
+            /** @Type */
+            "@type"?: string | null;
+            /** Attachment */
+            attachment?: {
+                [key: string]: unknown;
+            }[] | null;
+            /** Identificationid */
+            identificationId: string;
+            /** Identificationtype */
+            identificationType?: string | null;
+            /** Issuingauthority */
+            issuingAuthority?: string | null;
+            /** Issuingdate */
+            issuingDate?: string | null;
+            validFor?: components["schemas"]["TimePeriod"] | null;
+        };
+        /**
+         * OrganizationRead
+         * @description TMF632 Organization.
+         */
+        OrganizationRead: {
+            /**
+             * @Type
+             * @default Organization
+             * @constant
+             */
+            "@type": "Organization";
+            /**
+             * Contactmedium
+             * @default []
+             */
+            contactMedium: {
+                [key: string]: unknown;
+            }[];
+            /**
+             * Createdat
+             * Format: date-time
+             */
+            createdAt?: string;
+            /**
+             * Creditrating
+             * @default []
+             */
+            creditRating: {
+                [key: string]: unknown;
+            }[];
+            /** Existsduring */
+            existsDuring?: {
+                [key: string]: unknown;
+            } | null;
+            /**
+             * Externalreference
+             * @default []
+             */
+            externalReference: {
+                [key: string]: unknown;
+            }[];
+            /** Href */
+            href: string;
+            /** Id */
+            id: string;
+            /** Isheadoffice */
+            isHeadOffice?: boolean | null;
+            /** Islegalentity */
+            isLegalEntity?: boolean;
+            /** Name */
+            name?: string;
+            /** Nametype */
+            nameType?: string | null;
+            /**
+             * Organizationchildrelationship
+             * @default []
+             */
+            organizationChildRelationship: {
+                [key: string]: unknown;
+            }[];
+            /**
+             * Organizationidentification
+             * @description identificationType USCC: the unified social credit code
+             */
+            organizationIdentification?: {
+                [key: string]: unknown;
+            }[];
+            /**
+             * Organizationparentrelationship
+             * @default []
+             */
+            organizationParentRelationship: {
+                [key: string]: unknown;
+            }[];
+            /** Organizationtype */
+            organizationType?: string | null;
+            /**
+             * Othername
+             * @default []
+             */
+            otherName: {
+                [key: string]: unknown;
+            }[];
+            /** Ownernode */
+            ownerNode?: string;
+            /**
+             * Partycharacteristic
+             * @default []
+             */
+            partyCharacteristic: {
+                [key: string]: unknown;
+            }[];
+            /**
+             * Relatedparty
+             * @default []
+             */
+            relatedParty: {
+                [key: string]: unknown;
+            }[];
+            /**
+             * Status
+             * @description initialized (待核实, unverified) / validated / closed
+             */
+            status?: string | null;
+            /**
+             * Taxexemptioncertificate
+             * @default []
+             */
+            taxExemptionCertificate: {
+                [key: string]: unknown;
+            }[];
+            /** Tradingname */
+            tradingName?: string;
+            /**
+             * Updatedat
+             * Format: date-time
+             */
+            updatedAt?: string;
+            /** Version */
+            version?: number;
+        };
+        /** OrganizationRef */
+        OrganizationRef: {
+            /** @Basetype */
+            "@baseType"?: string | null;
+            /** @Referredtype */
+            "@referredType"?: string | null;
+            /** @Schemalocation */
+            "@schemaLocation"?: string | null;
+            /** @Type */
+            "@type"?: string | null;
+            /** Href */
+            href?: string | null;
+            /** Id */
+            id: string;
+            /** Name */
+            name?: string | null;
+        };
+        /**
+         * OrganizationRelationship
+         * @description TMF632 OrganizationParentRelationship / OrganizationChildRelationship.
+         */
+        OrganizationRelationship: {
+            /** @Basetype */
+            "@baseType"?: string | null;
+            /** @Schemalocation */
+            "@schemaLocation"?: string | null;
+            /** @Type */
+            "@type"?: string | null;
+            organization?: components["schemas"]["OrganizationRef"] | null;
+            /** Relationshiptype */
+            relationshipType?: string | null;
+        };
+        /**
+         * OrganizationUpdate
+         * @description A merge patch: only present keys change; null clears an optional attribute.
+         */
+        OrganizationUpdate: {
+            /** @Basetype */
+            "@baseType"?: string | null;
+            /** @Schemalocation */
+            "@schemaLocation"?: string | null;
+            /** @Type */
+            "@type"?: string | null;
+            /** Contactmedium */
+            contactMedium?: components["schemas"]["ContactMedium"][] | null;
+            /** Creditcode */
+            creditCode?: string | null;
+            /** Creditrating */
+            creditRating?: components["schemas"]["PartyCreditProfile"][] | null;
+            existsDuring?: components["schemas"]["TimePeriod"] | null;
+            /** Externalreference */
+            externalReference?: components["schemas"]["ExternalReference"][] | null;
+            /** Isheadoffice */
+            isHeadOffice?: boolean | null;
+            /** Islegalentity */
+            isLegalEntity?: boolean | null;
+            /** Name */
+            name?: string | null;
+            /** Nametype */
+            nameType?: string | null;
+            /** Organizationchildrelationship */
+            organizationChildRelationship?: components["schemas"]["OrganizationRelationship"][] | null;
+            /** Organizationidentification */
+            organizationIdentification?: components["schemas"]["OrganizationIdentification"][] | null;
+            /** Organizationparentrelationship */
+            organizationParentRelationship?: components["schemas"]["OrganizationRelationship"][] | null;
+            /** Organizationtype */
+            organizationType?: string | null;
+            /** Othername */
+            otherName?: components["schemas"]["OtherNameOrganization"][] | null;
+            /** Partycharacteristic */
+            partyCharacteristic?: components["schemas"]["Characteristic"][] | null;
+            /** Relatedparty */
+            relatedParty?: components["schemas"]["RelatedPartyIn"][] | null;
+            /** Status */
+            status?: string | null;
+            /** Taxexemptioncertificate */
+            taxExemptionCertificate?: components["schemas"]["TaxExemptionCertificate"][] | null;
+            /** Tradingname */
+            tradingName?: string | null;
+        };
+        /** OtherNameOrganization */
+        OtherNameOrganization: {
+            /** @Basetype */
+            "@baseType"?: string | null;
+            /** @Schemalocation */
+            "@schemaLocation"?: string | null;
+            /** @Type */
+            "@type"?: string | null;
+            /** Name */
+            name?: string | null;
+            /** Nametype */
+            nameType?: string | null;
+            /** Tradingname */
+            tradingName?: string | null;
+            validFor?: components["schemas"]["TimePeriod"] | null;
+        };
+        /** PartyCreditProfile */
+        PartyCreditProfile: {
+            /** @Basetype */
+            "@baseType"?: string | null;
+            /** @Schemalocation */
+            "@schemaLocation"?: string | null;
+            /** @Type */
+            "@type"?: string | null;
+            /** Creditagencyname */
+            creditAgencyName?: string | null;
+            /** Creditagencytype */
+            creditAgencyType?: string | null;
+            /** Ratingreference */
+            ratingReference?: string | null;
+            /** Ratingscore */
+            ratingScore?: number | null;
+            validFor?: components["schemas"]["TimePeriod"] | null;
+        };
+        /**
+         * PartyRef
+         * @description A reference to a TMF632 party (the legal entity behind a key account).
+         */
+        PartyRef: {
+            /** @Referredtype */
+            "@referredType": string;
+            /** Href */
+            href: string;
+            /** Id */
+            id: string;
+            /** Name */
+            name: string | null;
+        };
+        /**
+         * RecogStatus
+         * @enum {string}
+         */
+        RecogStatus: "CANDIDATE" | "CONFIRMED" | "UNDER_REVIEW" | "DOWNGRADED" | "EXITED";
+        /** RecognitionRunCreate */
+        RecognitionRunCreate: {
+            /**
+             * Date
+             * @description evaluate as of this date (default today)
+             */
+            date?: string | null;
+        };
+        /** RecognitionRunRead */
+        RecognitionRunRead: {
+            /**
+             * @Type
+             * @default RecognitionRun
+             */
+            "@type": string;
+            /** Candidates */
+            candidates: components["schemas"]["CandidateRead"][];
+            /**
+             * Date
+             * Format: date
+             */
+            date: string;
+            /** Evaluated */
+            evaluated: number;
+            /** Id */
+            id: string;
+            /** Node */
+            node: string;
+            /** Proposed */
+            proposed: number;
+            rule: components["schemas"]["RuleRef"];
+        };
+        /**
+         * Ref
+         * @description A reference to another resource by id (href and name are informative).
+         */
+        Ref: {
+            /** @Referredtype */
+            "@referredType"?: string | null;
+            /** @Type */
+            "@type"?: string | null;
+            /** Href */
+            href?: string | null;
+            /** Id */
+            id?: string | null;
+            /** Name */
+            name?: string | null;
+        };
+        /** Rejection */
+        Rejection: {
+            /** Reason */
+            reason: string;
+        };
+        /**
+         * RelatedPartyIn
+         * @description TMF RelatedParty. Role `accountManager` (客户经理) is the customer's account manager; a party in
+         *     any other role is kept as given.
+         */
+        RelatedPartyIn: {
+            /** @Basetype */
+            "@baseType"?: string | null;
+            /** @Referredtype */
+            "@referredType"?: string | null;
+            /** @Schemalocation */
+            "@schemaLocation"?: string | null;
+            /** @Type */
+            "@type"?: string | null;
+            /** Href */
+            href?: string | null;
+            /** Id */
+            id: string;
+            /** Name */
+            name?: string | null;
+            /** Role */
+            role?: string | null;
+        };
+        /** RelatedPartyRead */
+        RelatedPartyRead: {
+            /** @Referredtype */
+            "@referredType": string | null;
+            /** Href */
+            href: string | null;
+            /** Id */
+            id: string;
+            /** Name */
+            name: string | null;
+            /** Role */
+            role: string | null;
+        };
+        /** ResponseCreate */
+        ResponseCreate: {
+            /** Accountmanager */
+            accountManager?: string | null;
+            /** Accountmanagername */
+            accountManagerName?: string | null;
+            /** Reason */
+            reason?: string | null;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "ACKNOWLEDGED" | "DISPUTED" | "ASSIGNED";
+        };
+        /** RowErrorRead */
+        RowErrorRead: {
+            /** Column */
+            column: string | null;
+            /** Message */
+            message: string;
+            /**
+             * Row
+             * @description 1-based line of the file (the header is 1)
+             */
+            row: number;
+            /**
+             * Sheet
+             * @description the XLSX sheet, when the file has several
+             */
+            sheet?: string | null;
+        };
+        /** RuleRef */
+        RuleRef: {
+            /** Id */
+            id: string;
+            /** Ownernode */
+            ownerNode: string;
+            /** Version */
+            version: number;
+        };
+        /** SpendIn */
+        SpendIn: {
+            /** Amount */
+            amount: number | string;
+            /** Customerid */
+            customerId: string;
+            /**
+             * Month
+             * @description YYYY-MM
+             */
+            month: string;
+        };
+        /** SpendLoad */
+        SpendLoad: {
+            /** Items */
+            items: components["schemas"]["SpendIn"][];
+        };
+        /** SpendLoaded */
+        SpendLoaded: {
+            /** Loaded */
+            loaded: number;
+        };
+        /** TaxExemptionCertificate */
+        TaxExemptionCertificate: {
+            /** @Basetype */
+            "@baseType"?: string | null;
+            /** @Schemalocation */
+            "@schemaLocation"?: string | null;
+            /** @Type */
+            "@type"?: string | null;
+            /** Attachment */
+            attachment?: {
+                [key: string]: unknown;
+            } | null;
+            /** Id */
+            id?: string | null;
+            /** Taxdefinition */
+            taxDefinition?: {
+                [key: string]: unknown;
+            }[] | null;
+            validFor?: components["schemas"]["TimePeriod"] | null;
+        };
+        /** TimePeriod */
+        TimePeriod: {
+            /** Enddatetime */
+            endDateTime?: string | null;
+            /** Startdatetime */
+            startDateTime?: string | null;
+        };
+        /** TransferRequest */
+        TransferRequest: {
+            /** Reason */
+            reason?: string | null;
+            /** Tonode */
+            toNode: string;
+        };
+        /** ValidFor */
+        ValidFor: {
+            /** Enddatetime */
+            endDateTime: string | null;
+            /**
+             * Startdatetime
+             * Format: date-time
+             */
+            startDateTime: string;
+        };
+        /**
+         * ValueType
+         * @enum {string}
+         */
+        ValueType: "INTRINSIC" | "EXTRINSIC" | "STRATEGIC";
+        /** MediumCharacteristic */
+        kam_customer__contact__schemas__MediumCharacteristic: {
+            /** @Type */
+            "@type"?: string | null;
+            /** Emailaddress */
+            emailAddress?: string | null;
+            /** Phonenumber */
+            phoneNumber?: string | null;
+        };
+        /**
+         * MediumCharacteristic
+         * @description TMF ContactMedium.characteristic: a phone number, an e-mail address or a postal address.
+         */
+        kam_customer__customer__schemas__MediumCharacteristic: {
+            /** @Basetype */
+            "@baseType"?: string | null;
+            /** @Schemalocation */
+            "@schemaLocation"?: string | null;
+            /** @Type */
+            "@type"?: string | null;
+            /** City */
+            city?: string | null;
+            /** Contacttype */
+            contactType?: string | null;
+            /** Country */
+            country?: string | null;
+            /** Emailaddress */
+            emailAddress?: string | null;
+            /** Faxnumber */
+            faxNumber?: string | null;
+            /** Phonenumber */
+            phoneNumber?: string | null;
+            /** Postcode */
+            postCode?: string | null;
+            /** Socialnetworkid */
+            socialNetworkId?: string | null;
+            /** Stateorprovince */
+            stateOrProvince?: string | null;
+            /** Street1 */
+            street1?: string | null;
+            /** Street2 */
+            street2?: string | null;
         };
     };
     responses: never;
@@ -403,7 +2128,11 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AccountManagerAssign"];
+            };
+        };
         responses: {
             /** @description Successful Response */
             200: {
@@ -411,9 +2140,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["CustomerRead"];
                 };
             };
             /** @description Bad request: a malformed parameter, filter or body */
@@ -534,7 +2261,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["AccountManagerAssignmentRead"][];
                 };
             };
             /** @description Bad request: a malformed parameter, filter or body */
@@ -655,9 +2382,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["HierarchyRead"];
                 };
             };
             /** @description Bad request: a malformed parameter, filter or body */
@@ -781,7 +2506,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["AuditRecordRead"][];
                 };
             };
             /** @description Bad request: a malformed parameter, filter or body */
@@ -894,7 +2619,11 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TransferRequest"];
+            };
+        };
         responses: {
             /** @description Successful Response */
             200: {
@@ -902,9 +2631,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["CustomerRead"];
                 };
             };
             /** @description Bad request: a malformed parameter, filter or body */
@@ -1027,7 +2754,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["DesignationRead"][];
                 };
             };
             /** @description Bad request: a malformed parameter, filter or body */
@@ -1138,7 +2865,11 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DesignationCreate"];
+            };
+        };
         responses: {
             /** @description Successful Response */
             201: {
@@ -1146,7 +2877,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["DesignationRead"];
                 };
             };
             /** @description Bad request: a malformed parameter, filter or body */
@@ -1267,9 +2998,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["DesignationRead"];
                 };
             };
             /** @description Bad request: a malformed parameter, filter or body */
@@ -1382,7 +3111,12 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DesignationUpdate"];
+                "application/merge-patch+json": components["schemas"]["DesignationUpdate"];
+            };
+        };
         responses: {
             /** @description Successful Response */
             200: {
@@ -1390,9 +3124,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["DesignationRead"];
                 };
             };
             /** @description Bad request: a malformed parameter, filter or body */
@@ -1505,7 +3237,11 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ResponseCreate"];
+            };
+        };
         responses: {
             /** @description Successful Response */
             200: {
@@ -1513,9 +3249,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["DesignationResponseRead"];
                 };
             };
             /** @description Bad request: a malformed parameter, filter or body */
@@ -1628,13 +3362,14 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Successful Response */
+            /** @description The file, as an attachment (Content-Disposition) */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
+                    "text/csv": string;
                 };
             };
             /** @description Bad request: a malformed parameter, filter or body */
@@ -1763,7 +3498,743 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["ImportResultRead"];
+                };
+            };
+            /** @description Bad request: a malformed parameter, filter or body */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The token lacks the permission this operation needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such resource in the caller's data scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Method not allowed (see the Allow header) */
+            405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict: not the owner node, an illegal state transition, or a concurrent change */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unsupported media type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body or a parameter failed validation (the message names the field) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests (see Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A dependency (database) is unavailable (see Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    list_candidates_api_v1_customer_recognition_candidate_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CandidateRead"][];
+                };
+            };
+            /** @description Bad request: a malformed parameter, filter or body */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The token lacks the permission this operation needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such resource in the caller's data scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Method not allowed (see the Allow header) */
+            405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict: not the owner node, an illegal state transition, or a concurrent change */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unsupported media type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body or a parameter failed validation (the message names the field) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests (see Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A dependency (database) is unavailable (see Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    get_candidate_api_v1_customer_recognition_candidate__candidate_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                candidate_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CandidateRead"];
+                };
+            };
+            /** @description Bad request: a malformed parameter, filter or body */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The token lacks the permission this operation needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such resource in the caller's data scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Method not allowed (see the Allow header) */
+            405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict: not the owner node, an illegal state transition, or a concurrent change */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unsupported media type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body or a parameter failed validation (the message names the field) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests (see Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A dependency (database) is unavailable (see Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    confirm_candidate_api_v1_customer_recognition_candidate__candidate_id__confirm_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                candidate_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["Decision"] | null;
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CandidateRead"];
+                };
+            };
+            /** @description Bad request: a malformed parameter, filter or body */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The token lacks the permission this operation needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such resource in the caller's data scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Method not allowed (see the Allow header) */
+            405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict: not the owner node, an illegal state transition, or a concurrent change */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unsupported media type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body or a parameter failed validation (the message names the field) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests (see Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A dependency (database) is unavailable (see Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    reject_candidate_api_v1_customer_recognition_candidate__candidate_id__reject_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                candidate_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["Rejection"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CandidateRead"];
+                };
+            };
+            /** @description Bad request: a malformed parameter, filter or body */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The token lacks the permission this operation needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such resource in the caller's data scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Method not allowed (see the Allow header) */
+            405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict: not the owner node, an illegal state transition, or a concurrent change */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unsupported media type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body or a parameter failed validation (the message names the field) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests (see Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A dependency (database) is unavailable (see Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    run_recognition_api_v1_customer_recognition_run_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["RecognitionRunCreate"] | null;
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RecognitionRunRead"];
+                };
+            };
+            /** @description Bad request: a malformed parameter, filter or body */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The token lacks the permission this operation needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such resource in the caller's data scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Method not allowed (see the Allow header) */
+            405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict: not the owner node, an illegal state transition, or a concurrent change */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unsupported media type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body or a parameter failed validation (the message names the field) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests (see Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A dependency (database) is unavailable (see Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    load_spend_api_v1_customer_recognition_spend_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SpendLoad"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SpendLoaded"];
                 };
             };
             /** @description Bad request: a malformed parameter, filter or body */
@@ -1882,7 +4353,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["CustomerRead"][];
                 };
             };
             /** @description Bad request: a malformed parameter, filter or body */
@@ -1993,7 +4464,11 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CustomerCreate"];
+            };
+        };
         responses: {
             /** @description Successful Response */
             201: {
@@ -2001,7 +4476,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["CustomerRead"];
                 };
             };
             /** @description Bad request: a malformed parameter, filter or body */
@@ -2122,9 +4597,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["CustomerDetail"];
                 };
             };
             /** @description Bad request: a malformed parameter, filter or body */
@@ -2356,7 +4829,12 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CustomerUpdate"];
+                "application/merge-patch+json": components["schemas"]["CustomerUpdate"];
+            };
+        };
         responses: {
             /** @description Successful Response */
             200: {
@@ -2364,9 +4842,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["CustomerRead"];
                 };
             };
             /** @description Bad request: a malformed parameter, filter or body */
@@ -2477,7 +4953,11 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["HubCreate"];
+            };
+        };
         responses: {
             /** @description Successful Response */
             201: {
@@ -2485,7 +4965,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["EventSubscriptionRead"];
                 };
             };
             /** @description Bad request: a malformed parameter, filter or body */
@@ -2723,7 +5203,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["ContactRead"][];
                 };
             };
             /** @description Bad request: a malformed parameter, filter or body */
@@ -2834,7 +5314,11 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ContactCreate"];
+            };
+        };
         responses: {
             /** @description Successful Response */
             201: {
@@ -2842,7 +5326,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["ContactRead"];
                 };
             };
             /** @description Bad request: a malformed parameter, filter or body */
@@ -2963,9 +5447,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["ContactRead"];
                 };
             };
             /** @description Bad request: a malformed parameter, filter or body */
@@ -3197,7 +5679,12 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ContactUpdate"];
+                "application/merge-patch+json": components["schemas"]["ContactUpdate"];
+            };
+        };
         responses: {
             /** @description Successful Response */
             200: {
@@ -3205,9 +5692,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["ContactRead"];
                 };
             };
             /** @description Bad request: a malformed parameter, filter or body */
@@ -3326,7 +5811,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["OrganizationRead"][];
                 };
             };
             /** @description Bad request: a malformed parameter, filter or body */
@@ -3437,7 +5922,11 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["OrganizationCreate"];
+            };
+        };
         responses: {
             /** @description Successful Response */
             201: {
@@ -3445,7 +5934,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["OrganizationRead"];
                 };
             };
             /** @description Bad request: a malformed parameter, filter or body */
@@ -3566,9 +6055,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["OrganizationRead"];
                 };
             };
             /** @description Bad request: a malformed parameter, filter or body */
@@ -3681,7 +6168,12 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["OrganizationUpdate"];
+                "application/merge-patch+json": components["schemas"]["OrganizationUpdate"];
+            };
+        };
         responses: {
             /** @description Successful Response */
             200: {
@@ -3689,9 +6181,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["OrganizationRead"];
                 };
             };
             /** @description Bad request: a malformed parameter, filter or body */

@@ -25,6 +25,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/auth/password": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Change Password
+         * @description Change one's own password (form: username, current_password, new_password); a one-time password
+         *     (a bootstrap administrator's) stops being one. The current password is checked like a login.
+         */
+        post: operations["change_password_api_v1_auth_password_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/auth/token": {
         parameters: {
             query?: never;
@@ -37,8 +58,9 @@ export interface paths {
         /**
          * Token
          * @description Issue a bearer token (form: grant_type=password, username, password, optional scope_node, which
-         *     narrows the data scope to a descendant of the user's node). Tokens live one hour. Repeated
-         *     failures lock the user name or the client address out for a while: 429 with Retry-After.
+         *     narrows the data scope to a descendant of the user's node; optional scope_level ``node``, ``team``
+         *     or ``own``, which narrows it to the team's or the user's own portfolio of customers). Tokens live
+         *     one hour. Repeated failures lock the user name or the client address out for a while: 429 with Retry-After.
          */
         post: operations["token_api_v1_auth_token_post"];
         delete?: never;
@@ -380,12 +402,23 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** Body_change_password_api_v1_auth_password_post */
+        Body_change_password_api_v1_auth_password_post: {
+            /** Current Password */
+            current_password: string;
+            /** New Password */
+            new_password: string;
+            /** Username */
+            username: string;
+        };
         /** Body_token_api_v1_auth_token_post */
         Body_token_api_v1_auth_token_post: {
             /** Grant Type */
             grant_type: string;
             /** Password */
             password: string;
+            /** Scope Level */
+            scope_level?: string | null;
             /** Scope Node */
             scope_node?: string | null;
             /** Username */
@@ -403,6 +436,431 @@ export interface components {
             referenceError?: string;
             /** @description the HTTP status, as a string (TMF630) */
             status: string;
+        };
+        /**
+         * Jwk
+         * @description One public signing key (an Ed25519 OKP key, RFC 8037).
+         */
+        Jwk: {
+            /** Alg */
+            alg: string | null;
+            /** Crv */
+            crv: string | null;
+            /** Kid */
+            kid: string;
+            /** Kty */
+            kty: string;
+            /** Use */
+            use: string | null;
+            /** X */
+            x: string | null;
+        } & {
+            [key: string]: unknown;
+        };
+        /**
+         * JwksRead
+         * @description The node's JSON Web Key Set.
+         */
+        JwksRead: {
+            /** Keys */
+            keys: components["schemas"]["Jwk"][];
+        };
+        /** NodeRead */
+        NodeRead: {
+            /**
+             * @Type
+             * @default Node
+             * @constant
+             */
+            "@type": "Node";
+            /** Code */
+            code?: string;
+            /** Href */
+            href: string;
+            /** Id */
+            id: string;
+            /** Nameen */
+            nameEn?: string;
+            /** Namezh */
+            nameZh?: string;
+            /** Parent */
+            parent?: string | null;
+            /** Tier */
+            tier?: string;
+        };
+        /** OrgUnitCreate */
+        OrgUnitCreate: {
+            /** @Basetype */
+            "@baseType"?: string | null;
+            /** @Schemalocation */
+            "@schemaLocation"?: string | null;
+            /** @Type */
+            "@type"?: string | null;
+            /** Code */
+            code: string;
+            /**
+             * Kind
+             * @description e.g. 大客户部, 政企部
+             */
+            kind: string;
+            /** Name */
+            name: string;
+            /** Parentid */
+            parentId?: string | null;
+        };
+        /** OrgUnitRead */
+        OrgUnitRead: {
+            /**
+             * @Type
+             * @default OrgUnit
+             * @constant
+             */
+            "@type": "OrgUnit";
+            /** Code */
+            code?: string;
+            /**
+             * Createdat
+             * Format: date-time
+             */
+            createdAt?: string;
+            /** Href */
+            href: string;
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Kind */
+            kind?: string;
+            /** Name */
+            name?: string;
+            /** Ownernode */
+            ownerNode?: string;
+            /** Parentid */
+            parentId?: string | null;
+            /**
+             * Updatedat
+             * Format: date-time
+             */
+            updatedAt?: string;
+            /** Version */
+            version?: number;
+        };
+        /** OrgUnitUpdate */
+        OrgUnitUpdate: {
+            /** @Basetype */
+            "@baseType"?: string | null;
+            /** @Schemalocation */
+            "@schemaLocation"?: string | null;
+            /** @Type */
+            "@type"?: string | null;
+            /** Kind */
+            kind?: string | null;
+            /** Name */
+            name?: string | null;
+            /** Parentid */
+            parentId?: string | null;
+        };
+        /** PermissionRead */
+        PermissionRead: {
+            /**
+             * @Type
+             * @default Permission
+             * @constant
+             */
+            "@type": "Permission";
+            /** Code */
+            code?: string;
+            /** Description */
+            description?: string;
+            /** Href */
+            href: string;
+            /** Id */
+            id: string;
+        };
+        /** RoleCreate */
+        RoleCreate: {
+            /** @Basetype */
+            "@baseType"?: string | null;
+            /** @Schemalocation */
+            "@schemaLocation"?: string | null;
+            /** @Type */
+            "@type"?: string | null;
+            /**
+             * Code
+             * @description stable role code, e.g. account_manager
+             */
+            code: string;
+            /**
+             * Description
+             * @default
+             */
+            description: string;
+            /** Nameen */
+            nameEn: string;
+            /** Namezh */
+            nameZh: string;
+            /**
+             * Permissions
+             * @description permission codes
+             */
+            permissions?: string[];
+        };
+        /** RoleRead */
+        RoleRead: {
+            /**
+             * @Type
+             * @default Role
+             * @constant
+             */
+            "@type": "Role";
+            /** Code */
+            code?: string;
+            /**
+             * Createdat
+             * Format: date-time
+             */
+            createdAt?: string;
+            /** Description */
+            description?: string;
+            /** Href */
+            href: string;
+            /** Id */
+            id: string;
+            /** Nameen */
+            nameEn?: string;
+            /** Namezh */
+            nameZh?: string;
+            /** Permissions */
+            permissions?: string[];
+            /**
+             * Updatedat
+             * Format: date-time
+             */
+            updatedAt?: string;
+            /** Version */
+            version?: number;
+        };
+        /** RoleUpdate */
+        RoleUpdate: {
+            /** @Basetype */
+            "@baseType"?: string | null;
+            /** @Schemalocation */
+            "@schemaLocation"?: string | null;
+            /** @Type */
+            "@type"?: string | null;
+            /** Description */
+            description?: string | null;
+            /** Nameen */
+            nameEn?: string | null;
+            /** Namezh */
+            nameZh?: string | null;
+            /** Permissions */
+            permissions?: string[] | null;
+        };
+        /** StaffCreate */
+        StaffCreate: {
+            /** @Basetype */
+            "@baseType"?: string | null;
+            /** @Schemalocation */
+            "@schemaLocation"?: string | null;
+            /** @Type */
+            "@type"?: string | null;
+            /**
+             * Displayname
+             * @description 姓名
+             */
+            displayName: string;
+            /** Email */
+            email?: string | null;
+            /**
+             * Isactive
+             * @default true
+             */
+            isActive: boolean;
+            /** Orgunitid */
+            orgUnitId?: string | null;
+            /**
+             * Password
+             * @description write-only
+             */
+            password: string;
+            /** Phone */
+            phone?: string | null;
+            /**
+             * Roles
+             * @description role codes
+             */
+            roles?: string[];
+            /**
+             * Username
+             * @description login name, unique per node
+             */
+            username: string;
+        };
+        /** StaffRead */
+        StaffRead: {
+            /**
+             * @Type
+             * @default Staff
+             * @constant
+             */
+            "@type": "Staff";
+            /**
+             * Createdat
+             * Format: date-time
+             */
+            createdAt?: string;
+            /** Displayname */
+            displayName?: string;
+            /** Email */
+            email?: string | null;
+            /** Href */
+            href: string;
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Isactive */
+            isActive?: boolean;
+            /** Orgunitid */
+            orgUnitId?: string | null;
+            /** Ownernode */
+            ownerNode?: string;
+            /** Phone */
+            phone?: string | null;
+            /** Roles */
+            roles?: string[];
+            /**
+             * Updatedat
+             * Format: date-time
+             */
+            updatedAt?: string;
+            /** Username */
+            username?: string;
+            /** Version */
+            version?: number;
+        };
+        /** StaffUpdate */
+        StaffUpdate: {
+            /** @Basetype */
+            "@baseType"?: string | null;
+            /** @Schemalocation */
+            "@schemaLocation"?: string | null;
+            /** @Type */
+            "@type"?: string | null;
+            /** Displayname */
+            displayName?: string | null;
+            /** Email */
+            email?: string | null;
+            /** Isactive */
+            isActive?: boolean | null;
+            /** Orgunitid */
+            orgUnitId?: string | null;
+            /** Password */
+            password?: string | null;
+            /** Phone */
+            phone?: string | null;
+            /** Roles */
+            roles?: string[] | null;
+        };
+        /** TeamCreate */
+        TeamCreate: {
+            /** @Basetype */
+            "@baseType"?: string | null;
+            /** @Schemalocation */
+            "@schemaLocation"?: string | null;
+            /** @Type */
+            "@type"?: string | null;
+            /** Code */
+            code: string;
+            /**
+             * Description
+             * @default
+             */
+            description: string;
+            /**
+             * Kind
+             * @description e.g. 行业专家团队, 客户服务团队
+             */
+            kind: string;
+            /** Leaderid */
+            leaderId?: string | null;
+            /**
+             * Memberids
+             * @description staff ids
+             */
+            memberIds?: string[];
+            /** Name */
+            name: string;
+            /** Orgunitid */
+            orgUnitId?: string | null;
+        };
+        /** TeamRead */
+        TeamRead: {
+            /**
+             * @Type
+             * @default Team
+             * @constant
+             */
+            "@type": "Team";
+            /** Code */
+            code?: string;
+            /**
+             * Createdat
+             * Format: date-time
+             */
+            createdAt?: string;
+            /** Description */
+            description?: string;
+            /** Href */
+            href: string;
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Kind */
+            kind?: string;
+            /** Leaderid */
+            leaderId?: string | null;
+            /** Memberids */
+            memberIds?: string[];
+            /** Name */
+            name?: string;
+            /** Orgunitid */
+            orgUnitId?: string | null;
+            /** Ownernode */
+            ownerNode?: string;
+            /**
+             * Updatedat
+             * Format: date-time
+             */
+            updatedAt?: string;
+            /** Version */
+            version?: number;
+        };
+        /** TeamUpdate */
+        TeamUpdate: {
+            /** @Basetype */
+            "@baseType"?: string | null;
+            /** @Schemalocation */
+            "@schemaLocation"?: string | null;
+            /** @Type */
+            "@type"?: string | null;
+            /** Description */
+            description?: string | null;
+            /** Kind */
+            kind?: string | null;
+            /** Leaderid */
+            leaderId?: string | null;
+            /** Memberids */
+            memberIds?: string[] | null;
+            /** Name */
+            name?: string | null;
+            /** Orgunitid */
+            orgUnitId?: string | null;
         };
         /** TokenResponse */
         TokenResponse: {
@@ -446,10 +904,129 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["JwksRead"];
                 };
+            };
+            /** @description Bad request: a malformed parameter, filter or body */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The token lacks the permission this operation needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such resource in the caller's data scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Method not allowed (see the Allow header) */
+            405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict: not the owner node, an illegal state transition, or a concurrent change */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unsupported media type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body or a parameter failed validation (the message names the field) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests (see Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A dependency (database) is unavailable (see Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    change_password_api_v1_auth_password_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/x-www-form-urlencoded": components["schemas"]["Body_change_password_api_v1_auth_password_post"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Bad request: a malformed parameter, filter or body */
             400: {
@@ -690,7 +1267,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["NodeRead"][];
                 };
             };
             /** @description Bad request: a malformed parameter, filter or body */
@@ -811,9 +1388,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["NodeRead"];
                 };
             };
             /** @description Bad request: a malformed parameter, filter or body */
@@ -934,7 +1509,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["NodeRead"][];
                 };
             };
             /** @description Bad request: a malformed parameter, filter or body */
@@ -1055,7 +1630,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["NodeRead"][];
                 };
             };
             /** @description Bad request: a malformed parameter, filter or body */
@@ -1174,7 +1749,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["OrgUnitRead"][];
                 };
             };
             /** @description Bad request: a malformed parameter, filter or body */
@@ -1287,25 +1862,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": {
-                    /** @Basetype */
-                    "@baseType"?: string | null;
-                    /** @Schemalocation */
-                    "@schemaLocation"?: string | null;
-                    /** @Type */
-                    "@type"?: string | null;
-                    /** Code */
-                    code: string;
-                    /**
-                     * Kind
-                     * @description e.g. 大客户部, 政企部
-                     */
-                    kind: string;
-                    /** Name */
-                    name: string;
-                    /** Parentid */
-                    parentId?: string | null;
-                };
+                "application/json": components["schemas"]["OrgUnitCreate"];
             };
         };
         responses: {
@@ -1315,9 +1872,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["OrgUnitRead"];
                 };
             };
             /** @description Bad request: a malformed parameter, filter or body */
@@ -1438,9 +1993,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["OrgUnitRead"];
                 };
             };
             /** @description Bad request: a malformed parameter, filter or body */
@@ -1674,20 +2227,8 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/merge-patch+json": {
-                    /** @Basetype */
-                    "@baseType"?: string | null;
-                    /** @Schemalocation */
-                    "@schemaLocation"?: string | null;
-                    /** @Type */
-                    "@type"?: string | null;
-                    /** Kind */
-                    kind?: string | null;
-                    /** Name */
-                    name?: string | null;
-                    /** Parentid */
-                    parentId?: string | null;
-                };
+                "application/json": components["schemas"]["OrgUnitUpdate"];
+                "application/merge-patch+json": components["schemas"]["OrgUnitUpdate"];
             };
         };
         responses: {
@@ -1697,9 +2238,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["OrgUnitRead"];
                 };
             };
             /** @description Bad request: a malformed parameter, filter or body */
@@ -1818,7 +2357,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["PermissionRead"][];
                 };
             };
             /** @description Bad request: a malformed parameter, filter or body */
@@ -1939,9 +2478,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["PermissionRead"];
                 };
             };
             /** @description Bad request: a malformed parameter, filter or body */
@@ -2060,7 +2597,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["RoleRead"][];
                 };
             };
             /** @description Bad request: a malformed parameter, filter or body */
@@ -2173,33 +2710,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": {
-                    /** @Basetype */
-                    "@baseType"?: string | null;
-                    /** @Schemalocation */
-                    "@schemaLocation"?: string | null;
-                    /** @Type */
-                    "@type"?: string | null;
-                    /**
-                     * Code
-                     * @description stable role code, e.g. account_manager
-                     */
-                    code: string;
-                    /**
-                     * Description
-                     * @default
-                     */
-                    description?: string;
-                    /** Nameen */
-                    nameEn: string;
-                    /** Namezh */
-                    nameZh: string;
-                    /**
-                     * Permissions
-                     * @description permission codes
-                     */
-                    permissions?: string[];
-                };
+                "application/json": components["schemas"]["RoleCreate"];
             };
         };
         responses: {
@@ -2209,9 +2720,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["RoleRead"];
                 };
             };
             /** @description Bad request: a malformed parameter, filter or body */
@@ -2332,9 +2841,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["RoleRead"];
                 };
             };
             /** @description Bad request: a malformed parameter, filter or body */
@@ -2568,22 +3075,8 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/merge-patch+json": {
-                    /** @Basetype */
-                    "@baseType"?: string | null;
-                    /** @Schemalocation */
-                    "@schemaLocation"?: string | null;
-                    /** @Type */
-                    "@type"?: string | null;
-                    /** Description */
-                    description?: string | null;
-                    /** Nameen */
-                    nameEn?: string | null;
-                    /** Namezh */
-                    nameZh?: string | null;
-                    /** Permissions */
-                    permissions?: string[] | null;
-                };
+                "application/json": components["schemas"]["RoleUpdate"];
+                "application/merge-patch+json": components["schemas"]["RoleUpdate"];
             };
         };
         responses: {
@@ -2593,9 +3086,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["RoleRead"];
                 };
             };
             /** @description Bad request: a malformed parameter, filter or body */
@@ -2714,7 +3205,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["StaffRead"][];
                 };
             };
             /** @description Bad request: a malformed parameter, filter or body */
@@ -2827,45 +3318,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": {
-                    /** @Basetype */
-                    "@baseType"?: string | null;
-                    /** @Schemalocation */
-                    "@schemaLocation"?: string | null;
-                    /** @Type */
-                    "@type"?: string | null;
-                    /**
-                     * Displayname
-                     * @description 姓名
-                     */
-                    displayName: string;
-                    /** Email */
-                    email?: string | null;
-                    /**
-                     * Isactive
-                     * @default true
-                     */
-                    isActive?: boolean;
-                    /** Orgunitid */
-                    orgUnitId?: string | null;
-                    /**
-                     * Password
-                     * @description write-only
-                     */
-                    password: string;
-                    /** Phone */
-                    phone?: string | null;
-                    /**
-                     * Roles
-                     * @description role codes
-                     */
-                    roles?: string[];
-                    /**
-                     * Username
-                     * @description login name, unique per node
-                     */
-                    username: string;
-                };
+                "application/json": components["schemas"]["StaffCreate"];
             };
         };
         responses: {
@@ -2875,9 +3328,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["StaffRead"];
                 };
             };
             /** @description Bad request: a malformed parameter, filter or body */
@@ -2998,9 +3449,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["StaffRead"];
                 };
             };
             /** @description Bad request: a malformed parameter, filter or body */
@@ -3234,28 +3683,8 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/merge-patch+json": {
-                    /** @Basetype */
-                    "@baseType"?: string | null;
-                    /** @Schemalocation */
-                    "@schemaLocation"?: string | null;
-                    /** @Type */
-                    "@type"?: string | null;
-                    /** Displayname */
-                    displayName?: string | null;
-                    /** Email */
-                    email?: string | null;
-                    /** Isactive */
-                    isActive?: boolean | null;
-                    /** Orgunitid */
-                    orgUnitId?: string | null;
-                    /** Password */
-                    password?: string | null;
-                    /** Phone */
-                    phone?: string | null;
-                    /** Roles */
-                    roles?: string[] | null;
-                };
+                "application/json": components["schemas"]["StaffUpdate"];
+                "application/merge-patch+json": components["schemas"]["StaffUpdate"];
             };
         };
         responses: {
@@ -3265,9 +3694,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["StaffRead"];
                 };
             };
             /** @description Bad request: a malformed parameter, filter or body */
@@ -3386,7 +3813,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["TeamRead"][];
                 };
             };
             /** @description Bad request: a malformed parameter, filter or body */
@@ -3499,37 +3926,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": {
-                    /** @Basetype */
-                    "@baseType"?: string | null;
-                    /** @Schemalocation */
-                    "@schemaLocation"?: string | null;
-                    /** @Type */
-                    "@type"?: string | null;
-                    /** Code */
-                    code: string;
-                    /**
-                     * Description
-                     * @default
-                     */
-                    description?: string;
-                    /**
-                     * Kind
-                     * @description e.g. 行业专家团队, 客户服务团队
-                     */
-                    kind: string;
-                    /** Leaderid */
-                    leaderId?: string | null;
-                    /**
-                     * Memberids
-                     * @description staff ids
-                     */
-                    memberIds?: string[];
-                    /** Name */
-                    name: string;
-                    /** Orgunitid */
-                    orgUnitId?: string | null;
-                };
+                "application/json": components["schemas"]["TeamCreate"];
             };
         };
         responses: {
@@ -3539,9 +3936,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["TeamRead"];
                 };
             };
             /** @description Bad request: a malformed parameter, filter or body */
@@ -3662,9 +4057,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["TeamRead"];
                 };
             };
             /** @description Bad request: a malformed parameter, filter or body */
@@ -3898,26 +4291,8 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/merge-patch+json": {
-                    /** @Basetype */
-                    "@baseType"?: string | null;
-                    /** @Schemalocation */
-                    "@schemaLocation"?: string | null;
-                    /** @Type */
-                    "@type"?: string | null;
-                    /** Description */
-                    description?: string | null;
-                    /** Kind */
-                    kind?: string | null;
-                    /** Leaderid */
-                    leaderId?: string | null;
-                    /** Memberids */
-                    memberIds?: string[] | null;
-                    /** Name */
-                    name?: string | null;
-                    /** Orgunitid */
-                    orgUnitId?: string | null;
-                };
+                "application/json": components["schemas"]["TeamUpdate"];
+                "application/merge-patch+json": components["schemas"]["TeamUpdate"];
             };
         };
         responses: {
@@ -3927,9 +4302,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["TeamRead"];
                 };
             };
             /** @description Bad request: a malformed parameter, filter or body */

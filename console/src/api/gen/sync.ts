@@ -18,6 +18,7 @@ export interface paths {
          * Request a resync of this node
          * @description Every node below republishes the current state of its own records as snapshot events; every
          *     ancestor republishes the reference data it publishes downward. Replicas then equal the owners.
+         *     The body (a reason) is optional.
          */
         post: operations["request_resync_api_v1_sync_resync_post"];
         delete?: never;
@@ -51,6 +52,19 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** ConsumerStatus */
+        ConsumerStatus: {
+            /** Ackpending */
+            ackPending: number;
+            /** Name */
+            name: string;
+            /** Pending */
+            pending: number;
+            /** Redelivered */
+            redelivered: number;
+            /** Stream */
+            stream: string;
+        };
         /** @description TMF630 error envelope */
         Error: {
             /** @enum {string} */
@@ -63,6 +77,132 @@ export interface components {
             referenceError?: string;
             /** @description the HTTP status, as a string (TMF630) */
             status: string;
+        };
+        /** LinkStatus */
+        LinkStatus: {
+            /**
+             * Connected
+             * @description null when /leafz cannot be read
+             */
+            connected: boolean | null;
+            /** Peer */
+            peer: string;
+            /**
+             * Role
+             * @enum {string}
+             */
+            role: "parent" | "child";
+        };
+        /** ResyncCreate */
+        ResyncCreate: {
+            /** Reason */
+            reason?: string | null;
+        };
+        /** ResyncRead */
+        ResyncRead: {
+            /**
+             * @Type
+             * @default ResyncRequest
+             * @constant
+             */
+            "@type": "ResyncRequest";
+            /** Id */
+            id: string;
+            /** Node */
+            node: string;
+            /** Reason */
+            reason: string | null;
+            /** Requestedby */
+            requestedBy: string;
+        };
+        /** SourceStatus */
+        SourceStatus: {
+            /** Error */
+            error: string | null;
+            /** Idleseconds */
+            idleSeconds: number | null;
+            /**
+             * Lag
+             * @description messages behind
+             */
+            lag: number;
+            /** Linkconnected */
+            linkConnected: boolean | null;
+            /** Name */
+            name: string;
+            /** Node */
+            node: string | null;
+            /** Ok */
+            ok: boolean;
+            /**
+             * Restarts
+             * @description the watcher's restarts of a stalled source
+             */
+            restarts?: number | null;
+        };
+        /** StreamStatus */
+        StreamStatus: {
+            /** Lastseq */
+            lastSeq?: number | null;
+            /** Messages */
+            messages?: number | null;
+            /** Missing */
+            missing?: boolean | null;
+            /** Name */
+            name: string;
+            /** Sources */
+            sources?: components["schemas"]["SourceStatus"][] | null;
+            /** Subjects */
+            subjects?: string[] | null;
+        };
+        /**
+         * SyncStatusRead
+         * @description Replication status of this node: links, sources, apply consumers, dead letters.
+         */
+        SyncStatusRead: {
+            /**
+             * @Type
+             * @default SyncStatus
+             * @constant
+             */
+            "@type": "SyncStatus";
+            /**
+             * Checkedat
+             * Format: date-time
+             */
+            checkedAt?: string | null;
+            /** Consumers */
+            consumers?: components["schemas"]["ConsumerStatus"][] | null;
+            /**
+             * Deadletters
+             * @description dead letters per service
+             */
+            deadLetters?: {
+                [key: string]: number;
+            } | null;
+            /** Error */
+            error?: string | null;
+            /** Links */
+            links?: components["schemas"]["LinkStatus"][] | null;
+            /** Node */
+            node: string;
+            /** Parent */
+            parent?: string | null;
+            /** Restartedsources */
+            restartedSources?: string[] | null;
+            /** Sourcerestarts */
+            sourceRestarts?: {
+                [key: string]: unknown;
+            }[] | null;
+            /**
+             * State
+             * @enum {string}
+             */
+            state: "starting" | "ok" | "degraded" | "nats-unreachable";
+            /** Streams */
+            streams?: components["schemas"]["StreamStatus"][] | null;
+            /** Tier */
+            tier?: string | null;
         };
     };
     responses: never;
@@ -80,7 +220,11 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["ResyncCreate"] | null;
+            };
+        };
         responses: {
             /** @description Successful Response */
             202: {
@@ -88,7 +232,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["ResyncRead"];
                 };
             };
             /** @description Bad request: a malformed parameter, filter or body */
@@ -207,9 +351,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["SyncStatusRead"];
                 };
             };
             /** @description Bad request: a malformed parameter, filter or body */
