@@ -7,8 +7,13 @@ event of the aggregate, the audit row and its AuditRecorded event, in the caller
 from __future__ import annotations
 
 import functools
+import json
+import uuid
+from collections.abc import Collection
 from datetime import datetime
+from typing import Any
 
+from google.protobuf.message import Message
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from kam_contracts import customer_pb2
@@ -62,20 +67,92 @@ def customer_state(c: Customer) -> customer_pb2.CustomerState:
         else None,
         created_at=_ts(c.created_at) if c.created_at else None,
         updated_at=_ts(c.updated_at) if c.updated_at else None,
+        tmf_attributes_json=tmf_json(getattr(c, "tmf_attributes", None)),
+    )
+
+
+def tmf_json(attributes: dict[str, Any] | None) -> str:
+    """The standard TMF attributes kept as given, as the events carry them ("" for none)."""
+    return json.dumps(attributes, ensure_ascii=False, sort_keys=True) if attributes else ""
+
+
+def customer_changed(
+    state: customer_pb2.CustomerState,
+    *,
+    created: bool,
+    changes: Collection[str],
+    status_from: str = "",
+) -> Message:
+    """The event of a customer's write, by what changed: created, status changed, or updated. Both
+    write paths (the API, the import) choose it here."""
+    if created:
+        return customer_pb2.CustomerCreated(customer=state)
+    if "status" in changes:
+        return customer_pb2.CustomerStatusChanged(
+            customer=state, from_status=status_from, to_status=state.life_status, reason=state.status_reason
+        )
+    return customer_pb2.CustomerUpdated(customer=state, changed_fields=sorted(changes))
+
+
+def account_manager_assigned(
+    *,
+    assignment_id: uuid.UUID,
+    owner_node: str,
+    customer_id: uuid.UUID,
+    account_manager: str | None,
+    previous: str | None,
+    assigned_by: str,
+    valid_from: Timestamp,
+    reason: str | None,
+) -> customer_pb2.AccountManagerAssigned:
+    return customer_pb2.AccountManagerAssigned(
+        id=str(assignment_id),
+        owner_node=owner_node,
+        customer_id=str(customer_id),
+        account_manager=account_manager or "",
+        previous_account_manager=previous or "",
+        assigned_by=assigned_by,
+        valid_from=valid_from,
+        reason=reason or "",
+    )
+
+
+def audit_message(
+    *,
+    audit_id: uuid.UUID,
+    owner_node: str,
+    entity_type: str,
+    entity_id: uuid.UUID,
+    action: str,
+    actor: str,
+    at: Timestamp,
+    changes_json: str,
+    request_id: str | None,
+) -> customer_pb2.AuditRecorded:
+    return customer_pb2.AuditRecorded(
+        id=str(audit_id),
+        owner_node=owner_node,
+        entity_type=entity_type,
+        entity_id=str(entity_id),
+        action=action,
+        actor=actor,
+        at=at,
+        changes_json=changes_json,
+        request_id=request_id or "",
     )
 
 
 def audit_recorded(row: Audit) -> customer_pb2.AuditRecorded:
-    return customer_pb2.AuditRecorded(
-        id=str(row.id),
+    return audit_message(
+        audit_id=row.id,
         owner_node=row.owner_node,
         entity_type=row.entity_type,
-        entity_id=str(row.entity_id),
+        entity_id=row.entity_id,
         action=row.action,
         actor=row.actor,
         at=ts(row.at),
         changes_json=audit_changes_json(row),
-        request_id=row.request_id or "",
+        request_id=row.request_id,
     )
 
 

@@ -1,9 +1,13 @@
-"""Key-account classification (REQUIREMENTS §2.3), the two status state machines, and the
-unified social credit code (统一社会信用代码, GB 32100-2015) check digit."""
+"""Key-account classification (REQUIREMENTS §2.3), the two status state machines, the hierarchy rules
+(parent type, no cycles, branches keep their group), and the unified social credit code (统一社会信用代码,
+GB 32100-2015) check digit. The API write path (customer.service) and the bulk import
+(importexport.service) both judge with these functions: one rule, written once."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
+from dataclasses import dataclass
 from enum import StrEnum
 
 from kam_platform.topology import Topology
@@ -41,6 +45,7 @@ class Industry(StrEnum):  # 行业
     INTERNET = "INTERNET"  # 互联网
     COMMERCE = "COMMERCE"  # 商贸
     OTHER = "OTHER"  # 其他
+    UNKNOWN = "UNKNOWN"  # 待补充: not given yet (a TMF client's minimal create), to be completed
 
 
 INDUSTRY_ZH = {
@@ -55,6 +60,7 @@ INDUSTRY_ZH = {
     Industry.INTERNET: "互联网",
     Industry.COMMERCE: "商贸",
     Industry.OTHER: "其他",
+    Industry.UNKNOWN: "待补充",
 }
 
 
@@ -128,6 +134,67 @@ def allowed_life(current: str) -> list[str]:
 
 def allowed_recog(current: str) -> list[str]:
     return sorted(s.value for s in RECOG_TRANSITIONS[RecogStatus(current)])
+
+
+# --- the write rules both write paths apply (the API one record at a time, the import set-based) ---
+
+
+@dataclass(frozen=True)
+class TransitionRefused:
+    """A status change the state machine does not allow: which attribute, and why."""
+
+    field: str  # API attribute: status / recognitionStatus
+    current: str
+    requested: str
+    allowed: list[str]
+
+    @property
+    def message(self) -> str:
+        allowed = ", ".join(self.allowed) or "none (terminal)"
+        return (
+            f"{self.field} cannot change from {self.current} to {self.requested}; "
+            f"allowed from {self.current}: {allowed}"
+        )
+
+
+def transition_refused(
+    life: tuple[str, str] | None = None, recog: tuple[str, str] | None = None
+) -> TransitionRefused | None:
+    """The first refused change among (current, requested) of the life status and the recognition
+    status (None when both are allowed or unchanged)."""
+    if life is not None and LifeStatus(life[1]) not in {LifeStatus(life[0]), *LIFE_TRANSITIONS[LifeStatus(life[0])]}:
+        return TransitionRefused("status", life[0], life[1], allowed_life(life[0]))
+    if recog is not None and RecogStatus(recog[1]) not in {
+        RecogStatus(recog[0]),
+        *RECOG_TRANSITIONS[RecogStatus(recog[0])],
+    }:
+        return TransitionRefused("recognitionStatus", recog[0], recog[1], allowed_recog(recog[0]))
+    return None
+
+
+def parent_type_problem(parent: str, parent_type: str) -> str | None:
+    """Only a group customer (集团客户) has branches; `parent` names it in the message."""
+    if parent_type != CustomerType.GROUP_CUSTOMER:
+        return f"{parent} is not a group customer (customerType GROUP_CUSTOMER)"
+    return None
+
+
+def cycle_problem(parent: str) -> str:
+    return f"making {parent} the parent would create a cycle in the customer hierarchy"
+
+
+def creates_cycle(child_id: object, parent_id: object, parent_ancestors: Iterable[object]) -> bool:
+    """Whether making `parent_id` the parent of `child_id` closes a loop: the child is the parent or one
+    of the parent's ancestors."""
+    return child_id is not None and (parent_id == child_id or child_id in parent_ancestors)
+
+
+BRANCHES_STAY_GROUP = "a customer with branches must stay GROUP_CUSTOMER"
+
+
+def leaves_group(old_type: str, new_type: str) -> bool:
+    """A change of customerType away from GROUP_CUSTOMER (refused while the customer has branches)."""
+    return old_type == CustomerType.GROUP_CUSTOMER and new_type != CustomerType.GROUP_CUSTOMER
 
 
 # --- unified social credit code ----------------------------------------------------------------

@@ -117,15 +117,11 @@ async def _check_parent(
         parent = None
     if parent is None:
         raise ValidationFailed(f"parentCustomer.id: customer {parent_id} not found", field="parentCustomer.id")
-    if parent.customer_type != rules.CustomerType.GROUP_CUSTOMER:
-        raise ValidationFailed(
-            f"parentCustomer.id: {parent.name} is not a group customer (customerType GROUP_CUSTOMER)",
-            field="parentCustomer.id",
-        )
-    if child_id is not None and (parent_id == child_id or child_id in await repo.ancestors(parent_id)):
-        raise Conflict(
-            f"parentCustomer.id: making {parent.name} the parent would create a cycle in the customer hierarchy"
-        )
+    problem = rules.parent_type_problem(parent.name, parent.customer_type)
+    if problem:
+        raise ValidationFailed(f"parentCustomer.id: {problem}", field="parentCustomer.id")
+    if child_id is not None and rules.creates_cycle(child_id, parent_id, await repo.ancestors(parent_id)):
+        raise Conflict(f"parentCustomer.id: {rules.cycle_problem(parent.name)}")
 
 
 async def _resolve_organization(
@@ -204,15 +200,15 @@ async def _record_assignment(
         aggregate_id=row.id,
         version=1,
         actor=actor,
-        message=customer_pb2.AccountManagerAssigned(
-            id=str(row.id),
+        message=events.account_manager_assigned(
+            assignment_id=row.id,
             owner_node=c.owner_node,
-            customer_id=str(c.id),
-            account_manager=c.account_manager or "",
-            previous_account_manager=previous or "",
+            customer_id=c.id,
+            account_manager=c.account_manager,
+            previous=previous,
             assigned_by=actor,
             valid_from=ts(now),
-            reason=reason or "",
+            reason=reason,
         ),
     )
 
@@ -287,7 +283,7 @@ async def create(
         c,
         created=True,
         aggregate_type="customer",
-        event=lambda row: customer_pb2.CustomerCreated(customer=events.customer_state(row)),
+        event=lambda row: events.customer_changed(events.customer_state(row), created=True, changes=()),
         actor=principal.username,
         action=action,
         changes=diff({}, snapshot(c)),
@@ -317,25 +313,24 @@ async def update(
     before = snapshot(c)
     status_from = c.life_status
 
-    if "status" in present and patch.status and patch.status.value != c.life_status:
-        if patch.status not in rules.LIFE_TRANSITIONS[rules.LifeStatus(c.life_status)]:
-            allowed = rules.allowed_life(c.life_status)
-            raise InvalidTransition(
-                f"status cannot change from {c.life_status} to {patch.status.value}; "
-                f"allowed from {c.life_status}: {', '.join(allowed) or 'none (terminal)'}",
-                details={"field": "status", "from": c.life_status, "to": patch.status.value, "allowed": allowed},
-            )
-        c.life_status = patch.status.value
+    life = (c.life_status, patch.status.value) if "status" in present and patch.status else None
     rs = patch.recognition_status
-    if "recognitionStatus" in present and rs and rs.value != c.recog_status:
-        if rs not in rules.RECOG_TRANSITIONS[rules.RecogStatus(c.recog_status)]:
-            allowed = rules.allowed_recog(c.recog_status)
-            raise InvalidTransition(
-                f"recognitionStatus cannot change from {c.recog_status} to {rs.value}; "
-                f"allowed from {c.recog_status}: {', '.join(allowed)}",
-                details={"field": "recognitionStatus", "from": c.recog_status, "to": rs.value, "allowed": allowed},
-            )
-        c.recog_status = rs.value
+    recog = (c.recog_status, rs.value) if "recognitionStatus" in present and rs else None
+    refused = rules.transition_refused(life, recog)
+    if refused is not None:
+        raise InvalidTransition(
+            refused.message,
+            details={
+                "field": refused.field,
+                "from": refused.current,
+                "to": refused.requested,
+                "allowed": refused.allowed,
+            },
+        )
+    if life is not None:
+        c.life_status = life[1]
+    if recog is not None:
+        c.recog_status = recog[1]
 
     simple = {
         "name": "name",
@@ -358,10 +353,10 @@ async def update(
             setattr(c, attr, value.value if hasattr(value, "value") else value)
     if (
         "customerType" in present
-        and c.customer_type != rules.CustomerType.GROUP_CUSTOMER
+        and rules.leaves_group(before["customerType"], c.customer_type)
         and await repo.has_live_children(c.id)
     ):
-        raise Conflict("customerType: a customer with branches must stay GROUP_CUSTOMER")
+        raise Conflict(f"customerType: {rules.BRANCHES_STAY_GROUP}")
     if "creditProfile" in present:
         c.credit_profile = _credit_profile(patch.credit_profile)
     if "parentCustomer" in present:
@@ -394,20 +389,14 @@ async def update(
     if not changes:
         return c
 
-    def message(row: Customer) -> Any:
-        state = events.customer_state(row)
-        if "status" in changes:
-            return customer_pb2.CustomerStatusChanged(
-                customer=state, from_status=status_from, to_status=row.life_status, reason=row.status_reason or ""
-            )
-        return customer_pb2.CustomerUpdated(customer=state, changed_fields=sorted(changes))
-
     await events.record_change(
         session,
         c,
         at=now,
         aggregate_type="customer",
-        event=message,
+        event=lambda row: events.customer_changed(
+            events.customer_state(row), created=False, changes=changes, status_from=status_from
+        ),
         actor=principal.username,
         action="status" if set(changes) <= {"status", "statusReason"} else action,
         changes=changes,

@@ -35,7 +35,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from kam_contracts import customer_pb2
 from kam_customer.customer import events, rules
 from kam_customer.customer.views import snapshot
-from kam_customer.models import Customer
+from kam_customer.models import Customer, Organization
+from kam_customer.organization import service as organization_service
 from kam_platform.auth import Principal, scope_nodes
 from kam_platform.errors import BadRequest, PayloadTooLarge, ValidationFailed
 from kam_platform.ids import uuid7
@@ -380,9 +381,11 @@ class Loader:
         if rec.get("organization_id") is None:
             rec["organization_id"] = uuid7()
         if old is not None:
-            problem = _transition_problem(old, rec)
-            if problem:
-                self.reject([RowError(line, problem[0], problem[1])])
+            refused = rules.transition_refused(
+                (old["life_status"], rec["life_status"]), (old["recog_status"], rec["recog_status"])
+            )
+            if refused is not None:
+                self.reject([RowError(line, refused.field, refused.message)])
                 return None
         return _Planned(line, rec, old, values.get("parent_code"), "parent_code" in values, is_new_org)
 
@@ -414,8 +417,9 @@ class Loader:
             parent_id, parent_type, _ = in_db[pc]
         else:
             return f"parent customer {pc} not found (it must exist in your data scope or come earlier in the file)"
-        if parent_type != rules.CustomerType.GROUP_CUSTOMER:
-            return f"{pc} is not a group customer (customerType GROUP_CUSTOMER)"
+        problem = rules.parent_type_problem(pc, parent_type)
+        if problem:
+            return problem
         # no cycles: walk up from the parent through this chunk, then the database
         parents_in_chunk = {q.rec["id"]: q.rec["parent_customer_id"] for q in planned.values()}
         cur: uuid.UUID | None = parent_id
@@ -423,12 +427,12 @@ class Loader:
             if cur is None:
                 break
             if cur == p.rec["id"]:
-                return f"making {pc} the parent would create a cycle in the customer hierarchy"
+                return rules.cycle_problem(pc)
             if cur in parents_in_chunk:
                 cur = parents_in_chunk[cur]
                 continue
-            if p.old is not None and p.rec["id"] in await repository.ancestors(self.conn, cur):
-                return f"making {pc} the parent would create a cycle in the customer hierarchy"
+            if p.old is not None and rules.creates_cycle(p.rec["id"], cur, await repository.ancestors(self.conn, cur)):
+                return rules.cycle_problem(pc)
             break
         p.rec["parent_customer_id"] = parent_id
         return None
@@ -437,9 +441,7 @@ class Loader:
         downgraded = {
             p.rec["id"]: code
             for code, p in planned.items()
-            if p.old is not None
-            and p.old["customer_type"] == rules.CustomerType.GROUP_CUSTOMER
-            and p.rec["customer_type"] != rules.CustomerType.GROUP_CUSTOMER
+            if p.old is not None and rules.leaves_group(p.old["customer_type"], p.rec["customer_type"])
         }
         if not downgraded:
             return
@@ -447,7 +449,7 @@ class Loader:
         with_children |= {p.rec["parent_customer_id"] for p in planned.values()} & set(downgraded)
         for cid in with_children:
             p = planned.pop(downgraded[cid])
-            self.reject([RowError(p.line, "customerType", "a customer with branches must stay GROUP_CUSTOMER")])
+            self.reject([RowError(p.line, "customerType", rules.BRANCHES_STAY_GROUP)])
 
     async def _record(self, planned: dict[str, _Planned], returned: list[dict[str, Any]]) -> None:
         outbox: list[tuple[Any, ...]] = []
@@ -466,15 +468,22 @@ class Loader:
                     r["organization_id"],
                     1,
                     customer_pb2.OrganizationChanged(
-                        organization=customer_pb2.OrganizationState(
-                            id=str(r["organization_id"]),
-                            owner_node=self.node,
-                            version=1,
-                            name=rec["name"],
-                            credit_code=rec.get("credit_code") or "",
-                            organization_type="legalEntity",
-                            industry=rec.get("industry") or "",
-                            status="validated",
+                        organization=organization_service.organization_state(
+                            cast(
+                                Organization,
+                                SimpleNamespace(
+                                    id=r["organization_id"],
+                                    owner_node=self.node,
+                                    version=1,
+                                    name=rec["name"],
+                                    trading_name=rec["name"],  # TMF632's mandatory attribute (issue 10)
+                                    credit_code=rec.get("credit_code"),
+                                    organization_type="legalEntity",
+                                    industry=rec.get("industry"),
+                                    status="validated",
+                                    deleted_at=None,
+                                ),
+                            )
                         )
                     ),
                 )
@@ -491,24 +500,18 @@ class Loader:
             c = cast(Customer, SimpleNamespace(**rec))
             state = events.customer_state(c)
             after = snapshot(c)
-            message: Message
+            status_from = ""
             if r["inserted"]:
                 self.result.created += 1
                 changes = {k: [None, v] for k, v in after.items() if v is not None}
-                message = customer_pb2.CustomerCreated(customer=state)
             else:
                 self.result.updated += 1
                 before = snapshot(cast(Customer, SimpleNamespace(**(p.old or {}))))
                 changes = {k: [before.get(k), v] for k, v in after.items() if before.get(k) != v}
-                if "status" in changes:
-                    message = customer_pb2.CustomerStatusChanged(
-                        customer=state,
-                        from_status=before["status"],
-                        to_status=rec["life_status"],
-                        reason=rec.get("status_reason") or "",
-                    )
-                else:
-                    message = customer_pb2.CustomerUpdated(customer=state, changed_fields=sorted(changes))
+                status_from = before["status"]
+            message = events.customer_changed(
+                state, created=bool(r["inserted"]), changes=changes, status_from=status_from
+            )
             cid = rec["id"]
             self._event(outbox, "customer", cid, rec["version"], message)
             previous = p.old["account_manager"] if p.old is not None else None
@@ -532,12 +535,12 @@ class Loader:
                     "assignment",
                     aid,
                     1,
-                    customer_pb2.AccountManagerAssigned(
-                        id=str(aid),
+                    events.account_manager_assigned(
+                        assignment_id=aid,
                         owner_node=self.node,
-                        customer_id=str(cid),
-                        account_manager=rec["account_manager"] or "",
-                        previous_account_manager=previous or "",
+                        customer_id=cid,
+                        account_manager=rec["account_manager"],
+                        previous=previous,
                         assigned_by=self.actor,
                         valid_from=self.now_ts,
                         reason=self.action,
@@ -554,16 +557,16 @@ class Loader:
                 "audit",
                 audit_id,
                 1,
-                customer_pb2.AuditRecorded(
-                    id=str(audit_id),
+                events.audit_message(
+                    audit_id=audit_id,
                     owner_node=self.node,
                     entity_type="customer",
-                    entity_id=str(cid),
+                    entity_id=cid,
                     action=self.action,
                     actor=self.actor,
                     at=self.now_ts,
                     changes_json=changes_json,
-                    request_id=self.request_id or "",
+                    request_id=self.request_id,
                 ),
             )
             if self.track_ids:
@@ -603,18 +606,6 @@ class _Planned:
     parent_code: str | None
     parent_given: bool
     is_new_org: bool
-
-
-def _transition_problem(old: dict[str, Any], rec: dict[str, Any]) -> tuple[str, str] | None:
-    cur, new = old["life_status"], rec["life_status"]
-    if new != cur and rules.LifeStatus(new) not in rules.LIFE_TRANSITIONS[rules.LifeStatus(cur)]:
-        allowed = ", ".join(rules.allowed_life(cur)) or "none (terminal)"
-        return "status", f"status cannot change from {cur} to {new}; allowed from {cur}: {allowed}"
-    cur, new = old["recog_status"], rec["recog_status"]
-    if new != cur and rules.RecogStatus(new) not in rules.RECOG_TRANSITIONS[rules.RecogStatus(cur)]:
-        allowed = ", ".join(rules.allowed_recog(cur))
-        return "recognitionStatus", f"recognitionStatus cannot change from {cur} to {new}; allowed: {allowed}"
-    return None
 
 
 async def raw_connection(session: AsyncSession) -> tuple[Any, datetime]:

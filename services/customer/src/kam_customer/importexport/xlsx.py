@@ -20,6 +20,7 @@ Values are what the sheet shows, not what a float would make of them:
 
 from __future__ import annotations
 
+import contextlib
 import re
 import zipfile
 from collections.abc import Iterator
@@ -109,12 +110,20 @@ def read_sheets(path: Path, limits: XlsxLimits | None = None) -> Iterator[Sheet]
         zf = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError) as exc:
         raise NotAnArchive(f"not a readable XLSX workbook: {exc}") from None
-    with zf:
-        try:
-            yield from _read(zf, limits)
-        except (ET.ParseError, zipfile.BadZipFile, KeyError, NotImplementedError, RuntimeError, EOFError) as exc:
-            # RuntimeError/NotImplementedError: an encrypted part or an unsupported compression method
-            raise XlsxMalformed(f"malformed XLSX: {type(exc).__name__}: {exc}") from None
+    with zf, _malformed_as_422():
+        yield from _read(zf, limits)
+
+
+_MALFORMED = (ET.ParseError, zipfile.BadZipFile, KeyError, NotImplementedError, RuntimeError, EOFError)
+
+
+@contextlib.contextmanager
+def _malformed_as_422() -> Iterator[None]:
+    try:
+        yield
+    except _MALFORMED as exc:
+        # RuntimeError/NotImplementedError: an encrypted part or an unsupported compression method
+        raise XlsxMalformed(f"malformed XLSX: {type(exc).__name__}: {exc}") from None
 
 
 def _read(zf: zipfile.ZipFile, limits: XlsxLimits) -> Iterator[Sheet]:
@@ -143,7 +152,8 @@ def _read(zf: zipfile.ZipFile, limits: XlsxLimits) -> Iterator[Sheet]:
     cells = _CellCount(limits.max_cells)
 
     def rows_of(part: str) -> Iterator[list[Any]]:
-        with zf.open(part) as fh:
+        # a sheet's rows are read by the caller, outside read_sheets' frame: translate here too
+        with _malformed_as_422(), zf.open(part) as fh:
             yield from _rows(fh, strings, padding, cells, limits)
 
     for name, part in sheets:
