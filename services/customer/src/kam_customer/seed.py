@@ -538,15 +538,16 @@ def _contact_events(
             "audit",
             audit_id,
             1,
-            customer_pb2.AuditRecorded(
-                id=str(audit_id),
+            events.audit_message(
+                audit_id=audit_id,
                 owner_node=node,
                 entity_type="contact",
-                entity_id=str(r["id"]),
+                entity_id=r["id"],
                 action=action,
                 actor=ACTOR,
                 at=ts(at),
                 changes_json=changes_json,
+                request_id=None,
             ),
         ),
     ]
