@@ -41,7 +41,7 @@ def _column(demo: Nodes, node: str, sql: str, **params: Any) -> list[Any]:
     async def read() -> list[Any]:
         engine = create_async_engine(demo.fed.database_url(node))
         try:
-            async with engine.connect() as conn:
+            async with engine.begin() as conn:  # committed: a statement may change rows
                 return list((await conn.execute(text(sql), params)).scalars())
         finally:
             await engine.dispose()
@@ -161,3 +161,41 @@ def test_the_group_lists_national_staff_and_each_node_its_subtree(demo: Nodes) -
             what=f"owners of the account managers listed at {node} (scope {scope})",
         )
         assert got == want
+
+
+def test_resync_restores_org_replicas_a_province_lost(demo: Nodes) -> None:
+    """A province that lost its replicas of a local network's staff and team (restored from an old
+    backup, or away past retention) asks its subtree to republish; the replicas equal the owner's again."""
+    r = demo.post("gd-sz", STAFF, {"username": "fed_rs01", "displayName": "重同步", "password": PASSWORD})
+    assert r.status_code == 201, r.text
+    person = r.json()
+    assert demo.patch("gd-sz", f"{STAFF}/{person['id']}", {"roles": ["account_manager"]}).status_code == 200
+    r = demo.post(
+        "gd-sz", TEAMS, {"code": "FED-RS", "name": "重同步团队", "kind": "客户服务团队", "memberIds": [person["id"]]}
+    )
+    assert r.status_code == 201, r.text
+    team = r.json()
+    paths = [f"{STAFF}/{person['id']}", f"{TEAMS}/{team['id']}"]
+    owner_view = [demo.get("gd-sz", p).json() for p in paths]
+    for p, want in zip(paths, owner_view, strict=True):
+        _converged(demo, "gd", p, want["version"])
+
+    _column(
+        demo,
+        "gd",
+        "WITH t AS (DELETE FROM org.team WHERE id = CAST(:t AS uuid) RETURNING id) "
+        "DELETE FROM org.staff WHERE id = CAST(:s AS uuid) RETURNING id",
+        s=person["id"],
+        t=team["id"],
+    )
+    assert [demo.get("gd", p).status_code for p in paths] == [404, 404]
+    r = demo.post("gd", "/api/v1/sync/resync", {"reason": "restored from backup"})
+    assert r.status_code == 202, r.text
+    restored = wait_until(
+        lambda: (lambda got: got if all(g is not None for g in got) else None)([_held(demo, "gd", p) for p in paths]),
+        timeout=CONVERGE,
+        what="org replicas restored by resync at gd",
+    )
+    assert [{k: v for k, v in g.items() if k != "href"} for g in restored] == [
+        {k: v for k, v in w.items() if k != "href"} for w in owner_view
+    ]
