@@ -136,6 +136,7 @@ class Dataset(Generic[R]):
                 message=self.to_message(row),
                 actor=actor,
                 down_scope=scope,
+                defer=True,  # with the transaction's other events, in one INSERT at commit
             )
 
     async def republish(self, session: AsyncSession, settings: Settings, *, down: bool = True) -> int:

@@ -10,9 +10,10 @@ from typing import Any
 from google.protobuf.message import Message
 
 from kam_contracts import rules_pb2
+from kam_platform.changes import ChangeLog
 from kam_platform.dataset import Dataset
 from kam_platform.outbox import ts
-from kam_rules.models import SCHEMA, RuleSet
+from kam_rules.models import SCHEMA, Audit, RuleSet
 
 SERVICE = "rules"
 
@@ -87,3 +88,6 @@ RULE_SETS: Dataset[RuleSet] = Dataset(
     # drafts and approvals are the authoring node's work; a rule leaves it once published
     publishable=lambda r: r.published_at is not None,
 )
+
+# audit rows of rule-set changes (they stay on the authoring node; the version history replicates)
+CHANGES = ChangeLog(schema=SCHEMA, service=SERVICE, audit_model=Audit)

@@ -12,10 +12,9 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kam_platform.auth import Principal
-from kam_platform.ids import uuid7
 from kam_platform.tmf import Filterable, ListQuery, apply_filters, fetch_page
 from kam_platform.topology import Topology
-from kam_rules.models import Audit, RuleSet, RuleSetVersion
+from kam_rules.models import RuleSet, RuleSetVersion
 
 from .dataset import RULE_SETS
 
@@ -80,18 +79,3 @@ class RuleSetRepository:
     async def add_versions(self, rows: list[dict[str, Any]]) -> None:
         if rows:
             await self.session.execute(insert(RuleSetVersion).on_conflict_do_nothing(), rows)
-
-    async def add_audit(
-        self, *, node: str, rule_set_id: uuid.UUID, action: str, actor: str, changes: dict[str, Any]
-    ) -> None:
-        self.session.add(
-            Audit(
-                id=uuid7(),
-                owner_node=node,
-                entity_type="rule_set",
-                entity_id=rule_set_id,
-                action=action,
-                actor=actor,
-                changes=changes,
-            )
-        )

@@ -22,7 +22,7 @@ from kam_rules.models import RuleSet, RuleSetVersion
 
 from . import bounds as bounds_mod
 from .cache import EffectiveCache
-from .dataset import RULE_SETS
+from .dataset import CHANGES, RULE_SETS
 from .kinds import KIND_MODELS, Kind
 from .repository import RuleSetRepository
 from .schemas import RuleSetCreate, RuleSetUpdate
@@ -200,8 +200,14 @@ async def create(
     await session.flush()
     repo = RuleSetRepository.from_session(session)
     await repo.add_version(version_row(r, principal.username))
-    await repo.add_audit(
-        node=settings.node, rule_set_id=r.id, action="create", actor=principal.username, changes=diff({}, snapshot(r))
+    await CHANGES.audit(
+        session,
+        node=settings.node,
+        entity_type="rule_set",
+        entity_id=r.id,
+        action="create",
+        actor=principal.username,
+        changes=diff({}, snapshot(r)),
     )
     return r
 
@@ -243,8 +249,14 @@ async def _changed(
     await session.flush()
     repo = RuleSetRepository.from_session(session)
     await repo.add_version(version_row(r, actor))
-    await repo.add_audit(
-        node=settings.node, rule_set_id=r.id, action=action, actor=actor, changes=diff(before, snapshot(r))
+    await CHANGES.audit(
+        session,
+        node=settings.node,
+        entity_type="rule_set",
+        entity_id=r.id,
+        action=action,
+        actor=actor,
+        changes=diff(before, snapshot(r)),
     )
     await RULE_SETS.publish(session, settings, r, actor=actor)
     _invalidate(session, cache)
@@ -372,8 +384,14 @@ async def seed_rule(
     await session.flush()
     repo = RuleSetRepository.from_session(session)
     await repo.add_version(version_row(r, "system:seed"))
-    await repo.add_audit(
-        node=settings.node, rule_set_id=r.id, action="seed", actor="system:seed", changes=diff({}, snapshot(r))
+    await CHANGES.audit(
+        session,
+        node=settings.node,
+        entity_type="rule_set",
+        entity_id=r.id,
+        action="seed",
+        actor="system:seed",
+        changes=diff({}, snapshot(r)),
     )
     await RULE_SETS.publish(session, settings, r, actor="system:seed")
     return r
