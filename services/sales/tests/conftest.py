@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import json
 from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -23,14 +24,20 @@ from kam_rules.client import RulesClient
 from kam_rules.main import MIGRATIONS as RULES_MIGRATIONS
 from kam_rules.main import create_app as create_rules_app
 from kam_rules.seed import seed as seed_rules
+from kam_sales.clock import MovableClock
 from kam_sales.main import MIGRATIONS, create_app
 
 NODES = ("hq", "gd", "gd-gz", "js", "js-nj")
+# the one clock every sales app's jobs read; each test starts it at T0 and moves it
+T0 = datetime(2027, 1, 1, 9, 0, tzinfo=UTC)
+CLOCK = MovableClock(T0)
 ALL = [
     "sales.catalog:read",
     "sales.catalog:write",
     "sales.opportunity:read",
     "sales.opportunity:write",
+    "sales.agreement:read",
+    "sales.agreement:write",
     "rules:read",
 ]
 
@@ -63,7 +70,7 @@ async def apps(database_url: str, jwks: dict[str, Any]) -> AsyncIterator[dict[st
         rules_app = create_rules_app(make_settings(database_url, jwks, n, "rules"))
         settings = make_settings(database_url, jwks, n, "sales")
         client = RulesClient(f"http://{n}.kam.test", transport=httpx.ASGITransport(app=rules_app))
-        sales_app = create_app(settings, rules_client=client)
+        sales_app = create_app(settings, rules_client=client, clock=CLOCK, reminders_every=None)
         out[n] = (sales_app, rules_app)
     async with contextlib.AsyncExitStack() as stack:
         for pair in out.values():
@@ -77,6 +84,7 @@ async def clients(
     apps: dict[str, tuple[FastAPI, FastAPI]], rollback_conn: AsyncConnection
 ) -> AsyncIterator[dict[str, httpx.AsyncClient]]:
     out: dict[str, httpx.AsyncClient] = {}
+    CLOCK.set(T0)
     for node, (sales_app, rules_app) in apps.items():
         bind_session(sales_app, rollback_conn)
         bind_session(rules_app, rollback_conn)
@@ -89,6 +97,11 @@ async def clients(
             await c.aclose()
             for app in apps[node]:
                 app.dependency_overrides.clear()
+
+
+@pytest.fixture
+def clock() -> MovableClock:
+    return CLOCK
 
 
 @pytest.fixture

@@ -12,13 +12,18 @@ from kam_platform.auth import TokenVerifier
 from kam_platform.dataset import DatasetApplier, dataset_consumers
 from kam_platform.settings import Settings
 from kam_rules.client import RulesClient
+from kam_sales.agreement.dataset import AGREEMENTS
+from kam_sales.agreement.endpoints import router as agreement_router
+from kam_sales.agreement.schedule import run_every
 from kam_sales.catalog.dataset import CATALOG
 from kam_sales.catalog.endpoints import router as catalog_router
+from kam_sales.clock import Clock, SystemClock
 from kam_sales.models import SCHEMA
 from kam_sales.opportunity.dataset import OPPORTUNITIES
 from kam_sales.opportunity.endpoints import router as opportunity_router
 
 MIGRATIONS = "kam_sales:migrations"
+REMINDERS_EVERY = 3600.0
 
 
 def create_app(
@@ -26,9 +31,13 @@ def create_app(
     *,
     verifier: TokenVerifier | None = None,
     rules_client: RulesClient | None = None,
+    clock: Clock | None = None,
+    reminders_every: float | None = REMINDERS_EVERY,
 ) -> FastAPI:
     """`rules_client`: the node's rules service (default: at the node's base URL, `kam_sales.probability`;
-    tests pass one bound to an in-process rules app)."""
+    tests pass one bound to an in-process rules app). `clock`: the time the scheduled jobs see.
+    `reminders_every`: seconds between runs of the contract expiry-reminder job (None: not scheduled)."""
+    clock = clock or SystemClock()
     settings = settings or Settings(service="sales")
     tasks: list[asyncio.Task[None]] = []
 
@@ -39,13 +48,16 @@ def create_app(
                 app.state.db.sessionmaker,
                 service="sales",
                 schema=SCHEMA,
-                applier=DatasetApplier(settings, [CATALOG, OPPORTUNITIES]),
+                applier=DatasetApplier(settings, [CATALOG, OPPORTUNITIES, AGREEMENTS]),
             )
             if settings.replication_enabled
             else []
         )
         app.state.consumers = consumers
         tasks.extend(asyncio.create_task(c.run(), name=f"sales-apply-{c.stream}") for c in consumers)
+        if reminders_every is not None:
+            job = run_every(reminders_every, app.state.db.sessionmaker, settings, clock)
+            tasks.append(asyncio.create_task(job, name="sales-expiry-reminders"))
 
     async def stop(app: FastAPI) -> None:
         for c in getattr(app.state, "consumers", []):
@@ -57,13 +69,17 @@ def create_app(
     app = create_service_app(
         settings,
         title="KAM sales service",
-        description="Product catalogue (产品目录, TMF620) down the tree; opportunities (销售机会) up the tree.",
-        routers=[catalog_router, opportunity_router],
+        description=(
+            "Product catalogue (产品目录, TMF620) down the tree; opportunities (销售机会) and contracts (合同, "
+            "TMF651) up the tree, with expiry reminders."
+        ),
+        routers=[catalog_router, opportunity_router, agreement_router],
         outbox_schemas=[SCHEMA],
         verifier=verifier,
         on_startup=[start],
         on_shutdown=[stop],
     )
+    app.state.clock = clock
     if rules_client is not None:
         app.state.rules_client = rules_client
     return app

@@ -1,4 +1,5 @@
-"""Stage probabilities (商机阶段概率): the effective ``opportunity_probability`` rule at a node, asked of
+"""What the sales service asks of the rules: stage probabilities (商机阶段概率, ``opportunity_probability``)
+and contract expiry offsets (``reminder``) in force at a node, asked of
 the node's rules service through its published client (`kam_rules.client`) with the caller's token."""
 
 from __future__ import annotations
@@ -43,3 +44,20 @@ async def stage_probabilities(ask: Asker, *, node: str, on: date) -> tuple[dict[
         return dict(DEFAULT_PROBABILITIES), "default"
     stages = {k: int(v) for k, v in rule.parameters.get("stages", {}).items()}
     return {s: stages.get(s, DEFAULT_PROBABILITIES[s]) for s in STAGES}, f"{rule.id}@{rule.version}"
+
+
+REMINDER_KIND = "reminder"
+# only when no reminder rule is in force (the rules seed publishes 90/60/30 at the group), and for the
+# in-process schedule, which has no identity to ask the rules service with yet
+DEFAULT_EXPIRY_OFFSETS = (90, 60, 30)
+
+
+async def expiry_offsets(ask: Asker | None, *, node: str, on: date) -> tuple[tuple[int, ...], str]:
+    """(contract expiry reminder offsets in days, largest first; the rule that gave them)."""
+    if ask is None:
+        return DEFAULT_EXPIRY_OFFSETS, "default"
+    rule = await ask.client.effective(REMINDER_KIND, node=node, on=on, token=ask.token)
+    if rule is None:
+        return DEFAULT_EXPIRY_OFFSETS, "default"
+    days = tuple(sorted({int(d) for d in rule.parameters.get("contractExpiryDays", [])}, reverse=True))
+    return (days or DEFAULT_EXPIRY_OFFSETS), f"{rule.id}@{rule.version}"

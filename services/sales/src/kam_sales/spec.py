@@ -2,33 +2,39 @@
 
 from kam_platform.service import NatsRole, ServiceSpec
 
+PERMISSIONS = {
+    "sales.catalog:read": "Read the product catalogue (产品目录)",
+    "sales.catalog:write": "Author catalogue items at this node (the group or a province)",
+    "sales.opportunity:read": "Read opportunities (销售机会) in scope",
+    "sales.opportunity:write": "Create and work opportunities at this node",
+    "sales.agreement:read": "Read contracts (合同) and their expiry reminders in scope",
+    "sales.agreement:write": "Draft, sign, renew and terminate contracts at this node",
+}
+
+
 SPEC = ServiceSpec(
     name="sales",
     app="kam_sales.main:create_app",
-    routes=("/tmf-api/productCatalogManagement/v4", "/api/v1/sales"),
+    routes=("/tmf-api/productCatalogManagement/v4", "/tmf-api/agreementManagement/v4", "/api/v1/sales"),
     migrations="kam_sales:migrations",
     seed="kam_sales.seed:seed",
     order=40,
-    permissions={
-        "sales.catalog:read": "Read the product catalogue (产品目录)",
-        "sales.catalog:write": "Author catalogue items at this node (the group or a province)",
-        "sales.opportunity:read": "Read opportunities (销售机会) in scope",
-        "sales.opportunity:write": "Create and work opportunities at this node",
-    },
+    permissions=PERMISSIONS,
     grants={
-        "sys_admin": ("sales.catalog:read", "sales.catalog:write", "sales.opportunity:read", "sales.opportunity:write"),
-        "ka_dept_manager": (
+        "sys_admin": tuple(PERMISSIONS),
+        "ka_dept_manager": tuple(PERMISSIONS),
+        "account_manager": (
             "sales.catalog:read",
-            "sales.catalog:write",
             "sales.opportunity:read",
             "sales.opportunity:write",
+            "sales.agreement:read",
+            "sales.agreement:write",
         ),
-        "account_manager": ("sales.catalog:read", "sales.opportunity:read", "sales.opportunity:write"),
-        "service_agent": ("sales.catalog:read",),
-        "analyst": ("sales.catalog:read", "sales.opportunity:read"),
-        "auditor": ("sales.catalog:read", "sales.opportunity:read"),
+        "service_agent": ("sales.catalog:read", "sales.agreement:read"),
+        "analyst": ("sales.catalog:read", "sales.opportunity:read", "sales.agreement:read"),
+        "auditor": ("sales.catalog:read", "sales.opportunity:read", "sales.agreement:read"),
     },
     nats=NatsRole(),
-    publishes=("catalog_item", "opportunity"),
-    applies=("catalog_item", "opportunity"),
+    publishes=("catalog_item", "opportunity", "agreement"),
+    applies=("catalog_item", "opportunity", "agreement"),
 )

@@ -8,7 +8,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import BigInteger, Date, DateTime, Index, Integer, Numeric, String, Text
+from sqlalchemy import BigInteger, Date, DateTime, Index, Integer, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -77,6 +77,62 @@ class Opportunity(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class Agreement(Base):
+    """A contract (合同, TMF651 Agreement) with a customer, owned by the node where it was created. A
+    renewal is a new row (``agreement_version`` + 1) linked to the one it renews."""
+
+    __tablename__ = "agreement"
+    __table_args__ = (
+        UniqueConstraint("owner_node", "number", "agreement_version"),
+        Index("ix_agreement_owner_status_end", "owner_node", "status", "end_date"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    owner_node: Mapped[str] = mapped_column(String(32), index=True)
+    version: Mapped[int] = mapped_column(BigInteger)
+    number: Mapped[str] = mapped_column(String(64))
+    agreement_version: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str | None] = mapped_column(Text, nullable=True)
+    customer_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), index=True)
+    status: Mapped[str] = mapped_column(String(16))  # inProgress → signed → terminated; inProgress → cancelled
+    signed_date: Mapped[date | None] = mapped_column(Date, nullable=True)
+    start_date: Mapped[date] = mapped_column(Date)
+    end_date: Mapped[date] = mapped_column(Date)  # exclusive
+    amount: Mapped[Decimal] = mapped_column(Numeric(16, 2))
+    currency: Mapped[str] = mapped_column(String(3))
+    terms: Mapped[str | None] = mapped_column(Text, nullable=True)
+    opportunity_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), nullable=True)
+    quote_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    sla_reference: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    renewal_status: Mapped[str] = mapped_column(String(16))  # none | renewed | notRenewed
+    previous_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), nullable=True)
+    renewed_by_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), nullable=True)
+    account_manager: Mapped[str] = mapped_column(String(128))
+    created_by: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class AgreementReminder(Base):
+    """One expiry reminder (合同到期提醒) of one contract at one offset: the unique key is what makes the
+    scheduled job remind exactly once, across runs and restarts. Kept at the owner node only."""
+
+    __tablename__ = "agreement_reminder"
+    __table_args__ = (UniqueConstraint("agreement_id", "offset_days"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    agreement_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    owner_node: Mapped[str] = mapped_column(String(32), index=True)
+    offset_days: Mapped[int] = mapped_column(Integer)
+    due_on: Mapped[date] = mapped_column(Date)  # end_date - offset_days
+    end_date: Mapped[date] = mapped_column(Date)
+    account_manager: Mapped[str] = mapped_column(String(128), index=True)
+    rule: Mapped[str] = mapped_column(String(80))  # the reminder rule that gave the offset
+    reminded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))  # the job's clock
+    acknowledged_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
 
 class Audit(AuditMixin, Base):

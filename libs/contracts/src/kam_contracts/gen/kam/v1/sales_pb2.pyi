@@ -228,3 +228,127 @@ class OpportunityChanged(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___OpportunityChanged: _TypeAlias = OpportunityChanged  # noqa: Y015
+
+@_typing.final
+class AgreementState(_message.Message):
+    """A contract (合同, TMF651 Agreement), owned where it was created; flows up the tree. A renewal is a new
+    contract (agreement_version + 1) whose previous_id names the one it renews.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    OWNER_NODE_FIELD_NUMBER: _builtins.int
+    VERSION_FIELD_NUMBER: _builtins.int
+    NUMBER_FIELD_NUMBER: _builtins.int
+    AGREEMENT_VERSION_FIELD_NUMBER: _builtins.int
+    NAME_FIELD_NUMBER: _builtins.int
+    DESCRIPTION_FIELD_NUMBER: _builtins.int
+    CUSTOMER_ID_FIELD_NUMBER: _builtins.int
+    STATUS_FIELD_NUMBER: _builtins.int
+    SIGNED_DATE_FIELD_NUMBER: _builtins.int
+    START_DATE_FIELD_NUMBER: _builtins.int
+    END_DATE_FIELD_NUMBER: _builtins.int
+    AMOUNT_FIELD_NUMBER: _builtins.int
+    CURRENCY_FIELD_NUMBER: _builtins.int
+    TERMS_FIELD_NUMBER: _builtins.int
+    OPPORTUNITY_ID_FIELD_NUMBER: _builtins.int
+    QUOTE_ID_FIELD_NUMBER: _builtins.int
+    SLA_REFERENCE_FIELD_NUMBER: _builtins.int
+    RENEWAL_STATUS_FIELD_NUMBER: _builtins.int
+    PREVIOUS_ID_FIELD_NUMBER: _builtins.int
+    RENEWED_BY_ID_FIELD_NUMBER: _builtins.int
+    ACCOUNT_MANAGER_FIELD_NUMBER: _builtins.int
+    CREATED_BY_FIELD_NUMBER: _builtins.int
+    CREATED_AT_FIELD_NUMBER: _builtins.int
+    UPDATED_AT_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    owner_node: _builtins.str
+    version: _builtins.int
+    number: _builtins.str
+    """合同编号, shared by the versions of one contract"""
+    agreement_version: _builtins.int
+    """1, 2, … one per renewal"""
+    name: _builtins.str
+    description: _builtins.str
+    customer_id: _builtins.str
+    status: _builtins.str
+    """inProgress | signed | terminated | cancelled"""
+    signed_date: _builtins.str
+    """ISO date; empty until signed"""
+    start_date: _builtins.str
+    """agreementPeriod, ISO dates (end exclusive)"""
+    end_date: _builtins.str
+    amount: _builtins.str
+    """decimal string"""
+    currency: _builtins.str
+    terms: _builtins.str
+    opportunity_id: _builtins.str
+    quote_id: _builtins.str
+    sla_reference: _builtins.str
+    renewal_status: _builtins.str
+    """none | renewed | notRenewed"""
+    previous_id: _builtins.str
+    renewed_by_id: _builtins.str
+    account_manager: _builtins.str
+    created_by: _builtins.str
+    @_builtins.property
+    def created_at(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def updated_at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+        owner_node: _builtins.str = ...,
+        version: _builtins.int = ...,
+        number: _builtins.str = ...,
+        agreement_version: _builtins.int = ...,
+        name: _builtins.str = ...,
+        description: _builtins.str = ...,
+        customer_id: _builtins.str = ...,
+        status: _builtins.str = ...,
+        signed_date: _builtins.str = ...,
+        start_date: _builtins.str = ...,
+        end_date: _builtins.str = ...,
+        amount: _builtins.str = ...,
+        currency: _builtins.str = ...,
+        terms: _builtins.str = ...,
+        opportunity_id: _builtins.str = ...,
+        quote_id: _builtins.str = ...,
+        sla_reference: _builtins.str = ...,
+        renewal_status: _builtins.str = ...,
+        previous_id: _builtins.str = ...,
+        renewed_by_id: _builtins.str = ...,
+        account_manager: _builtins.str = ...,
+        created_by: _builtins.str = ...,
+        created_at: _timestamp_pb2.Timestamp | None = ...,
+        updated_at: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["created_at", b"created_at", "updated_at", b"updated_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["account_manager", b"account_manager", "agreement_version", b"agreement_version", "amount", b"amount", "created_at", b"created_at", "created_by", b"created_by", "currency", b"currency", "customer_id", b"customer_id", "description", b"description", "end_date", b"end_date", "id", b"id", "name", b"name", "number", b"number", "opportunity_id", b"opportunity_id", "owner_node", b"owner_node", "previous_id", b"previous_id", "quote_id", b"quote_id", "renewal_status", b"renewal_status", "renewed_by_id", b"renewed_by_id", "signed_date", b"signed_date", "sla_reference", b"sla_reference", "start_date", b"start_date", "status", b"status", "terms", b"terms", "updated_at", b"updated_at", "version", b"version"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___AgreementState: _TypeAlias = AgreementState  # noqa: Y015
+
+@_typing.final
+class AgreementChanged(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    AGREEMENT_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def agreement(self) -> Global___AgreementState: ...
+    def __init__(
+        self,
+        *,
+        agreement: Global___AgreementState | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["agreement", b"agreement"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["agreement", b"agreement"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___AgreementChanged: _TypeAlias = AgreementChanged  # noqa: Y015
