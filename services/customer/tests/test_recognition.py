@@ -117,7 +117,10 @@ async def _customer(
 async def _spend(
     http: dict[str, httpx.AsyncClient], headers: Callable[..., dict[str, str]], cid: str, amounts: list[str]
 ) -> None:
-    items = [{"customerId": cid, "month": m, "amount": a} for m, a in zip(("2026-07", "2026-08", "2026-09"), amounts, strict=True)]
+    items = [
+        {"customerId": cid, "month": m, "amount": a}
+        for m, a in zip(("2026-07", "2026-08", "2026-09"), amounts, strict=True)
+    ]
     r = await http["customer"].post("/api/v1/customer/recognition/spend", json={"items": items}, headers=headers())
     assert r.status_code == 200 and r.json()["loaded"] == len(items), r.text
 
@@ -220,3 +223,43 @@ def test_customer_migrations_match_the_models_with_recognition(database_url: str
     from kam_platform.db.migrate import check
 
     check(database_url, CUSTOMER_MIGRATIONS)
+
+
+async def test_schedule_runs_as_its_owner_when_due(
+    http: dict[str, httpx.AsyncClient],
+    headers: Callable[..., dict[str, str]],
+    apps: dict[str, FastAPI],
+    rollback_conn: AsyncConnection,
+    make_token: Callable[..., str],
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from sqlalchemy.ext.asyncio import async_sessionmaker
+
+    from kam_customer.recognition import scheduler
+
+    await _national_recognition(http, headers)
+    gov = await _customer(http, headers, nature="PARTY_GOV_MIL", industry="GOVERNMENT")
+    r = await http["customer"].get("/api/v1/customer/recognition/schedule", headers=headers())
+    assert r.status_code == 404
+    due = datetime.now(UTC) - timedelta(minutes=1)
+    body = {"intervalDays": 30, "nextRunAt": due.isoformat()}
+    r = await http["customer"].put("/api/v1/customer/recognition/schedule", json=body, headers=headers("planner"))
+    assert r.status_code == 200 and r.json()["runAs"] == "planner", r.text
+
+    async def token_for(settings: Any, user: str) -> str:
+        perms = [*ALL_CUSTOMER_PERMS, "rules:read"]
+        return make_token(user, settings.node, perms=perms, roles=["ka_dept_manager"])
+
+    maker = async_sessionmaker(bind=rollback_conn, join_transaction_mode="create_savepoint", expire_on_commit=False)
+    result = await scheduler.run_due(apps["customer"], sessionmaker=maker, token_for=token_for)
+    assert result is not None and result.startswith("evaluated") and "proposed 1" in result, result
+    assert await scheduler.run_due(apps["customer"], sessionmaker=maker, token_for=token_for) is None  # not due
+
+    sched = (await http["customer"].get("/api/v1/customer/recognition/schedule", headers=headers())).json()
+    assert sched["lastRunId"] and sched["lastResult"] == result
+    assert datetime.fromisoformat(sched["nextRunAt"]) > datetime.now(UTC) + timedelta(days=29)
+    cands = (await http["customer"].get(CANDIDATES, params={"customerId": gov["id"]}, headers=headers())).json()
+    assert [c["proposedBy"] for c in cands] == ["planner"]
+    r = await http["customer"].post(f"{CANDIDATES}/{cands[0]['id']}/confirm", json={}, headers=headers("planner"))
+    assert r.status_code == 403  # the schedule's owner proposed it

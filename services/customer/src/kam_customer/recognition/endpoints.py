@@ -15,8 +15,8 @@ from kam_platform.settings import AppSettings
 from kam_platform.tmf import base_url, href, id_or_404, parse_list_query
 from kam_rules.client import RulesClient
 
-from . import service
-from .models import RecognitionCandidate
+from . import scheduler, service
+from .models import RecognitionCandidate, RecognitionSchedule
 from .repository import FILTERABLE
 from .schemas import (
     CandidateRead,
@@ -25,12 +25,14 @@ from .schemas import (
     RecognitionRunRead,
     Rejection,
     RuleRef,
+    ScheduleRead,
+    ScheduleSet,
     SpendLoad,
     SpendLoaded,
 )
 
 BASE = "/api/v1/customer/recognition"
-router = APIRouter(prefix=BASE, tags=["recognition"])
+router = APIRouter(prefix=BASE, tags=["recognition"], lifespan=scheduler.lifespan)
 
 Reader = Annotated[Principal, require("customer:read")]
 Writer = Annotated[Principal, require("customer:update")]
@@ -178,3 +180,31 @@ async def load_spend(
     until the billing service feeds it."""
     n = await service.load_spend(session, settings=settings, principal=who, items=data.items)
     return SpendLoaded(loaded=n)
+
+
+def _schedule(s: RecognitionSchedule) -> ScheduleRead:
+    return ScheduleRead(
+        node=s.node,
+        interval_days=s.interval_days,
+        enabled=s.is_enabled,
+        run_as=s.run_as,
+        next_run_at=s.next_run_at,
+        last_run_at=s.last_run_at,
+        last_run_id=str(s.last_run_id) if s.last_run_id else None,
+        last_result=s.last_result,
+    )
+
+
+@router.get("/schedule", response_model=ScheduleRead)
+async def get_schedule(session: Session, settings: AppSettings, who: Reader) -> ScheduleRead:
+    """This node's recognition schedule (404 when none is set) and how its last run went."""
+    return _schedule(await service.get_schedule(session, settings=settings))
+
+
+@router.put("/schedule", response_model=ScheduleRead)
+async def set_schedule(
+    session: Session, settings: AppSettings, who: Writer, data: ScheduleSet, _: None = JSON_BODY
+) -> ScheduleRead:
+    """Run recognition every `intervalDays` from `nextRunAt`, as the caller (who then may not decide the
+    candidates those runs propose)."""
+    return _schedule(await service.set_schedule(session, settings=settings, principal=who, data=data))

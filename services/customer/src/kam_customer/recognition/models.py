@@ -7,7 +7,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import BigInteger, Date, DateTime, ForeignKey, Index, Numeric, String, Text, func, text
+from sqlalchemy import BigInteger, Boolean, Date, DateTime, ForeignKey, Index, Numeric, String, Text, func, text
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -61,3 +61,20 @@ class RecognitionCandidate(Base):
     decided_by: Mapped[str | None] = mapped_column(String(128), nullable=True)
     decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     decision_note: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class RecognitionSchedule(Base):
+    """The node's recognition schedule: every ``interval_days`` the run is made as ``run_as`` (the person who
+    set the schedule; a person other than them decides its candidates)."""
+
+    __tablename__ = "recognition_schedule"
+
+    node: Mapped[str] = mapped_column(String(32), primary_key=True)
+    interval_days: Mapped[int] = mapped_column(BigInteger)
+    is_enabled: Mapped[bool] = mapped_column(Boolean)
+    run_as: Mapped[str] = mapped_column(String(128))
+    next_run_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    last_run_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    last_run_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), nullable=True)
+    last_result: Mapped[str | None] = mapped_column(Text, nullable=True)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

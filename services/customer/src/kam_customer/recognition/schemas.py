@@ -74,3 +74,21 @@ class SpendLoad(ApiModel):
 
 class SpendLoaded(ReadModel):
     loaded: int
+
+
+class ScheduleSet(ApiModel):
+    interval_days: Annotated[int, Field(alias="intervalDays", ge=1, le=366)]
+    enabled: bool = True
+    next_run_at: Annotated[datetime | None, Field(alias="nextRunAt", description="default: now")] = None
+
+
+class ScheduleRead(ReadModel):
+    type_: Annotated[str, Field(alias="@type")] = "RecognitionSchedule"
+    node: str
+    interval_days: Annotated[int, Field(alias="intervalDays")]
+    enabled: bool
+    run_as: Annotated[str, Field(alias="runAs")]
+    next_run_at: Annotated[datetime, Field(alias="nextRunAt")]
+    last_run_at: Annotated[datetime | None, Field(alias="lastRunAt")] = None
+    last_run_id: Annotated[str | None, Field(alias="lastRunId")] = None
+    last_result: Annotated[str | None, Field(alias="lastResult")] = None

@@ -24,9 +24,9 @@ from kam_platform.tmf import ListQuery
 from kam_rules.client import EffectiveRule, RulesClient
 
 from . import rules
-from .models import RecognitionCandidate
+from .models import RecognitionCandidate, RecognitionSchedule
 from .repository import RecognitionRepository
-from .schemas import SpendIn
+from .schemas import ScheduleSet, SpendIn
 
 KIND = "recognition"
 
@@ -172,3 +172,26 @@ async def load_spend(session: AsyncSession, *, settings: Settings, principal: Pr
     merged = {(p["customer_id"], p["month"]): p for p in parsed}  # the last of duplicates wins
     await repo.upsert_spend(list(merged.values()))
     return len(merged)
+
+
+async def get_schedule(session: AsyncSession, *, settings: Settings) -> RecognitionSchedule:
+    found = await session.get(RecognitionSchedule, settings.node)
+    if found is None:
+        raise NotFound(f"no recognition schedule is set at {settings.node}")
+    return found
+
+
+async def set_schedule(
+    session: AsyncSession, *, settings: Settings, principal: Principal, data: ScheduleSet
+) -> RecognitionSchedule:
+    """Set this node's schedule; its runs are made as the caller."""
+    now = datetime.now(UTC)
+    sched = await session.get(RecognitionSchedule, settings.node, with_for_update=True)
+    if sched is None:
+        sched = RecognitionSchedule(node=settings.node)
+        session.add(sched)
+    sched.interval_days, sched.is_enabled, sched.run_as = data.interval_days, data.enabled, principal.username
+    sched.next_run_at = data.next_run_at or now
+    sched.updated_at = now
+    await session.flush()
+    return sched

@@ -1,4 +1,4 @@
-"""recognition: candidates (候选) and the monthly spend they are judged on
+"""recognition: candidates (候选), the monthly spend they are judged on, the schedule
 
 Revision ID: 0009
 Revises: 0008
@@ -71,6 +71,23 @@ def upgrade() -> None:
     )
 
 
+    op.create_table(
+        "recognition_schedule",
+        sa.Column("node", sa.String(length=32), nullable=False),
+        sa.Column("interval_days", sa.BigInteger(), nullable=False),
+        sa.Column("is_enabled", sa.Boolean(), nullable=False),
+        sa.Column("run_as", sa.String(length=128), nullable=False),
+        sa.Column("next_run_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("last_run_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("last_run_id", sa.UUID(), nullable=True),
+        sa.Column("last_result", sa.Text(), nullable=True),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("node", name=op.f("pk_recognition_schedule")),
+        schema=S,
+    )
+
+
 def downgrade() -> None:
+    op.drop_table("recognition_schedule", schema=S)
     op.drop_table("recognition_candidate", schema=S)
     op.drop_table("monthly_spend", schema=S)
