@@ -48,7 +48,7 @@ def wait_until(
     """Poll until `condition()` is truthy and return it; fail with the last value after `timeout` s."""
     import httpx
 
-    retryable = (httpx.HTTPError, *retry_on)
+    retryable: tuple[type[BaseException], ...] = (httpx.HTTPError, *retry_on)
     deadline = time.monotonic() + timeout
     last: Any = None
     while time.monotonic() < deadline:
