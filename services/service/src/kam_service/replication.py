@@ -1,8 +1,10 @@
-"""Apply replicated tickets and audit rows at the ancestors (read-only replicas, newest version wins),
-and answer an ancestor's resync by republishing this node's own tickets up. Tickets never flow down.
+"""Apply what the service service replicates (read-only replicas, newest version wins): tickets and
+knowledge contributions from below, knowledge items from above (and from below: an ancestor sees its
+subtree's), audit rows; answer resyncs with snapshots (own records up to an ancestor; published
+knowledge down to a descendant).
 
-The ticket table is applied by the platform's dataset machinery (`TICKETS`: owner = origin, versioned
-upsert, snapshot); this module only routes the service's three event types.
+Every table is applied by the platform's dataset machinery (owner = origin, versioned upsert,
+snapshot); this module routes the event types.
 """
 
 from __future__ import annotations
@@ -11,24 +13,31 @@ import asyncio
 import logging
 import uuid
 from collections.abc import Sequence
+from typing import Any
 
 from fastapi import FastAPI
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kam_contracts import customer_pb2, envelope_pb2
+from kam_platform.dataset import Dataset, can_publish_down
 from kam_platform.federation import inbound_streams
 from kam_platform.replication import Claim, Event, Refused, ReplicationConsumer
 from kam_platform.settings import Settings
+from kam_service.knowledge.events import CONTRIBUTIONS, KNOWLEDGE
 from kam_service.models import SCHEMA, Audit
 from kam_service.ticket.events import SERVICE, TICKETS, audit_row
 
 log = logging.getLogger("kam.service.replication")
 
-UP_SUBJECTS = [f"up.*.{SERVICE}.>"]
-DOWN_SUBJECTS = ["down.*.sync.>"]
+UP_SUBJECTS = [f"up.*.{SERVICE}.>", "up.*.sync.>"]
+DOWN_SUBJECTS = [f"down.*.{SERVICE}.>", "down.*.sync.>"]
 AUDIT = "kam.v1.AuditRecorded"
 RESYNC = "kam.v1.ResyncRequested"
+
+
+UP_ONLY: tuple[Dataset[Any], ...] = (TICKETS, CONTRIBUTIONS)
+BOTH_WAYS: tuple[Dataset[Any], ...] = (KNOWLEDGE,)
 
 
 class TicketApplier:
@@ -36,12 +45,14 @@ class TicketApplier:
         self.settings = settings
         self.topology = settings.topology
         self.node = settings.node
+        self.datasets: dict[str, Dataset[Any]] = {d.event_type: d for d in (*UP_ONLY, *BOTH_WAYS)}
 
     def claims(self, ev: Event) -> list[Claim] | None:
-        if ev.event_type == TICKETS.event_type:
-            if not ev.subject.startswith("up."):
-                raise Refused(f"{ev.event_type} on {ev.subject}: tickets flow up the tree only")
-            return TICKETS.claims(ev)
+        ds = self.datasets.get(ev.event_type)
+        if ds is not None:
+            if ds in UP_ONLY and not ev.subject.startswith("up."):
+                raise Refused(f"{ev.event_type} on {ev.subject}: {ds.name} records flow up the tree only")
+            return ds.claims(ev)
         if ev.event_type == AUDIT:
             a = ev.payload_as(customer_pb2.AuditRecorded)
             return [Claim("audit", uuid.UUID(a.id), a.owner_node, None)]
@@ -53,13 +64,23 @@ class TicketApplier:
         return None
 
     async def __call__(self, session: AsyncSession, events: Sequence[Event]) -> None:
-        await TICKETS.apply(session, [e for e in events if e.event_type == TICKETS.event_type])
+        for etype, ds in self.datasets.items():
+            await ds.apply(session, [e for e in events if e.event_type == etype])
         audits = [audit_row(e.payload_as(customer_pb2.AuditRecorded)) for e in events if e.event_type == AUDIT]
         if audits:
             await session.execute(insert(Audit).on_conflict_do_nothing(), audits)
         if any(e.event_type == RESYNC and e.subject.startswith("down.") for e in events):
-            count = await TICKETS.republish(session, self.settings, down=False)
-            log.info("resync: republished %d own tickets up from %s", count, self.node)
+            # an ancestor asks its subtree for its own records
+            count = 0
+            for ds in self.datasets.values():
+                count += await ds.republish(session, self.settings, down=False)
+            log.info("resync: republished %d own records up from %s", count, self.node)
+        if can_publish_down(self.topology, self.node) and any(
+            e.event_type == RESYNC and e.subject.startswith("up.") for e in events
+        ):
+            # a descendant asks for the reference data published down to it
+            count = await KNOWLEDGE.republish(session, self.settings, down=True)
+            log.info("resync: republished %d knowledge items down from %s", count, self.node)
 
 
 def consumers_for(app: FastAPI, settings: Settings) -> list[ReplicationConsumer]:

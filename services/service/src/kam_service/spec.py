@@ -2,6 +2,10 @@
 
 from kam_platform.service import NatsRole, ServiceSpec
 
+TICKETS_ALL = ("service.ticket:read", "service.ticket:write", "service.calendar:write")
+KNOWLEDGE_ALL = ("service.knowledge:read", "service.knowledge:write", "service.knowledge:review")
+KNOWLEDGE_CONTRIBUTOR = ("service.knowledge:read", "service.knowledge:write")
+
 SPEC = ServiceSpec(
     name="service",
     app="kam_service.main:create_app",
@@ -13,16 +17,19 @@ SPEC = ServiceSpec(
         "service.ticket:read": "Read trouble tickets, their history, SLA and audit",
         "service.ticket:write": "Accept, handle, resolve and revisit trouble tickets at this node",
         "service.calendar:write": "Set this node's business calendar (working hours, holidays)",
+        "service.knowledge:read": "Read and search the knowledge base and contributions",
+        "service.knowledge:write": "Author, publish, revise and retire knowledge items; contribute from below",
+        "service.knowledge:review": "Review another person's knowledge item; take up or decline a contribution",
     },
     grants={
-        "sys_admin": ("service.ticket:read", "service.ticket:write", "service.calendar:write"),
-        "ka_dept_manager": ("service.ticket:read", "service.ticket:write", "service.calendar:write"),
-        "service_agent": ("service.ticket:read", "service.ticket:write"),
-        "account_manager": ("service.ticket:read", "service.ticket:write"),
-        "analyst": ("service.ticket:read",),
-        "auditor": ("service.ticket:read",),
+        "sys_admin": (*TICKETS_ALL, *KNOWLEDGE_ALL),
+        "ka_dept_manager": (*TICKETS_ALL, *KNOWLEDGE_ALL),
+        "service_agent": ("service.ticket:read", "service.ticket:write", "service.knowledge:read"),
+        "account_manager": ("service.ticket:read", "service.ticket:write", *KNOWLEDGE_CONTRIBUTOR),
+        "analyst": ("service.ticket:read", "service.knowledge:read"),
+        "auditor": ("service.ticket:read", "service.knowledge:read"),
     },
     nats=NatsRole(),
-    publishes=("trouble_ticket", "audit"),
-    applies=("trouble_ticket", "audit"),
+    publishes=("trouble_ticket", "knowledge_item", "knowledge_contribution", "audit"),
+    applies=("trouble_ticket", "knowledge_item", "knowledge_contribution", "audit"),
 )

@@ -5,11 +5,11 @@ plumbing (outbox, inbox, dead letters)."""
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, DateTime, Index, Integer, String, Text, func
-from sqlalchemy.dialects.postgresql import JSONB, UUID
+from sqlalchemy import BigInteger, Date, DateTime, Index, Integer, String, Text, func, text
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from kam_platform.audit import AuditMixin
@@ -83,6 +83,115 @@ class TroubleTicket(Base):
     satisfaction_comment: Mapped[str | None] = mapped_column(Text, nullable=True)
     status_change: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, default=list)
     escalation: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, default=list)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # dispatch across the tree: at the handler, the directive it handles and where it was reported; at
+    # the reporter, the node handling it and the handler's ticket (whose replica is mirrored here)
+    dispatch_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), nullable=True, unique=True)
+    reported_at_node: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    dispatched_to: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    handler_ticket_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), nullable=True, index=True)
+    handler_version: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+
+
+class TicketDispatch(Base):
+    """A dispatch directive (派单, TICKET_DISPATCH): owned by the reporting node, flowing down its
+    subtree; the target node accepts it as a ticket of its own. ``ticket`` is the reported ticket's state
+    at dispatch (content, customer, SLA terms) as the wire carries it."""
+
+    __tablename__ = "ticket_dispatch"
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    owner_node: Mapped[str] = mapped_column(String(32), index=True)
+    version: Mapped[int] = mapped_column(BigInteger)
+    ticket_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), index=True)
+    target_node: Mapped[str] = mapped_column(String(32), index=True)
+    status: Mapped[str] = mapped_column(String(16))  # DISPATCHED / WITHDRAWN
+    reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    ticket: Mapped[bytes] = mapped_column()  # serialized TroubleTicketState
+    actor: Mapped[str] = mapped_column(String(128))
+    # the dataset protocol's validity (a directive is in force from its day on)
+    valid_from: Mapped[date] = mapped_column(Date)
+    valid_to: Mapped[date | None] = mapped_column(Date, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class KnowledgeItem(Base):
+    """A knowledge item (知识库条目, F2): product specification, solution case (方案案例), policy,
+    competitor intelligence or FAQ. Authored at the group or a province, reviewed by another person,
+    published down the owner's subtree (a downward dataset; drafts stay home)."""
+
+    __tablename__ = "knowledge_item"
+    __table_args__ = (
+        Index(
+            "ix_knowledge_item_search_bigrams",
+            text("service.text_bigrams(search_text)"),
+            postgresql_using="gin",
+        ),
+        Index("ix_knowledge_item_tags", "tags", postgresql_using="gin"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    owner_node: Mapped[str] = mapped_column(String(32), index=True)
+    version: Mapped[int] = mapped_column(BigInteger)
+    kind: Mapped[str] = mapped_column(String(32))
+    title: Mapped[str] = mapped_column(String(200))
+    summary: Mapped[str] = mapped_column(Text, default="")
+    body: Mapped[str] = mapped_column(Text)
+    tags: Mapped[list[str]] = mapped_column(ARRAY(Text), default=list)
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    revision: Mapped[int] = mapped_column(Integer, default=1)
+    author: Mapped[str] = mapped_column(String(128))
+    reviewer: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    reviewed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    retired_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    source_contribution_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), nullable=True, index=True)
+    contributed_by_node: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    status_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    valid_from: Mapped[date] = mapped_column(Date)
+    valid_to: Mapped[date | None] = mapped_column(Date, nullable=True)
+    # lower-cased title, tags, summary and body: what the bigram index and the ranking read
+    search_text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class KnowledgeRevision(Base):
+    """An earlier content revision of a knowledge item, kept at the owner (版本)."""
+
+    __tablename__ = "knowledge_revision"
+
+    item_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    revision: Mapped[int] = mapped_column(Integer, primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    summary: Mapped[str] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(Text)
+    tags: Mapped[list[str]] = mapped_column(ARRAY(Text))
+    author: Mapped[str] = mapped_column(String(128))
+    reviewer: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    superseded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class KnowledgeContribution(Base):
+    """A local network's contribution (知识贡献), owned there and replicated up to the province that
+    reviews it; the province's decision is its own knowledge item (``source_contribution_id``)."""
+
+    __tablename__ = "knowledge_contribution"
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    owner_node: Mapped[str] = mapped_column(String(32), index=True)
+    version: Mapped[int] = mapped_column(BigInteger)
+    kind: Mapped[str] = mapped_column(String(32))
+    title: Mapped[str] = mapped_column(String(200))
+    summary: Mapped[str] = mapped_column(Text, default="")
+    body: Mapped[str] = mapped_column(Text)
+    tags: Mapped[list[str]] = mapped_column(ARRAY(Text), default=list)
+    author: Mapped[str] = mapped_column(String(128))
+    reviewing_node: Mapped[str] = mapped_column(String(32), index=True)
+    status: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 

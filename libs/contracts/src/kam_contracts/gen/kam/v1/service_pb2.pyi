@@ -140,6 +140,11 @@ class TroubleTicketState(_message.Message):
     ESCALATION_FIELD_NUMBER: _builtins.int
     CREATED_AT_FIELD_NUMBER: _builtins.int
     UPDATED_AT_FIELD_NUMBER: _builtins.int
+    DISPATCH_ID_FIELD_NUMBER: _builtins.int
+    REPORTED_AT_NODE_FIELD_NUMBER: _builtins.int
+    DISPATCHED_TO_FIELD_NUMBER: _builtins.int
+    HANDLER_TICKET_ID_FIELD_NUMBER: _builtins.int
+    HANDLER_VERSION_FIELD_NUMBER: _builtins.int
     id: _builtins.str
     owner_node: _builtins.str
     """the accepting node; the only writer"""
@@ -181,6 +186,18 @@ class TroubleTicketState(_message.Message):
     satisfaction_score: _builtins.int
     """0 = no survey yet; 1..5"""
     satisfaction_comment: _builtins.str
+    dispatch_id: _builtins.str
+    """dispatch across the tree (TICKET_DISPATCH / TICKET_STATUS)
+    at the handler: the directive this ticket handles
+    """
+    reported_at_node: _builtins.str
+    """at the handler: the node the fault was reported at"""
+    dispatched_to: _builtins.str
+    """at the reporter: the node handling it"""
+    handler_ticket_id: _builtins.str
+    """at the reporter: the handler's ticket (its replica is here)"""
+    handler_version: _builtins.int
+    """at the reporter: the handler ticket version last mirrored"""
     @_builtins.property
     def response_due_at(self) -> _timestamp_pb2.Timestamp: ...
     @_builtins.property
@@ -245,10 +262,15 @@ class TroubleTicketState(_message.Message):
         escalation: _abc.Iterable[Global___TicketEscalationStep] | None = ...,
         created_at: _timestamp_pb2.Timestamp | None = ...,
         updated_at: _timestamp_pb2.Timestamp | None = ...,
+        dispatch_id: _builtins.str = ...,
+        reported_at_node: _builtins.str = ...,
+        dispatched_to: _builtins.str = ...,
+        handler_ticket_id: _builtins.str = ...,
+        handler_version: _builtins.int = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["closed_at", b"closed_at", "created_at", b"created_at", "paused_since", b"paused_since", "resolve_due_at", b"resolve_due_at", "resolved_at", b"resolved_at", "responded_at", b"responded_at", "response_due_at", b"response_due_at", "updated_at", b"updated_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["account_manager", b"account_manager", "affected_service", b"affected_service", "channel", b"channel", "closed_at", b"closed_at", "contact_id", b"contact_id", "contact_name", b"contact_name", "created_at", b"created_at", "customer_code", b"customer_code", "customer_grade", b"customer_grade", "customer_id", b"customer_id", "customer_name", b"customer_name", "description", b"description", "escalation", b"escalation", "escalation_level", b"escalation_level", "external_id", b"external_id", "handler", b"handler", "id", b"id", "name", b"name", "owner_node", b"owner_node", "paused_minutes", b"paused_minutes", "paused_since", b"paused_since", "priority", b"priority", "reopen_count", b"reopen_count", "resolve_breached", b"resolve_breached", "resolve_due_at", b"resolve_due_at", "resolve_minutes", b"resolve_minutes", "resolved_at", b"resolved_at", "responded_at", b"responded_at", "response_breached", b"response_breached", "response_due_at", b"response_due_at", "response_minutes", b"response_minutes", "satisfaction_comment", b"satisfaction_comment", "satisfaction_score", b"satisfaction_score", "sla_calendar", b"sla_calendar", "sla_rule_id", b"sla_rule_id", "sla_rule_version", b"sla_rule_version", "status", b"status", "status_change", b"status_change", "ticket_type", b"ticket_type", "updated_at", b"updated_at", "version", b"version"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["account_manager", b"account_manager", "affected_service", b"affected_service", "channel", b"channel", "closed_at", b"closed_at", "contact_id", b"contact_id", "contact_name", b"contact_name", "created_at", b"created_at", "customer_code", b"customer_code", "customer_grade", b"customer_grade", "customer_id", b"customer_id", "customer_name", b"customer_name", "description", b"description", "dispatch_id", b"dispatch_id", "dispatched_to", b"dispatched_to", "escalation", b"escalation", "escalation_level", b"escalation_level", "external_id", b"external_id", "handler", b"handler", "handler_ticket_id", b"handler_ticket_id", "handler_version", b"handler_version", "id", b"id", "name", b"name", "owner_node", b"owner_node", "paused_minutes", b"paused_minutes", "paused_since", b"paused_since", "priority", b"priority", "reopen_count", b"reopen_count", "reported_at_node", b"reported_at_node", "resolve_breached", b"resolve_breached", "resolve_due_at", b"resolve_due_at", "resolve_minutes", b"resolve_minutes", "resolved_at", b"resolved_at", "responded_at", b"responded_at", "response_breached", b"response_breached", "response_due_at", b"response_due_at", "response_minutes", b"response_minutes", "satisfaction_comment", b"satisfaction_comment", "satisfaction_score", b"satisfaction_score", "sla_calendar", b"sla_calendar", "sla_rule_id", b"sla_rule_id", "sla_rule_version", b"sla_rule_version", "status", b"status", "status_change", b"status_change", "ticket_type", b"ticket_type", "updated_at", b"updated_at", "version", b"version"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -273,3 +295,279 @@ class TroubleTicketChanged(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___TroubleTicketChanged: _TypeAlias = TroubleTicketChanged  # noqa: Y015
+
+@_typing.final
+class TicketDispatchState(_message.Message):
+    """TICKET_DISPATCH: a directive owned by the reporting node (hq or a province), flowing down its subtree;
+    the target node accepts it as its own ticket (dispatch_id), whose steps flow back up (TICKET_STATUS).
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    OWNER_NODE_FIELD_NUMBER: _builtins.int
+    VERSION_FIELD_NUMBER: _builtins.int
+    TARGET_NODE_FIELD_NUMBER: _builtins.int
+    STATUS_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    TICKET_FIELD_NUMBER: _builtins.int
+    ACTOR_FIELD_NUMBER: _builtins.int
+    CREATED_AT_FIELD_NUMBER: _builtins.int
+    UPDATED_AT_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    owner_node: _builtins.str
+    """the reporting node; the only writer"""
+    version: _builtins.int
+    target_node: _builtins.str
+    """the node that serves the affected site / owns the customer"""
+    status: _builtins.str
+    """DISPATCHED / WITHDRAWN"""
+    reason: _builtins.str
+    actor: _builtins.str
+    @_builtins.property
+    def ticket(self) -> Global___TroubleTicketState:
+        """the reported ticket at dispatch (content, customer, SLA terms)"""
+
+    @_builtins.property
+    def created_at(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def updated_at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+        owner_node: _builtins.str = ...,
+        version: _builtins.int = ...,
+        target_node: _builtins.str = ...,
+        status: _builtins.str = ...,
+        reason: _builtins.str = ...,
+        ticket: Global___TroubleTicketState | None = ...,
+        actor: _builtins.str = ...,
+        created_at: _timestamp_pb2.Timestamp | None = ...,
+        updated_at: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["created_at", b"created_at", "ticket", b"ticket", "updated_at", b"updated_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["actor", b"actor", "created_at", b"created_at", "id", b"id", "owner_node", b"owner_node", "reason", b"reason", "status", b"status", "target_node", b"target_node", "ticket", b"ticket", "updated_at", b"updated_at", "version", b"version"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___TicketDispatchState: _TypeAlias = TicketDispatchState  # noqa: Y015
+
+@_typing.final
+class TicketDispatchChanged(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DISPATCH_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def dispatch(self) -> Global___TicketDispatchState: ...
+    def __init__(
+        self,
+        *,
+        dispatch: Global___TicketDispatchState | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["dispatch", b"dispatch"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["dispatch", b"dispatch"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___TicketDispatchChanged: _TypeAlias = TicketDispatchChanged  # noqa: Y015
+
+@_typing.final
+class KnowledgeItemState(_message.Message):
+    """Knowledge base (知识库, F2): items authored at the group and provinces, reviewed, published down."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    OWNER_NODE_FIELD_NUMBER: _builtins.int
+    VERSION_FIELD_NUMBER: _builtins.int
+    KIND_FIELD_NUMBER: _builtins.int
+    TITLE_FIELD_NUMBER: _builtins.int
+    SUMMARY_FIELD_NUMBER: _builtins.int
+    BODY_FIELD_NUMBER: _builtins.int
+    TAGS_FIELD_NUMBER: _builtins.int
+    STATUS_FIELD_NUMBER: _builtins.int
+    REVISION_FIELD_NUMBER: _builtins.int
+    AUTHOR_FIELD_NUMBER: _builtins.int
+    REVIEWER_FIELD_NUMBER: _builtins.int
+    REVIEWED_AT_FIELD_NUMBER: _builtins.int
+    PUBLISHED_AT_FIELD_NUMBER: _builtins.int
+    RETIRED_AT_FIELD_NUMBER: _builtins.int
+    SOURCE_CONTRIBUTION_ID_FIELD_NUMBER: _builtins.int
+    CONTRIBUTED_BY_NODE_FIELD_NUMBER: _builtins.int
+    STATUS_REASON_FIELD_NUMBER: _builtins.int
+    VALID_FROM_FIELD_NUMBER: _builtins.int
+    VALID_TO_FIELD_NUMBER: _builtins.int
+    CREATED_AT_FIELD_NUMBER: _builtins.int
+    UPDATED_AT_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    owner_node: _builtins.str
+    version: _builtins.int
+    kind: _builtins.str
+    """PRODUCT_SPEC / SOLUTION_CASE / POLICY / COMPETITOR / FAQ"""
+    title: _builtins.str
+    summary: _builtins.str
+    body: _builtins.str
+    status: _builtins.str
+    """draft / reviewed / published / retired"""
+    revision: _builtins.int
+    """content revision (1, 2, ...)"""
+    author: _builtins.str
+    reviewer: _builtins.str
+    source_contribution_id: _builtins.str
+    contributed_by_node: _builtins.str
+    status_reason: _builtins.str
+    valid_from: _builtins.str
+    """ISO date"""
+    valid_to: _builtins.str
+    """ISO date, empty = open"""
+    @_builtins.property
+    def tags(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    @_builtins.property
+    def reviewed_at(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def published_at(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def retired_at(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def created_at(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def updated_at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+        owner_node: _builtins.str = ...,
+        version: _builtins.int = ...,
+        kind: _builtins.str = ...,
+        title: _builtins.str = ...,
+        summary: _builtins.str = ...,
+        body: _builtins.str = ...,
+        tags: _abc.Iterable[_builtins.str] | None = ...,
+        status: _builtins.str = ...,
+        revision: _builtins.int = ...,
+        author: _builtins.str = ...,
+        reviewer: _builtins.str = ...,
+        reviewed_at: _timestamp_pb2.Timestamp | None = ...,
+        published_at: _timestamp_pb2.Timestamp | None = ...,
+        retired_at: _timestamp_pb2.Timestamp | None = ...,
+        source_contribution_id: _builtins.str = ...,
+        contributed_by_node: _builtins.str = ...,
+        status_reason: _builtins.str = ...,
+        valid_from: _builtins.str = ...,
+        valid_to: _builtins.str = ...,
+        created_at: _timestamp_pb2.Timestamp | None = ...,
+        updated_at: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["created_at", b"created_at", "published_at", b"published_at", "retired_at", b"retired_at", "reviewed_at", b"reviewed_at", "updated_at", b"updated_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["author", b"author", "body", b"body", "contributed_by_node", b"contributed_by_node", "created_at", b"created_at", "id", b"id", "kind", b"kind", "owner_node", b"owner_node", "published_at", b"published_at", "retired_at", b"retired_at", "reviewed_at", b"reviewed_at", "reviewer", b"reviewer", "revision", b"revision", "source_contribution_id", b"source_contribution_id", "status", b"status", "status_reason", b"status_reason", "summary", b"summary", "tags", b"tags", "title", b"title", "updated_at", b"updated_at", "valid_from", b"valid_from", "valid_to", b"valid_to", "version", b"version"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___KnowledgeItemState: _TypeAlias = KnowledgeItemState  # noqa: Y015
+
+@_typing.final
+class KnowledgeItemChanged(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ITEM_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def item(self) -> Global___KnowledgeItemState: ...
+    def __init__(
+        self,
+        *,
+        item: Global___KnowledgeItemState | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["item", b"item"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["item", b"item"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___KnowledgeItemChanged: _TypeAlias = KnowledgeItemChanged  # noqa: Y015
+
+@_typing.final
+class KnowledgeContributionState(_message.Message):
+    """A local network's contribution to the knowledge base, owned there and flowing up to the province
+    that reviews it (the review is the province's own knowledge item, source_contribution_id).
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    OWNER_NODE_FIELD_NUMBER: _builtins.int
+    VERSION_FIELD_NUMBER: _builtins.int
+    KIND_FIELD_NUMBER: _builtins.int
+    TITLE_FIELD_NUMBER: _builtins.int
+    SUMMARY_FIELD_NUMBER: _builtins.int
+    BODY_FIELD_NUMBER: _builtins.int
+    TAGS_FIELD_NUMBER: _builtins.int
+    AUTHOR_FIELD_NUMBER: _builtins.int
+    REVIEWING_NODE_FIELD_NUMBER: _builtins.int
+    STATUS_FIELD_NUMBER: _builtins.int
+    CREATED_AT_FIELD_NUMBER: _builtins.int
+    UPDATED_AT_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    owner_node: _builtins.str
+    version: _builtins.int
+    kind: _builtins.str
+    title: _builtins.str
+    summary: _builtins.str
+    body: _builtins.str
+    author: _builtins.str
+    reviewing_node: _builtins.str
+    status: _builtins.str
+    """SUBMITTED / WITHDRAWN"""
+    @_builtins.property
+    def tags(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    @_builtins.property
+    def created_at(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def updated_at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+        owner_node: _builtins.str = ...,
+        version: _builtins.int = ...,
+        kind: _builtins.str = ...,
+        title: _builtins.str = ...,
+        summary: _builtins.str = ...,
+        body: _builtins.str = ...,
+        tags: _abc.Iterable[_builtins.str] | None = ...,
+        author: _builtins.str = ...,
+        reviewing_node: _builtins.str = ...,
+        status: _builtins.str = ...,
+        created_at: _timestamp_pb2.Timestamp | None = ...,
+        updated_at: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["created_at", b"created_at", "updated_at", b"updated_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["author", b"author", "body", b"body", "created_at", b"created_at", "id", b"id", "kind", b"kind", "owner_node", b"owner_node", "reviewing_node", b"reviewing_node", "status", b"status", "summary", b"summary", "tags", b"tags", "title", b"title", "updated_at", b"updated_at", "version", b"version"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___KnowledgeContributionState: _TypeAlias = KnowledgeContributionState  # noqa: Y015
+
+@_typing.final
+class KnowledgeContributionChanged(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CONTRIBUTION_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def contribution(self) -> Global___KnowledgeContributionState: ...
+    def __init__(
+        self,
+        *,
+        contribution: Global___KnowledgeContributionState | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["contribution", b"contribution"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["contribution", b"contribution"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___KnowledgeContributionChanged: _TypeAlias = KnowledgeContributionChanged  # noqa: Y015
