@@ -162,3 +162,14 @@ async def test_reassignment_moves_the_customer_between_portfolios(ie, book, port
 async def test_unknown_scope_level_is_refused(ie, portfolio_auth) -> None:
     r = await ie.get(URL, headers=portfolio_auth("am01", "everything"))
     assert r.status_code == 401 and r.json()["@type"] == "Error"
+
+
+async def test_portfolio_scope_cannot_import_or_register_listeners(ie, portfolio_auth) -> None:
+    own = portfolio_auth("am01", "own")
+    body = "customerCode,name,customerType,industry,grade\nKAGDGZPF0001,组合导入,SINGLE,FINANCE,A\n".encode()
+    r = await ie.post("/api/v1/customer/imports", content=body, headers={**own, "Content-Type": "text/csv"})
+    assert r.status_code == 403 and r.json()["@type"] == "Error"
+    r = await ie.post(
+        "/tmf-api/customerManagement/v4/hub", json={"callback": "https://hooks.example.com/kam"}, headers=own
+    )
+    assert r.status_code == 403 and r.json()["@type"] == "Error"

@@ -38,7 +38,7 @@ from kam_customer.customer.views import snapshot
 from kam_customer.models import Customer, Organization
 from kam_customer.organization import service as organization_service
 from kam_platform.auth import Principal, scope_nodes
-from kam_platform.errors import BadRequest, PayloadTooLarge, ValidationFailed
+from kam_platform.errors import BadRequest, Forbidden, PayloadTooLarge, ValidationFailed
 from kam_platform.ids import uuid7
 from kam_platform.observability import request_id_var
 from kam_platform.outbox import build_event, ts
@@ -626,6 +626,12 @@ async def import_file(
     chunk: int = CHUNK,
 ) -> ImportResult:
     """Validate and load every row of the file; bad rows are reported with their line and column."""
+    if principal.by_portfolio:
+        # an import writes any customer of the node by code, and its rows may reassign account
+        # managers: it is a node-level operation, not one within a portfolio
+        raise Forbidden(
+            f"imports need a node-level scope; this token is scoped to a portfolio ({principal.scope_level.value})"
+        )
     rows = read_rows(path, kind)
     header_cells = next(rows, None)
     if isinstance(header_cells, SheetBreak) or header_cells is None or not any(_cell(c) for c in header_cells):
