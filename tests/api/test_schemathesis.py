@@ -13,6 +13,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
@@ -26,6 +27,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from kam_platform.settings import Settings
+from kam_rules.client import RulesClient
 
 REPO = Path(__file__).resolve().parents[2]
 DEMO = REPO / "deploy" / "topologies" / "demo.yaml"
@@ -62,7 +64,13 @@ def customer_app(make_database: Any, jwks: Any) -> Any:
     from kam_customer.main import MIGRATIONS, create_app
 
     url = make_database("test_schemathesis_customer", [MIGRATIONS])
-    return create_app(_settings("customer", url, jwks_json=json.dumps(jwks)))
+    app = create_app(_settings("customer", url, jwks_json=json.dumps(jwks)))
+    # recognition asks the node's rules service (fuzzed on its own in services/rules/tests): here it
+    # answers that no rule is in force
+    app.state.rules_client = RulesClient(
+        "http://rules.test", transport=httpx.MockTransport(lambda _: httpx.Response(404, json={"code": "NOT_FOUND"}))
+    )
+    return app
 
 
 @pytest.fixture(scope="module")
