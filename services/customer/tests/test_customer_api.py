@@ -231,9 +231,14 @@ async def test_account_manager_assignment_keeps_history(client, auth, customer_b
     assert [x["id"] for x in by_manager.json()] == [c["id"]]
 
 
-async def test_unsupported_related_party_role_is_422(client, auth, customer_body) -> None:
+async def test_related_party_in_another_role_is_kept_as_given(client, auth, customer_body) -> None:
+    # TMF629 allows any role (issue 10): only accountManager is KAM's own attribute, the others are kept
     r = await client.post(URL, json=customer_body(relatedParty=[{"id": "x", "role": "owner"}]), headers=auth())
-    assert r.status_code == 422 and "owner" in r.json()["message"]
+    assert r.status_code == 201, r.text
+    assert r.json()["relatedParty"] == [{"id": "x", "href": None, "name": None, "role": "owner", "@referredType": None}]
+    two = [{"id": "a", "role": "accountManager"}, {"id": "b", "role": "accountManager"}]
+    r = await client.post(URL, json=customer_body(relatedParty=two), headers=auth())
+    assert r.status_code == 422 and "accountManager" in r.json()["message"]
 
 
 async def test_audit_history_records_who_what_old_and_new(client, auth, customer_body) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Request, Response
 from fastapi.responses import JSONResponse
@@ -18,7 +18,7 @@ from kam_platform.tmf import base_url, id_or_404, parse_list_query
 
 from . import service
 from .repository import FILTERABLE
-from .schemas import ContactCreate, ContactRead, ContactUpdate
+from .schemas import ContactCreate, ContactFields, ContactRead, ContactUpdate
 
 PATH = "/tmf-api/party/v4/individual"
 FIELDS = (
@@ -34,6 +34,8 @@ FIELDS = (
     "birthDate",
     "isPrimary",
     "customer",
+    # the standard attributes kept as given
+    *(ContactFields.model_fields[n].alias or n for n in ContactFields.STORED if n != "contact_medium"),
     "ownerNode",
     "version",
     "createdAt",
@@ -52,29 +54,51 @@ def _contact_id(individual_id: str) -> uuid.UUID:
 ContactId = Annotated[uuid.UUID, Depends(_contact_id)]
 
 
+def contact_media(c: Contact, see_pii: bool) -> list[dict[str, Any]]:
+    """contactMedium as given, its first phone number and e-mail address as the contact's now (a record
+    written without one: made from them); phone and fax numbers masked without customer.pii:read."""
+    given = (c.tmf_attributes or {}).get("contactMedium")
+    if given is None:
+        media: list[dict[str, Any]] = []
+        if c.phone:
+            media.append(
+                {
+                    "mediumType": "mobile",
+                    "preferred": c.preferred_medium in ("phone", "mobile"),
+                    "characteristic": {"phoneNumber": c.phone},
+                }
+            )
+        if c.email:
+            media.append(
+                {
+                    "mediumType": "email",
+                    "preferred": c.preferred_medium == "email",
+                    "characteristic": {"emailAddress": c.email},
+                }
+            )
+    else:
+        media = []
+        phone_done = email_done = False
+        for m in given:
+            ch = dict(m.get("characteristic") or {})
+            if "phoneNumber" in ch and not phone_done:
+                phone_done = True
+                ch["phoneNumber"] = c.phone
+            if "emailAddress" in ch and not email_done:
+                email_done = True
+                ch["emailAddress"] = c.email
+            ch = {k: v for k, v in ch.items() if v is not None}
+            media.append({**m, "characteristic": ch} if "characteristic" in m else m)
+    return media if see_pii else service.mask_media(media)
+
+
 def to_api(c: Contact, base: str, principal: Principal) -> ContactRead:
     see_pii = principal.has(service.PII_PERMISSION)
-    phone = c.phone if see_pii else service.mask_phone(c.phone)
     id_number = c.id_number if see_pii else service.mask_id(c.id_number)
-    media = []
-    if c.phone:
-        media.append(
-            {
-                "mediumType": "mobile",
-                "preferred": c.preferred_medium in ("phone", "mobile"),
-                "characteristic": {"phoneNumber": phone},
-            }
-        )
-    if c.email:
-        media.append(
-            {
-                "mediumType": "email",
-                "preferred": c.preferred_medium == "email",
-                "characteristic": {"emailAddress": c.email},
-            }
-        )
+    kept = {k: v for k, v in (c.tmf_attributes or {}).items() if k != "contactMedium"}
     return ContactRead.model_validate(
         {
+            **kept,
             "id": str(c.id),
             "href": f"{base}{PATH}/{c.id}",
             "givenName": c.given_name,
@@ -84,7 +108,7 @@ def to_api(c: Contact, base: str, principal: Principal) -> ContactRead:
             "department": c.department,
             "decisionRole": c.decision_role,
             "preferredContactMedium": c.preferred_medium,
-            "contactMedium": media,
+            "contactMedium": contact_media(c, see_pii),
             "individualIdentification": [{"identificationType": "ID_CARD", "identificationId": id_number}]
             if c.id_number
             else [],
@@ -94,7 +118,9 @@ def to_api(c: Contact, base: str, principal: Principal) -> ContactRead:
                 "id": str(c.customer_id),
                 "href": customer_href(base, c.customer_id),
                 "@referredType": "Customer",
-            },
+            }
+            if c.customer_id
+            else None,
             "ownerNode": c.owner_node,
             "version": c.version,
             "createdAt": c.created_at,

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from kam_contracts import customer_pb2
 from kam_customer.customer import events
 from kam_customer.customer.repository import CustomerRepository
+from kam_customer.customer.schemas import Ref, merge_stored
 from kam_customer.models import Contact
 from kam_platform.audit import diff
 from kam_platform.auth import Principal
@@ -23,7 +24,7 @@ from kam_platform.settings import Settings
 from kam_platform.tmf import ListQuery
 
 from .repository import ContactRepository
-from .schemas import ContactCreate, ContactFields, ContactUpdate
+from .schemas import PHONE_TYPES, ContactCreate, ContactFields, ContactUpdate
 
 PII_PERMISSION = "customer.pii:read"
 
@@ -57,7 +58,22 @@ def snapshot(c: Contact) -> dict[str, Any]:
         "idNumber": mask_id(c.id_number),
         "birthDate": c.birth_date,
         "isPrimary": c.is_primary,
+        "customer": str(c.customer_id) if c.customer_id else None,
+        # the standard TMF attributes kept as given, by name; contactMedium masked like phone
+        **{k: (mask_media(v) if k == "contactMedium" else v) for k, v in sorted((c.tmf_attributes or {}).items())},
     }
+
+
+def mask_media(media: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """contactMedium with its phone and fax numbers masked (PII)."""
+    out = []
+    for m in media:
+        ch = dict(m.get("characteristic") or {})
+        for key in ("phoneNumber", "faxNumber"):
+            if ch.get(key):
+                ch[key] = mask_phone(ch[key])
+        out.append({**m, "characteristic": ch} if "characteristic" in m else m)
+    return out
 
 
 def contact_state(c: Contact) -> customer_pb2.ContactState:
@@ -65,7 +81,7 @@ def contact_state(c: Contact) -> customer_pb2.ContactState:
         id=str(c.id),
         owner_node=c.owner_node,
         version=c.version,
-        customer_id=str(c.customer_id),
+        customer_id=str(c.customer_id) if c.customer_id else "",
         given_name=c.given_name or "",
         family_name=c.family_name or "",
         full_name=c.full_name,
@@ -80,6 +96,7 @@ def contact_state(c: Contact) -> customer_pb2.ContactState:
         is_primary=c.is_primary,
         created_at=ts(c.created_at),
         updated_at=ts(c.updated_at),
+        tmf_attributes_json=events.tmf_json(getattr(c, "tmf_attributes", None)),
     )
 
 
@@ -95,20 +112,24 @@ def _apply(c: Contact, data: ContactFields, present: set[str]) -> None:
     if "isPrimary" in present:
         c.is_primary = bool(data.is_primary)
     if "contactMedium" in present:
+        # kept as given (below); its first phone number and e-mail address are the contact's own
         c.phone = c.email = None
         for m in data.contact_medium or []:
-            if m.medium_type in ("phone", "mobile"):
-                if not m.characteristic.phone_number:
-                    raise ValidationFailed(
-                        "contactMedium: a phone medium needs characteristic.phoneNumber", field="contactMedium"
-                    )
-                c.phone = m.characteristic.phone_number
-            elif m.medium_type == "email":
-                if not m.characteristic.email_address:
-                    raise ValidationFailed(
-                        "contactMedium: an email medium needs characteristic.emailAddress", field="contactMedium"
-                    )
-                c.email = m.characteristic.email_address
+            phone = m.characteristic.phone_number if m.characteristic else None
+            email = m.characteristic.email_address if m.characteristic else None
+            if m.medium_type in PHONE_TYPES and not phone:
+                raise ValidationFailed(
+                    "contactMedium: a phone medium needs characteristic.phoneNumber", field="contactMedium"
+                )
+            if m.medium_type == "email" and not email:
+                raise ValidationFailed(
+                    "contactMedium: an email medium needs characteristic.emailAddress", field="contactMedium"
+                )
+            c.phone = c.phone or phone
+            c.email = c.email or email
+    kept = data.stored()
+    if kept:
+        c.tmf_attributes = merge_stored(c.tmf_attributes, kept)
     if "individualIdentification" in present:
         ids = data.individual_identification or []
         c.id_number = ids[0].identification_id if ids else None
@@ -129,13 +150,12 @@ async def _record(
     )
 
 
-async def create(
-    session: AsyncSession, *, settings: Settings, principal: Principal, data: ContactCreate, present: set[str]
-) -> Contact:
+async def _customer_of(session: AsyncSession, settings: Settings, principal: Principal, ref: Ref) -> uuid.UUID:
+    """The key account a contact is written for: visible to the caller, and owned here."""
     try:
-        customer_id = uuid.UUID(str(data.customer.id))
+        customer_id = uuid.UUID(str(ref.id))
     except ValueError:
-        raise ValidationFailed(f"customer.id: {data.customer.id!r} is not a valid id", field="customer.id") from None
+        raise ValidationFailed(f"customer.id: {ref.id!r} is not a valid id", field="customer.id") from None
     # the customer's lock, so a contact cannot be added while a concurrent transfer moves the customer
     # (the transfer carries the contacts it finds; one inserted beside it would keep the old owner)
     customer = await CustomerRepository.from_session(session).get_for_update(customer_id)
@@ -147,10 +167,18 @@ async def create(
         raise ValidationFailed(f"customer.id: customer {customer_id} not found", field="customer.id")
     if customer.owner_node != settings.node:
         raise NotOwner("customer", str(customer_id), customer.owner_node)
+    return customer_id
+
+
+async def create(
+    session: AsyncSession, *, settings: Settings, principal: Principal, data: ContactCreate, present: set[str]
+) -> Contact:
+    """A contact of a key account (`customer`), or, as TMF632 allows, of none yet: then owned by this node."""
+    customer_id = await _customer_of(session, settings, principal, data.customer) if data.customer else None
     now = datetime.now(UTC)
     c = Contact(
         id=uuid7(),
-        owner_node=customer.owner_node,
+        owner_node=settings.node,  # the customer's owner, checked above
         version=1,
         customer_id=customer_id,
         given_name=data.given_name,

@@ -7,9 +7,11 @@ event of the aggregate, the audit row and its AuditRecorded event, in the caller
 from __future__ import annotations
 
 import functools
+import json
 import uuid
 from collections.abc import Collection
 from datetime import datetime
+from typing import Any
 
 from google.protobuf.message import Message
 from google.protobuf.timestamp_pb2 import Timestamp
@@ -65,7 +67,13 @@ def customer_state(c: Customer) -> customer_pb2.CustomerState:
         else None,
         created_at=_ts(c.created_at) if c.created_at else None,
         updated_at=_ts(c.updated_at) if c.updated_at else None,
+        tmf_attributes_json=tmf_json(getattr(c, "tmf_attributes", None)),
     )
+
+
+def tmf_json(attributes: dict[str, Any] | None) -> str:
+    """The standard TMF attributes kept as given, as the events carry them ("" for none)."""
+    return json.dumps(attributes, ensure_ascii=False, sort_keys=True) if attributes else ""
 
 
 def customer_changed(

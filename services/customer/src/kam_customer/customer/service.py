@@ -13,6 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kam_contracts import customer_pb2
 from kam_customer.models import AccountManagerAssignment, Audit, Customer, Organization
+from kam_customer.organization.repository import OrganizationRepository
+from kam_customer.organization.schemas import PARTY_REFERENCE, UNVERIFIED
 from kam_platform.audit import diff
 from kam_platform.auth import Principal
 from kam_platform.errors import Conflict, InvalidTransition, NotFound, NotOwner, ValidationFailed
@@ -24,7 +26,15 @@ from kam_platform.topology import Topology
 
 from . import events, rules
 from .repository import CustomerRepository
-from .schemas import IMMUTABLE, NOT_NULLABLE, AccountManagerAssign, CreditProfileIn, CustomerCreate, CustomerUpdate
+from .schemas import (
+    IMMUTABLE,
+    NOT_NULLABLE,
+    AccountManagerAssign,
+    CreditProfileIn,
+    CustomerCreate,
+    CustomerUpdate,
+    merge_stored,
+)
 from .views import snapshot
 
 
@@ -42,11 +52,7 @@ def _account_manager(parties: Sequence[Any] | None) -> tuple[str | None, str | N
     managers = [p for p in parties if p.role == "accountManager"]
     if len(managers) > 1:
         raise ValidationFailed("relatedParty: at most one party with role 'accountManager'", field="relatedParty")
-    others = sorted({p.role for p in parties if p.role != "accountManager"})
-    if others:
-        raise ValidationFailed(
-            f"relatedParty: unsupported role(s) {', '.join(others)}; supported: accountManager", field="relatedParty"
-        )
+    # a party in any other role is kept as given (CustomerFields.stored)
     return (managers[0].id, managers[0].name) if managers else (None, None)
 
 
@@ -138,18 +144,35 @@ async def _resolve_organization(
     from kam_customer.organization.service import organization_state
 
     ref = data.engaged_party
+    external: list[dict[str, str]] = []
     if ref is not None and ref.id:
-        org_id = _parse_id(ref.id, "engagedParty.id")
-        org = await session.get(Organization, org_id)
-        if org is None or org.deleted_at is not None or not _may_refer_to(settings.topology, principal, org.owner_node):
-            raise ValidationFailed(f"engagedParty.id: organization {org_id} not found", field="engagedParty.id")
-        return org_id
+        # an organization this caller may refer to; any other id is a party this node does not know
+        # (created elsewhere, or not yet): it becomes an unverified organization (待核实) that keeps the
+        # id as an external reference, and the next customer naming that id finds it (docs/api-conventions.md)
+        try:
+            known: Organization | None = await session.get(Organization, uuid.UUID(ref.id))
+        except ValueError:
+            known = None
+        if (
+            known is not None
+            and known.deleted_at is None
+            and _may_refer_to(settings.topology, principal, known.owner_node)
+        ):
+            return known.id
+        known = await OrganizationRepository.from_session(session).by_party_reference(node, ref.id)
+        if known is not None:
+            return known.id
+        external = [{"externalReferenceType": PARTY_REFERENCE, "name": ref.id}]
+    org_name = ref.name if ref and ref.name else name
     org = Organization(
         owner_node=node,
-        name=(ref.name if ref and ref.name else name),
+        name=org_name,
+        trading_name=org_name,  # TMF632's one mandatory attribute: the name is all we know
         credit_code=data.credit_code,
         industry=getattr(data, "industry", None),
         organization_type="legalEntity",
+        status=UNVERIFIED if external else "validated",
+        tmf_attributes={"externalReference": external} if external else {},
         version=1,
         created_at=now,
         updated_at=now,
@@ -271,6 +294,7 @@ async def create(
         address=data.address,
         description=data.description,
         credit_profile=_credit_profile(data.credit_profile),
+        tmf_attributes=merge_stored(None, data.stored()),
         created_at=now,
         updated_at=now,
     )
@@ -385,6 +409,9 @@ async def update(
         manager = _account_manager(patch.related_party or []) or (None, None)
         c.account_manager, c.account_manager_name = manager
 
+    kept = patch.stored()
+    if kept:
+        c.tmf_attributes = merge_stored(c.tmf_attributes, kept)
     changes = diff(before, snapshot(c))
     if not changes:
         return c

@@ -6,7 +6,8 @@ from typing import Any
 
 from kam_customer.models import Customer
 
-from .schemas import BASE_TYPE, SCHEMA_LOCATION, TYPE, CustomerRead
+from .rules import Industry
+from .schemas import ACCOUNT_MANAGER, BASE_TYPE, SCHEMA_LOCATION, TYPE, CustomerRead
 
 CUSTOMER_PATH = "/tmf-api/customerManagement/v4/customer"
 ORGANIZATION_PATH = "/tmf-api/party/v4/organization"
@@ -33,6 +34,13 @@ FIELDS = (
     "address",
     "description",
     "creditProfile",
+    "contactMedium",
+    "characteristic",
+    "account",
+    "agreement",
+    "paymentMethod",
+    "validFor",
+    "dataCompleteness",
     "ownerNode",
     "version",
     "createdAt",
@@ -50,17 +58,36 @@ def to_api(c: Customer, base: str) -> CustomerRead:
     return CustomerRead.model_validate(to_dict(c, base))
 
 
+def stored(c: Customer) -> dict[str, Any]:
+    """The standard TMF attributes kept as given (none for a row written before they were kept)."""
+    return getattr(c, "tmf_attributes", None) or {}
+
+
+def data_completeness(c: Customer) -> dict[str, Any]:
+    """What a key account still lacks (待补充): a TMF client's minimal create leaves these open."""
+    missing = []
+    if c.industry == Industry.UNKNOWN:
+        missing.append("industry")
+    if not c.credit_code:
+        missing.append("creditCode")
+    if not c.account_manager:
+        missing.append("relatedParty.accountManager")
+    return {"isComplete": not missing, "missing": missing}
+
+
 def to_dict(c: Customer, base: str) -> dict[str, Any]:
-    related = []
+    kept = stored(c)
+    related: list[dict[str, Any]] = []
     if c.account_manager:
         related.append(
             {
                 "id": c.account_manager,
                 "name": c.account_manager_name,
-                "role": "accountManager",
+                "role": ACCOUNT_MANAGER,
                 "@referredType": "Individual",
             }
         )
+    related.extend(kept.get("relatedParty", []))
     return {
         "id": str(c.id),
         "href": customer_href(base, c.id),
@@ -100,6 +127,13 @@ def to_dict(c: Customer, base: str) -> dict[str, Any]:
         "address": c.address,
         "description": c.description,
         "creditProfile": [dict(c.credit_profile, **{"@type": "CreditProfile"})] if c.credit_profile else [],
+        "contactMedium": kept.get("contactMedium", []),
+        "characteristic": kept.get("characteristic", []),
+        "account": kept.get("account", []),
+        "agreement": kept.get("agreement", []),
+        "paymentMethod": kept.get("paymentMethod", []),
+        "validFor": kept.get("validFor"),
+        "dataCompleteness": data_completeness(c),
         "ownerNode": c.owner_node,
         "version": c.version,
         "createdAt": c.created_at.isoformat() if c.created_at else None,
@@ -131,4 +165,6 @@ def snapshot(c: Customer) -> dict[str, Any]:
         "description": c.description,
         "creditProfile": c.credit_profile,
         "ownerNode": c.owner_node,
+        # the standard TMF attributes kept as given, each audited under its own name
+        **{key: value for key, value in sorted(stored(c).items())},
     }

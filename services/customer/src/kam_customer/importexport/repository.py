@@ -72,9 +72,10 @@ WITH up AS (
     RETURNING c.id, c.customer_code, c.version, c.created_at, c.updated_at, c.organization_id,
               (c.xmax = 0) AS inserted
 ), org AS (
-    INSERT INTO {SCHEMA}.organization (id, owner_node, version, name, credit_code, industry, organization_type,
-                                       status, created_at, updated_at)
-    SELECT s.organization_id, $1, 1, s.name, s.credit_code, s.industry, 'legalEntity', 'validated', now(), now()
+    INSERT INTO {SCHEMA}.organization (id, owner_node, version, name, trading_name, credit_code, industry,
+                                       organization_type, status, created_at, updated_at)
+    SELECT s.organization_id, $1, 1, s.name, s.name, s.credit_code, s.industry, 'legalEntity', 'validated', now(),
+           now()
     FROM up JOIN {STAGE} s ON s.customer_code = up.customer_code
     WHERE s.is_new_org AND up.organization_id = s.organization_id
 )

@@ -27,14 +27,24 @@ class Organization(ReplicatedMixin, Base):
     """TMF632 Organization: the legal entity (法人) behind a key account."""
 
     __tablename__ = "organization"
+    __table_args__ = (
+        # the organization created for an engagedParty id this node did not know is found by it again
+        Index(
+            "ix_organization_tmf_attributes",
+            "tmf_attributes",
+            postgresql_using="gin",
+            postgresql_ops={"tmf_attributes": "jsonb_path_ops"},
+        ),
+    )
 
     name: Mapped[str] = mapped_column(String(200))
-    trading_name: Mapped[str | None] = mapped_column(String(200))
+    trading_name: Mapped[str] = mapped_column(String(200))
     credit_code: Mapped[str | None] = mapped_column(String(18), index=True)  # 统一社会信用代码
     organization_type: Mapped[str | None] = mapped_column(String(64))
     industry: Mapped[str | None] = mapped_column(String(32))
     status: Mapped[str] = mapped_column(String(32), default="validated")
     deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    tmf_attributes: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict, server_default=text("'{}'::jsonb"))
 
 
 class Customer(ReplicatedMixin, Base):
@@ -86,6 +96,8 @@ class Customer(ReplicatedMixin, Base):
     description: Mapped[str | None] = mapped_column(Text)
     credit_profile: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # standard TMF629 attributes without a column of their own, by API name (docs/api-conventions.md)
+    tmf_attributes: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict, server_default=text("'{}'::jsonb"))
 
 
 class Contact(ReplicatedMixin, Base):
@@ -93,7 +105,8 @@ class Contact(ReplicatedMixin, Base):
 
     __tablename__ = "contact"
 
-    customer_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), ForeignKey("customer.id"), index=True)
+    # none until the contact is linked to its key account (TMF632 needs only givenName and familyName)
+    customer_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), ForeignKey("customer.id"), index=True)
     given_name: Mapped[str | None] = mapped_column(String(50))
     family_name: Mapped[str | None] = mapped_column(String(50))
     full_name: Mapped[str] = mapped_column(String(100))
@@ -107,6 +120,7 @@ class Contact(ReplicatedMixin, Base):
     birth_date: Mapped[date | None] = mapped_column(Date)
     is_primary: Mapped[bool] = mapped_column(Boolean, default=False)
     deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    tmf_attributes: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict, server_default=text("'{}'::jsonb"))
 
 
 class AccountManagerAssignment(Base):

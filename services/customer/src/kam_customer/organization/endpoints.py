@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Request, Response
 from fastapi.responses import JSONResponse
@@ -18,15 +18,21 @@ from kam_platform.tmf import base_url, id_or_404, parse_list_query
 
 from . import service
 from .repository import FILTERABLE
-from .schemas import OrganizationIdentificationRead, OrganizationRead
+from .schemas import USCC, OrganizationCreate, OrganizationRead, OrganizationUpdate
+
+# the attributes kept as given, by API name
+STORED_NAMES = tuple(OrganizationCreate.model_fields[n].alias or n for n in OrganizationCreate.STORED)
 
 FIELDS = (
     "name",
     "tradingName",
     "organizationType",
     "isLegalEntity",
+    "isHeadOffice",
+    "nameType",
     "status",
     "organizationIdentification",
+    *(n for n in STORED_NAMES if n not in ("isLegalEntity", "isHeadOffice", "nameType")),
     "ownerNode",
     "version",
     "createdAt",
@@ -42,24 +48,42 @@ def _org_id(organization_id: str) -> uuid.UUID:
 OrgId = Annotated[uuid.UUID, Depends(_org_id)]
 
 
+def identifications(o: Organization) -> list[dict[str, Any]]:
+    """organizationIdentification as given, its USCC entry carrying the credit code as it is now (or
+    made from the credit code of a record written without one)."""
+    given = (o.tmf_attributes or {}).get("organizationIdentification", [])
+    out: list[dict[str, Any]] = []
+    uscc_done = False
+    for item in given:
+        if str(item.get("identificationType", "")).upper() == USCC:
+            if uscc_done or not o.credit_code:
+                continue
+            item = {**item, "identificationId": o.credit_code}
+            uscc_done = True
+        out.append(item)
+    if o.credit_code and not uscc_done:
+        out.insert(0, {"identificationType": USCC, "identificationId": o.credit_code})
+    return out
+
+
 def to_api(o: Organization, base: str) -> OrganizationRead:
-    return OrganizationRead(
-        id=str(o.id),
-        href=f"{base}{PATH}/{o.id}",
-        name=o.name,
-        trading_name=o.trading_name,
-        organization_type=o.organization_type,
-        is_legal_entity=True,
-        status=o.status,
-        organization_identification=[
-            OrganizationIdentificationRead(identification_type="USCC", identification_id=o.credit_code)
-        ]
-        if o.credit_code
-        else [],
-        owner_node=o.owner_node,
-        version=o.version,
-        created_at=o.created_at,
-        updated_at=o.updated_at,
+    kept = o.tmf_attributes or {}
+    return OrganizationRead.model_validate(
+        {
+            **{k: v for k, v in kept.items() if k != "organizationIdentification"},
+            "id": str(o.id),
+            "href": f"{base}{PATH}/{o.id}",
+            "name": o.name,
+            "tradingName": o.trading_name or o.name,
+            "organizationType": o.organization_type,
+            "isLegalEntity": kept.get("isLegalEntity", True),
+            "status": o.status,
+            "organizationIdentification": identifications(o),
+            "ownerNode": o.owner_node,
+            "version": o.version,
+            "createdAt": o.created_at,
+            "updatedAt": o.updated_at,
+        }
     )
 
 
@@ -82,7 +106,7 @@ async def create_organization(
     response: Response,
     session: Session,
     settings: AppSettings,
-    data: service.OrganizationCreate,
+    data: OrganizationCreate,
     principal: Principal = require("customer:create"),
     _: None = JSON_BODY,
 ) -> OrganizationRead:
@@ -111,7 +135,7 @@ async def patch_organization(
     request: Request,
     session: Session,
     settings: AppSettings,
-    patch: Annotated[service.OrganizationUpdate, Body(media_type=MERGE_PATCH_TYPE)],
+    patch: Annotated[OrganizationUpdate, Body(media_type=MERGE_PATCH_TYPE)],
     principal: Principal = require("customer:update"),
     _: None = MERGE_PATCH_BODY,
 ) -> OrganizationRead:

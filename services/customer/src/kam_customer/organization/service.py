@@ -5,14 +5,13 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Any
 
-from pydantic import Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kam_contracts import customer_pb2
 from kam_customer.customer import events
-from kam_customer.customer.schemas import ApiModel, _check_credit_code
+from kam_customer.customer.schemas import merge_stored
 from kam_customer.models import Organization
 from kam_platform.audit import diff
 from kam_platform.auth import Principal
@@ -22,25 +21,7 @@ from kam_platform.settings import Settings
 from kam_platform.tmf import ListQuery
 
 from .repository import OrganizationRepository
-
-
-class OrganizationCreate(ApiModel):
-    trading_name: Annotated[str, Field(alias="tradingName", min_length=1, max_length=200)]
-    name: Annotated[str | None, Field(max_length=200)] = None
-    organization_type: Annotated[str | None, Field(alias="organizationType", max_length=64)] = None
-    credit_code: Annotated[str | None, Field(alias="creditCode", max_length=18)] = None
-    is_legal_entity: Annotated[bool | None, Field(alias="isLegalEntity")] = None
-    status: Annotated[str | None, Field(max_length=32)] = None
-    type_: Annotated[str | None, Field(alias="@type")] = None
-    base_type: Annotated[str | None, Field(alias="@baseType")] = None
-    schema_location: Annotated[str | None, Field(alias="@schemaLocation")] = None
-
-    def model_post_init(self, context: Any) -> None:
-        self.credit_code = _check_credit_code(self.credit_code)
-
-
-class OrganizationUpdate(OrganizationCreate):
-    trading_name: Annotated[str | None, Field(alias="tradingName", min_length=1, max_length=200)] = None  # type: ignore[assignment]
+from .schemas import OrganizationCreate, OrganizationUpdate
 
 
 def snapshot(o: Organization) -> dict[str, Any]:
@@ -50,6 +31,8 @@ def snapshot(o: Organization) -> dict[str, Any]:
         "organizationType": o.organization_type,
         "creditCode": o.credit_code,
         "status": o.status,
+        # the standard TMF attributes kept as given, each audited under its own name
+        **dict(sorted((o.tmf_attributes or {}).items())),
     }
 
 
@@ -65,6 +48,7 @@ def organization_state(o: Organization) -> customer_pb2.OrganizationState:
         industry=o.industry or "",
         status=o.status,
         deleted=o.deleted_at is not None,
+        tmf_attributes_json=events.tmf_json(getattr(o, "tmf_attributes", None)),
     )
 
 
@@ -94,8 +78,9 @@ async def create(
         name=data.name or data.trading_name,
         trading_name=data.trading_name,
         organization_type=data.organization_type,
-        credit_code=data.credit_code,
+        credit_code=data.given_credit_code()[1],
         status=data.status or "validated",
+        tmf_attributes=merge_stored(None, data.stored()),
         created_at=now,
         updated_at=now,
     )
@@ -149,6 +134,12 @@ async def update(
     }.items():
         if key in present and (getattr(patch, attr) is not None or key not in ("name", "status")):
             setattr(o, attr, getattr(patch, attr))
+    code_given, code = patch.given_credit_code()
+    if code_given:
+        o.credit_code = code
+    kept = patch.stored()
+    if kept:
+        o.tmf_attributes = merge_stored(o.tmf_attributes, kept)
     changes = diff(before, snapshot(o))
     if changes:
         await _record(session, o, principal.username, "update", changes)

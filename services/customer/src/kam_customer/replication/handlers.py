@@ -50,6 +50,11 @@ def _uuid(value: str) -> uuid.UUID | None:
     return uuid.UUID(value) if value else None
 
 
+def _attributes(value: str) -> dict[str, Any]:
+    # the standard TMF attributes kept as given (an event of an older writer has none)
+    return dict(json.loads(value)) if value else {}
+
+
 def customer_row(c: customer_pb2.CustomerState, *, deleted: bool = False) -> dict[str, Any]:
     cp = c.credit_profile
     credit: dict[str, Any] | None = None
@@ -88,6 +93,7 @@ def customer_row(c: customer_pb2.CustomerState, *, deleted: bool = False) -> dic
         "address": c.address or None,
         "description": c.description or None,
         "credit_profile": credit,
+        "tmf_attributes": _attributes(c.tmf_attributes_json),
         "created_at": _dt(c.created_at) or now,
         "updated_at": _dt(c.updated_at) or now,
         "deleted_at": now if deleted else None,
@@ -100,7 +106,7 @@ def contact_row(c: customer_pb2.ContactState) -> dict[str, Any]:
         "id": uuid.UUID(c.id),
         "owner_node": c.owner_node,
         "version": c.version,
-        "customer_id": uuid.UUID(c.customer_id),
+        "customer_id": _uuid(c.customer_id),  # none until the contact is linked to its key account
         "given_name": c.given_name or None,
         "family_name": c.family_name or None,
         "full_name": c.full_name,
@@ -113,6 +119,7 @@ def contact_row(c: customer_pb2.ContactState) -> dict[str, Any]:
         "id_number": c.id_number or None,
         "birth_date": date.fromisoformat(c.birth_date) if c.birth_date else None,
         "is_primary": c.is_primary,
+        "tmf_attributes": _attributes(c.tmf_attributes_json),
         "created_at": _dt(c.created_at) or now,
         "updated_at": _dt(c.updated_at) or now,
         "deleted_at": None,
@@ -212,7 +219,8 @@ class CustomerApplier:
             return out
         if etype == "kam.v1.ContactChanged":
             x = ev.payload_as(customer_pb2.ContactChanged).contact
-            return [Claim("contact", uuid.UUID(x.id), x.owner_node, x.version, attached_to=_customer(x.customer_id))]
+            attached = _customer(x.customer_id) if x.customer_id else ()
+            return [Claim("contact", uuid.UUID(x.id), x.owner_node, x.version, attached_to=attached)]
         if etype == "kam.v1.ContactDeleted":
             d2 = ev.payload_as(customer_pb2.ContactDeleted)
             return [Claim("contact", uuid.UUID(d2.id), d2.owner_node, d2.version)]
@@ -278,11 +286,12 @@ class CustomerApplier:
                         "owner_node": o.owner_node,
                         "version": o.version,
                         "name": o.name,
-                        "trading_name": o.trading_name or None,
+                        "trading_name": o.trading_name or o.name,  # an older writer left it empty
                         "credit_code": o.credit_code or None,
                         "organization_type": o.organization_type or None,
                         "industry": o.industry or None,
                         "status": o.status or "validated",
+                        "tmf_attributes": _attributes(o.tmf_attributes_json),
                         "deleted_at": datetime.now(UTC) if o.deleted else None,
                         "created_at": datetime.now(UTC),
                         "updated_at": datetime.now(UTC),

@@ -109,6 +109,7 @@ class CustomerState(_message.Message):
     STATUS_REASON_FIELD_NUMBER: _builtins.int
     ENTERPRISE_SCALE_FIELD_NUMBER: _builtins.int
     ORGANIZATION_ID_FIELD_NUMBER: _builtins.int
+    TMF_ATTRIBUTES_JSON_FIELD_NUMBER: _builtins.int
     id: _builtins.str
     owner_node: _builtins.str
     version: _builtins.int
@@ -145,6 +146,11 @@ class CustomerState(_message.Message):
     enterprise_scale: _builtins.str
     organization_id: _builtins.str
     """TMF632 Organization (legal entity)"""
+    tmf_attributes_json: _builtins.str
+    """Standard TMF629 attributes that have no field of their own (contactMedium, characteristic, account,
+    agreement, paymentMethod, validFor, relatedParty other than the account manager): a JSON object by
+    TMF attribute name, exactly as the API returns them. Empty when there are none.
+    """
     @_builtins.property
     def credit_profile(self) -> Global___CreditProfile: ...
     @_builtins.property
@@ -180,10 +186,11 @@ class CustomerState(_message.Message):
         status_reason: _builtins.str = ...,
         enterprise_scale: _builtins.str = ...,
         organization_id: _builtins.str = ...,
+        tmf_attributes_json: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["created_at", b"created_at", "credit_profile", b"credit_profile", "updated_at", b"updated_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["account_manager", b"account_manager", "account_manager_name", b"account_manager_name", "address", b"address", "created_at", b"created_at", "credit_code", b"credit_code", "credit_profile", b"credit_profile", "customer_code", b"customer_code", "customer_type", b"customer_type", "description", b"description", "enterprise_scale", b"enterprise_scale", "grade", b"grade", "id", b"id", "industry", b"industry", "life_status", b"life_status", "mgmt_level", b"mgmt_level", "name", b"name", "nature", b"nature", "organization_id", b"organization_id", "owner_node", b"owner_node", "parent_customer_id", b"parent_customer_id", "recog_status", b"recog_status", "short_name", b"short_name", "status_reason", b"status_reason", "updated_at", b"updated_at", "value_type", b"value_type", "version", b"version"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["account_manager", b"account_manager", "account_manager_name", b"account_manager_name", "address", b"address", "created_at", b"created_at", "credit_code", b"credit_code", "credit_profile", b"credit_profile", "customer_code", b"customer_code", "customer_type", b"customer_type", "description", b"description", "enterprise_scale", b"enterprise_scale", "grade", b"grade", "id", b"id", "industry", b"industry", "life_status", b"life_status", "mgmt_level", b"mgmt_level", "name", b"name", "nature", b"nature", "organization_id", b"organization_id", "owner_node", b"owner_node", "parent_customer_id", b"parent_customer_id", "recog_status", b"recog_status", "short_name", b"short_name", "status_reason", b"status_reason", "tmf_attributes_json", b"tmf_attributes_json", "updated_at", b"updated_at", "value_type", b"value_type", "version", b"version"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -312,6 +319,7 @@ class ContactState(_message.Message):
     IS_PRIMARY_FIELD_NUMBER: _builtins.int
     CREATED_AT_FIELD_NUMBER: _builtins.int
     UPDATED_AT_FIELD_NUMBER: _builtins.int
+    TMF_ATTRIBUTES_JSON_FIELD_NUMBER: _builtins.int
     id: _builtins.str
     owner_node: _builtins.str
     version: _builtins.int
@@ -331,6 +339,10 @@ class ContactState(_message.Message):
     """PII"""
     birth_date: _builtins.str
     is_primary: _builtins.bool
+    tmf_attributes_json: _builtins.str
+    """Standard TMF632 Individual attributes without a field of their own (contactMedium as given, PII
+    included like phone; partyCharacteristic, externalReference, gender, …): a JSON object by TMF name.
+    """
     @_builtins.property
     def created_at(self) -> _timestamp_pb2.Timestamp: ...
     @_builtins.property
@@ -356,10 +368,11 @@ class ContactState(_message.Message):
         is_primary: _builtins.bool = ...,
         created_at: _timestamp_pb2.Timestamp | None = ...,
         updated_at: _timestamp_pb2.Timestamp | None = ...,
+        tmf_attributes_json: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["created_at", b"created_at", "updated_at", b"updated_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["birth_date", b"birth_date", "created_at", b"created_at", "customer_id", b"customer_id", "decision_role", b"decision_role", "department", b"department", "email", b"email", "family_name", b"family_name", "full_name", b"full_name", "given_name", b"given_name", "id", b"id", "id_number", b"id_number", "is_primary", b"is_primary", "owner_node", b"owner_node", "phone", b"phone", "preferred_medium", b"preferred_medium", "title", b"title", "updated_at", b"updated_at", "version", b"version"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["birth_date", b"birth_date", "created_at", b"created_at", "customer_id", b"customer_id", "decision_role", b"decision_role", "department", b"department", "email", b"email", "family_name", b"family_name", "full_name", b"full_name", "given_name", b"given_name", "id", b"id", "id_number", b"id_number", "is_primary", b"is_primary", "owner_node", b"owner_node", "phone", b"phone", "preferred_medium", b"preferred_medium", "title", b"title", "tmf_attributes_json", b"tmf_attributes_json", "updated_at", b"updated_at", "version", b"version"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -519,6 +532,7 @@ class OrganizationState(_message.Message):
     INDUSTRY_FIELD_NUMBER: _builtins.int
     STATUS_FIELD_NUMBER: _builtins.int
     DELETED_FIELD_NUMBER: _builtins.int
+    TMF_ATTRIBUTES_JSON_FIELD_NUMBER: _builtins.int
     id: _builtins.str
     owner_node: _builtins.str
     version: _builtins.int
@@ -528,7 +542,13 @@ class OrganizationState(_message.Message):
     organization_type: _builtins.str
     industry: _builtins.str
     status: _builtins.str
+    """TMF632: initialized (待核实, unverified) / validated / closed"""
     deleted: _builtins.bool
+    tmf_attributes_json: _builtins.str
+    """Standard TMF632 Organization attributes without a field of their own (contactMedium,
+    partyCharacteristic, externalReference, existsDuring, organizationIdentification other than USCC,
+    …): a JSON object by TMF attribute name. Empty when there are none.
+    """
     def __init__(
         self,
         *,
@@ -542,10 +562,11 @@ class OrganizationState(_message.Message):
         industry: _builtins.str = ...,
         status: _builtins.str = ...,
         deleted: _builtins.bool = ...,
+        tmf_attributes_json: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["credit_code", b"credit_code", "deleted", b"deleted", "id", b"id", "industry", b"industry", "name", b"name", "organization_type", b"organization_type", "owner_node", b"owner_node", "status", b"status", "trading_name", b"trading_name", "version", b"version"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["credit_code", b"credit_code", "deleted", b"deleted", "id", b"id", "industry", b"industry", "name", b"name", "organization_type", b"organization_type", "owner_node", b"owner_node", "status", b"status", "tmf_attributes_json", b"tmf_attributes_json", "trading_name", b"trading_name", "version", b"version"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
