@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import filecmp
+import os
 import re
 import shutil
 import subprocess
@@ -24,6 +25,11 @@ def generate(out: Path) -> None:
     from grpc_tools import protoc
 
     out.mkdir(parents=True, exist_ok=True)
+    # protoc finds the mypy plugin on PATH: put this interpreter's bin (the project's .venv) first, so
+    # running the script as `.venv/bin/python scripts/gen_proto.py` works without an activated venv
+    bindir = str(Path(sys.executable).parent)
+    if bindir not in os.environ.get("PATH", "").split(os.pathsep):
+        os.environ["PATH"] = bindir + os.pathsep + os.environ.get("PATH", "")
     include = Path(protoc.__file__).parent / "_proto"
     files = sorted(str(p.relative_to(PROTO)) for p in PROTO.rglob("*.proto"))
     rc = protoc.main(["protoc", f"-I{PROTO}", f"-I{include}", f"--python_out={out}", f"--mypy_out={out}", *files])
@@ -95,9 +101,20 @@ def main() -> int:
     ap.add_argument("--check", action="store_true")
     args = ap.parse_args()
     if not args.check:
+        # generate beside the old code and swap it in only when protoc succeeded: a failed run leaves the
+        # working code in place (other processes import it meanwhile)
+        staging = Path(tempfile.mkdtemp(prefix=".gen-", dir=OUT.parent))
+        try:
+            generate(staging)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+        old = OUT.with_name(".gen-old")
+        shutil.rmtree(old, ignore_errors=True)
         if OUT.exists():
-            shutil.rmtree(OUT)
-        generate(OUT)
+            OUT.rename(old)
+        staging.rename(OUT)
+        shutil.rmtree(old, ignore_errors=True)
         print(f"generated {OUT.relative_to(ROOT)}")
         return 0
     problems = compat_check()
