@@ -230,3 +230,34 @@ async def test_list_follows_tmf_conventions_and_scope(clients: Clients, auth: Au
     assert r.status_code == 422 and r.json()["details"]["field"] == "kind"
     r = await clients["hq"].get(f"{BASE}/not-an-id", headers=auth("hq"))
     assert r.status_code == 404
+
+
+def test_every_operation_documents_its_body_and_its_answer(rules_apps: dict[str, Any]) -> None:
+    doc = rules_apps["hq"].openapi()
+    missing = []
+    for path, item in doc["paths"].items():
+        for method, op in item.items():
+            if method in ("post", "put", "patch") and "requestBody" not in op:
+                missing.append(f"{method.upper()} {path}: no request body")
+            ok = [s for s in op["responses"] if s.startswith("2")]
+            assert len(ok) == 1, path
+            if not op["responses"][ok[0]].get("content", {}).get("application/json", {}).get("schema"):
+                missing.append(f"{method.upper()} {path}: no response schema")
+    assert not missing, "\n".join(missing)
+
+
+async def test_an_action_note_is_kept_in_the_audit(
+    clients: Clients, auth: Auth, rollback_conn: AsyncConnection
+) -> None:
+    c = clients["hq"]
+    rid = (await c.post(BASE, json=_body(), headers=auth("hq"))).json()["id"]
+    r = await c.post(f"{BASE}/{rid}/approve", json={"note": "已复核"}, headers=auth("hq", user="approver"))
+    assert r.status_code == 200, r.text
+    note = (
+        await rollback_conn.execute(
+            text("SELECT note FROM rules.audit WHERE entity_id = :i AND action = 'approve'"), {"i": rid}
+        )
+    ).scalar()
+    assert note == "已复核"
+    r = await c.post(f"{BASE}/{rid}/publish", content=b"<x/>", headers={**auth("hq"), "Content-Type": "text/xml"})
+    assert r.status_code == 415

@@ -21,7 +21,15 @@ from .bounds import Bound
 from .cache import EffectiveCache
 from .kinds import Kind
 from .repository import FILTERABLE
-from .schemas import EffectiveRule, RuleSetCreate, RuleSetRead, RuleSetUpdate, RuleSetVersionRead, ValidFor
+from .schemas import (
+    EffectiveRule,
+    RuleSetAction,
+    RuleSetCreate,
+    RuleSetRead,
+    RuleSetUpdate,
+    RuleSetVersionRead,
+    ValidFor,
+)
 
 BASE = "/api/v1/rules/ruleSet"
 router = APIRouter(prefix="/api/v1/rules", tags=["rules"])
@@ -137,7 +145,14 @@ async def update_rule_set(
 
 @router.post("/ruleSet/{rule_set_id}/approve", response_model=RuleSetRead)
 async def approve_rule_set(
-    rule_set_id: str, request: Request, session: Session, settings: AppSettings, who: Approver, cache: Cache
+    rule_set_id: str,
+    request: Request,
+    session: Session,
+    settings: AppSettings,
+    who: Approver,
+    cache: Cache,
+    data: RuleSetAction | None = None,
+    _: None = JSON_BODY,
 ) -> RuleSetRead:
     """DRAFT → APPROVED, by someone other than the author (403 SEPARATION_OF_DUTIES otherwise)."""
     r = await service.transition(
@@ -147,13 +162,21 @@ async def approve_rule_set(
         cache=cache,
         rule_set_id=id_or_404(rule_set_id, "rule set"),
         action="approve",
+        note=data.note if data else None,
     )
     return read(request, r)
 
 
 @router.post("/ruleSet/{rule_set_id}/publish", response_model=RuleSetRead)
 async def publish_rule_set(
-    rule_set_id: str, request: Request, session: Session, settings: AppSettings, who: Writer, cache: Cache
+    rule_set_id: str,
+    request: Request,
+    session: Session,
+    settings: AppSettings,
+    who: Writer,
+    cache: Cache,
+    data: RuleSetAction | None = None,
+    _: None = JSON_BODY,
 ) -> RuleSetRead:
     """APPROVED → PUBLISHED: in force from `validFor.startDate`, distributed to the subtree."""
     r = await service.transition(
@@ -163,13 +186,21 @@ async def publish_rule_set(
         cache=cache,
         rule_set_id=id_or_404(rule_set_id, "rule set"),
         action="publish",
+        note=data.note if data else None,
     )
     return read(request, r)
 
 
 @router.post("/ruleSet/{rule_set_id}/retire", response_model=RuleSetRead)
 async def retire_rule_set(
-    rule_set_id: str, request: Request, session: Session, settings: AppSettings, who: Writer, cache: Cache
+    rule_set_id: str,
+    request: Request,
+    session: Session,
+    settings: AppSettings,
+    who: Writer,
+    cache: Cache,
+    data: RuleSetAction | None = None,
+    _: None = JSON_BODY,
 ) -> RuleSetRead:
     """→ RETIRED: no longer in force anywhere (the rule above, if any, applies again)."""
     r = await service.transition(
@@ -179,6 +210,7 @@ async def retire_rule_set(
         cache=cache,
         rule_set_id=id_or_404(rule_set_id, "rule set"),
         action="retire",
+        note=data.note if data else None,
     )
     return read(request, r)
 

@@ -45,6 +45,12 @@ class RuleSetUpdate(ApiModel):
     note: Annotated[str | None, Field(max_length=2000)] = None
 
 
+class RuleSetAction(ApiModel):
+    """An optional note on an approval, publication or retirement (kept in the audit record)."""
+
+    note: Annotated[str | None, Field(max_length=1000)] = None
+
+
 class RuleSetRead(Resource):
     id: str
     href: str

@@ -243,6 +243,7 @@ async def _changed(
     *,
     action: str,
     actor: str,
+    note: str | None = None,
 ) -> None:
     r.version += 1
     r.updated_at = datetime.now(UTC)
@@ -257,6 +258,7 @@ async def _changed(
         action=action,
         actor=actor,
         changes=diff(before, snapshot(r)),
+        note=note,
     )
     await RULE_SETS.publish(session, settings, r, actor=actor)
     _invalidate(session, cache)
@@ -314,6 +316,7 @@ async def transition(
     cache: EffectiveCache,
     rule_set_id: uuid.UUID,
     action: str,
+    note: str | None = None,
 ) -> RuleSet:
     r = await get_visible(session, settings=settings, principal=principal, rule_set_id=rule_set_id, lock=True)
     RULE_SETS.ensure_owner(r, settings)
@@ -340,7 +343,7 @@ async def transition(
         r.publisher = principal.username
         r.published_at = datetime.now(UTC)
     r.status = to
-    await _changed(session, settings, cache, r, before, action=action, actor=principal.username)
+    await _changed(session, settings, cache, r, before, action=action, actor=principal.username, note=note)
     return r
 
 
