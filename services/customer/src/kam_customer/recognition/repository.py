@@ -34,6 +34,15 @@ FILTERABLE: dict[str, Filterable] = {
 }
 
 
+def _managed_by(managers: frozenset[str]) -> Any:
+    """The portfolio levels of the data scope (kam_platform.auth.ScopeLevel): customers managed by them."""
+    return Customer.account_manager.in_(managers)
+
+
+def _candidates_of(managers: frozenset[str]) -> Any:
+    return RecognitionCandidate.customer_id.in_(select(Customer.id).where(_managed_by(managers)))
+
+
 class RecognitionRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -49,7 +58,7 @@ class RecognitionRepository:
             select(Customer)
             .where(
                 Customer.owner_node == node,
-                scope_filter(Customer.owner_node, principal, topology),
+                scope_filter(Customer.owner_node, principal, topology, portfolio=_managed_by),
                 Customer.deleted_at.is_(None),
                 Customer.recog_status != "EXITED",
             )
@@ -96,7 +105,9 @@ class RecognitionRepository:
         return list((await self.session.execute(stmt, rows)).scalars())
 
     def _scoped(self, principal: Principal, topology: Topology) -> Any:
-        return select(RecognitionCandidate).where(scope_filter(RecognitionCandidate.owner_node, principal, topology))
+        return select(RecognitionCandidate).where(
+            scope_filter(RecognitionCandidate.owner_node, principal, topology, portfolio=_candidates_of)
+        )
 
     async def page(
         self, principal: Principal, topology: Topology, lq: ListQuery
@@ -130,7 +141,7 @@ class RecognitionRepository:
             select(Customer.id).where(
                 Customer.id.in_(ids),
                 Customer.owner_node == node,
-                scope_filter(Customer.owner_node, principal, topology),
+                scope_filter(Customer.owner_node, principal, topology, portfolio=_managed_by),
                 Customer.deleted_at.is_(None),
             )
         )
