@@ -18,6 +18,8 @@ from kam_sales.agreement.schedule import run_every
 from kam_sales.catalog.dataset import CATALOG
 from kam_sales.catalog.endpoints import router as catalog_router
 from kam_sales.clock import Clock, SystemClock
+from kam_sales.lead.dataset import LEADS
+from kam_sales.lead.endpoints import router as lead_router
 from kam_sales.models import SCHEMA
 from kam_sales.opportunity.dataset import OPPORTUNITIES
 from kam_sales.opportunity.endpoints import router as opportunity_router
@@ -48,7 +50,7 @@ def create_app(
                 app.state.db.sessionmaker,
                 service="sales",
                 schema=SCHEMA,
-                applier=DatasetApplier(settings, [CATALOG, OPPORTUNITIES, AGREEMENTS]),
+                applier=DatasetApplier(settings, [CATALOG, OPPORTUNITIES, LEADS, AGREEMENTS]),
             )
             if settings.replication_enabled
             else []
@@ -73,7 +75,7 @@ def create_app(
             "Product catalogue (产品目录, TMF620) down the tree; opportunities (销售机会) and contracts (合同, "
             "TMF651) up the tree, with expiry reminders."
         ),
-        routers=[catalog_router, opportunity_router, agreement_router],
+        routers=[catalog_router, lead_router, opportunity_router, agreement_router],
         outbox_schemas=[SCHEMA],
         verifier=verifier,
         on_startup=[start],

@@ -5,8 +5,8 @@ from kam_platform.service import NatsRole, ServiceSpec
 PERMISSIONS = {
     "sales.catalog:read": "Read the product catalogue (产品目录)",
     "sales.catalog:write": "Author catalogue items at this node (the group or a province)",
-    "sales.opportunity:read": "Read opportunities (销售机会) in scope",
-    "sales.opportunity:write": "Create and work opportunities at this node",
+    "sales.opportunity:read": "Read opportunities (销售机会) and leads (线索) in scope",
+    "sales.opportunity:write": "Create and work opportunities and leads at this node",
     "sales.agreement:read": "Read contracts (合同) and their expiry reminders in scope",
     "sales.agreement:write": "Draft, sign, renew and terminate contracts at this node",
 }
@@ -15,7 +15,12 @@ PERMISSIONS = {
 SPEC = ServiceSpec(
     name="sales",
     app="kam_sales.main:create_app",
-    routes=("/tmf-api/productCatalogManagement/v4", "/tmf-api/agreementManagement/v4", "/api/v1/sales"),
+    routes=(
+        "/tmf-api/productCatalogManagement/v4",
+        "/tmf-api/sales/v4",
+        "/tmf-api/agreementManagement/v4",
+        "/api/v1/sales",
+    ),
     migrations="kam_sales:migrations",
     seed="kam_sales.seed:seed",
     order=40,
@@ -35,6 +40,6 @@ SPEC = ServiceSpec(
         "auditor": ("sales.catalog:read", "sales.opportunity:read", "sales.agreement:read"),
     },
     nats=NatsRole(),
-    publishes=("catalog_item", "opportunity", "agreement"),
-    applies=("catalog_item", "opportunity", "agreement"),
+    publishes=("catalog_item", "opportunity", "sales_lead", "agreement"),
+    applies=("catalog_item", "opportunity", "sales_lead", "agreement"),
 )

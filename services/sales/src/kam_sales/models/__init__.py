@@ -79,6 +79,34 @@ class Opportunity(Base):
     closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
 
+class SalesLead(Base):
+    """A sales lead (线索, TMF699): a prospect or a customer's interest, qualified into an opportunity or
+    rejected; owned by the node where it was created."""
+
+    __tablename__ = "sales_lead"
+    __table_args__ = (Index("ix_sales_lead_owner_status", "owner_node", "status"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    owner_node: Mapped[str] = mapped_column(String(32), index=True)
+    version: Mapped[int] = mapped_column(BigInteger)
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str | None] = mapped_column(Text, nullable=True)
+    status: Mapped[str] = mapped_column(String(16))  # new → qualified → converted; new/qualified → rejected
+    rating: Mapped[str] = mapped_column(String(8))
+    source: Mapped[str] = mapped_column(String(16))
+    customer_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), nullable=True, index=True)
+    prospect_name: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    estimated_revenue: Mapped[Decimal | None] = mapped_column(Numeric(16, 2), nullable=True)
+    currency: Mapped[str] = mapped_column(String(3))
+    products: Mapped[list[dict[str, Any]]] = mapped_column(JSONB)
+    account_manager: Mapped[str] = mapped_column(String(128), index=True)
+    status_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    opportunity_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), nullable=True)
+    created_by: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
 class Agreement(Base):
     """A contract (合同, TMF651 Agreement) with a customer, owned by the node where it was created. A
     renewal is a new row (``agreement_version`` + 1) linked to the one it renews."""

@@ -72,7 +72,9 @@ def _chain(items: Sequence[DecisionMaker]) -> list[dict[str, Any]]:
     return [d.model_dump(mode="json", by_alias=True, exclude_none=True) for d in items]
 
 
-async def _products(session: AsyncSession, settings: Settings, refs: Sequence[Any], on: date) -> list[dict[str, Any]]:
+async def sellable_products(
+    session: AsyncSession, settings: Settings, refs: Sequence[Any], on: date
+) -> list[dict[str, Any]]:
     """Offering references, each active and sellable at this node today (422 naming the one that is not)."""
     if not refs:
         return []
@@ -122,7 +124,7 @@ async def create(session: AsyncSession, *, settings: Settings, caller: Caller, d
         close_date=data.close_date,
         competitor=data.competitor,
         account_manager=data.account_manager or who.username,
-        products=await _products(session, settings, data.products, now.date()),
+        products=await sellable_products(session, settings, data.products, now.date()),
         decision_chain=_chain(data.decision_chain),
         stage_history=[
             {
@@ -221,7 +223,7 @@ async def update(
     if patch.account_manager is not None:
         r.account_manager = patch.account_manager
     if patch.products is not None:
-        r.products = await _products(session, settings, patch.products, now.date())
+        r.products = await sellable_products(session, settings, patch.products, now.date())
     if patch.decision_chain is not None:
         r.decision_chain = _chain(patch.decision_chain)
     if "nextFollowUp" in present:

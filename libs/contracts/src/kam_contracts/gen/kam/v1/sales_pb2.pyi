@@ -352,3 +352,109 @@ class AgreementChanged(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___AgreementChanged: _TypeAlias = AgreementChanged  # noqa: Y015
+
+@_typing.final
+class SalesLeadState(_message.Message):
+    """A sales lead (线索, TMF699 SalesLead), owned where it was created; flows up the tree. A converted lead
+    names the opportunity it became.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    OWNER_NODE_FIELD_NUMBER: _builtins.int
+    VERSION_FIELD_NUMBER: _builtins.int
+    NAME_FIELD_NUMBER: _builtins.int
+    DESCRIPTION_FIELD_NUMBER: _builtins.int
+    STATUS_FIELD_NUMBER: _builtins.int
+    RATING_FIELD_NUMBER: _builtins.int
+    SOURCE_FIELD_NUMBER: _builtins.int
+    CUSTOMER_ID_FIELD_NUMBER: _builtins.int
+    PROSPECT_NAME_FIELD_NUMBER: _builtins.int
+    ESTIMATED_REVENUE_FIELD_NUMBER: _builtins.int
+    CURRENCY_FIELD_NUMBER: _builtins.int
+    PRODUCTS_JSON_FIELD_NUMBER: _builtins.int
+    ACCOUNT_MANAGER_FIELD_NUMBER: _builtins.int
+    STATUS_REASON_FIELD_NUMBER: _builtins.int
+    OPPORTUNITY_ID_FIELD_NUMBER: _builtins.int
+    CREATED_BY_FIELD_NUMBER: _builtins.int
+    CREATED_AT_FIELD_NUMBER: _builtins.int
+    UPDATED_AT_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    owner_node: _builtins.str
+    version: _builtins.int
+    name: _builtins.str
+    description: _builtins.str
+    status: _builtins.str
+    """new | qualified | converted | rejected"""
+    rating: _builtins.str
+    """hot | warm | cold"""
+    source: _builtins.str
+    """CAMPAIGN | VISIT | REFERRAL | INBOUND | OTHER"""
+    customer_id: _builtins.str
+    """empty for a prospect not yet a customer"""
+    prospect_name: _builtins.str
+    estimated_revenue: _builtins.str
+    """decimal string; empty = unknown"""
+    currency: _builtins.str
+    products_json: _builtins.str
+    """[{id, name}] offering references"""
+    account_manager: _builtins.str
+    status_reason: _builtins.str
+    opportunity_id: _builtins.str
+    """set when converted"""
+    created_by: _builtins.str
+    @_builtins.property
+    def created_at(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def updated_at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+        owner_node: _builtins.str = ...,
+        version: _builtins.int = ...,
+        name: _builtins.str = ...,
+        description: _builtins.str = ...,
+        status: _builtins.str = ...,
+        rating: _builtins.str = ...,
+        source: _builtins.str = ...,
+        customer_id: _builtins.str = ...,
+        prospect_name: _builtins.str = ...,
+        estimated_revenue: _builtins.str = ...,
+        currency: _builtins.str = ...,
+        products_json: _builtins.str = ...,
+        account_manager: _builtins.str = ...,
+        status_reason: _builtins.str = ...,
+        opportunity_id: _builtins.str = ...,
+        created_by: _builtins.str = ...,
+        created_at: _timestamp_pb2.Timestamp | None = ...,
+        updated_at: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["created_at", b"created_at", "updated_at", b"updated_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["account_manager", b"account_manager", "created_at", b"created_at", "created_by", b"created_by", "currency", b"currency", "customer_id", b"customer_id", "description", b"description", "estimated_revenue", b"estimated_revenue", "id", b"id", "name", b"name", "opportunity_id", b"opportunity_id", "owner_node", b"owner_node", "products_json", b"products_json", "prospect_name", b"prospect_name", "rating", b"rating", "source", b"source", "status", b"status", "status_reason", b"status_reason", "updated_at", b"updated_at", "version", b"version"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SalesLeadState: _TypeAlias = SalesLeadState  # noqa: Y015
+
+@_typing.final
+class SalesLeadChanged(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SALES_LEAD_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def sales_lead(self) -> Global___SalesLeadState: ...
+    def __init__(
+        self,
+        *,
+        sales_lead: Global___SalesLeadState | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["sales_lead", b"sales_lead"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["sales_lead", b"sales_lead"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SalesLeadChanged: _TypeAlias = SalesLeadChanged  # noqa: Y015
