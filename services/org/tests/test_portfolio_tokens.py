@@ -77,3 +77,17 @@ async def test_unknown_scope_level_is_a_422_naming_it(client: httpx.AsyncClient,
     resp = await login_at(client, "pf_bad", "everything")
     assert resp.status_code == 422 and resp.json()["@type"] == "Error"
     assert "scope_level" in resp.json()["message"]
+
+
+async def test_a_portfolio_level_does_not_narrow_org_records(client: httpx.AsyncClient, make_user: MakeUser) -> None:
+    await make_user("pf_admin", ["sys_admin"])
+    await make_user("pf_colleague", ["account_manager"])
+    seen = {}
+    for level in (None, "own", "team"):
+        resp = await login_at(client, "pf_admin", level)
+        headers = {"Authorization": f"Bearer {resp.json()['access_token']}"}
+        r = await client.get("/api/v1/org/staff", params={"limit": 1000}, headers=headers)
+        assert r.status_code == 200, r.text
+        seen[level] = {s["username"] for s in r.json()}
+    assert "pf_colleague" in seen[None]
+    assert seen["own"] == seen["team"] == seen[None]

@@ -24,7 +24,7 @@ import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from fastapi import Depends, Request
-from sqlalchemy import and_, false
+from sqlalchemy import and_, false, true
 from sqlalchemy.sql.elements import ColumnElement
 
 from kam_platform.errors import Forbidden, Unauthorized
@@ -98,6 +98,12 @@ def scope_filter(
     if principal.by_portfolio:
         clause = and_(clause, portfolio(principal.portfolio) if portfolio is not None else false())
     return clause
+
+
+def not_portfolio_data(_managers: frozenset[str]) -> ColumnElement[bool]:
+    """`scope_filter(portfolio=not_portfolio_data)` for rows that belong to no customer's portfolio (org's
+    people and structure, shared reference data): the portfolio levels do not narrow them."""
+    return true()
 
 
 # --- keys -------------------------------------------------------------------------------------

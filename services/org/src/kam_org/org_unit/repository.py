@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kam_org.models import OrgUnit, Staff, Team
-from kam_platform.auth import Principal, scope_filter
+from kam_platform.auth import Principal, not_portfolio_data, scope_filter
 from kam_platform.tmf import Filterable, ListQuery, apply_filters, fetch_page, uuid_filter
 from kam_platform.topology import Topology
 
@@ -35,7 +35,9 @@ class OrgUnitRepository:
         return cls(session)
 
     async def page(self, lq: ListQuery, *, principal: Principal, topology: Topology) -> tuple[Sequence[OrgUnit], int]:
-        stmt = select(OrgUnit).where(scope_filter(OrgUnit.owner_node, principal, topology))
+        stmt = select(OrgUnit).where(
+            scope_filter(OrgUnit.owner_node, principal, topology, portfolio=not_portfolio_data)
+        )
         stmt = apply_filters(stmt, lq, ORG_UNIT_FILTERS)
         if lq.q:
             stmt = stmt.where(OrgUnit.name.ilike(f"%{lq.q}%") | OrgUnit.code.ilike(f"%{lq.q}%"))
@@ -44,7 +46,9 @@ class OrgUnitRepository:
     async def get(
         self, unit_id: uuid.UUID, *, principal: Principal, topology: Topology, for_update: bool = False
     ) -> OrgUnit | None:
-        stmt = select(OrgUnit).where(OrgUnit.id == unit_id, scope_filter(OrgUnit.owner_node, principal, topology))
+        stmt = select(OrgUnit).where(
+            OrgUnit.id == unit_id, scope_filter(OrgUnit.owner_node, principal, topology, portfolio=not_portfolio_data)
+        )
         if for_update:
             stmt = stmt.with_for_update()
         return (await self.session.scalars(stmt)).one_or_none()

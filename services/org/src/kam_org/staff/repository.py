@@ -11,7 +11,7 @@ from sqlalchemy import ColumnElement, delete, exists, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kam_org.models import Role, Staff, StaffRole
-from kam_platform.auth import Principal, scope_filter
+from kam_platform.auth import Principal, not_portfolio_data, scope_filter
 from kam_platform.errors import InvalidQuery
 from kam_platform.tmf import Filterable, ListQuery, apply_filters, fetch_page, uuid_filter
 from kam_platform.topology import Topology
@@ -49,7 +49,7 @@ class StaffRepository:
         return cls(session)
 
     async def page(self, lq: ListQuery, *, principal: Principal, topology: Topology) -> tuple[Sequence[Staff], int]:
-        stmt = select(Staff).where(scope_filter(Staff.owner_node, principal, topology))
+        stmt = select(Staff).where(scope_filter(Staff.owner_node, principal, topology, portfolio=not_portfolio_data))
         stmt = apply_filters(stmt, lq, STAFF_FILTERS)
         if lq.q:
             like = f"%{lq.q}%"
@@ -59,7 +59,9 @@ class StaffRepository:
     async def get(
         self, staff_id: uuid.UUID, *, principal: Principal, topology: Topology, for_update: bool = False
     ) -> Staff | None:
-        stmt = select(Staff).where(Staff.id == staff_id, scope_filter(Staff.owner_node, principal, topology))
+        stmt = select(Staff).where(
+            Staff.id == staff_id, scope_filter(Staff.owner_node, principal, topology, portfolio=not_portfolio_data)
+        )
         if for_update:
             stmt = stmt.with_for_update()
         return (await self.session.scalars(stmt)).one_or_none()

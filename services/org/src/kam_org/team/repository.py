@@ -10,7 +10,7 @@ from sqlalchemy import delete, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kam_org.models import Staff, Team, TeamMember
-from kam_platform.auth import Principal, scope_filter
+from kam_platform.auth import Principal, not_portfolio_data, scope_filter
 from kam_platform.tmf import Filterable, ListQuery, apply_filters, fetch_page, uuid_filter
 from kam_platform.topology import Topology
 
@@ -36,7 +36,7 @@ class TeamRepository:
         return cls(session)
 
     async def page(self, lq: ListQuery, *, principal: Principal, topology: Topology) -> tuple[Sequence[Team], int]:
-        stmt = select(Team).where(scope_filter(Team.owner_node, principal, topology))
+        stmt = select(Team).where(scope_filter(Team.owner_node, principal, topology, portfolio=not_portfolio_data))
         stmt = apply_filters(stmt, lq, TEAM_FILTERS)
         if lq.q:
             stmt = stmt.where(Team.name.ilike(f"%{lq.q}%") | Team.code.ilike(f"%{lq.q}%"))
@@ -45,7 +45,9 @@ class TeamRepository:
     async def get(
         self, team_id: uuid.UUID, *, principal: Principal, topology: Topology, for_update: bool = False
     ) -> Team | None:
-        stmt = select(Team).where(Team.id == team_id, scope_filter(Team.owner_node, principal, topology))
+        stmt = select(Team).where(
+            Team.id == team_id, scope_filter(Team.owner_node, principal, topology, portfolio=not_portfolio_data)
+        )
         if for_update:
             stmt = stmt.with_for_update()
         return (await self.session.scalars(stmt)).one_or_none()
