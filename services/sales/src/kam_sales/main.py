@@ -18,6 +18,7 @@ from kam_sales.agreement.schedule import run_every
 from kam_sales.catalog.dataset import CATALOG
 from kam_sales.catalog.endpoints import router as catalog_router
 from kam_sales.clock import Clock, SystemClock
+from kam_sales.forecast.endpoints import router as forecast_router
 from kam_sales.lead.dataset import LEADS
 from kam_sales.lead.endpoints import router as lead_router
 from kam_sales.models import SCHEMA
@@ -75,7 +76,7 @@ def create_app(
             "Product catalogue (产品目录, TMF620) down the tree; opportunities (销售机会) and contracts (合同, "
             "TMF651) up the tree, with expiry reminders."
         ),
-        routers=[catalog_router, lead_router, opportunity_router, agreement_router],
+        routers=[catalog_router, lead_router, opportunity_router, agreement_router, forecast_router],
         outbox_schemas=[SCHEMA],
         verifier=verifier,
         on_startup=[start],
