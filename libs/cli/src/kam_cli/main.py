@@ -4,6 +4,7 @@
     kam status [--json]
     kam down [--purge]
     kam token --node CODE [--user NAME]    kam seed --node CODE
+    kam node up --config node.yaml         (one node on its own machine: kam_cli.nodecmd)
 
 Services add their own commands (`ServiceSpec.cli`, e.g. `kam import`, `kam sync status`) and their part
 of `kam status` (the `status` hook); this module names none of them.
@@ -31,6 +32,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from kam_cli.nodecmd import node_app
 from kam_cli.runtime import Federation, FederationError, ProcessPer
 from kam_cli.services import SPECS
 from kam_platform.service import RunningFederation, load_object
@@ -327,6 +329,8 @@ def seed(
     ran = seed_node(fed.specs, fed.database_url(node), node, fed.topology, customers=customers)
     console.print(f"seeded {', '.join(ran) or 'nothing'} at {node}")
 
+
+app.add_typer(node_app, name="node")  # one node on its own machine (kam_cli.node)
 
 for _spec in SPECS.values():  # the services' own commands
     if _spec.cli is not None:

@@ -26,6 +26,7 @@ import functools
 import inspect
 import json
 import os
+import ssl
 import sys
 import threading
 import time
@@ -129,10 +130,11 @@ class ServiceProcess:
     argv: list[str] = field(default_factory=list, repr=False)
     env: dict[str, str] = field(default_factory=dict, repr=False)
     ref: ProcessRef | None = None
+    base_url: str | None = None  # where it answers, when not plain HTTP on loopback (a TLS gateway)
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return self.base_url or f"http://127.0.0.1:{self.port}"
 
     def alive(self) -> bool:
         return self.ref is not None and self.ref.alive()
@@ -152,11 +154,13 @@ class ServiceProcess:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> ServiceProcess:
         proc = data.get("process")
+        url = data.get("url")
         return cls(
             name=str(data["name"]),
             port=int(data["port"]),
             log=Path(data["log"]),
             ref=ProcessRef.from_dict(proc) if proc else None,
+            base_url=str(url) if url and not str(url).startswith("http://127.0.0.1:") else None,
         )
 
 
@@ -171,6 +175,12 @@ class NodeRuntime:
     url: str = ""  # the node's base URL
     services: dict[str, str] = field(default_factory=dict)  # service → URL answering its /ready
     processes: dict[str, ServiceProcess] = field(default_factory=dict)
+
+    @property
+    def check_url(self) -> str:
+        """The node's URL as this machine reaches it (its public URL may name a proxy or a DNS name)."""
+        front = self.processes.get(GATEWAY) or self.processes.get(NODE_PROCESS)
+        return front.url if front is not None else self.url
 
     def to_dict(self) -> dict[str, Any]:
         nats: dict[str, Any] | None = None
@@ -196,6 +206,197 @@ class NodeRuntime:
             "services": dict(self.services),
             "processes": {name: p.to_dict() for name, p in self.processes.items()},
         }
+
+
+@dataclass
+class NodeLaunch:
+    """How one node's processes are started: the same for `kam up` (every node of a topology on this
+    machine) and `kam node up` (one node on its own machine, kam_cli.node).
+
+    - `process_per="service"`: one uvicorn per service on loopback plus the node's gateway, which
+      listens on `host`:`port` (TLS when `tls_cert`/`tls_key` are given) and is the node's URL;
+      `"node"`: one uvicorn hosting all the node's services there (kam_cli.nodeapp).
+    - `nats_url(service)`: what that process connects to NATS with (its role's credentials).
+    """
+
+    specs: Mapping[str, ServiceSpec]
+    process_per: ProcessPer
+    topology_file: Path
+    logs_dir: Path
+    nats_url: Callable[[str], str]
+    python: str = sys.executable
+    extra_env: Mapping[str, str] = field(default_factory=dict)
+    host: str = "127.0.0.1"
+    port: int | None = None  # the node's port (gateway or node process); a free one when None
+    public_url: str | None = None  # the node's URL as clients use it (default: scheme://host:port)
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
+    monitor_url: str | None = None  # the node's nats-server monitoring (the sync service reads /leafz)
+
+    @property
+    def services(self) -> dict[str, str]:
+        """service → module of its app factory, in start order."""
+        return {name: spec.app_module for name, spec in self.specs.items()}
+
+    def _node_url(self, port: int) -> tuple[str, str | None]:
+        """(the node's URL for clients, the URL this machine checks it at when that differs)."""
+        scheme = "https" if self.tls_cert is not None else "http"
+        local_host = "127.0.0.1" if self.host in ("0.0.0.0", "::") else self.host
+        local = f"{scheme}://{local_host}:{port}"
+        public = self.public_url.rstrip("/") if self.public_url else local
+        return public, (None if local == "http://127.0.0.1:" + str(port) else local)
+
+    def env(self, rt: NodeRuntime, service: str, jwks_url: str | None) -> dict[str, str]:
+        env = dict(os.environ)
+        for key in ("KAM_JWKS_URL", "KAM_GATEWAY_UPSTREAMS", "KAM_NODE_SERVICES", "KAM_NATS_MONITOR_URL"):
+            env.pop(key, None)
+        env.update(
+            {
+                "KAM_NODE": rt.node.code,
+                "KAM_TOPOLOGY_FILE": str(self.topology_file),
+                "KAM_DATABASE_URL": rt.database_url,
+                "KAM_NATS_URL": self.nats_url(service),
+                "KAM_SERVICE": service,
+                "PYTHONUNBUFFERED": "1",
+            }
+        )
+        if jwks_url is not None:
+            env["KAM_JWKS_URL"] = jwks_url
+        monitor = self.monitor_url or (rt.nats.monitor_url if rt.nats is not None else None)
+        if monitor:
+            env["KAM_NATS_MONITOR_URL"] = monitor
+        if rt.url:
+            env["KAM_PUBLIC_URL"] = rt.url
+        env.update(self.extra_env)
+        return env
+
+    def uvicorn(self, target: str, port: int, *, public: bool = False) -> list[str]:
+        argv = [
+            self.python,
+            "-m",
+            "uvicorn",
+            "--factory",
+            target,
+            "--host",
+            self.host if public else "127.0.0.1",
+            "--port",
+            str(port),
+            "--timeout-graceful-shutdown",
+            "10",
+        ]
+        if public and self.tls_cert is not None and self.tls_key is not None:
+            argv += ["--ssl-certfile", str(self.tls_cert), "--ssl-keyfile", str(self.tls_key)]
+        if public and self.public_url is not None:
+            argv += ["--proxy-headers"]
+        return argv
+
+    def plan(self, rt: NodeRuntime) -> None:
+        """Fill `rt.url`, `rt.services` and `rt.processes` (not started)."""
+        code = rt.node.code
+        issuer = identity_service(self.specs)
+        port = self.port or free_port()
+        rt.url, check_url = self._node_url(port)
+        if self.process_per == "node":
+            jwks = f"http://127.0.0.1:{port}" + issuer.jwks if issuer is not None and issuer.jwks else None
+            if check_url is not None and issuer is not None and issuer.jwks:
+                jwks = check_url + issuer.jwks
+            env = self.env(rt, NODE_PROCESS, jwks)
+            env["KAM_NODE_SERVICES"] = json.dumps(self.services)
+            rt.processes[NODE_PROCESS] = ServiceProcess(
+                NODE_PROCESS,
+                port,
+                self.logs_dir / f"{code}-{NODE_PROCESS}.log",
+                self.uvicorn("kam_cli.nodeapp:create_app", port, public=True),
+                env,
+                base_url=check_url,
+            )
+            rt.services = {service: check_url or rt.url for service in self.services}
+            return
+        ports = {service: free_port() for service in self.services}
+        rt.services = {service: f"http://127.0.0.1:{p}" for service, p in ports.items()}
+        jwks = rt.services[issuer.name] + issuer.jwks if issuer is not None and issuer.jwks else None
+        for service, module_name in self.services.items():
+            # the issuer verifies with its own keys; every other service with the issuer's JWKS
+            env = self.env(rt, service, None if issuer is not None and service == issuer.name else jwks)
+            rt.processes[service] = ServiceProcess(
+                service,
+                ports[service],
+                self.logs_dir / f"{code}-{service}.log",
+                self.uvicorn(f"{module_name}:create_app", ports[service]),
+                env,
+            )
+        env = self.env(rt, GATEWAY, None)
+        env["KAM_GATEWAY_UPSTREAMS"] = json.dumps(rt.services)
+        rt.processes[GATEWAY] = ServiceProcess(
+            GATEWAY,
+            port,
+            self.logs_dir / f"{code}-{GATEWAY}.log",
+            self.uvicorn("kam_cli.gateway:create_app", port, public=True),
+            env,
+            base_url=check_url,
+        )
+
+
+def migrate_node(rt: NodeRuntime, specs: Mapping[str, ServiceSpec], topology: Topology, migrate: Migrate) -> list[str]:
+    """Every service's migrations on the node's database, then the `after_migrate` hooks (e.g. the
+    permission registry, once every schema is there). Returns the services migrated."""
+    code = rt.node.code
+    scripts = {name: spec.migrations for name, spec in specs.items() if spec.migrations}
+    hooks = {name: fn for name, spec in specs.items() if (fn := spec.hook("after_migrate")) is not None}
+    for service, script in scripts.items():
+        try:
+            call_blocking(functools.partial(migrate, rt.database_url, script))
+        except Exception as exc:
+            raise FederationError(f"migrations of {service} on node {code} failed: {exc}") from exc
+    for service, hook in hooks.items():
+        try:
+            call_blocking(functools.partial(run_to_completion, hook, rt.database_url, code, topology))
+        except Exception as exc:
+            raise FederationError(f"{service} after migrations on node {code} failed: {exc}") from exc
+    return list(scripts)
+
+
+def check_urls(rt: NodeRuntime) -> dict[str, str]:
+    """Every URL that must answer 200 when the node is ready: each service's /ready, the node URL's
+    /health and /ready (as this machine reaches them)."""
+    urls: dict[str, str] = {}
+    code = rt.node.code
+    base = rt.check_url
+    for service, url in rt.services.items():
+        urls[f"{code}/{service}"] = url + "/ready"
+    urls[f"{code}/health"] = base + "/health"
+    urls[f"{code}/ready"] = base + "/ready"
+    return urls
+
+
+def dead_process(rt: NodeRuntime) -> str | None:
+    for proc in rt.processes.values():
+        if proc.ref is not None and not proc.alive():
+            return f"{rt.node.code}/{proc.name} exited (code {proc.ref.returncode}); log {proc.log}:\n{tail(proc.log)}"
+    return None
+
+
+def wait_urls(
+    pending: dict[str, str], *, timeout: float, abort: Callable[[], str | None], verify: ssl.SSLContext | bool = True
+) -> None:
+    """Wait until every URL of `pending` answers 200 (FederationError naming the others)."""
+    with httpx.Client(timeout=3.0, verify=verify) as client:
+
+        def all_ready() -> bool:
+            for key, url in list(pending.items()):
+                try:
+                    if client.get(url).status_code == 200:
+                        del pending[key]
+                except httpx.HTTPError:
+                    pass
+            return not pending
+
+        try:
+            wait_until(all_ready, timeout=timeout, interval=0.3, what="services ready", abort=abort)
+        except TimeoutError as exc:
+            raise FederationError(f"{exc}; not ready: {', '.join(sorted(pending))}") from exc
+        except RuntimeError as exc:
+            raise FederationError(str(exc)) from exc
 
 
 class Federation:
@@ -515,102 +716,25 @@ class Federation:
         # streams and sources are declared by each node's sync service, not here
 
     def _migrate(self) -> None:
-        scripts = {name: spec.migrations for name, spec in self.specs.items() if spec.migrations}
-        hooks = {name: fn for name, spec in self.specs.items() if (fn := spec.hook("after_migrate")) is not None}
-        for code, rt in self.nodes.items():
-            for service, script in scripts.items():
-                try:
-                    call_blocking(functools.partial(self.migrate, rt.database_url, script))
-                except Exception as exc:
-                    raise FederationError(f"migrations of {service} on node {code} failed: {exc}") from exc
-            for service, hook in hooks.items():  # e.g. the permission registry, once every schema is there
-                try:
-                    call_blocking(functools.partial(run_to_completion, hook, rt.database_url, code, self.topology))
-                except Exception as exc:
-                    raise FederationError(f"{service} after migrations on node {code} failed: {exc}") from exc
-        self.log(f"migrations applied ({', '.join(scripts) or 'none'}) on {len(self.nodes)} databases")
+        migrated: list[str] = []
+        for rt in self.nodes.values():
+            migrated = migrate_node(rt, self.specs, self.topology, self.migrate)
+        self.log(f"migrations applied ({', '.join(migrated) or 'none'}) on {len(self.nodes)} databases")
 
-    def _env(self, rt: NodeRuntime, service: str, jwks_url: str | None) -> dict[str, str]:
-        env = dict(os.environ)
-        for key in ("KAM_JWKS_URL", "KAM_GATEWAY_UPSTREAMS", "KAM_NODE_SERVICES"):
-            env.pop(key, None)
-        env.update(
-            {
-                "KAM_NODE": rt.node.code,
-                "KAM_TOPOLOGY_FILE": str(self.topology_file),
-                "KAM_DATABASE_URL": rt.database_url,
-                "KAM_NATS_URL": self.service_nats_url(rt.node.code, service),
-                "KAM_SERVICE": service,
-                "PYTHONUNBUFFERED": "1",
-            }
+    def launch(self, code: str) -> NodeLaunch:
+        """How this federation starts node `code`'s processes (the node runtime shared with `kam node`)."""
+        return NodeLaunch(
+            specs=self.specs,
+            process_per=self.process_per,
+            topology_file=self.topology_file,
+            logs_dir=self.logs_dir,
+            nats_url=functools.partial(self.service_nats_url, code),
+            python=self.python,
+            extra_env=self.extra_env,
         )
-        if jwks_url is not None:
-            env["KAM_JWKS_URL"] = jwks_url
-        if rt.nats is not None:
-            env["KAM_NATS_MONITOR_URL"] = rt.nats.monitor_url
-        if rt.url:
-            env["KAM_PUBLIC_URL"] = rt.url
-        env.update(self.extra_env)
-        return env
-
-    def _uvicorn(self, target: str, port: int) -> list[str]:
-        return [
-            self.python,
-            "-m",
-            "uvicorn",
-            "--factory",
-            target,
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--timeout-graceful-shutdown",
-            "10",
-        ]
 
     def _plan_processes(self, rt: NodeRuntime) -> None:
-        code = rt.node.code
-        if self.process_per == "node":
-            port = free_port()
-            rt.url = f"http://127.0.0.1:{port}"
-            issuer = identity_service(self.specs)
-            jwks = rt.url + issuer.jwks if issuer is not None and issuer.jwks else None
-            env = self._env(rt, NODE_PROCESS, jwks)
-            env["KAM_NODE_SERVICES"] = json.dumps(self.services)
-            rt.processes[NODE_PROCESS] = ServiceProcess(
-                NODE_PROCESS,
-                port,
-                self.logs_dir / f"{code}-{NODE_PROCESS}.log",
-                self._uvicorn("kam_cli.nodeapp:create_app", port),
-                env,
-            )
-            rt.services = {service: rt.url for service in self.services}
-            return
-        ports = {service: free_port() for service in self.services}
-        rt.services = {service: f"http://127.0.0.1:{port}" for service, port in ports.items()}
-        gw_port = free_port()
-        rt.url = f"http://127.0.0.1:{gw_port}"  # the node's URL (services put it in hrefs of notifications)
-        issuer = identity_service(self.specs)
-        jwks = rt.services[issuer.name] + issuer.jwks if issuer is not None and issuer.jwks else None
-        for service, module_name in self.services.items():
-            # the issuer verifies with its own keys; every other service with the issuer's JWKS
-            env = self._env(rt, service, None if issuer is not None and service == issuer.name else jwks)
-            rt.processes[service] = ServiceProcess(
-                service,
-                ports[service],
-                self.logs_dir / f"{code}-{service}.log",
-                self._uvicorn(f"{module_name}:create_app", ports[service]),
-                env,
-            )
-        env = self._env(rt, GATEWAY, None)
-        env["KAM_GATEWAY_UPSTREAMS"] = json.dumps(rt.services)
-        rt.processes[GATEWAY] = ServiceProcess(
-            GATEWAY,
-            gw_port,
-            self.logs_dir / f"{code}-{GATEWAY}.log",
-            self._uvicorn("kam_cli.gateway:create_app", gw_port),
-            env,
-        )
+        self.launch(rt.node.code).plan(rt)
 
     def _start_services(self) -> None:
         for rt in self.nodes.values():
@@ -624,42 +748,22 @@ class Federation:
     # -- health ----------------------------------------------------------------------------------
 
     def _dead_process(self) -> str | None:
-        for code, rt in self.nodes.items():
-            for proc in rt.processes.values():
-                if proc.ref is not None and not proc.alive():
-                    return f"{code}/{proc.name} exited (code {proc.ref.returncode}); log {proc.log}:\n{tail(proc.log)}"
+        for rt in self.nodes.values():
+            reason = dead_process(rt)
+            if reason is not None:
+                return reason
         return None
 
     def _check_urls(self) -> dict[str, str]:
         """Every URL that must answer 200 when the federation is ready: each service's /ready, each
         node URL's /health and /ready."""
         urls: dict[str, str] = {}
-        for code, rt in self.nodes.items():
-            for service, url in rt.services.items():
-                urls[f"{code}/{service}"] = url + "/ready"
-            urls[f"{code}/health"] = rt.url + "/health"
-            urls[f"{code}/ready"] = rt.url + "/ready"
+        for rt in self.nodes.values():
+            urls.update(check_urls(rt))
         return urls
 
     def wait_ready(self, timeout: float = 180.0) -> None:
-        pending = self._check_urls()
-        with httpx.Client(timeout=3.0) as client:
-
-            def all_ready() -> bool:
-                for key, url in list(pending.items()):
-                    try:
-                        if client.get(url).status_code == 200:
-                            del pending[key]
-                    except httpx.HTTPError:
-                        pass
-                return not pending
-
-            try:
-                wait_until(all_ready, timeout=timeout, interval=0.3, what="services ready", abort=self._dead_process)
-            except TimeoutError as exc:
-                raise FederationError(f"{exc}; not ready: {', '.join(sorted(pending))}") from exc
-            except RuntimeError as exc:
-                raise FederationError(str(exc)) from exc
+        wait_urls(self._check_urls(), timeout=timeout, abort=self._dead_process)
 
     def wait_leafnodes(self, timeout: float = 30.0) -> None:
         """Wait until every parent's nats-server lists each child as a leafnode connection."""

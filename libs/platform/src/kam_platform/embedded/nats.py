@@ -57,6 +57,33 @@ class LeafAuth:
     server_config: str | None = None
 
 
+@dataclass(frozen=True)
+class NatsTLS:
+    """Certificates (PEM files) for the leafnode links: the listener presents `cert` and requires a
+    client certificate signed by `ca` (mutual TLS); the remote presents `cert` and verifies the parent's
+    against `ca`."""
+
+    cert: Path
+    key: Path
+    ca: Path
+
+    def block(self, *, verify_clients: bool) -> str:
+        lines = [
+            f"cert_file: {_q(str(self.cert))}",
+            f"key_file: {_q(str(self.key))}",
+            f"ca_file: {_q(str(self.ca))}",
+            "timeout: 5",
+        ]
+        if verify_clients:
+            lines.append("verify: true")
+        return "tls { " + ", ".join(lines) + " }"
+
+
+def nats_servers(url: str) -> list[str]:
+    """The server URLs of a `KAM_NATS_URL`: one URL, or several separated by commas (a cluster)."""
+    return [part.strip() for part in url.split(",") if part.strip()]
+
+
 class NatsNode:
     """The nats-server of one node. Ports are fixed when the object is made, so they survive restarts."""
 
@@ -72,6 +99,10 @@ class NatsNode:
         parent_leaf_url: str | None = None,
         auth: LeafAuth | None = None,
         log_path: str | Path | None = None,
+        host: str = "127.0.0.1",
+        leaf_host: str = "127.0.0.1",
+        advertise_host: str | None = None,
+        tls: NatsTLS | None = None,
     ) -> None:
         self.code = code
         self.node_dir = Path(node_dir).absolute()
@@ -82,21 +113,35 @@ class NatsNode:
         self.auth = auth or LeafAuth()
         self.log_path = Path(log_path).absolute() if log_path else self.node_dir / "nats-server.log"
         self.process: ProcessRef | None = None
+        # client and monitoring listeners stay on `host` (loopback by default: only the node's own
+        # processes connect); the leafnode listener on `leaf_host`, where children reach it
+        self.host = host
+        self.leaf_host = leaf_host
+        self.advertise_host = advertise_host or ("127.0.0.1" if leaf_host in ("0.0.0.0", "::") else leaf_host)
+        self.tls = tls
 
     # -- addresses -------------------------------------------------------------------------------
 
     @property
     def url(self) -> str:
-        return f"nats://127.0.0.1:{self.port}"
+        return f"nats://{self._client_host}:{self.port}"
+
+    @property
+    def _client_host(self) -> str:
+        return "127.0.0.1" if self.host in ("0.0.0.0", "::") else self.host
 
     @property
     def monitor_url(self) -> str:
-        return f"http://127.0.0.1:{self.http_port}"
+        return f"http://{self._client_host}:{self.http_port}"
 
     @property
     def leaf_url(self) -> str | None:
-        """Where children connect (`nats-leaf://…`), None when this node accepts no leafnodes."""
-        return f"nats-leaf://127.0.0.1:{self.leaf_port}" if self.leaf_port else None
+        """Where children connect (`nats-leaf://…`, `tls://…` with TLS), None when this node accepts no
+        leafnodes."""
+        if not self.leaf_port:
+            return None
+        scheme = "tls" if self.tls is not None else "nats-leaf"
+        return f"{scheme}://{self.advertise_host}:{self.leaf_port}"
 
     @property
     def config_path(self) -> Path:
@@ -113,8 +158,8 @@ class NatsNode:
         lines = [
             f"# nats-server of KAM node {self.code} (generated; edits are overwritten)",
             f"server_name: {_q(self.code)}",
-            f"listen: {_q(f'127.0.0.1:{self.port}')}",
-            f"http: {_q(f'127.0.0.1:{self.http_port}')}",
+            f"listen: {_q(f'{self.host}:{self.port}')}",
+            f"http: {_q(f'{self.host}:{self.http_port}')}",
             "logtime: true",
             "jetstream {",
             f"  domain: {_q(self.code)}",
@@ -123,13 +168,17 @@ class NatsNode:
         ]
         leaf: list[str] = []
         if self.leaf_port is not None:
-            leaf += [f"  listen: {_q(f'127.0.0.1:{self.leaf_port}')}", "  no_advertise: true"]
+            leaf += [f"  listen: {_q(f'{self.leaf_host}:{self.leaf_port}')}", "  no_advertise: true"]
+            if self.tls is not None:
+                leaf.append("  " + self.tls.block(verify_clients=True))
             if self.auth.listen_authorization:
                 leaf += ["  authorization {", self.auth.listen_authorization, "  }"]
         if self.parent_leaf_url is not None:
             remote = f"url: {_q(self.parent_leaf_url)}"
             if self.auth.remote_credentials is not None:
                 remote += f", credentials: {_q(str(self.auth.remote_credentials))}"
+            if self.tls is not None:
+                remote += ", " + self.tls.block(verify_clients=False)
             leaf += ["  remotes: [", f"    {{ {remote} }}", "  ]"]
         if leaf:
             lines += ["leafnodes {", *leaf, "}"]

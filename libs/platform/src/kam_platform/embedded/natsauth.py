@@ -27,8 +27,10 @@ from __future__ import annotations
 import json
 import os
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote, urlsplit, urlunsplit
 
 from kam_platform.embedded.nats import LeafAuth
@@ -184,20 +186,166 @@ class FederationCredentials:
         return with_credentials(parent_leaf_url, f"leaf-{code}", self.passwords[code]["leaf"])
 
     def node_auth(self, topology: Topology, code: str) -> LeafAuth:
-        pw = self.passwords[code]
-        users = [
-            f"    {{ user: {_q(SERVICE_USER)}, password: {_q(pw[SERVICE_USER])},"
-            f" permissions: {service_permissions(topology, code).config()} }}",
-            f"    {{ user: {_q(SYNC_USER)}, password: {_q(pw[SYNC_USER])},"
-            f" permissions: {sync_permissions(topology, code).config()} }}",
-            f"    {{ user: {_q(ADMIN_USER)}, password: {_q(pw[ADMIN_USER])} }}",
-        ]
-        # a child's leafnode link authenticates as a user of this server: its publish permissions bound
-        # what the child may send in, its subscribe permissions what this server sends out to it
-        users += [
-            f"    {{ user: {_q('leaf-' + c)}, password: {_q(self.passwords[c]['leaf'])},"
-            f' allowed_connection_types: ["LEAFNODE"], permissions: {leaf_permissions(topology, code, c).config()} }}'
-            for c in topology.children(code)
-        ]
-        server_config = "authorization {\n  users: [\n" + ",\n".join(users) + "\n  ]\n}"
-        return LeafAuth(server_config=server_config)
+        children = {c: self.passwords[c]["leaf"] for c in topology.children(code)}
+        return server_auth(topology, code, self.passwords[code], children)
+
+
+def server_auth(
+    topology: Topology, code: str, passwords: Mapping[str, str], child_leaf_passwords: Mapping[str, str]
+) -> LeafAuth:
+    """The users of node `code`'s nats-server: the three roles with `passwords`, and one leafnode user
+    per child that holds credentials (`child_leaf_passwords`; a child without an entry — never issued,
+    or revoked — is refused)."""
+    users = [
+        f"    {{ user: {_q(SERVICE_USER)}, password: {_q(passwords[SERVICE_USER])},"
+        f" permissions: {service_permissions(topology, code).config()} }}",
+        f"    {{ user: {_q(SYNC_USER)}, password: {_q(passwords[SYNC_USER])},"
+        f" permissions: {sync_permissions(topology, code).config()} }}",
+        f"    {{ user: {_q(ADMIN_USER)}, password: {_q(passwords[ADMIN_USER])} }}",
+    ]
+    # a child's leafnode link authenticates as a user of this server: its publish permissions bound
+    # what the child may send in, its subscribe permissions what this server sends out to it
+    users += [
+        f"    {{ user: {_q(leaf_user(c))}, password: {_q(child_leaf_passwords[c])},"
+        f' allowed_connection_types: ["LEAFNODE"], permissions: {leaf_permissions(topology, code, c).config()} }}'
+        for c in topology.children(code)
+        if c in child_leaf_passwords
+    ]
+    server_config = "authorization {\n  users: [\n" + ",\n".join(users) + "\n  ]\n}"
+    return LeafAuth(server_config=server_config)
+
+
+def leaf_user(child: str) -> str:
+    return f"leaf-{child}"
+
+
+def _write_private(path: Path, text: str) -> None:
+    """Write a file created 0600 (never readable by others, not even for an instant), atomically."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.unlink(missing_ok=True)
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(text)
+    tmp.replace(path)
+
+
+CREDENTIALS_KIND = "kam-node-credentials"
+
+
+class CredentialsError(ValueError):
+    """A node credentials file is missing, unreadable or for another node."""
+
+
+@dataclass(frozen=True)
+class ChildCredentials:
+    """What a parent issues to a child (`kam node credentials --child CODE`): the leafnode user and
+    password the child presents on its link, and where the parent's leafnode listener is."""
+
+    node: str
+    parent: str
+    password: str
+    issued_at: str
+    parent_url: str | None = None
+
+    @property
+    def user(self) -> str:
+        return leaf_user(self.node)
+
+    def to_json(self) -> str:
+        data = {
+            "kind": CREDENTIALS_KIND,
+            "version": 1,
+            "node": self.node,
+            "parent": self.parent,
+            "user": self.user,
+            "password": self.password,
+            "issued_at": self.issued_at,
+            "parent_url": self.parent_url,
+        }
+        return json.dumps(data, indent=2) + "\n"
+
+    def write(self, path: Path) -> None:
+        _write_private(path, self.to_json())
+
+    @classmethod
+    def load(cls, path: Path, *, node: str, parent: str) -> ChildCredentials:
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise CredentialsError(f"cannot read the node credentials {path}: {exc}") from exc
+        if not isinstance(data, dict) or data.get("kind") != CREDENTIALS_KIND:
+            raise CredentialsError(f"{path} is not a KAM node credentials file (kam node credentials --child)")
+        if data.get("node") != node or data.get("parent") != parent:
+            raise CredentialsError(
+                f"{path} holds the credentials of node {data.get('node')!r} under {data.get('parent')!r}, "
+                f"not of {node!r} under {parent!r}"
+            )
+        return cls(
+            node=node,
+            parent=parent,
+            password=str(data["password"]),
+            issued_at=str(data.get("issued_at", "")),
+            parent_url=data.get("parent_url"),
+        )
+
+
+@dataclass
+class NodeSecrets:
+    """One node's NATS secrets (a 0600 JSON file in its data directory): the passwords of its own
+    roles, and the leafnode passwords it issued to its children (with issue and revocation times)."""
+
+    path: Path
+    roles: dict[str, str]
+    children: dict[str, dict[str, str | None]]
+
+    @classmethod
+    def load_or_create(cls, path: Path) -> NodeSecrets:
+        data: dict[str, Any] = {}
+        if path.exists():
+            data = json.loads(path.read_text(encoding="utf-8"))
+        roles = dict(data.get("roles", {}))
+        changed = not path.exists()
+        for role in ROLES:
+            if role not in roles:
+                roles[role] = secrets.token_urlsafe(18)
+                changed = True
+        out = cls(path, roles, dict(data.get("children", {})))
+        if changed:
+            out.save()
+        return out
+
+    def save(self) -> None:
+        _write_private(self.path, json.dumps({"roles": self.roles, "children": self.children}, indent=2) + "\n")
+
+    def active_children(self) -> dict[str, str]:
+        """child → leafnode password, for the children whose credentials are issued and not revoked."""
+        return {
+            code: str(entry["password"])
+            for code, entry in self.children.items()
+            if entry.get("password") and not entry.get("revoked_at")
+        }
+
+    def issue(self, child: str, now: str) -> str:
+        """A new leafnode password for `child` (replacing any earlier one: rotation)."""
+        password = secrets.token_urlsafe(24)
+        self.children[child] = {"password": password, "issued_at": now, "revoked_at": None}
+        self.save()
+        return password
+
+    def revoke(self, child: str, now: str) -> bool:
+        """Revoke `child`'s credentials; False when it had none in force."""
+        entry = self.children.get(child)
+        if entry is None or entry.get("revoked_at") or not entry.get("password"):
+            return False
+        entry["revoked_at"] = now
+        entry["password"] = None
+        self.save()
+        return True
+
+    def auth(self, topology: Topology, code: str) -> LeafAuth:
+        return server_auth(topology, code, self.roles, self.active_children())
+
+    def url(self, base_url: str, role: str) -> str:
+        """`base_url` (one URL or a comma-separated cluster list) with `role`'s user and password."""
+        return ",".join(with_credentials(u, role, self.roles[role]) for u in base_url.split(",") if u.strip())
