@@ -99,3 +99,112 @@ def test_ticket_accepted_at_gd_gz_is_at_gd_and_hq_read_only(trio: Nodes) -> None
     assert r.status_code == 409, r.text
     assert r.json()["code"] == "NOT_OWNER" and r.json()["details"]["ownerNode"] == "gd-gz", r.text
     assert nodes.get("gd-gz", path).json()["priority"] == "HIGH"
+
+
+def ticket_at(nodes: Nodes, node: str, path: str) -> dict[str, Any] | None:
+    r = nodes.get(node, path)
+    if r.status_code == 404:
+        return None
+    assert r.status_code == 200, r.text
+    return r.json()  # type: ignore[no-any-return]
+
+
+def test_fault_reported_at_hq_is_handled_at_gd_gz_and_hq_sees_every_step(trio: Nodes) -> None:
+    nodes = trio
+    customer = nodes.create_customer("gd-gz", name="广州港集团有限公司 (fed)", industry="TRANSPORT", grade="A")
+    cpath = f"/tmf-api/customerManagement/v4/customer/{customer['id']}"
+    wait_until(lambda: nodes.get("hq", cpath).status_code == 200, timeout=CONVERGE, what="customer at hq")
+    wait_until(lambda: sla_in_force(nodes, "hq"), timeout=CONVERGE, what="national SLA rule at hq")
+    body: dict[str, Any] = {
+        "name": "全国专线 广州节点中断",
+        "ticketType": "FAULT",
+        "channel": "HOTLINE",
+        "priority": "CRITICAL",
+        "relatedParty": [{"id": customer["id"], "role": "customer"}],
+        "affectedService": "CN-MPLS-GZ-01",
+    }
+    r = nodes.post("hq", TICKETS, body)
+    assert r.status_code == 201, r.text
+    reported = r.json()
+    rpath = f"{TICKETS}/{reported['id']}"
+    r = nodes.post("hq", f"/api/v1/service/troubleTicket/{reported['id']}/dispatch", {"reason": "属地处理"})
+    assert r.status_code == 200, r.text
+    dispatch = r.json()["dispatch"]
+    assert dispatch["dispatchedTo"] == "gd-gz", dispatch
+    hpath = f"{TICKETS}/{dispatch['handlerTicketId']}"
+    # the reporter no longer writes it: the handler does
+    r = nodes.patch("hq", rpath, {"status": "inProgress"})
+    assert r.status_code == 409, r.text
+
+    handler = wait_until(lambda: ticket_at(nodes, "gd-gz", hpath), timeout=CONVERGE, what="handler ticket at gd-gz")
+    assert handler["ownerNode"] == "gd-gz" and handler["dispatch"]["reportedAtNode"] == "hq"
+    assert at(handler["sla"]["resolveDueAt"]) == at(reported["sla"]["resolveDueAt"])  # one deadline
+    for status in ("inProgress", "resolved"):
+        r = nodes.patch("gd-gz", hpath, {"status": status, "statusChangeReason": f"gd-gz {status}"})
+        assert r.status_code == 200, r.text
+
+    def mirrored() -> dict[str, Any] | None:
+        t = ticket_at(nodes, "hq", rpath)
+        return t if t is not None and t["status"] == "resolved" else None
+
+    final = wait_until(mirrored, timeout=CONVERGE, what="handler's steps mirrored at hq")
+    steps = [(s["status"], s.get("node")) for s in final["statusChange"]]
+    assert steps[0] == ("acknowledged", None)  # accepted at hq
+    assert steps[-3:] == [("acknowledged", "gd-gz"), ("inProgress", "gd-gz"), ("resolved", "gd-gz")], steps
+    assert final["sla"]["respondedAt"] is not None and final["resolutionDate"] is not None
+    # the handler's own ticket travels up like any other (hq's ticket never flows down)
+    for node in ("gd", "hq"):
+        wait_until(
+            lambda n=node: (ticket_at(nodes, n, hpath) or {}).get("status") == "resolved",
+            timeout=CONVERGE,
+            what=f"handler ticket resolved at {node}",
+        )
+    assert ticket_at(nodes, "gd", rpath) is None
+
+
+KB = "/api/v1/service/knowledge"
+
+
+def test_knowledge_published_at_hq_found_at_gd_gz_and_a_contribution_reviewed_at_gd(trio: Nodes) -> None:
+    nodes = trio
+
+    def post(node: str, path: str, user: str, body: Any = None) -> Any:
+        r = nodes.http.post(nodes.url(node, path), json=body, headers=nodes.headers(node, user=user))
+        assert r.status_code in (200, 201), r.text
+        return r.json()
+
+    item = post(
+        "hq",
+        f"{KB}/item",
+        "admin",
+        {"kind": "FAQ", "title": "政企专线故障申报指引", "body": "专线中断请拨 10000 转政企。"},
+    )
+    post("hq", f"{KB}/item/{item['id']}/review", "sysadmin")
+    post("hq", f"{KB}/item/{item['id']}/publish", "admin")
+
+    def found(node: str, q: str) -> list[str]:
+        r = nodes.get(node, f"{KB}/item", params={"q": q})
+        assert r.status_code == 200, r.text
+        return [h["id"] for h in r.json()]
+
+    wait_until(lambda: item["id"] in found("gd-gz", "专线 故障"), timeout=CONVERGE, what="hq knowledge at gd-gz")
+
+    c = post(
+        "gd-gz",
+        f"{KB}/contribution",
+        "admin",
+        {"kind": "SOLUTION_CASE", "title": "广州港 5G 专网", "body": "码头 5G 专网覆盖。"},
+    )
+    wait_until(
+        lambda: nodes.get("gd", f"{KB}/contribution/{c['id']}").status_code == 200, timeout=CONVERGE, what="at gd"
+    )
+    taken = post("gd", f"{KB}/contribution/{c['id']}/takeUp", "admin")
+    assert taken["author"] == "admin@gd-gz"
+    post("gd", f"{KB}/item/{taken['id']}/review", "admin")  # admin@gd is another person than admin@gd-gz
+    post("gd", f"{KB}/item/{taken['id']}/publish", "admin")
+
+    def outcome() -> Any:
+        return nodes.get("gd-gz", f"{KB}/contribution/{c['id']}").json()["outcome"]
+
+    wait_until(lambda: (outcome() or {}).get("status") == "published", timeout=CONVERGE, what="outcome at gd-gz")
+    wait_until(lambda: taken["id"] in found("gd-gz", "5G 专网"), timeout=CONVERGE, what="gd item at gd-gz")

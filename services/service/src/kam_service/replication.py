@@ -24,6 +24,8 @@ from kam_platform.dataset import Dataset, can_publish_down
 from kam_platform.federation import inbound_streams
 from kam_platform.replication import Claim, Event, Refused, ReplicationConsumer
 from kam_platform.settings import Settings
+from kam_service.dispatch import service as dispatch_service
+from kam_service.dispatch.events import DISPATCHES
 from kam_service.knowledge.events import CONTRIBUTIONS, KNOWLEDGE
 from kam_service.models import SCHEMA, Audit
 from kam_service.ticket.events import SERVICE, TICKETS, audit_row
@@ -37,7 +39,7 @@ RESYNC = "kam.v1.ResyncRequested"
 
 
 UP_ONLY: tuple[Dataset[Any], ...] = (TICKETS, CONTRIBUTIONS)
-BOTH_WAYS: tuple[Dataset[Any], ...] = (KNOWLEDGE,)
+BOTH_WAYS: tuple[Dataset[Any], ...] = (KNOWLEDGE, DISPATCHES)
 
 
 class TicketApplier:
@@ -65,7 +67,11 @@ class TicketApplier:
 
     async def __call__(self, session: AsyncSession, events: Sequence[Event]) -> None:
         for etype, ds in self.datasets.items():
-            await ds.apply(session, [e for e in events if e.event_type == etype])
+            rows = await ds.apply(session, [e for e in events if e.event_type == etype])
+            if rows and ds is DISPATCHES:
+                await dispatch_service.accept(session, self.settings, rows)
+            elif rows and ds is TICKETS:
+                await dispatch_service.mirror(session, self.settings, rows)
         audits = [audit_row(e.payload_as(customer_pb2.AuditRecorded)) for e in events if e.event_type == AUDIT]
         if audits:
             await session.execute(insert(Audit).on_conflict_do_nothing(), audits)
@@ -80,7 +86,8 @@ class TicketApplier:
         ):
             # a descendant asks for the reference data published down to it
             count = await KNOWLEDGE.republish(session, self.settings, down=True)
-            log.info("resync: republished %d knowledge items down from %s", count, self.node)
+            count += await DISPATCHES.republish(session, self.settings, down=True)
+            log.info("resync: republished %d knowledge items and dispatches down from %s", count, self.node)
 
 
 def consumers_for(app: FastAPI, settings: Settings) -> list[ReplicationConsumer]:

@@ -30,6 +30,6 @@ SPEC = ServiceSpec(
         "auditor": ("service.ticket:read", "service.knowledge:read"),
     },
     nats=NatsRole(),
-    publishes=("trouble_ticket", "knowledge_item", "knowledge_contribution", "audit"),
-    applies=("trouble_ticket", "knowledge_item", "knowledge_contribution", "audit"),
+    publishes=("trouble_ticket", "ticket_dispatch", "knowledge_item", "knowledge_contribution", "audit"),
+    applies=("trouble_ticket", "ticket_dispatch", "knowledge_item", "knowledge_contribution", "audit"),
 )

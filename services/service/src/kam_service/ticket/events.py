@@ -89,6 +89,7 @@ def ticket_message(t: TroubleTicket) -> service_pb2.TroubleTicketChanged:
                     at=_iso_ts(s["at"]),
                     actor=s["actor"],
                     reason=s.get("reason") or "",
+                    node=s.get("node") or "",
                 )
                 for s in t.status_change or []
             ],
@@ -104,6 +105,11 @@ def ticket_message(t: TroubleTicket) -> service_pb2.TroubleTicketChanged:
             ],
             created_at=_ts(t.created_at),
             updated_at=_ts(t.updated_at),
+            dispatch_id=str(t.dispatch_id) if t.dispatch_id else "",
+            reported_at_node=t.reported_at_node or "",
+            dispatched_to=t.dispatched_to or "",
+            handler_ticket_id=str(t.handler_ticket_id) if t.handler_ticket_id else "",
+            handler_version=t.handler_version or 0,
         )
     )
 
@@ -160,6 +166,7 @@ def ticket_row(msg: Message) -> dict[str, Any]:
                 "at": _ts_iso(c.at),
                 "actor": c.actor,
                 "reason": c.reason or None,
+                **({"node": c.node} if c.node else {}),
             }
             for c in s.status_change
         ],
@@ -175,6 +182,11 @@ def ticket_row(msg: Message) -> dict[str, Any]:
         ],
         "created_at": _dt(s.created_at) or now,
         "updated_at": _dt(s.updated_at) or now,
+        "dispatch_id": uuid.UUID(s.dispatch_id) if s.dispatch_id else None,
+        "reported_at_node": s.reported_at_node or None,
+        "dispatched_to": s.dispatched_to or None,
+        "handler_ticket_id": uuid.UUID(s.handler_ticket_id) if s.handler_ticket_id else None,
+        "handler_version": s.handler_version,
     }
 
 

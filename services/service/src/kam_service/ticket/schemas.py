@@ -82,6 +82,25 @@ class StatusChangeRead(ReadModel):
     change_date: datetime
     actor: str
     change_reason: str | None
+    node: str | None = None  # at a reporter: the handling node whose step this is
+
+
+class DispatchCreate(ApiModel):
+    """派单: hand the ticket to the node that serves the affected site (default: the customer's owner)."""
+
+    to_node: Annotated[str | None, Field(min_length=1, max_length=32)] = None
+    reason: Annotated[str | None, Field(max_length=1000)] = None
+
+
+class DispatchRead(ReadModel):
+    """Across the tree: at the reporter, where the ticket is handled and the handler's ticket; at the
+    handler, the directive and where the fault was reported."""
+
+    dispatch_id: str | None
+    reported_at_node: str | None
+    dispatched_to: str | None
+    handler_ticket_id: str | None
+    handler_version: int
 
 
 class EscalationStepRead(ReadModel):
@@ -142,6 +161,7 @@ class TroubleTicketRead(Resource):
     status_change: list[StatusChangeRead]
     sla: SlaRead | None
     satisfaction: SatisfactionRead | None
+    dispatch: DispatchRead | None = None
 
 
 FIELDS = [
@@ -166,6 +186,7 @@ FIELDS = [
     "statusChange",
     "sla",
     "satisfaction",
+    "dispatch",
 ]
 
 

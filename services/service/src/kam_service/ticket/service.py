@@ -148,9 +148,8 @@ async def create_ticket(
     return t
 
 
-async def _owned(
-    session: AsyncSession, settings: Settings, principal: Principal, ticket_id: uuid.UUID
-) -> TroubleTicket:
+async def owned(session: AsyncSession, settings: Settings, principal: Principal, ticket_id: uuid.UUID) -> TroubleTicket:
+    """The ticket under its lock when this node owns it and the caller sees it (else 404 / 409)."""
     # scope first (a ticket the caller cannot see is only 'not found'), then the committed row under its lock
     await get_ticket(session, settings=settings, principal=principal, ticket_id=ticket_id)
     t = await TicketRepository.from_session(session).get_for_update(ticket_id)
@@ -158,6 +157,18 @@ async def _owned(
         raise NotFound(f"troubleTicket {ticket_id} not found")
     if t.owner_node != settings.node:
         raise NotOwner("troubleTicket", str(t.id), t.owner_node)
+    return t
+
+
+async def _owned(
+    session: AsyncSession, settings: Settings, principal: Principal, ticket_id: uuid.UUID
+) -> TroubleTicket:
+    t = await owned(session, settings, principal, ticket_id)
+    if t.dispatched_to:
+        raise Conflict(
+            f"troubleTicket {t.id} is dispatched to {t.dispatched_to}: it is handled there "
+            f"(ticket {t.handler_ticket_id}) and its steps are mirrored here"
+        )
     return t
 
 

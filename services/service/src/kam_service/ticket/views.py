@@ -8,6 +8,7 @@ from kam_platform.tmf import href
 from kam_service.models import TroubleTicket
 
 from .schemas import (
+    DispatchRead,
     EscalationStepRead,
     RelatedPartyRead,
     SatisfactionRead,
@@ -89,11 +90,21 @@ def read(request: Request, t: TroubleTicket) -> TroubleTicketRead:
                 change_date=s["at"],
                 actor=s["actor"],
                 change_reason=s.get("reason"),
+                node=s.get("node"),
             )
             for s in t.status_change or []
         ],
         sla=_sla(t),
         satisfaction=SatisfactionRead(score=t.satisfaction_score, comment=t.satisfaction_comment)
         if t.satisfaction_score
+        else None,
+        dispatch=DispatchRead(
+            dispatch_id=str(t.dispatch_id) if t.dispatch_id else None,
+            reported_at_node=t.reported_at_node,
+            dispatched_to=t.dispatched_to,
+            handler_ticket_id=str(t.handler_ticket_id) if t.handler_ticket_id else None,
+            handler_version=t.handler_version or 0,
+        )
+        if t.dispatch_id or t.dispatched_to
         else None,
     )

@@ -31,6 +31,7 @@ class TicketStatusChange(_message.Message):
     AT_FIELD_NUMBER: _builtins.int
     ACTOR_FIELD_NUMBER: _builtins.int
     REASON_FIELD_NUMBER: _builtins.int
+    NODE_FIELD_NUMBER: _builtins.int
     status: _builtins.str
     """TMF621 status entered (acknowledged, inProgress, pending, resolved, closed, ...)"""
     from_status: _builtins.str
@@ -38,6 +39,8 @@ class TicketStatusChange(_message.Message):
     actor: _builtins.str
     reason: _builtins.str
     """statusChangeReason / the handling note of the step"""
+    node: _builtins.str
+    """at a reporter: the handling node whose step this is (mirrored)"""
     @_builtins.property
     def at(self) -> _timestamp_pb2.Timestamp: ...
     def __init__(
@@ -48,10 +51,11 @@ class TicketStatusChange(_message.Message):
         at: _timestamp_pb2.Timestamp | None = ...,
         actor: _builtins.str = ...,
         reason: _builtins.str = ...,
+        node: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["at", b"at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["actor", b"actor", "at", b"at", "from_status", b"from_status", "reason", b"reason", "status", b"status"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["actor", b"actor", "at", b"at", "from_status", b"from_status", "node", b"node", "reason", b"reason", "status", b"status"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
