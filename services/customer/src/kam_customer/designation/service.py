@@ -10,24 +10,25 @@ from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import Field
-from sqlalchemy import Select, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm.attributes import flag_modified, set_committed_value
+from sqlalchemy.orm.attributes import flag_modified
 
 from kam_contracts import customer_pb2
 from kam_customer.customer import events
 from kam_customer.customer.repository import CustomerRepository
 from kam_customer.customer.rules import Grade
 from kam_customer.customer.schemas import ApiModel
-from kam_customer.models import Customer, Designation, DesignationResponse
+from kam_customer.models import Designation, DesignationResponse
 from kam_platform.audit import diff
-from kam_platform.auth import Principal, scope_filter
+from kam_platform.auth import Principal
 from kam_platform.errors import Conflict, Forbidden, NotFound, NotOwner, ValidationFailed
 from kam_platform.federation import down_scope
 from kam_platform.ids import uuid7
 from kam_platform.outbox import ts
 from kam_platform.settings import Settings
+
+from .repository import DesignationRepository
 
 RESPONSE_NAMESPACE = uuid.UUID("6f1d6c1e-5b0a-4c59-9a43-7d1f3e0a2b11")
 ACTIVE_INDEX = "uq_designation_customer_id_active"  # migration 0005: one ACTIVE designation per customer
@@ -219,34 +220,6 @@ async def update(
     return d
 
 
-# A designation follows its customer: the customer's current owner, where this node holds the customer,
-# decides who sees and who answers it, so after a transfer the old owner loses it and the new owner can
-# answer it without the group re-issuing anything. The owner recorded at designation time is the
-# fallback where the customer is not held here (and is then outside every local scope anyway).
-_CURRENT_OWNER = func.coalesce(Customer.owner_node, Designation.customer_owner_node)
-
-
-def _scoped(settings: Settings, principal: Principal) -> Select[Designation, str]:
-    return (
-        select(Designation, _CURRENT_OWNER)
-        .outerjoin(Customer, Customer.id == Designation.customer_id)
-        .where(
-            scope_filter(
-                _CURRENT_OWNER,
-                principal,
-                settings.topology,
-                portfolio=lambda managers: Customer.account_manager.in_(managers),
-            )
-        )
-    )
-
-
-def _with_owner(d: Designation, owner: str) -> Designation:
-    # shown and emitted as the current owner, without marking the row dirty (reads never write)
-    set_committed_value(d, "customer_owner_node", owner)
-    return d
-
-
 async def get_visible(
     session: AsyncSession,
     *,
@@ -255,13 +228,12 @@ async def get_visible(
     designation_id: uuid.UUID,
     lock: bool = False,
 ) -> Designation:
-    stmt = _scoped(settings, principal).where(Designation.id == designation_id)
-    if lock:
-        stmt = stmt.with_for_update(of=Designation).execution_options(populate_existing=True)
-    row = (await session.execute(stmt)).one_or_none()
-    if row is None:
+    d = await DesignationRepository.from_session(session).get_visible(
+        designation_id, principal, settings.topology, lock=lock
+    )
+    if d is None:
         raise NotFound(f"designation {designation_id} not found")
-    return _with_owner(row[0], row[1])
+    return d
 
 
 async def list_designations(
@@ -273,35 +245,17 @@ async def list_designations(
     limit: int,
     status: str | None = None,
 ) -> tuple[Sequence[Designation], int]:
-    stmt = _scoped(settings, principal)
-    if status:
-        stmt = stmt.where(Designation.status == status)
-    total = await session.scalar(select(func.count()).select_from(stmt.subquery()))
-    rows = (
-        await session.execute(stmt.order_by(Designation.created_at.desc(), Designation.id).offset(offset).limit(limit))
-    ).all()
-    return [_with_owner(d, owner) for d, owner in rows], int(total or 0)
+    return await DesignationRepository.from_session(session).page(
+        principal, settings.topology, offset=offset, limit=limit, status=status
+    )
 
 
 async def responses_for(session: AsyncSession, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, list[DesignationResponse]]:
-    out: dict[uuid.UUID, list[DesignationResponse]] = {i: [] for i in ids}
-    if ids:
-        rows = (
-            await session.scalars(
-                select(DesignationResponse)
-                .where(DesignationResponse.designation_id.in_(ids))
-                .order_by(DesignationResponse.owner_node)
-            )
-        ).all()
-        for r in rows:
-            out[r.designation_id].append(r)
-    return out
+    return await DesignationRepository.from_session(session).responses_for(ids)
 
 
 async def for_customer(session: AsyncSession, customer_id: uuid.UUID) -> Designation | None:
-    return await session.scalar(
-        select(Designation).where(Designation.customer_id == customer_id, Designation.status == "ACTIVE")
-    )
+    return await DesignationRepository.from_session(session).active_for_customer(customer_id)
 
 
 async def respond(
@@ -329,7 +283,7 @@ async def respond(
     if data.status == "ASSIGNED" and not data.account_manager:
         raise ValidationFailed("accountManager is required to assign a designation", field="accountManager")
     rid = uuid.uuid5(RESPONSE_NAMESPACE, f"{d.id}:{me}")
-    r = await session.get(DesignationResponse, rid, with_for_update=True, populate_existing=True)
+    r = await DesignationRepository.from_session(session).response_for_update(rid)
     now = datetime.now(UTC)
     created = r is None
     if r is None:
