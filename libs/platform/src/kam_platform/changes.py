@@ -14,8 +14,8 @@ and writes every change through it::
 `record_change` bumps ``version`` and ``updated_at`` (unless ``created=True``: a new row starts at its
 version), flushes, then builds the event from the row as stored, so the event carries the version the
 replicas compare. Events are deferred (`outbox.add_event(defer=True)`): a request's events go out in one
-INSERT at commit. Bulk writers (import, seed) build the same rows with `outbox.build_event` and
-`ChangeLog.audit_row` and COPY them (`outbox.copy_rows`).
+INSERT at commit. Bulk writers (import, seed) build the same events with `outbox.build_event` and the
+service's shared event builders, and COPY them (`outbox.copy_rows`); docs/service-kit.md.
 """
 
 from __future__ import annotations
