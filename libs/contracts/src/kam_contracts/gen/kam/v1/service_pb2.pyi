@@ -575,3 +575,88 @@ class KnowledgeContributionChanged(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___KnowledgeContributionChanged: _TypeAlias = KnowledgeContributionChanged  # noqa: Y015
+
+@_typing.final
+class ServiceNumberState(_message.Message):
+    """A service number (业务号码: a fixed line, mobile or circuit access number) of a key account, as the
+    customer-service system (10000) knows it: owned by the node that registered it, replicated up so an
+    ancestor answers KA_LOOKUP for its subtree. The customer facts are those read at the last refresh.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    OWNER_NODE_FIELD_NUMBER: _builtins.int
+    VERSION_FIELD_NUMBER: _builtins.int
+    NUMBER_FIELD_NUMBER: _builtins.int
+    CUSTOMER_ID_FIELD_NUMBER: _builtins.int
+    CUSTOMER_CODE_FIELD_NUMBER: _builtins.int
+    CUSTOMER_NAME_FIELD_NUMBER: _builtins.int
+    GRADE_FIELD_NUMBER: _builtins.int
+    ACCOUNT_MANAGER_FIELD_NUMBER: _builtins.int
+    PRIORITY_ROUTING_FIELD_NUMBER: _builtins.int
+    STATUS_FIELD_NUMBER: _builtins.int
+    CREATED_AT_FIELD_NUMBER: _builtins.int
+    UPDATED_AT_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    owner_node: _builtins.str
+    version: _builtins.int
+    number: _builtins.str
+    """normalised: digits only, no country prefix"""
+    customer_id: _builtins.str
+    customer_code: _builtins.str
+    customer_name: _builtins.str
+    grade: _builtins.str
+    account_manager: _builtins.str
+    priority_routing: _builtins.bool
+    """优先路由 to the key-account team in 10000"""
+    status: _builtins.str
+    """ACTIVE / RETIRED"""
+    @_builtins.property
+    def created_at(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def updated_at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+        owner_node: _builtins.str = ...,
+        version: _builtins.int = ...,
+        number: _builtins.str = ...,
+        customer_id: _builtins.str = ...,
+        customer_code: _builtins.str = ...,
+        customer_name: _builtins.str = ...,
+        grade: _builtins.str = ...,
+        account_manager: _builtins.str = ...,
+        priority_routing: _builtins.bool = ...,
+        status: _builtins.str = ...,
+        created_at: _timestamp_pb2.Timestamp | None = ...,
+        updated_at: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["created_at", b"created_at", "updated_at", b"updated_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["account_manager", b"account_manager", "created_at", b"created_at", "customer_code", b"customer_code", "customer_id", b"customer_id", "customer_name", b"customer_name", "grade", b"grade", "id", b"id", "number", b"number", "owner_node", b"owner_node", "priority_routing", b"priority_routing", "status", b"status", "updated_at", b"updated_at", "version", b"version"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ServiceNumberState: _TypeAlias = ServiceNumberState  # noqa: Y015
+
+@_typing.final
+class ServiceNumberChanged(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    NUMBER_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def number(self) -> Global___ServiceNumberState: ...
+    def __init__(
+        self,
+        *,
+        number: Global___ServiceNumberState | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["number", b"number"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["number", b"number"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ServiceNumberChanged: _TypeAlias = ServiceNumberChanged  # noqa: Y015
