@@ -231,7 +231,7 @@ class NodeHost:
     # -- state --------------------------------------------------------------------------------------
 
     def to_dict(self) -> dict[str, Any]:
-        pg: dict[str, Any] = {"external": self.config.database.url is not None}
+        pg: dict[str, Any] = {"external": self.postgres is None}
         if self.postgres is not None:
             pg.update({"data_dir": str(self.postgres.data_dir), "port": self.postgres.port, "pid": self.postgres.pid})
         return {
@@ -248,7 +248,7 @@ class NodeHost:
         write_secret(self.state_path, json.dumps(self.to_dict(), indent=2, ensure_ascii=False) + "\n")
 
     def _secure_data_dir(self) -> None:
-        if self.config.database.url is None:
+        if not (self.config.database.url or os.environ.get("DATABASE_URL")):
             EmbeddedPostgres(self.data_dir / "pg" / "data").share_directory(self.data_dir)
         else:
             self.data_dir.mkdir(parents=True, exist_ok=True)
@@ -341,7 +341,7 @@ class NodeHost:
 
     def _start_postgres(self) -> None:
         name = database_name(self.code)
-        url = self.config.database.url
+        url = self.config.database.url or os.environ.get("DATABASE_URL") or None
         if url is not None:
             # an external server's URL names the node's database (e.g. the one CloudNativePG made)
             database_url = asyncpg_url(url)

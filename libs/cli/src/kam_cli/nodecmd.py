@@ -65,9 +65,11 @@ def node_up(
     detach: Annotated[bool, typer.Option("--detach", "-d", help="return once the node is up")] = False,
     seed: Annotated[bool, typer.Option("--seed/--no-seed", help="run the services' seeders once up")] = False,
     customers: Annotated[int, typer.Option(help="demo customers when seeding")] = 0,
+    pg_fast: Annotated[bool, typer.Option("--pg-fast", hidden=True, help="embedded PostgreSQL without fsync")] = False,
 ) -> None:
     """Start this node: PostgreSQL, nats-server (or the external ones), migrations, its services."""
     host = _load(config)
+    host.pg_fast = pg_fast
     existing = _load(config)
     if existing.attach():
         if existing.any_alive():
@@ -214,6 +216,42 @@ def node_resync(config: ConfigOpt, reason: Annotated[str, typer.Option("--reason
         err.print(f"resync refused: {resp.status_code} {resp.text}")
         raise typer.Exit(1)
     console.print(f"resync of {host.code} requested")
+
+
+@node_app.command("migrate")
+def node_migrate(
+    config: Annotated[Path | None, typer.Option("--config", "-c", help="the node's node.yaml")] = None,
+    node: Annotated[str | None, typer.Option("--node", help="node code (without --config)")] = None,
+    topology: Annotated[Path | None, typer.Option("--topology", help="topology YAML (without --config)")] = None,
+    database_url: Annotated[
+        str | None, typer.Option("--database-url", envvar="DATABASE_URL", help="the node's database")
+    ] = None,
+) -> None:
+    """Apply every service's migrations (and the after-migrate hooks) to the node's database: what a
+    deployment runs before it starts a new version (the Helm pre-upgrade job, compose's `migrate`)."""
+    from kam_cli.runtime import NodeRuntime, default_migrate, migrate_node
+    from kam_cli.services import SPECS
+    from kam_platform.embedded.postgres import asyncpg_url
+    from kam_platform.topology import Topology
+
+    if config is not None:
+        cfg = NodeConfig.load(config)
+        topo, code, url = cfg.build_topology(), cfg.code, database_url or cfg.database.url
+    elif node is not None and topology is not None:
+        topo, code, url = Topology.load(topology), node, database_url
+    else:
+        err.print("give --config, or --node and --topology")
+        raise typer.Exit(2)
+    if not url:
+        err.print("no database: --database-url, DATABASE_URL or database.url in the config")
+        raise typer.Exit(2)
+    rt = NodeRuntime(node=topo.node(code), database_url=asyncpg_url(url), nats_url="", nats=None)
+    try:
+        done = migrate_node(rt, SPECS, topo, default_migrate)
+    except FederationError as exc:
+        err.print(f"[red]{exc}[/red]")
+        raise typer.Exit(1) from None
+    console.print(f"migrated {', '.join(done)} at {code}")
 
 
 @node_app.command("dev-ca")
