@@ -11,6 +11,7 @@ from kam_customer.hub import service as hub_service
 from kam_customer.hub.endpoints import router as hub_router
 from kam_customer.importexport.endpoints import router as importexport_router
 from kam_customer.models import SCHEMA
+from kam_customer.needs.endpoints import router as needs_router
 from kam_customer.organization.endpoints import router as organization_router
 from kam_customer.recognition.endpoints import router as recognition_router
 from kam_customer.replication import consumers
@@ -37,6 +38,7 @@ def create_app(settings: Settings | None = None, *, verifier: TokenVerifier | No
             importexport_router,
             designation_router,
             recognition_router,
+            needs_router,
             hub_router,
         ],
         outbox_schemas=[SCHEMA],

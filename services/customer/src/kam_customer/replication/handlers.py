@@ -35,6 +35,7 @@ from kam_customer.models import (
 from kam_platform.replication import Claim, Event, Refused, Unique, newest_per_aggregate
 from kam_platform.settings import Settings
 
+from . import attached as f1
 from . import snapshot
 
 log = logging.getLogger("kam.customer.replication")
@@ -245,7 +246,7 @@ class CustomerApplier:
             if q.node != ev.origin:
                 raise Refused(f"resync requested for {q.node} by {ev.origin}: a node asks only for itself")
             return []
-        return None
+        return f1.claims(ev)  # the F1 records (issue 14), or None: refused
 
     async def __call__(self, session: AsyncSession, events: Sequence[Event]) -> None:
         customers: list[dict[str, Any]] = []
@@ -258,6 +259,7 @@ class CustomerApplier:
         assignments: list[customer_pb2.AccountManagerAssigned] = []
         audits: list[dict[str, Any]] = []
         resyncs: list[Event] = []
+        f1_events: list[Event] = []
         for ev in newest_per_aggregate(events):
             etype = ev.event_type
             cls = _CUSTOMER_STATE_EVENTS.get(etype)
@@ -321,6 +323,8 @@ class CustomerApplier:
                 responses.append(response_row(ev.payload_as(customer_pb2.DesignationResponseChanged).response))
             elif etype == "kam.v1.ResyncRequested":
                 resyncs.append(ev)
+            elif etype in f1.KINDS:
+                f1_events.append(ev)
             else:
                 log.debug("ignoring %s", etype)
         await upsert_versioned(session, Organization, orgs)
@@ -331,6 +335,7 @@ class CustomerApplier:
         await upsert_versioned(session, Designation, designations)
         await upsert_versioned(session, DesignationResponse, responses)
         await self._apply_assignments(session, assignments)
+        await f1.apply(session, f1_events)
         if audits:
             await session.execute(insert(Audit).on_conflict_do_nothing(), audits)
         for ev in resyncs:

@@ -786,3 +786,397 @@ class DesignationResponseChanged(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___DesignationResponseChanged: _TypeAlias = DesignationResponseChanged  # noqa: Y015
+
+@_typing.final
+class NeedsProfileState(_message.Message):
+    """--- F1 key-account data management (issue 14) ---------------------------------------------------
+    Records attached to a customer, owned by the customer's owner node (flow up), except the province's
+    verification (owned by the verifying node, flows down to the subtree and up).
+
+    需求档案: the needs profile of one customer, versioned (state transfer).
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    OWNER_NODE_FIELD_NUMBER: _builtins.int
+    VERSION_FIELD_NUMBER: _builtins.int
+    CUSTOMER_ID_FIELD_NUMBER: _builtins.int
+    NETWORK_SITUATION_FIELD_NUMBER: _builtins.int
+    BUSINESS_SITUATION_FIELD_NUMBER: _builtins.int
+    TECH_INNOVATION_GOALS_FIELD_NUMBER: _builtins.int
+    CURRENT_PRODUCT_USAGE_FIELD_NUMBER: _builtins.int
+    DECISION_PROCESS_FIELD_NUMBER: _builtins.int
+    LATENT_NEEDS_FIELD_NUMBER: _builtins.int
+    BUSINESS_SCOPE_FIELD_NUMBER: _builtins.int
+    CUSTOMERS_OF_CUSTOMER_FIELD_NUMBER: _builtins.int
+    UPDATED_BY_FIELD_NUMBER: _builtins.int
+    UPDATED_AT_FIELD_NUMBER: _builtins.int
+    DELETED_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    owner_node: _builtins.str
+    version: _builtins.int
+    customer_id: _builtins.str
+    network_situation: _builtins.str
+    """网络情况"""
+    business_situation: _builtins.str
+    """业务情况"""
+    tech_innovation_goals: _builtins.str
+    """技术创新目标"""
+    current_product_usage: _builtins.str
+    """现用产品使用情况"""
+    decision_process: _builtins.str
+    """决策流程"""
+    latent_needs: _builtins.str
+    """潜在需求"""
+    business_scope: _builtins.str
+    """经营范围"""
+    customers_of_customer: _builtins.str
+    """客户的客户"""
+    updated_by: _builtins.str
+    deleted: _builtins.bool
+    @_builtins.property
+    def updated_at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+        owner_node: _builtins.str = ...,
+        version: _builtins.int = ...,
+        customer_id: _builtins.str = ...,
+        network_situation: _builtins.str = ...,
+        business_situation: _builtins.str = ...,
+        tech_innovation_goals: _builtins.str = ...,
+        current_product_usage: _builtins.str = ...,
+        decision_process: _builtins.str = ...,
+        latent_needs: _builtins.str = ...,
+        business_scope: _builtins.str = ...,
+        customers_of_customer: _builtins.str = ...,
+        updated_by: _builtins.str = ...,
+        updated_at: _timestamp_pb2.Timestamp | None = ...,
+        deleted: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["updated_at", b"updated_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["business_scope", b"business_scope", "business_situation", b"business_situation", "current_product_usage", b"current_product_usage", "customer_id", b"customer_id", "customers_of_customer", b"customers_of_customer", "decision_process", b"decision_process", "deleted", b"deleted", "id", b"id", "latent_needs", b"latent_needs", "network_situation", b"network_situation", "owner_node", b"owner_node", "tech_innovation_goals", b"tech_innovation_goals", "updated_at", b"updated_at", "updated_by", b"updated_by", "version", b"version"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___NeedsProfileState: _TypeAlias = NeedsProfileState  # noqa: Y015
+
+@_typing.final
+class NeedsProfileChanged(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PROFILE_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def profile(self) -> Global___NeedsProfileState: ...
+    def __init__(
+        self,
+        *,
+        profile: Global___NeedsProfileState | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["profile", b"profile"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["profile", b"profile"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___NeedsProfileChanged: _TypeAlias = NeedsProfileChanged  # noqa: Y015
+
+@_typing.final
+class CompetitorPresenceState(_message.Message):
+    """竞争信息: a competitor's presence at a customer."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    OWNER_NODE_FIELD_NUMBER: _builtins.int
+    VERSION_FIELD_NUMBER: _builtins.int
+    CUSTOMER_ID_FIELD_NUMBER: _builtins.int
+    COMPETITOR_FIELD_NUMBER: _builtins.int
+    PRODUCTS_HELD_FIELD_NUMBER: _builtins.int
+    OFFERS_FIELD_NUMBER: _builtins.int
+    CONTRACT_END_FIELD_NUMBER: _builtins.int
+    SOURCE_FIELD_NUMBER: _builtins.int
+    OBSERVED_ON_FIELD_NUMBER: _builtins.int
+    NOTE_FIELD_NUMBER: _builtins.int
+    DELETED_FIELD_NUMBER: _builtins.int
+    UPDATED_AT_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    owner_node: _builtins.str
+    version: _builtins.int
+    customer_id: _builtins.str
+    competitor: _builtins.str
+    offers: _builtins.str
+    """offers or discounts given"""
+    contract_end: _builtins.str
+    """ISO date, "" for unknown"""
+    source: _builtins.str
+    observed_on: _builtins.str
+    """ISO date"""
+    note: _builtins.str
+    deleted: _builtins.bool
+    @_builtins.property
+    def products_held(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    @_builtins.property
+    def updated_at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+        owner_node: _builtins.str = ...,
+        version: _builtins.int = ...,
+        customer_id: _builtins.str = ...,
+        competitor: _builtins.str = ...,
+        products_held: _abc.Iterable[_builtins.str] | None = ...,
+        offers: _builtins.str = ...,
+        contract_end: _builtins.str = ...,
+        source: _builtins.str = ...,
+        observed_on: _builtins.str = ...,
+        note: _builtins.str = ...,
+        deleted: _builtins.bool = ...,
+        updated_at: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["updated_at", b"updated_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["competitor", b"competitor", "contract_end", b"contract_end", "customer_id", b"customer_id", "deleted", b"deleted", "id", b"id", "note", b"note", "observed_on", b"observed_on", "offers", b"offers", "owner_node", b"owner_node", "products_held", b"products_held", "source", b"source", "updated_at", b"updated_at", "version", b"version"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CompetitorPresenceState: _TypeAlias = CompetitorPresenceState  # noqa: Y015
+
+@_typing.final
+class CompetitorPresenceChanged(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PRESENCE_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def presence(self) -> Global___CompetitorPresenceState: ...
+    def __init__(
+        self,
+        *,
+        presence: Global___CompetitorPresenceState | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["presence", b"presence"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["presence", b"presence"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CompetitorPresenceChanged: _TypeAlias = CompetitorPresenceChanged  # noqa: Y015
+
+@_typing.final
+class ContactRelationState(_message.Message):
+    """决策链: a directed relation between two contacts of one customer."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    OWNER_NODE_FIELD_NUMBER: _builtins.int
+    VERSION_FIELD_NUMBER: _builtins.int
+    CUSTOMER_ID_FIELD_NUMBER: _builtins.int
+    FROM_CONTACT_ID_FIELD_NUMBER: _builtins.int
+    TO_CONTACT_ID_FIELD_NUMBER: _builtins.int
+    RELATION_TYPE_FIELD_NUMBER: _builtins.int
+    NOTE_FIELD_NUMBER: _builtins.int
+    DELETED_FIELD_NUMBER: _builtins.int
+    UPDATED_AT_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    owner_node: _builtins.str
+    version: _builtins.int
+    customer_id: _builtins.str
+    from_contact_id: _builtins.str
+    to_contact_id: _builtins.str
+    relation_type: _builtins.str
+    """REPORTS_TO / INFLUENCES / ALLY / OPPONENT"""
+    note: _builtins.str
+    deleted: _builtins.bool
+    @_builtins.property
+    def updated_at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+        owner_node: _builtins.str = ...,
+        version: _builtins.int = ...,
+        customer_id: _builtins.str = ...,
+        from_contact_id: _builtins.str = ...,
+        to_contact_id: _builtins.str = ...,
+        relation_type: _builtins.str = ...,
+        note: _builtins.str = ...,
+        deleted: _builtins.bool = ...,
+        updated_at: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["updated_at", b"updated_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["customer_id", b"customer_id", "deleted", b"deleted", "from_contact_id", b"from_contact_id", "id", b"id", "note", b"note", "owner_node", b"owner_node", "relation_type", b"relation_type", "to_contact_id", b"to_contact_id", "updated_at", b"updated_at", "version", b"version"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ContactRelationState: _TypeAlias = ContactRelationState  # noqa: Y015
+
+@_typing.final
+class ContactRelationChanged(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    RELATION_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def relation(self) -> Global___ContactRelationState: ...
+    def __init__(
+        self,
+        *,
+        relation: Global___ContactRelationState | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["relation", b"relation"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["relation", b"relation"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ContactRelationChanged: _TypeAlias = ContactRelationChanged  # noqa: Y015
+
+@_typing.final
+class CustomerVerificationState(_message.Message):
+    """省级核实: the verifying node's (a province's) verdict on a customer its subtree owns."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    OWNER_NODE_FIELD_NUMBER: _builtins.int
+    VERSION_FIELD_NUMBER: _builtins.int
+    CUSTOMER_ID_FIELD_NUMBER: _builtins.int
+    CUSTOMER_OWNER_NODE_FIELD_NUMBER: _builtins.int
+    STATUS_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    VERIFIED_BY_FIELD_NUMBER: _builtins.int
+    CUSTOMER_VERSION_FIELD_NUMBER: _builtins.int
+    UPDATED_AT_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    owner_node: _builtins.str
+    """the verifying node"""
+    version: _builtins.int
+    customer_id: _builtins.str
+    customer_owner_node: _builtins.str
+    status: _builtins.str
+    """VERIFIED / RETURNED"""
+    reason: _builtins.str
+    verified_by: _builtins.str
+    customer_version: _builtins.int
+    """the customer's version that was judged"""
+    @_builtins.property
+    def updated_at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+        owner_node: _builtins.str = ...,
+        version: _builtins.int = ...,
+        customer_id: _builtins.str = ...,
+        customer_owner_node: _builtins.str = ...,
+        status: _builtins.str = ...,
+        reason: _builtins.str = ...,
+        verified_by: _builtins.str = ...,
+        customer_version: _builtins.int = ...,
+        updated_at: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["updated_at", b"updated_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["customer_id", b"customer_id", "customer_owner_node", b"customer_owner_node", "customer_version", b"customer_version", "id", b"id", "owner_node", b"owner_node", "reason", b"reason", "status", b"status", "updated_at", b"updated_at", "verified_by", b"verified_by", "version", b"version"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CustomerVerificationState: _TypeAlias = CustomerVerificationState  # noqa: Y015
+
+@_typing.final
+class CustomerVerificationChanged(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    VERIFICATION_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def verification(self) -> Global___CustomerVerificationState: ...
+    def __init__(
+        self,
+        *,
+        verification: Global___CustomerVerificationState | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["verification", b"verification"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["verification", b"verification"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CustomerVerificationChanged: _TypeAlias = CustomerVerificationChanged  # noqa: Y015
+
+@_typing.final
+class CustomerMergeState(_message.Message):
+    """合并: survivor and victims, owned by the node that merged (the owner of all of them)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    OWNER_NODE_FIELD_NUMBER: _builtins.int
+    VERSION_FIELD_NUMBER: _builtins.int
+    SURVIVOR_ID_FIELD_NUMBER: _builtins.int
+    VICTIM_IDS_FIELD_NUMBER: _builtins.int
+    STATUS_FIELD_NUMBER: _builtins.int
+    CHOICES_JSON_FIELD_NUMBER: _builtins.int
+    MERGED_BY_FIELD_NUMBER: _builtins.int
+    REVERSIBLE_UNTIL_FIELD_NUMBER: _builtins.int
+    UPDATED_AT_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    owner_node: _builtins.str
+    version: _builtins.int
+    survivor_id: _builtins.str
+    status: _builtins.str
+    """MERGED / REVERSED"""
+    choices_json: _builtins.str
+    """{field: customer id whose value the survivor took}"""
+    merged_by: _builtins.str
+    @_builtins.property
+    def victim_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    @_builtins.property
+    def reversible_until(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def updated_at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+        owner_node: _builtins.str = ...,
+        version: _builtins.int = ...,
+        survivor_id: _builtins.str = ...,
+        victim_ids: _abc.Iterable[_builtins.str] | None = ...,
+        status: _builtins.str = ...,
+        choices_json: _builtins.str = ...,
+        merged_by: _builtins.str = ...,
+        reversible_until: _timestamp_pb2.Timestamp | None = ...,
+        updated_at: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["reversible_until", b"reversible_until", "updated_at", b"updated_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["choices_json", b"choices_json", "id", b"id", "merged_by", b"merged_by", "owner_node", b"owner_node", "reversible_until", b"reversible_until", "status", b"status", "survivor_id", b"survivor_id", "updated_at", b"updated_at", "version", b"version", "victim_ids", b"victim_ids"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CustomerMergeState: _TypeAlias = CustomerMergeState  # noqa: Y015
+
+@_typing.final
+class CustomerMergeChanged(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    MERGE_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def merge(self) -> Global___CustomerMergeState: ...
+    def __init__(
+        self,
+        *,
+        merge: Global___CustomerMergeState | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["merge", b"merge"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["merge", b"merge"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CustomerMergeChanged: _TypeAlias = CustomerMergeChanged  # noqa: Y015
