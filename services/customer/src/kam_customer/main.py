@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from kam_customer.competitor.endpoints import router as competitor_router
 from kam_customer.contact.endpoints import router as contact_router
 from kam_customer.customer.endpoints import router as customer_router
 from kam_customer.designation.endpoints import router as designation_router
@@ -39,6 +40,7 @@ def create_app(settings: Settings | None = None, *, verifier: TokenVerifier | No
             designation_router,
             recognition_router,
             needs_router,
+            competitor_router,
             hub_router,
         ],
         outbox_schemas=[SCHEMA],

@@ -8,10 +8,11 @@ from collections.abc import Sequence
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kam_customer.attached import Kind
+from kam_customer.competitor.events import COMPETITORS
 from kam_customer.needs.events import NEEDS
 from kam_platform.replication import Claim, Event
 
-KINDS: dict[str, Kind] = {k.event_type: k for k in (NEEDS,)}
+KINDS: dict[str, Kind] = {k.event_type: k for k in (NEEDS, COMPETITORS)}
 
 
 def claims(ev: Event) -> list[Claim] | None:
