@@ -3,6 +3,7 @@ outbox, audit and assignment rows; keyset-paged export of the scoped list."""
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import AsyncIterator, Iterable, Sequence
 from datetime import datetime
@@ -109,7 +110,19 @@ async def lock_existing(conn: Conn, codes: Sequence[str]) -> dict[str, dict[str,
         "ORDER BY customer_code FOR UPDATE",
         list(codes),
     )
-    return {r["customer_code"]: dict(r) for r in rows}
+    return {r["customer_code"]: _decoded(dict(r)) for r in rows}
+
+
+_JSONB = ("credit_profile", "tmf_attributes")
+
+
+def _decoded(row: dict[str, Any]) -> dict[str, Any]:
+    # a bare asyncpg connection (the seed's) has no jsonb codec and hands out the JSON text; the
+    # session's connection (the import's) decodes it: both give the write path the same values
+    for column in _JSONB:
+        if isinstance(row.get(column), str):
+            row[column] = json.loads(row[column])
+    return row
 
 
 async def find_by_codes(
