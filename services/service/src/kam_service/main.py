@@ -13,6 +13,8 @@ from kam_platform.settings import Settings
 from kam_service import replication
 from kam_service.deps import ClockFn, system_clock
 from kam_service.dispatch.endpoints import router as dispatch_router
+from kam_service.hub import service as hub_service
+from kam_service.hub.endpoints import router as hub_router
 from kam_service.knowledge.endpoints import router as knowledge_router
 from kam_service.lookups import Lookups
 from kam_service.models import SCHEMA
@@ -57,11 +59,11 @@ def create_app(
         title="KAM service service",
         description="Key-account service (大客户服务): trouble tickets (TMF621) with SLA by grade, escalation "
         "and the closed loop; the knowledge base (知识库).",
-        routers=[ticket_router, ticket_extras, dispatch_router, calendar_router, knowledge_router],
+        routers=[ticket_router, ticket_extras, dispatch_router, calendar_router, knowledge_router, hub_router],
         outbox_schemas=[SCHEMA],
         verifier=verifier,
-        on_startup=[start],
-        on_shutdown=[stop],
+        on_startup=[start, hub_service.start],
+        on_shutdown=[hub_service.stop, stop],
     )
     app.state.clock = clock
     app.state.lookups = lookups or Lookups.over_http(settings.public_url)

@@ -20,6 +20,7 @@ SPEC = ServiceSpec(
         "service.knowledge:read": "Read and search the knowledge base and contributions",
         "service.knowledge:write": "Author, publish, revise and retire knowledge items; contribute from below",
         "service.knowledge:review": "Review another person's knowledge item; take up or decline a contribution",
+        "service.hub:admin": "Remove any trouble ticket event listener in scope, not only one's own",
     },
     grants={
         "sys_admin": (*TICKETS_ALL, *KNOWLEDGE_ALL),

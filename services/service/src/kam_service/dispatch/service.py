@@ -27,7 +27,7 @@ from kam_service.lookups import Lookups
 from kam_service.models import TicketDispatch, TroubleTicket
 from kam_service.sla import terms
 from kam_service.ticket import service as ticket_service
-from kam_service.ticket.events import AGGREGATE, CHANGES, ticket_message, ticket_row
+from kam_service.ticket.events import AGGREGATE, CHANGES, ticket_event, ticket_message, ticket_row
 from kam_service.ticket.schemas import DispatchCreate
 from kam_service.ticket.states import FINISHED, Status
 
@@ -227,7 +227,7 @@ async def mirror(session: AsyncSession, settings: Settings, rows: Sequence[dict[
             session,
             t,
             aggregate_type=AGGREGATE,
-            event=ticket_message,
+            event=ticket_event("status" if "status" in changes else "updated"),
             actor=ACTOR,
             action="status" if "status" in changes else "update",
             changes={**changes, "handlerVersion": [mirrored_version, h["version"]]},

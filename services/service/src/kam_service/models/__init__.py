@@ -92,6 +92,10 @@ class TroubleTicket(Base):
     dispatched_to: Mapped[str | None] = mapped_column(String(32), nullable=True)
     handler_ticket_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), nullable=True, index=True)
     handler_version: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    # assignment by rule: the queue (team x skill) it went through, and who or which rule assigned it
+    queue_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), nullable=True)
+    queue_name: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    assigned_by: Mapped[str | None] = mapped_column(String(128), nullable=True)
 
 
 class TicketDispatch(Base):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -42,8 +43,18 @@ def _ts_iso(t: Timestamp) -> str | None:
     return d.isoformat() if d else None
 
 
-def ticket_message(t: TroubleTicket) -> service_pb2.TroubleTicketChanged:
+TICKET_CHANGED = service_pb2.TroubleTicketChanged.DESCRIPTOR.full_name
+
+
+def ticket_event(change: str) -> Callable[[TroubleTicket], service_pb2.TroubleTicketChanged]:
+    """The event builder of one write: `change` is "created", "status" (a status move) or "updated"
+    (what /hub listeners are told: TMF621's create, status change, attribute value change)."""
+    return lambda t: ticket_message(t, change=change)
+
+
+def ticket_message(t: TroubleTicket, *, change: str = "") -> service_pb2.TroubleTicketChanged:
     return service_pb2.TroubleTicketChanged(
+        change=change,
         ticket=service_pb2.TroubleTicketState(
             id=str(t.id),
             owner_node=t.owner_node,
@@ -110,7 +121,10 @@ def ticket_message(t: TroubleTicket) -> service_pb2.TroubleTicketChanged:
             dispatched_to=t.dispatched_to or "",
             handler_ticket_id=str(t.handler_ticket_id) if t.handler_ticket_id else "",
             handler_version=t.handler_version or 0,
-        )
+            queue_id=str(t.queue_id) if t.queue_id else "",
+            queue_name=t.queue_name or "",
+            assigned_by=t.assigned_by or "",
+        ),
     )
 
 
@@ -187,6 +201,9 @@ def ticket_row(msg: Message) -> dict[str, Any]:
         "dispatched_to": s.dispatched_to or None,
         "handler_ticket_id": uuid.UUID(s.handler_ticket_id) if s.handler_ticket_id else None,
         "handler_version": s.handler_version,
+        "queue_id": uuid.UUID(s.queue_id) if s.queue_id else None,
+        "queue_name": s.queue_name or None,
+        "assigned_by": s.assigned_by or None,
     }
 
 

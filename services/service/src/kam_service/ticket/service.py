@@ -21,7 +21,7 @@ from kam_service.models import Audit, TroubleTicket
 from kam_service.sla import service as sla_service
 from kam_service.sla import terms
 
-from .events import AGGREGATE, CHANGES, ticket_message
+from .events import AGGREGATE, CHANGES, ticket_event
 from .repository import TicketRepository
 from .schemas import RevisitCreate, TroubleTicketCreate, TroubleTicketUpdate
 from .states import FINISHED, TRANSITIONS, Status, allowed
@@ -138,7 +138,7 @@ async def create_ticket(
         session,
         t,
         aggregate_type=AGGREGATE,
-        event=ticket_message,
+        event=ticket_event("created"),
         actor=principal.username,
         action="create",
         changes=diff({}, _snapshot(t)),
@@ -250,7 +250,7 @@ async def update_ticket(
         session,
         t,
         aggregate_type=AGGREGATE,
-        event=ticket_message,
+        event=ticket_event("status" if "status" in changes else "updated"),
         actor=principal.username,
         action="status" if "status" in changes else "update",
         changes=changes,
@@ -293,7 +293,7 @@ async def revisit(
         session,
         t,
         aggregate_type=AGGREGATE,
-        event=ticket_message,
+        event=ticket_event("status"),
         actor=principal.username,
         action="close" if body.satisfied else "reopen",
         changes=diff(before, _snapshot(t)),

@@ -149,6 +149,9 @@ class TroubleTicketState(_message.Message):
     DISPATCHED_TO_FIELD_NUMBER: _builtins.int
     HANDLER_TICKET_ID_FIELD_NUMBER: _builtins.int
     HANDLER_VERSION_FIELD_NUMBER: _builtins.int
+    QUEUE_ID_FIELD_NUMBER: _builtins.int
+    QUEUE_NAME_FIELD_NUMBER: _builtins.int
+    ASSIGNED_BY_FIELD_NUMBER: _builtins.int
     id: _builtins.str
     owner_node: _builtins.str
     """the accepting node; the only writer"""
@@ -202,6 +205,13 @@ class TroubleTicketState(_message.Message):
     """at the reporter: the handler's ticket (its replica is here)"""
     handler_version: _builtins.int
     """at the reporter: the handler ticket version last mirrored"""
+    queue_id: _builtins.str
+    """assignment by rule (numbers from 60: 47..59 are left to the customer-service adapter's additions)
+    the queue (team x skill) the ticket was assigned through
+    """
+    queue_name: _builtins.str
+    assigned_by: _builtins.str
+    """"rule:ROUND_ROBIN" / "rule:LEAST_LOADED" / the user who reassigned"""
     @_builtins.property
     def response_due_at(self) -> _timestamp_pb2.Timestamp: ...
     @_builtins.property
@@ -271,10 +281,13 @@ class TroubleTicketState(_message.Message):
         dispatched_to: _builtins.str = ...,
         handler_ticket_id: _builtins.str = ...,
         handler_version: _builtins.int = ...,
+        queue_id: _builtins.str = ...,
+        queue_name: _builtins.str = ...,
+        assigned_by: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["closed_at", b"closed_at", "created_at", b"created_at", "paused_since", b"paused_since", "resolve_due_at", b"resolve_due_at", "resolved_at", b"resolved_at", "responded_at", b"responded_at", "response_due_at", b"response_due_at", "updated_at", b"updated_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["account_manager", b"account_manager", "affected_service", b"affected_service", "channel", b"channel", "closed_at", b"closed_at", "contact_id", b"contact_id", "contact_name", b"contact_name", "created_at", b"created_at", "customer_code", b"customer_code", "customer_grade", b"customer_grade", "customer_id", b"customer_id", "customer_name", b"customer_name", "description", b"description", "dispatch_id", b"dispatch_id", "dispatched_to", b"dispatched_to", "escalation", b"escalation", "escalation_level", b"escalation_level", "external_id", b"external_id", "handler", b"handler", "handler_ticket_id", b"handler_ticket_id", "handler_version", b"handler_version", "id", b"id", "name", b"name", "owner_node", b"owner_node", "paused_minutes", b"paused_minutes", "paused_since", b"paused_since", "priority", b"priority", "reopen_count", b"reopen_count", "reported_at_node", b"reported_at_node", "resolve_breached", b"resolve_breached", "resolve_due_at", b"resolve_due_at", "resolve_minutes", b"resolve_minutes", "resolved_at", b"resolved_at", "responded_at", b"responded_at", "response_breached", b"response_breached", "response_due_at", b"response_due_at", "response_minutes", b"response_minutes", "satisfaction_comment", b"satisfaction_comment", "satisfaction_score", b"satisfaction_score", "sla_calendar", b"sla_calendar", "sla_rule_id", b"sla_rule_id", "sla_rule_version", b"sla_rule_version", "status", b"status", "status_change", b"status_change", "ticket_type", b"ticket_type", "updated_at", b"updated_at", "version", b"version"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["account_manager", b"account_manager", "affected_service", b"affected_service", "assigned_by", b"assigned_by", "channel", b"channel", "closed_at", b"closed_at", "contact_id", b"contact_id", "contact_name", b"contact_name", "created_at", b"created_at", "customer_code", b"customer_code", "customer_grade", b"customer_grade", "customer_id", b"customer_id", "customer_name", b"customer_name", "description", b"description", "dispatch_id", b"dispatch_id", "dispatched_to", b"dispatched_to", "escalation", b"escalation", "escalation_level", b"escalation_level", "external_id", b"external_id", "handler", b"handler", "handler_ticket_id", b"handler_ticket_id", "handler_version", b"handler_version", "id", b"id", "name", b"name", "owner_node", b"owner_node", "paused_minutes", b"paused_minutes", "paused_since", b"paused_since", "priority", b"priority", "queue_id", b"queue_id", "queue_name", b"queue_name", "reopen_count", b"reopen_count", "reported_at_node", b"reported_at_node", "resolve_breached", b"resolve_breached", "resolve_due_at", b"resolve_due_at", "resolve_minutes", b"resolve_minutes", "resolved_at", b"resolved_at", "responded_at", b"responded_at", "response_breached", b"response_breached", "response_due_at", b"response_due_at", "response_minutes", b"response_minutes", "satisfaction_comment", b"satisfaction_comment", "satisfaction_score", b"satisfaction_score", "sla_calendar", b"sla_calendar", "sla_rule_id", b"sla_rule_id", "sla_rule_version", b"sla_rule_version", "status", b"status", "status_change", b"status_change", "ticket_type", b"ticket_type", "updated_at", b"updated_at", "version", b"version"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -282,19 +295,26 @@ Global___TroubleTicketState: _TypeAlias = TroubleTicketState  # noqa: Y015
 
 @_typing.final
 class TroubleTicketChanged(_message.Message):
+    """`change` says what this version changed, for TMF621 /hub listeners: "created", "status" (a status
+    move), "updated" (anything else); empty in events written before it existed.
+    """
+
     DESCRIPTOR: _descriptor.Descriptor
 
     TICKET_FIELD_NUMBER: _builtins.int
+    CHANGE_FIELD_NUMBER: _builtins.int
+    change: _builtins.str
     @_builtins.property
     def ticket(self) -> Global___TroubleTicketState: ...
     def __init__(
         self,
         *,
         ticket: Global___TroubleTicketState | None = ...,
+        change: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["ticket", b"ticket"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["ticket", b"ticket"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["change", b"change", "ticket", b"ticket"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -660,3 +680,720 @@ class ServiceNumberChanged(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___ServiceNumberChanged: _TypeAlias = ServiceNumberChanged  # noqa: Y015
+
+@_typing.final
+class DocumentVersion(_message.Message):
+    """Documents (文档管理, F4): versioned files linked to a customer (and optionally an opportunity, contract
+    or ticket), owned by the node where they were created. The metadata travels up as DocumentChanged;
+    the content travels up as DocumentChunkAdded events (chunks of at most 128 KiB, written while the
+    upload streams in), so an ancestor holds and serves the same bytes (docs/service.md).
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    NUMBER_FIELD_NUMBER: _builtins.int
+    FILE_NAME_FIELD_NUMBER: _builtins.int
+    CONTENT_TYPE_FIELD_NUMBER: _builtins.int
+    SIZE_FIELD_NUMBER: _builtins.int
+    SHA256_FIELD_NUMBER: _builtins.int
+    CHUNKS_FIELD_NUMBER: _builtins.int
+    UPLOADED_BY_FIELD_NUMBER: _builtins.int
+    UPLOADED_AT_FIELD_NUMBER: _builtins.int
+    NOTE_FIELD_NUMBER: _builtins.int
+    number: _builtins.int
+    """1, 2, ..."""
+    file_name: _builtins.str
+    content_type: _builtins.str
+    size: _builtins.int
+    """bytes"""
+    sha256: _builtins.str
+    """hex digest of the whole content"""
+    chunks: _builtins.int
+    """how many DocumentChunkAdded events carry it"""
+    uploaded_by: _builtins.str
+    note: _builtins.str
+    @_builtins.property
+    def uploaded_at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        number: _builtins.int = ...,
+        file_name: _builtins.str = ...,
+        content_type: _builtins.str = ...,
+        size: _builtins.int = ...,
+        sha256: _builtins.str = ...,
+        chunks: _builtins.int = ...,
+        uploaded_by: _builtins.str = ...,
+        uploaded_at: _timestamp_pb2.Timestamp | None = ...,
+        note: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["uploaded_at", b"uploaded_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["chunks", b"chunks", "content_type", b"content_type", "file_name", b"file_name", "note", b"note", "number", b"number", "sha256", b"sha256", "size", b"size", "uploaded_at", b"uploaded_at", "uploaded_by", b"uploaded_by"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DocumentVersion: _TypeAlias = DocumentVersion  # noqa: Y015
+
+@_typing.final
+class DocumentState(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    OWNER_NODE_FIELD_NUMBER: _builtins.int
+    VERSION_FIELD_NUMBER: _builtins.int
+    TITLE_FIELD_NUMBER: _builtins.int
+    CATEGORY_FIELD_NUMBER: _builtins.int
+    DESCRIPTION_FIELD_NUMBER: _builtins.int
+    CUSTOMER_ID_FIELD_NUMBER: _builtins.int
+    CUSTOMER_NAME_FIELD_NUMBER: _builtins.int
+    ACCOUNT_MANAGER_FIELD_NUMBER: _builtins.int
+    RELATED_TYPE_FIELD_NUMBER: _builtins.int
+    RELATED_ID_FIELD_NUMBER: _builtins.int
+    ACCESS_ROLES_FIELD_NUMBER: _builtins.int
+    EXPIRES_ON_FIELD_NUMBER: _builtins.int
+    STATUS_FIELD_NUMBER: _builtins.int
+    CURRENT_VERSION_FIELD_NUMBER: _builtins.int
+    VERSIONS_FIELD_NUMBER: _builtins.int
+    CREATED_BY_FIELD_NUMBER: _builtins.int
+    CREATED_AT_FIELD_NUMBER: _builtins.int
+    UPDATED_AT_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    owner_node: _builtins.str
+    version: _builtins.int
+    """the record's version (not the file's)"""
+    title: _builtins.str
+    category: _builtins.str
+    """CONTRACT_SCAN / PROPOSAL / TENDER / VISIT_MINUTES / SOLUTION / OTHER"""
+    description: _builtins.str
+    customer_id: _builtins.str
+    customer_name: _builtins.str
+    account_manager: _builtins.str
+    """the customer's at creation (portfolio scope)"""
+    related_type: _builtins.str
+    """"" / opportunity / contract / troubleTicket"""
+    related_id: _builtins.str
+    expires_on: _builtins.str
+    """ISO date, empty = never"""
+    status: _builtins.str
+    """ACTIVE / DELETED"""
+    current_version: _builtins.int
+    """0 until the first upload"""
+    created_by: _builtins.str
+    @_builtins.property
+    def access_roles(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """empty: every role with service.document:read; else one of these"""
+
+    @_builtins.property
+    def versions(self) -> _containers.RepeatedCompositeFieldContainer[Global___DocumentVersion]: ...
+    @_builtins.property
+    def created_at(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def updated_at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+        owner_node: _builtins.str = ...,
+        version: _builtins.int = ...,
+        title: _builtins.str = ...,
+        category: _builtins.str = ...,
+        description: _builtins.str = ...,
+        customer_id: _builtins.str = ...,
+        customer_name: _builtins.str = ...,
+        account_manager: _builtins.str = ...,
+        related_type: _builtins.str = ...,
+        related_id: _builtins.str = ...,
+        access_roles: _abc.Iterable[_builtins.str] | None = ...,
+        expires_on: _builtins.str = ...,
+        status: _builtins.str = ...,
+        current_version: _builtins.int = ...,
+        versions: _abc.Iterable[Global___DocumentVersion] | None = ...,
+        created_by: _builtins.str = ...,
+        created_at: _timestamp_pb2.Timestamp | None = ...,
+        updated_at: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["created_at", b"created_at", "updated_at", b"updated_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["access_roles", b"access_roles", "account_manager", b"account_manager", "category", b"category", "created_at", b"created_at", "created_by", b"created_by", "current_version", b"current_version", "customer_id", b"customer_id", "customer_name", b"customer_name", "description", b"description", "expires_on", b"expires_on", "id", b"id", "owner_node", b"owner_node", "related_id", b"related_id", "related_type", b"related_type", "status", b"status", "title", b"title", "updated_at", b"updated_at", "version", b"version", "versions", b"versions"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DocumentState: _TypeAlias = DocumentState  # noqa: Y015
+
+@_typing.final
+class DocumentChanged(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DOCUMENT_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def document(self) -> Global___DocumentState: ...
+    def __init__(
+        self,
+        *,
+        document: Global___DocumentState | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["document", b"document"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["document", b"document"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DocumentChanged: _TypeAlias = DocumentChanged  # noqa: Y015
+
+@_typing.final
+class DocumentChunkAdded(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    OWNER_NODE_FIELD_NUMBER: _builtins.int
+    DOCUMENT_ID_FIELD_NUMBER: _builtins.int
+    VERSION_NUMBER_FIELD_NUMBER: _builtins.int
+    SEQ_FIELD_NUMBER: _builtins.int
+    DATA_FIELD_NUMBER: _builtins.int
+    SHA256_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    """uuid5 of (document, version number, seq)"""
+    owner_node: _builtins.str
+    document_id: _builtins.str
+    version_number: _builtins.int
+    seq: _builtins.int
+    """0-based"""
+    data: _builtins.bytes
+    sha256: _builtins.str
+    """hex digest of this chunk"""
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+        owner_node: _builtins.str = ...,
+        document_id: _builtins.str = ...,
+        version_number: _builtins.int = ...,
+        seq: _builtins.int = ...,
+        data: _builtins.bytes = ...,
+        sha256: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["data", b"data", "document_id", b"document_id", "id", b"id", "owner_node", b"owner_node", "seq", b"seq", "sha256", b"sha256", "version_number", b"version_number"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DocumentChunkAdded: _TypeAlias = DocumentChunkAdded  # noqa: Y015
+
+@_typing.final
+class CarePlanTarget(_message.Message):
+    """Care activities (客户关怀): greetings, executive visits, VIP events, planned per customer or per
+    segment (a care plan), with cost and feedback; the daily job proposes due ones.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CUSTOMER_ID_FIELD_NUMBER: _builtins.int
+    CUSTOMER_NAME_FIELD_NUMBER: _builtins.int
+    CONTACT_ID_FIELD_NUMBER: _builtins.int
+    CONTACT_NAME_FIELD_NUMBER: _builtins.int
+    MONTH_DAY_FIELD_NUMBER: _builtins.int
+    customer_id: _builtins.str
+    customer_name: _builtins.str
+    contact_id: _builtins.str
+    contact_name: _builtins.str
+    month_day: _builtins.str
+    """"MM-DD" of a birthday greeting (empty: the plan's occasion)"""
+    def __init__(
+        self,
+        *,
+        customer_id: _builtins.str = ...,
+        customer_name: _builtins.str = ...,
+        contact_id: _builtins.str = ...,
+        contact_name: _builtins.str = ...,
+        month_day: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["contact_id", b"contact_id", "contact_name", b"contact_name", "customer_id", b"customer_id", "customer_name", b"customer_name", "month_day", b"month_day"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CarePlanTarget: _TypeAlias = CarePlanTarget  # noqa: Y015
+
+@_typing.final
+class CarePlanState(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    OWNER_NODE_FIELD_NUMBER: _builtins.int
+    VERSION_FIELD_NUMBER: _builtins.int
+    KIND_FIELD_NUMBER: _builtins.int
+    NAME_FIELD_NUMBER: _builtins.int
+    SEGMENT_FIELD_NUMBER: _builtins.int
+    OCCASION_FIELD_NUMBER: _builtins.int
+    LEAD_DAYS_FIELD_NUMBER: _builtins.int
+    BUDGET_PER_TARGET_FIELD_NUMBER: _builtins.int
+    IS_ACTIVE_FIELD_NUMBER: _builtins.int
+    TARGETS_FIELD_NUMBER: _builtins.int
+    CREATED_BY_FIELD_NUMBER: _builtins.int
+    CREATED_AT_FIELD_NUMBER: _builtins.int
+    UPDATED_AT_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    owner_node: _builtins.str
+    version: _builtins.int
+    kind: _builtins.str
+    """BIRTHDAY_GREETING / HOLIDAY_GREETING / EXECUTIVE_VISIT / VIP_EVENT"""
+    name: _builtins.str
+    segment: _builtins.str
+    """a description of the segment (e.g. "grade A, FINANCE"); "" = per customer"""
+    occasion: _builtins.str
+    """"MM-DD" yearly (holidays), or an ISO date once; "" for birthdays"""
+    lead_days: _builtins.int
+    """proposed this many days ahead"""
+    budget_per_target: _builtins.str
+    """CNY, decimal text"""
+    is_active: _builtins.bool
+    created_by: _builtins.str
+    @_builtins.property
+    def targets(self) -> _containers.RepeatedCompositeFieldContainer[Global___CarePlanTarget]: ...
+    @_builtins.property
+    def created_at(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def updated_at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+        owner_node: _builtins.str = ...,
+        version: _builtins.int = ...,
+        kind: _builtins.str = ...,
+        name: _builtins.str = ...,
+        segment: _builtins.str = ...,
+        occasion: _builtins.str = ...,
+        lead_days: _builtins.int = ...,
+        budget_per_target: _builtins.str = ...,
+        is_active: _builtins.bool = ...,
+        targets: _abc.Iterable[Global___CarePlanTarget] | None = ...,
+        created_by: _builtins.str = ...,
+        created_at: _timestamp_pb2.Timestamp | None = ...,
+        updated_at: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["created_at", b"created_at", "updated_at", b"updated_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["budget_per_target", b"budget_per_target", "created_at", b"created_at", "created_by", b"created_by", "id", b"id", "is_active", b"is_active", "kind", b"kind", "lead_days", b"lead_days", "name", b"name", "occasion", b"occasion", "owner_node", b"owner_node", "segment", b"segment", "targets", b"targets", "updated_at", b"updated_at", "version", b"version"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CarePlanState: _TypeAlias = CarePlanState  # noqa: Y015
+
+@_typing.final
+class CarePlanChanged(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PLAN_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def plan(self) -> Global___CarePlanState: ...
+    def __init__(
+        self,
+        *,
+        plan: Global___CarePlanState | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["plan", b"plan"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["plan", b"plan"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CarePlanChanged: _TypeAlias = CarePlanChanged  # noqa: Y015
+
+@_typing.final
+class CareActivityState(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    OWNER_NODE_FIELD_NUMBER: _builtins.int
+    VERSION_FIELD_NUMBER: _builtins.int
+    KIND_FIELD_NUMBER: _builtins.int
+    TITLE_FIELD_NUMBER: _builtins.int
+    PLAN_ID_FIELD_NUMBER: _builtins.int
+    CUSTOMER_ID_FIELD_NUMBER: _builtins.int
+    CUSTOMER_NAME_FIELD_NUMBER: _builtins.int
+    CONTACT_ID_FIELD_NUMBER: _builtins.int
+    CONTACT_NAME_FIELD_NUMBER: _builtins.int
+    DUE_ON_FIELD_NUMBER: _builtins.int
+    STATUS_FIELD_NUMBER: _builtins.int
+    COST_FIELD_NUMBER: _builtins.int
+    FEEDBACK_FIELD_NUMBER: _builtins.int
+    SATISFACTION_FIELD_NUMBER: _builtins.int
+    CREATED_BY_FIELD_NUMBER: _builtins.int
+    CREATED_AT_FIELD_NUMBER: _builtins.int
+    UPDATED_AT_FIELD_NUMBER: _builtins.int
+    ACCOUNT_MANAGER_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    owner_node: _builtins.str
+    version: _builtins.int
+    kind: _builtins.str
+    title: _builtins.str
+    plan_id: _builtins.str
+    """empty: planned by hand"""
+    customer_id: _builtins.str
+    customer_name: _builtins.str
+    contact_id: _builtins.str
+    contact_name: _builtins.str
+    due_on: _builtins.str
+    """ISO date"""
+    status: _builtins.str
+    """PROPOSED / PLANNED / DONE / CANCELLED"""
+    cost: _builtins.str
+    """CNY, decimal text; empty until known"""
+    feedback: _builtins.str
+    satisfaction: _builtins.int
+    """0 = none; 1..5"""
+    created_by: _builtins.str
+    account_manager: _builtins.str
+    """the customer's (portfolio scope)"""
+    @_builtins.property
+    def created_at(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def updated_at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+        owner_node: _builtins.str = ...,
+        version: _builtins.int = ...,
+        kind: _builtins.str = ...,
+        title: _builtins.str = ...,
+        plan_id: _builtins.str = ...,
+        customer_id: _builtins.str = ...,
+        customer_name: _builtins.str = ...,
+        contact_id: _builtins.str = ...,
+        contact_name: _builtins.str = ...,
+        due_on: _builtins.str = ...,
+        status: _builtins.str = ...,
+        cost: _builtins.str = ...,
+        feedback: _builtins.str = ...,
+        satisfaction: _builtins.int = ...,
+        created_by: _builtins.str = ...,
+        created_at: _timestamp_pb2.Timestamp | None = ...,
+        updated_at: _timestamp_pb2.Timestamp | None = ...,
+        account_manager: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["created_at", b"created_at", "updated_at", b"updated_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["account_manager", b"account_manager", "contact_id", b"contact_id", "contact_name", b"contact_name", "cost", b"cost", "created_at", b"created_at", "created_by", b"created_by", "customer_id", b"customer_id", "customer_name", b"customer_name", "due_on", b"due_on", "feedback", b"feedback", "id", b"id", "kind", b"kind", "owner_node", b"owner_node", "plan_id", b"plan_id", "satisfaction", b"satisfaction", "status", b"status", "title", b"title", "updated_at", b"updated_at", "version", b"version"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CareActivityState: _TypeAlias = CareActivityState  # noqa: Y015
+
+@_typing.final
+class CareActivityChanged(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ACTIVITY_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def activity(self) -> Global___CareActivityState: ...
+    def __init__(
+        self,
+        *,
+        activity: Global___CareActivityState | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["activity", b"activity"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["activity", b"activity"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CareActivityChanged: _TypeAlias = CareActivityChanged  # noqa: Y015
+
+@_typing.final
+class ExpertState(_message.Message):
+    """Expert service (专家服务): experts by domain and industry; an account manager's request, assigned to an
+    expert, answered by an outcome (a technical solution document).
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    OWNER_NODE_FIELD_NUMBER: _builtins.int
+    VERSION_FIELD_NUMBER: _builtins.int
+    USERNAME_FIELD_NUMBER: _builtins.int
+    NAME_FIELD_NUMBER: _builtins.int
+    DOMAINS_FIELD_NUMBER: _builtins.int
+    INDUSTRIES_FIELD_NUMBER: _builtins.int
+    IS_ACTIVE_FIELD_NUMBER: _builtins.int
+    CREATED_AT_FIELD_NUMBER: _builtins.int
+    UPDATED_AT_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    owner_node: _builtins.str
+    version: _builtins.int
+    username: _builtins.str
+    """user@node"""
+    name: _builtins.str
+    is_active: _builtins.bool
+    @_builtins.property
+    def domains(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """e.g. CLOUD, IDC, SDWAN, SECURITY, IOT, 5G"""
+
+    @_builtins.property
+    def industries(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """FINANCE, GOVERNMENT, ..."""
+
+    @_builtins.property
+    def created_at(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def updated_at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+        owner_node: _builtins.str = ...,
+        version: _builtins.int = ...,
+        username: _builtins.str = ...,
+        name: _builtins.str = ...,
+        domains: _abc.Iterable[_builtins.str] | None = ...,
+        industries: _abc.Iterable[_builtins.str] | None = ...,
+        is_active: _builtins.bool = ...,
+        created_at: _timestamp_pb2.Timestamp | None = ...,
+        updated_at: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["created_at", b"created_at", "updated_at", b"updated_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["created_at", b"created_at", "domains", b"domains", "id", b"id", "industries", b"industries", "is_active", b"is_active", "name", b"name", "owner_node", b"owner_node", "updated_at", b"updated_at", "username", b"username", "version", b"version"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ExpertState: _TypeAlias = ExpertState  # noqa: Y015
+
+@_typing.final
+class ExpertChanged(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    EXPERT_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def expert(self) -> Global___ExpertState: ...
+    def __init__(
+        self,
+        *,
+        expert: Global___ExpertState | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["expert", b"expert"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["expert", b"expert"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ExpertChanged: _TypeAlias = ExpertChanged  # noqa: Y015
+
+@_typing.final
+class ExpertRequestState(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    OWNER_NODE_FIELD_NUMBER: _builtins.int
+    VERSION_FIELD_NUMBER: _builtins.int
+    SUBJECT_FIELD_NUMBER: _builtins.int
+    DESCRIPTION_FIELD_NUMBER: _builtins.int
+    DOMAIN_FIELD_NUMBER: _builtins.int
+    INDUSTRY_FIELD_NUMBER: _builtins.int
+    CUSTOMER_ID_FIELD_NUMBER: _builtins.int
+    CUSTOMER_NAME_FIELD_NUMBER: _builtins.int
+    ACCOUNT_MANAGER_FIELD_NUMBER: _builtins.int
+    REQUESTED_BY_FIELD_NUMBER: _builtins.int
+    STATUS_FIELD_NUMBER: _builtins.int
+    EXPERT_ID_FIELD_NUMBER: _builtins.int
+    EXPERT_NAME_FIELD_NUMBER: _builtins.int
+    OUTCOME_SUMMARY_FIELD_NUMBER: _builtins.int
+    OUTCOME_DOCUMENT_ID_FIELD_NUMBER: _builtins.int
+    CREATED_AT_FIELD_NUMBER: _builtins.int
+    UPDATED_AT_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    owner_node: _builtins.str
+    version: _builtins.int
+    subject: _builtins.str
+    description: _builtins.str
+    domain: _builtins.str
+    industry: _builtins.str
+    customer_id: _builtins.str
+    customer_name: _builtins.str
+    account_manager: _builtins.str
+    requested_by: _builtins.str
+    status: _builtins.str
+    """REQUESTED / ASSIGNED / ANSWERED / CLOSED / CANCELLED"""
+    expert_id: _builtins.str
+    expert_name: _builtins.str
+    outcome_summary: _builtins.str
+    outcome_document_id: _builtins.str
+    """the technical solution document (F4)"""
+    @_builtins.property
+    def created_at(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def updated_at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+        owner_node: _builtins.str = ...,
+        version: _builtins.int = ...,
+        subject: _builtins.str = ...,
+        description: _builtins.str = ...,
+        domain: _builtins.str = ...,
+        industry: _builtins.str = ...,
+        customer_id: _builtins.str = ...,
+        customer_name: _builtins.str = ...,
+        account_manager: _builtins.str = ...,
+        requested_by: _builtins.str = ...,
+        status: _builtins.str = ...,
+        expert_id: _builtins.str = ...,
+        expert_name: _builtins.str = ...,
+        outcome_summary: _builtins.str = ...,
+        outcome_document_id: _builtins.str = ...,
+        created_at: _timestamp_pb2.Timestamp | None = ...,
+        updated_at: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["created_at", b"created_at", "updated_at", b"updated_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["account_manager", b"account_manager", "created_at", b"created_at", "customer_id", b"customer_id", "customer_name", b"customer_name", "description", b"description", "domain", b"domain", "expert_id", b"expert_id", "expert_name", b"expert_name", "id", b"id", "industry", b"industry", "outcome_document_id", b"outcome_document_id", "outcome_summary", b"outcome_summary", "owner_node", b"owner_node", "requested_by", b"requested_by", "status", b"status", "subject", b"subject", "updated_at", b"updated_at", "version", b"version"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ExpertRequestState: _TypeAlias = ExpertRequestState  # noqa: Y015
+
+@_typing.final
+class ExpertRequestChanged(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REQUEST_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def request(self) -> Global___ExpertRequestState: ...
+    def __init__(
+        self,
+        *,
+        request: Global___ExpertRequestState | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["request", b"request"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["request", b"request"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ExpertRequestChanged: _TypeAlias = ExpertRequestChanged  # noqa: Y015
+
+@_typing.final
+class ContactSchemeEntry(_message.Message):
+    """Contact scheme (联系方案): a customer's hotlines and the layer-to-layer map between its branches and
+    the telecom branch offices that serve them (shown in the 360 view).
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CUSTOMER_BRANCH_FIELD_NUMBER: _builtins.int
+    CUSTOMER_CONTACT_FIELD_NUMBER: _builtins.int
+    CUSTOMER_PHONE_FIELD_NUMBER: _builtins.int
+    TELECOM_NODE_FIELD_NUMBER: _builtins.int
+    TELECOM_OFFICE_FIELD_NUMBER: _builtins.int
+    TELECOM_CONTACT_FIELD_NUMBER: _builtins.int
+    TELECOM_PHONE_FIELD_NUMBER: _builtins.int
+    LEVEL_FIELD_NUMBER: _builtins.int
+    customer_branch: _builtins.str
+    """the customer's branch (name, or customer id of the branch)"""
+    customer_contact: _builtins.str
+    customer_phone: _builtins.str
+    telecom_node: _builtins.str
+    """the serving node (local network / province)"""
+    telecom_office: _builtins.str
+    """the branch office / team"""
+    telecom_contact: _builtins.str
+    telecom_phone: _builtins.str
+    level: _builtins.str
+    """GROUP / PROVINCE / CITY / DISTRICT"""
+    def __init__(
+        self,
+        *,
+        customer_branch: _builtins.str = ...,
+        customer_contact: _builtins.str = ...,
+        customer_phone: _builtins.str = ...,
+        telecom_node: _builtins.str = ...,
+        telecom_office: _builtins.str = ...,
+        telecom_contact: _builtins.str = ...,
+        telecom_phone: _builtins.str = ...,
+        level: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["customer_branch", b"customer_branch", "customer_contact", b"customer_contact", "customer_phone", b"customer_phone", "level", b"level", "telecom_contact", b"telecom_contact", "telecom_node", b"telecom_node", "telecom_office", b"telecom_office", "telecom_phone", b"telecom_phone"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ContactSchemeEntry: _TypeAlias = ContactSchemeEntry  # noqa: Y015
+
+@_typing.final
+class ContactSchemeState(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    OWNER_NODE_FIELD_NUMBER: _builtins.int
+    VERSION_FIELD_NUMBER: _builtins.int
+    CUSTOMER_ID_FIELD_NUMBER: _builtins.int
+    CUSTOMER_NAME_FIELD_NUMBER: _builtins.int
+    ACCOUNT_MANAGER_FIELD_NUMBER: _builtins.int
+    HOTLINES_FIELD_NUMBER: _builtins.int
+    ENTRIES_FIELD_NUMBER: _builtins.int
+    NOTE_FIELD_NUMBER: _builtins.int
+    CREATED_AT_FIELD_NUMBER: _builtins.int
+    UPDATED_AT_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    owner_node: _builtins.str
+    version: _builtins.int
+    customer_id: _builtins.str
+    customer_name: _builtins.str
+    account_manager: _builtins.str
+    note: _builtins.str
+    @_builtins.property
+    def hotlines(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    @_builtins.property
+    def entries(self) -> _containers.RepeatedCompositeFieldContainer[Global___ContactSchemeEntry]: ...
+    @_builtins.property
+    def created_at(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def updated_at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+        owner_node: _builtins.str = ...,
+        version: _builtins.int = ...,
+        customer_id: _builtins.str = ...,
+        customer_name: _builtins.str = ...,
+        account_manager: _builtins.str = ...,
+        hotlines: _abc.Iterable[_builtins.str] | None = ...,
+        entries: _abc.Iterable[Global___ContactSchemeEntry] | None = ...,
+        note: _builtins.str = ...,
+        created_at: _timestamp_pb2.Timestamp | None = ...,
+        updated_at: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["created_at", b"created_at", "updated_at", b"updated_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["account_manager", b"account_manager", "created_at", b"created_at", "customer_id", b"customer_id", "customer_name", b"customer_name", "entries", b"entries", "hotlines", b"hotlines", "id", b"id", "note", b"note", "owner_node", b"owner_node", "updated_at", b"updated_at", "version", b"version"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ContactSchemeState: _TypeAlias = ContactSchemeState  # noqa: Y015
+
+@_typing.final
+class ContactSchemeChanged(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SCHEME_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def scheme(self) -> Global___ContactSchemeState: ...
+    def __init__(
+        self,
+        *,
+        scheme: Global___ContactSchemeState | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["scheme", b"scheme"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["scheme", b"scheme"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ContactSchemeChanged: _TypeAlias = ContactSchemeChanged  # noqa: Y015

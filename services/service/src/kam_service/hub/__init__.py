@@ -1,0 +1,1 @@
+"""TMF630 /hub for TMF621 trouble ticket events."""
