@@ -32,7 +32,7 @@ async def relay_db(make_database: Any) -> str:
         await conn.execute(
             text(
                 "TRUNCATE customer.outbox, customer.audit, customer.account_manager_assignment, "
-                "customer.contact, customer.customer, customer.organization"
+                "customer.contact, customer.customer, customer.organization CASCADE"  # and what refers to them
             )
         )
     await engine.dispose()
