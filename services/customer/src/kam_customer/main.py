@@ -7,6 +7,7 @@ from fastapi import FastAPI
 from kam_customer.competitor.endpoints import router as competitor_router
 from kam_customer.contact.endpoints import router as contact_router
 from kam_customer.customer.endpoints import router as customer_router
+from kam_customer.decision.endpoints import router as decision_router
 from kam_customer.designation.endpoints import router as designation_router
 from kam_customer.hub import service as hub_service
 from kam_customer.hub.endpoints import router as hub_router
@@ -41,6 +42,7 @@ def create_app(settings: Settings | None = None, *, verifier: TokenVerifier | No
             recognition_router,
             needs_router,
             competitor_router,
+            decision_router,
             hub_router,
         ],
         outbox_schemas=[SCHEMA],
