@@ -70,7 +70,6 @@ from kam_platform.service import ServiceSpec
 from kam_platform.topology import Topology
 
 STATE_FILE = "node.json"
-RESYNC_PATH = "/api/v1/sync/resync"
 
 # what nats-server logs when a leafnode credential is refused: on the child ("Leafnode Error
 # 'Authorization Violation'") and on the parent ('authentication error - User "leaf-gd-gz"')
@@ -548,12 +547,20 @@ class NodeHost:
                 return token
         raise FederationError("no installed service issues tokens")
 
+    def resync_path(self) -> str:
+        """`POST <route>/resync` of the service that manages the node's streams (its NATS role says so;
+        no service is named here)."""
+        for spec in self.specs.values():
+            if spec.nats.manages_streams and spec.routes:
+                return spec.routes[0].rstrip("/") + "/resync"
+        raise FederationError("no installed service manages the node's streams (nothing to resync)")
+
     def request_resync(self, reason: str) -> httpx.Response:
         """Ask this node's sync service for a resync: its subtree republishes its records, its ancestors
         their reference data (a node joining late catches up by snapshot)."""
         rt = self.rt_or_fail()
         return httpx.post(
-            rt.check_url + RESYNC_PATH,
+            rt.check_url + self.resync_path(),
             json={"reason": reason},
             headers={"Authorization": f"Bearer {self.token()}"},
             timeout=30.0,

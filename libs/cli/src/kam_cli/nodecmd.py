@@ -6,7 +6,8 @@ credentials of its children.
     kam node credentials --config gd.yaml --child gd-gz [--out gd-gz.credentials.json]
     kam node credentials --config gd.yaml --revoke gd-gz
     kam node dev-ca --dir certs --node gd --host gd.kam.example --host 10.0.0.2
-    kam node resync --config node.yaml
+    kam node resync --config node.yaml      kam node migrate --node gd --topology t.yaml
+    kam node manifests --out DIR            (deploy/'s service part, from the installed specs)
 """
 
 from __future__ import annotations
@@ -252,6 +253,19 @@ def node_migrate(
         err.print(f"[red]{exc}[/red]")
         raise typer.Exit(1) from None
     console.print(f"migrated {', '.join(done)} at {code}")
+
+
+@node_app.command("manifests")
+def node_manifests(
+    out: Annotated[Path, typer.Option("--out", help="directory for the generated files")] = Path("kam-manifests"),
+) -> None:
+    """The service part of deploy/'s manifests from the installed services' specs: a compose override
+    (one container per service) and the Helm chart's service values."""
+    from kam_cli.manifests import write_manifests
+    from kam_cli.services import SPECS
+
+    for path in write_manifests(SPECS, out.absolute()):
+        console.print(f"wrote {path}")
 
 
 @node_app.command("dev-ca")
