@@ -1,7 +1,8 @@
-"""Sales service fixtures: the real sales and rules migrations on a real PostgreSQL, sales and rules apps
-in-process for several nodes of the demo topology over one database (rows another node owns stand in
-for its replicas), the sales apps asking their node's rules app over HTTP (ASGI), the national default
-rules published once, each test in a transaction rolled back at the end."""
+"""Sales service fixtures: the real sales, rules and org migrations on a real PostgreSQL, sales, rules
+and org apps in-process for several nodes of the demo topology over one database (rows another node
+owns stand in for its replicas), the sales apps asking their node's rules and org apps over HTTP
+(ASGI), the national default rules published once, the org apps verifying the test tokens (their
+signing key is the test key), each test in a transaction rolled back at the end."""
 
 from __future__ import annotations
 
@@ -16,9 +17,15 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from kam_org.auth.repository import SigningKeyRepository
+from kam_org.client import OrgClient
+from kam_org.main import MIGRATIONS as ORG_MIGRATIONS
+from kam_org.main import create_app as create_org_app
+from kam_platform.auth import private_key_pem, public_jwk
+from kam_platform.db import create_database
 from kam_platform.settings import Settings
 from kam_platform.testing.helpers import topology_file
-from kam_platform.testing.plugin import app_client, bearer, bind_session
+from kam_platform.testing.plugin import TOKEN_KID, app_client, bearer, bind_session
 from kam_platform.topology import Topology
 from kam_rules.client import RulesClient
 from kam_rules.main import MIGRATIONS as RULES_MIGRATIONS
@@ -38,13 +45,15 @@ ALL = [
     "sales.opportunity:write",
     "sales.agreement:read",
     "sales.agreement:write",
+    "sales.quote:read",
+    "sales.quote:write",
     "rules:read",
 ]
 
 
 @pytest.fixture(scope="session")
 def database_url(make_database: Callable[[str, list[str]], str]) -> str:
-    return make_database("test_sales", [MIGRATIONS, RULES_MIGRATIONS])
+    return make_database("test_sales", [MIGRATIONS, RULES_MIGRATIONS, ORG_MIGRATIONS])
 
 
 def make_settings(database_url: str, jwks: dict[str, Any], node: str, service: str) -> Settings:
@@ -61,17 +70,39 @@ def make_settings(database_url: str, jwks: dict[str, Any], node: str, service: s
     )
 
 
+async def _org_trusts_test_tokens(database_url: str, signing_key: Any) -> None:
+    """The org apps sign and verify with the key in their schema: make it the test key, so the tokens the
+    tests make are good at org too (the sales app asks org with the caller's token)."""
+    db = create_database(database_url, pool_size=1)
+    try:
+        async with db.sessionmaker() as session, session.begin():
+            repo = SigningKeyRepository.from_session(session)
+            if await repo.active() is None:
+                await repo.insert_if_none_active(
+                    kid=TOKEN_KID,
+                    private_pem=private_key_pem(signing_key),
+                    public_jwk=public_jwk(signing_key, TOKEN_KID),
+                )
+    finally:
+        await db.dispose()
+
+
 @pytest.fixture(scope="session")
-async def apps(database_url: str, jwks: dict[str, Any]) -> AsyncIterator[dict[str, tuple[FastAPI, FastAPI]]]:
-    """node → (sales app, rules app)."""
+async def apps(
+    database_url: str, jwks: dict[str, Any], signing_key: Any
+) -> AsyncIterator[dict[str, tuple[FastAPI, ...]]]:
+    """node → (sales app, rules app, org app)."""
     await seed_rules(database_url, "hq", Topology.load(topology_file("demo")))
-    out: dict[str, tuple[FastAPI, FastAPI]] = {}
+    await _org_trusts_test_tokens(database_url, signing_key)
+    out: dict[str, tuple[FastAPI, ...]] = {}
     for n in NODES:
         rules_app = create_rules_app(make_settings(database_url, jwks, n, "rules"))
+        org_app = create_org_app(make_settings(database_url, jwks, n, "org"))
         settings = make_settings(database_url, jwks, n, "sales")
         client = RulesClient(f"http://{n}.kam.test", transport=httpx.ASGITransport(app=rules_app))
-        sales_app = create_app(settings, rules_client=client, clock=CLOCK, reminders_every=None)
-        out[n] = (sales_app, rules_app)
+        org = OrgClient(f"http://{n}.kam.test", transport=httpx.ASGITransport(app=org_app))
+        sales_app = create_app(settings, rules_client=client, org_client=org, clock=CLOCK, reminders_every=None)
+        out[n] = (sales_app, rules_app, org_app)
     async with contextlib.AsyncExitStack() as stack:
         for pair in out.values():
             for app in pair:
@@ -81,13 +112,14 @@ async def apps(database_url: str, jwks: dict[str, Any]) -> AsyncIterator[dict[st
 
 @pytest.fixture
 async def clients(
-    apps: dict[str, tuple[FastAPI, FastAPI]], rollback_conn: AsyncConnection
+    apps: dict[str, tuple[FastAPI, ...]], rollback_conn: AsyncConnection
 ) -> AsyncIterator[dict[str, httpx.AsyncClient]]:
     out: dict[str, httpx.AsyncClient] = {}
     CLOCK.set(T0)
-    for node, (sales_app, rules_app) in apps.items():
+    for node, (sales_app, rules_app, org_app) in apps.items():
         bind_session(sales_app, rollback_conn)
         bind_session(rules_app, rollback_conn)
+        bind_session(org_app, rollback_conn)
         rules_app.state.rules_cache.clear()
         out[node] = await app_client(sales_app, f"http://{node}.kam.test")
     try:
@@ -116,3 +148,16 @@ def auth(make_token: Callable[..., str]) -> Callable[..., dict[str, str]]:
         )
 
     return make
+
+
+@pytest.fixture
+async def org_clients(
+    apps: dict[str, tuple[FastAPI, ...]], clients: dict[str, httpx.AsyncClient]
+) -> AsyncIterator[dict[str, httpx.AsyncClient]]:
+    """node → a client of that node's org app (in the test's transaction, bound by `clients`)."""
+    out = {node: await app_client(pair[2], f"http://{node}.kam.test") for node, pair in apps.items()}
+    try:
+        yield out
+    finally:
+        for c in out.values():
+            await c.aclose()

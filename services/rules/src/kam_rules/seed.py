@@ -90,6 +90,11 @@ NATIONAL_DEFAULTS: dict[Kind, tuple[str, dict[str, Any], list[dict[str, Any]]]] 
         {"basis": "USAGE", "collectorSharePercent": 5},
         [],
     ),
+    Kind.QUOTE_DISCOUNT_APPROVAL: (
+        "报价折扣审批 (national)",
+        {"thresholdPercent": 10, "maxPercent": 30},
+        [{"path": "thresholdPercent", "allow": "decrease"}, {"path": "maxPercent", "allow": "decrease"}],
+    ),
 }
 
 

@@ -7,6 +7,7 @@ import asyncio
 
 from fastapi import FastAPI
 
+from kam_org.client import OrgClient
 from kam_platform.app import create_service_app
 from kam_platform.auth import TokenVerifier
 from kam_platform.dataset import DatasetApplier, dataset_consumers
@@ -24,6 +25,8 @@ from kam_sales.lead.endpoints import router as lead_router
 from kam_sales.models import SCHEMA
 from kam_sales.opportunity.dataset import OPPORTUNITIES
 from kam_sales.opportunity.endpoints import router as opportunity_router
+from kam_sales.quote.dataset import QUOTES
+from kam_sales.quote.endpoints import router as quote_router
 
 MIGRATIONS = "kam_sales:migrations"
 REMINDERS_EVERY = 3600.0
@@ -34,11 +37,13 @@ def create_app(
     *,
     verifier: TokenVerifier | None = None,
     rules_client: RulesClient | None = None,
+    org_client: OrgClient | None = None,
     clock: Clock | None = None,
     reminders_every: float | None = REMINDERS_EVERY,
 ) -> FastAPI:
     """`rules_client`: the node's rules service (default: at the node's base URL, `kam_sales.probability`;
-    tests pass one bound to an in-process rules app). `clock`: the time the scheduled jobs see.
+    tests pass one bound to an in-process rules app); `org_client` likewise for the org service (quote
+    approvers, `kam_sales.people`). `clock`: the time the scheduled jobs see.
     `reminders_every`: seconds between runs of the contract expiry-reminder job (None: not scheduled)."""
     clock = clock or SystemClock()
     settings = settings or Settings(service="sales")
@@ -51,7 +56,7 @@ def create_app(
                 app.state.db.sessionmaker,
                 service="sales",
                 schema=SCHEMA,
-                applier=DatasetApplier(settings, [CATALOG, OPPORTUNITIES, LEADS, AGREEMENTS]),
+                applier=DatasetApplier(settings, [CATALOG, OPPORTUNITIES, LEADS, AGREEMENTS, QUOTES]),
             )
             if settings.replication_enabled
             else []
@@ -76,7 +81,7 @@ def create_app(
             "Product catalogue (产品目录, TMF620) down the tree; opportunities (销售机会) and contracts (合同, "
             "TMF651) up the tree, with expiry reminders."
         ),
-        routers=[catalog_router, lead_router, opportunity_router, agreement_router, forecast_router],
+        routers=[catalog_router, lead_router, opportunity_router, quote_router, agreement_router, forecast_router],
         outbox_schemas=[SCHEMA],
         verifier=verifier,
         on_startup=[start],
@@ -85,4 +90,6 @@ def create_app(
     app.state.clock = clock
     if rules_client is not None:
         app.state.rules_client = rules_client
+    if org_client is not None:
+        app.state.org_client = org_client
     return app

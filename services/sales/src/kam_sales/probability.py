@@ -1,11 +1,13 @@
 """What the sales service asks of the rules: stage probabilities (商机阶段概率, ``opportunity_probability``)
 and contract expiry offsets (``reminder``) in force at a node, asked of
-the node's rules service through its published client (`kam_rules.client`) with the caller's token."""
+the node's rules service through its published client (`kam_rules.client`) with the caller's token;
+and quote discount approval thresholds (``quote_discount_approval``)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 
 from fastapi import Request
 
@@ -61,3 +63,19 @@ async def expiry_offsets(ask: Asker | None, *, node: str, on: date) -> tuple[tup
         return DEFAULT_EXPIRY_OFFSETS, "default"
     days = tuple(sorted({int(d) for d in rule.parameters.get("contractExpiryDays", [])}, reverse=True))
     return (days or DEFAULT_EXPIRY_OFFSETS), f"{rule.id}@{rule.version}"
+
+
+DISCOUNT_KIND = "quote_discount_approval"
+# only when no rule of the kind is published at or above the node (the rules seed publishes 10/30 at
+# the group): a discount above 10% needs the manager's approval, none above 30%
+DEFAULT_DISCOUNT = (Decimal(10), Decimal(30))
+
+
+async def discount_thresholds(ask: Asker, *, node: str, on: date) -> tuple[Decimal, Decimal, str]:
+    """(approval threshold percent, maximum percent, the rule that gave them)."""
+    rule = await ask.client.effective(DISCOUNT_KIND, node=node, on=on, token=ask.token)
+    if rule is None:
+        return (*DEFAULT_DISCOUNT, "default")
+    p = rule.parameters
+    threshold = Decimal(str(p.get("thresholdPercent", DEFAULT_DISCOUNT[0])))
+    return threshold, Decimal(str(p.get("maxPercent", DEFAULT_DISCOUNT[1]))), f"{rule.id}@{rule.version}"

@@ -24,6 +24,7 @@ class Kind(StrEnum):
     OPPORTUNITY_PROBABILITY = "opportunity_probability"  # 商机阶段概率
     ASSIGNMENT = "assignment"  # 客户经理分配
     SETTLEMENT_SPLIT = "settlement_split"  # 一点收费结算分摊
+    QUOTE_DISCOUNT_APPROVAL = "quote_discount_approval"  # 报价折扣审批门槛
 
 
 GRADES = ("A", "B", "C")
@@ -160,6 +161,21 @@ class SettlementSplitParams(Params):
     collector_share_percent: Annotated[Percent, Field(alias="collectorSharePercent")]
 
 
+class QuoteDiscountApprovalParams(Params):
+    """报价折扣审批: a quote whose largest line discount (percent off the list price) is above
+    ``thresholdPercent`` needs the approval of the account manager's manager; no quote gives more than
+    ``maxPercent``."""
+
+    threshold_percent: Annotated[Decimal, Field(alias="thresholdPercent", ge=0, le=100, decimal_places=2)]
+    max_percent: Annotated[Decimal, Field(alias="maxPercent", ge=0, le=100, decimal_places=2)]
+
+    @model_validator(mode="after")
+    def _check(self) -> QuoteDiscountApprovalParams:
+        if self.threshold_percent > self.max_percent:
+            raise ValueError("thresholdPercent is above maxPercent")
+        return self
+
+
 KIND_MODELS: dict[Kind, type[Params]] = {
     Kind.RECOGNITION: RecognitionParams,
     Kind.VALUE_SCORING: ValueScoringParams,
@@ -169,4 +185,5 @@ KIND_MODELS: dict[Kind, type[Params]] = {
     Kind.OPPORTUNITY_PROBABILITY: OpportunityProbabilityParams,
     Kind.ASSIGNMENT: AssignmentParams,
     Kind.SETTLEMENT_SPLIT: SettlementSplitParams,
+    Kind.QUOTE_DISCOUNT_APPROVAL: QuoteDiscountApprovalParams,
 }

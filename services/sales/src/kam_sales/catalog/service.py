@@ -267,3 +267,11 @@ def ensure_known(kind: str) -> Kind:
         return Kind(kind)
     except ValueError:
         raise NotFound(f"unknown catalogue resource {kind!r}") from None
+
+
+async def known_at(
+    session: AsyncSession, *, settings: Settings, node: str, ids: list[uuid.UUID]
+) -> dict[uuid.UUID, CatalogItem]:
+    """The items among `ids` that `node` holds from itself or its ancestors, in any lifecycle state (to
+    say why an offering is not sellable: retired, or not available there)."""
+    return await CatalogRepository.from_session(session).referable(ids, settings.topology, node)

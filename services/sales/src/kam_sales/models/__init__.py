@@ -8,7 +8,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import BigInteger, Date, DateTime, Index, Integer, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Boolean, Date, DateTime, Index, Integer, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -161,6 +161,143 @@ class AgreementReminder(Base):
     rule: Mapped[str] = mapped_column(String(80))  # the reminder rule that gave the offset
     reminded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))  # the job's clock
     acknowledged_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class Quote(Base):
+    """A quote (报价, TMF648 Quote) to a customer, owned by the node where it was created. A revision is
+    a new row (``quote_version`` + 1, same ``number``) linked to the one it supersedes."""
+
+    __tablename__ = "quote"
+    __table_args__ = (
+        UniqueConstraint("owner_node", "number", "quote_version"),
+        Index("ix_quote_owner_status", "owner_node", "status"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    owner_node: Mapped[str] = mapped_column(String(32), index=True)
+    version: Mapped[int] = mapped_column(BigInteger)
+    number: Mapped[str] = mapped_column(String(64))
+    quote_version: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str | None] = mapped_column(Text, nullable=True)
+    customer_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), index=True)
+    opportunity_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), nullable=True)
+    status: Mapped[str] = mapped_column(String(16))  # inProgress → pending → approved → accepted; …
+    currency: Mapped[str] = mapped_column(String(3))
+    items: Mapped[list[dict[str, Any]]] = mapped_column(JSONB)
+    subtotal: Mapped[Decimal] = mapped_column(Numeric(16, 2))  # at list prices
+    total: Mapped[Decimal] = mapped_column(Numeric(16, 2))  # after discounts
+    max_discount_percent: Mapped[Decimal] = mapped_column(Numeric(5, 2))
+    approval_required: Mapped[bool] = mapped_column(Boolean)
+    approval_rule: Mapped[str | None] = mapped_column(String(80), nullable=True)
+    approved_by: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    approval_note: Mapped[str | None] = mapped_column(Text, nullable=True)
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    valid_until: Mapped[date | None] = mapped_column(Date, nullable=True)
+    previous_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), nullable=True)
+    superseded_by_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), nullable=True)
+    account_manager: Mapped[str] = mapped_column(String(128), index=True)
+    created_by: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Visit(Base):
+    """A customer visit (客户拜访): planned, then recorded (participants, outcome, minutes) with its
+    follow-up tasks; owned by the node where it was planned."""
+
+    __tablename__ = "visit"
+    __table_args__ = (Index("ix_visit_owner_planned", "owner_node", "planned_at"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    owner_node: Mapped[str] = mapped_column(String(32), index=True)
+    version: Mapped[int] = mapped_column(BigInteger)
+    customer_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), index=True)
+    opportunity_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), nullable=True)
+    subject: Mapped[str] = mapped_column(String(200))
+    purpose: Mapped[str | None] = mapped_column(Text, nullable=True)
+    location: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    status: Mapped[str] = mapped_column(String(16))  # planned → done | cancelled
+    planned_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    visited_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    participants: Mapped[list[dict[str, Any]]] = mapped_column(JSONB)
+    outcome: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    minutes: Mapped[str | None] = mapped_column(Text, nullable=True)
+    follow_ups: Mapped[list[dict[str, Any]]] = mapped_column(JSONB)
+    account_manager: Mapped[str] = mapped_column(String(128), index=True)
+    created_by: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Campaign(Base):
+    """A marketing campaign (营销活动, F7), authored at a node and flowing down to its subtree once
+    launched; ``valid_from``/``valid_to`` are its period (end exclusive)."""
+
+    __tablename__ = "campaign"
+    __table_args__ = (Index("ix_campaign_owner_status", "owner_node", "status"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    owner_node: Mapped[str] = mapped_column(String(32), index=True)
+    version: Mapped[int] = mapped_column(BigInteger)
+    name: Mapped[str] = mapped_column(String(200))
+    objective: Mapped[str] = mapped_column(Text)
+    segment: Mapped[dict[str, Any]] = mapped_column(JSONB)  # a saved customer filter
+    offers: Mapped[list[dict[str, Any]]] = mapped_column(JSONB)
+    channel: Mapped[str] = mapped_column(String(32))
+    budget: Mapped[Decimal] = mapped_column(Numeric(16, 2))
+    currency: Mapped[str] = mapped_column(String(3))
+    valid_from: Mapped[date] = mapped_column(Date)
+    valid_to: Mapped[date | None] = mapped_column(Date, nullable=True)
+    status: Mapped[str] = mapped_column(String(16))  # draft → approved → running → closed
+    approved_by: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    approved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    launched_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    created_by: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class CampaignTargetList(Base):
+    """The targets of a launched campaign in one part of its author's subtree (``scope_node``: a
+    national campaign has one list per province), snapshot at launch; owned by the campaign's author."""
+
+    __tablename__ = "campaign_target_list"
+    __table_args__ = (UniqueConstraint("campaign_id", "scope_node"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    owner_node: Mapped[str] = mapped_column(String(32), index=True)
+    version: Mapped[int] = mapped_column(BigInteger)
+    campaign_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), index=True)
+    scope_node: Mapped[str] = mapped_column(String(32))
+    valid_from: Mapped[date] = mapped_column(Date)
+    valid_to: Mapped[date | None] = mapped_column(Date, nullable=True)
+    targets: Mapped[list[dict[str, Any]]] = mapped_column(JSONB)  # [{customerId, name, node}]
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class CampaignResponse(Base):
+    """The work on one campaign target at the node that holds the customer (营销响应): contact attempts and
+    the customer's response; owned there, flowing up."""
+
+    __tablename__ = "campaign_response"
+    __table_args__ = (UniqueConstraint("campaign_id", "customer_id", "owner_node"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    owner_node: Mapped[str] = mapped_column(String(32), index=True)
+    version: Mapped[int] = mapped_column(BigInteger)
+    campaign_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), index=True)
+    customer_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    attempts: Mapped[list[dict[str, Any]]] = mapped_column(JSONB)
+    response: Mapped[str] = mapped_column(String(16))  # none | interested | notInterested | converted
+    responded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    opportunity_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), nullable=True)
+    account_manager: Mapped[str] = mapped_column(String(128), index=True)
+    created_by: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
 class Audit(AuditMixin, Base):

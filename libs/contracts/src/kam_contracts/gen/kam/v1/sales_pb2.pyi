@@ -458,3 +458,503 @@ class SalesLeadChanged(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___SalesLeadChanged: _TypeAlias = SalesLeadChanged  # noqa: Y015
+
+@_typing.final
+class QuoteState(_message.Message):
+    """A quote (报价, TMF648 Quote): owned where created, flows up. A revision is a new row (quote_version
+    + 1) with the same number, linked to the one it supersedes.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    OWNER_NODE_FIELD_NUMBER: _builtins.int
+    VERSION_FIELD_NUMBER: _builtins.int
+    NUMBER_FIELD_NUMBER: _builtins.int
+    QUOTE_VERSION_FIELD_NUMBER: _builtins.int
+    NAME_FIELD_NUMBER: _builtins.int
+    DESCRIPTION_FIELD_NUMBER: _builtins.int
+    CUSTOMER_ID_FIELD_NUMBER: _builtins.int
+    OPPORTUNITY_ID_FIELD_NUMBER: _builtins.int
+    STATUS_FIELD_NUMBER: _builtins.int
+    CURRENCY_FIELD_NUMBER: _builtins.int
+    ITEMS_JSON_FIELD_NUMBER: _builtins.int
+    SUBTOTAL_FIELD_NUMBER: _builtins.int
+    TOTAL_FIELD_NUMBER: _builtins.int
+    MAX_DISCOUNT_PERCENT_FIELD_NUMBER: _builtins.int
+    APPROVAL_REQUIRED_FIELD_NUMBER: _builtins.int
+    APPROVAL_RULE_FIELD_NUMBER: _builtins.int
+    APPROVED_BY_FIELD_NUMBER: _builtins.int
+    APPROVAL_NOTE_FIELD_NUMBER: _builtins.int
+    DECIDED_AT_FIELD_NUMBER: _builtins.int
+    VALID_UNTIL_FIELD_NUMBER: _builtins.int
+    PREVIOUS_ID_FIELD_NUMBER: _builtins.int
+    SUPERSEDED_BY_ID_FIELD_NUMBER: _builtins.int
+    ACCOUNT_MANAGER_FIELD_NUMBER: _builtins.int
+    CREATED_BY_FIELD_NUMBER: _builtins.int
+    CREATED_AT_FIELD_NUMBER: _builtins.int
+    UPDATED_AT_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    owner_node: _builtins.str
+    version: _builtins.int
+    number: _builtins.str
+    """报价单号, shared by the versions of one quote"""
+    quote_version: _builtins.int
+    name: _builtins.str
+    description: _builtins.str
+    customer_id: _builtins.str
+    opportunity_id: _builtins.str
+    status: _builtins.str
+    """inProgress | pending | approved | rejected | accepted | cancelled | superseded"""
+    currency: _builtins.str
+    items_json: _builtins.str
+    """[{id, productOffering{id,name}, quantity, unitPrice, discountPercent, amount}]"""
+    subtotal: _builtins.str
+    """decimal strings"""
+    total: _builtins.str
+    max_discount_percent: _builtins.str
+    approval_required: _builtins.bool
+    approval_rule: _builtins.str
+    """"<rule id>@<version>" or "default" """
+    approved_by: _builtins.str
+    approval_note: _builtins.str
+    valid_until: _builtins.str
+    """ISO date; empty = open"""
+    previous_id: _builtins.str
+    superseded_by_id: _builtins.str
+    account_manager: _builtins.str
+    created_by: _builtins.str
+    @_builtins.property
+    def decided_at(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def created_at(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def updated_at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+        owner_node: _builtins.str = ...,
+        version: _builtins.int = ...,
+        number: _builtins.str = ...,
+        quote_version: _builtins.int = ...,
+        name: _builtins.str = ...,
+        description: _builtins.str = ...,
+        customer_id: _builtins.str = ...,
+        opportunity_id: _builtins.str = ...,
+        status: _builtins.str = ...,
+        currency: _builtins.str = ...,
+        items_json: _builtins.str = ...,
+        subtotal: _builtins.str = ...,
+        total: _builtins.str = ...,
+        max_discount_percent: _builtins.str = ...,
+        approval_required: _builtins.bool = ...,
+        approval_rule: _builtins.str = ...,
+        approved_by: _builtins.str = ...,
+        approval_note: _builtins.str = ...,
+        decided_at: _timestamp_pb2.Timestamp | None = ...,
+        valid_until: _builtins.str = ...,
+        previous_id: _builtins.str = ...,
+        superseded_by_id: _builtins.str = ...,
+        account_manager: _builtins.str = ...,
+        created_by: _builtins.str = ...,
+        created_at: _timestamp_pb2.Timestamp | None = ...,
+        updated_at: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["created_at", b"created_at", "decided_at", b"decided_at", "updated_at", b"updated_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["account_manager", b"account_manager", "approval_note", b"approval_note", "approval_required", b"approval_required", "approval_rule", b"approval_rule", "approved_by", b"approved_by", "created_at", b"created_at", "created_by", b"created_by", "currency", b"currency", "customer_id", b"customer_id", "decided_at", b"decided_at", "description", b"description", "id", b"id", "items_json", b"items_json", "max_discount_percent", b"max_discount_percent", "name", b"name", "number", b"number", "opportunity_id", b"opportunity_id", "owner_node", b"owner_node", "previous_id", b"previous_id", "quote_version", b"quote_version", "status", b"status", "subtotal", b"subtotal", "superseded_by_id", b"superseded_by_id", "total", b"total", "updated_at", b"updated_at", "valid_until", b"valid_until", "version", b"version"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___QuoteState: _TypeAlias = QuoteState  # noqa: Y015
+
+@_typing.final
+class QuoteChanged(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    QUOTE_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def quote(self) -> Global___QuoteState: ...
+    def __init__(
+        self,
+        *,
+        quote: Global___QuoteState | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["quote", b"quote"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["quote", b"quote"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___QuoteChanged: _TypeAlias = QuoteChanged  # noqa: Y015
+
+@_typing.final
+class VisitState(_message.Message):
+    """A customer visit (客户拜访): owned where created, flows up."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    OWNER_NODE_FIELD_NUMBER: _builtins.int
+    VERSION_FIELD_NUMBER: _builtins.int
+    CUSTOMER_ID_FIELD_NUMBER: _builtins.int
+    OPPORTUNITY_ID_FIELD_NUMBER: _builtins.int
+    SUBJECT_FIELD_NUMBER: _builtins.int
+    PURPOSE_FIELD_NUMBER: _builtins.int
+    LOCATION_FIELD_NUMBER: _builtins.int
+    STATUS_FIELD_NUMBER: _builtins.int
+    PLANNED_AT_FIELD_NUMBER: _builtins.int
+    VISITED_AT_FIELD_NUMBER: _builtins.int
+    PARTICIPANTS_JSON_FIELD_NUMBER: _builtins.int
+    OUTCOME_FIELD_NUMBER: _builtins.int
+    MINUTES_FIELD_NUMBER: _builtins.int
+    FOLLOW_UPS_JSON_FIELD_NUMBER: _builtins.int
+    ACCOUNT_MANAGER_FIELD_NUMBER: _builtins.int
+    CREATED_BY_FIELD_NUMBER: _builtins.int
+    CREATED_AT_FIELD_NUMBER: _builtins.int
+    UPDATED_AT_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    owner_node: _builtins.str
+    version: _builtins.int
+    customer_id: _builtins.str
+    opportunity_id: _builtins.str
+    subject: _builtins.str
+    purpose: _builtins.str
+    location: _builtins.str
+    status: _builtins.str
+    """planned | done | cancelled"""
+    participants_json: _builtins.str
+    """[{name, side, role, contactId}]"""
+    outcome: _builtins.str
+    minutes: _builtins.str
+    follow_ups_json: _builtins.str
+    """[{id, title, dueDate, assignee, status}]"""
+    account_manager: _builtins.str
+    created_by: _builtins.str
+    @_builtins.property
+    def planned_at(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def visited_at(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def created_at(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def updated_at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+        owner_node: _builtins.str = ...,
+        version: _builtins.int = ...,
+        customer_id: _builtins.str = ...,
+        opportunity_id: _builtins.str = ...,
+        subject: _builtins.str = ...,
+        purpose: _builtins.str = ...,
+        location: _builtins.str = ...,
+        status: _builtins.str = ...,
+        planned_at: _timestamp_pb2.Timestamp | None = ...,
+        visited_at: _timestamp_pb2.Timestamp | None = ...,
+        participants_json: _builtins.str = ...,
+        outcome: _builtins.str = ...,
+        minutes: _builtins.str = ...,
+        follow_ups_json: _builtins.str = ...,
+        account_manager: _builtins.str = ...,
+        created_by: _builtins.str = ...,
+        created_at: _timestamp_pb2.Timestamp | None = ...,
+        updated_at: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["created_at", b"created_at", "planned_at", b"planned_at", "updated_at", b"updated_at", "visited_at", b"visited_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["account_manager", b"account_manager", "created_at", b"created_at", "created_by", b"created_by", "customer_id", b"customer_id", "follow_ups_json", b"follow_ups_json", "id", b"id", "location", b"location", "minutes", b"minutes", "opportunity_id", b"opportunity_id", "outcome", b"outcome", "owner_node", b"owner_node", "participants_json", b"participants_json", "planned_at", b"planned_at", "purpose", b"purpose", "status", b"status", "subject", b"subject", "updated_at", b"updated_at", "version", b"version", "visited_at", b"visited_at"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___VisitState: _TypeAlias = VisitState  # noqa: Y015
+
+@_typing.final
+class VisitChanged(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    VISIT_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def visit(self) -> Global___VisitState: ...
+    def __init__(
+        self,
+        *,
+        visit: Global___VisitState | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["visit", b"visit"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["visit", b"visit"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___VisitChanged: _TypeAlias = VisitChanged  # noqa: Y015
+
+@_typing.final
+class CampaignState(_message.Message):
+    """A marketing campaign (营销活动, F7): reference data of the node that authored it, flowing down to its
+    subtree (and up) once launched.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    OWNER_NODE_FIELD_NUMBER: _builtins.int
+    VERSION_FIELD_NUMBER: _builtins.int
+    NAME_FIELD_NUMBER: _builtins.int
+    OBJECTIVE_FIELD_NUMBER: _builtins.int
+    SEGMENT_JSON_FIELD_NUMBER: _builtins.int
+    OFFERS_JSON_FIELD_NUMBER: _builtins.int
+    CHANNEL_FIELD_NUMBER: _builtins.int
+    BUDGET_FIELD_NUMBER: _builtins.int
+    CURRENCY_FIELD_NUMBER: _builtins.int
+    START_DATE_FIELD_NUMBER: _builtins.int
+    END_DATE_FIELD_NUMBER: _builtins.int
+    STATUS_FIELD_NUMBER: _builtins.int
+    APPROVED_BY_FIELD_NUMBER: _builtins.int
+    APPROVED_AT_FIELD_NUMBER: _builtins.int
+    LAUNCHED_AT_FIELD_NUMBER: _builtins.int
+    CLOSED_AT_FIELD_NUMBER: _builtins.int
+    CREATED_BY_FIELD_NUMBER: _builtins.int
+    CREATED_AT_FIELD_NUMBER: _builtins.int
+    UPDATED_AT_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    owner_node: _builtins.str
+    version: _builtins.int
+    name: _builtins.str
+    objective: _builtins.str
+    segment_json: _builtins.str
+    """the target segment: a saved customer filter {attribute: value}"""
+    offers_json: _builtins.str
+    """[{id, name}] offering references"""
+    channel: _builtins.str
+    budget: _builtins.str
+    """decimal string"""
+    currency: _builtins.str
+    start_date: _builtins.str
+    """period, ISO dates (end exclusive)"""
+    end_date: _builtins.str
+    status: _builtins.str
+    """draft | approved | running | closed"""
+    approved_by: _builtins.str
+    created_by: _builtins.str
+    @_builtins.property
+    def approved_at(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def launched_at(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def closed_at(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def created_at(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def updated_at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+        owner_node: _builtins.str = ...,
+        version: _builtins.int = ...,
+        name: _builtins.str = ...,
+        objective: _builtins.str = ...,
+        segment_json: _builtins.str = ...,
+        offers_json: _builtins.str = ...,
+        channel: _builtins.str = ...,
+        budget: _builtins.str = ...,
+        currency: _builtins.str = ...,
+        start_date: _builtins.str = ...,
+        end_date: _builtins.str = ...,
+        status: _builtins.str = ...,
+        approved_by: _builtins.str = ...,
+        approved_at: _timestamp_pb2.Timestamp | None = ...,
+        launched_at: _timestamp_pb2.Timestamp | None = ...,
+        closed_at: _timestamp_pb2.Timestamp | None = ...,
+        created_by: _builtins.str = ...,
+        created_at: _timestamp_pb2.Timestamp | None = ...,
+        updated_at: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["approved_at", b"approved_at", "closed_at", b"closed_at", "created_at", b"created_at", "launched_at", b"launched_at", "updated_at", b"updated_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["approved_at", b"approved_at", "approved_by", b"approved_by", "budget", b"budget", "channel", b"channel", "closed_at", b"closed_at", "created_at", b"created_at", "created_by", b"created_by", "currency", b"currency", "end_date", b"end_date", "id", b"id", "launched_at", b"launched_at", "name", b"name", "objective", b"objective", "offers_json", b"offers_json", "owner_node", b"owner_node", "segment_json", b"segment_json", "start_date", b"start_date", "status", b"status", "updated_at", b"updated_at", "version", b"version"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CampaignState: _TypeAlias = CampaignState  # noqa: Y015
+
+@_typing.final
+class CampaignChanged(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CAMPAIGN_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def campaign(self) -> Global___CampaignState: ...
+    def __init__(
+        self,
+        *,
+        campaign: Global___CampaignState | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["campaign", b"campaign"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["campaign", b"campaign"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CampaignChanged: _TypeAlias = CampaignChanged  # noqa: Y015
+
+@_typing.final
+class CampaignTargetListState(_message.Message):
+    """The target list of a launched campaign for one part of the author's subtree (a national campaign: one
+    per province), snapshot at launch, owned by the campaign's author and flowing down.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    OWNER_NODE_FIELD_NUMBER: _builtins.int
+    VERSION_FIELD_NUMBER: _builtins.int
+    CAMPAIGN_ID_FIELD_NUMBER: _builtins.int
+    SCOPE_NODE_FIELD_NUMBER: _builtins.int
+    START_DATE_FIELD_NUMBER: _builtins.int
+    END_DATE_FIELD_NUMBER: _builtins.int
+    TARGETS_JSON_FIELD_NUMBER: _builtins.int
+    CREATED_AT_FIELD_NUMBER: _builtins.int
+    UPDATED_AT_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    owner_node: _builtins.str
+    version: _builtins.int
+    campaign_id: _builtins.str
+    scope_node: _builtins.str
+    """the subtree whose targets these are"""
+    start_date: _builtins.str
+    end_date: _builtins.str
+    targets_json: _builtins.str
+    """[{customerId, name, node}]"""
+    @_builtins.property
+    def created_at(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def updated_at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+        owner_node: _builtins.str = ...,
+        version: _builtins.int = ...,
+        campaign_id: _builtins.str = ...,
+        scope_node: _builtins.str = ...,
+        start_date: _builtins.str = ...,
+        end_date: _builtins.str = ...,
+        targets_json: _builtins.str = ...,
+        created_at: _timestamp_pb2.Timestamp | None = ...,
+        updated_at: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["created_at", b"created_at", "updated_at", b"updated_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["campaign_id", b"campaign_id", "created_at", b"created_at", "end_date", b"end_date", "id", b"id", "owner_node", b"owner_node", "scope_node", b"scope_node", "start_date", b"start_date", "targets_json", b"targets_json", "updated_at", b"updated_at", "version", b"version"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CampaignTargetListState: _TypeAlias = CampaignTargetListState  # noqa: Y015
+
+@_typing.final
+class CampaignTargetListChanged(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TARGET_LIST_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def target_list(self) -> Global___CampaignTargetListState: ...
+    def __init__(
+        self,
+        *,
+        target_list: Global___CampaignTargetListState | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["target_list", b"target_list"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["target_list", b"target_list"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CampaignTargetListChanged: _TypeAlias = CampaignTargetListChanged  # noqa: Y015
+
+@_typing.final
+class CampaignResponseState(_message.Message):
+    """A local network's work on one campaign target (contact attempts, the response): owned where worked,
+    flows up so the author evaluates the campaign.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    OWNER_NODE_FIELD_NUMBER: _builtins.int
+    VERSION_FIELD_NUMBER: _builtins.int
+    CAMPAIGN_ID_FIELD_NUMBER: _builtins.int
+    CUSTOMER_ID_FIELD_NUMBER: _builtins.int
+    ATTEMPTS_JSON_FIELD_NUMBER: _builtins.int
+    RESPONSE_FIELD_NUMBER: _builtins.int
+    RESPONDED_AT_FIELD_NUMBER: _builtins.int
+    OPPORTUNITY_ID_FIELD_NUMBER: _builtins.int
+    ACCOUNT_MANAGER_FIELD_NUMBER: _builtins.int
+    CREATED_BY_FIELD_NUMBER: _builtins.int
+    CREATED_AT_FIELD_NUMBER: _builtins.int
+    UPDATED_AT_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    owner_node: _builtins.str
+    version: _builtins.int
+    campaign_id: _builtins.str
+    customer_id: _builtins.str
+    attempts_json: _builtins.str
+    """[{at, channel, note, by}]"""
+    response: _builtins.str
+    """none | interested | notInterested | converted"""
+    opportunity_id: _builtins.str
+    account_manager: _builtins.str
+    created_by: _builtins.str
+    @_builtins.property
+    def responded_at(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def created_at(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def updated_at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+        owner_node: _builtins.str = ...,
+        version: _builtins.int = ...,
+        campaign_id: _builtins.str = ...,
+        customer_id: _builtins.str = ...,
+        attempts_json: _builtins.str = ...,
+        response: _builtins.str = ...,
+        responded_at: _timestamp_pb2.Timestamp | None = ...,
+        opportunity_id: _builtins.str = ...,
+        account_manager: _builtins.str = ...,
+        created_by: _builtins.str = ...,
+        created_at: _timestamp_pb2.Timestamp | None = ...,
+        updated_at: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["created_at", b"created_at", "responded_at", b"responded_at", "updated_at", b"updated_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["account_manager", b"account_manager", "attempts_json", b"attempts_json", "campaign_id", b"campaign_id", "created_at", b"created_at", "created_by", b"created_by", "customer_id", b"customer_id", "id", b"id", "opportunity_id", b"opportunity_id", "owner_node", b"owner_node", "responded_at", b"responded_at", "response", b"response", "updated_at", b"updated_at", "version", b"version"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CampaignResponseState: _TypeAlias = CampaignResponseState  # noqa: Y015
+
+@_typing.final
+class CampaignResponseChanged(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CAMPAIGN_RESPONSE_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def campaign_response(self) -> Global___CampaignResponseState: ...
+    def __init__(
+        self,
+        *,
+        campaign_response: Global___CampaignResponseState | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["campaign_response", b"campaign_response"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["campaign_response", b"campaign_response"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CampaignResponseChanged: _TypeAlias = CampaignResponseChanged  # noqa: Y015
