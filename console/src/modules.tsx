@@ -63,6 +63,7 @@ export const SCREENS: Screen[] = [
       { key: "teams", path: "admin/teams", permission: "org.team:read" },
       { key: "orgUnits", path: "admin/org-units", permission: "org.team:read" },
       { key: "roles", path: "admin/roles", permission: "org.role:read" },
+      { key: "rules", path: "admin/rules", permission: "rules:read" },
     ],
     page: lazy(() => import("./pages/admin")),
   },

@@ -8,6 +8,7 @@ font renders every Chinese glyph as a box while DOM assertions still pass)."""
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import shutil
 import subprocess
 import tempfile
@@ -37,6 +38,8 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 CUSTOMER = "/tmf-api/customerManagement/v4/customer"
+# the services whose screens these tests drive (a later service adds its name with its screen's test)
+E2E_SERVICES = ["org", "customer", "sync", "rules"]
 PASSWORD = "kam-demo-2026"  # kam_org.seed.DEMO_PASSWORD
 
 
@@ -58,7 +61,10 @@ class Api:
         if node not in self._tokens:
             from kam_org.tokens import issue_token
 
-            self._tokens[node] = asyncio.run(issue_token(self.fed.database_url(node), node, "admin", self.fed.topology))
+            # in a thread of its own: Playwright's sync API keeps an event loop running in this one
+            with concurrent.futures.ThreadPoolExecutor(1) as pool:
+                coro = issue_token(self.fed.database_url(node), node, "admin", self.fed.topology)
+                self._tokens[node] = pool.submit(asyncio.run, coro).result()
         return self._tokens[node]
 
     def url(self, node: str, path: str = "") -> str:
@@ -78,7 +84,7 @@ def fed() -> Iterator[Federation]:
     build_console()
     base = Path(tempfile.mkdtemp(prefix="kam-e2e-"))
     federation = Federation(
-        TRIO, base / "run", process_per="node", services=["org", "customer", "sync"], use_environment=False, pg_fast=True
+        TRIO, base / "run", process_per="node", services=E2E_SERVICES, use_environment=False, pg_fast=True
     )
     pids: list[int] = []
     try:
@@ -135,6 +141,7 @@ class Console:
     def shot(self, name: str) -> Path:
         SHOTS.mkdir(parents=True, exist_ok=True)
         self.page.wait_for_load_state("networkidle")
+        self.page.locator(".ant-spin-spinning").first.wait_for(state="detached")  # tables done loading
         path = SHOTS / f"{name}.png"
         self.page.screenshot(path=str(path), full_page=True)
         return path

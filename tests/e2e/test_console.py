@@ -6,6 +6,8 @@ one screenshot per main screen (test-results/e2e/)."""
 
 from __future__ import annotations
 
+import base64
+import json
 import re
 import subprocess
 from typing import Any
@@ -46,7 +48,13 @@ def test_login_shows_the_node_and_returns_to_the_page(console: Console) -> None:
     page.wait_for_url("**/customers?q=abc")
     expect()(page.get_by_test_id("user-scope")).to_contain_text("gd-gz")
     # a 401 anywhere (here: the token is gone) returns to login, then back to the page
-    page.evaluate("localStorage.setItem('kam.session', 'x.eyJleHAiOjQxMDI0NDQ4MDB9.y')")
+    # a token the services refuse (its claims would allow the page, its signature is not the node's)
+    forged = (
+        base64.urlsafe_b64encode(json.dumps({"sub": "admin", "exp": 4102444800, "perms": ["*"]}).encode())
+        .decode()
+        .rstrip("=")
+    )
+    page.evaluate(f"localStorage.setItem('kam.session', 'x.{forged}.y')")
     page.goto(console.fed.node_url("gd-gz") + "/dashboard")
     page.wait_for_url("**/login?from=%2Fdashboard")
 
@@ -76,8 +84,8 @@ def test_customer_search_and_paging(console: Console, api: Api) -> None:
     console.shot("03-customers")
     # Chinese search: a substring of a seeded name, answered by the server
     term = seeded["name"][2:4]
-    page.get_by_test_id("customer-search").fill(term)
-    page.get_by_test_id("customer-search").press("Enter")
+    page.get_by_test_id("customer-search").locator("input").fill(term)
+    page.get_by_test_id("customer-search").locator("input").press("Enter")
     page.wait_for_url(re.compile(r"q="))
     rows = table.locator("tbody tr.ant-table-row")
     expect()(rows.first).to_contain_text(term)
@@ -112,7 +120,19 @@ def test_customer_360(console: Console, api: Api) -> None:
     page = console.page
     view = page.get_by_test_id("customer-360")
     expect()(page.get_by_test_id("customer-name")).to_have_text(c["name"])
-    for panel in ("客户档案", "联系人", "集团层级", "客户经理历史", "变更历史", "全国大客户认定", "已订产品", "账单", "合同", "服务工单", "商机"):
+    for panel in (
+        "客户档案",
+        "联系人",
+        "集团层级",
+        "客户经理历史",
+        "变更历史",
+        "全国大客户认定",
+        "已订产品",
+        "账单",
+        "合同",
+        "服务工单",
+        "商机",
+    ):
         expect()(view).to_contain_text(panel)
     expect()(page.get_by_test_id("customer-edit")).to_be_enabled()
     console.shot("05-customer-360")
@@ -122,7 +142,9 @@ def test_gd_gz_customer_is_read_only_at_gd_with_the_owner_named(console: Console
     r = api.post("gd-gz", CUSTOMER, {"name": "广州只读副本验证有限公司", "industry": "FINANCE", "grade": "B"})
     assert r.status_code == 201, r.text
     cid = r.json()["id"]
-    wait_until(lambda: api.get("gd", f"{CUSTOMER}/{cid}").status_code == 200, timeout=60, what="customer replicated to gd")
+    wait_until(
+        lambda: api.get("gd", f"{CUSTOMER}/{cid}").status_code == 200, timeout=60, what="customer replicated to gd"
+    )
     console.login("gd", path=f"/customers/{cid}")
     page = console.page
     expect()(page.get_by_test_id("replica-notice")).to_contain_text("gd-gz")
@@ -135,7 +157,9 @@ def test_designation_at_hq_answered_at_gd_gz_visible_at_hq(browser: Any, console
     r = api.post("gd-gz", CUSTOMER, {"name": "广州全国名单验证集团", "industry": "ENERGY", "grade": "A"})
     assert r.status_code == 201, r.text
     customer = r.json()
-    wait_until(lambda: api.get("hq", f"{CUSTOMER}/{customer['id']}").status_code == 200, timeout=60, what="customer at hq")
+    wait_until(
+        lambda: api.get("hq", f"{CUSTOMER}/{customer['id']}").status_code == 200, timeout=60, what="customer at hq"
+    )
     page = console.page
     # hq designates through the console
     console.login("hq", path="/national")
@@ -146,7 +170,11 @@ def test_designation_at_hq_answered_at_gd_gz_visible_at_hq(browser: Any, console
     page.get_by_test_id("designate-ok").click()
     row = page.locator("tr.ant-table-row", has_text="广州全国名单验证集团")
     expect()(row).to_contain_text("有效")
-    designation = next(d for d in api.get("hq", "/api/v1/customer/designations", params={"limit": 1000}).json() if d["customer"]["id"] == customer["id"])
+    designation = next(
+        d
+        for d in api.get("hq", "/api/v1/customer/designations", params={"limit": 1000}).json()
+        if d["customer"]["id"] == customer["id"]
+    )
     wait_until(
         lambda: api.get("gd-gz", f"/api/v1/customer/designations/{designation['id']}").status_code == 200,
         timeout=60,
@@ -176,7 +204,9 @@ def test_designation_at_hq_answered_at_gd_gz_visible_at_hq(browser: Any, console
         what="gd-gz's answer at hq",
     )
     page.reload()
-    expect()(page.locator("tr.ant-table-row", has_text="广州全国名单验证集团").get_by_test_id("responses")).to_contain_text("gd-gz: 已分配")
+    expect()(
+        page.locator("tr.ant-table-row", has_text="广州全国名单验证集团").get_by_test_id("responses")
+    ).to_contain_text("gd-gz: 已分配")
     console.shot("08-national-list-hq")
 
 
@@ -209,6 +239,7 @@ def test_language_switch_is_remembered(console: Console) -> None:
         ("/admin/org-units", "admin-org-units", "组织单元", "14-admin-org-units"),
         ("/admin/roles", "admin-roles", "角色与权限", "15-admin-roles"),
         ("/national", "national-list", "全国大客户名单", "16-national-list-gd"),
+        ("/admin/rules", "admin-rules", "已发布", "17-admin-rules"),
     ],
 )
 def test_main_screens_render_without_errors(console: Console, path: str, testid: str, text: str, shot: str) -> None:

@@ -111,64 +111,17 @@ export interface Designation {
   responses: DesignationResponse[];
 }
 
-export interface OrgNode {
-  id: string;
-  code: string;
-  tier: string;
-  parent: string | null;
-  name_zh: string;
-  name_en: string;
-}
-
-export interface Staff {
-  id: string;
-  username: string;
-  display_name: string;
-  phone: string | null;
-  email: string | null;
-  org_unit_id: string | null;
-  roles: string[];
-  is_active: boolean;
-  owner_node: string;
-  version: number;
-}
-
-export interface Team {
-  id: string;
-  code: string;
-  name: string;
-  kind: string;
-  description: string;
-  org_unit_id: string | null;
-  leader_id: string | null;
-  member_ids: string[];
-  owner_node: string;
-}
-
-export interface OrgUnit {
-  id: string;
-  code: string;
-  name: string;
-  kind: string;
-  parent_id: string | null;
-  owner_node: string;
-}
-
-export interface Role {
-  id: string;
-  code: string;
-  name_zh: string;
-  name_en: string;
-  description: string;
-  permissions: string[];
-  version: number;
-}
-
-export interface Permission {
-  code: string;
-  description?: string;
-  [key: string]: unknown;
-}
+type OrgSchemas = OrgComponents["schemas"];
+/** A read model as answered without `fields=` (the OpenAPI marks attributes optional because a
+ * `fields=` selection may leave them out; the console never selects org's fields). */
+export type Whole<T> = { [K in keyof T]-?: Exclude<T[K], undefined> };
+// org's read models are declared in its OpenAPI: the generated types are the shapes
+export type OrgNode = Whole<OrgSchemas["NodeRead"]>;
+export type Staff = Whole<OrgSchemas["StaffRead"]>;
+export type Team = Whole<OrgSchemas["TeamRead"]>;
+export type OrgUnit = Whole<OrgSchemas["OrgUnitRead"]>;
+export type Role = Whole<OrgSchemas["RoleRead"]>;
+export type Permission = Whole<OrgSchemas["PermissionRead"]>;
 
 export interface SyncStatus {
   node: string;
@@ -202,3 +155,7 @@ export interface Hierarchy {
   ancestors: CustomerBrief[];
   branches: CustomerBrief[];
 }
+
+import type { components as RulesComponents } from "./gen/rules";
+export type RuleSet = Whole<RulesComponents["schemas"]["RuleSetRead"]>;
+export type RuleKind = RulesComponents["schemas"]["Kind"];

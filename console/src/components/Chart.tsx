@@ -33,7 +33,8 @@ export default function Chart({ option, height = 300, onClick, testId }: ChartPr
   }, []);
 
   useEffect(() => {
-    chart.current?.setOption(option, { notMerge: true });
+    // no animation under automation (a screenshot then shows the data, not a bar half-grown)
+    chart.current?.setOption({ animation: !navigator.webdriver, ...option }, { notMerge: true });
   }, [option]);
 
   useEffect(() => {

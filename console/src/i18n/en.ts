@@ -18,7 +18,7 @@ const en: Widen<Dict> = {
   },
   menu: {
     workbench: "Workbench", customers: "Customers", national: "National key accounts", federation: "Federation",
-    admin: "Administration", dashboard: "Dashboard", staff: "Staff", teams: "Teams", orgUnits: "Org units", roles: "Roles & permissions",
+    admin: "Administration", dashboard: "Dashboard", rules: "Business rules", staff: "Staff", teams: "Teams", orgUnits: "Org units", roles: "Roles & permissions",
   },
   login: {
     title: "Sign in", username: "User name", password: "Password", submit: "Sign in", failed: "Invalid user name or password",
@@ -76,6 +76,12 @@ const en: Widen<Dict> = {
     phone: "Phone", email: "Email", roleList: "Roles", active: "Active", orgUnit: "Org unit", leader: "Leader", members: "Members",
     parent: "Parent unit", permissions: "Permissions", nameZh: "Chinese name", nameEn: "English name", password: "Initial password", deactivate: "Deactivate",
     rules: "Business rules",
+  },
+  rules: {
+    draft: "New draft", kind: "Kind", scope: "Scope", validFrom: "Valid from", author: "Author", parameters: "Parameters (JSON)",
+    approve: "Approve", publish: "Publish", retire: "Retire", badJson: "The parameters are not valid JSON",
+    status: { DRAFT: "Draft", APPROVED: "Approved", PUBLISHED: "Published", RETIRED: "Retired" },
+    kinds: { recognition: "Recognition and grading", value_scoring: "Value scoring", churn_warning: "Churn warning", sla: "Service SLA and escalation", reminder: "Contract and follow-up reminders", opportunity_probability: "Opportunity stage probability", assignment: "Account-manager assignment", settlement_split: "Settlement split" },
   },
   dashboard: {
     title: "Dashboard", byGrade: "By grade", byIndustry: "By industry", byNode: "By node", candidates: "Recognition candidates", designations: "Designations by status",

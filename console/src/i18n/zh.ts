@@ -14,7 +14,7 @@ const zh = {
   },
   menu: {
     workbench: "工作台", customers: "客户管理", national: "全国大客户名单", federation: "联邦状态",
-    admin: "系统管理", dashboard: "统计看板", staff: "员工", teams: "团队", orgUnits: "组织单元", roles: "角色与权限",
+    admin: "系统管理", dashboard: "统计看板", rules: "业务规则", staff: "员工", teams: "团队", orgUnits: "组织单元", roles: "角色与权限",
   },
   login: {
     title: "登录", username: "用户名", password: "密码", submit: "登录", failed: "用户名或密码错误",
@@ -72,6 +72,12 @@ const zh = {
     phone: "电话", email: "邮箱", roleList: "角色", active: "在职", orgUnit: "组织单元", leader: "负责人", members: "成员数",
     parent: "上级单元", permissions: "权限", nameZh: "中文名", nameEn: "英文名", password: "初始密码", deactivate: "停用",
     rules: "业务规则",
+  },
+  rules: {
+    draft: "新建规则草稿", kind: "规则类型", scope: "适用范围", validFrom: "生效日期", author: "起草人", parameters: "参数（JSON）",
+    approve: "审批", publish: "发布", retire: "停用", badJson: "参数不是合法的 JSON",
+    status: { DRAFT: "草稿", APPROVED: "已审批", PUBLISHED: "已发布", RETIRED: "已停用" },
+    kinds: { recognition: "大客户认定与分级", value_scoring: "价值评分", churn_warning: "流失预警", sla: "服务时限与升级", reminder: "合同与回访提醒", opportunity_probability: "商机阶段概率", assignment: "客户经理分配", settlement_split: "一点收费结算分摊" },
   },
   dashboard: {
     title: "统计看板", byGrade: "按等级", byIndustry: "按行业", byNode: "按节点", candidates: "认定候选客户", designations: "全国大客户认定状态",

@@ -7,6 +7,7 @@ import { changeLines } from "./customers/Customer360";
 import { fromSearch, toQuery, toSearch } from "./customers/query";
 import { deadLetterCount, totalLag } from "./federation";
 import { safeReturnPath } from "./login";
+import { nextSteps } from "./admin/RulesPage";
 import { answersFor } from "./national";
 import { awaitingAnswer } from "./workbench";
 
@@ -75,7 +76,7 @@ describe("federation", () => {
     expect(deadLetterCount(s)).toBe(3);
   });
   it("builds the node tree", () => {
-    const n = (code: string, parent: string | null) => ({ id: code, code, parent, tier: "local", name_zh: code, name_en: code }) as OrgNode;
+    const n = (code: string, parent: string | null) => ({ id: code, code, parent, tier: "local", nameZh: code, nameEn: code }) as OrgNode;
     const nodes = [n("hq", null), n("gd", "hq"), n("gd-gz", "gd"), n("gd-sz", "gd"), n("js", "hq")];
     const tree = buildTree(nodes);
     expect(tree.map((t) => t.node.code)).toEqual(["hq"]);
@@ -91,5 +92,14 @@ describe("login", () => {
     expect(safeReturnPath("https://evil.example")).toBe("/workbench");
     expect(safeReturnPath("/login?from=x")).toBe("/workbench");
     expect(safeReturnPath(null)).toBe("/workbench");
+  });
+});
+
+describe("rules", () => {
+  it("offers draft → approve → publish, and retire before retired", () => {
+    expect(nextSteps("DRAFT")).toEqual(["approve", "retire"]);
+    expect(nextSteps("APPROVED")).toEqual(["publish", "retire"]);
+    expect(nextSteps("PUBLISHED")).toEqual(["retire"]);
+    expect(nextSteps("RETIRED")).toEqual([]);
   });
 });

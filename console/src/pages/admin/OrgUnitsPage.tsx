@@ -18,8 +18,8 @@ export default function OrgUnitsPage() {
           { title: t("common.code"), dataIndex: "code" },
           { title: t("common.name"), dataIndex: "name" },
           { title: t("common.kind"), dataIndex: "kind" },
-          { title: t("admin.parent"), render: (_, u) => name(u.parent_id) },
-          { title: t("common.owner"), dataIndex: "owner_node" },
+          { title: t("admin.parent"), render: (_, u) => name(u.parentId) },
+          { title: t("common.owner"), dataIndex: "ownerNode" },
         ]}
       />
     </Card>

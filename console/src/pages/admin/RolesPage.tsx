@@ -45,7 +45,7 @@ export default function RolesPage() {
         pagination={false}
         columns={[
           { title: t("common.code"), dataIndex: "code", width: 160 },
-          { title: t("common.name"), render: (_, r) => (lang === "zh" ? r.name_zh : r.name_en), width: 160 },
+          { title: t("common.name"), render: (_, r) => (lang === "zh" ? r.nameZh : r.nameEn), width: 160 },
           { title: t("admin.permissions"), render: (_, r) => r.permissions.map((p) => <Tag key={p}>{p}</Tag>) },
           {
             title: t("common.actions"),

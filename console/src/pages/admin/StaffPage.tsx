@@ -6,6 +6,7 @@ import { ApiError } from "../../api/errors";
 import type { Role, Staff } from "../../api/types";
 import { hasPermission } from "../../auth/session";
 import { useSession } from "../../auth/useSession";
+import { nodeInfo } from "../../env";
 import { useLang } from "../../lang";
 import { useResource } from "./useResource";
 
@@ -49,7 +50,7 @@ export default function StaffPage() {
 
   const roleName = (code: string) => {
     const r = roles.find((x) => x.code === code);
-    return r ? (lang === "zh" ? r.name_zh : r.name_en) : code;
+    return r ? (lang === "zh" ? r.nameZh : r.nameEn) : code;
   };
 
   return (
@@ -66,15 +67,15 @@ export default function StaffPage() {
         pagination={{ current: list.page, pageSize: list.pageSize, total: list.total, onChange: list.setPage, showTotal: (n) => t("common.total", { count: n }) }}
         columns={[
           { title: t("admin.username"), dataIndex: "username" },
-          { title: t("admin.displayName"), dataIndex: "display_name" },
+          { title: t("admin.displayName"), dataIndex: "displayName" },
           { title: t("admin.roleList"), render: (_, s) => s.roles.map((r) => <Tag key={r}>{roleName(r)}</Tag>) },
           { title: t("admin.email"), dataIndex: "email" },
-          { title: t("admin.active"), render: (_, s) => (s.is_active ? <Tag color="green">{t("common.yes")}</Tag> : <Tag>{t("common.no")}</Tag>) },
-          { title: t("common.owner"), dataIndex: "owner_node" },
+          { title: t("admin.active"), render: (_, s) => (s.isActive ? <Tag color="green">{t("common.yes")}</Tag> : <Tag>{t("common.no")}</Tag>) },
+          { title: t("common.owner"), dataIndex: "ownerNode" },
           {
             title: t("common.actions"),
             render: (_, s) =>
-              canWrite && s.is_active ? (
+              canWrite && s.isActive && s.ownerNode === nodeInfo()?.code ? (
                 <Space>
                   <Button size="small" danger onClick={() => deactivate(s)}>
                     {t("admin.deactivate")}
@@ -89,7 +90,7 @@ export default function StaffPage() {
           <Form.Item name="username" label={t("admin.username")} rules={[{ required: true }]}>
             <Input />
           </Form.Item>
-          <Form.Item name="display_name" label={t("admin.displayName")} rules={[{ required: true }]}>
+          <Form.Item name="displayName" label={t("admin.displayName")} rules={[{ required: true }]}>
             <Input />
           </Form.Item>
           <Form.Item name="password" label={t("admin.password")} rules={[{ required: true }]}>

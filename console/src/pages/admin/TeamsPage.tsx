@@ -17,9 +17,9 @@ export default function TeamsPage() {
           { title: t("common.code"), dataIndex: "code" },
           { title: t("common.name"), dataIndex: "name" },
           { title: t("common.kind"), dataIndex: "kind" },
-          { title: t("admin.members"), render: (_, x) => x.member_ids.length },
+          { title: t("admin.members"), render: (_, x) => x.memberIds.length },
           { title: t("common.description"), dataIndex: "description" },
-          { title: t("common.owner"), dataIndex: "owner_node" },
+          { title: t("common.owner"), dataIndex: "ownerNode" },
         ]}
       />
     </Card>

@@ -6,6 +6,7 @@ const StaffPage = lazy(() => import("./StaffPage"));
 const TeamsPage = lazy(() => import("./TeamsPage"));
 const OrgUnitsPage = lazy(() => import("./OrgUnitsPage"));
 const RolesPage = lazy(() => import("./RolesPage"));
+const RulesPage = lazy(() => import("./RulesPage"));
 
 export default function AdminPage() {
   return (
@@ -16,6 +17,7 @@ export default function AdminPage() {
         <Route path="teams" element={<TeamsPage />} />
         <Route path="org-units" element={<OrgUnitsPage />} />
         <Route path="roles" element={<RolesPage />} />
+        <Route path="rules" element={<RulesPage />} />
       </Routes>
     </Suspense>
   );

@@ -27,10 +27,10 @@ function useList<T>(fetcher: () => Promise<T>, deps: unknown[]): T | null {
 }
 
 /** "name: A → B" lines of one audit record's changes ({field: [old, new]}). */
-export function changeLines(changes: HistoryEntry["changes"]): string[] {
+export function changeLines(changes: HistoryEntry["changes"], label: (field: string) => string = (f) => f): string[] {
   if (!changes) return [];
   const show = (v: unknown) => (v === null || v === undefined || v === "" ? "∅" : typeof v === "object" ? JSON.stringify(v) : String(v));
-  return Object.entries(changes).map(([k, [a, b]]) => `${k}: ${show(a)} → ${show(b)}`);
+  return Object.entries(changes).map(([k, [a, b]]) => `${label(k)}: ${show(a)} → ${show(b)}`);
 }
 
 export default function Customer360() {
@@ -197,7 +197,7 @@ export default function Customer360() {
             {
               title: t("customer.change"),
               render: (_, h) => (
-                <Typography.Text style={{ whiteSpace: "pre-line" }}>{changeLines(h.changes).join("\n") || h.note || ""}</Typography.Text>
+                <Typography.Text style={{ whiteSpace: "pre-line" }}>{changeLines(h.changes, (f) => t(`customer.${f}`, { defaultValue: f })).join("\n") || h.note || ""}</Typography.Text>
               ),
             },
           ]}
@@ -205,7 +205,7 @@ export default function Customer360() {
       </Card>
       <Row gutter={16}>
         {future.map((k) => (
-          <Col span={Math.floor(24 / future.length)} key={k} style={{ minWidth: 180 }}>
+          <Col flex="1 1 0" key={k} style={{ minWidth: 160 }}>
             <Card title={t(`customer.${k}`)} size="small">
               <Empty image={Empty.PRESENTED_IMAGE_SIMPLE} description={t("common.futureSource", { source: t(`customer.${k}`) })} />
             </Card>

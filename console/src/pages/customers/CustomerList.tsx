@@ -69,7 +69,7 @@ export default function CustomerList() {
     form.setFieldsValue({ q: state.q, ...state.filters, accountManager: state.filters.accountManager?.[0], ownerNode: state.filters.ownerNode?.[0] });
   }, [state, form]);
 
-  const label = (k: string) => t(`customer.${k}`);
+  const label = (k: string) => (k === "updatedAt" ? t("common.updatedAt") : t(`customer.${k}`));
   const render: Record<string, (c: Customer) => React.ReactNode> = {
     name: (c) => <Link to={`/customers/${c.id}`}>{c.name}</Link>,
     grade: (c) => <Tag color={c.grade === "A" ? "gold" : c.grade === "B" ? "orange" : "default"}>{enumLabel(t, "grade", c.grade)}</Tag>,

@@ -64,7 +64,7 @@ export default function Dashboard() {
 
   const nodeName = (code: string) => {
     const n = nodes.find((x) => x.code === code);
-    return n ? (lang === "zh" ? n.name_zh : n.name_en) : code;
+    return n ? (lang === "zh" ? n.nameZh : n.nameEn) : code;
   };
   const gradeOption = useMemo(
     () => ({

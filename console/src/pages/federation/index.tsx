@@ -59,7 +59,7 @@ export default function Federation() {
     key: n.node.code,
     title: (
       <Space>
-        {lang === "zh" ? n.node.name_zh : n.node.name_en} <Tag>{n.node.code}</Tag>
+        {lang === "zh" ? n.node.nameZh : n.node.nameEn} <Tag>{n.node.code}</Tag>
         {n.node.code === status?.node ? <Badge status={status.state === "ok" ? "success" : "warning"} text={t(`federation.${status.state === "ok" ? "ok" : "degraded"}`)} /> : null}
         {links.has(n.node.code) ? <Badge status={links.get(n.node.code) ? "success" : "error"} text={t(links.get(n.node.code) ? "federation.connected" : "federation.disconnected")} /> : null}
       </Space>
