@@ -271,7 +271,20 @@ async def test_parent_outside_a_narrowed_scope_is_only_not_found(clients, make_t
         },
         headers=narrowed,
     )
-    assert linked.status_code == 422 and "not found" in linked.json()["message"], linked.text
+    # an organization outside the scope is treated as a party unknown here (docs/api-conventions.md):
+    # a new, unverified organization keeps the given id as a reference — never a link to js's record,
+    # and the same answer as for an id that exists nowhere, so nothing about js leaks
+    assert linked.status_code == 201, linked.text
+    party = linked.json()["engagedParty"]
+    assert party["id"] != js["engagedParty"]["id"] and "江苏" not in linked.text
+    nowhere = await hq.post(
+        URL,
+        json={"name": "广东客户二", "industry": "FINANCE", "grade": "B", "engagedParty": {"id": str(uuid.uuid4())}},
+        headers=narrowed,
+    )
+    assert nowhere.status_code == 201, nowhere.text
+    org = await hq.get(party["href"].split("kam.test", 1)[-1], headers=headers(make_token, "hq"))
+    assert org.status_code == 200 and org.json()["status"] == "initialized", org.text
     own = await create_customer(hq, headers(make_token, "hq"), name="集团总部", customerType="GROUP_CUSTOMER")
     mine = await hq.post(
         URL,
