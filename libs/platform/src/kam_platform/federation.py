@@ -34,6 +34,7 @@ from nats.js.api import (
 )
 from nats.js.errors import NotFoundError
 
+from kam_platform.embedded.nats import nats_servers
 from kam_platform.topology import Topology
 
 DUPLICATE_WINDOW_SECONDS = 20 * 60
@@ -220,7 +221,7 @@ async def declare(js: JetStreamContext, topology: Topology, code: str) -> list[s
 
 async def declare_node_streams(nats_url: str, topology: Topology, code: str) -> list[str]:
     """Connect to a node's own nats-server and `declare` its streams (sync service, tests)."""
-    nc = await nats.connect(nats_url, connect_timeout=5, max_reconnect_attempts=3)
+    nc = await nats.connect(nats_servers(nats_url), connect_timeout=5, max_reconnect_attempts=3)
     try:
         return await declare(nc.jetstream(), topology, code)
     finally:

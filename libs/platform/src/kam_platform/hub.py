@@ -72,6 +72,7 @@ from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 
 from kam_contracts import envelope_pb2
 from kam_platform.auth import Principal
+from kam_platform.embedded.nats import nats_servers
 from kam_platform.errors import Forbidden, KamError, NotFound, ValidationFailed
 from kam_platform.ids import uuid7
 from kam_platform.settings import Settings
@@ -431,7 +432,9 @@ class HubDispatcher:
 
     async def _consume(self) -> None:
         node = self.settings.node
-        nc = await nats.connect(self.settings.nats_url, max_reconnect_attempts=-1, reconnect_time_wait=0.5)
+        nc = await nats.connect(
+            nats_servers(self.settings.nats_url), max_reconnect_attempts=-1, reconnect_time_wait=0.5
+        )
         try:
             js = nc.jetstream(timeout=10.0)
             await js.add_consumer(

@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from kam_contracts import envelope_pb2
+from kam_platform.embedded.nats import nats_servers
 from kam_platform.embedded.postgres import plain_dsn
 from kam_platform.ids import uuid7
 
@@ -273,7 +274,7 @@ class OutboxRelay:
                 return
             self.is_leader = True
             await conn.add_listener(channel(self.schema), lambda *_: self._wake.set())
-            nc = await nats.connect(self.nats_url, max_reconnect_attempts=-1, reconnect_time_wait=0.5)
+            nc = await nats.connect(nats_servers(self.nats_url), max_reconnect_attempts=-1, reconnect_time_wait=0.5)
             try:
                 js = nc.jetstream(timeout=5.0)
                 while not self._stopping.is_set():

@@ -32,6 +32,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Mapped, mapped_column
 
 from kam_contracts import envelope_pb2
+from kam_platform.embedded.nats import nats_servers
 from kam_platform.federation import inbound_streams
 from kam_platform.topology import Topology
 
@@ -433,7 +434,7 @@ class ReplicationConsumer:
         self._reconnect_delay = min(self._reconnect_delay * 2, RECONNECT_MAX)
 
     async def _consume(self) -> None:
-        nc = await nats.connect(self.nats_url, max_reconnect_attempts=-1, reconnect_time_wait=0.5)
+        nc = await nats.connect(nats_servers(self.nats_url), max_reconnect_attempts=-1, reconnect_time_wait=0.5)
         try:
             js = nc.jetstream(timeout=10.0)
             try:

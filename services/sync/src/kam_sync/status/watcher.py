@@ -16,6 +16,7 @@ from nats.js import JetStreamContext
 from nats.js.errors import NotFoundError
 from prometheus_client import Gauge
 
+from kam_platform.embedded.nats import nats_servers
 from kam_platform.federation import dlq_stream, inbound_streams, plan
 from kam_platform.settings import Settings
 from kam_sync.streams.reconcile import STALL_SECONDS, Reconciler
@@ -54,7 +55,9 @@ class Watcher:
     async def run(self) -> None:
         while not self._stopping.is_set():
             try:
-                nc = await nats.connect(self.settings.nats_url, max_reconnect_attempts=-1, reconnect_time_wait=0.5)
+                nc = await nats.connect(
+                    nats_servers(self.settings.nats_url), max_reconnect_attempts=-1, reconnect_time_wait=0.5
+                )
                 try:
                     js = nc.jetstream(timeout=5.0)
                     while not self._stopping.is_set():
