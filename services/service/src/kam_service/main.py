@@ -11,6 +11,7 @@ from kam_platform.app import create_service_app
 from kam_platform.auth import TokenVerifier
 from kam_platform.settings import Settings
 from kam_service import replication
+from kam_service.assignment.endpoints import router as queue_router
 from kam_service.deps import ClockFn, system_clock
 from kam_service.dispatch.endpoints import router as dispatch_router
 from kam_service.hub import service as hub_service
@@ -59,7 +60,15 @@ def create_app(
         title="KAM service service",
         description="Key-account service (大客户服务): trouble tickets (TMF621) with SLA by grade, escalation "
         "and the closed loop; the knowledge base (知识库).",
-        routers=[ticket_router, ticket_extras, dispatch_router, calendar_router, knowledge_router, hub_router],
+        routers=[
+            ticket_router,
+            ticket_extras,
+            dispatch_router,
+            calendar_router,
+            knowledge_router,
+            hub_router,
+            queue_router,
+        ],
         outbox_schemas=[SCHEMA],
         verifier=verifier,
         on_startup=[start, hub_service.start],

@@ -2,7 +2,7 @@
 
 from kam_platform.service import NatsRole, ServiceSpec
 
-TICKETS_ALL = ("service.ticket:read", "service.ticket:write", "service.calendar:write")
+TICKETS_ALL = ("service.ticket:read", "service.ticket:write", "service.calendar:write", "service.queue:write")
 KNOWLEDGE_ALL = ("service.knowledge:read", "service.knowledge:write", "service.knowledge:review")
 KNOWLEDGE_CONTRIBUTOR = ("service.knowledge:read", "service.knowledge:write")
 
@@ -20,6 +20,7 @@ SPEC = ServiceSpec(
         "service.knowledge:read": "Read and search the knowledge base and contributions",
         "service.knowledge:write": "Author, publish, revise and retire knowledge items; contribute from below",
         "service.knowledge:review": "Review another person's knowledge item; take up or decline a contribution",
+        "service.queue:write": "Configure this node's assignment queues (team, skill, members, rule)",
         "service.hub:admin": "Remove any trouble ticket event listener in scope, not only one's own",
     },
     grants={

@@ -23,6 +23,7 @@ from kam_platform.audit import diff
 from kam_platform.auth import Principal
 from kam_platform.errors import Conflict, ValidationFailed
 from kam_platform.settings import Settings
+from kam_service.assignment import service as assignment_service
 from kam_service.lookups import Lookups
 from kam_service.models import TicketDispatch, TroubleTicket
 from kam_service.sla import terms
@@ -179,6 +180,12 @@ async def accept(session: AsyncSession, settings: Settings, rows: Sequence[dict[
             }
         )
         terms.refresh_next_due(t)
+        # the handling node's own queues assign it, as any ticket accepted there
+        pick = await assignment_service.pick_by_rule(
+            session, node=settings.node, ticket_type=t.ticket_type, grade=t.customer_grade
+        )
+        if pick is not None:
+            t.handler, t.queue_id, t.queue_name, t.assigned_by = pick.handler, pick.queue.id, pick.queue.name, pick.by
         session.add(t)
         await session.flush()
         await CHANGES.record_change(

@@ -13,6 +13,7 @@ from kam_platform.auth import Principal, require
 from kam_platform.db.engine import Session
 from kam_platform.settings import AppSettings
 from kam_platform.tmf import id_or_404, parse_list_query
+from kam_service.assignment.schemas import AssignCreate
 from kam_service.deps import LookupsDep, Now, Token
 from kam_service.models import Audit
 
@@ -114,6 +115,25 @@ async def revisit(
 ) -> TroubleTicketRead:
     """回访 on a resolved ticket: satisfied closes it with the survey; dissatisfied reopens it."""
     t = await service.revisit(
+        session, settings=settings, principal=who, ticket_id=id_or_404(ticket_id, "troubleTicket"), body=body, now=now
+    )
+    return read(request, t)
+
+
+@extras.post("/{ticket_id}/assign", response_model=TroubleTicketRead)
+async def assign(
+    ticket_id: str,
+    request: Request,
+    session: Session,
+    settings: AppSettings,
+    who: Writer,
+    body: AssignCreate,
+    now: Now,
+    _: None = JSON_BODY,
+) -> TroubleTicketRead:
+    """改派 (audited): `{"handler": …}` names the handler; `{"queueId": …}` lets that queue's rule pick;
+    `{}` applies the rule again (422 when no queue serves the ticket)."""
+    t = await service.reassign(
         session, settings=settings, principal=who, ticket_id=id_or_404(ticket_id, "troubleTicket"), body=body, now=now
     )
     return read(request, t)

@@ -103,6 +103,15 @@ class DispatchRead(ReadModel):
     handler_version: int
 
 
+class AssignmentRead(ReadModel):
+    """How the handler was chosen: the queue and its rule ("rule:ROUND_ROBIN", "rule:LEAST_LOADED"), or
+    the user who assigned by hand."""
+
+    queue_id: str | None
+    queue_name: str | None
+    assigned_by: str | None
+
+
 class EscalationStepRead(ReadModel):
     step: int
     after_minutes: int
@@ -162,6 +171,7 @@ class TroubleTicketRead(Resource):
     sla: SlaRead | None
     satisfaction: SatisfactionRead | None
     dispatch: DispatchRead | None = None
+    assignment: AssignmentRead | None = None
 
 
 FIELDS = [
@@ -187,6 +197,7 @@ FIELDS = [
     "sla",
     "satisfaction",
     "dispatch",
+    "assignment",
 ]
 
 

@@ -16,6 +16,9 @@ from kam_platform.auth import Principal
 from kam_platform.errors import Conflict, InvalidTransition, NotFound, NotOwner, ValidationFailed
 from kam_platform.settings import Settings
 from kam_platform.tmf import ListQuery
+from kam_service.assignment import service as assignment_service
+from kam_service.assignment.schemas import AssignCreate
+from kam_service.cs10000 import outbound as cs10000_outbound
 from kam_service.lookups import Lookups
 from kam_service.models import Audit, TroubleTicket
 from kam_service.sla import service as sla_service
@@ -38,6 +41,8 @@ TRACKED = [
     "escalation_level",
     "response_breached",
     "resolve_breached",
+    "queue_name",
+    "assigned_by",
 ]
 
 
@@ -133,6 +138,14 @@ async def create_ticket(
         terms.start(
             t, rule_id=rule.id, rule_version=rule.version, parameters=rule.parameters, clock_of=chooser, now=now
         )
+    if t.handler is None:
+        pick = await assignment_service.pick_by_rule(
+            session, node=settings.node, ticket_type=t.ticket_type, grade=t.customer_grade
+        )
+        if pick is not None:
+            _assign(t, pick)
+    elif data.handler:
+        t.assigned_by = principal.username
     await repo.add(t)
     await CHANGES.record_change(
         session,
@@ -146,6 +159,71 @@ async def create_ticket(
         at=now,
     )
     return t
+
+
+def _assign(t: TroubleTicket, pick: assignment_service.Pick) -> None:
+    t.handler = pick.handler
+    t.queue_id = pick.queue.id
+    t.queue_name = pick.queue.name
+    t.assigned_by = pick.by
+
+
+async def reassign(
+    session: AsyncSession,
+    *,
+    settings: Settings,
+    principal: Principal,
+    ticket_id: uuid.UUID,
+    body: AssignCreate,
+    now: datetime,
+) -> TroubleTicket:
+    """改派: to a named handler, to a queue (its rule picks the member), or by the rule again."""
+    t = await _owned(session, settings, principal, ticket_id)
+    if Status(t.status) in FINISHED:
+        raise InvalidTransition(f"troubleTicket {t.id} is {t.status}; it is no longer assigned")
+    before = _snapshot(t)
+    if body.handler is not None:
+        t.handler = body.handler
+        t.assigned_by = principal.username
+        if body.queue_id is not None:
+            q = await assignment_service.get_queue(session, settings=settings, queue_id=_queue_id(body.queue_id))
+            t.queue_id, t.queue_name = q.id, q.name
+    elif body.queue_id is not None:
+        pick = await assignment_service.pick_in_queue(session, node=settings.node, queue_id=_queue_id(body.queue_id))
+        _assign(t, pick)
+    else:
+        found = await assignment_service.pick_by_rule(
+            session, node=settings.node, ticket_type=t.ticket_type, grade=t.customer_grade
+        )
+        if found is None:
+            raise ValidationFailed(
+                f"no active queue at {settings.node} serves {t.ticket_type} tickets of grade {t.customer_grade}; "
+                "name a handler or a queue",
+                field="handler",
+            )
+        _assign(t, found)
+    changes = diff(before, _snapshot(t))
+    if not changes:
+        return t
+    await CHANGES.record_change(
+        session,
+        t,
+        aggregate_type=AGGREGATE,
+        event=ticket_event("updated"),
+        actor=principal.username,
+        action="assign",
+        changes=changes,
+        note=body.reason,
+        at=now,
+    )
+    return t
+
+
+def _queue_id(value: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        raise ValidationFailed("queueId: not a valid id", field="queueId") from None
 
 
 async def owned(session: AsyncSession, settings: Settings, principal: Principal, ticket_id: uuid.UUID) -> TroubleTicket:
@@ -257,6 +335,7 @@ async def update_ticket(
         note=patch.status_change_reason,
         at=now,
     )
+    await cs10000_outbound.ticket_changed(session, t, now=now)
     return t
 
 
@@ -300,4 +379,5 @@ async def revisit(
         note=note,
         at=now,
     )
+    await cs10000_outbound.ticket_changed(session, t, now=now)
     return t

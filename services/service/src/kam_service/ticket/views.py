@@ -8,6 +8,7 @@ from kam_platform.tmf import href
 from kam_service.models import TroubleTicket
 
 from .schemas import (
+    AssignmentRead,
     DispatchRead,
     EscalationStepRead,
     RelatedPartyRead,
@@ -106,5 +107,10 @@ def read(request: Request, t: TroubleTicket) -> TroubleTicketRead:
             handler_version=t.handler_version or 0,
         )
         if t.dispatch_id or t.dispatched_to
+        else None,
+        assignment=AssignmentRead(
+            queue_id=str(t.queue_id) if t.queue_id else None, queue_name=t.queue_name, assigned_by=t.assigned_by
+        )
+        if t.assigned_by
         else None,
     )
