@@ -253,3 +253,30 @@ def test_main_screens_render_without_errors(console: Console, path: str, testid:
         expect()(page.get_by_test_id("lag-chart").locator("canvas")).to_have_count(1)
     console.shot(shot)
     assert (SHOTS / f"{shot}.png").stat().st_size > 10_000
+
+
+def test_bootstrap_admin_changes_its_one_time_password_at_first_login(console: Console) -> None:
+    import asyncio
+    import concurrent.futures
+
+    from kam_org.auth.bootstrap import bootstrap_admin_at
+
+    fed = console.fed
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:  # Playwright's loop runs in this thread
+        done = pool.submit(
+            asyncio.run, bootstrap_admin_at(fed.database_url("gd-gz"), "gd-gz", fed.topology, "itadmin")
+        ).result()
+    assert done is not None
+    page = console.page
+    console.login("gd-gz", user="itadmin", password=done.password)
+    page.wait_for_url("**/password")
+    expect()(page.get_by_text("首次登录请先修改初始密码")).to_be_visible()
+    console.shot("18-password-change")
+    page.get_by_label("当前密码").fill(done.password)
+    page.get_by_label("新密码", exact=True).fill("itadmin-own-pass-1")
+    page.get_by_label("确认新密码").fill("itadmin-own-pass-1")
+    page.get_by_role("button", name=re.compile("提\\s*交")).click()
+    page.wait_for_url("**/login**")
+    console.login("gd-gz", user="itadmin", password="itadmin-own-pass-1")
+    page.wait_for_url("**/workbench")
+    expect()(page.get_by_test_id("main-menu")).to_contain_text("系统管理")
