@@ -32,6 +32,8 @@ import yaml
 from kam_cli.devca import make_ca, make_node_cert
 from kam_platform.testing.helpers import wait_until
 
+pytestmark = pytest.mark.federation
+
 CUSTOMER_PATH = "/tmf-api/customerManagement/v4/customer"
 KAM = str(Path(sys.executable).parent / "kam")
 PORT = 8443
