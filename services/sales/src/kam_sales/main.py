@@ -27,6 +27,8 @@ from kam_sales.opportunity.dataset import OPPORTUNITIES
 from kam_sales.opportunity.endpoints import router as opportunity_router
 from kam_sales.quote.dataset import QUOTES
 from kam_sales.quote.endpoints import router as quote_router
+from kam_sales.visit.dataset import VISITS
+from kam_sales.visit.endpoints import router as visit_router
 
 MIGRATIONS = "kam_sales:migrations"
 REMINDERS_EVERY = 3600.0
@@ -56,7 +58,7 @@ def create_app(
                 app.state.db.sessionmaker,
                 service="sales",
                 schema=SCHEMA,
-                applier=DatasetApplier(settings, [CATALOG, OPPORTUNITIES, LEADS, AGREEMENTS, QUOTES]),
+                applier=DatasetApplier(settings, [CATALOG, OPPORTUNITIES, LEADS, AGREEMENTS, QUOTES, VISITS]),
             )
             if settings.replication_enabled
             else []
@@ -81,7 +83,15 @@ def create_app(
             "Product catalogue (产品目录, TMF620) down the tree; opportunities (销售机会) and contracts (合同, "
             "TMF651) up the tree, with expiry reminders."
         ),
-        routers=[catalog_router, lead_router, opportunity_router, quote_router, agreement_router, forecast_router],
+        routers=[
+            catalog_router,
+            lead_router,
+            opportunity_router,
+            visit_router,
+            quote_router,
+            agreement_router,
+            forecast_router,
+        ],
         outbox_schemas=[SCHEMA],
         verifier=verifier,
         on_startup=[start],

@@ -46,6 +46,6 @@ SPEC = ServiceSpec(
         "auditor": ("sales.catalog:read", "sales.opportunity:read", "sales.quote:read", "sales.agreement:read"),
     },
     nats=NatsRole(),
-    publishes=("catalog_item", "opportunity", "sales_lead", "agreement", "quote"),
-    applies=("catalog_item", "opportunity", "sales_lead", "agreement", "quote"),
+    publishes=("catalog_item", "opportunity", "sales_lead", "agreement", "quote", "visit"),
+    applies=("catalog_item", "opportunity", "sales_lead", "agreement", "quote", "visit"),
 )
