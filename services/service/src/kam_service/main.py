@@ -12,6 +12,8 @@ from kam_platform.auth import TokenVerifier
 from kam_platform.settings import Settings
 from kam_service import replication
 from kam_service.assignment.endpoints import router as queue_router
+from kam_service.cs10000 import runtime as cs10000_runtime
+from kam_service.cs10000.endpoints import router as cs10000_router
 from kam_service.deps import ClockFn, system_clock
 from kam_service.dispatch.endpoints import router as dispatch_router
 from kam_service.hub import service as hub_service
@@ -59,7 +61,7 @@ def create_app(
         settings,
         title="KAM service service",
         description="Key-account service (大客户服务): trouble tickets (TMF621) with SLA by grade, escalation "
-        "and the closed loop; the knowledge base (知识库).",
+        "and the closed loop; the knowledge base (知识库); the customer-service system (10000) interface.",
         routers=[
             ticket_router,
             ticket_extras,
@@ -68,11 +70,12 @@ def create_app(
             knowledge_router,
             hub_router,
             queue_router,
+            cs10000_router,
         ],
         outbox_schemas=[SCHEMA],
         verifier=verifier,
-        on_startup=[start, hub_service.start],
-        on_shutdown=[hub_service.stop, stop],
+        on_startup=[start, hub_service.start, cs10000_runtime.start],
+        on_shutdown=[cs10000_runtime.stop, hub_service.stop, stop],
     )
     app.state.clock = clock
     app.state.lookups = lookups or Lookups.over_http(settings.public_url)

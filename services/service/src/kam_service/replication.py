@@ -24,6 +24,7 @@ from kam_platform.dataset import Dataset, can_publish_down
 from kam_platform.federation import inbound_streams
 from kam_platform.replication import Claim, Event, Refused, ReplicationConsumer
 from kam_platform.settings import Settings
+from kam_service.cs10000.events import NUMBERS
 from kam_service.dispatch import service as dispatch_service
 from kam_service.dispatch.events import DISPATCHES
 from kam_service.knowledge.events import CONTRIBUTIONS, KNOWLEDGE
@@ -38,7 +39,7 @@ AUDIT = "kam.v1.AuditRecorded"
 RESYNC = "kam.v1.ResyncRequested"
 
 
-UP_ONLY: tuple[Dataset[Any], ...] = (TICKETS, CONTRIBUTIONS)
+UP_ONLY: tuple[Dataset[Any], ...] = (TICKETS, CONTRIBUTIONS, NUMBERS)
 BOTH_WAYS: tuple[Dataset[Any], ...] = (KNOWLEDGE, DISPATCHES)
 
 

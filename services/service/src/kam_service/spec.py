@@ -5,6 +5,7 @@ from kam_platform.service import NatsRole, ServiceSpec
 TICKETS_ALL = ("service.ticket:read", "service.ticket:write", "service.calendar:write", "service.queue:write")
 KNOWLEDGE_ALL = ("service.knowledge:read", "service.knowledge:write", "service.knowledge:review")
 KNOWLEDGE_CONTRIBUTOR = ("service.knowledge:read", "service.knowledge:write")
+CS10000_ALL = ("service.cs10000:call", "service.cs10000:admin")
 
 SPEC = ServiceSpec(
     name="service",
@@ -22,16 +23,37 @@ SPEC = ServiceSpec(
         "service.knowledge:review": "Review another person's knowledge item; take up or decline a contribution",
         "service.queue:write": "Configure this node's assignment queues (team, skill, members, rule)",
         "service.hub:admin": "Remove any trouble ticket event listener in scope, not only one's own",
+        "service.cs10000:call": "The customer-service system (10000): KA_LOOKUP and inbound interface messages",
+        "service.cs10000:admin": "Register service numbers, run KA_LIST_SYNC, read the 10000 queue and reconciliation",
     },
     grants={
-        "sys_admin": (*TICKETS_ALL, *KNOWLEDGE_ALL),
-        "ka_dept_manager": (*TICKETS_ALL, *KNOWLEDGE_ALL),
-        "service_agent": ("service.ticket:read", "service.ticket:write", "service.knowledge:read"),
+        "sys_admin": (*TICKETS_ALL, *KNOWLEDGE_ALL, *CS10000_ALL),
+        "ka_dept_manager": (*TICKETS_ALL, *KNOWLEDGE_ALL, *CS10000_ALL),
+        "service_agent": (
+            "service.ticket:read",
+            "service.ticket:write",
+            "service.knowledge:read",
+            "service.cs10000:call",
+        ),
         "account_manager": ("service.ticket:read", "service.ticket:write", *KNOWLEDGE_CONTRIBUTOR),
         "analyst": ("service.ticket:read", "service.knowledge:read"),
         "auditor": ("service.ticket:read", "service.knowledge:read"),
     },
     nats=NatsRole(),
-    publishes=("trouble_ticket", "ticket_dispatch", "knowledge_item", "knowledge_contribution", "audit"),
-    applies=("trouble_ticket", "ticket_dispatch", "knowledge_item", "knowledge_contribution", "audit"),
+    publishes=(
+        "trouble_ticket",
+        "ticket_dispatch",
+        "knowledge_item",
+        "knowledge_contribution",
+        "cs_service_number",
+        "audit",
+    ),
+    applies=(
+        "trouble_ticket",
+        "ticket_dispatch",
+        "knowledge_item",
+        "knowledge_contribution",
+        "cs_service_number",
+        "audit",
+    ),
 )
