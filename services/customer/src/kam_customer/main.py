@@ -17,6 +17,7 @@ from kam_customer.needs.endpoints import router as needs_router
 from kam_customer.organization.endpoints import router as organization_router
 from kam_customer.recognition.endpoints import router as recognition_router
 from kam_customer.replication import consumers
+from kam_customer.verification.endpoints import router as verification_router
 from kam_platform.app import create_service_app
 from kam_platform.auth import TokenVerifier
 from kam_platform.settings import Settings
@@ -43,6 +44,7 @@ def create_app(settings: Settings | None = None, *, verifier: TokenVerifier | No
             needs_router,
             competitor_router,
             decision_router,
+            verification_router,
             hub_router,
         ],
         outbox_schemas=[SCHEMA],

@@ -15,6 +15,8 @@ PERMISSIONS = {
     "customer.designation:write": "Designate national key accounts (全国大客户名录下发)",
     "customer.designation:respond": "Acknowledge or dispute a designation, assign its account manager (名录确认)",
     "customer.hub:admin": "Remove any TMF /hub listener in scope (事件订阅管理)",
+    "customer.verification:write": "Verify or return the key accounts a local network entered (省级核实)",
+    "customer:merge": "Merge duplicate key accounts and reverse a merge (客户合并)",
 }
 
 GRANTS = {
@@ -31,6 +33,8 @@ GRANTS = {
         "customer.history:read",
         "customer.designation:write",
         "customer.designation:respond",
+        "customer.verification:write",
+        "customer:merge",
     ),
     "account_manager": (
         "customer:read",
@@ -47,7 +51,20 @@ GRANTS = {
     "auditor": ("customer:read", "customer.history:read"),
 }
 
-AGGREGATES = ("customer", "organization", "contact", "assignment", "designation", "designation_response")
+AGGREGATES = (
+    "customer",
+    "organization",
+    "contact",
+    "assignment",
+    "designation",
+    "designation_response",
+    # F1 (issue 14)
+    "needs_profile",
+    "competitor_presence",
+    "contact_relation",
+    "customer_verification",
+    "customer_merge",
+)
 
 SPEC = ServiceSpec(
     name="customer",

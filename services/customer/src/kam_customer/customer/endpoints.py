@@ -9,6 +9,7 @@ from fastapi import APIRouter, Body, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from kam_customer.designation import service as designation_service
+from kam_customer.verification import service as verification_service
 from kam_platform.api import JSON_BODY, MERGE_PATCH_BODY, MERGE_PATCH_TYPE, one, page, present_keys
 from kam_platform.auth import Principal, require
 from kam_platform.db.engine import Session
@@ -87,9 +88,10 @@ async def get_customer(
     principal: Principal = require("customer:read"),
 ) -> CustomerDetail | JSONResponse:
     """One customer (`fields=` selects attributes), with its national key-account designation."""
-    lq = parse_list_query(request, {}, (*FIELDS, "nationalKeyAccount"))
+    lq = parse_list_query(request, {}, (*FIELDS, "nationalKeyAccount", "verification"))
     c = await service.get_visible(session, settings=settings, principal=principal, customer_id=customer_id)
     designation = await designation_service.for_customer(session, c.id)
+    verdict = (await verification_service.of_customers(session, [c.id])).get(c.id)
     item = CustomerDetail.model_validate(
         {
             **to_dict(c, base_url(request)),
@@ -103,6 +105,7 @@ async def get_customer(
             )
             if designation
             else None,
+            "verification": verification_service.state_of(settings.topology, c, verdict).value,
         }
     )
     return one(item, lq.fields)

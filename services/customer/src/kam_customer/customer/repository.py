@@ -12,6 +12,7 @@ from sqlalchemy import Select, Text, and_, cast, func, or_, select, text
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from kam_customer.models import SCHEMA, AccountManagerAssignment, Audit, Customer
+from kam_customer.verification.models import CustomerVerification
 from kam_platform.auth import Principal
 from kam_platform.scoped import ScopedRepository
 from kam_platform.tmf import Filterable, uuid_filter
@@ -22,6 +23,18 @@ from . import rules
 
 def _related_party_predicate(op: str, values: list[Any]) -> Any:
     return Customer.account_manager.in_(values)
+
+
+def _verification_predicate(op: str, values: list[Any]) -> Any:
+    # 省级核实 (F1): verified / returned by the verdict; unverified = no verdict yet
+    judged = [v for v in values if v in ("verified", "returned")]
+    clauses = []
+    if judged:
+        verdicts = select(CustomerVerification.customer_id).where(CustomerVerification.status.in_(judged))
+        clauses.append(Customer.id.in_(verdicts))
+    if "unverified" in values:
+        clauses.append(~Customer.id.in_(select(CustomerVerification.customer_id)))
+    return or_(*clauses) if clauses else Customer.id.is_(None)
 
 
 FILTERABLE: dict[str, Filterable] = {
@@ -50,6 +63,7 @@ FILTERABLE: dict[str, Filterable] = {
         predicate=uuid_filter(Customer.parent_customer_id),
     ),
     "ownerNode": Filterable(Customer.owner_node),
+    "verification": Filterable(Customer.id, sortable=False, predicate=_verification_predicate),
     "version": Filterable(Customer.version, int),
     "createdAt": Filterable(Customer.created_at, datetime),
     "updatedAt": Filterable(Customer.updated_at, datetime),

@@ -431,6 +431,8 @@ class CustomerDetail(CustomerRead):
     """One customer, with its national key-account designation."""
 
     national_key_account: NationalKeyAccount | None = None
+    # 省级核实 (F1, issue 14): unverified / verified / returned / notRequired
+    verification: str | None = None
 
 
 class AuditRecordRead(ReadModel):

@@ -8,11 +8,11 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kam_customer.models import Customer
+from kam_customer.models import Customer, Organization
 from kam_platform.auth import Principal, scope_filter
 from kam_platform.tmf import Filterable, ListQuery, apply_filters, fetch_page, uuid_filter
 from kam_platform.topology import Topology
@@ -61,6 +61,14 @@ class RecognitionRepository:
                 scope_filter(Customer.owner_node, principal, topology, portfolio=_managed_by),
                 Customer.deleted_at.is_(None),
                 Customer.recog_status != "EXITED",
+                # not yet recognisable (F1): industry still 待补充, or the legal entity still 待核实
+                Customer.industry != "UNKNOWN",
+                or_(
+                    Customer.organization_id.is_(None),
+                    Customer.organization_id.not_in(
+                        select(Organization.id).where(Organization.status == "initialized")
+                    ),
+                ),
             )
             .order_by(Customer.id)
         )
