@@ -5,6 +5,81 @@
  */
 
 export interface paths {
+    "/api/v1/customer/competitors": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Competitor presence across customers
+         * @description TMF630 list within the caller's scope: filter by `competitor`, `productsHeld` (any of),
+         *     `contractEnd.lte` (contracts ending soon), `observedOn`, `customer.id`, `ownerNode`; `q=` searches
+         *     the competitor and the offers.
+         */
+        get: operations["list_competitors_api_v1_customer_competitors_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/customer/competitors/{presence_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One competitor presence */
+        get: operations["get_competitor_api_v1_customer_competitors__presence_id__get"];
+        put?: never;
+        post?: never;
+        /** Remove a competitor presence */
+        delete: operations["delete_competitor_api_v1_customer_competitors__presence_id__delete"];
+        options?: never;
+        head?: never;
+        /** Edit a competitor presence (JSON merge patch) */
+        patch: operations["patch_competitor_api_v1_customer_competitors__presence_id__patch"];
+        trace?: never;
+    };
+    "/api/v1/customer/competitors/{presence_id}/history": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Versions of a competitor presence */
+        get: operations["competitor_history_api_v1_customer_competitors__presence_id__history_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/customer/contact-relations/{relation_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Remove a contact relation */
+        delete: operations["delete_relation_api_v1_customer_contact_relations__relation_id__delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/customer/customers/{customer_id}/account-manager": {
         parameters: {
             query?: never;
@@ -33,6 +108,72 @@ export interface paths {
         get: operations["account_manager_history_api_v1_customer_customers__customer_id__account_managers_get"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/customer/customers/{customer_id}/competitors": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A customer's competitor presence
+         * @description The list above for one customer (404 when the customer is not visible).
+         */
+        get: operations["list_customer_competitors_api_v1_customer_customers__customer_id__competitors_get"];
+        put?: never;
+        /**
+         * Record a competitor's presence at a customer
+         * @description Written at the customer's owner node (409 NOT_OWNER elsewhere).
+         */
+        post: operations["create_competitor_api_v1_customer_customers__customer_id__competitors_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/customer/customers/{customer_id}/decision-map": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A customer's decision map (contacts and their relations)
+         * @description Nodes: the customer's contacts with their decision role (决策者/影响者/使用者); edges: who
+         *     reports to, influences, supports or opposes whom. Drawn as a graph in the 360 view.
+         */
+        get: operations["get_decision_map_api_v1_customer_customers__customer_id__decision_map_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/customer/customers/{customer_id}/decision-map/relations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Relate two contacts of a customer
+         * @description Both contacts must belong to the customer (422 naming the field); a self-relation is 422; the
+         *     same relation twice is 409. Cycles are allowed.
+         */
+        post: operations["create_relation_api_v1_customer_customers__customer_id__decision_map_relations_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -76,6 +217,52 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/customer/customers/{customer_id}/needs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A customer's needs profile
+         * @description The needs profile (network and business situation, technology goals, current product usage,
+         *     decision process, latent needs, business scope, the customer's customers); version 0 until written.
+         */
+        get: operations["get_needs_api_v1_customer_customers__customer_id__needs_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Edit a customer's needs profile (JSON merge patch)
+         * @description Written at the customer's owner node (409 NOT_OWNER elsewhere); each change is a new version
+         *     with its audit record (see `/needs/history`).
+         */
+        patch: operations["patch_needs_api_v1_customer_customers__customer_id__needs_patch"];
+        trace?: never;
+    };
+    "/api/v1/customer/customers/{customer_id}/needs/history": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Versions of a customer's needs profile
+         * @description Every change of the profile, newest first: who, when, attribute, old → new.
+         */
+        get: operations["needs_history_api_v1_customer_customers__customer_id__needs_history_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/customer/customers/{customer_id}/transfer": {
         parameters: {
             query?: never;
@@ -91,6 +278,32 @@ export interface paths {
          *     province takes it over). Replicated to every node that holds the customer.
          */
         post: operations["transfer_customer_api_v1_customer_customers__customer_id__transfer_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/customer/customers/{customer_id}/verification": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A customer's verification state
+         * @description `unverified` until the verifier (the owner's province) judges it; `verified`, `returned` (with
+         *     the reason), or `notRequired` for customers owned by a province or the group.
+         */
+        get: operations["get_verification_api_v1_customer_customers__customer_id__verification_get"];
+        /**
+         * Verify a customer, or return it with a reason (at its province)
+         * @description Needs `customer.verification:write`. Written at the verifying node only: elsewhere 409 with
+         *     `details.verifierNode`. The verdict flows down to the local network and up to the group.
+         */
+        put: operations["put_verification_api_v1_customer_customers__customer_id__verification_put"];
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -300,6 +513,31 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/customer/recognition/schedule": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Schedule
+         * @description This node's recognition schedule (404 when none is set) and how its last run went.
+         */
+        get: operations["get_schedule_api_v1_customer_recognition_schedule_get"];
+        /**
+         * Set Schedule
+         * @description Run recognition every `intervalDays` from `nextRunAt`, as the caller (who then may not decide the
+         *     candidates those runs propose).
+         */
+        put: operations["set_schedule_api_v1_customer_recognition_schedule_put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/customer/recognition/spend": {
         parameters: {
             query?: never;
@@ -315,6 +553,27 @@ export interface paths {
          *     until the billing service feeds it.
          */
         post: operations["load_spend_api_v1_customer_recognition_spend_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/customer/verifications/bulk": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Verify (or return) the customers of a list
+         * @description Each customer is judged on its own: the answer names every outcome (a customer outside the
+         *     scope or verified elsewhere is a failed item, not a failed request).
+         */
+        post: operations["bulk_verification_api_v1_customer_verifications_bulk_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -587,6 +846,33 @@ export interface components {
             /** Requestid */
             requestId: string | null;
         };
+        /** BulkItem */
+        BulkItem: {
+            /** Customerid */
+            customerId: string;
+            /** Error */
+            error: string | null;
+            /** Ok */
+            ok: boolean;
+            status: components["schemas"]["VerificationState"] | null;
+        };
+        /** BulkResult */
+        BulkResult: {
+            /** Failed */
+            failed: number;
+            /** Items */
+            items: components["schemas"]["BulkItem"][];
+            /** Verified */
+            verified: number;
+        };
+        /** BulkVerification */
+        BulkVerification: {
+            /** Customerids */
+            customerIds: string[];
+            /** Reason */
+            reason?: string | null;
+            status: components["schemas"]["Verdict"];
+        };
         /** CandidateRead */
         CandidateRead: {
             /**
@@ -656,6 +942,88 @@ export interface components {
             /** Valuetype */
             valueType?: string | null;
         };
+        /** CompetitorPresenceCreate */
+        CompetitorPresenceCreate: {
+            /** Competitor */
+            competitor: string;
+            /** Contractend */
+            contractEnd?: string | null;
+            /** Note */
+            note?: string | null;
+            /** Observedon */
+            observedOn?: string | null;
+            /** Offers */
+            offers?: string | null;
+            /** Productsheld */
+            productsHeld?: string[];
+            /** Source */
+            source?: string | null;
+        };
+        /** CompetitorPresenceRead */
+        CompetitorPresenceRead: {
+            /**
+             * @Type
+             * @default CompetitorPresence
+             * @constant
+             */
+            "@type": "CompetitorPresence";
+            /** Competitor */
+            competitor?: string;
+            /** Contractend */
+            contractEnd?: string | null;
+            /**
+             * Createdat
+             * Format: date-time
+             */
+            createdAt?: string;
+            customer?: components["schemas"]["kam_customer__competitor__schemas__CustomerRef"];
+            /** Href */
+            href: string;
+            /** Id */
+            id: string;
+            /** Note */
+            note?: string | null;
+            /**
+             * Observedon
+             * Format: date
+             */
+            observedOn?: string;
+            /** Offers */
+            offers?: string | null;
+            /** Ownernode */
+            ownerNode?: string;
+            /** Productsheld */
+            productsHeld?: string[];
+            /** Source */
+            source?: string | null;
+            /**
+             * Updatedat
+             * Format: date-time
+             */
+            updatedAt?: string;
+            /** Version */
+            version?: number;
+        };
+        /**
+         * CompetitorPresenceUpdate
+         * @description A JSON merge patch (null clears; `competitor` and `observedOn` cannot be cleared).
+         */
+        CompetitorPresenceUpdate: {
+            /** Competitor */
+            competitor?: string | null;
+            /** Contractend */
+            contractEnd?: string | null;
+            /** Note */
+            note?: string | null;
+            /** Observedon */
+            observedOn?: string | null;
+            /** Offers */
+            offers?: string | null;
+            /** Productsheld */
+            productsHeld?: string[] | null;
+            /** Source */
+            source?: string | null;
+        };
         /** ContactCreate */
         ContactCreate: {
             /** @Basetype */
@@ -664,26 +1032,81 @@ export interface components {
             "@schemaLocation"?: string | null;
             /** @Type */
             "@type"?: string | null;
+            /** Aristocratictitle */
+            aristocraticTitle?: string | null;
             /** Birthdate */
             birthDate?: string | null;
             /** Contactmedium */
-            contactMedium?: components["schemas"]["ContactMediumIn"][] | null;
-            customer: components["schemas"]["Ref"];
+            contactMedium?: components["schemas"]["ContactMedium"][] | null;
+            /** Countryofbirth */
+            countryOfBirth?: string | null;
+            /** Creditrating */
+            creditRating?: {
+                [key: string]: unknown;
+            }[] | null;
+            customer?: components["schemas"]["Ref"] | null;
+            /** Deathdate */
+            deathDate?: string | null;
             decisionRole?: components["schemas"]["DecisionRole"] | null;
             /** Department */
             department?: string | null;
+            /** Disability */
+            disability?: components["schemas"]["Disability"][] | null;
+            /** Externalreference */
+            externalReference?: components["schemas"]["ExternalReference"][] | null;
             /** Familyname */
             familyName: string;
+            /** Familynameprefix */
+            familyNamePrefix?: string | null;
+            /** Formattedname */
+            formattedName?: string | null;
             /** Fullname */
             fullName?: string | null;
+            /** Gender */
+            gender?: string | null;
+            /** Generation */
+            generation?: string | null;
             /** Givenname */
             givenName: string;
             /** Individualidentification */
             individualIdentification?: components["schemas"]["IdentificationIn"][] | null;
             /** Isprimary */
             isPrimary?: boolean | null;
+            /** Languageability */
+            languageAbility?: components["schemas"]["LanguageAbility"][] | null;
+            /** Legalname */
+            legalName?: string | null;
+            /** Location */
+            location?: string | null;
+            /** Maritalstatus */
+            maritalStatus?: string | null;
+            /** Middlename */
+            middleName?: string | null;
+            /** Nationality */
+            nationality?: string | null;
+            /** Othername */
+            otherName?: components["schemas"]["OtherNameIndividual"][] | null;
+            /** Partycharacteristic */
+            partyCharacteristic?: components["schemas"]["Characteristic"][] | null;
+            /** Placeofbirth */
+            placeOfBirth?: string | null;
             /** Preferredcontactmedium */
             preferredContactMedium?: ("phone" | "mobile" | "email" | "wechat" | "visit") | null;
+            /** Preferredgivenname */
+            preferredGivenName?: string | null;
+            /** Relatedparty */
+            relatedParty?: components["schemas"]["RelatedPartyIn"][] | null;
+            /** Skill */
+            skill?: components["schemas"]["Skill"][] | null;
+            /**
+             * Status
+             * @description TMF632 IndividualStateType
+             */
+            status?: string | null;
+            /** Taxexemptioncertificate */
+            taxExemptionCertificate?: {
+                [key: string]: unknown;
+            }[] | null;
             /** Title */
             title?: string | null;
         };
@@ -698,42 +1121,12 @@ export interface components {
             "@schemaLocation"?: string | null;
             /** @Type */
             "@type"?: string | null;
-            characteristic?: components["schemas"]["kam_customer__customer__schemas__MediumCharacteristic"] | null;
+            characteristic?: components["schemas"]["MediumCharacteristic"] | null;
             /** Mediumtype */
             mediumType: string;
             /** Preferred */
             preferred?: boolean | null;
             validFor?: components["schemas"]["TimePeriod"] | null;
-        };
-        /** ContactMediumIn */
-        ContactMediumIn: {
-            /** @Type */
-            "@type"?: string | null;
-            characteristic: components["schemas"]["kam_customer__contact__schemas__MediumCharacteristic"];
-            /**
-             * Mediumtype
-             * @enum {string}
-             */
-            mediumType: "phone" | "mobile" | "email";
-            /** Preferred */
-            preferred?: boolean | null;
-        };
-        /** ContactMediumRead */
-        ContactMediumRead: {
-            /**
-             * Characteristic
-             * @description `phoneNumber` (masked without customer.pii:read) or `emailAddress`
-             */
-            characteristic: {
-                [key: string]: string;
-            };
-            /**
-             * Mediumtype
-             * @enum {string}
-             */
-            mediumType: "mobile" | "email";
-            /** Preferred */
-            preferred: boolean;
         };
         /**
          * ContactRead
@@ -755,23 +1148,55 @@ export interface components {
              * @default KeyAccountContact
              */
             "@type": string;
+            /** Aristocratictitle */
+            aristocraticTitle?: string | null;
             /** Birthdate */
             birthDate?: string | null;
-            /** Contactmedium */
-            contactMedium?: components["schemas"]["ContactMediumRead"][];
+            /**
+             * Contactmedium
+             * @description TMF632 ContactMedium as given; phoneNumber/faxNumber masked without customer.pii:read
+             */
+            contactMedium?: {
+                [key: string]: unknown;
+            }[];
+            /** Countryofbirth */
+            countryOfBirth?: string | null;
             /**
              * Createdat
              * Format: date-time
              */
             createdAt?: string;
-            customer?: components["schemas"]["CustomerRef"];
+            /** Creditrating */
+            creditRating?: {
+                [key: string]: unknown;
+            }[];
+            /** @description the key account; none until linked */
+            customer?: components["schemas"]["kam_customer__customer__schemas__CustomerRef"] | null;
+            /** Deathdate */
+            deathDate?: string | null;
             decisionRole?: components["schemas"]["DecisionRole"] | null;
             /** Department */
             department?: string | null;
+            /** Disability */
+            disability?: {
+                [key: string]: unknown;
+            }[];
+            /** Externalreference */
+            externalReference?: {
+                [key: string]: unknown;
+            }[];
             /** Familyname */
             familyName?: string | null;
+            /** Familynameprefix */
+            familyNamePrefix?: string | null;
+            /** Formattedname */
+            formattedName?: string | null;
             /** Fullname */
             fullName?: string;
+            /** Gender */
+            gender?: string | null;
+            /** Generation */
+            generation?: string | null;
             /** Givenname */
             givenName?: string | null;
             /** Href */
@@ -782,10 +1207,50 @@ export interface components {
             individualIdentification?: components["schemas"]["IdentificationRead"][];
             /** Isprimary */
             isPrimary?: boolean;
+            /** Languageability */
+            languageAbility?: {
+                [key: string]: unknown;
+            }[];
+            /** Legalname */
+            legalName?: string | null;
+            /** Location */
+            location?: string | null;
+            /** Maritalstatus */
+            maritalStatus?: string | null;
+            /** Middlename */
+            middleName?: string | null;
+            /** Nationality */
+            nationality?: string | null;
+            /** Othername */
+            otherName?: {
+                [key: string]: unknown;
+            }[];
             /** Ownernode */
             ownerNode?: string;
+            /** Partycharacteristic */
+            partyCharacteristic?: {
+                [key: string]: unknown;
+            }[];
+            /** Placeofbirth */
+            placeOfBirth?: string | null;
             /** Preferredcontactmedium */
             preferredContactMedium?: string | null;
+            /** Preferredgivenname */
+            preferredGivenName?: string | null;
+            /** Relatedparty */
+            relatedParty?: {
+                [key: string]: unknown;
+            }[];
+            /** Skill */
+            skill?: {
+                [key: string]: unknown;
+            }[];
+            /** Status */
+            status?: string | null;
+            /** Taxexemptioncertificate */
+            taxExemptionCertificate?: {
+                [key: string]: unknown;
+            }[];
             /** Title */
             title?: string | null;
             /**
@@ -796,6 +1261,40 @@ export interface components {
             /** Version */
             version?: number;
         };
+        /** ContactRelationCreate */
+        ContactRelationCreate: {
+            /** Fromcontactid */
+            fromContactId: string;
+            /** Note */
+            note?: string | null;
+            relationType: components["schemas"]["RelationType"];
+            /** Tocontactid */
+            toContactId: string;
+        };
+        /** ContactRelationRead */
+        ContactRelationRead: {
+            /**
+             * @Type
+             * @default ContactRelation
+             * @constant
+             */
+            "@type": "ContactRelation";
+            /** Fromcontactid */
+            fromContactId: string;
+            /** Href */
+            href: string;
+            /** Id */
+            id: string;
+            /** Note */
+            note: string | null;
+            /** Ownernode */
+            ownerNode: string;
+            relationType: components["schemas"]["RelationType"];
+            /** Tocontactid */
+            toContactId: string;
+            /** Version */
+            version: number;
+        };
         /** ContactUpdate */
         ContactUpdate: {
             /** @Basetype */
@@ -804,25 +1303,80 @@ export interface components {
             "@schemaLocation"?: string | null;
             /** @Type */
             "@type"?: string | null;
+            /** Aristocratictitle */
+            aristocraticTitle?: string | null;
             /** Birthdate */
             birthDate?: string | null;
             /** Contactmedium */
-            contactMedium?: components["schemas"]["ContactMediumIn"][] | null;
+            contactMedium?: components["schemas"]["ContactMedium"][] | null;
+            /** Countryofbirth */
+            countryOfBirth?: string | null;
+            /** Creditrating */
+            creditRating?: {
+                [key: string]: unknown;
+            }[] | null;
+            /** Deathdate */
+            deathDate?: string | null;
             decisionRole?: components["schemas"]["DecisionRole"] | null;
             /** Department */
             department?: string | null;
+            /** Disability */
+            disability?: components["schemas"]["Disability"][] | null;
+            /** Externalreference */
+            externalReference?: components["schemas"]["ExternalReference"][] | null;
             /** Familyname */
             familyName?: string | null;
+            /** Familynameprefix */
+            familyNamePrefix?: string | null;
+            /** Formattedname */
+            formattedName?: string | null;
             /** Fullname */
             fullName?: string | null;
+            /** Gender */
+            gender?: string | null;
+            /** Generation */
+            generation?: string | null;
             /** Givenname */
             givenName?: string | null;
             /** Individualidentification */
             individualIdentification?: components["schemas"]["IdentificationIn"][] | null;
             /** Isprimary */
             isPrimary?: boolean | null;
+            /** Languageability */
+            languageAbility?: components["schemas"]["LanguageAbility"][] | null;
+            /** Legalname */
+            legalName?: string | null;
+            /** Location */
+            location?: string | null;
+            /** Maritalstatus */
+            maritalStatus?: string | null;
+            /** Middlename */
+            middleName?: string | null;
+            /** Nationality */
+            nationality?: string | null;
+            /** Othername */
+            otherName?: components["schemas"]["OtherNameIndividual"][] | null;
+            /** Partycharacteristic */
+            partyCharacteristic?: components["schemas"]["Characteristic"][] | null;
+            /** Placeofbirth */
+            placeOfBirth?: string | null;
             /** Preferredcontactmedium */
             preferredContactMedium?: ("phone" | "mobile" | "email" | "wechat" | "visit") | null;
+            /** Preferredgivenname */
+            preferredGivenName?: string | null;
+            /** Relatedparty */
+            relatedParty?: components["schemas"]["RelatedPartyIn"][] | null;
+            /** Skill */
+            skill?: components["schemas"]["Skill"][] | null;
+            /**
+             * Status
+             * @description TMF632 IndividualStateType
+             */
+            status?: string | null;
+            /** Taxexemptioncertificate */
+            taxExemptionCertificate?: {
+                [key: string]: unknown;
+            }[] | null;
             /** Title */
             title?: string | null;
         };
@@ -933,9 +1487,8 @@ export interface components {
             /**
              * Account
              * @description TMF629 AccountRef, as given
-             * @default []
              */
-            account: {
+            account?: {
                 [key: string]: unknown;
             }[];
             /** Address */
@@ -943,25 +1496,22 @@ export interface components {
             /**
              * Agreement
              * @description TMF629 AgreementRef, as given
-             * @default []
              */
-            agreement: {
+            agreement?: {
                 [key: string]: unknown;
             }[];
             /**
              * Characteristic
              * @description TMF629 Characteristic, as given
-             * @default []
              */
-            characteristic: {
+            characteristic?: {
                 [key: string]: unknown;
             }[];
             /**
              * Contactmedium
              * @description TMF629 ContactMedium, as given
-             * @default []
              */
-            contactMedium: {
+            contactMedium?: {
                 [key: string]: unknown;
             }[];
             /** Createdat */
@@ -997,13 +1547,12 @@ export interface components {
             nature?: components["schemas"]["Nature"] | null;
             /** Ownernode */
             ownerNode?: string;
-            parentCustomer?: components["schemas"]["CustomerRef"] | null;
+            parentCustomer?: components["schemas"]["kam_customer__customer__schemas__CustomerRef"] | null;
             /**
              * Paymentmethod
              * @description TMF629 PaymentMethodRef, as given
-             * @default []
              */
-            paymentMethod: {
+            paymentMethod?: {
                 [key: string]: unknown;
             }[];
             recognitionStatus?: components["schemas"]["RecogStatus"];
@@ -1024,6 +1573,8 @@ export interface components {
                 [key: string]: unknown;
             } | null;
             valueType?: components["schemas"]["ValueType"] | null;
+            /** Verification */
+            verification?: string | null;
             /** Version */
             version?: number;
         };
@@ -1050,9 +1601,8 @@ export interface components {
             /**
              * Account
              * @description TMF629 AccountRef, as given
-             * @default []
              */
-            account: {
+            account?: {
                 [key: string]: unknown;
             }[];
             /** Address */
@@ -1060,25 +1610,22 @@ export interface components {
             /**
              * Agreement
              * @description TMF629 AgreementRef, as given
-             * @default []
              */
-            agreement: {
+            agreement?: {
                 [key: string]: unknown;
             }[];
             /**
              * Characteristic
              * @description TMF629 Characteristic, as given
-             * @default []
              */
-            characteristic: {
+            characteristic?: {
                 [key: string]: unknown;
             }[];
             /**
              * Contactmedium
              * @description TMF629 ContactMedium, as given
-             * @default []
              */
-            contactMedium: {
+            contactMedium?: {
                 [key: string]: unknown;
             }[];
             /** Createdat */
@@ -1113,13 +1660,12 @@ export interface components {
             nature?: components["schemas"]["Nature"] | null;
             /** Ownernode */
             ownerNode?: string;
-            parentCustomer?: components["schemas"]["CustomerRef"] | null;
+            parentCustomer?: components["schemas"]["kam_customer__customer__schemas__CustomerRef"] | null;
             /**
              * Paymentmethod
              * @description TMF629 PaymentMethodRef, as given
-             * @default []
              */
-            paymentMethod: {
+            paymentMethod?: {
                 [key: string]: unknown;
             }[];
             recognitionStatus?: components["schemas"]["RecogStatus"];
@@ -1142,19 +1688,6 @@ export interface components {
             valueType?: components["schemas"]["ValueType"] | null;
             /** Version */
             version?: number;
-        };
-        /** CustomerRef */
-        CustomerRef: {
-            /**
-             * @Referredtype
-             * @default Customer
-             * @constant
-             */
-            "@referredType": "Customer";
-            /** Href */
-            href: string;
-            /** Id */
-            id: string;
         };
         /**
          * CustomerType
@@ -1232,6 +1765,37 @@ export interface components {
         Decision: {
             /** Note */
             note?: string | null;
+        };
+        /**
+         * DecisionMapRead
+         * @description The graph: the customer's contacts (nodes, with their decision role) and their relations (edges).
+         */
+        DecisionMapRead: {
+            /**
+             * @Type
+             * @default DecisionMap
+             * @constant
+             */
+            "@type": "DecisionMap";
+            /** Contacts */
+            contacts: components["schemas"]["DecisionNode"][];
+            /** Customerid */
+            customerId: string;
+            /** Relations */
+            relations: components["schemas"]["ContactRelationRead"][];
+        };
+        /** DecisionNode */
+        DecisionNode: {
+            /** Decisionrole */
+            decisionRole: string | null;
+            /** Department */
+            department: string | null;
+            /** Fullname */
+            fullName: string;
+            /** Id */
+            id: string;
+            /** Title */
+            title: string | null;
         };
         /**
          * DecisionRole
@@ -1351,6 +1915,20 @@ export interface components {
             serviceLevel?: string | null;
             /** Status */
             status?: ("ACTIVE" | "WITHDRAWN") | null;
+        };
+        /** Disability */
+        Disability: {
+            /** @Basetype */
+            "@baseType"?: string | null;
+            /** @Schemalocation */
+            "@schemaLocation"?: string | null;
+            /** @Type */
+            "@type"?: string | null;
+            /** Disabilitycode */
+            disabilityCode?: string | null;
+            /** Disabilityname */
+            disabilityName?: string | null;
+            validFor?: components["schemas"]["TimePeriod"] | null;
         };
         /**
          * EntityRef
@@ -1499,11 +2077,69 @@ export interface components {
          * @enum {string}
          */
         Industry: "FINANCE" | "GOVERNMENT" | "EDUCATION" | "HEALTH" | "MANUFACTURING" | "ENERGY" | "TRANSPORT" | "MEDIA" | "INTERNET" | "COMMERCE" | "OTHER" | "UNKNOWN";
+        /** LanguageAbility */
+        LanguageAbility: {
+            /** @Basetype */
+            "@baseType"?: string | null;
+            /** @Schemalocation */
+            "@schemaLocation"?: string | null;
+            /** @Type */
+            "@type"?: string | null;
+            /** Isfavouritelanguage */
+            isFavouriteLanguage?: boolean | null;
+            /** Languagecode */
+            languageCode?: string | null;
+            /** Languagename */
+            languageName?: string | null;
+            /** Listeningproficiency */
+            listeningProficiency?: string | null;
+            /** Readingproficiency */
+            readingProficiency?: string | null;
+            /** Speakingproficiency */
+            speakingProficiency?: string | null;
+            validFor?: components["schemas"]["TimePeriod"] | null;
+            /** Writingproficiency */
+            writingProficiency?: string | null;
+        };
         /**
          * LifeStatus
          * @enum {string}
          */
         LifeStatus: "PROSPECT" | "INTENT" | "ACTIVE" | "AT_RISK" | "SUSPENDED" | "ARREARS" | "LOST" | "CLOSED";
+        /**
+         * MediumCharacteristic
+         * @description TMF ContactMedium.characteristic: a phone number, an e-mail address or a postal address.
+         */
+        MediumCharacteristic: {
+            /** @Basetype */
+            "@baseType"?: string | null;
+            /** @Schemalocation */
+            "@schemaLocation"?: string | null;
+            /** @Type */
+            "@type"?: string | null;
+            /** City */
+            city?: string | null;
+            /** Contacttype */
+            contactType?: string | null;
+            /** Country */
+            country?: string | null;
+            /** Emailaddress */
+            emailAddress?: string | null;
+            /** Faxnumber */
+            faxNumber?: string | null;
+            /** Phonenumber */
+            phoneNumber?: string | null;
+            /** Postcode */
+            postCode?: string | null;
+            /** Socialnetworkid */
+            socialNetworkId?: string | null;
+            /** Stateorprovince */
+            stateOrProvince?: string | null;
+            /** Street1 */
+            street1?: string | null;
+            /** Street2 */
+            street2?: string | null;
+        };
         /**
          * MgmtLevel
          * @enum {string}
@@ -1541,6 +2177,70 @@ export interface components {
          * @enum {string}
          */
         Nature: "PARTY_GOV_MIL" | "ENTERPRISE" | "PUBLIC_INSTITUTION" | "SOCIAL_ORG" | "FOREIGN" | "CARRIER";
+        /**
+         * NeedsProfileRead
+         * @description A customer's needs profile; `version` 0 and no `id` until it is first written.
+         */
+        NeedsProfileRead: {
+            /**
+             * @Type
+             * @default NeedsProfile
+             * @constant
+             */
+            "@type": "NeedsProfile";
+            /** Businessscope */
+            businessScope: string | null;
+            /** Businesssituation */
+            businessSituation: string | null;
+            /** Currentproductusage */
+            currentProductUsage: string | null;
+            /** Customerid */
+            customerId: string;
+            /** Customersofcustomer */
+            customersOfCustomer: string | null;
+            /** Decisionprocess */
+            decisionProcess: string | null;
+            /** Href */
+            href: string;
+            /** Id */
+            id: string | null;
+            /** Latentneeds */
+            latentNeeds: string | null;
+            /** Networksituation */
+            networkSituation: string | null;
+            /** Ownernode */
+            ownerNode: string;
+            /** Techinnovationgoals */
+            techInnovationGoals: string | null;
+            /** Updatedat */
+            updatedAt: string | null;
+            /** Updatedby */
+            updatedBy: string | null;
+            /** Version */
+            version: number;
+        };
+        /**
+         * NeedsProfileUpdate
+         * @description A JSON merge patch of the profile: the attributes given replace the stored ones (null clears).
+         */
+        NeedsProfileUpdate: {
+            /** Businessscope */
+            businessScope?: string | null;
+            /** Businesssituation */
+            businessSituation?: string | null;
+            /** Currentproductusage */
+            currentProductUsage?: string | null;
+            /** Customersofcustomer */
+            customersOfCustomer?: string | null;
+            /** Decisionprocess */
+            decisionProcess?: string | null;
+            /** Latentneeds */
+            latentNeeds?: string | null;
+            /** Networksituation */
+            networkSituation?: string | null;
+            /** Techinnovationgoals */
+            techInnovationGoals?: string | null;
+        };
         /** OrganizationCreate */
         OrganizationCreate: {
             /** @Basetype */
@@ -1623,11 +2323,8 @@ export interface components {
              * @constant
              */
             "@type": "Organization";
-            /**
-             * Contactmedium
-             * @default []
-             */
-            contactMedium: {
+            /** Contactmedium */
+            contactMedium?: {
                 [key: string]: unknown;
             }[];
             /**
@@ -1635,22 +2332,16 @@ export interface components {
              * Format: date-time
              */
             createdAt?: string;
-            /**
-             * Creditrating
-             * @default []
-             */
-            creditRating: {
+            /** Creditrating */
+            creditRating?: {
                 [key: string]: unknown;
             }[];
             /** Existsduring */
             existsDuring?: {
                 [key: string]: unknown;
             } | null;
-            /**
-             * Externalreference
-             * @default []
-             */
-            externalReference: {
+            /** Externalreference */
+            externalReference?: {
                 [key: string]: unknown;
             }[];
             /** Href */
@@ -1665,11 +2356,8 @@ export interface components {
             name?: string;
             /** Nametype */
             nameType?: string | null;
-            /**
-             * Organizationchildrelationship
-             * @default []
-             */
-            organizationChildRelationship: {
+            /** Organizationchildrelationship */
+            organizationChildRelationship?: {
                 [key: string]: unknown;
             }[];
             /**
@@ -1679,36 +2367,24 @@ export interface components {
             organizationIdentification?: {
                 [key: string]: unknown;
             }[];
-            /**
-             * Organizationparentrelationship
-             * @default []
-             */
-            organizationParentRelationship: {
+            /** Organizationparentrelationship */
+            organizationParentRelationship?: {
                 [key: string]: unknown;
             }[];
             /** Organizationtype */
             organizationType?: string | null;
-            /**
-             * Othername
-             * @default []
-             */
-            otherName: {
+            /** Othername */
+            otherName?: {
                 [key: string]: unknown;
             }[];
             /** Ownernode */
             ownerNode?: string;
-            /**
-             * Partycharacteristic
-             * @default []
-             */
-            partyCharacteristic: {
+            /** Partycharacteristic */
+            partyCharacteristic?: {
                 [key: string]: unknown;
             }[];
-            /**
-             * Relatedparty
-             * @default []
-             */
-            relatedParty: {
+            /** Relatedparty */
+            relatedParty?: {
                 [key: string]: unknown;
             }[];
             /**
@@ -1716,11 +2392,8 @@ export interface components {
              * @description initialized (待核实, unverified) / validated / closed
              */
             status?: string | null;
-            /**
-             * Taxexemptioncertificate
-             * @default []
-             */
-            taxExemptionCertificate: {
+            /** Taxexemptioncertificate */
+            taxExemptionCertificate?: {
                 [key: string]: unknown;
             }[];
             /** Tradingname */
@@ -1813,6 +2486,38 @@ export interface components {
             taxExemptionCertificate?: components["schemas"]["TaxExemptionCertificate"][] | null;
             /** Tradingname */
             tradingName?: string | null;
+        };
+        /** OtherNameIndividual */
+        OtherNameIndividual: {
+            /** @Basetype */
+            "@baseType"?: string | null;
+            /** @Schemalocation */
+            "@schemaLocation"?: string | null;
+            /** @Type */
+            "@type"?: string | null;
+            /** Aristocratictitle */
+            aristocraticTitle?: string | null;
+            /** Familyname */
+            familyName?: string | null;
+            /** Familynameprefix */
+            familyNamePrefix?: string | null;
+            /** Formattedname */
+            formattedName?: string | null;
+            /** Fullname */
+            fullName?: string | null;
+            /** Generation */
+            generation?: string | null;
+            /** Givenname */
+            givenName?: string | null;
+            /** Legalname */
+            legalName?: string | null;
+            /** Middlename */
+            middleName?: string | null;
+            /** Preferredgivenname */
+            preferredGivenName?: string | null;
+            /** Title */
+            title?: string | null;
+            validFor?: components["schemas"]["TimePeriod"] | null;
         };
         /** OtherNameOrganization */
         OtherNameOrganization: {
@@ -1956,6 +2661,11 @@ export interface components {
             /** Role */
             role: string | null;
         };
+        /**
+         * RelationType
+         * @enum {string}
+         */
+        RelationType: "REPORTS_TO" | "INFLUENCES" | "ALLY" | "OPPONENT";
         /** ResponseCreate */
         ResponseCreate: {
             /** Accountmanager */
@@ -1995,6 +2705,66 @@ export interface components {
             ownerNode: string;
             /** Version */
             version: number;
+        };
+        /** ScheduleRead */
+        ScheduleRead: {
+            /**
+             * @Type
+             * @default RecognitionSchedule
+             */
+            "@type": string;
+            /** Enabled */
+            enabled: boolean;
+            /** Intervaldays */
+            intervalDays: number;
+            /** Lastresult */
+            lastResult: string | null;
+            /** Lastrunat */
+            lastRunAt: string | null;
+            /** Lastrunid */
+            lastRunId: string | null;
+            /**
+             * Nextrunat
+             * Format: date-time
+             */
+            nextRunAt: string;
+            /** Node */
+            node: string;
+            /** Runas */
+            runAs: string;
+        };
+        /** ScheduleSet */
+        ScheduleSet: {
+            /**
+             * Enabled
+             * @default true
+             */
+            enabled: boolean;
+            /** Intervaldays */
+            intervalDays: number;
+            /**
+             * Nextrunat
+             * @description default: now
+             */
+            nextRunAt?: string | null;
+        };
+        /** Skill */
+        Skill: {
+            /** @Basetype */
+            "@baseType"?: string | null;
+            /** @Schemalocation */
+            "@schemaLocation"?: string | null;
+            /** @Type */
+            "@type"?: string | null;
+            /** Comment */
+            comment?: string | null;
+            /** Evaluatedlevel */
+            evaluatedLevel?: string | null;
+            /** Skillcode */
+            skillCode?: string | null;
+            /** Skillname */
+            skillName?: string | null;
+            validFor?: components["schemas"]["TimePeriod"] | null;
         };
         /** SpendIn */
         SpendIn: {
@@ -2067,48 +2837,79 @@ export interface components {
          * @enum {string}
          */
         ValueType: "INTRINSIC" | "EXTRINSIC" | "STRATEGIC";
-        /** MediumCharacteristic */
-        kam_customer__contact__schemas__MediumCharacteristic: {
-            /** @Type */
-            "@type"?: string | null;
-            /** Emailaddress */
-            emailAddress?: string | null;
-            /** Phonenumber */
-            phoneNumber?: string | null;
+        /**
+         * Verdict
+         * @enum {string}
+         */
+        Verdict: "verified" | "returned";
+        /**
+         * VerificationCreate
+         * @description The verifying node's verdict; `returned` needs a reason.
+         */
+        VerificationCreate: {
+            /** Reason */
+            reason?: string | null;
+            status: components["schemas"]["Verdict"];
+        };
+        /** VerificationRead */
+        VerificationRead: {
+            /**
+             * @Type
+             * @default Verification
+             * @constant
+             */
+            "@type": "Verification";
+            /** Customerid */
+            customerId: string;
+            /** Customerversion */
+            customerVersion: number | null;
+            /** Reason */
+            reason: string | null;
+            status: components["schemas"]["VerificationState"];
+            /** Updatedat */
+            updatedAt: string | null;
+            /** Verifiedby */
+            verifiedBy: string | null;
+            /** Verifiernode */
+            verifierNode: string | null;
+            /**
+             * Version
+             * @default 0
+             */
+            version: number;
         };
         /**
-         * MediumCharacteristic
-         * @description TMF ContactMedium.characteristic: a phone number, an e-mail address or a postal address.
+         * VerificationState
+         * @enum {string}
          */
-        kam_customer__customer__schemas__MediumCharacteristic: {
-            /** @Basetype */
-            "@baseType"?: string | null;
-            /** @Schemalocation */
-            "@schemaLocation"?: string | null;
-            /** @Type */
-            "@type"?: string | null;
-            /** City */
-            city?: string | null;
-            /** Contacttype */
-            contactType?: string | null;
-            /** Country */
-            country?: string | null;
-            /** Emailaddress */
-            emailAddress?: string | null;
-            /** Faxnumber */
-            faxNumber?: string | null;
-            /** Phonenumber */
-            phoneNumber?: string | null;
-            /** Postcode */
-            postCode?: string | null;
-            /** Socialnetworkid */
-            socialNetworkId?: string | null;
-            /** Stateorprovince */
-            stateOrProvince?: string | null;
-            /** Street1 */
-            street1?: string | null;
-            /** Street2 */
-            street2?: string | null;
+        VerificationState: "unverified" | "verified" | "returned" | "notRequired";
+        /** CustomerRef */
+        kam_customer__competitor__schemas__CustomerRef: {
+            /**
+             * @Referredtype
+             * @default Customer
+             * @constant
+             */
+            "@referredType": "Customer";
+            /** Href */
+            href: string;
+            /** Id */
+            id: string;
+            /** Name */
+            name?: string | null;
+        };
+        /** CustomerRef */
+        kam_customer__customer__schemas__CustomerRef: {
+            /**
+             * @Referredtype
+             * @default Customer
+             * @constant
+             */
+            "@referredType": "Customer";
+            /** Href */
+            href: string;
+            /** Id */
+            id: string;
         };
     };
     responses: never;
@@ -2119,6 +2920,734 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    list_competitors_api_v1_customer_competitors_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CompetitorPresenceRead"][];
+                };
+            };
+            /** @description Bad request: a malformed parameter, filter or body */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The token lacks the permission this operation needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such resource in the caller's data scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Method not allowed (see the Allow header) */
+            405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict: not the owner node, an illegal state transition, or a concurrent change */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unsupported media type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body or a parameter failed validation (the message names the field) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests (see Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A dependency (database) is unavailable (see Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    get_competitor_api_v1_customer_competitors__presence_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                presence_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CompetitorPresenceRead"];
+                };
+            };
+            /** @description Bad request: a malformed parameter, filter or body */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The token lacks the permission this operation needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such resource in the caller's data scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Method not allowed (see the Allow header) */
+            405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict: not the owner node, an illegal state transition, or a concurrent change */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unsupported media type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body or a parameter failed validation (the message names the field) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests (see Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A dependency (database) is unavailable (see Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    delete_competitor_api_v1_customer_competitors__presence_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                presence_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Bad request: a malformed parameter, filter or body */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The token lacks the permission this operation needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such resource in the caller's data scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Method not allowed (see the Allow header) */
+            405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict: not the owner node, an illegal state transition, or a concurrent change */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unsupported media type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body or a parameter failed validation (the message names the field) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests (see Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A dependency (database) is unavailable (see Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    patch_competitor_api_v1_customer_competitors__presence_id__patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                presence_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CompetitorPresenceUpdate"];
+                "application/merge-patch+json": components["schemas"]["CompetitorPresenceUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CompetitorPresenceRead"];
+                };
+            };
+            /** @description Bad request: a malformed parameter, filter or body */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The token lacks the permission this operation needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such resource in the caller's data scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Method not allowed (see the Allow header) */
+            405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict: not the owner node, an illegal state transition, or a concurrent change */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unsupported media type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body or a parameter failed validation (the message names the field) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests (see Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A dependency (database) is unavailable (see Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    competitor_history_api_v1_customer_competitors__presence_id__history_get: {
+        parameters: {
+            query?: {
+                offset?: number;
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                presence_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuditRecordRead"][];
+                };
+            };
+            /** @description Bad request: a malformed parameter, filter or body */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The token lacks the permission this operation needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such resource in the caller's data scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Method not allowed (see the Allow header) */
+            405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict: not the owner node, an illegal state transition, or a concurrent change */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unsupported media type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body or a parameter failed validation (the message names the field) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests (see Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A dependency (database) is unavailable (see Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    delete_relation_api_v1_customer_contact_relations__relation_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                relation_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Bad request: a malformed parameter, filter or body */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The token lacks the permission this operation needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such resource in the caller's data scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Method not allowed (see the Allow header) */
+            405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict: not the owner node, an illegal state transition, or a concurrent change */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unsupported media type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body or a parameter failed validation (the message names the field) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests (see Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A dependency (database) is unavailable (see Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     assign_account_manager_api_v1_customer_customers__customer_id__account_manager_put: {
         parameters: {
             query?: never;
@@ -2262,6 +3791,498 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["AccountManagerAssignmentRead"][];
+                };
+            };
+            /** @description Bad request: a malformed parameter, filter or body */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The token lacks the permission this operation needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such resource in the caller's data scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Method not allowed (see the Allow header) */
+            405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict: not the owner node, an illegal state transition, or a concurrent change */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unsupported media type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body or a parameter failed validation (the message names the field) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests (see Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A dependency (database) is unavailable (see Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    list_customer_competitors_api_v1_customer_customers__customer_id__competitors_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                customer_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CompetitorPresenceRead"][];
+                };
+            };
+            /** @description Bad request: a malformed parameter, filter or body */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The token lacks the permission this operation needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such resource in the caller's data scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Method not allowed (see the Allow header) */
+            405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict: not the owner node, an illegal state transition, or a concurrent change */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unsupported media type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body or a parameter failed validation (the message names the field) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests (see Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A dependency (database) is unavailable (see Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    create_competitor_api_v1_customer_customers__customer_id__competitors_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                customer_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CompetitorPresenceCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CompetitorPresenceRead"];
+                };
+            };
+            /** @description Bad request: a malformed parameter, filter or body */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The token lacks the permission this operation needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such resource in the caller's data scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Method not allowed (see the Allow header) */
+            405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict: not the owner node, an illegal state transition, or a concurrent change */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unsupported media type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body or a parameter failed validation (the message names the field) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests (see Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A dependency (database) is unavailable (see Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    get_decision_map_api_v1_customer_customers__customer_id__decision_map_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                customer_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DecisionMapRead"];
+                };
+            };
+            /** @description Bad request: a malformed parameter, filter or body */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The token lacks the permission this operation needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such resource in the caller's data scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Method not allowed (see the Allow header) */
+            405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict: not the owner node, an illegal state transition, or a concurrent change */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unsupported media type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body or a parameter failed validation (the message names the field) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests (see Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A dependency (database) is unavailable (see Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    create_relation_api_v1_customer_customers__customer_id__decision_map_relations_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                customer_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ContactRelationCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ContactRelationRead"];
                 };
             };
             /** @description Bad request: a malformed parameter, filter or body */
@@ -2610,6 +4631,377 @@ export interface operations {
             };
         };
     };
+    get_needs_api_v1_customer_customers__customer_id__needs_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                customer_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NeedsProfileRead"];
+                };
+            };
+            /** @description Bad request: a malformed parameter, filter or body */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The token lacks the permission this operation needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such resource in the caller's data scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Method not allowed (see the Allow header) */
+            405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict: not the owner node, an illegal state transition, or a concurrent change */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unsupported media type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body or a parameter failed validation (the message names the field) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests (see Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A dependency (database) is unavailable (see Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    patch_needs_api_v1_customer_customers__customer_id__needs_patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                customer_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NeedsProfileUpdate"];
+                "application/merge-patch+json": components["schemas"]["NeedsProfileUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NeedsProfileRead"];
+                };
+            };
+            /** @description Bad request: a malformed parameter, filter or body */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The token lacks the permission this operation needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such resource in the caller's data scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Method not allowed (see the Allow header) */
+            405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict: not the owner node, an illegal state transition, or a concurrent change */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unsupported media type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body or a parameter failed validation (the message names the field) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests (see Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A dependency (database) is unavailable (see Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    needs_history_api_v1_customer_customers__customer_id__needs_history_get: {
+        parameters: {
+            query?: {
+                offset?: number;
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                customer_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuditRecordRead"][];
+                };
+            };
+            /** @description Bad request: a malformed parameter, filter or body */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The token lacks the permission this operation needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such resource in the caller's data scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Method not allowed (see the Allow header) */
+            405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict: not the owner node, an illegal state transition, or a concurrent change */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unsupported media type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body or a parameter failed validation (the message names the field) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests (see Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A dependency (database) is unavailable (see Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     transfer_customer_api_v1_customer_customers__customer_id__transfer_post: {
         parameters: {
             query?: never;
@@ -2632,6 +5024,252 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["CustomerRead"];
+                };
+            };
+            /** @description Bad request: a malformed parameter, filter or body */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The token lacks the permission this operation needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such resource in the caller's data scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Method not allowed (see the Allow header) */
+            405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict: not the owner node, an illegal state transition, or a concurrent change */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unsupported media type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body or a parameter failed validation (the message names the field) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests (see Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A dependency (database) is unavailable (see Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    get_verification_api_v1_customer_customers__customer_id__verification_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                customer_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VerificationRead"];
+                };
+            };
+            /** @description Bad request: a malformed parameter, filter or body */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The token lacks the permission this operation needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such resource in the caller's data scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Method not allowed (see the Allow header) */
+            405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict: not the owner node, an illegal state transition, or a concurrent change */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unsupported media type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body or a parameter failed validation (the message names the field) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests (see Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A dependency (database) is unavailable (see Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    put_verification_api_v1_customer_customers__customer_id__verification_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                customer_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["VerificationCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VerificationRead"];
                 };
             };
             /** @description Bad request: a malformed parameter, filter or body */
@@ -4215,6 +6853,248 @@ export interface operations {
             };
         };
     };
+    get_schedule_api_v1_customer_recognition_schedule_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ScheduleRead"];
+                };
+            };
+            /** @description Bad request: a malformed parameter, filter or body */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The token lacks the permission this operation needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such resource in the caller's data scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Method not allowed (see the Allow header) */
+            405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict: not the owner node, an illegal state transition, or a concurrent change */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unsupported media type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body or a parameter failed validation (the message names the field) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests (see Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A dependency (database) is unavailable (see Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    set_schedule_api_v1_customer_recognition_schedule_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ScheduleSet"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ScheduleRead"];
+                };
+            };
+            /** @description Bad request: a malformed parameter, filter or body */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The token lacks the permission this operation needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such resource in the caller's data scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Method not allowed (see the Allow header) */
+            405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict: not the owner node, an illegal state transition, or a concurrent change */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unsupported media type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body or a parameter failed validation (the message names the field) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests (see Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A dependency (database) is unavailable (see Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     load_spend_api_v1_customer_recognition_spend_post: {
         parameters: {
             query?: never;
@@ -4235,6 +7115,129 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["SpendLoaded"];
+                };
+            };
+            /** @description Bad request: a malformed parameter, filter or body */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The token lacks the permission this operation needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such resource in the caller's data scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Method not allowed (see the Allow header) */
+            405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict: not the owner node, an illegal state transition, or a concurrent change */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unsupported media type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body or a parameter failed validation (the message names the field) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests (see Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A dependency (database) is unavailable (see Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    bulk_verification_api_v1_customer_verifications_bulk_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BulkVerification"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BulkResult"];
                 };
             };
             /** @description Bad request: a malformed parameter, filter or body */

@@ -234,7 +234,15 @@ export interface components {
          * Kind
          * @enum {string}
          */
-        Kind: "recognition" | "value_scoring" | "churn_warning" | "sla" | "reminder" | "opportunity_probability" | "assignment" | "settlement_split";
+        Kind: "recognition" | "value_scoring" | "churn_warning" | "sla" | "reminder" | "opportunity_probability" | "assignment" | "settlement_split" | "quote_discount_approval";
+        /**
+         * RuleSetAction
+         * @description An optional note on an approval, publication or retirement (kept in the audit record).
+         */
+        RuleSetAction: {
+            /** Note */
+            note?: string | null;
+        };
         /** RuleSetCreate */
         RuleSetCreate: {
             /** Bounds */
@@ -992,7 +1000,11 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["RuleSetAction"] | null;
+            };
+        };
         responses: {
             /** @description Successful Response */
             200: {
@@ -1113,7 +1125,11 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["RuleSetAction"] | null;
+            };
+        };
         responses: {
             /** @description Successful Response */
             200: {
@@ -1234,7 +1250,11 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["RuleSetAction"] | null;
+            };
+        };
         responses: {
             /** @description Successful Response */
             200: {

@@ -5,6 +5,70 @@
  */
 
 export interface paths {
+    "/api/v1/sales/agreementReminder": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Reminders
+         * @description Expiry reminders given at this node (合同到期提醒), in scope. Filters: agreement.id, offsetDays, dueOn,
+         *     endDate, accountManager, remindedAt.
+         */
+        get: operations["list_reminders_api_v1_sales_agreementReminder_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/sales/agreementReminder/run": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Run Reminders
+         * @description Run the expiry-reminder job now (the schedule runs it too), with the reminder rule in force at this
+         *     node asked with the caller's token; answers the reminders this run gave (none twice).
+         */
+        post: operations["run_reminders_api_v1_sales_agreementReminder_run_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/sales/forecast": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Forecast
+         * @description Pipeline, weighted pipeline and committed (won) amounts of the opportunities in the caller's scope
+         *     whose closeDate falls in [start, end): by node (default: the caller's scope node; one line for the
+         *     node's own deals and one per child, its subtree rolled up) or by account manager.
+         */
+        get: operations["get_forecast_api_v1_sales_forecast_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/sales/offeringAvailability": {
         parameters: {
             query?: never;
@@ -141,6 +205,172 @@ export interface paths {
         get: operations["sellable_offerings_api_v1_sales_sellableOffering_get"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/sales/visitCompletion": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Visit Completion
+         * @description Visit completion (VISIT_DONE, 拜访完成率) of the visits planned in [start, end) in the caller's scope:
+         *     planned (not cancelled), done, and done ÷ planned — by node (one line for the node's own and one per
+         *     child, its subtree rolled up) or by account manager.
+         */
+        get: operations["visit_completion_api_v1_sales_visitCompletion_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/sales/visits": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Visits
+         * @description Visits in the caller's scope (the visit calendar: `plannedAt.gte=&plannedAt.lt=`). Filters: id,
+         *     customer.id, opportunity.id, status, outcome, subject, accountManager, ownerNode, plannedAt,
+         *     visitedAt, createdAt, updatedAt; sort, fields, offset/limit.
+         */
+        get: operations["list_visits_api_v1_sales_visits_get"];
+        put?: never;
+        /**
+         * Plan Visit
+         * @description Plan a visit at this node (planned; owned here, flows up).
+         */
+        post: operations["plan_visit_api_v1_sales_visits_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/sales/visits/{visit_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Visit
+         * @description One visit (404 when unknown or outside the caller's scope).
+         */
+        get: operations["get_visit_api_v1_sales_visits__visit_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Update Visit
+         * @description Change a visit (merge patch): the plan while planned, `status: cancelled`, `followUps` at any time
+         *     (409 naming the allowed moves otherwise). Only the owner node writes.
+         */
+        patch: operations["update_visit_api_v1_sales_visits__visit_id__patch"];
+        trace?: never;
+    };
+    "/api/v1/sales/visits/{visit_id}/record": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Record Visit
+         * @description Record a planned visit (拜访记录): participants, outcome, minutes and follow-up tasks; it is done.
+         */
+        post: operations["record_visit_api_v1_sales_visits__visit_id__record_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/tmf-api/agreementManagement/v4/agreement": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Agreements
+         * @description Contracts in the caller's scope. Filters: id, number, name, status, customer.id, accountManager,
+         *     ownerNode, renewalStatus, agreementVersion, agreementPeriod.endDateTime (`.lte=` is the expiry list),
+         *     agreementPeriod.startDateTime, amount.value, signedDate, updatedAt; sort, fields, offset/limit.
+         */
+        get: operations["list_agreements_tmf_api_agreementManagement_v4_agreement_get"];
+        put?: never;
+        /**
+         * Create Agreement
+         * @description Draft a contract at this node (inProgress; owned here, flows up). The number is unique at the node.
+         */
+        post: operations["create_agreement_tmf_api_agreementManagement_v4_agreement_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/tmf-api/agreementManagement/v4/agreement/{agreement_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Agreement
+         * @description One contract (404 when unknown or outside the caller's scope).
+         */
+        get: operations["get_agreement_tmf_api_agreementManagement_v4_agreement__agreement_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Update Agreement
+         * @description Change a contract (merge patch): terms while inProgress; `status` inProgress → signed (with
+         *     `signedDate`) → terminated, or inProgress → cancelled (409 naming the allowed moves);
+         *     `renewalStatus: notRenewed` stops its reminders. Only the owner node writes.
+         */
+        patch: operations["update_agreement_tmf_api_agreementManagement_v4_agreement__agreement_id__patch"];
+        trace?: never;
+    };
+    "/tmf-api/agreementManagement/v4/agreement/{agreement_id}/renew": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Renew Agreement
+         * @description Renew a signed contract: a new version (same number, agreementVersion + 1) linked to this one
+         *     (`previousAgreement` / `renewedBy`); this one is marked renewed and reminds no more.
+         */
+        post: operations["renew_agreement_tmf_api_agreementManagement_v4_agreement__agreement_id__renew_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -387,10 +617,389 @@ export interface paths {
         patch: operations["patch_productSpecification_tmf_api_productCatalogManagement_v4_productSpecification__item_id__patch"];
         trace?: never;
     };
+    "/tmf-api/quoteManagement/v4/quote": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Quotes
+         * @description Quotes in the caller's scope. Filters: id, number, name, state, customer.id, opportunity.id,
+         *     accountManager, ownerNode, quoteVersion, total.value, maxDiscountPercent, validUntil, createdAt,
+         *     updatedAt (`state=pending` is the approval work list); sort, fields, offset/limit.
+         */
+        get: operations["list_quotes_tmf_api_quoteManagement_v4_quote_get"];
+        put?: never;
+        /**
+         * Create Quote
+         * @description Draft a quote at this node (inProgress; owned here, flows up). Each line's offering must be active
+         *     and sellable here today (422 naming the line otherwise); discounts within the rule's maximum.
+         */
+        post: operations["create_quote_tmf_api_quoteManagement_v4_quote_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/tmf-api/quoteManagement/v4/quote/{quote_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Quote
+         * @description One quote (404 when unknown or outside the caller's scope).
+         */
+        get: operations["get_quote_tmf_api_quoteManagement_v4_quote__quote_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Update Quote
+         * @description Change a quote (merge patch): its content while inProgress; `state` → accepted (from approved) or
+         *     cancelled (409 naming the allowed moves). Only the owner node writes.
+         */
+        patch: operations["update_quote_tmf_api_quoteManagement_v4_quote__quote_id__patch"];
+        trace?: never;
+    };
+    "/tmf-api/quoteManagement/v4/quote/{quote_id}/approve": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Approve Quote
+         * @description Approve a pending quote's discount. Only a manager of the quote's account manager (a leader of a
+         *     team they are in, per org) who neither drafted nor manages the quote (403 SEPARATION_OF_DUTIES;
+         *     403 NOT_APPROVER naming the approvers otherwise).
+         */
+        post: operations["approve_quote_tmf_api_quoteManagement_v4_quote__quote_id__approve_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/tmf-api/quoteManagement/v4/quote/{quote_id}/document": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Quote Document
+         * @description The quote for the customer as PDF (CJK text in the reader's STSong-Light) or XLSX.
+         */
+        get: operations["quote_document_tmf_api_quoteManagement_v4_quote__quote_id__document_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/tmf-api/quoteManagement/v4/quote/{quote_id}/reject": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Reject Quote
+         * @description Reject a pending quote's discount (the same approver as `approve`); revise it to try again.
+         */
+        post: operations["reject_quote_tmf_api_quoteManagement_v4_quote__quote_id__reject_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/tmf-api/quoteManagement/v4/quote/{quote_id}/revise": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Revise Quote
+         * @description A new version of the quote (same number, quoteVersion + 1, inProgress, the same lines) linked to
+         *     this one (`previousQuote` / `supersededBy`); this one is superseded.
+         */
+        post: operations["revise_quote_tmf_api_quoteManagement_v4_quote__quote_id__revise_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/tmf-api/quoteManagement/v4/quote/{quote_id}/submit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Submit Quote
+         * @description Submit a quote in progress: approved at once when its largest discount is within the
+         *     `quote_discount_approval` rule's threshold, else pending the account manager's manager.
+         */
+        post: operations["submit_quote_tmf_api_quoteManagement_v4_quote__quote_id__submit_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/tmf-api/sales/v4/salesLead": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Leads
+         * @description Leads in the caller's scope. Filters: id, name, status, rating, source, customer.id, accountManager,
+         *     ownerNode, creationDate, statusChangeDate; sort, fields, offset/limit.
+         */
+        get: operations["list_leads_tmf_api_sales_v4_salesLead_get"];
+        put?: never;
+        /**
+         * Create Lead
+         * @description Record a lead at this node (owned here, flows up): a customer's interest or a prospect's.
+         */
+        post: operations["create_lead_tmf_api_sales_v4_salesLead_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/tmf-api/sales/v4/salesLead/{lead_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Lead
+         * @description One lead (404 when unknown or outside the caller's scope).
+         */
+        get: operations["get_lead_tmf_api_sales_v4_salesLead__lead_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Update Lead
+         * @description Change a lead (merge patch); `status` new ⇄ qualified → rejected (with `statusReason`), 409 naming
+         *     the allowed moves; only the owner node writes.
+         */
+        patch: operations["update_lead_tmf_api_sales_v4_salesLead__lead_id__patch"];
+        trace?: never;
+    };
+    "/tmf-api/sales/v4/salesLead/{lead_id}/convert": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Convert Lead
+         * @description Convert the lead into an opportunity at this node (source LEAD, the lead's products); answers the
+         *     opportunity (201, `Location` names it); the lead is converted and links it (`salesOpportunity`).
+         */
+        post: operations["convert_lead_tmf_api_sales_v4_salesLead__lead_id__convert_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** AgreementCreate */
+        AgreementCreate: {
+            /** Accountmanager */
+            accountManager?: string | null;
+            agreementPeriod: components["schemas"]["Period"];
+            amount: components["schemas"]["Money-Input"];
+            customer: components["schemas"]["CustomerRef"];
+            /** Description */
+            description?: string | null;
+            /** Name */
+            name: string;
+            /**
+             * Number
+             * @description 合同编号
+             */
+            number: string;
+            opportunity?: components["schemas"]["kam_sales__agreement__schemas__Ref"] | null;
+            quote?: components["schemas"]["kam_sales__agreement__schemas__Ref"] | null;
+            /** Slareference */
+            slaReference?: string | null;
+            /** Terms */
+            terms?: string | null;
+        };
+        /** AgreementRead */
+        AgreementRead: {
+            /**
+             * @Type
+             * @default Agreement
+             */
+            "@type": string;
+            /** Accountmanager */
+            accountManager?: string;
+            agreementPeriod?: components["schemas"]["Period"];
+            /**
+             * Agreementtype
+             * @default commercial
+             */
+            agreementType: string;
+            /**
+             * Agreementversion
+             * @description 1, 2, … one per renewal
+             */
+            agreementVersion?: number;
+            amount?: components["schemas"]["Money-Output"];
+            /**
+             * Createdat
+             * Format: date-time
+             */
+            createdAt?: string;
+            /** Createdby */
+            createdBy?: string;
+            /** Customer */
+            customer?: {
+                [key: string]: string;
+            };
+            /** Description */
+            description?: string | null;
+            /** Href */
+            href: string;
+            /** Id */
+            id: string;
+            /** Name */
+            name?: string;
+            /** Number */
+            number?: string;
+            /** Opportunity */
+            opportunity?: {
+                [key: string]: string;
+            } | null;
+            /** Ownernode */
+            ownerNode?: string;
+            /** Previousagreement */
+            previousAgreement?: {
+                [key: string]: string;
+            } | null;
+            /** Quote */
+            quote?: {
+                [key: string]: string;
+            } | null;
+            /** Renewalstatus */
+            renewalStatus?: string;
+            /** Renewedby */
+            renewedBy?: {
+                [key: string]: string;
+            } | null;
+            /** Signeddate */
+            signedDate?: string | null;
+            /** Slareference */
+            slaReference?: string | null;
+            /** Status */
+            status?: string;
+            /** Terms */
+            terms?: string | null;
+            /**
+             * Updatedat
+             * Format: date-time
+             */
+            updatedAt?: string;
+            /** Version */
+            version?: number;
+        };
+        /**
+         * AgreementRenew
+         * @description The renewal's own terms: a new version of the contract, linked to the one it renews.
+         */
+        AgreementRenew: {
+            agreementPeriod: components["schemas"]["Period"];
+            amount?: components["schemas"]["Money-Input"] | null;
+            /** Name */
+            name?: string | null;
+            /** Terms */
+            terms?: string | null;
+        };
+        /**
+         * AgreementUpdate
+         * @description A merge patch. While inProgress every attribute may change; once signed only ``status``
+         *     (→ terminated) and ``renewalStatus`` (→ notRenewed).
+         */
+        AgreementUpdate: {
+            /** Accountmanager */
+            accountManager?: string | null;
+            agreementPeriod?: components["schemas"]["Period"] | null;
+            amount?: components["schemas"]["Money-Input"] | null;
+            /** Description */
+            description?: string | null;
+            /** Name */
+            name?: string | null;
+            opportunity?: components["schemas"]["kam_sales__agreement__schemas__Ref"] | null;
+            quote?: components["schemas"]["kam_sales__agreement__schemas__Ref"] | null;
+            /** Renewalstatus */
+            renewalStatus?: string | null;
+            /** Signeddate */
+            signedDate?: string | null;
+            /** Slareference */
+            slaReference?: string | null;
+            status?: components["schemas"]["kam_sales__agreement__schemas__Status"] | null;
+            /** Terms */
+            terms?: string | null;
+        };
+        /** Approval */
+        Approval: {
+            /** Approvedby */
+            approvedBy: string | null;
+            /** Decidedat */
+            decidedAt: string | null;
+            /** Note */
+            note: string | null;
+            /** Required */
+            required: boolean;
+            /** Rule */
+            rule: string | null;
+        };
         /** AvailabilityCreate */
         AvailabilityCreate: {
             /** Description */
@@ -401,7 +1010,7 @@ export interface components {
             lifecycleStatus: components["schemas"]["LifecycleStatus"];
             /** Name */
             name: string;
-            productOffering: components["schemas"]["Ref"];
+            productOffering: components["schemas"]["kam_sales__catalog__schemas__Ref"];
             validFor: components["schemas"]["TimePeriod"];
         };
         /** AvailabilityRead */
@@ -430,7 +1039,7 @@ export interface components {
              * @description KAM: the authoring node
              */
             ownerNode?: string;
-            productOffering?: components["schemas"]["Ref"];
+            productOffering?: components["schemas"]["Ref-Output"];
             /** Validfor */
             validFor?: {
                 [key: string]: string | null;
@@ -446,7 +1055,7 @@ export interface components {
             /** Catalogtype */
             catalogType?: string | null;
             /** Category */
-            category?: components["schemas"]["Ref"][];
+            category?: components["schemas"]["kam_sales__catalog__schemas__Ref"][];
             /** Description */
             description?: string | null;
             /** @default inDesign */
@@ -462,7 +1071,7 @@ export interface components {
             /** Catalogtype */
             catalogType?: string | null;
             /** Category */
-            category?: components["schemas"]["Ref"][];
+            category?: components["schemas"]["Ref-Output"][];
             /** Description */
             description?: string | null;
             /** Href */
@@ -582,6 +1191,55 @@ export interface components {
             /** Value */
             value: string;
         };
+        /** Completion */
+        Completion: {
+            /**
+             * @Type
+             * @default VisitCompletion
+             */
+            "@type": string;
+            /** By */
+            by: string;
+            /**
+             * End
+             * Format: date
+             * @description exclusive
+             */
+            end: string;
+            /** Lines */
+            lines: components["schemas"]["CompletionLine"][];
+            /** Node */
+            node: string;
+            /**
+             * Start
+             * Format: date
+             */
+            start: string;
+        };
+        /** CompletionLine */
+        CompletionLine: {
+            /**
+             * @Type
+             * @default VisitCompletionLine
+             */
+            "@type": string;
+            /** Accountmanager */
+            accountManager: string | null;
+            /** Done */
+            done: number;
+            /** Node */
+            node: string | null;
+            /**
+             * Planned
+             * @description visits planned in the period, cancelled ones not counted
+             */
+            planned: number;
+            /**
+             * Rate
+             * @description VISIT_DONE: done ÷ planned, percent to 2 places
+             */
+            rate: string | null;
+        };
         /** CustomerRef */
         CustomerRef: {
             /** Href */
@@ -590,6 +1248,14 @@ export interface components {
             id: string;
             /** Name */
             name?: string | null;
+        };
+        /**
+         * Decision
+         * @description An approver's word (审批意见).
+         */
+        Decision: {
+            /** Note */
+            note?: string | null;
         };
         /**
          * DecisionMaker
@@ -619,16 +1285,184 @@ export interface components {
         };
         /**
          * FollowUp
-         * @description The next follow-up (下次跟进) and what it is for.
+         * @description A follow-up task from the visit (后续任务).
          */
-        FollowUp: {
+        "FollowUp-Output": {
+            /** Assignee */
+            assignee?: string | null;
+            /** Duedate */
+            dueDate?: string | null;
             /**
-             * At
+             * Status
+             * @default open
+             */
+            status: string;
+            /** Title */
+            title: string;
+        };
+        /** Forecast */
+        Forecast: {
+            /**
+             * @Type
+             * @default Forecast
+             */
+            "@type": string;
+            /** By */
+            by: string;
+            /**
+             * End
+             * Format: date
+             * @description exclusive
+             */
+            end: string;
+            /** Lines */
+            lines: components["schemas"]["ForecastLine"][];
+            /** Node */
+            node: string;
+            /**
+             * Start
+             * Format: date
+             */
+            start: string;
+        };
+        /**
+         * ForecastLine
+         * @description One node's (its whole subtree's) or one account manager's figures for the period.
+         */
+        ForecastLine: {
+            /**
+             * @Type
+             * @default ForecastLine
+             */
+            "@type": string;
+            /** Accountmanager */
+            accountManager: string | null;
+            /** @description won deals closing in the period */
+            committed: components["schemas"]["Money-Output"];
+            /** Currency */
+            currency: string;
+            /** Node */
+            node: string | null;
+            /** Opencount */
+            openCount: number;
+            /** @description expected amount of open deals closing in the period */
+            pipeline: components["schemas"]["Money-Output"];
+            /** @description pipeline × stage probability */
+            weighted: components["schemas"]["Money-Output"];
+            /** Woncount */
+            wonCount: number;
+        };
+        /**
+         * LeadConvert
+         * @description What the opportunity the lead becomes needs beyond the lead (its customer, expected amount).
+         */
+        LeadConvert: {
+            /** Closedate */
+            closeDate?: string | null;
+            customer?: components["schemas"]["CustomerRef"] | null;
+            expectedAmount?: components["schemas"]["Money-Input"] | null;
+            /** Name */
+            name?: string | null;
+        };
+        /** LeadCreate */
+        LeadCreate: {
+            /** Accountmanager */
+            accountManager?: string | null;
+            customer?: components["schemas"]["CustomerRef"] | null;
+            /** Description */
+            description?: string | null;
+            estimatedRevenue?: components["schemas"]["Money-Input"] | null;
+            /** Name */
+            name: string;
+            /** Products */
+            products?: components["schemas"]["kam_sales__catalog__schemas__Ref"][];
+            /**
+             * Prospectname
+             * @description a prospect not yet a customer
+             */
+            prospectName?: string | null;
+            /** @default warm */
+            rating: components["schemas"]["Rating"];
+            /** @default OTHER */
+            source: components["schemas"]["kam_sales__lead__schemas__Source"];
+        };
+        /** LeadRead */
+        LeadRead: {
+            /**
+             * @Type
+             * @default SalesLead
+             */
+            "@type": string;
+            /** Accountmanager */
+            accountManager?: string;
+            /** Createdby */
+            createdBy?: string;
+            /**
+             * Creationdate
              * Format: date-time
              */
-            at: string;
-            /** Note */
-            note?: string | null;
+            creationDate?: string;
+            /** Customer */
+            customer?: {
+                [key: string]: string;
+            } | null;
+            /** Description */
+            description?: string | null;
+            estimatedRevenue?: components["schemas"]["Money-Output"] | null;
+            /** Href */
+            href: string;
+            /** Id */
+            id: string;
+            /** Name */
+            name?: string;
+            /** Ownernode */
+            ownerNode?: string;
+            /** Products */
+            products?: {
+                [key: string]: unknown;
+            }[];
+            /** Prospectname */
+            prospectName?: string | null;
+            /** Rating */
+            rating?: string;
+            /** Salesopportunity */
+            salesOpportunity?: {
+                [key: string]: string;
+            } | null;
+            /** Source */
+            source?: string;
+            /** Status */
+            status?: string;
+            /**
+             * Statuschangedate
+             * Format: date-time
+             */
+            statusChangeDate?: string;
+            /** Statusreason */
+            statusReason?: string | null;
+            /** Version */
+            version?: number;
+        };
+        /**
+         * LeadUpdate
+         * @description A merge patch; ``status`` moves the lead (rejected needs ``statusReason``).
+         */
+        LeadUpdate: {
+            /** Accountmanager */
+            accountManager?: string | null;
+            customer?: components["schemas"]["CustomerRef"] | null;
+            /** Description */
+            description?: string | null;
+            estimatedRevenue?: components["schemas"]["Money-Input"] | null;
+            /** Name */
+            name?: string | null;
+            /** Products */
+            products?: components["schemas"]["kam_sales__catalog__schemas__Ref"][] | null;
+            rating?: components["schemas"]["Rating"] | null;
+            source?: components["schemas"]["kam_sales__lead__schemas__Source"] | null;
+            status?: components["schemas"]["kam_sales__lead__schemas__Status"] | null;
+            /** Statusreason */
+            statusReason?: string | null;
         };
         /**
          * LifecycleStatus
@@ -674,9 +1508,9 @@ export interface components {
              */
             availableByDefault: boolean;
             /** Bundledproductoffering */
-            bundledProductOffering?: components["schemas"]["Ref"][];
+            bundledProductOffering?: components["schemas"]["kam_sales__catalog__schemas__Ref"][];
             /** Category */
-            category?: components["schemas"]["Ref"][];
+            category?: components["schemas"]["kam_sales__catalog__schemas__Ref"][];
             /** Description */
             description?: string | null;
             /**
@@ -694,8 +1528,8 @@ export interface components {
             /** Name */
             name: string;
             /** Productofferingprice */
-            productOfferingPrice?: components["schemas"]["Ref"][];
-            productSpecification?: components["schemas"]["Ref"] | null;
+            productOfferingPrice?: components["schemas"]["kam_sales__catalog__schemas__Ref"][];
+            productSpecification?: components["schemas"]["kam_sales__catalog__schemas__Ref"] | null;
             validFor: components["schemas"]["TimePeriod"];
         };
         /** OfferingRead */
@@ -709,9 +1543,9 @@ export interface components {
              */
             availableByDefault: boolean;
             /** Bundledproductoffering */
-            bundledProductOffering?: components["schemas"]["Ref"][];
+            bundledProductOffering?: components["schemas"]["Ref-Output"][];
             /** Category */
-            category?: components["schemas"]["Ref"][];
+            category?: components["schemas"]["Ref-Output"][];
             /** Description */
             description?: string | null;
             /** Href */
@@ -743,8 +1577,8 @@ export interface components {
              */
             ownerNode?: string;
             /** Productofferingprice */
-            productOfferingPrice?: components["schemas"]["Ref"][];
-            productSpecification?: components["schemas"]["Ref"] | null;
+            productOfferingPrice?: components["schemas"]["Ref-Output"][];
+            productSpecification?: components["schemas"]["Ref-Output"] | null;
             /** Validfor */
             validFor?: {
                 [key: string]: string | null;
@@ -774,11 +1608,11 @@ export interface components {
             expectedAmount: components["schemas"]["Money-Input"];
             /** Name */
             name: string;
-            nextFollowUp?: components["schemas"]["FollowUp"] | null;
+            nextFollowUp?: components["schemas"]["kam_sales__opportunity__schemas__FollowUp"] | null;
             /** Products */
-            products?: components["schemas"]["Ref"][];
+            products?: components["schemas"]["kam_sales__catalog__schemas__Ref"][];
             /** @default SELF */
-            source: components["schemas"]["Source"];
+            source: components["schemas"]["kam_sales__opportunity__schemas__Source"];
             /**
              * @description an open stage
              * @default LEAD
@@ -877,11 +1711,46 @@ export interface components {
             expectedAmount?: components["schemas"]["Money-Input"] | null;
             /** Name */
             name?: string | null;
-            nextFollowUp?: components["schemas"]["FollowUp"] | null;
+            nextFollowUp?: components["schemas"]["kam_sales__opportunity__schemas__FollowUp"] | null;
             /** Products */
-            products?: components["schemas"]["Ref"][] | null;
-            source?: components["schemas"]["Source"] | null;
+            products?: components["schemas"]["kam_sales__catalog__schemas__Ref"][] | null;
+            source?: components["schemas"]["kam_sales__opportunity__schemas__Source"] | null;
             stage?: components["schemas"]["Stage"] | null;
+        };
+        /**
+         * Outcome
+         * @enum {string}
+         */
+        Outcome: "positive" | "neutral" | "negative";
+        /** Participant */
+        Participant: {
+            /** Contactid */
+            contactId?: string | null;
+            /** Name */
+            name: string;
+            /**
+             * Role
+             * @description 职务 / 角色
+             */
+            role?: string | null;
+            side: components["schemas"]["Side"];
+        };
+        /**
+         * Period
+         * @description ``agreementPeriod`` by day: ``startDateTime`` inclusive, ``endDateTime`` exclusive (the contract
+         *     expires on it).
+         */
+        Period: {
+            /**
+             * Enddatetime
+             * Format: date
+             */
+            endDateTime: string;
+            /**
+             * Startdatetime
+             * Format: date
+             */
+            startDateTime: string;
         };
         /** PriceCreate */
         PriceCreate: {
@@ -970,11 +1839,162 @@ export interface components {
             /** Units */
             units: string;
         };
+        /** QuoteCreate */
+        QuoteCreate: {
+            /** Accountmanager */
+            accountManager?: string | null;
+            customer: components["schemas"]["CustomerRef"];
+            /** Description */
+            description?: string | null;
+            /** Name */
+            name: string;
+            /**
+             * Number
+             * @description 报价单号
+             */
+            number: string;
+            opportunity?: components["schemas"]["kam_sales__agreement__schemas__Ref"] | null;
+            /** Quoteitem */
+            quoteItem: components["schemas"]["QuoteItemCreate"][];
+            /** Validuntil */
+            validUntil?: string | null;
+        };
+        /**
+         * QuoteItemCreate
+         * @description One line (报价明细): an offering active and sellable at the node, a quantity, the list unit price
+         *     and the discount off it (percent).
+         */
+        QuoteItemCreate: {
+            /**
+             * Discountpercent
+             * @description 折扣 (percent off)
+             * @default 0
+             */
+            discountPercent: number | string;
+            /** Note */
+            note?: string | null;
+            productOffering: components["schemas"]["kam_sales__catalog__schemas__Ref"];
+            /**
+             * Quantity
+             * @default 1
+             */
+            quantity: number;
+            /** @description list price per unit (标准资费) */
+            unitPrice: components["schemas"]["Money-Input"];
+        };
+        /** QuoteItemRead */
+        QuoteItemRead: {
+            amount: components["schemas"]["Money-Output"];
+            /** Discountpercent */
+            discountPercent: string;
+            /** Id */
+            id: string;
+            /** Note */
+            note: string | null;
+            /** Productoffering */
+            productOffering: {
+                [key: string]: string;
+            };
+            /** Quantity */
+            quantity: number;
+            unitPrice: components["schemas"]["Money-Output"];
+        };
+        /** QuoteRead */
+        QuoteRead: {
+            /**
+             * @Type
+             * @default Quote
+             */
+            "@type": string;
+            /** Accountmanager */
+            accountManager?: string;
+            approval?: components["schemas"]["Approval"];
+            /**
+             * Createdat
+             * Format: date-time
+             */
+            createdAt?: string;
+            /** Createdby */
+            createdBy?: string;
+            /** Customer */
+            customer?: {
+                [key: string]: string;
+            };
+            /** Description */
+            description?: string | null;
+            /** Href */
+            href: string;
+            /** Id */
+            id: string;
+            /** Maxdiscountpercent */
+            maxDiscountPercent?: string;
+            /** Name */
+            name?: string;
+            /** Number */
+            number?: string;
+            /** Opportunity */
+            opportunity?: {
+                [key: string]: string;
+            } | null;
+            /** Ownernode */
+            ownerNode?: string;
+            /** Previousquote */
+            previousQuote?: {
+                [key: string]: string;
+            } | null;
+            /** Quoteitem */
+            quoteItem?: components["schemas"]["QuoteItemRead"][];
+            /**
+             * Quoteversion
+             * @description 1, 2, … one per revision
+             */
+            quoteVersion?: number;
+            /**
+             * State
+             * @description TMF648 state
+             */
+            state?: string;
+            subtotal?: components["schemas"]["Money-Output"];
+            /** Supersededby */
+            supersededBy?: {
+                [key: string]: string;
+            } | null;
+            total?: components["schemas"]["Money-Output"];
+            /**
+             * Updatedat
+             * Format: date-time
+             */
+            updatedAt?: string;
+            /** Validuntil */
+            validUntil?: string | null;
+            /** Version */
+            version?: number;
+        };
+        /**
+         * QuoteUpdate
+         * @description A merge patch: the content while inProgress; `state` as TRANSITIONS allow.
+         */
+        QuoteUpdate: {
+            /** Description */
+            description?: string | null;
+            /** Name */
+            name?: string | null;
+            /** Quoteitem */
+            quoteItem?: components["schemas"]["QuoteItemCreate"][] | null;
+            state?: components["schemas"]["kam_sales__quote__schemas__Status"] | null;
+            /** Validuntil */
+            validUntil?: string | null;
+        };
+        /**
+         * Rating
+         * @enum {string}
+         */
+        Rating: "hot" | "warm" | "cold";
         /**
          * Ref
          * @description A reference to another catalogue item (TMF EntityRef): ``id`` is what counts.
          */
-        Ref: {
+        "Ref-Output": {
             /** @Referredtype */
             "@referredType"?: string | null;
             /** Href */
@@ -984,22 +2004,59 @@ export interface components {
             /** Name */
             name?: string | null;
         };
+        /** ReminderRead */
+        ReminderRead: {
+            /**
+             * @Type
+             * @default AgreementExpiryReminder
+             */
+            "@type": string;
+            /** Accountmanager */
+            accountManager?: string;
+            /** Agreement */
+            agreement?: {
+                [key: string]: string;
+            };
+            /**
+             * Dueon
+             * Format: date
+             */
+            dueOn?: string;
+            /**
+             * Enddate
+             * Format: date
+             */
+            endDate?: string;
+            /** Href */
+            href: string;
+            /** Id */
+            id: string;
+            /** Offsetdays */
+            offsetDays?: number;
+            /**
+             * Remindedat
+             * Format: date-time
+             */
+            remindedAt?: string;
+            /** Rule */
+            rule?: string;
+        };
         /**
          * Role
          * @enum {string}
          */
         Role: "decisionMaker" | "influencer" | "user";
         /**
-         * Source
+         * Side
          * @enum {string}
          */
-        Source: "CAMPAIGN" | "LEAD" | "VISIT" | "REFERRAL" | "SELF" | "OTHER";
+        Side: "ours" | "customer";
         /** SpecificationCreate */
         SpecificationCreate: {
             /** Brand */
             brand?: string | null;
             /** Bundledproductspecification */
-            bundledProductSpecification?: components["schemas"]["Ref"][];
+            bundledProductSpecification?: components["schemas"]["kam_sales__catalog__schemas__Ref"][];
             /** Description */
             description?: string | null;
             /**
@@ -1024,7 +2081,7 @@ export interface components {
             /** Brand */
             brand?: string | null;
             /** Bundledproductspecification */
-            bundledProductSpecification?: components["schemas"]["Ref"][];
+            bundledProductSpecification?: components["schemas"]["Ref-Output"][];
             /** Description */
             description?: string | null;
             /** Href */
@@ -1098,6 +2155,208 @@ export interface components {
             /** Startdatetime */
             startDateTime: string;
         };
+        /** VisitCreate */
+        VisitCreate: {
+            /** Accountmanager */
+            accountManager?: string | null;
+            customer: components["schemas"]["CustomerRef"];
+            /** Location */
+            location?: string | null;
+            opportunity?: components["schemas"]["kam_sales__agreement__schemas__Ref"] | null;
+            /** Participants */
+            participants?: components["schemas"]["Participant"][];
+            /**
+             * Plannedat
+             * Format: date-time
+             */
+            plannedAt: string;
+            /** Purpose */
+            purpose?: string | null;
+            /** Subject */
+            subject: string;
+        };
+        /** VisitRead */
+        VisitRead: {
+            /**
+             * @Type
+             * @default Visit
+             */
+            "@type": string;
+            /** Accountmanager */
+            accountManager?: string;
+            /**
+             * Createdat
+             * Format: date-time
+             */
+            createdAt?: string;
+            /** Createdby */
+            createdBy?: string;
+            /** Customer */
+            customer?: {
+                [key: string]: string;
+            };
+            /** Followups */
+            followUps?: components["schemas"]["FollowUp-Output"][];
+            /** Href */
+            href: string;
+            /** Id */
+            id: string;
+            /** Location */
+            location?: string | null;
+            /** Minutes */
+            minutes?: string | null;
+            /** Opportunity */
+            opportunity?: {
+                [key: string]: string;
+            } | null;
+            /** Outcome */
+            outcome?: string | null;
+            /** Ownernode */
+            ownerNode?: string;
+            /** Participants */
+            participants?: components["schemas"]["Participant"][];
+            /**
+             * Plannedat
+             * Format: date-time
+             */
+            plannedAt?: string;
+            /** Purpose */
+            purpose?: string | null;
+            /** Status */
+            status?: string;
+            /** Subject */
+            subject?: string;
+            /**
+             * Updatedat
+             * Format: date-time
+             */
+            updatedAt?: string;
+            /** Version */
+            version?: number;
+            /** Visitedat */
+            visitedAt?: string | null;
+        };
+        /**
+         * VisitRecord
+         * @description What happened (拜访记录): who took part, the outcome, the minutes, the follow-up tasks.
+         */
+        VisitRecord: {
+            /** Followups */
+            followUps?: components["schemas"]["kam_sales__visit__schemas__FollowUp"][];
+            /**
+             * Minutes
+             * @description 纪要
+             */
+            minutes: string;
+            outcome: components["schemas"]["Outcome"];
+            /** Participants */
+            participants: components["schemas"]["Participant"][];
+            /**
+             * Visitedat
+             * @description default: now
+             */
+            visitedAt?: string | null;
+        };
+        /**
+         * VisitUpdate
+         * @description A merge patch: the plan while planned; `status: cancelled`; follow-up tasks at any time.
+         */
+        VisitUpdate: {
+            /** Followups */
+            followUps?: components["schemas"]["kam_sales__visit__schemas__FollowUp"][] | null;
+            /** Location */
+            location?: string | null;
+            /** Participants */
+            participants?: components["schemas"]["Participant"][] | null;
+            /** Plannedat */
+            plannedAt?: string | null;
+            /** Purpose */
+            purpose?: string | null;
+            status?: components["schemas"]["kam_sales__visit__schemas__Status"] | null;
+            /** Subject */
+            subject?: string | null;
+        };
+        /** Ref */
+        kam_sales__agreement__schemas__Ref: {
+            /** Href */
+            href?: string | null;
+            /** Id */
+            id: string;
+        };
+        /**
+         * Status
+         * @enum {string}
+         */
+        kam_sales__agreement__schemas__Status: "inProgress" | "signed" | "terminated" | "cancelled";
+        /**
+         * Ref
+         * @description A reference to another catalogue item (TMF EntityRef): ``id`` is what counts.
+         */
+        kam_sales__catalog__schemas__Ref: {
+            /** @Referredtype */
+            "@referredType"?: string | null;
+            /** Href */
+            href?: string | null;
+            /** Id */
+            id: string;
+            /** Name */
+            name?: string | null;
+        };
+        /**
+         * Source
+         * @enum {string}
+         */
+        kam_sales__lead__schemas__Source: "CAMPAIGN" | "VISIT" | "REFERRAL" | "INBOUND" | "OTHER";
+        /**
+         * Status
+         * @enum {string}
+         */
+        kam_sales__lead__schemas__Status: "new" | "qualified" | "converted" | "rejected";
+        /**
+         * FollowUp
+         * @description The next follow-up (下次跟进) and what it is for.
+         */
+        kam_sales__opportunity__schemas__FollowUp: {
+            /**
+             * At
+             * Format: date-time
+             */
+            at: string;
+            /** Note */
+            note?: string | null;
+        };
+        /**
+         * Source
+         * @enum {string}
+         */
+        kam_sales__opportunity__schemas__Source: "CAMPAIGN" | "LEAD" | "VISIT" | "REFERRAL" | "SELF" | "OTHER";
+        /**
+         * Status
+         * @enum {string}
+         */
+        kam_sales__quote__schemas__Status: "inProgress" | "pending" | "approved" | "rejected" | "accepted" | "cancelled" | "superseded";
+        /**
+         * FollowUp
+         * @description A follow-up task from the visit (后续任务).
+         */
+        kam_sales__visit__schemas__FollowUp: {
+            /** Assignee */
+            assignee?: string | null;
+            /** Duedate */
+            dueDate?: string | null;
+            /**
+             * Status
+             * @default open
+             */
+            status: string;
+            /** Title */
+            title: string;
+        };
+        /**
+         * Status
+         * @enum {string}
+         */
+        kam_sales__visit__schemas__Status: "planned" | "done" | "cancelled";
     };
     responses: never;
     parameters: never;
@@ -1107,6 +2366,369 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    list_reminders_api_v1_sales_agreementReminder_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReminderRead"][];
+                };
+            };
+            /** @description Bad request: a malformed parameter, filter or body */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The token lacks the permission this operation needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such resource in the caller's data scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Method not allowed (see the Allow header) */
+            405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict: not the owner node, an illegal state transition, or a concurrent change */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unsupported media type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body or a parameter failed validation (the message names the field) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests (see Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A dependency (database) is unavailable (see Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    run_reminders_api_v1_sales_agreementReminder_run_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReminderRead"][];
+                };
+            };
+            /** @description Bad request: a malformed parameter, filter or body */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The token lacks the permission this operation needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such resource in the caller's data scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Method not allowed (see the Allow header) */
+            405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict: not the owner node, an illegal state transition, or a concurrent change */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unsupported media type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body or a parameter failed validation (the message names the field) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests (see Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A dependency (database) is unavailable (see Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    get_forecast_api_v1_sales_forecast_get: {
+        parameters: {
+            query: {
+                start: string;
+                /** @description exclusive */
+                end: string;
+                node?: string | null;
+                by?: "node" | "accountManager";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Forecast"];
+                };
+            };
+            /** @description Bad request: a malformed parameter, filter or body */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The token lacks the permission this operation needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such resource in the caller's data scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Method not allowed (see the Allow header) */
+            405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict: not the owner node, an illegal state transition, or a concurrent change */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unsupported media type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body or a parameter failed validation (the message names the field) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests (see Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A dependency (database) is unavailable (see Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     list_offeringAvailability_api_v1_sales_offeringAvailability_get: {
         parameters: {
             query?: never;
@@ -2229,6 +3851,1359 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["OfferingRead"][];
+                };
+            };
+            /** @description Bad request: a malformed parameter, filter or body */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The token lacks the permission this operation needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such resource in the caller's data scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Method not allowed (see the Allow header) */
+            405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict: not the owner node, an illegal state transition, or a concurrent change */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unsupported media type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body or a parameter failed validation (the message names the field) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests (see Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A dependency (database) is unavailable (see Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    visit_completion_api_v1_sales_visitCompletion_get: {
+        parameters: {
+            query: {
+                start: string;
+                /** @description exclusive */
+                end: string;
+                node?: string | null;
+                by?: "node" | "accountManager";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Completion"];
+                };
+            };
+            /** @description Bad request: a malformed parameter, filter or body */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The token lacks the permission this operation needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such resource in the caller's data scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Method not allowed (see the Allow header) */
+            405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict: not the owner node, an illegal state transition, or a concurrent change */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unsupported media type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body or a parameter failed validation (the message names the field) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests (see Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A dependency (database) is unavailable (see Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    list_visits_api_v1_sales_visits_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VisitRead"][];
+                };
+            };
+            /** @description Bad request: a malformed parameter, filter or body */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The token lacks the permission this operation needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such resource in the caller's data scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Method not allowed (see the Allow header) */
+            405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict: not the owner node, an illegal state transition, or a concurrent change */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unsupported media type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body or a parameter failed validation (the message names the field) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests (see Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A dependency (database) is unavailable (see Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    plan_visit_api_v1_sales_visits_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["VisitCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VisitRead"];
+                };
+            };
+            /** @description Bad request: a malformed parameter, filter or body */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The token lacks the permission this operation needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such resource in the caller's data scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Method not allowed (see the Allow header) */
+            405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict: not the owner node, an illegal state transition, or a concurrent change */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unsupported media type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body or a parameter failed validation (the message names the field) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests (see Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A dependency (database) is unavailable (see Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    get_visit_api_v1_sales_visits__visit_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                visit_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VisitRead"];
+                };
+            };
+            /** @description Bad request: a malformed parameter, filter or body */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The token lacks the permission this operation needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such resource in the caller's data scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Method not allowed (see the Allow header) */
+            405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict: not the owner node, an illegal state transition, or a concurrent change */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unsupported media type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body or a parameter failed validation (the message names the field) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests (see Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A dependency (database) is unavailable (see Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    update_visit_api_v1_sales_visits__visit_id__patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                visit_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["VisitUpdate"];
+                "application/merge-patch+json": components["schemas"]["VisitUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VisitRead"];
+                };
+            };
+            /** @description Bad request: a malformed parameter, filter or body */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The token lacks the permission this operation needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such resource in the caller's data scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Method not allowed (see the Allow header) */
+            405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict: not the owner node, an illegal state transition, or a concurrent change */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unsupported media type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body or a parameter failed validation (the message names the field) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests (see Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A dependency (database) is unavailable (see Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    record_visit_api_v1_sales_visits__visit_id__record_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                visit_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["VisitRecord"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VisitRead"];
+                };
+            };
+            /** @description Bad request: a malformed parameter, filter or body */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The token lacks the permission this operation needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such resource in the caller's data scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Method not allowed (see the Allow header) */
+            405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict: not the owner node, an illegal state transition, or a concurrent change */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unsupported media type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body or a parameter failed validation (the message names the field) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests (see Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A dependency (database) is unavailable (see Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    list_agreements_tmf_api_agreementManagement_v4_agreement_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AgreementRead"][];
+                };
+            };
+            /** @description Bad request: a malformed parameter, filter or body */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The token lacks the permission this operation needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such resource in the caller's data scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Method not allowed (see the Allow header) */
+            405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict: not the owner node, an illegal state transition, or a concurrent change */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unsupported media type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body or a parameter failed validation (the message names the field) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests (see Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A dependency (database) is unavailable (see Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    create_agreement_tmf_api_agreementManagement_v4_agreement_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AgreementCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AgreementRead"];
+                };
+            };
+            /** @description Bad request: a malformed parameter, filter or body */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The token lacks the permission this operation needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such resource in the caller's data scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Method not allowed (see the Allow header) */
+            405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict: not the owner node, an illegal state transition, or a concurrent change */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unsupported media type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body or a parameter failed validation (the message names the field) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests (see Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A dependency (database) is unavailable (see Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    get_agreement_tmf_api_agreementManagement_v4_agreement__agreement_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                agreement_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AgreementRead"];
+                };
+            };
+            /** @description Bad request: a malformed parameter, filter or body */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The token lacks the permission this operation needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such resource in the caller's data scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Method not allowed (see the Allow header) */
+            405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict: not the owner node, an illegal state transition, or a concurrent change */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unsupported media type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body or a parameter failed validation (the message names the field) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests (see Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A dependency (database) is unavailable (see Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    update_agreement_tmf_api_agreementManagement_v4_agreement__agreement_id__patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                agreement_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AgreementUpdate"];
+                "application/merge-patch+json": components["schemas"]["AgreementUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AgreementRead"];
+                };
+            };
+            /** @description Bad request: a malformed parameter, filter or body */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The token lacks the permission this operation needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such resource in the caller's data scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Method not allowed (see the Allow header) */
+            405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict: not the owner node, an illegal state transition, or a concurrent change */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unsupported media type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body or a parameter failed validation (the message names the field) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests (see Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A dependency (database) is unavailable (see Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    renew_agreement_tmf_api_agreementManagement_v4_agreement__agreement_id__renew_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                agreement_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AgreementRenew"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AgreementRead"];
                 };
             };
             /** @description Bad request: a malformed parameter, filter or body */
@@ -4694,6 +7669,1726 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["SpecificationRead"];
+                };
+            };
+            /** @description Bad request: a malformed parameter, filter or body */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The token lacks the permission this operation needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such resource in the caller's data scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Method not allowed (see the Allow header) */
+            405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict: not the owner node, an illegal state transition, or a concurrent change */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unsupported media type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body or a parameter failed validation (the message names the field) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests (see Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A dependency (database) is unavailable (see Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    list_quotes_tmf_api_quoteManagement_v4_quote_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["QuoteRead"][];
+                };
+            };
+            /** @description Bad request: a malformed parameter, filter or body */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The token lacks the permission this operation needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such resource in the caller's data scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Method not allowed (see the Allow header) */
+            405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict: not the owner node, an illegal state transition, or a concurrent change */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unsupported media type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body or a parameter failed validation (the message names the field) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests (see Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A dependency (database) is unavailable (see Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    create_quote_tmf_api_quoteManagement_v4_quote_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["QuoteCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["QuoteRead"];
+                };
+            };
+            /** @description Bad request: a malformed parameter, filter or body */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The token lacks the permission this operation needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such resource in the caller's data scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Method not allowed (see the Allow header) */
+            405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict: not the owner node, an illegal state transition, or a concurrent change */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unsupported media type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body or a parameter failed validation (the message names the field) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests (see Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A dependency (database) is unavailable (see Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    get_quote_tmf_api_quoteManagement_v4_quote__quote_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                quote_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["QuoteRead"];
+                };
+            };
+            /** @description Bad request: a malformed parameter, filter or body */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The token lacks the permission this operation needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such resource in the caller's data scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Method not allowed (see the Allow header) */
+            405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict: not the owner node, an illegal state transition, or a concurrent change */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unsupported media type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body or a parameter failed validation (the message names the field) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests (see Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A dependency (database) is unavailable (see Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    update_quote_tmf_api_quoteManagement_v4_quote__quote_id__patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                quote_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["QuoteUpdate"];
+                "application/merge-patch+json": components["schemas"]["QuoteUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["QuoteRead"];
+                };
+            };
+            /** @description Bad request: a malformed parameter, filter or body */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The token lacks the permission this operation needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such resource in the caller's data scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Method not allowed (see the Allow header) */
+            405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict: not the owner node, an illegal state transition, or a concurrent change */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unsupported media type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body or a parameter failed validation (the message names the field) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests (see Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A dependency (database) is unavailable (see Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    approve_quote_tmf_api_quoteManagement_v4_quote__quote_id__approve_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                quote_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["Decision"] | null;
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["QuoteRead"];
+                };
+            };
+            /** @description Bad request: a malformed parameter, filter or body */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The token lacks the permission this operation needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such resource in the caller's data scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Method not allowed (see the Allow header) */
+            405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict: not the owner node, an illegal state transition, or a concurrent change */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unsupported media type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body or a parameter failed validation (the message names the field) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests (see Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A dependency (database) is unavailable (see Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    quote_document_tmf_api_quoteManagement_v4_quote__quote_id__document_get: {
+        parameters: {
+            query?: {
+                /** @description pdf (default) or xlsx */
+                format?: "pdf" | "xlsx";
+            };
+            header?: never;
+            path: {
+                quote_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The quote as a document (报价单) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/pdf": string;
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
+                };
+            };
+            /** @description Bad request: a malformed parameter, filter or body */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The token lacks the permission this operation needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such resource in the caller's data scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Method not allowed (see the Allow header) */
+            405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict: not the owner node, an illegal state transition, or a concurrent change */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unsupported media type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body or a parameter failed validation (the message names the field) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests (see Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A dependency (database) is unavailable (see Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    reject_quote_tmf_api_quoteManagement_v4_quote__quote_id__reject_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                quote_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["Decision"] | null;
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["QuoteRead"];
+                };
+            };
+            /** @description Bad request: a malformed parameter, filter or body */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The token lacks the permission this operation needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such resource in the caller's data scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Method not allowed (see the Allow header) */
+            405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict: not the owner node, an illegal state transition, or a concurrent change */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unsupported media type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body or a parameter failed validation (the message names the field) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests (see Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A dependency (database) is unavailable (see Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    revise_quote_tmf_api_quoteManagement_v4_quote__quote_id__revise_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                quote_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["QuoteRead"];
+                };
+            };
+            /** @description Bad request: a malformed parameter, filter or body */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The token lacks the permission this operation needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such resource in the caller's data scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Method not allowed (see the Allow header) */
+            405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict: not the owner node, an illegal state transition, or a concurrent change */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unsupported media type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body or a parameter failed validation (the message names the field) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests (see Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A dependency (database) is unavailable (see Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    submit_quote_tmf_api_quoteManagement_v4_quote__quote_id__submit_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                quote_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["QuoteRead"];
+                };
+            };
+            /** @description Bad request: a malformed parameter, filter or body */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The token lacks the permission this operation needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such resource in the caller's data scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Method not allowed (see the Allow header) */
+            405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict: not the owner node, an illegal state transition, or a concurrent change */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unsupported media type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body or a parameter failed validation (the message names the field) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests (see Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A dependency (database) is unavailable (see Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    list_leads_tmf_api_sales_v4_salesLead_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LeadRead"][];
+                };
+            };
+            /** @description Bad request: a malformed parameter, filter or body */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The token lacks the permission this operation needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such resource in the caller's data scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Method not allowed (see the Allow header) */
+            405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict: not the owner node, an illegal state transition, or a concurrent change */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unsupported media type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body or a parameter failed validation (the message names the field) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests (see Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A dependency (database) is unavailable (see Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    create_lead_tmf_api_sales_v4_salesLead_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LeadCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LeadRead"];
+                };
+            };
+            /** @description Bad request: a malformed parameter, filter or body */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The token lacks the permission this operation needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such resource in the caller's data scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Method not allowed (see the Allow header) */
+            405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict: not the owner node, an illegal state transition, or a concurrent change */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unsupported media type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body or a parameter failed validation (the message names the field) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests (see Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A dependency (database) is unavailable (see Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    get_lead_tmf_api_sales_v4_salesLead__lead_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                lead_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LeadRead"];
+                };
+            };
+            /** @description Bad request: a malformed parameter, filter or body */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The token lacks the permission this operation needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such resource in the caller's data scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Method not allowed (see the Allow header) */
+            405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict: not the owner node, an illegal state transition, or a concurrent change */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unsupported media type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body or a parameter failed validation (the message names the field) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests (see Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A dependency (database) is unavailable (see Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    update_lead_tmf_api_sales_v4_salesLead__lead_id__patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                lead_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LeadUpdate"];
+                "application/merge-patch+json": components["schemas"]["LeadUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LeadRead"];
+                };
+            };
+            /** @description Bad request: a malformed parameter, filter or body */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The token lacks the permission this operation needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such resource in the caller's data scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Method not allowed (see the Allow header) */
+            405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict: not the owner node, an illegal state transition, or a concurrent change */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unsupported media type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body or a parameter failed validation (the message names the field) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests (see Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A dependency (database) is unavailable (see Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    convert_lead_tmf_api_sales_v4_salesLead__lead_id__convert_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                lead_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LeadConvert"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpportunityRead"];
                 };
             };
             /** @description Bad request: a malformed parameter, filter or body */
