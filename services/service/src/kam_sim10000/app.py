@@ -55,12 +55,12 @@ def create_app(config: SimConfig | None = None, data_dir: Path | None = None, se
         cfg = state_config
         if cfg.down:
             return _nack(503, "DOWN", "the 10000 system is down")
-        if cfg.latency_ms:
-            await asyncio.sleep(cfg.latency_ms / 1000)
         try:
-            msg: Any = await request.json()
+            msg: Any = await request.json()  # read first: a caller that gave up still delivered it
         except ValueError:
             return _nack(400, "MALFORMED", "the body is not JSON")
+        if cfg.latency_ms:
+            await asyncio.sleep(cfg.latency_ms / 1000)
         if not isinstance(msg, dict) or not msg.get("msg_id") or not isinstance(msg.get("payload"), dict):
             return _nack(422, "MALFORMED", "an envelope needs msg_id and payload")
         if msg.get("msg_type") not in OUTBOUND_TYPES:
