@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x15kam/v1/envelope.proto\x12\x06kam.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xf8\x01\n\x08\x45nvelope\x12\x10\n\x08\x65vent_id\x18\x01 \x01(\t\x12\x12\n\nevent_type\x18\x02 \x01(\t\x12\x13\n\x0borigin_node\x18\x03 \x01(\t\x12\x0f\n\x07service\x18\x04 \x01(\t\x12\x16\n\x0e\x61ggregate_type\x18\x05 \x01(\t\x12\x14\n\x0c\x61ggregate_id\x18\x06 \x01(\t\x12\x0f\n\x07version\x18\x07 \x01(\x03\x12/\n\x0boccurred_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\r\n\x05\x61\x63tor\x18\t \x01(\t\x12\x10\n\x08snapshot\x18\n \x01(\x08\x12\x0f\n\x07payload\x18\x0b \x01(\x0c\"\x83\x01\n\x0fResyncRequested\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04node\x18\x02 \x01(\t\x12\x14\n\x0crequested_by\x18\x03 \x01(\t\x12\x0e\n\x06reason\x18\x04 \x01(\t\x12\x30\n\x0crequested_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestampb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x15kam/v1/envelope.proto\x12\x06kam.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\x89\x02\n\x08\x45nvelope\x12\x10\n\x08\x65vent_id\x18\x01 \x01(\t\x12\x12\n\nevent_type\x18\x02 \x01(\t\x12\x13\n\x0borigin_node\x18\x03 \x01(\t\x12\x0f\n\x07service\x18\x04 \x01(\t\x12\x16\n\x0e\x61ggregate_type\x18\x05 \x01(\t\x12\x14\n\x0c\x61ggregate_id\x18\x06 \x01(\t\x12\x0f\n\x07version\x18\x07 \x01(\x03\x12/\n\x0boccurred_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\r\n\x05\x61\x63tor\x18\t \x01(\t\x12\x10\n\x08snapshot\x18\n \x01(\x08\x12\x0f\n\x07payload\x18\x0b \x01(\x0c\x12\x0f\n\x07restore\x18\x0c \x01(\x08\"\x94\x01\n\x0fResyncRequested\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04node\x18\x02 \x01(\t\x12\x14\n\x0crequested_by\x18\x03 \x01(\t\x12\x0e\n\x06reason\x18\x04 \x01(\t\x12\x30\n\x0crequested_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0f\n\x07restore\x18\x06 \x01(\x08\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -33,7 +33,7 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'kam.v1.envelope_pb2', _glob
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_ENVELOPE']._serialized_start=67
-  _globals['_ENVELOPE']._serialized_end=315
-  _globals['_RESYNCREQUESTED']._serialized_start=318
-  _globals['_RESYNCREQUESTED']._serialized_end=449
+  _globals['_ENVELOPE']._serialized_end=332
+  _globals['_RESYNCREQUESTED']._serialized_start=335
+  _globals['_RESYNCREQUESTED']._serialized_end=483
 # @@protoc_insertion_point(module_scope)

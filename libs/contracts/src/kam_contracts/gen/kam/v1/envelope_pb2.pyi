@@ -34,6 +34,7 @@ class Envelope(_message.Message):
     ACTOR_FIELD_NUMBER: _builtins.int
     SNAPSHOT_FIELD_NUMBER: _builtins.int
     PAYLOAD_FIELD_NUMBER: _builtins.int
+    RESTORE_FIELD_NUMBER: _builtins.int
     event_id: _builtins.str
     """UUIDv7, globally unique; also the Nats-Msg-Id"""
     event_type: _builtins.str
@@ -53,6 +54,11 @@ class Envelope(_message.Message):
     """true when republished for a resync, not a live change"""
     payload: _builtins.bytes
     """the serialized message named by event_type"""
+    restore: _builtins.bool
+    """true when an ancestor republishes its replica of a record owned in the receiving node's subtree
+    to a node restored from an older backup (always with snapshot = true, only downward); applied
+    only where the record is owned in the receiving node's subtree and the copy is newer
+    """
     @_builtins.property
     def occurred_at(self) -> _timestamp_pb2.Timestamp: ...
     def __init__(
@@ -69,10 +75,11 @@ class Envelope(_message.Message):
         actor: _builtins.str = ...,
         snapshot: _builtins.bool = ...,
         payload: _builtins.bytes = ...,
+        restore: _builtins.bool = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["occurred_at", b"occurred_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["actor", b"actor", "aggregate_id", b"aggregate_id", "aggregate_type", b"aggregate_type", "event_id", b"event_id", "event_type", b"event_type", "occurred_at", b"occurred_at", "origin_node", b"origin_node", "payload", b"payload", "service", b"service", "snapshot", b"snapshot", "version", b"version"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["actor", b"actor", "aggregate_id", b"aggregate_id", "aggregate_type", b"aggregate_type", "event_id", b"event_id", "event_type", b"event_type", "occurred_at", b"occurred_at", "origin_node", b"origin_node", "payload", b"payload", "restore", b"restore", "service", b"service", "snapshot", b"snapshot", "version", b"version"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -81,7 +88,8 @@ Global___Envelope: _TypeAlias = Envelope  # noqa: Y015
 @_typing.final
 class ResyncRequested(_message.Message):
     """Published by a node's sync service: downward (its subtree republishes its own records as snapshot
-    events) and upward (its ancestors republish the reference data they publish downward).
+    events) and upward (its ancestors republish the reference data they publish downward); the node
+    itself republishes its own records too.
     """
 
     DESCRIPTOR: _descriptor.Descriptor
@@ -91,11 +99,16 @@ class ResyncRequested(_message.Message):
     REQUESTED_BY_FIELD_NUMBER: _builtins.int
     REASON_FIELD_NUMBER: _builtins.int
     REQUESTED_AT_FIELD_NUMBER: _builtins.int
+    RESTORE_FIELD_NUMBER: _builtins.int
     id: _builtins.str
     node: _builtins.str
     """the node that needs to catch up"""
     requested_by: _builtins.str
     reason: _builtins.str
+    restore: _builtins.bool
+    """the node was restored from an older backup: its parent also republishes down to it the records
+    it holds that are owned in the node's subtree (Envelope.restore)
+    """
     @_builtins.property
     def requested_at(self) -> _timestamp_pb2.Timestamp: ...
     def __init__(
@@ -106,10 +119,11 @@ class ResyncRequested(_message.Message):
         requested_by: _builtins.str = ...,
         reason: _builtins.str = ...,
         requested_at: _timestamp_pb2.Timestamp | None = ...,
+        restore: _builtins.bool = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["requested_at", b"requested_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["id", b"id", "node", b"node", "reason", b"reason", "requested_at", b"requested_at", "requested_by", b"requested_by"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["id", b"id", "node", b"node", "reason", b"reason", "requested_at", b"requested_at", "requested_by", b"requested_by", "restore", b"restore"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
