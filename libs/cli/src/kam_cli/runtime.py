@@ -232,6 +232,7 @@ class NodeLaunch:
     tls_cert: Path | None = None
     tls_key: Path | None = None
     monitor_url: str | None = None  # the node's nats-server monitoring (the sync service reads /leafz)
+    start_companions: bool = False  # the specs' simulators of external systems (kam up: yes; a real node: no)
 
     @property
     def services(self) -> dict[str, str]:
@@ -290,17 +291,33 @@ class NodeLaunch:
             argv += ["--proxy-headers"]
         return argv
 
+    def _plan_companions(self, rt: NodeRuntime) -> dict[str, str]:
+        """Plan the specs' companion processes (external systems' simulators) into `rt.processes`; the
+        environment that points the node's services at them (none unless `start_companions`)."""
+        urls: dict[str, str] = {}
+        for spec in self.specs.values() if self.start_companions else ():
+            for c in spec.companions:
+                port = free_port()
+                log = self.logs_dir / f"{rt.node.code}-{c.name}.log"
+                data = self.logs_dir / f"{rt.node.code}-{c.name}"
+                argv = [self.python, "-m", c.module, "--port", str(port), "--data-dir", str(data), *c.args]
+                env = {**os.environ, "KAM_NODE": rt.node.code, "KAM_PUBLIC_URL": rt.url, "PYTHONUNBUFFERED": "1"}
+                rt.processes[c.name] = ServiceProcess(c.name, port, log, argv, env)
+                urls[c.url_env] = f"http://127.0.0.1:{port}"
+        return urls
+
     def plan(self, rt: NodeRuntime) -> None:
         """Fill `rt.url`, `rt.services` and `rt.processes` (not started)."""
         code = rt.node.code
         issuer = identity_service(self.specs)
         port = self.port or free_port()
         rt.url, check_url = self._node_url(port)
+        companion_urls = self._plan_companions(rt)
         if self.process_per == "node":
             jwks = f"http://127.0.0.1:{port}" + issuer.jwks if issuer is not None and issuer.jwks else None
             if check_url is not None and issuer is not None and issuer.jwks:
                 jwks = check_url + issuer.jwks
-            env = self.env(rt, NODE_PROCESS, jwks)
+            env = self.env(rt, NODE_PROCESS, jwks) | companion_urls
             env["KAM_NODE_SERVICES"] = json.dumps(self.services)
             rt.processes[NODE_PROCESS] = ServiceProcess(
                 NODE_PROCESS,
@@ -317,7 +334,9 @@ class NodeLaunch:
         jwks = rt.services[issuer.name] + issuer.jwks if issuer is not None and issuer.jwks else None
         for service, module_name in self.services.items():
             # the issuer verifies with its own keys; every other service with the issuer's JWKS
-            env = self.env(rt, service, None if issuer is not None and service == issuer.name else jwks)
+            env = (
+                self.env(rt, service, None if issuer is not None and service == issuer.name else jwks) | companion_urls
+            )
             rt.processes[service] = ServiceProcess(
                 service,
                 ports[service],
@@ -731,6 +750,7 @@ class Federation:
             nats_url=functools.partial(self.service_nats_url, code),
             python=self.python,
             extra_env=self.extra_env,
+            start_companions=True,
         )
 
     def _plan_processes(self, rt: NodeRuntime) -> None:

@@ -52,6 +52,20 @@ class NatsRole:
 
 
 @dataclass(frozen=True)
+class Companion:
+    """A process the runtime starts beside a node's services: the simulator of an external system the
+    service's adapter talks to (docs/adapters.md). It runs as ``python -m <module> --port <P> --data-dir
+    <DIR> <args...>`` with the node's environment (``KAM_NODE``, ``KAM_PUBLIC_URL``), and every process
+    hosting the node's services gets ``<url_env>=http://127.0.0.1:<P>``. A real deployment starts no
+    companion and sets ``url_env`` to the real system."""
+
+    name: str
+    module: str
+    url_env: str
+    args: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class ServiceSpec:
     """Everything the runtime needs to know about one service.
 
@@ -77,6 +91,8 @@ class ServiceSpec:
       follow and accept it (e.g. the identity service provides `account_managers`).
     - `cli`: `"module:register"`, `register(app: typer.Typer, ctx: CliContext)` adds the service's own
       `kam` commands (`kam import`, `kam sync ...`).
+    - `companions`: processes started beside the node's services by `kam up` (`Companion`: an external
+      system's simulator).
     - `hooks`: named capabilities other parts of the runtime use without naming the service, e.g.
       `{"issue_token": "kam_example.tokens:issue_token"}` (see `HOOKS` for the names the runtime knows).
     """
@@ -96,6 +112,7 @@ class ServiceSpec:
     seed_provides: Mapping[str, str] = field(default_factory=dict)
     cli: str | None = None
     hooks: Mapping[str, str] = field(default_factory=dict)
+    companions: tuple[Companion, ...] = ()
 
     @property
     def app_module(self) -> str:

@@ -1,6 +1,6 @@
 """The service service's self-description (entry point `kam.services: service`)."""
 
-from kam_platform.service import NatsRole, ServiceSpec
+from kam_platform.service import Companion, NatsRole, ServiceSpec
 
 TICKETS_ALL = ("service.ticket:read", "service.ticket:write", "service.calendar:write", "service.queue:write")
 KNOWLEDGE_ALL = ("service.knowledge:read", "service.knowledge:write", "service.knowledge:review")
@@ -40,6 +40,8 @@ SPEC = ServiceSpec(
         "auditor": ("service.ticket:read", "service.knowledge:read"),
     },
     nats=NatsRole(),
+    # the customer-service system (10000) simulator beside every node under `kam up` (docs/adapters.md)
+    companions=(Companion(name="sim10000", module="kam_sim10000", url_env="KAM_CS10000_URL"),),
     publishes=(
         "trouble_ticket",
         "ticket_dispatch",
