@@ -9,6 +9,7 @@ from kam_customer.contact.endpoints import router as contact_router
 from kam_customer.customer.endpoints import router as customer_router
 from kam_customer.decision.endpoints import router as decision_router
 from kam_customer.designation.endpoints import router as designation_router
+from kam_customer.duplicates.endpoints import router as duplicates_router
 from kam_customer.hub import service as hub_service
 from kam_customer.hub.endpoints import router as hub_router
 from kam_customer.importexport.endpoints import router as importexport_router
@@ -45,6 +46,7 @@ def create_app(settings: Settings | None = None, *, verifier: TokenVerifier | No
             competitor_router,
             decision_router,
             verification_router,
+            duplicates_router,
             hub_router,
         ],
         outbox_schemas=[SCHEMA],

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Body, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from kam_customer.designation import service as designation_service
+from kam_customer.duplicates import service as duplicates_service
 from kam_customer.verification import service as verification_service
 from kam_platform.api import JSON_BODY, MERGE_PATCH_BODY, MERGE_PATCH_TYPE, one, page, present_keys
 from kam_platform.auth import Principal, require
@@ -76,6 +77,13 @@ async def create_customer(
     c = await service.create(session, settings=settings, principal=principal, data=data)
     base = base_url(request)
     response.headers["Location"] = customer_href(base, c.id)
+    # F1: possible duplicates are a warning, never a refusal (docs/customer-f1.md)
+    candidates = await duplicates_service.for_customer(
+        session, settings=settings, principal=principal, customer_id=c.id
+    )
+    if candidates:
+        response.headers["X-Duplicate-Candidates"] = str(len(candidates))
+        response.headers["Link"] = f'<{base}/api/v1/customer/customers/{c.id}/duplicates>; rel="duplicates"'
     return to_api(c, base)
 
 

@@ -17,7 +17,7 @@ from kam_platform.ids import uuid7
 # the normalised name (migration 0011: full-width → half-width, case, punctuation, legal-form suffixes
 # and branch words removed) the duplicate search looks up
 NAME_KEY = text("customer.name_key(name)")
-Index("ix_customer_name_key", NAME_KEY, _table=Customer.__table__, postgresql_where=text("deleted_at IS NULL"))
+Index("ix_customer_name_key", NAME_KEY, _table=Customer.__table__, postgresql_where=text("deleted_at IS NULL"))  # type: ignore[arg-type]
 
 
 class DuplicateCandidate(Base):

@@ -1,0 +1,137 @@
+"""All SQL of duplicate detection: candidates of one customer (or of attributes about to be created)
+and the scan of a whole scope, both within the caller's data scope; the review queue."""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Select, func, literal, or_, select, text
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import ColumnElement
+
+from kam_customer.customer.repository import CustomerRepository
+from kam_customer.models import Contact, Customer
+from kam_platform.auth import Principal
+from kam_platform.topology import Topology
+
+from .models import DuplicateCandidate
+
+NAME_KEY = func.customer.name_key
+TEXT_KEY = func.customer.text_key
+# a group larger than this (one phone shared by a hundred customers: a switchboard) says little about
+# any one pair; its pairs are not listed
+MAX_GROUP = 50
+
+
+def _scoped(session: AsyncSession, principal: Principal, topology: Topology) -> Select[Any]:
+    return CustomerRepository.from_session(session).scoped(principal, topology)
+
+
+class DuplicateRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    @classmethod
+    def from_session(cls, session: AsyncSession) -> DuplicateRepository:
+        return cls(session)
+
+    async def matches(
+        self,
+        principal: Principal,
+        topology: Topology,
+        *,
+        name: str | None,
+        credit_code: str | None,
+        address: str | None,
+        phones: Sequence[str],
+        exclude: uuid.UUID | None = None,
+        limit: int = 50,
+    ) -> list[tuple[Customer, set[str]]]:
+        """Visible customers sharing a signal with the given attributes, with the signals they share."""
+        signals: dict[str, ColumnElement[bool]] = {}
+        if credit_code:
+            signals["creditCode"] = Customer.credit_code == credit_code
+        if name:
+            signals["name"] = NAME_KEY(Customer.name) == NAME_KEY(literal(name))
+        if address:
+            signals["address"] = TEXT_KEY(Customer.address) == TEXT_KEY(literal(address))
+        if phones:
+            with_phone = select(Contact.customer_id).where(Contact.phone.in_(phones), Contact.deleted_at.is_(None))
+            signals["phone"] = Customer.id.in_(with_phone)
+        if not signals:
+            return []
+        stmt = _scoped(self.session, principal, topology).where(or_(*signals.values()))
+        stmt = stmt.add_columns(*[clause.label(key) for key, clause in signals.items()])
+        if exclude is not None:
+            stmt = stmt.where(Customer.id != exclude)
+        rows = (await self.session.execute(stmt.limit(limit))).all()
+        return [(r[0], {k for k in signals if getattr(r, k)}) for r in rows]
+
+    async def phones_of(self, customer_id: uuid.UUID) -> list[str]:
+        stmt = select(Contact.phone).where(
+            Contact.customer_id == customer_id, Contact.phone.is_not(None), Contact.deleted_at.is_(None)
+        )
+        return [p for p in (await self.session.scalars(stmt)).all() if p]
+
+    async def scan(self, principal: Principal, topology: Topology) -> dict[tuple[uuid.UUID, uuid.UUID], set[str]]:
+        """Every pair of visible customers sharing a signal: one GROUP BY per signal over the scope."""
+        visible = _scoped(self.session, principal, topology).subquery()
+        groups: list[tuple[str, Select[Any]]] = [
+            (
+                "creditCode",
+                select(func.array_agg(visible.c.id))
+                .where(visible.c.credit_code.is_not(None))
+                .group_by(visible.c.credit_code),
+            ),
+            ("name", select(func.array_agg(visible.c.id)).group_by(NAME_KEY(visible.c.name))),
+            (
+                "address",
+                select(func.array_agg(visible.c.id))
+                .where(visible.c.address.is_not(None), TEXT_KEY(visible.c.address) != "")
+                .group_by(TEXT_KEY(visible.c.address)),
+            ),
+            (
+                "phone",
+                select(func.array_agg(func.distinct(Contact.customer_id)))
+                .join(visible, visible.c.id == Contact.customer_id)
+                .where(Contact.phone.is_not(None), Contact.deleted_at.is_(None))
+                .group_by(Contact.phone),
+            ),
+        ]
+        pairs: dict[tuple[uuid.UUID, uuid.UUID], set[str]] = defaultdict(set)
+        for signal, stmt in groups:
+            agg = stmt.selected_columns[0]
+            stmt = stmt.having(func.cardinality(agg) > 1).having(func.cardinality(agg) <= MAX_GROUP)
+            for (ids,) in (await self.session.execute(stmt)).all():
+                ordered = sorted(set(ids))
+                for i, a in enumerate(ordered):
+                    for b in ordered[i + 1 :]:
+                        pairs[(a, b)].add(signal)
+        return pairs
+
+    async def owners(self, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, str]:
+        if not ids:
+            return {}
+        rows = await self.session.execute(select(Customer.id, Customer.owner_node).where(Customer.id.in_(ids)))
+        return {r[0]: r[1] for r in rows}
+
+    async def store(self, rows: list[dict[str, Any]]) -> None:
+        """Queue the pairs; a pair already reviewed keeps its verdict, an open one its new score."""
+        for i in range(0, len(rows), 2000):
+            stmt = insert(DuplicateCandidate)
+            stmt = stmt.on_conflict_do_update(
+                index_elements=[DuplicateCandidate.customer_a, DuplicateCandidate.customer_b],
+                set_={"score": stmt.excluded.score, "reasons": stmt.excluded.reasons, "found_at": text("now()")},
+                where=DuplicateCandidate.status == "OPEN",
+            )
+            await self.session.execute(stmt, rows[i : i + 2000])
+
+    def queue(self, principal: Principal, topology: Topology) -> Select[Any]:
+        nodes = topology.subtree(principal.scope_node)
+        return select(DuplicateCandidate).where(
+            DuplicateCandidate.owner_a.in_(nodes), DuplicateCandidate.owner_b.in_(nodes)
+        )
