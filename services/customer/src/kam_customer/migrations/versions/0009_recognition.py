@@ -70,7 +70,6 @@ def upgrade() -> None:
         postgresql_where=sa.text("status = 'PROPOSED'"),
     )
 
-
     op.create_table(
         "recognition_schedule",
         sa.Column("node", sa.String(length=32), nullable=False),
