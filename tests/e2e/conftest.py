@@ -77,7 +77,7 @@ class Api:
         return self.http.post(self.url(node, path), headers={"Authorization": f"Bearer {self.token(node)}"}, json=body)
 
 
-@pytest.fixture(scope="package")
+@pytest.fixture(scope="module")
 def fed() -> Iterator[Federation]:
     from kam_cli.seed import seed_federation
 
@@ -99,14 +99,14 @@ def fed() -> Iterator[Federation]:
         shutil.rmtree(base, ignore_errors=True)
 
 
-@pytest.fixture(scope="package")
+@pytest.fixture(scope="module")
 def api(fed: Federation) -> Iterator[Api]:
     client = Api(fed)
     yield client
     client.http.close()
 
 
-@pytest.fixture(scope="package")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 
@@ -116,6 +116,20 @@ def browser() -> Iterator[Any]:
         b = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         yield b
         b.close()
+
+
+# waits sized for a loaded 2-core machine (a login hashes a password with argon2); nothing is timed
+WAIT_MS = 60_000
+EXPECT_MS = 20_000
+
+
+def new_context(browser: Any) -> Any:
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=EXPECT_MS)
+    context = browser.new_context(viewport={"width": 1440, "height": 900}, locale="zh-CN")
+    context.set_default_timeout(WAIT_MS)
+    return context
 
 
 @dataclass
@@ -152,7 +166,7 @@ class Console:
 
 @pytest.fixture
 def console(browser: Any, fed: Federation) -> Iterator[Console]:
-    context = browser.new_context(viewport={"width": 1440, "height": 900}, locale="zh-CN")
+    context = new_context(browser)
     page = context.new_page()
     c = Console(page, fed)
     page.on("console", lambda msg: c.errors.append(f"console.{msg.type}: {msg.text}") if msg.type == "error" else None)

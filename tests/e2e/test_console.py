@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from .conftest import CUSTOMER, SHOTS, Api, Console, wait_until
+from .conftest import CUSTOMER, SHOTS, Api, Console, new_context, wait_until
 
 pytestmark = pytest.mark.federation
 
@@ -181,7 +181,7 @@ def test_designation_at_hq_answered_at_gd_gz_visible_at_hq(browser: Any, console
         what="designation at gd-gz",
     )
     # gd-gz assigns its account manager, in a browser of its own
-    context = browser.new_context(viewport={"width": 1440, "height": 900}, locale="zh-CN")
+    context = new_context(browser)
     local = Console(context.new_page(), console.fed)
     local.page.on("pageerror", lambda exc: local.errors.append(f"pageerror: {exc}"))
     local.page.on("console", lambda m: local.errors.append(m.text) if m.type == "error" else None)
