@@ -16,6 +16,8 @@ from kam_service.cs10000 import runtime as cs10000_runtime
 from kam_service.cs10000.endpoints import router as cs10000_router
 from kam_service.deps import ClockFn, system_clock
 from kam_service.dispatch.endpoints import router as dispatch_router
+from kam_service.document.endpoints import router as document_router
+from kam_service.document.states import MAX_DOCUMENT_BYTES
 from kam_service.hub import service as hub_service
 from kam_service.hub.endpoints import router as hub_router
 from kam_service.knowledge.endpoints import router as knowledge_router
@@ -36,9 +38,11 @@ def create_app(
     lookups: Lookups | None = None,
     clock: ClockFn = system_clock,
     evaluate_every: float | None = 30.0,
+    max_document_bytes: int = MAX_DOCUMENT_BYTES,
 ) -> FastAPI:
     """`lookups` (customer and rules over HTTP; default: the node's public URL), `clock` (tests move
-    time) and `evaluate_every` (seconds between SLA evaluator passes; None: only `run_once()` calls)."""
+    time), `evaluate_every` (seconds between SLA evaluator passes; None: only `run_once()` calls) and
+    `max_document_bytes` (the largest document file, F4: 100 MB)."""
     settings = settings or Settings(service="service")
     tasks: list[asyncio.Task[None]] = []
 
@@ -70,6 +74,7 @@ def create_app(
             knowledge_router,
             hub_router,
             queue_router,
+            document_router,
             cs10000_router,
         ],
         outbox_schemas=[SCHEMA],
@@ -78,5 +83,6 @@ def create_app(
         on_shutdown=[cs10000_runtime.stop, hub_service.stop, stop],
     )
     app.state.clock = clock
+    app.state.max_document_bytes = max_document_bytes
     app.state.lookups = lookups or Lookups.over_http(settings.public_url)
     return app

@@ -27,6 +27,7 @@ from kam_platform.settings import Settings
 from kam_service.cs10000.events import NUMBERS
 from kam_service.dispatch import service as dispatch_service
 from kam_service.dispatch.events import DISPATCHES
+from kam_service.document.events import CHUNKS, DOCUMENTS
 from kam_service.knowledge.events import CONTRIBUTIONS, KNOWLEDGE
 from kam_service.models import SCHEMA, Audit
 from kam_service.ticket.events import SERVICE, TICKETS, audit_row
@@ -39,7 +40,7 @@ AUDIT = "kam.v1.AuditRecorded"
 RESYNC = "kam.v1.ResyncRequested"
 
 
-UP_ONLY: tuple[Dataset[Any], ...] = (TICKETS, CONTRIBUTIONS, NUMBERS)
+UP_ONLY: tuple[Dataset[Any], ...] = (TICKETS, CONTRIBUTIONS, DOCUMENTS, CHUNKS, NUMBERS)
 BOTH_WAYS: tuple[Dataset[Any], ...] = (KNOWLEDGE, DISPATCHES)
 
 

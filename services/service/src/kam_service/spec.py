@@ -4,6 +4,7 @@ from kam_platform.service import Companion, NatsRole, ServiceSpec
 
 TICKETS_ALL = ("service.ticket:read", "service.ticket:write", "service.calendar:write", "service.queue:write")
 KNOWLEDGE_ALL = ("service.knowledge:read", "service.knowledge:write", "service.knowledge:review")
+DOCUMENTS_ALL = ("service.document:read", "service.document:write")
 KNOWLEDGE_CONTRIBUTOR = ("service.knowledge:read", "service.knowledge:write")
 CS10000_ALL = ("service.cs10000:call", "service.cs10000:admin")
 
@@ -22,22 +23,25 @@ SPEC = ServiceSpec(
         "service.knowledge:write": "Author, publish, revise and retire knowledge items; contribute from below",
         "service.knowledge:review": "Review another person's knowledge item; take up or decline a contribution",
         "service.queue:write": "Configure this node's assignment queues (team, skill, members, rule)",
+        "service.document:read": "Read documents (F4) in scope and their files",
+        "service.document:write": "Create documents, upload file versions, change and delete documents at this node",
         "service.hub:admin": "Remove any trouble ticket event listener in scope, not only one's own",
         "service.cs10000:call": "The customer-service system (10000): KA_LOOKUP and inbound interface messages",
         "service.cs10000:admin": "Register service numbers, run KA_LIST_SYNC, read the 10000 queue and reconciliation",
     },
     grants={
-        "sys_admin": (*TICKETS_ALL, *KNOWLEDGE_ALL, *CS10000_ALL),
-        "ka_dept_manager": (*TICKETS_ALL, *KNOWLEDGE_ALL, *CS10000_ALL),
+        "sys_admin": (*TICKETS_ALL, *KNOWLEDGE_ALL, *CS10000_ALL, *DOCUMENTS_ALL),
+        "ka_dept_manager": (*TICKETS_ALL, *KNOWLEDGE_ALL, *CS10000_ALL, *DOCUMENTS_ALL),
         "service_agent": (
             "service.ticket:read",
             "service.ticket:write",
             "service.knowledge:read",
             "service.cs10000:call",
+            *DOCUMENTS_ALL,
         ),
-        "account_manager": ("service.ticket:read", "service.ticket:write", *KNOWLEDGE_CONTRIBUTOR),
-        "analyst": ("service.ticket:read", "service.knowledge:read"),
-        "auditor": ("service.ticket:read", "service.knowledge:read"),
+        "account_manager": ("service.ticket:read", "service.ticket:write", *KNOWLEDGE_CONTRIBUTOR, *DOCUMENTS_ALL),
+        "analyst": ("service.ticket:read", "service.knowledge:read", "service.document:read"),
+        "auditor": ("service.ticket:read", "service.knowledge:read", "service.document:read"),
     },
     nats=NatsRole(),
     # the customer-service system (10000) simulator beside every node under `kam up` (docs/adapters.md)
@@ -48,6 +52,8 @@ SPEC = ServiceSpec(
         "knowledge_item",
         "knowledge_contribution",
         "cs_service_number",
+        "document",
+        "document_chunk",
         "audit",
     ),
     applies=(
@@ -56,6 +62,8 @@ SPEC = ServiceSpec(
         "knowledge_item",
         "knowledge_contribution",
         "cs_service_number",
+        "document",
+        "document_chunk",
         "audit",
     ),
 )
