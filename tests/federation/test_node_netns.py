@@ -274,6 +274,14 @@ def test_three_hosts_over_tls_cut_restore_and_revoke(lab: Lab) -> None:
         assert gz.status()["parent_link"]["connected"] is True
         assert gd.status()["children_links"] == {"gd-gz": True}
         assert hq.status()["children_links"] == {"gd": True}
+
+        def sync_links(host: Host) -> dict[str, bool]:
+            r = get(host, "/api/v1/sync/status")
+            assert r.status_code == 200, r.text
+            return {link["peer"]: link["connected"] for link in r.json().get("links", [])}
+
+        # the federation status (the sync service's) shows both links of gd
+        wait_until(lambda: sync_links(gd) == {"hq": True, "gd-gz": True}, timeout=60, what="gd's links in sync status")
         with pytest.raises((httpx.ConnectError, httpx.RemoteProtocolError)):  # plain HTTP is not served
             httpx.get(f"http://{gz.mgmt}:{PORT}/health", timeout=5.0)
 
