@@ -1,6 +1,6 @@
 """KAM customer benchmarks, each reported against the physical ceiling measured in the same run.
 
-(a) customer create through the API in-process (auth, scope, outbox, audit) vs raw asyncpg INSERT
+(a) customer create through uvicorn + httpx at 1, 8, 32 clients vs raw asyncpg executing the same rows
 (b) scoped list with X-Total-Count and Chinese substring search at N customers, per user scope
 (c) import of N customers from CSV through the import service vs raw COPY of the same file
 (d) export of N customers to XLSX: time and peak RSS of the serving process
@@ -99,10 +99,24 @@ class Auth:
         return {"Authorization": f"Bearer {token}"}
 
 
-def settings(url: str, auth: Auth, node: str = "gd-gz") -> Settings:
+def bench_settings(url: str, jwks: str, node: str) -> Settings:
+    """One node's customer service alone: no relay, replication or hub (nothing reaches a nats-server,
+    so no other process on the machine is talked to)."""
     return Settings(
-        node=node, service="customer", topology_file=DEMO, database_url=url, relay_enabled=False, jwks_json=auth.jwks
+        node=node,
+        service="customer",
+        topology_file=DEMO,
+        database_url=url,
+        nats_url=f"nats://127.0.0.1:{free_port()}",
+        relay_enabled=False,
+        replication_enabled=False,
+        hub_enabled=False,
+        jwks_json=jwks,
     )
+
+
+def settings(url: str, auth: Auth, node: str = "gd-gz") -> Settings:
+    return bench_settings(url, auth.jwks, node)
 
 
 def gen_row(rng: random.Random, i: int, node: str, prefix: str = "KB") -> list[str]:
@@ -134,70 +148,172 @@ def pick_node(rng: random.Random) -> str:
     return rng.choices(list(NODE_WEIGHTS), weights=list(NODE_WEIGHTS.values()))[0]
 
 
-# --- (a) API create vs raw INSERT ----------------------------------------------------------------
+# --- (a) API create through the HTTP stack vs raw asyncpg executing the same rows -------------------
+
+CREATE_LEVELS = (1, 8, 32)
+CREATE_WARMUP = 20
+# the order a create writes its tables in (foreign keys); tables not named here follow, by name
+WRITE_ORDER = ("organization", "customer", "account_manager_assignment", "audit", "outbox")
 
 
-async def bench_create(url: str, auth: Auth, n: int) -> dict[str, Any]:
-    app = create_app(settings(url, auth))
+def _lat(values: list[float]) -> dict[str, float]:
+    return {f"p{p}_ms": round(pct(values, p) * 1000, 2) for p in (50, 95, 99)}
+
+
+async def _clients(n: int, concurrency: int, one: Any) -> tuple[float, list[float]]:
+    """`n` calls of `one(i)` by `concurrency` workers; wall time and each call's latency."""
+    counter = iter(range(n))
+    latencies: list[float] = []
+
+    async def worker() -> None:
+        for i in counter:
+            t0 = time.perf_counter()
+            await one(i)
+            latencies.append(time.perf_counter() - t0)
+
+    t0 = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    return time.perf_counter() - t0, latencies
+
+
+def serve_process(url: str, jwks: str, node: str) -> tuple[subprocess.Popen[bytes], int]:
+    """The customer service of `node` under uvicorn in a child process (one process, as deployed)."""
+    port = free_port()
+    env = {**os.environ, "KAM_BENCH_SERVE": json.dumps({"url": url, "jwks": jwks, "port": port, "node": node})}
+    proc = subprocess.Popen([sys.executable, __file__], env=env)
+    deadline = time.monotonic() + 60
+    while not port_is_open(port):
+        if time.monotonic() > deadline or proc.poll() is not None:
+            stop_process(proc)
+            raise RuntimeError("the benchmark server did not start")
+        time.sleep(0.1)
+    return proc, port
+
+
+def stop_process(proc: subprocess.Popen[bytes]) -> None:
+    proc.send_signal(signal.SIGINT)
+    try:
+        proc.wait(30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+async def _written(conn: Any) -> dict[str, list[tuple[str, list[str], list[Any]]]]:
+    """Every row in the customer schema grouped by the transaction that wrote it (xmin), in write
+    order, keyed by the customer code of the transaction's customer row."""
+    tables = [
+        r["tablename"]
+        for r in await conn.fetch(
+            "SELECT tablename FROM pg_tables WHERE schemaname = 'customer' AND tablename <> 'alembic_version'"
+        )
+    ]
+    ordered = [t for t in WRITE_ORDER if t in tables] + sorted(t for t in tables if t not in WRITE_ORDER)
+    by_xid: dict[str, list[tuple[str, list[str], list[Any]]]] = {}
+    code_of: dict[str, str] = {}
+    for t in ordered:
+        cols = [
+            r["attname"]
+            for r in await conn.fetch(
+                "SELECT attname FROM pg_attribute WHERE attrelid = $1::regclass AND attnum > 0 "
+                "AND NOT attisdropped AND attgenerated = '' ORDER BY attnum",
+                f"customer.{t}",
+            )
+        ]
+        select_list = ", ".join(f'"{c}"' for c in cols)
+        for r in await conn.fetch(f'SELECT xmin::text AS xid__, {select_list} FROM customer."{t}"'):
+            by_xid.setdefault(r["xid__"], []).append((t, cols, [r[c] for c in cols]))
+            if t == "customer":
+                code_of[r["xid__"]] = r["customer_code"]
+    return {code_of[x]: rows for x, rows in by_xid.items() if x in code_of}
+
+
+async def bench_create(server_dsn: str, auth: Auth, n: int, pool_size: int) -> dict[str, Any]:
+    """Throughput and latency of POST /customer through uvicorn + httpx at 1, 8 and 32 clients, and
+    the ceiling: raw asyncpg executing the same rows (read back from the API's database, grouped by
+    the transaction that wrote them) in one transaction each, same concurrency, a pool of the same
+    size, into a fresh database with the same schema."""
+    api_db, raw_db = "kam_bench_create", "kam_bench_create_raw"
+    for db in (api_db, raw_db):
+        ensure_database(server_dsn, db)
+        upgrade(asyncpg_url(with_database(server_dsn, db)), MIGRATIONS)
+    api_url = asyncpg_url(with_database(server_dsn, api_db))
+    proc, port = serve_process(api_url, auth.jwks, "gd-gz")
     headers = auth.headers("gd-gz")
     rng = random.Random(1)
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gd-gz.bench") as client,
-    ):
-        for i in range(20):  # warm-up
-            await client.post(
-                "/tmf-api/customerManagement/v4/customer",
-                headers=headers,
-                json={"name": f"预热{i}", "industry": "FINANCE", "customerCode": f"KAGDGZWARM{i:06d}"},
-            )
-        t0 = time.perf_counter()
-        for i in range(n):
-            industry = rng.choice(INDUSTRIES)
-            r = await client.post(
-                "/tmf-api/customerManagement/v4/customer",
-                headers=headers,
-                json={
-                    "name": customer_name(rng, industry, "广州"),
-                    "industry": industry.value,
-                    "grade": "B",
-                    "customerCode": f"KAGDGZAPI{i:08d}",
-                    "creditCode": credit_code(rng, industry, "440100"),
-                    "relatedParty": [{"id": "am01", "name": "张伟", "role": "accountManager"}],
-                },
-            )
-            if r.status_code != 201:
-                raise RuntimeError(f"create failed: {r.status_code} {r.text}")
-        api = time.perf_counter() - t0
-    conn = await asyncpg.connect(url.replace("postgresql+asyncpg://", "postgresql://"))
+    out: dict[str, Any] = {"n": n, "pool_size": pool_size, "max_overflow": pool_size, "levels": {}}
     try:
-        stmt = await conn.prepare(
-            "INSERT INTO customer.customer (id, owner_node, version, customer_code, name, customer_type, mgmt_level, "
-            "industry, grade, life_status, recog_status, credit_code, account_manager, account_manager_name, "
-            "created_at, updated_at) VALUES ($1, 'gd-gz', 1, $2, $3, 'SINGLE', 'LOCAL', $4, 'B', 'PROSPECT', "
-            "'CANDIDATE', $5, 'am01', '张伟', now(), now())"
-        )
-        t0 = time.perf_counter()
-        for i in range(n):
-            industry = rng.choice(INDUSTRIES)
-            await stmt.fetch(
-                uuid7(),
-                f"KARAW{i:08d}",
-                customer_name(rng, industry, "广州"),
-                industry.value,
-                credit_code(rng, industry, "440100"),
-            )
-        raw = time.perf_counter() - t0
+        for c in CREATE_LEVELS:
+            limits = httpx.Limits(max_connections=c, max_keepalive_connections=c)
+            async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", limits=limits, timeout=120) as client:
+
+                async def create(i: int, tag: str = f"C{c:02d}", client: httpx.AsyncClient = client) -> None:
+                    industry = rng.choice(INDUSTRIES)
+                    r = await client.post(
+                        "/tmf-api/customerManagement/v4/customer",
+                        headers=headers,
+                        json={
+                            "name": customer_name(rng, industry, "广州"),
+                            "industry": industry.value,
+                            "grade": "B",
+                            "customerCode": f"KAGDGZ{tag}{i:08d}",
+                            "creditCode": credit_code(rng, industry, "440100"),
+                            "relatedParty": [{"id": "am01", "name": "张伟", "role": "accountManager"}],
+                        },
+                    )
+                    if r.status_code != 201:
+                        raise RuntimeError(f"create failed: {r.status_code} {r.text[:300]}")
+
+                await _clients(CREATE_WARMUP, c, lambda i, f=create, c=c: f(i, f"W{c:02d}"))
+                seconds, lat = await _clients(n, c, create)
+            out["levels"][str(c)] = {"api_seconds": round(seconds, 3), "api_per_second": round(n / seconds, 1)}
+            out["levels"][str(c)].update({f"api_{k}": v for k, v in _lat(lat).items()})
+            log(f"  API, {c:2} clients: {n / seconds:7.1f}/s {_lat(lat)}")
     finally:
-        await conn.close()
-    return {
-        "n": n,
-        "api_seconds": round(api, 3),
-        "api_per_second": round(n / api, 1),
-        "raw_insert_seconds": round(raw, 3),
-        "raw_per_second": round(n / raw, 1),
-        "ratio_api_to_raw": round(raw / api, 3),
-    }
+        stop_process(proc)
+    src = await asyncpg.connect(with_database(server_dsn, api_db))
+    try:
+        written = await _written(src)
+    finally:
+        await src.close()
+    pool = await asyncpg.create_pool(with_database(server_dsn, raw_db), min_size=pool_size, max_size=2 * pool_size)
+    assert pool is not None
+    try:
+        for c in CREATE_LEVELS:
+
+            async def replay(i: int, tag: str = f"C{c:02d}") -> None:
+                async with pool.acquire() as conn, conn.transaction():
+                    for table, cols, values in written[f"KAGDGZ{tag}{i:08d}"]:
+                        names = ", ".join(f'"{x}"' for x in cols)
+                        params = ", ".join(f"${k + 1}" for k in range(len(cols)))
+                        await conn.execute(f'INSERT INTO customer."{table}" ({names}) VALUES ({params})', *values)
+
+            await _clients(CREATE_WARMUP, c, lambda i, f=replay, c=c: f(i, f"W{c:02d}"))
+            seconds, lat = await _clients(n, c, replay)
+            level = out["levels"][str(c)]
+            level.update({"raw_seconds": round(seconds, 3), "raw_per_second": round(n / seconds, 1)})
+            level.update({f"raw_{k}": v for k, v in _lat(lat).items()})
+            level["ratio_api_to_raw"] = round(level["api_per_second"] / level["raw_per_second"], 3)
+            log(f"  raw, {c:2} clients: {n / seconds:7.1f}/s {_lat(lat)} ratio {level['ratio_api_to_raw']}")
+        sample = written[f"KAGDGZC01{0:08d}"]
+        out["rows_per_create"] = {t: sum(1 for x, _, _ in sample if x == t) for t, _, _ in sample}
+        # context, not the goal: one single-row INSERT of the customer row alone, autocommit, 1 client
+        async with pool.acquire() as conn:
+            rows = [r for code, rs in written.items() if code.startswith("KAGDGZC01") for r in rs if r[0] == "customer"]
+            t0 = time.perf_counter()
+            for k, (_, cols, values) in enumerate(rows):
+                fresh = dict(zip(cols, values, strict=True))
+                fresh.update(id=uuid7(), customer_code=f"KAGDGZS{k:08d}")
+                await conn.execute(
+                    f"INSERT INTO customer.customer ({', '.join(cols)}) "
+                    f"VALUES ({', '.join(f'${j + 1}' for j in range(len(cols)))})",
+                    *fresh.values(),
+                )
+            single = time.perf_counter() - t0
+        out["single_insert_per_second"] = round(len(rows) / single, 1)
+    finally:
+        await pool.close()
+    return out
 
 
 # --- (b) list and search at N --------------------------------------------------------------------
@@ -290,6 +406,7 @@ async def bench_list(url: str, auth: Auth, runs: int) -> dict[str, Any]:
             for name, params in queries.items():
                 times = []
                 total = None
+                relation = "eq"
                 for i in range(runs + 3):
                     t0 = time.perf_counter()
                     r = await client.get("/tmf-api/customerManagement/v4/customer", params=params, headers=headers)
@@ -297,14 +414,20 @@ async def bench_list(url: str, auth: Auth, runs: int) -> dict[str, Any]:
                     if r.status_code != 200:
                         raise RuntimeError(f"list failed: {r.status_code} {r.text}")
                     total = int(r.headers["x-total-count"])
+                    relation = r.headers.get("x-total-count-relation", "eq")
                     if i >= 3:
                         times.append(dt)
                 out[f"{user} {name}"] = {
                     "total": total,
+                    # "gte": the count is a lower bound (a free-text search past the exact-count bound)
+                    "total_relation": relation,
                     "p50_ms": round(pct(times, 50), 1),
                     "p95_ms": round(pct(times, 95), 1),
                 }
-                log(f"  {user:6} {name:10} total={total:>8} p50={pct(times, 50):7.1f} ms p95={pct(times, 95):7.1f} ms")
+                log(
+                    f"  {user:6} {name:10} total={total:>8} {relation} "
+                    f"p50={pct(times, 50):7.1f} ms p95={pct(times, 95):7.1f} ms"
+                )
     return out
 
 
@@ -317,7 +440,7 @@ def write_csv(path: Path, n: int) -> None:
         w = csv.writer(fh)
         w.writerow(EXPORT_HEADER)
         for i in range(n):
-            w.writerow(gen_row(rng, i, "gd-gz", prefix="KI"))
+            w.writerow(gen_row(rng, i, "gd-gz", prefix="KA"))  # in gd-gz's code namespace
 
 
 async def bench_import(server_dsn: str, auth: Auth, n: int, workdir: Path) -> dict[str, Any]:
@@ -329,14 +452,19 @@ async def bench_import(server_dsn: str, auth: Auth, n: int, workdir: Path) -> di
     t0 = time.perf_counter()
     write_csv(path, n)
     log(f"  wrote {n} rows, {path.stat().st_size / 1e6:.0f} MB in {time.perf_counter() - t0:.1f}s")
-    conn = await asyncpg.connect(url.replace("postgresql+asyncpg://", "postgresql://"))
+    # the ceiling: the same file by COPY into the same table (customer.customer, all its indexes, of a
+    # fresh database migrated alike), given a column for the file's parent code and defaults for what
+    # the file does not carry (id, owner, version)
+    ensure_database(server_dsn, dbname + "_raw")
+    raw_url = with_database(server_dsn, dbname + "_raw")
+    upgrade(asyncpg_url(raw_url), MIGRATIONS)
+    conn = await asyncpg.connect(raw_url)
     try:
-        # the ceiling: the same file straight into a table with the customer table's columns and indexes
-        await conn.execute("CREATE TABLE customer.customer_raw (LIKE customer.customer INCLUDING ALL)")
         await conn.execute(
-            "ALTER TABLE customer.customer_raw ADD COLUMN parent_code text, "
+            "ALTER TABLE customer.customer ADD COLUMN parent_code text, "
             "ALTER COLUMN id SET DEFAULT gen_random_uuid(), ALTER COLUMN owner_node SET DEFAULT "
-            "'gd-gz', ALTER COLUMN version SET DEFAULT 1"
+            "'gd-gz', ALTER COLUMN version SET DEFAULT 1, ALTER COLUMN created_at SET DEFAULT now(), "
+            "ALTER COLUMN updated_at SET DEFAULT now()"
         )
         cols = [
             "customer_code",
@@ -359,7 +487,7 @@ async def bench_import(server_dsn: str, auth: Auth, n: int, workdir: Path) -> di
         ]
         t0 = time.perf_counter()
         await conn.copy_to_table(
-            "customer_raw",
+            "customer",
             schema_name="customer",
             source=str(path),
             columns=cols,
@@ -410,14 +538,10 @@ async def bench_import(server_dsn: str, auth: Auth, n: int, workdir: Path) -> di
 # --- (d) export to XLSX in a separate server process ----------------------------------------------
 
 
-def serve(url: str, jwks: str, port: int) -> None:
+def serve(url: str, jwks: str, port: int, node: str = "hq") -> None:
     import uvicorn
 
-    app = create_app(
-        Settings(
-            node="hq", service="customer", topology_file=DEMO, database_url=url, relay_enabled=False, jwks_json=jwks
-        )
-    )
+    app = create_app(bench_settings(url, jwks, node))
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning")
 
 
@@ -495,8 +619,10 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
             url = asyncpg_url(with_database(server, "kam_bench"))
             upgrade(url, MIGRATIONS)
             if "a" in only:
-                log(f"(a) create through the API vs raw INSERT, n={args.api_n}")
-                result["create"] = await bench_create(url, auth, args.api_n)
+                log(f"(a) create through uvicorn + httpx vs raw asyncpg of the same rows, n={args.api_n} per level")
+                result["create"] = await bench_create(
+                    server, auth, args.api_n, Settings.model_fields["db_pool_size"].default
+                )
                 log(f"  {result['create']}")
             if "c" in only:
                 log(f"(c) import {args.customers} from CSV vs raw COPY")
@@ -524,7 +650,7 @@ def cli() -> None:
     served = os.environ.get("KAM_BENCH_SERVE")
     if served:
         cfg = json.loads(served)
-        serve(cfg["url"], cfg["jwks"], cfg["port"])
+        serve(cfg["url"], cfg["jwks"], cfg["port"], cfg.get("node", "hq"))
         return
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--customers", type=int, default=int(os.environ.get("KAM_BENCH_CUSTOMERS", "1000000")))
