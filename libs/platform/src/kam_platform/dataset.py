@@ -31,17 +31,25 @@ from typing import Any, Generic, TypeVar
 
 from google.protobuf.message import Message
 from sqlalchemy import Select, Table, and_, or_, select, text
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
-from kam_contracts import envelope_pb2
 from kam_platform.errors import Conflict, NotOwner
 from kam_platform.federation import down_scope, inbound_streams
 from kam_platform.outbox import add_event, build_event, channel
-from kam_platform.replication import Claim, Event, Refused, ReplicationConsumer, newest_per_aggregate
+from kam_platform.replication import (
+    RESYNC_REQUESTED,
+    Claim,
+    Event,
+    Refused,
+    ReplicationConsumer,
+    newest_per_aggregate,
+    resync_claims,
+    upsert_newest,
+)
 from kam_platform.settings import Settings
+from kam_platform.snapshot import answer_resync
 from kam_platform.topology import Topology
 
 R = TypeVar("R")
@@ -142,12 +150,29 @@ class Dataset(Generic[R]):
     async def republish(self, session: AsyncSession, settings: Settings, *, down: bool = True) -> int:
         """Snapshot: every publishable record this node owns, as events (``snapshot=true``), down to the
         subtree (or up, for an ancestor's resync). Written to the outbox in bulk, in chunks by id."""
+        return await self._snapshot(session, settings, self.model.owner_node == settings.node, down=down)
+
+    async def republish_restore(self, session: AsyncSession, settings: Settings, *, owners: Sequence[str]) -> int:
+        """This node's replicas of the records `owners` own (a restored child's subtree), down to the
+        child as restore copies (``Envelope.restore``; docs/federation.md)."""
+        where = self.model.owner_node.in_(list(owners))
+        return await self._snapshot(session, settings, where, down=True, restore=True)
+
+    def restore_claims(self, ev: Event) -> list[Claim]:
+        """The claims of a restore copy: the record and the owner it names (`Dataset.claims`; a
+        subclass's rules about live routes — "flows up only" — do not apply to it; the `Screen` accepts
+        it only from above and only within the receiving node's subtree)."""
+        return Dataset.claims(self, ev)
+
+    async def _snapshot(
+        self, session: AsyncSession, settings: Settings, owned: Any, *, down: bool, restore: bool = False
+    ) -> int:
         cls = self.model
         last: uuid.UUID | None = None
         count = 0
         scope = down_scope(settings.topology, settings.node) if down else None
         while True:
-            stmt = select(cls).where(cls.owner_node == settings.node).order_by(cls.id).limit(SNAPSHOT_CHUNK)
+            stmt = select(cls).where(owned).order_by(cls.id).limit(SNAPSHOT_CHUNK)
             if last is not None:
                 stmt = stmt.where(cls.id > last)
             rows = (await session.scalars(stmt)).all()
@@ -168,6 +193,7 @@ class Dataset(Generic[R]):
                     actor="system:resync",
                     snapshot=True,
                     down_scope=scope,
+                    restore=restore,
                 )
                 out.append(
                     {"id": event_id, "subject": subject, "etype": etype, "agg": str(r.id), "v": r.version, "p": payload}
@@ -203,25 +229,20 @@ class Dataset(Generic[R]):
             record_id = uuid.UUID(rid)
         except ValueError:
             raise Refused(f"{self.event_type} carries an invalid id {rid!r}") from None
-        if owner != ev.origin:
-            # a dataset record is published only by its owner; nobody relays another node's record
+        if owner != ev.origin and not ev.envelope.restore:
+            # a dataset record is published only by its owner; nobody relays another node's record (but
+            # an ancestor's restore copy, which the `Screen` accepts only within this node's subtree)
             raise Refused(f"{self.name} {rid} owned by {owner} published by {ev.origin}: only the owner publishes")
         return [Claim(self.table.name, record_id, owner, version)]
 
     async def apply(self, session: AsyncSession, events: Sequence[Event]) -> list[dict[str, Any]]:
-        """Upsert the newest version of each record; an older or equal version never replaces a newer one.
-        Returns the rows written (callers invalidate caches, keep history)."""
-        rows = [self.to_row(ev.payload_as(self.message)) for ev in newest_per_aggregate(events)]
-        if not rows:
-            return []
-        stmt = insert(self.table)
-        stmt = stmt.on_conflict_do_update(
-            index_elements=[self.table.c.id],
-            set_={k: stmt.excluded[k] for k in rows[0] if k != "id"},
-            where=self.table.c.version < stmt.excluded.version,
-        )
-        await session.execute(stmt, rows)
-        return rows
+        """Upsert the newest version of each record: a live event replaces only an older version, the
+        owner's snapshot an older or equal one (`replaces_equal`: a resync repairs an equal-version
+        divergence). Returns the newest row of each record received (callers invalidate caches, keep
+        history), written or not."""
+        items = [(ev, self.to_row(ev.payload_as(self.message))) for ev in newest_per_aggregate(events)]
+        await upsert_newest(session, self.model, items)
+        return [row for _, row in items]
 
     # --- reading --------------------------------------------------------------------------------
 
@@ -286,12 +307,9 @@ class DatasetApplier:
     def claims(self, ev: Event) -> list[Claim] | None:
         ds = self.datasets.get(ev.event_type)
         if ds is not None:
-            return ds.claims(ev)
-        if ev.event_type == "kam.v1.ResyncRequested":
-            q = ev.payload_as(envelope_pb2.ResyncRequested)
-            if q.node != ev.origin:
-                raise Refused(f"resync requested for {q.node} by {ev.origin}: a node asks only for itself")
-            return []
+            return ds.restore_claims(ev) if ev.envelope.restore else ds.claims(ev)
+        if ev.event_type == RESYNC_REQUESTED:
+            return resync_claims(ev)
         return None
 
     async def __call__(self, session: AsyncSession, events: Sequence[Event]) -> None:
@@ -300,7 +318,7 @@ class DatasetApplier:
         for ev in events:
             if ev.event_type in self.datasets:
                 by_ds.setdefault(ev.event_type, []).append(ev)
-            elif ev.event_type == "kam.v1.ResyncRequested":
+            elif ev.event_type == RESYNC_REQUESTED:
                 resyncs.append(ev)
         for etype, evs in by_ds.items():
             ds = self.datasets[etype]
@@ -308,14 +326,28 @@ class DatasetApplier:
             if self.on_applied is not None:
                 await self.on_applied(session, ds.name, rows, evs)
         for ev in resyncs:
-            # from below: a descendant asks its ancestors for the reference data they publish down; from
-            # above: an ancestor asks its subtree for its own records (they also travel up)
-            from_below = ev.subject.startswith("up.")
-            for ds in self.datasets.values():
-                if from_below and can_publish_down(self.topology, self.node):
-                    await ds.republish(session, self.settings, down=True)
-                elif not from_below and ds.upward:
-                    await ds.republish(session, self.settings, down=False)
+            # own records go up where the dataset flows up; reference data down from a node with a
+            # subtree; a restored child gets this node's replicas of its subtree's records back
+            await answer_resync(session, self.settings, ev, own=self._own, reference=self._reference)
+
+    async def _own(self, session: AsyncSession, owners: Sequence[str], restore: bool) -> int:
+        count = 0
+        for ds in self.datasets.values():
+            if not ds.upward:  # nothing of it is held above its owner
+                continue
+            if restore:
+                count += await ds.republish_restore(session, self.settings, owners=owners)
+            else:
+                count += await ds.republish(session, self.settings, down=False)
+        return count
+
+    async def _reference(self, session: AsyncSession) -> int:
+        if not can_publish_down(self.topology, self.node):
+            return 0
+        count = 0
+        for ds in self.datasets.values():
+            count += await ds.republish(session, self.settings, down=True)
+        return count
 
 
 def dataset_consumers(

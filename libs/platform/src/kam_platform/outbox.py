@@ -79,12 +79,15 @@ def build_event(
     occurred_at: datetime | Timestamp | None = None,
     event_id: uuid.UUID | None = None,
     down_scope: str | None = None,
+    restore: bool = False,
 ) -> tuple[uuid.UUID, str, str, bytes]:
     """One outbox row as ``(id, subject, event_type, payload)``: the Envelope bytes, not yet stored.
 
     Subject: ``up.<node>.<service>.<aggregate_type>.<aggregate_id>`` for the node's own records (they
     flow up), or ``down.<down_scope>.<service>…`` for reference data the node publishes to its subtree
-    (``down_scope`` is ``all`` at the root, else the node's code). Bulk writers (import, seed)
+    (``down_scope`` is ``all`` at the root, else the node's code). ``restore`` marks an ancestor's
+    copy of a descendant's record sent down to a node restored from an older backup (always a
+    snapshot; `kam_platform.replication.Screen`). Bulk writers (import, seed)
     build rows with this and COPY them; `add_event` inserts one.
     """
     event_id = event_id or uuid7()
@@ -98,7 +101,8 @@ def build_event(
         version=version,
         occurred_at=occurred_at if isinstance(occurred_at, Timestamp) else ts(occurred_at),
         actor=actor,
-        snapshot=snapshot,
+        snapshot=snapshot or restore,
+        restore=restore,
         payload=message.SerializeToString(),
     )
     head = f"down.{down_scope}" if down_scope else f"up.{node}"

@@ -26,8 +26,8 @@ from google.protobuf.message import Message
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from nats.js.errors import NotFoundError
 from prometheus_client import Counter, Gauge
-from sqlalchemy import DateTime, Integer, LargeBinary, String, Text, func, text
-from sqlalchemy.dialects.postgresql import UUID
+from sqlalchemy import DateTime, Integer, LargeBinary, String, Table, Text, func, text
+from sqlalchemy.dialects.postgresql import UUID, insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -126,6 +126,59 @@ def newest_per_aggregate(events: Sequence[Event]) -> list[Event]:
     return [best[k] for k in order]
 
 
+RESYNC_REQUESTED = "kam.v1.ResyncRequested"
+
+
+def replaces_equal(ev: Event) -> bool:
+    """Whether `ev` replaces a replica's row of the same version, not only an older one.
+
+    A snapshot from the record's owner (a resync) is authoritative: an equal version with other content
+    is a divergence (a replica written by hand, a bug, a restore) and the owner's state wins. A live
+    event, and an ancestor's restore copy (`Envelope.restore`), replace only older versions: newest
+    version wins.
+    """
+    return bool(ev.envelope.snapshot and not ev.envelope.restore)
+
+
+async def upsert_versioned(
+    session: AsyncSession, model: Any, rows: Sequence[dict[str, Any]], *, replace_equal: bool = False
+) -> set[uuid.UUID]:
+    """Insert, or replace where the stored version is older (or, with `replace_equal`, older or equal);
+    returns the ids written."""
+    if not rows:
+        return set()
+    table: Table = model.__table__
+    stmt = insert(table)
+    stored, received = table.c.version, stmt.excluded.version
+    upsert = stmt.on_conflict_do_update(
+        index_elements=[table.c.id],
+        set_={k: stmt.excluded[k] for k in rows[0] if k != "id"},
+        where=(stored <= received) if replace_equal else (stored < received),
+    ).returning(table.c.id)
+    result = await session.execute(upsert, list(rows))
+    return {r[0] for r in result}
+
+
+async def upsert_newest(
+    session: AsyncSession, model: Any, items: Sequence[tuple[Event, dict[str, Any]]]
+) -> set[uuid.UUID]:
+    """`upsert_versioned` of rows built from events: an owner's snapshot replaces an equal version too
+    (`replaces_equal`), every other event only an older one. Returns the ids written."""
+    written: set[uuid.UUID] = set()
+    for authoritative in (False, True):
+        rows = [row for ev, row in items if replaces_equal(ev) is authoritative]
+        written |= await upsert_versioned(session, model, rows, replace_equal=authoritative)
+    return written
+
+
+def resync_claims(ev: Event) -> list[Claim]:
+    """A resync request writes nothing; a node asks only for itself."""
+    q = ev.payload_as(envelope_pb2.ResyncRequested)
+    if q.node != ev.origin:
+        raise Refused(f"resync requested for {q.node} by {ev.origin}: a node asks only for itself")
+    return []
+
+
 def _uuid_or_none(value: str) -> uuid.UUID | None:
     try:
         return uuid.UUID(value)
@@ -140,6 +193,11 @@ class StreamNotDeclared(Exception):
 class Refused(Exception):
     """A permanent refusal of one event (forged, or impossible here): dead-lettered at once with this
     reason, never retried — a redelivery could not make it acceptable."""
+
+
+class _NotForHere(Exception):
+    """A restore copy of a record owned outside this node's subtree (it was sent to a sibling): neither
+    applied nor refused."""
 
 
 @dataclass(frozen=True)
@@ -190,7 +248,11 @@ class Screen:
       that owner (for a transfer relayed down by a common ancestor, also when the owner this node knows
       lies outside its subtree — moves there reach it only by relay — but inside the relayer's);
     - a record attached to another (a contact's customer) attaches only to one the origin's subtree
-      owns, and a unique natural key never collides with another record held here.
+      owns, and a unique natural key never collides with another record held here;
+    - a restore copy (``Envelope.restore``: an ancestor republishing its replicas to a node restored
+      from an older backup) comes only from above, transfers nothing, and is applied only where every
+      record it writes is owned in this node's subtree — elsewhere (a sibling of the restored node) it
+      is skipped, neither applied nor refused.
 
     Current owners are read in one query per table per batch, and moves accepted earlier in the batch
     count: a transfer followed by the new owner's first change is not refused.
@@ -236,6 +298,8 @@ class Screen:
             except Refused as exc:
                 refused.append((ev, str(exc)))
                 continue
+            except _NotForHere:
+                continue
             for c in claims:  # later events of the batch see this one's writes
                 owners[(c.table, c.record_id)] = c.owner
                 for u in c.unique:
@@ -255,6 +319,8 @@ class Screen:
         )
         if ev.subject != expected:
             raise Refused(f"subject {ev.subject} does not match the envelope's aggregate ({expected})")
+        if ev.envelope.restore and (parts[0] != "down" or not ev.envelope.snapshot):
+            raise Refused(f"restore copy {ev.subject} is not a downward snapshot")
         if parts[0] == "up":
             if parts[1] != origin:
                 raise Refused(f"envelope origin {origin} differs from the subject's origin {parts[1]}")
@@ -278,7 +344,17 @@ class Screen:
         up = ev.subject.startswith("up.")
         what = f"{c.table} {c.record_id}"
         current = owners.get((c.table, c.record_id))
-        if c.is_transfer:
+        if ev.envelope.restore:
+            # an ancestor's copy of a record of this node's subtree, for a node restored from a backup
+            if c.is_transfer:
+                raise Refused(f"restore copy of {what} from {origin} carries a transfer")
+            if not self._in_subtree(c.owner, origin):
+                raise Refused(f"owner {c.owner} claimed for {what} is outside origin {origin}'s subtree")
+            if not self._in_subtree(c.owner, me):
+                raise _NotForHere(what)
+            if current is not None and current != c.owner:
+                raise Refused(f"owner of {what} is {current} here; restore copy from {origin} claims {c.owner}")
+        elif c.is_transfer:
             if c.owner not in self.topology:
                 raise Refused(f"transfer of {what} to unknown node {c.owner!r}")
             if c.from_node is None or not self._in_subtree(c.from_node, origin):
@@ -503,7 +579,7 @@ class ReplicationConsumer:
             except Exception as exc:
                 await self._dead_letter([msg], nc, f"undecodable envelope: {exc}")
                 continue
-            if env.origin_node == self.node:
+            if env.origin_node == self.node and not self._own_resync(env, msg.subject):
                 acks.append(msg)  # our own events, sourced back through an aggregating stream
                 continue
             ev = Event(env, msg.subject, self.stream)
@@ -522,6 +598,12 @@ class ReplicationConsumer:
         for msg in acks:
             await msg.ack()
 
+    def _own_resync(self, env: envelope_pb2.Envelope, subject: str) -> bool:
+        """This node's own resync request, captured by its downward stream (``down.<node>.sync.resync…``):
+        the node's services answer it too, republishing their own records (nothing else of our own is
+        applied). Only this node can publish under ``down.<node>`` (its NATS permissions)."""
+        return env.event_type == RESYNC_REQUESTED and subject.startswith(f"down.{self.node}.sync.resync.")
+
     async def _apply_batch(self, events: list[Event], msgs: dict[int, Any] | None = None) -> list[tuple[Event, str]]:
         """Inbox, integrity check, apply — one transaction. Returns the refused events with their
         reasons; their dead-letter rows are written in the same transaction."""
@@ -537,7 +619,9 @@ class ReplicationConsumer:
             fresh = {r[0] for r in rows}
             new_events = [e for e in events if e.event_id in fresh]
             DUPLICATES.labels(self.service, self.stream).inc(len(events) - len(new_events))
-            accepted, refused = await self.screen.split(session, new_events)
+            own = [e for e in new_events if e.origin == self.node]  # our own resync requests (`_own_resync`)
+            accepted, refused = await self.screen.split(session, [e for e in new_events if e.origin != self.node])
+            accepted = own + accepted
             for ev, reason in refused:
                 msg = (msgs or {}).get(id(ev))
                 payload = msg.data if msg is not None else ev.envelope.SerializeToString()

@@ -71,21 +71,31 @@ def register(app: typer.Typer, ctx: CliContext) -> None:
     def sync_resync(
         node: NodeOpt,
         reason: Annotated[str | None, typer.Option("--reason")] = None,
+        restore: Annotated[
+            bool,
+            typer.Option(
+                "--restore", help="the node was restored from an older backup: its parent sends back what it lost"
+            ),
+        ] = False,
         run_dir: RunDir = None,
     ) -> None:
-        """Force a resync of a node: its subtree republishes its records, its ancestors their reference data."""
+        """Force a resync of a node: it and its subtree republish their records, its ancestors their reference
+        data; with --restore its parent also sends down its replicas of the node's subtree's records."""
         fed = ctx.attach(run_dir)
         ctx.check_node(fed, node)
+        body: dict[str, Any] = {"reason": reason} if reason else {}
+        if restore:
+            body["restore"] = True
         resp = httpx.post(
             fed.node_url(node) + RESYNC,
-            json={"reason": reason} if reason else {},
+            json=body,
             headers={"Authorization": f"Bearer {ctx.token(fed, node, 'admin')}"},
             timeout=30.0,
         )
         if resp.status_code != 202:
             ctx.err.print(f"resync refused: {resp.status_code} {resp.text}")
             raise typer.Exit(1)
-        ctx.console.print(f"resync of {node} requested ({resp.json()['id']})")
+        ctx.console.print(f"resync of {node} requested ({resp.json()['id']}){' with restore' if restore else ''}")
 
     @sync_app.command("status")
     def sync_status(run_dir: RunDir = None) -> None:

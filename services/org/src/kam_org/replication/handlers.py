@@ -25,11 +25,21 @@ from sqlalchemy import Table, delete, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kam_contracts import customer_pb2, envelope_pb2, org_pb2
+from kam_contracts import customer_pb2, org_pb2
 from kam_org.models import Audit, OrgUnit, Role, Staff, StaffRole, Team, TeamMember
 from kam_org.replication import snapshot
-from kam_platform.replication import Claim, Event, Refused, newest_per_aggregate
+from kam_platform.replication import (
+    RESYNC_REQUESTED,
+    Claim,
+    Event,
+    Refused,
+    newest_per_aggregate,
+    replaces_equal,
+    resync_claims,
+    upsert_newest,
+)
 from kam_platform.settings import Settings
+from kam_platform.snapshot import answer_resync
 
 log = logging.getLogger("kam.org.replication")
 
@@ -118,23 +128,12 @@ def audit_row(a: customer_pb2.AuditRecorded) -> dict[str, Any]:
     }
 
 
-async def upsert_versioned(session: AsyncSession, model: Any, rows: list[dict[str, Any]]) -> set[uuid.UUID]:
-    """Insert, or replace where the stored version is older; returns the ids written."""
-    if not rows:
-        return set()
+async def _apply_deletes(session: AsyncSession, model: Any, items: list[tuple[Event, uuid.UUID, int]]) -> None:
+    """Delete where the stored version is older (or, for the owner's snapshot, older or equal)."""
     table: Table = model.__table__
-    stmt = insert(table).values(rows)
-    cols = {k: stmt.excluded[k] for k in rows[0] if k != "id"}
-    upsert = stmt.on_conflict_do_update(
-        index_elements=[table.c.id], set_=cols, where=table.c.version < stmt.excluded.version
-    )
-    return set((await session.scalars(upsert.returning(table.c.id))).all())
-
-
-async def _apply_deletes(session: AsyncSession, model: Any, items: list[tuple[uuid.UUID, int]]) -> None:
-    table: Table = model.__table__
-    for row_id, version in items:
-        await session.execute(table.delete().where(table.c.id == row_id, table.c.version < version))
+    for ev, row_id, version in items:
+        newer = (table.c.version <= version) if replaces_equal(ev) else (table.c.version < version)
+        await session.execute(table.delete().where(table.c.id == row_id, newer))
 
 
 class OrgApplier:
@@ -149,16 +148,15 @@ class OrgApplier:
         """The records `ev` writes and the owners its payload claims (checked by the platform's `Screen`
         before `__call__` sees the event); None for a type this applier does not know."""
         etype = ev.event_type
-        if etype == "kam.v1.ResyncRequested":
-            q = ev.payload_as(envelope_pb2.ResyncRequested)
-            if q.node != ev.origin:
-                raise Refused(f"resync requested for {q.node} by {ev.origin}: a node asks only for itself")
-            return []
+        if etype == RESYNC_REQUESTED:
+            return resync_claims(ev)
         known = _EVENTS.get(etype)
         if known is None:
             return None
         cls, table = known
-        if not ev.subject.startswith("up."):
+        if not ev.subject.startswith("up.") and not ev.envelope.restore:
+            # (a restore copy comes down from the parent of a node restored from a backup; the `Screen`
+            # applies it only within the receiving node's subtree)
             raise Refused(f"{etype} on {ev.subject}: org records flow up the tree only")
         if ev.envelope.aggregate_type != table:
             raise Refused(f"{etype} writes {table}, but the envelope names a {ev.envelope.aggregate_type}")
@@ -167,42 +165,43 @@ class OrgApplier:
         return [Claim(table, uuid.UUID(msg.id), msg.owner_node, version)]
 
     async def __call__(self, session: AsyncSession, events: Sequence[Event]) -> None:
-        units: list[dict[str, Any]] = []
-        unit_deletes: list[tuple[uuid.UUID, int]] = []
-        staff: list[dict[str, Any]] = []
+        # rows with the event that carried them: an owner's snapshot replaces an equal version too
+        units: list[tuple[Event, dict[str, Any]]] = []
+        unit_deletes: list[tuple[Event, uuid.UUID, int]] = []
+        staff: list[tuple[Event, dict[str, Any]]] = []
         staff_roles: dict[uuid.UUID, list[str]] = {}
-        teams: list[dict[str, Any]] = []
+        teams: list[tuple[Event, dict[str, Any]]] = []
         team_members: dict[uuid.UUID, list[uuid.UUID]] = {}
-        team_deletes: list[tuple[uuid.UUID, int]] = []
+        team_deletes: list[tuple[Event, uuid.UUID, int]] = []
         audits: list[dict[str, Any]] = []
         resyncs: list[Event] = []
         for ev in newest_per_aggregate(events):
             etype = ev.event_type
             if etype == "kam.v1.OrgUnitChanged":
-                units.append(org_unit_row(ev.payload_as(org_pb2.OrgUnitChanged)))
+                units.append((ev, org_unit_row(ev.payload_as(org_pb2.OrgUnitChanged))))
             elif etype == "kam.v1.OrgUnitDeleted":
                 d = ev.payload_as(org_pb2.OrgUnitDeleted)
-                unit_deletes.append((uuid.UUID(d.id), d.version))
+                unit_deletes.append((ev, uuid.UUID(d.id), d.version))
             elif etype == "kam.v1.StaffChanged":
                 s = ev.payload_as(org_pb2.StaffChanged)
-                staff.append(staff_row(s))
+                staff.append((ev, staff_row(s)))
                 staff_roles[uuid.UUID(s.id)] = list(s.roles)
             elif etype == "kam.v1.TeamChanged":
                 t = ev.payload_as(org_pb2.TeamChanged)
-                teams.append(team_row(t))
+                teams.append((ev, team_row(t)))
                 team_members[uuid.UUID(t.id)] = [uuid.UUID(m) for m in t.member_ids]
             elif etype == "kam.v1.TeamDeleted":
                 d2 = ev.payload_as(org_pb2.TeamDeleted)
-                team_deletes.append((uuid.UUID(d2.id), d2.version))
+                team_deletes.append((ev, uuid.UUID(d2.id), d2.version))
             elif etype == "kam.v1.AuditRecorded":
                 audits.append(audit_row(ev.payload_as(customer_pb2.AuditRecorded)))
-            elif etype == "kam.v1.ResyncRequested":
+            elif etype == RESYNC_REQUESTED:
                 resyncs.append(ev)
-        await upsert_versioned(session, OrgUnit, units)
+        await upsert_newest(session, OrgUnit, units)
         await _apply_deletes(session, OrgUnit, unit_deletes)
-        written = await upsert_versioned(session, Staff, staff)
+        written = await upsert_newest(session, Staff, staff)
         await self._set_roles(session, {k: v for k, v in staff_roles.items() if k in written})
-        written = await upsert_versioned(session, Team, teams)
+        written = await upsert_newest(session, Team, teams)
         await self._set_members(session, {k: v for k, v in team_members.items() if k in written})
         await _apply_deletes(session, Team, team_deletes)
         if audits:
@@ -233,8 +232,12 @@ class OrgApplier:
             await session.execute(insert(TeamMember), rows)
 
     async def _resync(self, session: AsyncSession, ev: Event) -> None:
-        """A node below or at the resync's origin republishes its own records up (an ancestor that was
-        away, or joined late, catches up by snapshot). Org publishes nothing down."""
-        if ev.subject.startswith("down."):
-            count = await snapshot.republish_own(session, self.settings)
-            log.info("resync for %s: republished %d own org records", ev.origin, count)
+        """The resync's origin and every node below it republish their own records up (an ancestor that
+        was away, or joined late, catches up by snapshot); the parent of a node restored from a backup
+        sends it its replicas of the node's subtree's records. Org publishes no reference data down."""
+        await answer_resync(
+            session,
+            self.settings,
+            ev,
+            own=lambda s, owners, restore: snapshot.republish_own(s, self.settings, owners, restore),
+        )

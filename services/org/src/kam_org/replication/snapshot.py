@@ -35,12 +35,16 @@ async def _team_states(session: AsyncSession, teams: Sequence[Team]) -> list[Mes
     return [team_state(t, members[t.id]) for t in teams]
 
 
-async def republish_own(session: AsyncSession, settings: Settings) -> int:
-    """Republish every org unit, staff member and team this node owns; returns how many."""
-    me = settings.node
+async def republish_own(
+    session: AsyncSession, settings: Settings, owners: Sequence[str] | None = None, restore: bool = False
+) -> int:
+    """Republish every org unit, staff member and team `owners` own (default: this node) up — or, with
+    `restore`, down to a restored child as restore copies (this node's replicas of its subtree's records;
+    a replica holds no password hash, so none travels); returns how many."""
+    who = list(owners) if owners is not None else [settings.node]
     items = [
-        Republish("org_unit", OrgUnit, (OrgUnit.owner_node == me,), state=org_unit_state),
-        Republish("staff", Staff, (Staff.owner_node == me,), states=_staff_states),
-        Republish("team", Team, (Team.owner_node == me,), states=_team_states),
+        Republish("org_unit", OrgUnit, (OrgUnit.owner_node.in_(who),), state=org_unit_state),
+        Republish("staff", Staff, (Staff.owner_node.in_(who),), states=_staff_states),
+        Republish("team", Team, (Team.owner_node.in_(who),), states=_team_states),
     ]
-    return await republish(session, schema=SCHEMA, service="org", settings=settings, items=items)
+    return await republish(session, schema=SCHEMA, service="org", settings=settings, items=items, restore=restore)

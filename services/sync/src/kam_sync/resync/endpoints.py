@@ -23,9 +23,12 @@ async def request_resync(
     principal: Principal = require("sync:admin"),
     _: None = JSON_BODY,
 ) -> ResyncRead:
-    """Every node below republishes the current state of its own records as snapshot events; every
-    ancestor republishes the reference data it publishes downward. Replicas then equal the owners.
-    The body (a reason) is optional."""
+    """This node and every node below republish the current state of their own records as snapshot
+    events; every ancestor republishes the reference data it publishes downward. Replicas then equal the
+    owners, also where a replica held the same version with other content. With `restore` (this node
+    was restored from an older backup), the parent also sends down its replicas of the records owned in
+    this node's subtree, applied here where newer; 409 at the root. The body is optional."""
     reason = data.reason if data is not None else None
-    req = await service.request_resync(session, settings=settings, principal=principal, reason=reason)
-    return ResyncRead(id=str(req.id), node=req.node, requested_by=req.requested_by, reason=req.reason)
+    restore = data.restore if data is not None else False
+    req = await service.request_resync(session, settings=settings, principal=principal, reason=reason, restore=restore)
+    return ResyncRead(id=str(req.id), node=req.node, requested_by=req.requested_by, reason=req.reason, restore=restore)

@@ -11,6 +11,14 @@ from kam_platform.api import ApiModel, ReadModel
 
 class ResyncCreate(ApiModel):
     reason: Annotated[str | None, Field(max_length=500)] = None
+    # the node was restored from an older backup: its parent also sends it back what it lost
+    restore: Annotated[
+        bool,
+        Field(
+            description="This node was restored from an older backup: its parent also sends down its replicas "
+            "of the records owned in this node's subtree, applied here where newer (not at the root)"
+        ),
+    ] = False
 
 
 class ResyncRead(ReadModel):
@@ -19,3 +27,4 @@ class ResyncRead(ReadModel):
     node: str
     requested_by: str
     reason: str | None
+    restore: bool = False
