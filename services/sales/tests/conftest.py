@@ -17,6 +17,8 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from kam_customer.main import MIGRATIONS as CUSTOMER_MIGRATIONS
+from kam_customer.main import create_app as create_customer_app
 from kam_org.auth.repository import SigningKeyRepository
 from kam_org.client import OrgClient
 from kam_org.main import MIGRATIONS as ORG_MIGRATIONS
@@ -32,6 +34,7 @@ from kam_rules.main import MIGRATIONS as RULES_MIGRATIONS
 from kam_rules.main import create_app as create_rules_app
 from kam_rules.seed import seed as seed_rules
 from kam_sales.clock import MovableClock
+from kam_sales.customers import CustomerDirectory
 from kam_sales.main import MIGRATIONS, create_app
 
 NODES = ("hq", "gd", "gd-gz", "js", "js-nj")
@@ -47,13 +50,17 @@ ALL = [
     "sales.agreement:write",
     "sales.quote:read",
     "sales.quote:write",
+    "sales.campaign:read",
+    "sales.campaign:write",
+    "customer:read",
+    "customer:create",
     "rules:read",
 ]
 
 
 @pytest.fixture(scope="session")
 def database_url(make_database: Callable[[str, list[str]], str]) -> str:
-    return make_database("test_sales", [MIGRATIONS, RULES_MIGRATIONS, ORG_MIGRATIONS])
+    return make_database("test_sales", [MIGRATIONS, RULES_MIGRATIONS, ORG_MIGRATIONS, CUSTOMER_MIGRATIONS])
 
 
 def make_settings(database_url: str, jwks: dict[str, Any], node: str, service: str) -> Settings:
@@ -91,7 +98,7 @@ async def _org_trusts_test_tokens(database_url: str, signing_key: Any) -> None:
 async def apps(
     database_url: str, jwks: dict[str, Any], signing_key: Any
 ) -> AsyncIterator[dict[str, tuple[FastAPI, ...]]]:
-    """node → (sales app, rules app, org app)."""
+    """node → (sales app, rules app, org app, customer app)."""
     await seed_rules(database_url, "hq", Topology.load(topology_file("demo")))
     await _org_trusts_test_tokens(database_url, signing_key)
     out: dict[str, tuple[FastAPI, ...]] = {}
@@ -100,9 +107,18 @@ async def apps(
         org_app = create_org_app(make_settings(database_url, jwks, n, "org"))
         settings = make_settings(database_url, jwks, n, "sales")
         client = RulesClient(f"http://{n}.kam.test", transport=httpx.ASGITransport(app=rules_app))
+        customer_app = create_customer_app(make_settings(database_url, jwks, n, "customer"))
         org = OrgClient(f"http://{n}.kam.test", transport=httpx.ASGITransport(app=org_app))
-        sales_app = create_app(settings, rules_client=client, org_client=org, clock=CLOCK, reminders_every=None)
-        out[n] = (sales_app, rules_app, org_app)
+        customers = CustomerDirectory(f"http://{n}.kam.test", transport=httpx.ASGITransport(app=customer_app))
+        sales_app = create_app(
+            settings,
+            rules_client=client,
+            org_client=org,
+            customer_directory=customers,
+            clock=CLOCK,
+            reminders_every=None,
+        )
+        out[n] = (sales_app, rules_app, org_app, customer_app)
     async with contextlib.AsyncExitStack() as stack:
         for pair in out.values():
             for app in pair:
@@ -116,10 +132,9 @@ async def clients(
 ) -> AsyncIterator[dict[str, httpx.AsyncClient]]:
     out: dict[str, httpx.AsyncClient] = {}
     CLOCK.set(T0)
-    for node, (sales_app, rules_app, org_app) in apps.items():
-        bind_session(sales_app, rollback_conn)
-        bind_session(rules_app, rollback_conn)
-        bind_session(org_app, rollback_conn)
+    for node, (sales_app, rules_app, org_app, customer_app) in apps.items():
+        for app in (sales_app, rules_app, org_app, customer_app):
+            bind_session(app, rollback_conn)
         rules_app.state.rules_cache.clear()
         out[node] = await app_client(sales_app, f"http://{node}.kam.test")
     try:
@@ -127,6 +142,7 @@ async def clients(
     finally:
         for node, c in out.items():
             await c.aclose()
+
             for app in apps[node]:
                 app.dependency_overrides.clear()
 
@@ -155,7 +171,20 @@ async def org_clients(
     apps: dict[str, tuple[FastAPI, ...]], clients: dict[str, httpx.AsyncClient]
 ) -> AsyncIterator[dict[str, httpx.AsyncClient]]:
     """node → a client of that node's org app (in the test's transaction, bound by `clients`)."""
-    out = {node: await app_client(pair[2], f"http://{node}.kam.test") for node, pair in apps.items()}
+    out = {node: await app_client(apps_[2], f"http://{node}.kam.test") for node, apps_ in apps.items()}
+    try:
+        yield out
+    finally:
+        for c in out.values():
+            await c.aclose()
+
+
+@pytest.fixture
+async def customer_clients(
+    apps: dict[str, tuple[FastAPI, ...]], clients: dict[str, httpx.AsyncClient]
+) -> AsyncIterator[dict[str, httpx.AsyncClient]]:
+    """node → a client of that node's customer app (in the test's transaction, bound by `clients`)."""
+    out = {node: await app_client(apps_[3], f"http://{node}.kam.test") for node, apps_ in apps.items()}
     try:
         yield out
     finally:

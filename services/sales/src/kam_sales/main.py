@@ -16,9 +16,12 @@ from kam_rules.client import RulesClient
 from kam_sales.agreement.dataset import AGREEMENTS
 from kam_sales.agreement.endpoints import router as agreement_router
 from kam_sales.agreement.schedule import run_every
+from kam_sales.campaign.dataset import CAMPAIGNS, RESPONSES, TARGET_LISTS
+from kam_sales.campaign.endpoints import router as campaign_router
 from kam_sales.catalog.dataset import CATALOG
 from kam_sales.catalog.endpoints import router as catalog_router
 from kam_sales.clock import Clock, SystemClock
+from kam_sales.customers import CustomerDirectory
 from kam_sales.forecast.endpoints import router as forecast_router
 from kam_sales.lead.dataset import LEADS
 from kam_sales.lead.endpoints import router as lead_router
@@ -40,12 +43,14 @@ def create_app(
     verifier: TokenVerifier | None = None,
     rules_client: RulesClient | None = None,
     org_client: OrgClient | None = None,
+    customer_directory: CustomerDirectory | None = None,
     clock: Clock | None = None,
     reminders_every: float | None = REMINDERS_EVERY,
 ) -> FastAPI:
     """`rules_client`: the node's rules service (default: at the node's base URL, `kam_sales.probability`;
     tests pass one bound to an in-process rules app); `org_client` likewise for the org service (quote
-    approvers, `kam_sales.people`). `clock`: the time the scheduled jobs see.
+    approvers, `kam_sales.people`), `customer_directory` for the customer service (campaign targets,
+    `kam_sales.customers`). `clock`: the time the scheduled jobs see.
     `reminders_every`: seconds between runs of the contract expiry-reminder job (None: not scheduled)."""
     clock = clock or SystemClock()
     settings = settings or Settings(service="sales")
@@ -58,7 +63,20 @@ def create_app(
                 app.state.db.sessionmaker,
                 service="sales",
                 schema=SCHEMA,
-                applier=DatasetApplier(settings, [CATALOG, OPPORTUNITIES, LEADS, AGREEMENTS, QUOTES, VISITS]),
+                applier=DatasetApplier(
+                    settings,
+                    [
+                        CATALOG,
+                        OPPORTUNITIES,
+                        LEADS,
+                        AGREEMENTS,
+                        QUOTES,
+                        VISITS,
+                        CAMPAIGNS,
+                        TARGET_LISTS.for_node(settings),
+                        RESPONSES,
+                    ],
+                ),
             )
             if settings.replication_enabled
             else []
@@ -80,11 +98,13 @@ def create_app(
         settings,
         title="KAM sales service",
         description=(
-            "Product catalogue (产品目录, TMF620) down the tree; opportunities (销售机会) and contracts (合同, "
-            "TMF651) up the tree, with expiry reminders."
+            "Product catalogue (产品目录, TMF620) and campaigns (营销活动) down the tree; leads, opportunities "
+            "(销售机会), visits (客户拜访), quotes (报价, TMF648), contracts (合同, TMF651) and campaign responses "
+            "up the tree, with expiry reminders."
         ),
         routers=[
             catalog_router,
+            campaign_router,
             lead_router,
             opportunity_router,
             visit_router,
@@ -102,4 +122,6 @@ def create_app(
         app.state.rules_client = rules_client
     if org_client is not None:
         app.state.org_client = org_client
+    if customer_directory is not None:
+        app.state.customer_directory = customer_directory
     return app
