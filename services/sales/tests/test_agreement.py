@@ -13,11 +13,12 @@ from typing import Any
 import httpx
 from fastapi import FastAPI
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
 
 from kam_platform.settings import Settings
-from kam_sales.agreement import service
+from kam_sales.agreement import schedule, service
 from kam_sales.clock import MovableClock
+from kam_sales.probability import Asker
 
 BASE = "/tmf-api/agreementManagement/v4/agreement"
 REMINDERS = "/api/v1/sales/agreementReminder"
@@ -184,3 +185,33 @@ async def test_renewed_or_not_renewed_contracts_are_not_reminded(
     assert r.status_code == 200, r.text
     clock.set(clock.now().replace(year=2027, month=3, day=20))
     assert {aid for aid, _ in await _run(c, auth)} & {renewed["id"], dropped["id"]} == set()
+
+
+async def test_the_schedule_runs_with_an_identity_and_the_rule_in_force(
+    apps: dict[str, tuple[FastAPI, ...]],
+    clients: Clients,
+    auth: Auth,
+    clock: MovableClock,
+    rollback_conn: AsyncConnection,
+    make_token: Callable[..., str],
+) -> None:
+    a = await _signed(clients["gd-gz"], auth)
+    clock.set(clock.now().replace(year=2027, month=3, day=5))  # 27 days before the end: all three due
+    settings: Settings = apps["gd-gz"][0].state.settings
+    rules = apps["gd-gz"][0].state.rules_client
+
+    async def ask_for() -> Asker | None:  # what `identity` gives once the hook issued the token
+        return Asker(rules, make_token("admin", "gd-gz", perms=["rules:read"]))
+
+    maker = async_sessionmaker(bind=rollback_conn, join_transaction_mode="create_savepoint", expire_on_commit=False)
+    assert await schedule.run_once(maker, settings, clock, ask_for) >= 3
+    r = await clients["gd-gz"].get(REMINDERS, params={"agreement.id": a["id"]}, headers=auth("gd-gz"))
+    assert sorted(x["offsetDays"] for x in r.json()) == [30, 60, 90]
+    assert all(x["rule"] != "default" and x["rule"].endswith("@1") for x in r.json())
+    assert await schedule.run_once(maker, settings, clock, ask_for) == 0  # once
+
+
+async def test_the_schedule_without_a_user_falls_back_to_the_defaults(apps: dict[str, tuple[FastAPI, ...]]) -> None:
+    settings: Settings = apps["gd-gz"][0].state.settings
+    ask = schedule.identity(settings, apps["gd-gz"][0].state.rules_client, "nobody-here")
+    assert await ask() is None  # the org hook found, but no such user at gd-gz

@@ -15,7 +15,7 @@ from kam_platform.settings import Settings
 from kam_rules.client import RulesClient
 from kam_sales.agreement.dataset import AGREEMENTS
 from kam_sales.agreement.endpoints import router as agreement_router
-from kam_sales.agreement.schedule import run_every
+from kam_sales.agreement.schedule import RUN_AS, identity, run_every
 from kam_sales.campaign.dataset import CAMPAIGNS, RESPONSES, TARGET_LISTS
 from kam_sales.campaign.endpoints import router as campaign_router
 from kam_sales.catalog.dataset import CATALOG
@@ -46,12 +46,14 @@ def create_app(
     customer_directory: CustomerDirectory | None = None,
     clock: Clock | None = None,
     reminders_every: float | None = REMINDERS_EVERY,
+    reminders_run_as: str = RUN_AS,
 ) -> FastAPI:
     """`rules_client`: the node's rules service (default: at the node's base URL, `kam_sales.probability`;
     tests pass one bound to an in-process rules app); `org_client` likewise for the org service (quote
     approvers, `kam_sales.people`), `customer_directory` for the customer service (campaign targets,
     `kam_sales.customers`). `clock`: the time the scheduled jobs see.
-    `reminders_every`: seconds between runs of the contract expiry-reminder job (None: not scheduled)."""
+    `reminders_every`: seconds between runs of the contract expiry-reminder job (None: not scheduled);
+    `reminders_run_as`: the node's user the job runs as (its token from the `issue_token` hook)."""
     clock = clock or SystemClock()
     settings = settings or Settings(service="sales")
     tasks: list[asyncio.Task[None]] = []
@@ -84,7 +86,10 @@ def create_app(
         app.state.consumers = consumers
         tasks.extend(asyncio.create_task(c.run(), name=f"sales-apply-{c.stream}") for c in consumers)
         if reminders_every is not None:
-            job = run_every(reminders_every, app.state.db.sessionmaker, settings, clock)
+            ask_for = identity(settings, rules_client, reminders_run_as)
+            job = run_every(
+                reminders_every, app.state.db.sessionmaker, settings, clock, ask_for, run_as=reminders_run_as
+            )
             tasks.append(asyncio.create_task(job, name="sales-expiry-reminders"))
 
     async def stop(app: FastAPI) -> None:
