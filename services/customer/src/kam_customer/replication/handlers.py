@@ -17,11 +17,11 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from google.protobuf.timestamp_pb2 import Timestamp
-from sqlalchemy import Table, text
+from sqlalchemy import Table, and_, or_, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kam_contracts import customer_pb2, envelope_pb2
+from kam_contracts import customer_pb2
 from kam_customer.customer import rules
 from kam_customer.models import (
     AccountManagerAssignment,
@@ -32,8 +32,19 @@ from kam_customer.models import (
     DesignationResponse,
     Organization,
 )
-from kam_platform.replication import Claim, Event, Refused, Unique, newest_per_aggregate
+from kam_platform.replication import (
+    RESYNC_REQUESTED,
+    Claim,
+    Event,
+    Refused,
+    Unique,
+    newest_per_aggregate,
+    replaces_equal,
+    resync_claims,
+    upsert_newest,
+)
 from kam_platform.settings import Settings
+from kam_platform.snapshot import answer_resync
 
 from . import attached as f1
 from . import snapshot
@@ -127,26 +138,16 @@ def contact_row(c: customer_pb2.ContactState) -> dict[str, Any]:
     }
 
 
-async def upsert_versioned(session: AsyncSession, model: Any, rows: list[dict[str, Any]]) -> None:
-    """Insert, or replace where the stored version is older (never a newer or equal one)."""
-    if not rows:
-        return
+async def _apply_deletes(session: AsyncSession, model: Any, items: list[tuple[Event, uuid.UUID, int]]) -> None:
+    """Soft-delete where the stored version is older — or, for the owner's snapshot, equal and still live
+    (an equal-version divergence; `replaces_equal`)."""
     table: Table = model.__table__
-    stmt = insert(table)
-    cols = {k: stmt.excluded[k] for k in rows[0] if k != "id"}
-    stmt = stmt.on_conflict_do_update(
-        index_elements=[table.c.id], set_=cols, where=table.c.version < stmt.excluded.version
-    )
-    await session.execute(stmt, rows)
-
-
-async def _apply_deletes(session: AsyncSession, model: Any, items: list[tuple[uuid.UUID, int]]) -> None:
-    table: Table = model.__table__
-    for row_id, version in items:
+    for ev, row_id, version in items:
+        newer = table.c.version < version
+        if replaces_equal(ev):
+            newer = or_(newer, and_(table.c.version == version, table.c.deleted_at.is_(None)))
         await session.execute(
-            table.update()
-            .where(table.c.id == row_id, table.c.version < version)
-            .values(deleted_at=datetime.now(UTC), version=version)
+            table.update().where(table.c.id == row_id, newer).values(deleted_at=datetime.now(UTC), version=version)
         )
 
 
@@ -241,21 +242,19 @@ class CustomerApplier:
         if etype == "kam.v1.DesignationResponseChanged":  # owned by the answering node, flows up
             s = ev.payload_as(customer_pb2.DesignationResponseChanged).response
             return [Claim("designation_response", uuid.UUID(s.id), s.owner_node, s.version)]
-        if etype == "kam.v1.ResyncRequested":
-            q = ev.payload_as(envelope_pb2.ResyncRequested)
-            if q.node != ev.origin:
-                raise Refused(f"resync requested for {q.node} by {ev.origin}: a node asks only for itself")
-            return []
+        if etype == RESYNC_REQUESTED:
+            return resync_claims(ev)
         return f1.claims(ev)  # the F1 records (issue 14), or None: refused
 
     async def __call__(self, session: AsyncSession, events: Sequence[Event]) -> None:
-        customers: list[dict[str, Any]] = []
-        customer_deletes: list[tuple[uuid.UUID, int]] = []
-        contacts: list[dict[str, Any]] = []
-        contact_deletes: list[tuple[uuid.UUID, int]] = []
-        orgs: list[dict[str, Any]] = []
-        designations: list[dict[str, Any]] = []
-        responses: list[dict[str, Any]] = []
+        # rows with the event that carried them: an owner's snapshot replaces an equal version too
+        customers: list[tuple[Event, dict[str, Any]]] = []
+        customer_deletes: list[tuple[Event, uuid.UUID, int]] = []
+        contacts: list[tuple[Event, dict[str, Any]]] = []
+        contact_deletes: list[tuple[Event, uuid.UUID, int]] = []
+        orgs: list[tuple[Event, dict[str, Any]]] = []
+        designations: list[tuple[Event, dict[str, Any]]] = []
+        responses: list[tuple[Event, dict[str, Any]]] = []
         assignments: list[customer_pb2.AccountManagerAssigned] = []
         audits: list[dict[str, Any]] = []
         resyncs: list[Event] = []
@@ -264,40 +263,43 @@ class CustomerApplier:
             etype = ev.event_type
             cls = _CUSTOMER_STATE_EVENTS.get(etype)
             if cls is not None:
-                customers.append(customer_row(ev.payload_as(cls).customer))
+                customers.append((ev, customer_row(ev.payload_as(cls).customer)))
             elif etype == "kam.v1.CustomerDeleted":
                 d = ev.payload_as(customer_pb2.CustomerDeleted)
-                customer_deletes.append((uuid.UUID(d.id), d.version))
+                customer_deletes.append((ev, uuid.UUID(d.id), d.version))
             elif etype == "kam.v1.CustomerOwnershipTransferred":
                 t = ev.payload_as(customer_pb2.CustomerOwnershipTransferred)
                 if ev.subject.startswith("down.") and not self.topology.is_in_subtree(t.to_node, self.node):
                     continue  # relayed to a sibling subtree; not ours to hold
-                customers.append(customer_row(t.customer))
-                contacts.extend(contact_row(c) for c in t.contacts)
+                customers.append((ev, customer_row(t.customer)))
+                contacts.extend((ev, contact_row(c)) for c in t.contacts)
                 await self._relay_transfer(session, ev, t)
             elif etype == "kam.v1.ContactChanged":
-                contacts.append(contact_row(ev.payload_as(customer_pb2.ContactChanged).contact))
+                contacts.append((ev, contact_row(ev.payload_as(customer_pb2.ContactChanged).contact)))
             elif etype == "kam.v1.ContactDeleted":
                 d2 = ev.payload_as(customer_pb2.ContactDeleted)
-                contact_deletes.append((uuid.UUID(d2.id), d2.version))
+                contact_deletes.append((ev, uuid.UUID(d2.id), d2.version))
             elif etype == "kam.v1.OrganizationChanged":
                 o = ev.payload_as(customer_pb2.OrganizationChanged).organization
                 orgs.append(
-                    {
-                        "id": uuid.UUID(o.id),
-                        "owner_node": o.owner_node,
-                        "version": o.version,
-                        "name": o.name,
-                        "trading_name": o.trading_name or o.name,  # an older writer left it empty
-                        "credit_code": o.credit_code or None,
-                        "organization_type": o.organization_type or None,
-                        "industry": o.industry or None,
-                        "status": o.status or "validated",
-                        "tmf_attributes": _attributes(o.tmf_attributes_json),
-                        "deleted_at": datetime.now(UTC) if o.deleted else None,
-                        "created_at": datetime.now(UTC),
-                        "updated_at": datetime.now(UTC),
-                    }
+                    (
+                        ev,
+                        {
+                            "id": uuid.UUID(o.id),
+                            "owner_node": o.owner_node,
+                            "version": o.version,
+                            "name": o.name,
+                            "trading_name": o.trading_name or o.name,  # an older writer left it empty
+                            "credit_code": o.credit_code or None,
+                            "organization_type": o.organization_type or None,
+                            "industry": o.industry or None,
+                            "status": o.status or "validated",
+                            "tmf_attributes": _attributes(o.tmf_attributes_json),
+                            "deleted_at": datetime.now(UTC) if o.deleted else None,
+                            "created_at": datetime.now(UTC),
+                            "updated_at": datetime.now(UTC),
+                        },
+                    )
                 )
             elif etype == "kam.v1.AccountManagerAssigned":
                 assignments.append(ev.payload_as(customer_pb2.AccountManagerAssigned))
@@ -318,22 +320,22 @@ class CustomerApplier:
                     }
                 )
             elif etype == "kam.v1.DesignationChanged":
-                designations.append(designation_row(ev.payload_as(customer_pb2.DesignationChanged).designation))
+                designations.append((ev, designation_row(ev.payload_as(customer_pb2.DesignationChanged).designation)))
             elif etype == "kam.v1.DesignationResponseChanged":
-                responses.append(response_row(ev.payload_as(customer_pb2.DesignationResponseChanged).response))
-            elif etype == "kam.v1.ResyncRequested":
+                responses.append((ev, response_row(ev.payload_as(customer_pb2.DesignationResponseChanged).response)))
+            elif etype == RESYNC_REQUESTED:
                 resyncs.append(ev)
             elif etype in f1.KINDS:
                 f1_events.append(ev)
             else:
                 log.debug("ignoring %s", etype)
-        await upsert_versioned(session, Organization, orgs)
-        await upsert_versioned(session, Customer, customers)
+        await upsert_newest(session, Organization, orgs)
+        await upsert_newest(session, Customer, customers)
         await _apply_deletes(session, Customer, customer_deletes)
-        await upsert_versioned(session, Contact, contacts)
+        await upsert_newest(session, Contact, contacts)
         await _apply_deletes(session, Contact, contact_deletes)
-        await upsert_versioned(session, Designation, designations)
-        await upsert_versioned(session, DesignationResponse, responses)
+        await upsert_newest(session, Designation, designations)
+        await upsert_newest(session, DesignationResponse, responses)
         await self._apply_assignments(session, assignments)
         await f1.apply(session, f1_events)
         if audits:
@@ -387,13 +389,13 @@ class CustomerApplier:
         await snapshot.relay_down(session, self.settings, ev.envelope, t)
 
     async def _resync(self, session: AsyncSession, ev: Event) -> None:
-        r = ev.payload_as(envelope_pb2.ResyncRequested)
-        if ev.subject.startswith("down."):
-            count = await snapshot.republish_own(session, self.settings)
-            log.info("resync for %s: republished %d own records", r.node, count)
-        else:
-            count = await snapshot.republish_reference(session, self.settings)
-            log.info("resync for %s: republished %d reference records", r.node, count)
+        await answer_resync(
+            session,
+            self.settings,
+            ev,
+            own=lambda s, owners, restore: snapshot.republish_own(s, self.settings, owners, restore),
+            reference=lambda s: snapshot.republish_reference(s, self.settings),
+        )
 
 
 def designation_row(d: customer_pb2.DesignationState) -> dict[str, Any]:

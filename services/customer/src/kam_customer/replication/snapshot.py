@@ -1,6 +1,7 @@
 """Snapshots (resync) and relays of the customer service, on the platform's `kam_platform.snapshot`:
 
-- `republish_own`: this node's own records go up again (``up.<node>…``, ``snapshot=true``);
+- `republish_own`: this node's own records go up again (``up.<node>…``, ``snapshot=true``) — or, for a
+  restored child, this node's replicas of the child's subtree's records go down to it as restore copies;
 - `republish_reference`: the reference data this node publishes down (designations) goes down again;
 - `relay_down`: a lowest common ancestor forwards an ownership transfer down the new owner's branch.
 Rows are written to the outbox in bulk, in the caller's transaction.
@@ -9,6 +10,7 @@ Rows are written to the outbox in bulk, in the caller's transaction.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -22,26 +24,32 @@ from kam_platform.outbox import write_rows
 from kam_platform.settings import Settings
 from kam_platform.snapshot import Republish, event_row, republish
 
+from . import attached as f1
 
-async def republish_own(session: AsyncSession, settings: Settings) -> int:
-    me = settings.node
+
+async def republish_own(
+    session: AsyncSession, settings: Settings, owners: Sequence[str] | None = None, restore: bool = False
+) -> int:
+    """The records `owners` own (default: this node), up as snapshots — or, with `restore`, down to a
+    restored child as restore copies (this node's replicas of the child's subtree)."""
+    who = list(owners) if owners is not None else [settings.node]
     items = [
         Republish(
             "organization",
             Organization,
-            (Organization.owner_node == me,),
+            (Organization.owner_node.in_(who),),
             state=lambda o: customer_pb2.OrganizationChanged(organization=organization_state(o)),
         ),
         Republish(
             "customer",
             Customer,
-            (Customer.owner_node == me, Customer.deleted_at.is_(None)),
+            (Customer.owner_node.in_(who), Customer.deleted_at.is_(None)),
             state=lambda c: customer_pb2.CustomerUpdated(customer=customer_state(c)),
         ),
         Republish(
             "customer",
             Customer,
-            (Customer.owner_node == me, Customer.deleted_at.is_not(None)),
+            (Customer.owner_node.in_(who), Customer.deleted_at.is_not(None)),
             state=lambda c: customer_pb2.CustomerDeleted(
                 id=str(c.id), owner_node=c.owner_node, version=c.version, customer_code=c.customer_code
             ),
@@ -49,17 +57,23 @@ async def republish_own(session: AsyncSession, settings: Settings) -> int:
         Republish(
             "contact",
             Contact,
-            (Contact.owner_node == me, Contact.deleted_at.is_(None)),
+            (Contact.owner_node.in_(who), Contact.deleted_at.is_(None)),
             state=lambda c: customer_pb2.ContactChanged(contact=contact_state(c)),
         ),
         Republish(
             "designation_response",
             DesignationResponse,
-            (DesignationResponse.owner_node == me,),
+            (DesignationResponse.owner_node.in_(who),),
             state=lambda r: customer_pb2.DesignationResponseChanged(response=response_state(r)),
         ),
     ]
-    return await republish(session, schema=SCHEMA, service=SERVICE, settings=settings, items=items)
+    count = await republish(session, schema=SCHEMA, service=SERVICE, settings=settings, items=items, restore=restore)
+    for kind in f1.KINDS.values():  # the F1 records (issue 14), on the platform dataset
+        if restore:
+            count += await kind.dataset.republish_restore(session, settings, owners=who)
+        else:
+            count += await kind.dataset.republish(session, settings, down=False)
+    return count
 
 
 async def republish_reference(session: AsyncSession, settings: Settings) -> int:
