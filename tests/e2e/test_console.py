@@ -65,6 +65,8 @@ def test_workbench(console: Console) -> None:
     page.wait_for_url("**/workbench")
     expect()(page.get_by_test_id("workbench")).to_contain_text("欢迎回来")
     expect()(page.get_by_test_id("main-menu")).to_contain_text("客户管理")
+    # recent changes in my scope come from the server (the seeded key accounts of gd-gz)
+    expect()(page.get_by_test_id("recent").locator(".ant-list-item").first).to_contain_text("gd-gz")
     console.shot("02-workbench")
 
 
@@ -248,6 +250,8 @@ def test_main_screens_render_without_errors(console: Console, path: str, testid:
     expect()(page.get_by_test_id(testid)).to_contain_text(text)
     if path == "/dashboard":
         expect()(page.get_by_test_id("chart-grade").locator("canvas")).to_have_count(1)
+        # the counts come from the server (X-Total-Count): gd sees its own and gd-gz's key accounts
+        expect()(page.get_by_test_id("total-customers").locator(".ant-statistic-content-value")).not_to_have_text("0")
     if path == "/federation":
         expect()(page.get_by_test_id("sync-state")).not_to_have_text("…")
         expect()(page.get_by_test_id("lag-chart").locator("canvas")).to_have_count(1)

@@ -70,7 +70,7 @@ export default function Dashboard() {
     () => ({
       tooltip: {},
       legend: { bottom: 0 },
-      series: [{ type: "pie", radius: ["35%", "65%"], data: ENUMS.grade.map((g, i) => ({ name: enumLabel(t, "grade", g), value: grades[i] ?? 0 })) }],
+      series: [{ type: "pie", radius: ["30%", "55%"], center: ["50%", "45%"], data: ENUMS.grade.map((g, i) => ({ name: enumLabel(t, "grade", g), value: grades[i] ?? 0 })) }],
     }),
     [grades, t],
   );
@@ -83,7 +83,7 @@ export default function Dashboard() {
       <Typography.Title level={4}>{t("dashboard.title")}</Typography.Title>
       <Row gutter={16}>
         <Col span={6}>
-          <Card size="small">
+          <Card size="small" data-testid="total-customers">
             <Statistic title={t("dashboard.customers")} value={grades.reduce((a, b) => a + b, 0)} />
           </Card>
         </Col>

@@ -72,7 +72,7 @@ export default function Workbench() {
           </Card>
         </Col>
       </Row>
-      <Card title={t("workbench.recent")} size="small" style={{ marginTop: 16 }}>
+      <Card title={t("workbench.recent")} size="small" style={{ marginTop: 16 }} data-testid="recent">
         <List
           size="small"
           dataSource={recent}
