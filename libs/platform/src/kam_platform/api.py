@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict
 from pydantic.alias_generators import to_camel
 
 from kam_platform.errors import UnsupportedMediaType
-from kam_platform.tmf import MERGE_PATCH_TYPES, ListQuery, project
+from kam_platform.tmf import MERGE_PATCH_TYPES, ListQuery, count_headers, project
 
 JSON_TYPE = "application/json"
 MERGE_PATCH_TYPE = "application/merge-patch+json"
@@ -72,9 +72,10 @@ def one(item: T, fields: set[str] | None) -> T | JSONResponse:
 
 
 def page(response: Response, items: Sequence[T], total: int, lq: ListQuery) -> list[T] | JSONResponse:
-    """A TMF list answer: a plain array with X-Total-Count and X-Result-Count; a `fields=` selection
-    answers the selected attributes of each item alone."""
-    headers = {"X-Total-Count": str(total), "X-Result-Count": str(len(items))}
+    """A TMF list answer: a plain array with X-Total-Count and X-Result-Count (and, for a search,
+    X-Total-Count-Relation: `kam_platform.tmf.count_headers`); a `fields=` selection answers the
+    selected attributes of each item alone."""
+    headers = count_headers(total, len(items), lq)
     if lq.fields is not None:
         return JSONResponse([project(_dump(i), lq.fields) for i in items], headers=headers)
     response.headers.update(headers)

@@ -29,7 +29,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from kam_platform.auth import Principal, scope_filter
 from kam_platform.changes import lock
-from kam_platform.tmf import Filterable, ListQuery, apply_filters, fetch_page
+from kam_platform.tmf import Filterable, ListQuery, Total, apply_filters, fetch_page
 from kam_platform.topology import Topology
 
 T = TypeVar("T")
@@ -79,8 +79,10 @@ class ScopedRepository(Generic[T]):
         term = (lq.q or "").strip()
         return self.search(stmt, term) if term else stmt
 
-    async def page(self, principal: Principal, topology: Topology, lq: ListQuery) -> tuple[Sequence[T], int]:
-        """One TMF page and the exact total of the filtered, scoped list."""
+    async def page(self, principal: Principal, topology: Topology, lq: ListQuery) -> tuple[Sequence[T], Total]:
+        """One TMF page and the total of the filtered, scoped list: exact, except for a free-text search
+        (`q=`) past `kam_platform.tmf.COUNT_BOUND` matches, where it is a lower bound (`Total.relation`
+        "gte", answered as X-Total-Count-Relation)."""
         rows, total = await fetch_page(
             self.session, self.filtered(principal, topology, lq), lq, self.filterable, self.model.id
         )

@@ -1,5 +1,6 @@
 """TMF630 list and resource conventions: offset/limit, fields=, attribute filters, sort=,
-X-Total-Count/X-Result-Count, absolute hrefs, merge-patch bodies."""
+X-Total-Count/X-Result-Count (a search's count capped at COUNT_BOUND, X-Total-Count-Relation),
+absolute hrefs, merge-patch bodies."""
 
 from __future__ import annotations
 
@@ -172,13 +173,46 @@ def project(item: dict[str, Any], fields: set[str] | None) -> dict[str, Any]:
     return {k: v for k, v in item.items() if k in keep}
 
 
+# A free-text search (`q=`) is counted exactly up to this many matches; past it X-Total-Count says
+# COUNT_BOUND and X-Total-Count-Relation says "gte" (a lower bound), as Elasticsearch's
+# track_total_hits does: counting tens of thousands of matches exactly costs more than the page itself.
+# Lists without `q=` (filtered or not) are always counted exactly. docs/api-conventions.md.
+COUNT_BOUND = 10_000
+
+
+class Total(int):
+    """The count of a whole list (X-Total-Count): exact (`relation` "eq") or, for a search past
+    COUNT_BOUND matches, a lower bound ("gte"). An int everywhere else."""
+
+    relation: str
+
+    def __new__(cls, value: int, relation: str = "eq") -> Total:
+        total = super().__new__(cls, value)
+        total.relation = relation
+        return total
+
+    @property
+    def exact(self) -> bool:
+        return self.relation == "eq"
+
+
+def count_headers(total: int, result_count: int, lq: ListQuery | None = None) -> dict[str, str]:
+    """X-Total-Count and X-Result-Count of a list answer; a search (`q=`) also says whether its count
+    is exact (X-Total-Count-Relation: eq) or a lower bound (gte)."""
+    headers = {"X-Total-Count": str(int(total)), "X-Result-Count": str(result_count)}
+    relation = getattr(total, "relation", "eq")
+    if relation != "eq" or (lq is not None and is_search(lq)):
+        headers["X-Total-Count-Relation"] = relation
+    return headers
+
+
+def is_search(lq: ListQuery) -> bool:
+    return bool((lq.q or "").strip())
+
+
 def list_response(items: Sequence[dict[str, Any]], total: int, lq: ListQuery) -> JSONResponse:
     body = [project(i, lq.fields) for i in items]
-    return JSONResponse(
-        content=body,
-        status_code=200,
-        headers={"X-Total-Count": str(total), "X-Result-Count": str(len(body))},
-    )
+    return JSONResponse(content=body, status_code=200, headers=count_headers(total, len(body), lq))
 
 
 def base_url(request: Request) -> str:
@@ -191,15 +225,28 @@ def href(request: Request, path: str) -> str:
     return base_url(request) + path
 
 
-async def fetch_page(
-    session: Any, stmt: Select[Any], lq: ListQuery, filterable: Mapping[str, Filterable], tiebreak: Any
-) -> tuple[Sequence[Any], int]:
-    """One page of a filtered list plus the exact total (X-Total-Count) of the whole filtered list."""
+async def count(session: Any, stmt: Select[Any], *, bound: int | None = None) -> Total:
+    """The number of rows of `stmt`: exact, or with `bound`, exact up to `bound` and beyond it `bound`
+    as a lower bound (the scan stops after bound + 1 rows)."""
     from sqlalchemy import func, select
 
-    total = await session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
+    inner = stmt.order_by(None)
+    if bound is not None:
+        inner = inner.limit(bound + 1)
+    n = int(await session.scalar(select(func.count()).select_from(inner.subquery())) or 0)
+    if bound is not None and n > bound:
+        return Total(bound, "gte")
+    return Total(n)
+
+
+async def fetch_page(
+    session: Any, stmt: Select[Any], lq: ListQuery, filterable: Mapping[str, Filterable], tiebreak: Any
+) -> tuple[Sequence[Any], Total]:
+    """One page of a filtered list plus the total (X-Total-Count) of the whole filtered list: exact,
+    except for a free-text search (`q=`) past COUNT_BOUND matches, where it is a lower bound."""
+    total = await count(session, stmt, bound=COUNT_BOUND if is_search(lq) else None)
     rows = (await session.scalars(apply_sort(stmt, lq, filterable, tiebreak).offset(lq.offset).limit(lq.limit))).all()
-    return rows, int(total or 0)
+    return rows, total
 
 
 MERGE_PATCH_TYPES = {"application/merge-patch+json", "application/json"}
