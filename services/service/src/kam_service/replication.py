@@ -24,10 +24,13 @@ from kam_platform.dataset import Dataset, can_publish_down
 from kam_platform.federation import inbound_streams
 from kam_platform.replication import Claim, Event, Refused, ReplicationConsumer
 from kam_platform.settings import Settings
+from kam_service.care.events import ACTIVITIES, PLANS
+from kam_service.contact_scheme.events import SCHEMES
 from kam_service.cs10000.events import NUMBERS
 from kam_service.dispatch import service as dispatch_service
 from kam_service.dispatch.events import DISPATCHES
 from kam_service.document.events import CHUNKS, DOCUMENTS
+from kam_service.expert.events import EXPERTS, REQUESTS
 from kam_service.knowledge.events import CONTRIBUTIONS, KNOWLEDGE
 from kam_service.models import SCHEMA, Audit
 from kam_service.ticket.events import SERVICE, TICKETS, audit_row
@@ -40,8 +43,18 @@ AUDIT = "kam.v1.AuditRecorded"
 RESYNC = "kam.v1.ResyncRequested"
 
 
-UP_ONLY: tuple[Dataset[Any], ...] = (TICKETS, CONTRIBUTIONS, DOCUMENTS, CHUNKS, NUMBERS)
-BOTH_WAYS: tuple[Dataset[Any], ...] = (KNOWLEDGE, DISPATCHES)
+UP_ONLY: tuple[Dataset[Any], ...] = (
+    TICKETS,
+    CONTRIBUTIONS,
+    DOCUMENTS,
+    CHUNKS,
+    NUMBERS,
+    PLANS,
+    ACTIVITIES,
+    REQUESTS,
+    SCHEMES,
+)
+BOTH_WAYS: tuple[Dataset[Any], ...] = (KNOWLEDGE, DISPATCHES, EXPERTS)
 
 
 class TicketApplier:
@@ -89,6 +102,7 @@ class TicketApplier:
             # a descendant asks for the reference data published down to it
             count = await KNOWLEDGE.republish(session, self.settings, down=True)
             count += await DISPATCHES.republish(session, self.settings, down=True)
+            count += await EXPERTS.republish(session, self.settings, down=True)
             log.info("resync: republished %d knowledge items and dispatches down from %s", count, self.node)
 
 

@@ -894,12 +894,15 @@ class CarePlanTarget(_message.Message):
     CONTACT_ID_FIELD_NUMBER: _builtins.int
     CONTACT_NAME_FIELD_NUMBER: _builtins.int
     MONTH_DAY_FIELD_NUMBER: _builtins.int
+    ACCOUNT_MANAGER_FIELD_NUMBER: _builtins.int
     customer_id: _builtins.str
     customer_name: _builtins.str
     contact_id: _builtins.str
     contact_name: _builtins.str
     month_day: _builtins.str
     """"MM-DD" of a birthday greeting (empty: the plan's occasion)"""
+    account_manager: _builtins.str
+    """the customer's when the plan was made (its activities' portfolio)"""
     def __init__(
         self,
         *,
@@ -908,10 +911,11 @@ class CarePlanTarget(_message.Message):
         contact_id: _builtins.str = ...,
         contact_name: _builtins.str = ...,
         month_day: _builtins.str = ...,
+        account_manager: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["contact_id", b"contact_id", "contact_name", b"contact_name", "customer_id", b"customer_id", "customer_name", b"customer_name", "month_day", b"month_day"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["account_manager", b"account_manager", "contact_id", b"contact_id", "contact_name", b"contact_name", "customer_id", b"customer_id", "customer_name", b"customer_name", "month_day", b"month_day"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
