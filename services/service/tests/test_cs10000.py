@@ -104,15 +104,28 @@ async def test_ka_lookup_of_a_customer_replicated_from_below(
 ) -> None:
     cid = await insert_customer("gd-gz", "中国南方电网广州供电局", grade="B")
     assert (await register(clients["gd-gz"], cs("gd-gz"), "020-8765 4321", cid)).status_code == 201
-    # what the relay published from gd-gz ...
+    body = {
+        "name": "停电",
+        "ticketType": "FAULT",
+        "channel": "CS_10000",
+        "relatedParty": [{"id": cid, "role": "customer"}],
+    }
+    r = await clients["gd-gz"].post(TICKETS, json=body, headers=cs("gd-gz"))
+    assert r.status_code == 201, r.text
+    ticket_id = r.json()["id"]
+    # what the relay published from gd-gz (the number and the ticket) ...
     rows = await rollback_conn.execute(
-        text("SELECT subject, payload FROM service.outbox WHERE subject LIKE 'up.gd-gz.service.cs_service_number.%'")
+        text(
+            "SELECT subject, payload FROM service.outbox WHERE subject LIKE 'up.gd-gz.service.cs_service_number.%' "
+            "OR subject LIKE 'up.gd-gz.service.trouble_ticket.%'"
+        )
     )
     events = [Event(envelope_pb2.Envelope.FromString(p), s, "UP_gd-gz") for s, p in rows]
-    assert events
-    # ... reaches gd, whose own database does not hold the number yet (in process the nodes share one
-    # database: the row is taken away to stand for gd's)
+    assert len(events) == 2
+    # ... reaches gd, whose own database does not hold them yet (in process the nodes share one
+    # database: the rows are taken away to stand for gd's)
     await rollback_conn.execute(text("DELETE FROM service.cs_service_number WHERE number = '02087654321'"))
+    await rollback_conn.execute(text("DELETE FROM service.trouble_ticket WHERE customer_id = :c"), {"c": cid})
     r = await clients["gd"].get(f"{BASE}/lookup", params={"callingNumber": "02087654321"}, headers=cs("gd"))
     assert r.json()["found"] is False
     # applied at gd as its replication consumer does (the integrity screen, then the versioned upsert)
@@ -132,6 +145,7 @@ async def test_ka_lookup_of_a_customer_replicated_from_below(
         "B",
         "gd-gz",
     )
+    assert [t["id"] for t in r.json()["openTickets"]] == [ticket_id]  # the ticket replicated with it
     # the replica is read-only at gd
     r = await register(clients["gd"], cs("gd"), "02087654321", cid)
     assert r.status_code == 409 and r.json()["code"] == "NOT_OWNER", r.text

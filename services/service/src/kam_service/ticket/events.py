@@ -242,6 +242,13 @@ CHANGES = ChangeLog(schema=SCHEMA, service=SERVICE, audit_model=Audit, audit_eve
 
 # tickets replicate up like a dataset replicates (versioned upsert, owner = origin, snapshot on resync);
 # they are never published down
+def _ticket_record(msg: Message) -> tuple[str, str, int]:
+    # TroubleTicketChanged has a second field (`change`), so the dataset's default (the message's
+    # single sub-message) does not apply: name the ticket explicitly
+    assert isinstance(msg, service_pb2.TroubleTicketChanged)
+    return msg.ticket.id, msg.ticket.owner_node, msg.ticket.version
+
+
 TICKETS: Dataset[TroubleTicket] = Dataset(
     name=AGGREGATE,
     service=SERVICE,
@@ -250,4 +257,5 @@ TICKETS: Dataset[TroubleTicket] = Dataset(
     message=service_pb2.TroubleTicketChanged,
     to_message=ticket_message,
     to_row=ticket_row,
+    record_of=_ticket_record,
 )
