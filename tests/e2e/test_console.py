@@ -284,3 +284,26 @@ def test_bootstrap_admin_changes_its_one_time_password_at_first_login(console: C
     console.login("gd-gz", user="itadmin", password="itadmin-own-pass-1")
     page.wait_for_url("**/workbench")
     expect()(page.get_by_test_id("main-menu")).to_contain_text("系统管理")
+
+
+def test_import_shows_the_row_errors_as_a_table(console: Console, tmp_path: Any) -> None:
+    csv = tmp_path / "customers.csv"
+    csv.write_text(
+        "customerCode,name,industry,grade\n"
+        "KAGDGZE2E0001,广州导入验证科技有限公司,INTERNET,B\n"
+        "KAGDGZE2E0002,广州导入错误行有限公司,NOPE,B\n",
+        encoding="utf-8",
+    )
+    console.login("gd-gz", path="/customers")
+    page = console.page
+    total = page.locator(".ant-pagination-total-text")
+    expect()(total).to_contain_text("共")
+    before = int(re.sub(r"\D", "", total.inner_text()))
+    page.locator("input[type=file]").set_input_files(str(csv))
+    expect()(page.get_by_test_id("import-summary")).to_contain_text("成功 1 行，失败 1 行")
+    errors = page.locator(".ant-modal .ant-table-row")
+    expect()(errors).to_have_count(1)
+    expect()(errors.first).to_contain_text("industry")
+    expect()(errors.first.locator("td").first).to_have_text("3")  # the line of the file (header = 1)
+    console.shot("19-customer-import-errors")
+    expect()(total).to_have_text(f"共 {before + 1} 条")  # the list shows the imported row

@@ -36,6 +36,7 @@ export default function CustomerList() {
   const [total, setTotal] = useState(0);
   const [loading, setLoading] = useState(false);
   const [imported, setImported] = useState<ImportResult | null>(null);
+  const [reloads, setReloads] = useState(0); // bumped after an import: the same page, new rows
   const [columns, setColumns] = useState<string[]>(() => {
     try {
       return JSON.parse(localStorage.getItem(COLUMNS_KEY) ?? "null") ?? DEFAULT_COLUMNS;
@@ -63,7 +64,7 @@ export default function CustomerList() {
         if (!ctrl.signal.aborted) setLoading(false);
       });
     return () => ctrl.abort();
-  }, [state, message]);
+  }, [state, message, reloads]);
 
   useEffect(() => {
     form.setFieldsValue({ q: state.q, ...state.filters, accountManager: state.filters.accountManager?.[0], ownerNode: state.filters.ownerNode?.[0] });
@@ -118,7 +119,7 @@ export default function CustomerList() {
     try {
       const r = await api.post<ImportResult>("/api/v1/customer/imports", { raw: file, contentType: type });
       setImported(r.data);
-      update({ page: 1 });
+      setReloads((n) => n + 1);
     } catch (e) {
       message.error(e instanceof Error ? e.message : String(e));
     }
