@@ -16,6 +16,7 @@ from kam_rules.client import RulesClient
 from kam_sales.agreement.dataset import AGREEMENTS
 from kam_sales.agreement.endpoints import router as agreement_router
 from kam_sales.agreement.schedule import RUN_AS, identity, run_every
+from kam_sales.audit import AUDIT_TRAIL
 from kam_sales.campaign.dataset import CAMPAIGNS, RESPONSES, TARGET_LISTS
 from kam_sales.campaign.endpoints import router as campaign_router
 from kam_sales.catalog.dataset import CATALOG
@@ -77,6 +78,7 @@ def create_app(
                         CAMPAIGNS,
                         TARGET_LISTS.for_node(settings),
                         RESPONSES,
+                        AUDIT_TRAIL,
                     ],
                 ),
             )

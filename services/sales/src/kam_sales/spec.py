@@ -66,6 +66,7 @@ SPEC = ServiceSpec(
         "campaign",
         "campaign_target_list",
         "campaign_response",
+        "audit",
     ),
     applies=(
         "catalog_item",
@@ -77,5 +78,6 @@ SPEC = ServiceSpec(
         "campaign",
         "campaign_target_list",
         "campaign_response",
+        "audit",
     ),
 )
