@@ -22,7 +22,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
-from kam_customer.customer import service as customer_service
+from kam_customer.customer.repository import CustomerRepository
 from kam_customer.customer.schemas import AuditRecordRead
 from kam_customer.models import SCHEMA, Audit, Customer
 from kam_platform.auth import Principal
@@ -72,8 +72,12 @@ class AttachedRepository(ScopedRepository[Any]):
 async def visible_customer(
     session: AsyncSession, *, settings: Settings, principal: Principal, customer_id: uuid.UUID
 ) -> Customer:
-    """The customer when the caller may see it, else 404."""
-    return await customer_service.get_visible(session, settings=settings, principal=principal, customer_id=customer_id)
+    """The customer when the caller may see it, else 404 (the customer service's own lookup; this module
+    does not import the customer service, which writes the attached records on a transfer)."""
+    c = await CustomerRepository.from_session(session).get_visible(customer_id, principal, settings.topology)
+    if c is None:
+        raise NotFound(f"customer {customer_id} not found")
+    return c
 
 
 async def owned_customer(

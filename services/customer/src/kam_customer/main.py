@@ -13,6 +13,7 @@ from kam_customer.duplicates.endpoints import router as duplicates_router
 from kam_customer.hub import service as hub_service
 from kam_customer.hub.endpoints import router as hub_router
 from kam_customer.importexport.endpoints import router as importexport_router
+from kam_customer.merge.endpoints import router as merge_router
 from kam_customer.models import SCHEMA
 from kam_customer.needs.endpoints import router as needs_router
 from kam_customer.organization.endpoints import router as organization_router
@@ -47,6 +48,7 @@ def create_app(settings: Settings | None = None, *, verifier: TokenVerifier | No
             decision_router,
             verification_router,
             duplicates_router,
+            merge_router,
             hub_router,
         ],
         outbox_schemas=[SCHEMA],

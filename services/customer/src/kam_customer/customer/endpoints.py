@@ -6,14 +6,16 @@ import uuid
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Query, Request, Response
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, RedirectResponse
 
 from kam_customer.designation import service as designation_service
 from kam_customer.duplicates import service as duplicates_service
+from kam_customer.merge import service as merge_service
 from kam_customer.verification import service as verification_service
 from kam_platform.api import JSON_BODY, MERGE_PATCH_BODY, MERGE_PATCH_TYPE, one, page, present_keys
 from kam_platform.auth import Principal, require
 from kam_platform.db.engine import Session
+from kam_platform.errors import NotFound
 from kam_platform.settings import AppSettings
 from kam_platform.tmf import base_url, id_or_404, parse_list_query
 
@@ -94,10 +96,20 @@ async def get_customer(
     session: Session,
     settings: AppSettings,
     principal: Principal = require("customer:read"),
-) -> CustomerDetail | JSONResponse:
-    """One customer (`fields=` selects attributes), with its national key-account designation."""
+) -> CustomerDetail | Response:
+    """One customer (`fields=` selects attributes), with its national key-account designation. A customer
+    merged into another answers 308 with the survivor's `Location` (F1 merge)."""
     lq = parse_list_query(request, {}, (*FIELDS, "nationalKeyAccount", "verification"))
-    c = await service.get_visible(session, settings=settings, principal=principal, customer_id=customer_id)
+    try:
+        c = await service.get_visible(session, settings=settings, principal=principal, customer_id=customer_id)
+    except NotFound:
+        survivor = await merge_service.redirect(
+            session, settings=settings, principal=principal, customer_id=customer_id
+        )
+        if survivor is None:
+            raise
+        query = f"?{request.url.query}" if request.url.query else ""
+        return RedirectResponse(customer_href(base_url(request), survivor) + query, status_code=308)
     designation = await designation_service.for_customer(session, c.id)
     verdict = (await verification_service.of_customers(session, [c.id])).get(c.id)
     item = CustomerDetail.model_validate(

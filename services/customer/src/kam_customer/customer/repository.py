@@ -143,18 +143,18 @@ class CustomerRepository(ScopedRepository[Customer]):
         )
         return (await self.session.scalar(stmt)) is not None
 
-    async def history(self, customer_id: uuid.UUID, offset: int, limit: int) -> tuple[Sequence[Audit], int]:
-        base = select(Audit).where(Audit.entity_id == customer_id)
+    async def history(self, customer_ids: Sequence[uuid.UUID], offset: int, limit: int) -> tuple[Sequence[Audit], int]:
+        base = select(Audit).where(Audit.entity_id.in_(customer_ids))
         total = await self.session.scalar(select(func.count()).select_from(base.subquery()))
         rows = (
             await self.session.scalars(base.order_by(Audit.at.desc(), Audit.id.desc()).offset(offset).limit(limit))
         ).all()
         return rows, int(total or 0)
 
-    async def assignments(self, customer_id: uuid.UUID) -> Sequence[AccountManagerAssignment]:
+    async def assignments(self, customer_ids: Sequence[uuid.UUID]) -> Sequence[AccountManagerAssignment]:
         stmt = (
             select(AccountManagerAssignment)
-            .where(AccountManagerAssignment.customer_id == customer_id)
+            .where(AccountManagerAssignment.customer_id.in_(customer_ids))
             .order_by(AccountManagerAssignment.valid_from.desc(), AccountManagerAssignment.id.desc())
         )
         return (await self.session.scalars(stmt)).all()

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kam_contracts import customer_pb2
+from kam_customer.merge.repository import MergeRepository
 from kam_customer.models import AccountManagerAssignment, Audit, Customer, Organization
 from kam_customer.organization.repository import OrganizationRepository
 from kam_customer.organization.schemas import PARTY_REFERENCE, UNVERIFIED
@@ -234,6 +235,15 @@ async def _record_assignment(
             reason=reason,
         ),
     )
+
+
+async def record_assignment(
+    session: AsyncSession, c: Customer, previous: str | None, actor: str, reason: str | None
+) -> None:
+    """An account-manager change another domain made (a merge): the open assignment closes, the new one
+    is recorded and replicated."""
+    repo = CustomerRepository.from_session(session)
+    await _record_assignment(session, repo, c, previous, actor, reason, datetime.now(UTC))
 
 
 async def create(
@@ -509,14 +519,17 @@ async def history(
     limit: int,
 ) -> tuple[Sequence[Audit], int]:
     await get_visible(session, settings=settings, principal=principal, customer_id=customer_id)
-    return await CustomerRepository.from_session(session).history(customer_id, offset, limit)
+    # a survivor's history holds its merged-away customers' too (F1 merge: audit rows are never rewritten)
+    merged = await MergeRepository.from_session(session).merged_into(customer_id)
+    return await CustomerRepository.from_session(session).history([customer_id, *merged], offset, limit)
 
 
 async def assignments(
     session: AsyncSession, *, settings: Settings, principal: Principal, customer_id: uuid.UUID
 ) -> Sequence[AccountManagerAssignment]:
     await get_visible(session, settings=settings, principal=principal, customer_id=customer_id)
-    return await CustomerRepository.from_session(session).assignments(customer_id)
+    merged = await MergeRepository.from_session(session).merged_into(customer_id)
+    return await CustomerRepository.from_session(session).assignments([customer_id, *merged])
 
 
 async def hierarchy(

@@ -10,11 +10,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from kam_customer.attached import Kind
 from kam_customer.competitor.events import COMPETITORS
 from kam_customer.decision.events import RELATIONS
+from kam_customer.merge.events import MERGES
 from kam_customer.needs.events import NEEDS
 from kam_customer.verification.events import VERIFICATIONS
 from kam_platform.replication import Claim, Event
 
-KINDS: dict[str, Kind] = {k.event_type: k for k in (NEEDS, COMPETITORS, RELATIONS, VERIFICATIONS)}
+KINDS: dict[str, Kind] = {k.event_type: k for k in (NEEDS, COMPETITORS, RELATIONS, VERIFICATIONS, MERGES)}
 
 
 def claims(ev: Event) -> list[Claim] | None:
