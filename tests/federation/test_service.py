@@ -4,6 +4,8 @@ and hq with its status steps and SLA terms, and hq (a replica) refuses to write 
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import os
 from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
@@ -20,6 +22,7 @@ pytestmark = pytest.mark.federation
 TRIO = topology_file("trio")
 TICKETS = "/tmf-api/troubleTicket/v4/troubleTicket"
 EFFECTIVE = "/api/v1/rules/effective"
+DOCUMENTS = "/api/v1/service/document"
 CONVERGE = 120.0
 
 
@@ -208,3 +211,48 @@ def test_knowledge_published_at_hq_found_at_gd_gz_and_a_contribution_reviewed_at
 
     wait_until(lambda: (outcome() or {}).get("status") == "published", timeout=CONVERGE, what="outcome at gd-gz")
     wait_until(lambda: taken["id"] in found("gd-gz", "5G 专网"), timeout=CONVERGE, what="gd item at gd-gz")
+
+
+def test_document_uploaded_at_gd_gz_is_opened_at_hq_with_its_hash(trio: Nodes) -> None:
+    """F4: the metadata and the content's pieces travel up; hq serves the same bytes (sha256 checked),
+    and says so (503) while the pieces are still on their way."""
+    nodes = trio
+    customer = nodes.create_customer("gd-gz", name="广州白云机场 (fed)", industry="TRANSPORT", grade="A")
+    r = nodes.post(
+        "gd-gz",
+        DOCUMENTS,
+        {
+            "title": "航站楼专线合同",
+            "category": "CONTRACT_SCAN",
+            "relatedParty": [{"id": customer["id"], "role": "customer"}],
+        },
+    )
+    assert r.status_code == 201, r.text
+    doc = r.json()
+    content = os.urandom(1024 * 1024 + 12345)  # 9 pieces of at most 128 KiB
+    digest = hashlib.sha256(content).hexdigest()
+    r = nodes.http.post(
+        nodes.url("gd-gz", f"{DOCUMENTS}/{doc['id']}/content"),
+        content=content,
+        params={"fileName": "合同.pdf"},
+        headers={**nodes.headers("gd-gz"), "Content-Type": "application/pdf"},
+    )
+    assert r.status_code == 201, r.text
+    assert r.json()["versions"][0]["sha256"] == digest
+
+    def opened_at_hq() -> bytes | None:
+        got = nodes.get("hq", f"{DOCUMENTS}/{doc['id']}/content")
+        if got.status_code in (404, 503):  # the metadata, or some pieces, not there yet: said so
+            assert got.json()["@type"] == "Error"
+            return None
+        assert got.status_code == 200, got.text
+        assert got.headers["x-content-sha256"] == digest
+        return got.content
+
+    body = wait_until(opened_at_hq, timeout=CONVERGE, what="document content at hq")
+    assert hashlib.sha256(body).hexdigest() == digest and len(body) == len(content)
+    meta = nodes.get("hq", f"{DOCUMENTS}/{doc['id']}").json()
+    assert meta["ownerNode"] == "gd-gz" and meta["currentVersion"] == 1
+    # hq holds a replica: read-only, naming the owner
+    r = nodes.patch("hq", f"{DOCUMENTS}/{doc['id']}", {"title": "x"})
+    assert r.status_code == 409 and "gd-gz" in r.json()["message"]
