@@ -59,3 +59,21 @@ class ScanResult(ReadModel):
     scanned_scope: str
     pairs: int
     by_signal: dict[str, int]
+
+
+class ImportCandidateRead(ReadModel):
+    customer_id: str
+    customer_code: str
+    name: str
+    owner_node: str
+    score: int
+    reasons: list[Reason]
+
+
+class ImportWarningRead(ReadModel):
+    """A row an import created that may duplicate customers already there (or elsewhere in the file)."""
+
+    row: int
+    customer_code: str
+    customer_id: str
+    candidates: list[ImportCandidateRead]

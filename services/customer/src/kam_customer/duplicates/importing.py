@@ -1,0 +1,109 @@
+"""Duplicate candidates of imported rows (F1, issue 14): a warning in the import result, never a
+refusal, found set-based — one query per chunk, not per row — by the indexed signals (credit code and
+normalised name; the address and phone signals have no index a million-row import could afford, and
+stay with the API check and the scan)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from . import rules
+
+# candidates named per imported row (by score); the scan and the API check list them all
+PER_ROW = 5
+
+# one statement per chunk: each new row's candidates per signal, a bounded LATERAL look-up in the
+# credit-code index and the normalised-name expression index (migration 0011), within the scope ($3)
+_CANDIDATES = """
+WITH n AS (
+    SELECT c.id, c.credit_code, customer.name_key(c.name) AS name_key
+    FROM unnest($1::uuid[]) AS u(id) JOIN customer.customer c ON c.id = u.id
+)
+SELECT n.id AS new_id, m.id, m.customer_code, m.name, m.owner_node, 'creditCode' AS signal
+FROM n CROSS JOIN LATERAL (
+    SELECT m.id, m.customer_code, m.name, m.owner_node FROM customer.customer m
+    WHERE m.credit_code = n.credit_code AND m.deleted_at IS NULL AND m.id <> n.id
+      AND ($2::text[] IS NULL OR m.owner_node = ANY($2))
+    LIMIT $3
+) m
+WHERE n.credit_code IS NOT NULL
+UNION ALL
+SELECT n.id, m.id, m.customer_code, m.name, m.owner_node, 'name'
+FROM n CROSS JOIN LATERAL (
+    SELECT m.id, m.customer_code, m.name, m.owner_node FROM customer.customer m
+    WHERE customer.name_key(m.name) = n.name_key AND m.deleted_at IS NULL AND m.id <> n.id
+      AND ($2::text[] IS NULL OR m.owner_node = ANY($2))
+    LIMIT $3
+) m
+WHERE n.name_key <> ''
+"""
+
+
+@dataclass(frozen=True)
+class Candidate:
+    customer_id: uuid.UUID
+    customer_code: str
+    name: str
+    owner_node: str
+    signals: frozenset[str]
+
+    def to_api(self) -> dict[str, Any]:
+        return {
+            "customerId": str(self.customer_id),
+            "customerCode": self.customer_code,
+            "name": self.name,
+            "ownerNode": self.owner_node,
+            "score": rules.score(self.signals),
+            "reasons": rules.reasons(self.signals),
+        }
+
+
+@dataclass(frozen=True)
+class ImportWarning:
+    """A row created by an import that may duplicate customers already there (or in the same file)."""
+
+    row: int
+    customer_code: str
+    customer_id: uuid.UUID
+    candidates: list[Candidate] = field(default_factory=list)
+
+    def to_api(self) -> dict[str, Any]:
+        return {
+            "row": self.row,
+            "customerCode": self.customer_code,
+            "customerId": str(self.customer_id),
+            "candidates": [c.to_api() for c in self.candidates],
+        }
+
+
+class _Row(Protocol):
+    line: int
+
+
+async def import_warnings(
+    conn: Any, planned: Mapping[str, _Row], returned: Sequence[Mapping[str, Any]], visible: frozenset[str] | None
+) -> list[ImportWarning]:
+    """The duplicate candidates of a chunk's created rows (`returned` by the upsert, `planned` by code
+    for their lines), among the customers whose owner is `visible` (None: all)."""
+    created = {r["id"]: r["customer_code"] for r in returned if r["inserted"]}
+    if not created:
+        return []
+    found: dict[uuid.UUID, dict[uuid.UUID, tuple[str, str, str, set[str]]]] = {}
+    owners = sorted(visible) if visible is not None else None
+    for r in await conn.fetch(_CANDIDATES, list(created), owners, PER_ROW):
+        hit = found.setdefault(r["new_id"], {}).setdefault(
+            r["id"], (r["customer_code"], r["name"], r["owner_node"], set())
+        )
+        hit[3].add(r["signal"])
+    out = []
+    for new_id, hits in found.items():
+        code = created[new_id]
+        candidates = sorted(
+            (Candidate(cid, c, n, o, frozenset(s)) for cid, (c, n, o, s) in hits.items()),
+            key=lambda x: (-rules.score(x.signals), x.customer_code),
+        )
+        out.append(ImportWarning(planned[code].line, code, new_id, candidates[:PER_ROW]))
+    return sorted(out, key=lambda w: w.row)
