@@ -19,6 +19,7 @@ from kam_sales.agreement.schedule import RUN_AS, identity, run_every
 from kam_sales.audit import AUDIT_TRAIL
 from kam_sales.campaign.dataset import CAMPAIGNS, RESPONSES, TARGET_LISTS
 from kam_sales.campaign.endpoints import router as campaign_router
+from kam_sales.catalog import hub as catalog_hub
 from kam_sales.catalog.dataset import CATALOG
 from kam_sales.catalog.endpoints import router as catalog_router
 from kam_sales.clock import Clock, SystemClock
@@ -121,8 +122,8 @@ def create_app(
         ],
         outbox_schemas=[SCHEMA],
         verifier=verifier,
-        on_startup=[start],
-        on_shutdown=[stop],
+        on_startup=[start, catalog_hub.start],
+        on_shutdown=[catalog_hub.stop, stop],
     )
     app.state.clock = clock
     if rules_client is not None:

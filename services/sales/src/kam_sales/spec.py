@@ -5,6 +5,7 @@ from kam_platform.service import NatsRole, ServiceSpec
 PERMISSIONS = {
     "sales.catalog:read": "Read the product catalogue (产品目录)",
     "sales.catalog:write": "Author catalogue items at this node (the group or a province)",
+    "sales.hub:admin": "Remove anyone's catalogue event listener (/hub) in scope",
     "sales.opportunity:read": "Read opportunities (销售机会) and leads (线索) in scope",
     "sales.opportunity:write": "Create and work opportunities and leads at this node",
     "sales.campaign:read": "Read campaigns (营销活动), their targets and evaluation",

@@ -13,7 +13,9 @@ from google.protobuf.timestamp_pb2 import Timestamp
 
 from kam_contracts.gen.kam.v1 import sales_pb2
 from kam_platform.dataset import Dataset
+from kam_platform.federation import down_scope
 from kam_platform.outbox import ts
+from kam_platform.settings import Settings
 from kam_sales.models import SCHEMA, CatalogItem
 
 SERVICE = "sales"
@@ -65,7 +67,19 @@ def item_row(msg: Message) -> dict[str, Any]:
     }
 
 
-CATALOG: Dataset[CatalogItem] = Dataset(
+class CatalogDataset(Dataset[CatalogItem]):
+    """The platform dataset, with one more event at the root: its items also go to its own upward
+    subject (``up.<root>.sales.catalog_item.…``, captured by its ``UP_<root>`` and sourced by no one),
+    because that is the stream a node's TMF /hub listens to (`kam_platform.hub`); below the root the
+    upward event exists anyway."""
+
+    def _events(self, settings: Settings, row: CatalogItem) -> list[str | None]:
+        if settings.this_node.parent is None:
+            return [down_scope(settings.topology, settings.node), None]
+        return super()._events(settings, row)
+
+
+CATALOG: Dataset[CatalogItem] = CatalogDataset(
     name="catalog_item",
     service=SERVICE,
     schema=SCHEMA,

@@ -5,12 +5,13 @@ productOffering,productOfferingPrice}`, a province's availability of national of
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Query, Request, Response
 from fastapi.responses import JSONResponse
+from pydantic import Field
 
-from kam_platform.api import JSON_BODY, MERGE_PATCH_BODY, MERGE_PATCH_TYPE, one, page
+from kam_platform.api import JSON_BODY, MERGE_PATCH_BODY, MERGE_PATCH_TYPE, ReadModel, one, page
 from kam_platform.auth import Principal, require
 from kam_platform.db.engine import Session
 from kam_platform.errors import Forbidden, ValidationFailed
@@ -18,7 +19,7 @@ from kam_platform.settings import AppSettings
 from kam_platform.tmf import href, id_or_404, parse_list_query
 from kam_sales.models import CatalogItem
 
-from . import service
+from . import hub, service
 from .repository import FILTERABLE
 from .schemas import (
     READ,
@@ -281,3 +282,56 @@ async def sellable_offerings(
     rows = await service.sellable_at(session, settings=settings, node=target, on=on or datetime.now(UTC).date())
     items = [read(request, r) for r in rows]
     return page(response, items[lq.offset : lq.offset + lq.limit], len(items), lq)
+
+
+class EventSubscriptionRead(ReadModel):
+    id: str
+    href: str
+    callback: str
+    query: str | None
+    type_: Annotated[Literal["EventSubscription"], Field(alias="@type")] = "EventSubscription"
+
+
+HUB_PATH = f"{TMF}/hub"
+
+
+@router.post(
+    HUB_PATH,
+    status_code=201,
+    summary="Register a listener for catalogue events",
+    responses={
+        422: {"description": "invalid body, or a callback that resolves to a non-public address"},
+        429: {"description": "the user's listener quota is used up"},
+    },
+)
+async def register_listener(
+    request: Request,
+    response: Response,
+    session: Session,
+    settings: AppSettings,
+    data: hub.HubCreate,
+    principal: Reader,
+    _: None = JSON_BODY,
+) -> EventSubscriptionRead:
+    """`{"callback": "https://…/listener", "query": "eventType=ProductOfferingCreateEvent"}`: the catalogue
+    items this node publishes, POSTed to the callback at least once (deduplicate by `eventId`), within
+    the registering user's scope. The callback must resolve to public addresses (422 otherwise, unless
+    the node allows them); a user holds at most `KAM_HUB_MAX_LISTENERS_PER_USER` listeners (429)."""
+    sub = await hub.register(session, settings=settings, principal=principal, data=data)
+    body = EventSubscriptionRead(
+        id=str(sub.id), href=href(request, f"{HUB_PATH}/{sub.id}"), callback=sub.callback, query=sub.query
+    )
+    response.headers["Location"] = body.href
+    return body
+
+
+@router.delete(
+    HUB_PATH + "/{hub_id}",
+    status_code=204,
+    summary="Unregister a listener",
+    responses={404: {"description": "no such listener, or not registered by the caller"}},
+)
+async def unregister_listener(hub_id: str, session: Session, settings: AppSettings, principal: Reader) -> Response:
+    """Only the user who registered the listener (or a `sales.hub:admin`) removes it; 404 for anyone else."""
+    await hub.unregister(session, settings=settings, principal=principal, sub_id=id_or_404(hub_id, "hub"))
+    return Response(status_code=204)

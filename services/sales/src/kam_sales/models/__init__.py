@@ -14,6 +14,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from kam_platform.audit import AuditMixin
 from kam_platform.db import service_metadata
+from kam_platform.hub import HubDeliveryMixin, HubSubscriptionMixin
 from kam_platform.outbox import OutboxMixin
 from kam_platform.replication import DeadLetterMixin, InboxMixin
 
@@ -298,6 +299,18 @@ class CampaignResponse(Base):
     created_by: Mapped[str] = mapped_column(String(128))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class HubSubscription(HubSubscriptionMixin, Base):
+    """A TMF630 listener of catalogue events registered on /hub (the columns are the platform's)."""
+
+    __tablename__ = "hub_subscription"
+
+
+class HubDelivery(HubDeliveryMixin, Base):
+    """A TMF event waiting to be POSTed to one listener; deleted once delivered (or given up)."""
+
+    __tablename__ = "hub_delivery"
 
 
 class Audit(AuditMixin, Base):
