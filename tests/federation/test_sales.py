@@ -1,7 +1,9 @@
 """Sales on the real demo federation: a national offering published at hq is sellable at gd-gz and
 js-nj, a gd-only offering is sellable at gd-gz and never reaches js-nj; an opportunity created at gd-gz
 is at hq with its stage changes, and hq (a replica) refuses to write it, naming the owner; so is a
-contract signed there, and its renewal links both versions at hq."""
+contract signed there, and its renewal links both versions at hq; a national campaign launched at hq
+sends Guangdong's target list down to gd-gz (never to js-nj), the target is answered there and the
+response and its opportunity are counted in hq's evaluation."""
 
 from __future__ import annotations
 
@@ -18,6 +20,8 @@ TMF = "/tmf-api/productCatalogManagement/v4"
 SELLABLE = "/api/v1/sales/sellableOffering"
 OPPS = "/api/v1/sales/opportunities"
 AGREEMENTS = "/tmf-api/agreementManagement/v4/agreement"
+CAMPAIGNS = "/api/v1/sales/campaigns"
+CUSTOMERS = "/tmf-api/customerManagement/v4/customer"
 CONVERGE = 120.0
 
 
@@ -115,3 +119,59 @@ def test_contract_signed_at_gd_gz_and_its_renewal_are_at_hq(demo: Nodes) -> None
     assert new["previousAgreement"]["id"] == old["id"] and new["agreementVersion"] == 2
     r = nodes.http.patch(nodes.url("hq", path), json={"status": "terminated"}, headers=nodes.headers("hq"))
     assert r.status_code == 409 and r.json()["details"]["ownerNode"] == "gd-gz"
+
+
+def test_national_campaign_targets_answered_at_gd_gz_are_counted_at_hq(demo: Nodes) -> None:
+    nodes = demo
+    name = f"联邦营销测试客户 {uuid.uuid4().hex[:6]}"
+    customer = nodes.create_customer("gd-gz", name=name)
+
+    def at_hq() -> bool:
+        r = nodes.get("hq", CUSTOMERS, params={"name": name, "fields": "name"})
+        return r.status_code == 200 and len(r.json()) == 1
+
+    wait_until(at_hq, timeout=CONVERGE, what="the gd-gz customer at hq")
+    body = {
+        "name": "全国专线提速季 (fed)",
+        "objective": "存量客户提速",
+        "segment": {"filter": {"name": name}},
+        "channel": "phone",
+        "budget": {"unit": "CNY", "value": "10000.00"},
+        "period": {"startDateTime": "2026-01-01", "endDateTime": "2030-01-01"},
+    }
+    r = nodes.post("hq", CAMPAIGNS, body)
+    assert r.status_code == 201, r.text
+    path = f"{CAMPAIGNS}/{r.json()['id']}"
+    r = nodes.http.post(nodes.url("hq", f"{path}/approve"), headers=nodes.headers("hq", user="ka_mgr"))
+    assert r.status_code == 200, r.text
+    r = nodes.post("hq", f"{path}/launch", {})
+    assert r.status_code == 200 and r.json()["segment"]["targetCount"] == 1, r.text
+
+    def targets(node: str) -> list[dict[str, Any]]:
+        r = nodes.get(node, f"{path}/targets")
+        return r.json() if r.status_code == 200 else []  # type: ignore[no-any-return]
+
+    wait_until(lambda: len(targets("gd-gz")) == 1, timeout=CONVERGE, what="Guangdong's targets at gd-gz")
+    assert targets("gd-gz")[0]["customer"]["id"] == customer["id"]
+    answer = {
+        "response": "converted",
+        "opportunity": {"name": "提速至 1G (fed)", "expectedAmount": {"unit": "CNY", "value": "50000.00"}},
+    }
+    r = nodes.post("gd-gz", f"{path}/targets/{customer['id']}/response", answer)
+    assert r.status_code == 200 and r.json()["response"] == "converted", r.text
+
+    def gd_line() -> dict[str, Any]:
+        r = nodes.get("hq", f"{path}/evaluation")
+        assert r.status_code == 200, r.text
+        return next(x for x in r.json()["lines"] if x["node"] == "gd")  # type: ignore[no-any-return]
+
+    wait_until(
+        lambda: gd_line()["conversions"] == 1 and gd_line()["pipeline"]["value"] == "50000.00",
+        timeout=CONVERGE,
+        what="the gd-gz response and its opportunity in hq's evaluation",
+    )
+    line = gd_line()
+    assert (line["targets"], line["responders"], line["responseRate"]) == (1, 1, "100.00")
+    assert line["costPerResponse"] == {"unit": "CNY", "value": "10000.00"}
+    # Jiangsu never held Guangdong's list; the campaign itself reached it
+    assert targets("js-nj") == [] and nodes.get("js-nj", path).status_code == 200
