@@ -1,13 +1,11 @@
-"""Outbox events of org units: full state and version (replicated up the tree)."""
+"""Outbox events of org units: full state and version (replicated up the tree), written through the org
+`ChangeLog` (`kam_org.audit.service.CHANGES`)."""
 
 from __future__ import annotations
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from kam_contracts import org_pb2
-from kam_org.api import Caller
-from kam_org.models import SCHEMA, OrgUnit
-from kam_platform.outbox import add_event, ts
+from kam_org.models import OrgUnit
+from kam_platform.outbox import ts
 
 
 def org_unit_state(unit: OrgUnit) -> org_pb2.OrgUnitChanged:
@@ -24,31 +22,6 @@ def org_unit_state(unit: OrgUnit) -> org_pb2.OrgUnitChanged:
     )
 
 
-async def org_unit_changed(session: AsyncSession, *, caller: Caller, unit: OrgUnit) -> None:
-    msg = org_unit_state(unit)
-    await add_event(
-        session,
-        schema=SCHEMA,
-        node=unit.owner_node,
-        service="org",
-        aggregate_type="org_unit",
-        aggregate_id=str(unit.id),
-        version=unit.version,
-        message=msg,
-        actor=caller.actor,
-    )
-
-
-async def org_unit_deleted(session: AsyncSession, *, caller: Caller, unit: OrgUnit) -> None:
-    msg = org_pb2.OrgUnitDeleted(id=str(unit.id), owner_node=unit.owner_node, version=unit.version + 1, code=unit.code)
-    await add_event(
-        session,
-        schema=SCHEMA,
-        node=unit.owner_node,
-        service="org",
-        aggregate_type="org_unit",
-        aggregate_id=str(unit.id),
-        version=unit.version + 1,
-        message=msg,
-        actor=caller.actor,
-    )
+def org_unit_deleted(unit: OrgUnit) -> org_pb2.OrgUnitDeleted:
+    """The deletion, one version past the last state (the row is gone after it)."""
+    return org_pb2.OrgUnitDeleted(id=str(unit.id), owner_node=unit.owner_node, version=unit.version + 1, code=unit.code)

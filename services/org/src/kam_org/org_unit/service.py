@@ -10,11 +10,12 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kam_org.api import Caller, patch_values
-from kam_org.audit import service as audit
+from kam_org.audit.service import CHANGES
 from kam_org.models import OrgUnit
 from kam_org.org_unit import events
 from kam_org.org_unit.repository import OrgUnitRepository
 from kam_org.org_unit.schemas import OrgUnitCreate, OrgUnitUpdate
+from kam_platform.audit import diff
 from kam_platform.errors import Conflict, NotFound, NotOwner, ValidationFailed
 from kam_platform.tmf import ListQuery
 
@@ -60,6 +61,22 @@ async def _check_parent(
         raise ValidationFailed("parentId: an org unit cannot sit below itself", field="parentId")
 
 
+async def _record(
+    session: AsyncSession, caller: Caller, unit: OrgUnit, action: str, before: dict[str, Any], *, created: bool = False
+) -> None:
+    """Version, event (the stored state) and audit in one call (`ChangeLog.record_change`)."""
+    await CHANGES.record_change(
+        session,
+        unit,
+        aggregate_type="org_unit",
+        event=events.org_unit_state,
+        actor=caller.actor,
+        action=action,
+        changes=diff(before, _snapshot(unit)),
+        created=created,
+    )
+
+
 async def create_org_unit(session: AsyncSession, *, caller: Caller, data: OrgUnitCreate) -> OrgUnit:
     repo = OrgUnitRepository.from_session(session)
     if await repo.get_by_code(caller.node, data.code) is not None:
@@ -70,10 +87,7 @@ async def create_org_unit(session: AsyncSession, *, caller: Caller, data: OrgUni
             owner_node=caller.node, version=1, code=data.code, name=data.name, kind=data.kind, parent_id=data.parent_id
         )
     )
-    await audit.record(
-        session, caller=caller, entity_type="org_unit", entity_id=unit.id, action="create", old={}, new=_snapshot(unit)
-    )
-    await events.org_unit_changed(session, caller=caller, unit=unit)
+    await _record(session, caller, unit, "create", {}, created=True)
     return unit
 
 
@@ -90,18 +104,7 @@ async def update_org_unit(
         setattr(unit, name, value)
     if _snapshot(unit) == before:
         return unit
-    unit.version += 1
-    await session.flush()
-    await audit.record(
-        session,
-        caller=caller,
-        entity_type="org_unit",
-        entity_id=unit.id,
-        action="update",
-        old=before,
-        new=_snapshot(unit),
-    )
-    await events.org_unit_changed(session, caller=caller, unit=unit)
+    await _record(session, caller, unit, "update", before)
     return unit
 
 
@@ -111,8 +114,23 @@ async def delete_org_unit(session: AsyncSession, *, caller: Caller, unit_id: uui
     refs = await repo.references(unit.id)
     if refs:
         raise Conflict(f"org unit {unit.code!r} is still referenced by {refs} staff, teams or units")
-    await audit.record(
-        session, caller=caller, entity_type="org_unit", entity_id=unit.id, action="delete", old=_snapshot(unit), new={}
+    # the row goes: its deletion event (one version on) and the audit, without a version bump
+    await CHANGES.emit(
+        session,
+        node=unit.owner_node,
+        aggregate_type="org_unit",
+        aggregate_id=unit.id,
+        version=unit.version + 1,
+        message=events.org_unit_deleted(unit),
+        actor=caller.actor,
     )
-    await events.org_unit_deleted(session, caller=caller, unit=unit)
+    await CHANGES.audit(
+        session,
+        node=unit.owner_node,
+        entity_type="org_unit",
+        entity_id=unit.id,
+        action="delete",
+        actor=caller.actor,
+        changes=diff(_snapshot(unit), {}),
+    )
     await repo.delete(unit)

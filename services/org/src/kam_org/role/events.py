@@ -1,4 +1,8 @@
-"""Outbox events of roles."""
+"""Outbox events of roles. Roles are the federation's shared catalogue, keyed by code: the event's
+aggregate is the code and its origin the writing node (a role row has no owner node), so they are not
+written by `ChangeLog.record_change`; their audit goes through the org `ChangeLog`
+(`kam_org.audit.service.CHANGES.audit`). Written at once, not deferred: the permission registry reads
+them back in its transaction."""
 
 from __future__ import annotations
 

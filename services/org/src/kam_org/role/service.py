@@ -14,15 +14,17 @@ Refusals are 403 ``SEPARATION_OF_DUTIES``; nothing is written.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kam_org.api import Caller, patch_values
-from kam_org.audit import service as audit
+from kam_org.audit.service import CHANGES
 from kam_org.models import Permission, Role
 from kam_org.role import events
 from kam_org.role.repository import RoleRepository
 from kam_org.role.schemas import RoleCreate, RoleUpdate
+from kam_platform.audit import diff
 from kam_platform.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from kam_platform.tmf import ListQuery
 
@@ -103,6 +105,24 @@ async def get_role(session: AsyncSession, *, code: str, for_update: bool = False
     return role, (await repo.permissions_of([role.id]))[role.id]
 
 
+async def _record(
+    session: AsyncSession, caller: Caller, role: Role, perms: list[str], action: str, before: dict[str, Any]
+) -> None:
+    """The role's event and audit (through `CHANGES.audit`: a role has no owner node, see events.py);
+    the caller has bumped and flushed the version."""
+    await events.role_changed(session, caller=caller, role=role, permissions=perms)
+    await CHANGES.audit(
+        session,
+        node=caller.node,
+        entity_type="role",
+        entity_id=role.id,
+        action=action,
+        actor=caller.actor,
+        changes=diff(before, _snapshot(role, perms)),
+        note=f"role {role.code}",
+    )
+
+
 async def create_role(session: AsyncSession, *, caller: Caller, data: RoleCreate) -> RoleWithPermissions:
     repo = RoleRepository.from_session(session)
     if await repo.get_by_code(data.code) is not None:
@@ -113,17 +133,7 @@ async def create_role(session: AsyncSession, *, caller: Caller, data: RoleCreate
         Role(code=data.code, name_zh=data.name_zh, name_en=data.name_en, description=data.description, version=1)
     )
     await repo.set_permissions(role.id, perms)
-    await audit.record(
-        session,
-        caller=caller,
-        entity_type="role",
-        entity_id=role.id,
-        action="create",
-        old={},
-        new=_snapshot(role, perms),
-        note=f"role {role.code}",
-    )
-    await events.role_changed(session, caller=caller, role=role, permissions=perms)
+    await _record(session, caller, role, perms, "create", {})
     return role, perms
 
 
@@ -146,17 +156,7 @@ async def update_role(
         return role, perms
     role.version += 1
     await session.flush()
-    await audit.record(
-        session,
-        caller=caller,
-        entity_type="role",
-        entity_id=role.id,
-        action="update",
-        old=before,
-        new=after,
-        note=f"role {role.code}",
-    )
-    await events.role_changed(session, caller=caller, role=role, permissions=perms)
+    await _record(session, caller, role, perms, "update", before)
     return role, perms
 
 
@@ -166,17 +166,17 @@ async def delete_role(session: AsyncSession, *, caller: Caller, code: str) -> No
     in_use = await repo.staff_count(role.id)
     if in_use:
         raise Conflict(f"role {code!r} is held by {in_use} staff; remove it from them first")
-    await audit.record(
+    await events.role_deleted(session, caller=caller, role=role)
+    await CHANGES.audit(
         session,
-        caller=caller,
+        node=caller.node,
         entity_type="role",
         entity_id=role.id,
         action="delete",
-        old=_snapshot(role, perms),
-        new={},
+        actor=caller.actor,
+        changes=diff(_snapshot(role, perms), {}),
         note=f"role {role.code}",
     )
-    await events.role_deleted(session, caller=caller, role=role)
     await repo.delete(role)
 
 

@@ -1,14 +1,12 @@
 """Outbox events of staff: the full state after the change and its version (state transfer, applied by
-version at the ancestors); never the password hash."""
+version at the ancestors); never the password hash. Written through the org `ChangeLog`
+(`kam_org.audit.service.CHANGES.record_change`) with the stored row."""
 
 from __future__ import annotations
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from kam_contracts import org_pb2
-from kam_org.api import Caller
-from kam_org.models import SCHEMA, Staff
-from kam_platform.outbox import add_event, ts
+from kam_org.models import Staff
+from kam_platform.outbox import ts
 
 
 def staff_state(staff: Staff, roles: list[str]) -> org_pb2.StaffChanged:
@@ -25,19 +23,4 @@ def staff_state(staff: Staff, roles: list[str]) -> org_pb2.StaffChanged:
         phone=staff.phone or "",
         email=staff.email or "",
         created_at=ts(staff.created_at),
-    )
-
-
-async def staff_changed(session: AsyncSession, *, caller: Caller, staff: Staff, roles: list[str]) -> None:
-    msg = staff_state(staff, roles)
-    await add_event(
-        session,
-        schema=SCHEMA,
-        node=staff.owner_node,
-        service="org",
-        aggregate_type="staff",
-        aggregate_id=str(staff.id),
-        version=staff.version,
-        message=msg,
-        actor=caller.actor,
     )

@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kam_org.api import Caller, patch_values
-from kam_org.audit import service as audit
+from kam_org.audit.service import CHANGES
 from kam_org.auth.passwords import hash_password
 from kam_org.models import Staff
 from kam_org.org_unit import service as org_unit_service
@@ -19,6 +19,7 @@ from kam_org.role.repository import RoleRepository
 from kam_org.staff import events
 from kam_org.staff.repository import StaffRepository
 from kam_org.staff.schemas import StaffCreate, StaffUpdate
+from kam_platform.audit import diff
 from kam_platform.errors import Conflict, NotFound, NotOwner, ValidationFailed
 from kam_platform.tmf import ListQuery
 
@@ -70,6 +71,30 @@ async def get_staff(
     return staff, (await repo.roles_of([staff.id]))[staff.id]
 
 
+async def _record(
+    session: AsyncSession,
+    caller: Caller,
+    staff: Staff,
+    roles: list[str],
+    action: str,
+    before: dict[str, Any],
+    *,
+    after: dict[str, Any] | None = None,
+    created: bool = False,
+) -> None:
+    """Version, event (the stored state with its roles) and audit in one call (`ChangeLog.record_change`)."""
+    await CHANGES.record_change(
+        session,
+        staff,
+        aggregate_type="staff",
+        event=lambda s: events.staff_state(s, roles),
+        actor=caller.actor,
+        action=action,
+        changes=diff(before, after if after is not None else _snapshot(staff, roles)),
+        created=created,
+    )
+
+
 async def _get_owned(session: AsyncSession, caller: Caller, staff_id: uuid.UUID) -> StaffWithRoles:
     staff, roles = await get_staff(session, caller=caller, staff_id=staff_id, for_update=True)
     if staff.owner_node != caller.node:
@@ -99,16 +124,7 @@ async def create_staff(session: AsyncSession, *, caller: Caller, data: StaffCrea
     except IntegrityError:  # a concurrent create of the same user name won the race
         raise Conflict(f"user name {data.username!r} is already taken at node {caller.node!r}") from None
     await repo.set_roles(staff.id, role_ids)
-    await audit.record(
-        session,
-        caller=caller,
-        entity_type="staff",
-        entity_id=staff.id,
-        action="create",
-        old={},
-        new=_snapshot(staff, roles),
-    )
-    await events.staff_changed(session, caller=caller, staff=staff, roles=roles)
+    await _record(session, caller, staff, roles, "create", {}, created=True)
     return staff, roles
 
 
@@ -137,12 +153,7 @@ async def update_staff(
         before["password"], after["password"] = "***", "*** (changed)"
     if after == before:
         return staff, roles
-    staff.version += 1
-    await session.flush()
-    await audit.record(
-        session, caller=caller, entity_type="staff", entity_id=staff.id, action="update", old=before, new=after
-    )
-    await events.staff_changed(session, caller=caller, staff=staff, roles=roles)
+    await _record(session, caller, staff, roles, "update", before, after=after)
     return staff, roles
 
 
@@ -153,18 +164,7 @@ async def deactivate_staff(session: AsyncSession, *, caller: Caller, staff_id: u
         return
     before = _snapshot(staff, roles)
     staff.is_active = False
-    staff.version += 1
-    await session.flush()
-    await audit.record(
-        session,
-        caller=caller,
-        entity_type="staff",
-        entity_id=staff.id,
-        action="deactivate",
-        old=before,
-        new=_snapshot(staff, roles),
-    )
-    await events.staff_changed(session, caller=caller, staff=staff, roles=roles)
+    await _record(session, caller, staff, roles, "deactivate", before)
 
 
 async def account_managers(session: AsyncSession, *, node: str) -> list[tuple[str, str]]:

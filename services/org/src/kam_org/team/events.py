@@ -1,15 +1,13 @@
-"""Outbox events of teams: full state and version (replicated up the tree)."""
+"""Outbox events of teams: full state and version (replicated up the tree), written through the org
+`ChangeLog` (`kam_org.audit.service.CHANGES`)."""
 
 from __future__ import annotations
 
 import uuid
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from kam_contracts import org_pb2
-from kam_org.api import Caller
-from kam_org.models import SCHEMA, Team
-from kam_platform.outbox import add_event, ts
+from kam_org.models import Team
+from kam_platform.outbox import ts
 
 
 def team_state(team: Team, members: list[uuid.UUID]) -> org_pb2.TeamChanged:
@@ -29,31 +27,6 @@ def team_state(team: Team, members: list[uuid.UUID]) -> org_pb2.TeamChanged:
     )
 
 
-async def team_changed(session: AsyncSession, *, caller: Caller, team: Team, members: list[uuid.UUID]) -> None:
-    msg = team_state(team, members)
-    await add_event(
-        session,
-        schema=SCHEMA,
-        node=team.owner_node,
-        service="org",
-        aggregate_type="team",
-        aggregate_id=str(team.id),
-        version=team.version,
-        message=msg,
-        actor=caller.actor,
-    )
-
-
-async def team_deleted(session: AsyncSession, *, caller: Caller, team: Team) -> None:
-    msg = org_pb2.TeamDeleted(id=str(team.id), owner_node=team.owner_node, version=team.version + 1, code=team.code)
-    await add_event(
-        session,
-        schema=SCHEMA,
-        node=team.owner_node,
-        service="org",
-        aggregate_type="team",
-        aggregate_id=str(team.id),
-        version=team.version + 1,
-        message=msg,
-        actor=caller.actor,
-    )
+def team_deleted(team: Team) -> org_pb2.TeamDeleted:
+    """The deletion, one version past the last state (the row is gone after it)."""
+    return org_pb2.TeamDeleted(id=str(team.id), owner_node=team.owner_node, version=team.version + 1, code=team.code)

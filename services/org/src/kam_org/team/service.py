@@ -9,12 +9,13 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kam_org.api import Caller, patch_values
-from kam_org.audit import service as audit
+from kam_org.audit.service import CHANGES
 from kam_org.models import Team
 from kam_org.org_unit import service as org_unit_service
 from kam_org.team import events
 from kam_org.team.repository import TeamRepository
 from kam_org.team.schemas import TeamCreate, TeamUpdate
+from kam_platform.audit import diff
 from kam_platform.errors import Conflict, NotFound, NotOwner, ValidationFailed
 from kam_platform.tmf import ListQuery
 
@@ -73,6 +74,29 @@ async def _get_owned(session: AsyncSession, caller: Caller, team_id: uuid.UUID) 
     return team, members
 
 
+async def _record(
+    session: AsyncSession,
+    caller: Caller,
+    team: Team,
+    members: list[uuid.UUID],
+    action: str,
+    before: dict[str, Any],
+    *,
+    created: bool = False,
+) -> None:
+    """Version, event (the stored state with its members) and audit in one call (`ChangeLog.record_change`)."""
+    await CHANGES.record_change(
+        session,
+        team,
+        aggregate_type="team",
+        event=lambda t: events.team_state(t, members),
+        actor=caller.actor,
+        action=action,
+        changes=diff(before, _snapshot(team, members)),
+        created=created,
+    )
+
+
 async def create_team(session: AsyncSession, *, caller: Caller, data: TeamCreate) -> TeamWithMembers:
     repo = TeamRepository.from_session(session)
     if await repo.get_by_code(caller.node, data.code) is not None:
@@ -92,16 +116,7 @@ async def create_team(session: AsyncSession, *, caller: Caller, data: TeamCreate
     )
     members = sorted(set(data.member_ids))
     await repo.set_members(team.id, members)
-    await audit.record(
-        session,
-        caller=caller,
-        entity_type="team",
-        entity_id=team.id,
-        action="create",
-        old={},
-        new=_snapshot(team, members),
-    )
-    await events.team_changed(session, caller=caller, team=team, members=members)
+    await _record(session, caller, team, members, "create", {}, created=True)
     return team, members
 
 
@@ -120,32 +135,30 @@ async def update_team(
         setattr(team, name, "" if name == "description" and value is None else value)
     if _snapshot(team, members) == before:
         return team, members
-    team.version += 1
-    await session.flush()
-    await audit.record(
-        session,
-        caller=caller,
-        entity_type="team",
-        entity_id=team.id,
-        action="update",
-        old=before,
-        new=_snapshot(team, members),
-    )
-    await events.team_changed(session, caller=caller, team=team, members=members)
+    await _record(session, caller, team, members, "update", before)
     return team, members
 
 
 async def delete_team(session: AsyncSession, *, caller: Caller, team_id: uuid.UUID) -> None:
     repo = TeamRepository.from_session(session)
     team, members = await _get_owned(session, caller, team_id)
-    await audit.record(
+    # the row goes: its deletion event (one version on) and the audit, without a version bump
+    await CHANGES.emit(
         session,
-        caller=caller,
+        node=team.owner_node,
+        aggregate_type="team",
+        aggregate_id=team.id,
+        version=team.version + 1,
+        message=events.team_deleted(team),
+        actor=caller.actor,
+    )
+    await CHANGES.audit(
+        session,
+        node=team.owner_node,
         entity_type="team",
         entity_id=team.id,
         action="delete",
-        old=_snapshot(team, members),
-        new={},
+        actor=caller.actor,
+        changes=diff(_snapshot(team, members), {}),
     )
-    await events.team_deleted(session, caller=caller, team=team)
     await repo.delete(team)
