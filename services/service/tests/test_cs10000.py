@@ -253,3 +253,31 @@ async def test_reconciliation_lists_what_was_not_acknowledged(
     assert r.status_code == 200 and r.json()["mismatches"] == report["mismatches"]
     r = await c.get(f"{BASE}/reconciliation/2020-01-01", headers=h)
     assert r.status_code == 404 and r.json()["@type"] == "Error"
+
+
+async def test_full_list_sync_refreshes_changed_customers_and_retires_vanished_ones(
+    clients: dict[str, httpx.AsyncClient],
+    cs: Callable[[str], dict[str, str]],
+    insert_customer: Any,
+    rollback_conn: AsyncConnection,
+) -> None:
+    c, h = clients["gd-gz"], cs("gd-gz")
+    kept = await insert_customer("gd-gz", grade="A")
+    gone = await insert_customer("gd-gz", grade="B")
+    await register(c, h, "13800138100", kept)
+    await register(c, h, "13800138101", kept)
+    await register(c, h, "13800138200", gone)
+    r = await c.post(f"{BASE}/kaListSync", headers=h)
+    assert r.status_code == 200 and r.json() == {"customers": 2, "refreshed": 0, "queued": 0}, r.text
+
+    # the customer service regrades one customer and no longer has the other
+    await rollback_conn.execute(text("UPDATE customer.customer SET grade = 'B' WHERE id = :i"), {"i": kept})
+    await rollback_conn.execute(text("UPDATE customer.customer SET deleted_at = now() WHERE id = :i"), {"i": gone})
+    r = await c.post(f"{BASE}/kaListSync", headers=h)
+    assert r.status_code == 200 and r.json() == {"customers": 2, "refreshed": 3, "queued": 2}, r.text
+
+    assert (await c.get(f"{BASE}/lookup", params={"callingNumber": "13800138101"}, headers=h)).json()["grade"] == "B"
+    assert (await c.get(f"{BASE}/lookup", params={"callingNumber": "13800138200"}, headers=h)).json()["found"] is False
+    last = {m["payload"]["customer_id"]: m["payload"] for m in await outbound(c, h, "KA_LIST_SYNC")}
+    assert (last[kept]["grade"], last[kept]["service_numbers"]) == ("B", ["13800138100", "13800138101"])
+    assert (last[gone]["change_type"], last[gone]["service_numbers"]) == ("REMOVE", [])

@@ -71,16 +71,26 @@ class Lookups:
             raise ValidationFailed(f"relatedParty: customer {customer_id} not found", field="relatedParty")
         if r.status_code != 200:
             raise ServiceUnavailable(f"the customer service answered {r.status_code} for customer {customer_id}")
-        body = r.json()
-        manager = next((p.get("id") for p in body.get("relatedParty", []) if p.get("role") == "accountManager"), None)
-        return CustomerFacts(
-            id=customer_id,
-            code=body["customerCode"],
-            name=body["name"],
-            grade=body["grade"],
-            owner_node=body["ownerNode"],
-            account_manager=manager,
-        )
+        return _facts(r.json())
+
+    async def customers_by_id(
+        self, ids: list[uuid.UUID], token: str, *, chunk: int = 100
+    ) -> dict[uuid.UUID, CustomerFacts]:
+        """Many customers as the caller may see them, `chunk` per request (`id=a,b,…`); an id missing
+        from the answer is not visible (or no longer exists)."""
+        out: dict[uuid.UUID, CustomerFacts] = {}
+        for i in range(0, len(ids), chunk):
+            part = ids[i : i + chunk]
+            params = {"id": ",".join(str(x) for x in part), "limit": str(len(part))}
+            r = await self._get(CUSTOMER_PATH, token, params)
+            if r.status_code == 403:
+                raise Forbidden(f"reading customers: {r.json().get('message', 'permission denied')}")
+            if r.status_code != 200:
+                raise ServiceUnavailable(f"the customer service answered {r.status_code} for a customer list")
+            for body in r.json():
+                facts = _facts(body)
+                out[facts.id] = facts
+        return out
 
     async def sla_rule(self, node: str, on: date, token: str) -> SlaRule | None:
         """The SLA rule in force at `node` on `on`; None when none is published (the ticket then runs
@@ -92,3 +102,15 @@ class Lookups:
             raise ServiceUnavailable(f"the rules service answered {r.status_code} for the effective SLA rule")
         rule = r.json()["ruleSet"]
         return SlaRule(id=uuid.UUID(rule["id"]), version=int(rule["version"]), parameters=rule["parameters"])
+
+
+def _facts(body: dict[str, Any]) -> CustomerFacts:
+    manager = next((p.get("id") for p in body.get("relatedParty", []) if p.get("role") == "accountManager"), None)
+    return CustomerFacts(
+        id=uuid.UUID(body["id"]),
+        code=body["customerCode"],
+        name=body["name"],
+        grade=body["grade"],
+        owner_node=body["ownerNode"],
+        account_manager=manager,
+    )

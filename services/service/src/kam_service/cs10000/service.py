@@ -202,19 +202,19 @@ async def ka_list_sync(
     session: AsyncSession, *, settings: Settings, principal: Principal, lookups: Lookups, token: str, now: datetime
 ) -> tuple[int, int, int]:
     """The full list sync (daily, or on demand): every customer with numbers here has its facts read
-    again from the customer service (a grade or account manager changed since is corrected, replicated
-    up), then its KA_LIST_SYNC queued where it changed. A customer no longer found retires its numbers.
+    again from the customer service, a hundred per request (a grade or account manager changed since is
+    corrected, replicated up), then its KA_LIST_SYNC queued where it changed. A customer the customer
+    service no longer answers (deleted, or outside the caller's scope: run it as a node-level
+    administrator) retires its numbers.
     (customers, numbers refreshed, messages queued)."""
     rows = await NumberRepository.from_session(session).own_for_update(settings.node)
     by_customer: dict[uuid.UUID, list[ServiceNumber]] = {}
     for n in rows:
         by_customer.setdefault(n.customer_id, []).append(n)
     refreshed = queued = 0
+    known = await lookups.customers_by_id(list(by_customer), token)
     for customer_id, numbers in by_customer.items():
-        try:
-            facts: CustomerFacts | None = await lookups.customer(customer_id, token)
-        except ValidationFailed:  # the customer service no longer knows it (404)
-            facts = None
+        facts = known.get(customer_id)  # None: the customer service no longer knows it
         for n in numbers:
             before = _snapshot(n)
             if facts is None:
