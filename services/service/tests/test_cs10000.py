@@ -201,6 +201,13 @@ async def test_ticket_update_both_ways_and_survey_closes_the_loop(
     r = await c.post(f"{BASE}/message", json=message("u-4", "SURVEY_RESULT", survey), headers=h)
     assert r.status_code == 200 and r.json()["result"]["status"] == "closed", r.text
 
+    # a survey of the customer without a ticket is kept on its own
+    code = (await c.get(f"{BASE}/lookup", params={"callingNumber": "13800138002"}, headers=h)).json()["customerCode"]
+    r = await c.post(
+        f"{BASE}/message", json=message("u-5", "SURVEY_RESULT", {"customer_code": code, "score": 2}), headers=h
+    )
+    assert r.status_code == 200 and r.json()["result"]["satisfied"] is False and r.json()["result"]["survey_id"]
+
     updates = await outbound(c, h, "TICKET_UPDATE")
     assert [(m["payload"]["status"], m["payload"]["version"]) for m in updates] == [
         ("inProgress", 2),

@@ -311,19 +311,17 @@ async def receive(
     if not await inbound.claim(msg.msg_id, msg.msg_type.value, now):
         return Ack(msg_id=msg.msg_id, duplicate=True, result=await inbound.answer(msg.msg_id) or {})
     if msg.msg_type is MsgType.TICKET_CREATE:
+        create = _payload(TicketCreatePayload, msg.payload)
         result = await _ticket_create(
-            session, settings=settings, principal=principal, p=_payload(TicketCreatePayload, msg.payload),
-            lookups=lookups, token=token, now=now,
-        )  # fmt: skip
+            session, settings=settings, principal=principal, p=create, lookups=lookups, token=token, now=now
+        )
     elif msg.msg_type is MsgType.TICKET_UPDATE:
         result = await _ticket_update(
             session, settings=settings, principal=principal, p=_payload(TicketUpdatePayload, msg.payload), now=now
         )
     else:
-        result = await _survey(
-            session, settings=settings, principal=principal, p=_payload(SurveyResultPayload, msg.payload),
-            msg_id=msg.msg_id, now=now,
-        )  # fmt: skip
+        survey = _payload(SurveyResultPayload, msg.payload)
+        result = await _survey(session, settings=settings, principal=principal, p=survey, msg_id=msg.msg_id, now=now)
     await inbound.record(msg.msg_id, result)
     return Ack(msg_id=msg.msg_id, result=result)
 
@@ -451,8 +449,9 @@ async def _survey(
         await NumberRepository.from_session(session).by_customer_code(p.customer_code, principal, settings.topology)
         is None
     ):
-        raise ValidationFailed(f"payload.customer_code: {p.customer_code} is not a key account known here",
-                               field="payload.customer_code")  # fmt: skip
+        raise ValidationFailed(
+            f"payload.customer_code: {p.customer_code} is not a key account known here", field="payload.customer_code"
+        )
     survey = CsSurvey(
         id=uuid.uuid4(),
         customer_code=p.customer_code,
