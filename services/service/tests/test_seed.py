@@ -44,6 +44,8 @@ async def test_seed_writes_tickets_in_every_state_once(make_database: Callable[[
             "reopen_count, satisfaction_score FROM service.trouble_ticket WHERE owner_node = 'gd-gz'"
         )
         outbox = await conn.fetchval("SELECT count(*) FROM service.outbox")
+        plans = await conn.fetch("SELECT name, jsonb_array_length(targets) AS n FROM service.care_plan")
+        schemes = await conn.fetchval("SELECT count(*) FROM service.contact_scheme WHERE owner_node = 'gd-gz'")
     finally:
         await conn.close()
     assert len(rows) == len(PLANS)
@@ -55,3 +57,6 @@ async def test_seed_writes_tickets_in_every_state_once(make_database: Callable[[
     assert any(r["reopen_count"] == 1 for r in rows)
     assert any(r["satisfaction_score"] == 5 for r in rows)
     assert outbox > len(PLANS)  # the tickets travel up like any write
+    # care and contact schemes once, however often the seed runs
+    assert [(p["name"], p["n"]) for p in plans] == [("春节问候 (Spring Festival greeting)", 10)]
+    assert schemes == 3

@@ -1,7 +1,8 @@
 """Demo tickets (`kam seed`; idempotent by `externalId`): at each local network a handful of tickets for
 its own key accounts — faults, complaints, consultations, change requests in every state of the closed
 loop, some of them breached — written through the ticket write path with the time moved back, then one
-evaluator pass so breaches and escalations are recorded as the running node would record them."""
+evaluator pass so breaches and escalations are recorded as the running node would record them; then a
+Spring Festival greeting plan for the key accounts and contact schemes for a few (once each)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -17,6 +19,13 @@ from kam_platform.auth import Principal
 from kam_platform.db import create_database
 from kam_platform.settings import Settings
 from kam_platform.topology import Topology
+from kam_service.care import service as care_service
+from kam_service.care.repository import PlanRepository
+from kam_service.care.schemas import CarePlanCreate, Money, TargetIn
+from kam_service.care.states import CareKind
+from kam_service.contact_scheme import service as scheme_service
+from kam_service.contact_scheme.repository import SchemeRepository
+from kam_service.contact_scheme.schemas import ContactSchemeCreate, CustomerRef, EntryIn, Level
 from kam_service.lookups import CustomerFacts, Lookups, SlaRule
 from kam_service.sla.evaluator import Evaluator
 from kam_service.ticket import service as ticket_service
@@ -234,6 +243,66 @@ async def _one(
     return True
 
 
+SPRING_GREETING = "春节问候 (Spring Festival greeting)"
+
+
+async def _care_and_schemes(
+    session: AsyncSession,
+    *,
+    settings: Settings,
+    customers: Sequence[CustomerFacts],
+    lookups: SeedLookups,
+    now: datetime,
+) -> int:
+    """A yearly greeting plan for the node's key accounts and a contact scheme for the first few (once)."""
+    who = _principal(settings.node)
+    written = 0
+    plans = PlanRepository.from_session(session)
+    if not any(p.name == SPRING_GREETING for p in await plans.active_of(settings.node)):
+        data = CarePlanCreate(
+            kind=CareKind.HOLIDAY_GREETING,
+            name=SPRING_GREETING,
+            segment="本地网全部重点客户",
+            occasion="02-17",
+            lead_days=14,
+            budget_per_target=Money(value=Decimal("300")),
+            targets=[TargetIn(customer_id=str(c.id)) for c in customers[:50]],
+        )
+        await care_service.create_plan(
+            session, settings=settings, principal=who, data=data, lookups=lookups, token="", now=now
+        )
+        written += 1
+    schemes = SchemeRepository.from_session(session)
+    parent = settings.topology.node(settings.node).parent or settings.node
+    for c in customers[:3]:
+        if await schemes.of_customer(settings.node, c.id) is not None:
+            continue
+        scheme = ContactSchemeCreate(
+            related_party=[CustomerRef(id=str(c.id), role="customer", name=c.name)],
+            hotlines=["10000"],
+            entries=[
+                EntryIn(
+                    level=Level.CITY,
+                    customer_branch=f"{c.name} 信息部",
+                    telecom_node=settings.node,
+                    telecom_office="政企客户部",
+                    telecom_contact=c.account_manager,
+                ),
+                EntryIn(
+                    level=Level.PROVINCE,
+                    customer_branch=f"{c.name} 省级总部",
+                    telecom_node=parent,
+                    telecom_office="省政企客户部",
+                ),
+            ],
+        )
+        await scheme_service.create_scheme(
+            session, settings=settings, principal=who, data=scheme, lookups=lookups, token="", now=now
+        )
+        written += 1
+    return written
+
+
 async def seed(
     database_url: str,
     node: str,
@@ -274,6 +343,8 @@ async def seed(
                 )
         # breaches and escalation steps as the node's evaluator records them
         await Evaluator(db.sessionmaker, node=node, clock=lambda: datetime.now(UTC)).run_once()
+        async with db.sessionmaker() as session, session.begin():
+            await _care_and_schemes(session, settings=settings, customers=customers, lookups=lookups, now=now)
     finally:
         await db.dispose()
     return written
