@@ -72,3 +72,22 @@ async def test_forecast_respects_scope_and_validates(clients: Clients, auth: Aut
     assert r.status_code == 422 and r.json()["message"].startswith("end")
     r = await clients["hq"].get(FORECAST, params={**PERIOD, "by": "colour"}, headers=auth("hq"))
     assert r.status_code == 422 and r.json()["@type"] == "Error"
+
+
+async def test_funnel_counts_each_stage_in_scope(clients: Clients, auth: Auth) -> None:
+    await _deal(clients["gd-gz"], auth, "gd-gz", "100.00")
+    await _deal(clients["gd-gz"], auth, "gd-gz", "50.50")
+    await _deal(clients["gd-gz"], auth, "gd-gz", "1000.00", won=True)
+    await _deal(clients["js-nj"], auth, "js-nj", "7.00")
+    r = await clients["gd"].get("/api/v1/sales/funnel", params=PERIOD, headers=auth("gd"))
+    assert r.status_code == 200, r.text
+    stages = {s["stage"]: (s["count"], s["amounts"]) for s in r.json()["stages"]}
+    assert list(stages) == ["LEAD", "QUALIFIED", "PROPOSAL", "NEGOTIATION", "WON", "LOST"]
+    assert stages["LEAD"] == (2, [{"unit": "CNY", "value": "150.50"}])
+    assert stages["WON"] == (1, [{"unit": "CNY", "value": "1000.00"}]) and stages["QUALIFIED"] == (0, [])
+    r = await clients["hq"].get("/api/v1/sales/funnel", params=PERIOD, headers=auth("hq"))
+    assert {s["stage"]: s["count"] for s in r.json()["stages"]}["LEAD"] == 3
+    r = await clients["hq"].get(
+        "/api/v1/sales/funnel", params={"start": "2030-02-01", "end": "2030-01-01"}, headers=auth("hq")
+    )
+    assert r.status_code == 422 and "end" in r.json()["message"]

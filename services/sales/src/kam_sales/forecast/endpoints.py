@@ -13,7 +13,7 @@ from kam_platform.settings import AppSettings
 from kam_sales.money import Money
 
 from . import service
-from .schemas import Forecast, ForecastLine
+from .schemas import Forecast, ForecastLine, Funnel, FunnelStage
 
 router = APIRouter(prefix="/api/v1/sales", tags=["forecast"])
 Reader = Annotated[Principal, require("sales.opportunity:read")]
@@ -52,5 +52,31 @@ async def get_forecast(
                 won_count=line["won_count"],
             )
             for line in lines
+        ],
+    )
+
+
+@router.get("/funnel", response_model=Funnel)
+async def get_funnel(
+    session: Session,
+    settings: AppSettings,
+    who: Reader,
+    start: Annotated[date | None, Query(description="closeDate from (optional)")] = None,
+    end: Annotated[date | None, Query(description="closeDate before (exclusive, optional)")] = None,
+) -> Funnel:
+    """The pipeline by stage (销售漏斗, the kanban's columns) of the opportunities in the caller's scope,
+    optionally of those closing in [start, end): each stage in order with its deals and expected amount
+    per currency, in one aggregate query."""
+    stages = await service.funnel(session, settings=settings, principal=who, start=start, end=end)
+    return Funnel(
+        start=start,
+        end=end,
+        stages=[
+            FunnelStage(
+                stage=s["stage"],
+                count=s["count"],
+                amounts=[Money(unit=u, value=v) for u, v in sorted(s["amounts"].items())],
+            )
+            for s in stages
         ],
     )

@@ -42,3 +42,23 @@ class ForecastRepository(OpportunityRepository):
             {**r._asdict(), **{k: Decimal(r._asdict()[k]) for k in ("pipeline", "weighted", "committed")}}
             for r in (await self.session.execute(stmt)).all()
         ]
+
+    async def funnel(
+        self, principal: Principal, topology: Topology, start: date | None, end: date | None
+    ) -> list[dict[str, Any]]:
+        """(stage, currency) → count and expected amount of the scoped opportunities (closing in the
+        period when one is given)."""
+        scoped = self.scoped(principal, topology)
+        if start is not None:
+            scoped = scoped.where(Opportunity.close_date >= start)
+        if end is not None:
+            scoped = scoped.where(Opportunity.close_date < end)
+        o = scoped.subquery()
+        zero = cast(0, Numeric(18, 2))
+        stmt = select(
+            o.c.stage,
+            o.c.currency,
+            func.count().label("count"),
+            func.coalesce(func.sum(o.c.expected_amount), zero).label("amount"),
+        ).group_by(o.c.stage, o.c.currency)
+        return [r._asdict() for r in (await self.session.execute(stmt)).all()]

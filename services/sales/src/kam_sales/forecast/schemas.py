@@ -32,3 +32,17 @@ class Forecast(ReadModel):
     end: Annotated[date, Field(description="exclusive")]
     by: str
     lines: list[ForecastLine]
+
+
+class FunnelStage(ReadModel):
+    type_: Annotated[str, Field(alias="@type")] = "FunnelStage"
+    stage: str
+    count: int
+    amounts: Annotated[list[Money], Field(description="expected amount of the stage's deals, per currency")]
+
+
+class Funnel(ReadModel):
+    type_: Annotated[str, Field(alias="@type")] = "Funnel"
+    start: date | None = None
+    end: Annotated[date | None, Field(description="exclusive")] = None
+    stages: list[FunnelStage]

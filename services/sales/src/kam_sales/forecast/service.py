@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from kam_platform.auth import Principal
 from kam_platform.errors import Forbidden, ValidationFailed
 from kam_platform.settings import Settings
+from kam_sales.probability import STAGES
 
 from .repository import ForecastRepository
 
@@ -93,3 +94,24 @@ async def forecast(
         for k in ("pipeline", "weighted", "committed"):
             line[k] = line[k].quantize(CENT)
     return target, out
+
+
+async def funnel(
+    session: AsyncSession,
+    *,
+    settings: Settings,
+    principal: Principal,
+    start: date | None,
+    end: date | None,
+) -> list[dict[str, Any]]:
+    """The pipeline by stage (销售漏斗) in the caller's scope: every stage in order, its deals and their
+    expected amount per currency — one aggregate query, the kanban's column counts and the funnel chart."""
+    if start is not None and end is not None and end <= start:
+        raise ValidationFailed("end: the period ends after it starts", field="end")
+    rows = await ForecastRepository.from_session(session).funnel(principal, settings.topology, start, end)
+    by_stage: dict[str, dict[str, Any]] = {s: {"stage": s, "count": 0, "amounts": {}} for s in STAGES}
+    for r in rows:
+        line = by_stage.setdefault(r["stage"], {"stage": r["stage"], "count": 0, "amounts": {}})
+        line["count"] += r["count"]
+        line["amounts"][r["currency"]] = Decimal(r["amount"]).quantize(CENT)
+    return list(by_stage.values())
