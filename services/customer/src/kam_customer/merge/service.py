@@ -337,6 +337,8 @@ async def reverse(
             + (f" (merged into {later}): reverse that first" if later else ""),
             details={"mergedInto": str(later)} if later else None,
         )
+    if survivor.owner_node != settings.node:  # transferred since: its records are written elsewhere
+        raise NotOwner("customer", str(survivor.id), survivor.owner_node)
     actor, note = principal.username, f"reverse merge {m.id}"
     for v in (rows[i] for i in m.victim_ids if i in rows):
         v_before = snapshot(v)
