@@ -213,6 +213,10 @@ class Dataset(Generic[R]):
 
     # --- receiving ------------------------------------------------------------------------------
 
+    def record(self, msg: Message) -> tuple[str, str, int]:
+        """``(id, owner_node, version)`` the message claims."""
+        return self._record(msg)
+
     def _record(self, msg: Message) -> tuple[str, str, int]:
         if self.record_of is not None:
             return self.record_of(msg)

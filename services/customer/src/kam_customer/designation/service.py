@@ -7,14 +7,13 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from pydantic import Field
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import flag_modified
 
-from kam_contracts import customer_pb2
 from kam_customer.customer import events
 from kam_customer.customer.repository import CustomerRepository
 from kam_customer.customer.rules import Grade
@@ -23,11 +22,10 @@ from kam_customer.models import Designation, DesignationResponse
 from kam_platform.audit import diff
 from kam_platform.auth import Principal
 from kam_platform.errors import Conflict, Forbidden, NotFound, NotOwner, ValidationFailed
-from kam_platform.federation import down_scope
 from kam_platform.ids import uuid7
-from kam_platform.outbox import ts
 from kam_platform.settings import Settings
 
+from .events import DESIGNATIONS, RESPONSES, change_of
 from .repository import DesignationRepository
 
 RESPONSE_NAMESPACE = uuid.UUID("6f1d6c1e-5b0a-4c59-9a43-7d1f3e0a2b11")
@@ -59,41 +57,6 @@ class ResponseCreate(ApiModel):
     account_manager_name: Annotated[str | None, Field(alias="accountManagerName", max_length=100)] = None
 
 
-def designation_state(d: Designation) -> customer_pb2.DesignationState:
-    return customer_pb2.DesignationState(
-        id=str(d.id),
-        owner_node=d.owner_node,
-        version=d.version,
-        customer_id=str(d.customer_id),
-        customer_code=d.customer_code,
-        customer_name=d.customer_name,
-        grade=d.grade,
-        group_account_manager=d.group_account_manager or "",
-        group_account_manager_name=d.group_account_manager_name or "",
-        service_level=d.service_level or "",
-        status=d.status,
-        note=d.note or "",
-        designated_by=d.designated_by,
-        updated_at=ts(d.updated_at),
-        customer_owner_node=d.customer_owner_node,
-    )
-
-
-def response_state(r: DesignationResponse) -> customer_pb2.DesignationResponseState:
-    return customer_pb2.DesignationResponseState(
-        id=str(r.id),
-        owner_node=r.owner_node,
-        version=r.version,
-        designation_id=str(r.designation_id),
-        status=r.status,
-        reason=r.reason or "",
-        account_manager=r.account_manager or "",
-        account_manager_name=r.account_manager_name or "",
-        responded_by=r.responded_by,
-        updated_at=ts(r.updated_at),
-    )
-
-
 def _snapshot(d: Designation) -> dict[str, object]:
     return {
         "grade": d.grade,
@@ -101,15 +64,6 @@ def _snapshot(d: Designation) -> dict[str, object]:
         "serviceLevel": d.service_level,
         "status": d.status,
         "note": d.note,
-    }
-
-
-def _changed(settings: Settings) -> dict[str, Any]:
-    """How a designation's change travels: down the tree from the group (reference data)."""
-    return {
-        "aggregate_type": "designation",
-        "event": lambda d: customer_pb2.DesignationChanged(designation=designation_state(d)),
-        "down_scope": down_scope(settings.topology, settings.node),
     }
 
 
@@ -169,7 +123,7 @@ async def designate(
         actor=principal.username,
         action="create",
         changes=diff({}, _snapshot(d)),
-        **_changed(settings),
+        **change_of(DESIGNATIONS, settings),
     )
     await events.audit(
         session,
@@ -215,7 +169,7 @@ async def update(
         # replicas it reaches say the same thing
         flag_modified(d, "customer_owner_node")
         await events.record_change(
-            session, d, actor=principal.username, action="update", changes=changes, **_changed(settings)
+            session, d, actor=principal.username, action="update", changes=changes, **change_of(DESIGNATIONS, settings)
         )
     return d
 
@@ -312,10 +266,9 @@ async def respond(
         r,
         created=created,
         at=now,
-        aggregate_type="designation_response",
-        event=lambda row: customer_pb2.DesignationResponseChanged(response=response_state(row)),
         actor=principal.username,
         action="respond",
         changes=diff(before, {"status": r.status, "reason": r.reason, "accountManager": r.account_manager}),
+        **change_of(RESPONSES, settings),
     )
     return r

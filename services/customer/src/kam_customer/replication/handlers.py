@@ -23,15 +23,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kam_contracts import customer_pb2
 from kam_customer.customer import rules
+from kam_customer.designation.events import DESIGNATIONS, RESPONSES
 from kam_customer.models import (
     AccountManagerAssignment,
     Audit,
     Contact,
     Customer,
-    Designation,
-    DesignationResponse,
     Organization,
 )
+from kam_platform.dataset import Dataset
 from kam_platform.replication import (
     RESYNC_REQUESTED,
     Claim,
@@ -47,7 +47,7 @@ from kam_platform.settings import Settings
 from kam_platform.snapshot import answer_resync
 
 from . import attached as f1
-from . import snapshot
+from . import batch, snapshot
 
 log = logging.getLogger("kam.customer.replication")
 
@@ -167,6 +167,9 @@ def _customer(customer_id: str) -> tuple[tuple[str, uuid.UUID], ...]:
     return (("customer", uuid.UUID(customer_id)),)
 
 
+_DATASETS: dict[str, Dataset[Any]] = {d.event_type: d for d in (DESIGNATIONS, RESPONSES)}
+
+
 class CustomerApplier:
     """The apply callback of the customer service's replication consumers."""
 
@@ -218,6 +221,7 @@ class CustomerApplier:
                 if x.customer_id != c.id or x.owner_node != t.to_node:
                     raise Refused(f"transfer of customer {c.id} carries contact {x.id} of another owner")
                 out.append(Claim("contact", uuid.UUID(x.id), x.owner_node, x.version, True, t.from_node))
+            out.extend(f1.transfer_claims(t))  # its F1 records follow it (issue 14)
             return out
         if etype == "kam.v1.ContactChanged":
             x = ev.payload_as(customer_pb2.ContactChanged).contact
@@ -236,14 +240,16 @@ class CustomerApplier:
         if etype == "kam.v1.AuditRecorded":
             r = ev.payload_as(customer_pb2.AuditRecorded)
             return [Claim("audit", uuid.UUID(r.id), r.owner_node)]
-        if etype == "kam.v1.DesignationChanged":  # owned by the root, flows down
-            g = ev.payload_as(customer_pb2.DesignationChanged).designation
-            return [Claim("designation", uuid.UUID(g.id), g.owner_node, g.version)]
-        if etype == "kam.v1.DesignationResponseChanged":  # owned by the answering node, flows up
-            s = ev.payload_as(customer_pb2.DesignationResponseChanged).response
-            return [Claim("designation_response", uuid.UUID(s.id), s.owner_node, s.version)]
+        dataset = _DATASETS.get(etype)  # designations (down from the group) and their answers (up)
+        if dataset is not None:
+            # the record the dataset's message names, judged by the `Screen` alone (its reasons name the
+            # owner claimed against the origin's subtree)
+            rid, owner, version = dataset.record(ev.payload_as(dataset.message))
+            return [Claim(dataset.table.name, uuid.UUID(rid), owner, version)]
         if etype == RESYNC_REQUESTED:
             return resync_claims(ev)
+        if etype == batch.IMPORTED:  # an import chunk (issue 13)
+            return batch.import_claims(ev, self.topology)
         return f1.claims(ev)  # the F1 records (issue 14), or None: refused
 
     async def __call__(self, session: AsyncSession, events: Sequence[Event]) -> None:
@@ -253,11 +259,11 @@ class CustomerApplier:
         contacts: list[tuple[Event, dict[str, Any]]] = []
         contact_deletes: list[tuple[Event, uuid.UUID, int]] = []
         orgs: list[tuple[Event, dict[str, Any]]] = []
-        designations: list[tuple[Event, dict[str, Any]]] = []
-        responses: list[tuple[Event, dict[str, Any]]] = []
+        on_datasets: dict[str, list[Event]] = {}
         assignments: list[customer_pb2.AccountManagerAssigned] = []
         audits: list[dict[str, Any]] = []
         resyncs: list[Event] = []
+        imports: list[Event] = []  # CustomersImported, applied set-based (replication/batch.py)
         f1_events: list[Event] = []
         for ev in newest_per_aggregate(events):
             etype = ev.event_type
@@ -273,6 +279,7 @@ class CustomerApplier:
                     continue  # relayed to a sibling subtree; not ours to hold
                 customers.append((ev, customer_row(t.customer)))
                 contacts.extend((ev, contact_row(c)) for c in t.contacts)
+                await f1.apply_transferred(session, ev, t)
                 await self._relay_transfer(session, ev, t)
             elif etype == "kam.v1.ContactChanged":
                 contacts.append((ev, contact_row(ev.payload_as(customer_pb2.ContactChanged).contact)))
@@ -319,12 +326,12 @@ class CustomerApplier:
                         "note": None,
                     }
                 )
-            elif etype == "kam.v1.DesignationChanged":
-                designations.append((ev, designation_row(ev.payload_as(customer_pb2.DesignationChanged).designation)))
-            elif etype == "kam.v1.DesignationResponseChanged":
-                responses.append((ev, response_row(ev.payload_as(customer_pb2.DesignationResponseChanged).response)))
+            elif etype in _DATASETS:
+                on_datasets.setdefault(etype, []).append(ev)
             elif etype == RESYNC_REQUESTED:
                 resyncs.append(ev)
+            elif etype == batch.IMPORTED:
+                imports.append(ev)
             elif etype in f1.KINDS:
                 f1_events.append(ev)
             else:
@@ -334,9 +341,10 @@ class CustomerApplier:
         await _apply_deletes(session, Customer, customer_deletes)
         await upsert_newest(session, Contact, contacts)
         await _apply_deletes(session, Contact, contact_deletes)
-        await upsert_newest(session, Designation, designations)
-        await upsert_newest(session, DesignationResponse, responses)
+        for etype, dataset_events in on_datasets.items():
+            await _DATASETS[etype].apply(session, dataset_events)
         await self._apply_assignments(session, assignments)
+        await batch.apply_imports(session, imports, customer_row)
         await f1.apply(session, f1_events)
         if audits:
             await session.execute(insert(Audit).on_conflict_do_nothing(), audits)
@@ -396,42 +404,3 @@ class CustomerApplier:
             own=lambda s, owners, restore: snapshot.republish_own(s, self.settings, owners, restore),
             reference=lambda s: snapshot.republish_reference(s, self.settings),
         )
-
-
-def designation_row(d: customer_pb2.DesignationState) -> dict[str, Any]:
-    now = datetime.now(UTC)
-    return {
-        "id": uuid.UUID(d.id),
-        "owner_node": d.owner_node,
-        "version": d.version,
-        "customer_id": uuid.UUID(d.customer_id),
-        "customer_code": d.customer_code,
-        "customer_name": d.customer_name,
-        "customer_owner_node": d.customer_owner_node,
-        "grade": d.grade,
-        "group_account_manager": d.group_account_manager or None,
-        "group_account_manager_name": d.group_account_manager_name or None,
-        "service_level": d.service_level or None,
-        "status": d.status,
-        "note": d.note or None,
-        "designated_by": d.designated_by,
-        "created_at": _dt(d.updated_at) or now,
-        "updated_at": _dt(d.updated_at) or now,
-    }
-
-
-def response_row(r: customer_pb2.DesignationResponseState) -> dict[str, Any]:
-    now = datetime.now(UTC)
-    return {
-        "id": uuid.UUID(r.id),
-        "owner_node": r.owner_node,
-        "version": r.version,
-        "designation_id": uuid.UUID(r.designation_id),
-        "status": r.status,
-        "reason": r.reason or None,
-        "account_manager": r.account_manager or None,
-        "account_manager_name": r.account_manager_name or None,
-        "responded_by": r.responded_by,
-        "created_at": _dt(r.updated_at) or now,
-        "updated_at": _dt(r.updated_at) or now,
-    }

@@ -17,8 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from kam_contracts import customer_pb2, envelope_pb2
 from kam_customer.contact.service import contact_state
 from kam_customer.customer.events import SERVICE, customer_state
-from kam_customer.designation.service import designation_state, response_state
-from kam_customer.models import SCHEMA, Contact, Customer, Designation, DesignationResponse, Organization
+from kam_customer.designation.events import DESIGNATIONS, RESPONSES
+from kam_customer.models import SCHEMA, Contact, Customer, Organization
 from kam_customer.organization.service import organization_state
 from kam_platform.outbox import write_rows
 from kam_platform.settings import Settings
@@ -60,32 +60,24 @@ async def republish_own(
             (Contact.owner_node.in_(who), Contact.deleted_at.is_(None)),
             state=lambda c: customer_pb2.ContactChanged(contact=contact_state(c)),
         ),
-        Republish(
-            "designation_response",
-            DesignationResponse,
-            (DesignationResponse.owner_node.in_(who),),
-            state=lambda r: customer_pb2.DesignationResponseChanged(response=response_state(r)),
-        ),
     ]
     count = await republish(session, schema=SCHEMA, service=SERVICE, settings=settings, items=items, restore=restore)
-    for kind in f1.KINDS.values():  # the F1 records (issue 14), on the platform dataset
+    # the records on the platform dataset: designation answers and the F1 records (issue 14)
+    for dataset in (RESPONSES, *(kind.dataset for kind in f1.KINDS.values())):
         if restore:
-            count += await kind.dataset.republish_restore(session, settings, owners=who)
+            count += await dataset.republish_restore(session, settings, owners=who)
         else:
-            count += await kind.dataset.republish(session, settings, down=False)
+            count += await dataset.republish(session, settings, down=False)
     return count
 
 
 async def republish_reference(session: AsyncSession, settings: Settings) -> int:
-    items = [
-        Republish(
-            "designation",
-            Designation,
-            (Designation.owner_node == settings.node,),
-            state=lambda d: customer_pb2.DesignationChanged(designation=designation_state(d)),
-        )
-    ]
-    return await republish(session, schema=SCHEMA, service=SERVICE, settings=settings, items=items, down=True)
+    """The designations this node owns (the group's), down to the federation (`DESIGNATIONS`), and a
+    province's verdicts on its local networks' customers (F1 省级核实, issue 14) down to them."""
+    count = await DESIGNATIONS.republish(session, settings, down=True)
+    for kind in f1.DOWNWARD:
+        count += await kind.dataset.republish(session, settings, down=True)
+    return count
 
 
 async def relay_down(
