@@ -120,7 +120,7 @@ def browser() -> Iterator[Any]:
 
 # waits sized for a loaded 2-core machine (a login hashes a password with argon2); nothing is timed
 WAIT_MS = 60_000
-EXPECT_MS = 20_000
+EXPECT_MS = 45_000
 
 
 def new_context(browser: Any) -> Any:
