@@ -240,8 +240,7 @@ def audit_row(a: customer_pb2.AuditRecorded) -> dict[str, Any]:
 # every ticket write: version bump, outbox event (up the tree) and audit (replicated) in one call
 CHANGES = ChangeLog(schema=SCHEMA, service=SERVICE, audit_model=Audit, audit_event=audit_recorded)
 
-# tickets replicate up like a dataset replicates (versioned upsert, owner = origin, snapshot on resync);
-# they are never published down
+
 def _ticket_record(msg: Message) -> tuple[str, str, int]:
     # TroubleTicketChanged has a second field (`change`), so the dataset's default (the message's
     # single sub-message) does not apply: name the ticket explicitly
@@ -249,6 +248,8 @@ def _ticket_record(msg: Message) -> tuple[str, str, int]:
     return msg.ticket.id, msg.ticket.owner_node, msg.ticket.version
 
 
+# tickets replicate up like a dataset replicates (versioned upsert, owner = origin, snapshot on resync);
+# they are never published down
 TICKETS: Dataset[TroubleTicket] = Dataset(
     name=AGGREGATE,
     service=SERVICE,
