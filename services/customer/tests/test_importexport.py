@@ -5,6 +5,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import json
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -15,6 +16,7 @@ from fastapi import FastAPI
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
+from kam_contracts import customer_pb2, envelope_pb2
 from kam_customer.customer.rules import credit_code_problem
 from kam_customer.importexport.schemas import EXPORT_HEADER, XLSX_TYPE
 from kam_customer.main import MIGRATIONS
@@ -67,6 +69,22 @@ async def scalar(conn: AsyncConnection, sql: str, **params: Any) -> Any:
     return (await conn.execute(text(sql), params)).scalar()
 
 
+IMPORTED = "kam.v1.CustomersImported"
+
+
+async def imported(conn: AsyncConnection) -> list[tuple[str, customer_pb2.CustomersImported]]:
+    """The import's batch events in the outbox, oldest first (subject, message)."""
+    rows = await conn.execute(
+        text("SELECT subject, payload FROM customer.outbox WHERE event_type = :t ORDER BY created_at, id"),
+        {"t": IMPORTED},
+    )
+    out = []
+    for subject, payload in rows:
+        env = envelope_pb2.Envelope.FromString(bytes(payload))
+        out.append((subject, customer_pb2.CustomersImported.FromString(env.payload)))
+    return out
+
+
 async def test_csv_import_creates_customers_with_legal_entity_events_and_audit(ie, auth, rollback_conn) -> None:
     r = await post_csv(ie, auth("gd-gz"), csv_body(*GOOD, bom=True))
     assert r.status_code == 200, r.text
@@ -93,40 +111,27 @@ async def test_csv_import_creates_customers_with_legal_entity_events_and_audit(i
     assert rows[2]["life_status"] == "PROSPECT"  # empty cell → default on create
     assert {x["owner_node"] for x in rows} == {"gd-gz"} and {x["version"] for x in rows} == {1}
     ids = "SELECT id::text FROM customer.customer WHERE customer_code LIKE 'KAGDGZIMP%'"
-    assert (
-        await scalar(
-            rollback_conn,
-            f"SELECT count(*) FROM customer.outbox WHERE aggregate_id IN ({ids}) "
-            "AND event_type = 'kam.v1.CustomerCreated'",
-        )
-        == 3
-    )
-    assert (
-        await scalar(
-            rollback_conn,
-            "SELECT count(*) FROM customer.outbox WHERE subject LIKE "
-            "'up.gd-gz.customer.customer.%' AND aggregate_id IN (" + ids + ")",
-        )
-        == 3
-    )
-    # the legal entities the import created reach replicas too, as through the API
+    # the customers and the legal entities the import created reach replicas as through the API, in one
+    # CustomersImported batch event (issue 13) with the chunk's audit record naming the job
+    events = await imported(rollback_conn)
+    assert len(events) == 1
+    subject, m = events[0]
+    assert subject == f"up.gd-gz.customer.import_chunk.{m.audit.id}" and m.job_id == body["job"]
+    stored = set((await rollback_conn.execute(text(ids))).scalars())
+    assert {c.id for c in m.customers} == set(m.created_ids) == stored
     orgs = "SELECT organization_id::text FROM customer.customer WHERE customer_code LIKE 'KAGDGZIMP%'"
+    assert {o.id for o in m.organizations} == set((await rollback_conn.execute(text(orgs))).scalars())
     assert (
         await scalar(
             rollback_conn,
-            f"SELECT count(*) FROM customer.outbox WHERE aggregate_id IN ({orgs}) "
-            "AND event_type = 'kam.v1.OrganizationChanged' AND subject LIKE 'up.gd-gz.customer.organization.%'",
+            "SELECT count(*) FROM customer.audit WHERE action = 'import' AND entity_type = 'import' "
+            "AND actor = 'am01' AND entity_id = CAST(:job AS uuid) AND id = CAST(:audit AS uuid)",
+            job=body["job"],
+            audit=m.audit.id,
         )
-        == 3
+        == 1
     )
-    assert (
-        await scalar(
-            rollback_conn,
-            f"SELECT count(*) FROM customer.audit WHERE action = 'import' "
-            f"AND actor = 'am01' AND entity_id::text IN ({ids})",
-        )
-        == 3
-    )
+    assert await scalar(rollback_conn, "SELECT count(*) FROM customer.outbox WHERE event_type <> :t", t=IMPORTED) == 0
     # account managers get the same assignment history as through the API
     hist = await ie.get(
         f"/api/v1/customer/customers/{await scalar(rollback_conn, ids + ' ORDER BY customer_code')}/account-managers",
@@ -162,12 +167,14 @@ async def test_reimport_updates_in_place_bumps_version_and_never_duplicates(ie, 
         )
         == 3
     )
-    status_events = await scalar(
-        rollback_conn,
-        "SELECT count(*) FROM customer.outbox WHERE event_type = 'kam.v1.CustomerStatusChanged' "
-        "AND aggregate_id = (SELECT id::text FROM customer.customer WHERE customer_code = 'KAGDGZIMP0002')",
-    )
-    assert status_events == 1
+    # the second import's batch event carries the new versions; its audit record names the changes
+    _, m = (await imported(rollback_conn))[-1]
+    assert m.job_id == body["job"] and not m.created_ids
+    states = {c.customer_code: c for c in m.customers}
+    assert (states["KAGDGZIMP0002"].version, states["KAGDGZIMP0002"].life_status) == (2, "ACTIVE")
+    details = {row["customerCode"]: row for row in json.loads(m.audit.changes_json)["rows"]}
+    assert details["KAGDGZIMP0002"]["action"] == "updated"
+    assert details["KAGDGZIMP0002"]["changes"]["status"] == ["PROSPECT", "ACTIVE"]
 
 
 async def test_bad_rows_are_reported_with_row_and_column_while_good_rows_land(ie, auth, rollback_conn) -> None:

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import FileResponse, StreamingResponse
 from starlette.background import BackgroundTask
 from starlette.datastructures import UploadFile
@@ -23,10 +23,10 @@ from kam_platform.db.engine import ReadSession, Session
 from kam_platform.errors import BadRequest, InvalidQuery, UnsupportedMediaType
 from kam_platform.inputguard import upload_body
 from kam_platform.settings import AppSettings
-from kam_platform.tmf import parse_list_query
+from kam_platform.tmf import INT64_MAX, id_or_404, parse_list_query
 
 from . import service
-from .schemas import CSV_TYPE, MULTIPART_TYPE, XLSX_TYPE, ImportResultRead
+from .schemas import CSV_TYPE, MULTIPART_TYPE, XLSX_TYPE, ImportResultRead, ImportRowRead
 
 router = APIRouter(tags=["customer import/export"])
 
@@ -95,6 +95,28 @@ async def import_customers(
     finally:
         _remove(path)
     return ImportResultRead.model_validate(result.to_api())
+
+
+@router.get(IMPORTS + "/{job}/rows", summary="What an import job did with each row")
+async def import_job_rows(
+    job: str,
+    response: Response,
+    session: ReadSession,
+    settings: AppSettings,
+    offset: int = Query(0, ge=0, le=INT64_MAX),
+    limit: int = Query(100, ge=1, le=1000),
+    principal: Principal = require("customer.history:read"),
+) -> list[ImportRowRead]:
+    """Row by row, in file order: the customer each good row created or updated (with the changed
+    attributes of an update). Read from the job's per-chunk audit records (one per CustomersImported
+    event), so an ancestor node answers for imports in its subtree too. Rejected rows are in the
+    import's answer, not here."""
+    job_id = id_or_404(job, "import job")
+    total, rows = await service.job_rows(
+        session, settings=settings, principal=principal, job=job_id, offset=offset, limit=limit
+    )
+    response.headers.update({"X-Total-Count": str(total), "X-Result-Count": str(len(rows))})
+    return [ImportRowRead.model_validate(r) for r in rows]
 
 
 async def _started(chunks: AsyncIterator[bytes]) -> AsyncIterator[bytes]:

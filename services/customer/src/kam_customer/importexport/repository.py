@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator, Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, select
+from sqlalchemy import Row, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -266,3 +266,35 @@ async def export_pages(
         if len(rows) < page:
             return
         last = rows[-1][0]
+
+
+# --- an import job's rows --------------------------------------------------------------------------
+
+_JOB_ROWS = f"""
+SELECT (a.changes->>'chunk')::int AS chunk, r.value AS row
+FROM {SCHEMA}.audit a, jsonb_array_elements(a.changes->'rows') WITH ORDINALITY AS r(value, n)
+WHERE a.entity_type = :entity AND a.entity_id = :job AND a.owner_node = ANY(CAST(:owners AS text[]))
+ORDER BY (a.changes->>'chunk')::int, r.n
+OFFSET :offset LIMIT :limit
+"""
+_JOB_COUNT = f"""
+SELECT count(*) AS chunks, coalesce(sum(jsonb_array_length(a.changes->'rows')), 0) AS rows
+FROM {SCHEMA}.audit a
+WHERE a.entity_type = :entity AND a.entity_id = :job AND a.owner_node = ANY(CAST(:owners AS text[]))
+"""
+
+
+async def job_rows(
+    session: AsyncSession, entity: str, job: uuid.UUID, owners: Sequence[str], offset: int, limit: int
+) -> tuple[int, int, list[tuple[int, dict[str, Any]]]]:
+    """(chunks, rows in all, this page of (chunk, row detail)) of an import job, from its chunks' audit
+    records owned by one of `owners` (the caller's scope)."""
+    params = {"entity": entity, "job": job, "owners": list(owners)}
+    chunks, total = (await session.execute(text(_JOB_COUNT), params)).one()
+    if not chunks:
+        return 0, 0, []
+    page = await session.execute(text(_JOB_ROWS), {**params, "offset": offset, "limit": limit})
+    out = []
+    for chunk, row in page:
+        out.append((int(chunk), row if isinstance(row, dict) else json.loads(row)))
+    return int(chunks), int(total), out

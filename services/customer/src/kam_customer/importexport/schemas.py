@@ -3,6 +3,7 @@ Chinese header, and the import summary returned to the caller."""
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Annotated, Any, Literal
@@ -80,6 +81,7 @@ class ImportResult:
     rejected: int = 0
     errors: list[RowError] = field(default_factory=list)  # the first MAX_ERRORS only
     error_count: int = 0
+    job_id: uuid.UUID | None = None  # the import job (its rows: /api/v1/customer/imports/{job}/rows)
 
     def reject(self, error: RowError) -> None:
         self.error_count += 1
@@ -95,6 +97,7 @@ class ImportResult:
             "rejected": self.rejected,
             "errors": [e.to_api() for e in self.errors],
             "errorCount": self.error_count,
+            **({"job": str(self.job_id)} if self.job_id is not None else {}),
         }
 
 
@@ -117,3 +120,20 @@ class ImportResultRead(ReadModel):
     rejected: int
     errors: Annotated[list[RowErrorRead], Field(description=f"the first {MAX_ERRORS} row errors")]
     error_count: int
+    job: Annotated[
+        str | None,
+        Field(description="the import job: what each row did is at /api/v1/customer/imports/{job}/rows"),
+    ] = None
+
+
+class ImportRowRead(ReadModel):
+    """What an import job did with one row of its file (its chunk's audit record, replicated up)."""
+
+    model_config = ConfigDict(json_schema_serialization_defaults_required=False)  # `changes` may be absent
+
+    row: Annotated[int, Field(description="1-based line of the file (the header is 1)")]
+    customer_code: str
+    id: Annotated[str, Field(description="the customer")]
+    action: Literal["created", "updated"]
+    chunk: int
+    changes: Annotated[dict[str, list[Any]] | None, Field(description="for an update: {attribute: [old, new]}")] = None

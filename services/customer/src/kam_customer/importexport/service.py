@@ -38,7 +38,7 @@ from kam_customer.customer.views import snapshot
 from kam_customer.models import Customer, Organization
 from kam_customer.organization import service as organization_service
 from kam_platform.auth import Principal, scope_nodes
-from kam_platform.errors import BadRequest, Forbidden, PayloadTooLarge, ValidationFailed
+from kam_platform.errors import BadRequest, Forbidden, NotFound, PayloadTooLarge, ValidationFailed
 from kam_platform.ids import uuid7
 from kam_platform.observability import request_id_var
 from kam_platform.outbox import build_event, ts
@@ -50,6 +50,11 @@ from . import repository, xlsx
 from .schemas import COLUMN_BY_HEADER, COLUMNS, EXPORT_HEADER, Column, ImportResult, RowError
 
 CHUNK = 5000
+# a CustomersImported event is closed at about this many bytes of states and row details, well below
+# NATS's default max_payload (1 MB): ~600-900 customers each
+BATCH_EVENT_BYTES = 512 * 1024
+IMPORT_CHUNK = "import_chunk"  # the aggregate type of CustomersImported events (id = its audit record)
+IMPORT_ENTITY = "import"  # the audit entity of an import job (entity_id = the job)
 ANALYZE_AFTER = 10_000  # rows written by one import after which the customer table is re-analyzed
 FileKind = Literal["csv", "xlsx"]
 XLSX_MAX_ROWS = 1_048_576  # rows per worksheet
@@ -299,6 +304,10 @@ class Loader:
     visible: frozenset[str] | None = None
     # the federation, to keep new codes in this node's namespace (None for the seed, whose codes are)
     topology: Topology | None = None
+    # the import job: with it every chunk is recorded as CustomersImported batch events, each with one
+    # audit record naming the job (issue 13); without it (the seed) as the API's per-row events
+    job_id: uuid.UUID | None = None
+    chunks: int = 0  # batch events written so far (their `chunk` numbers)
 
     def __post_init__(self) -> None:
         self.now_ts = ts(self.now)  # converted once: a million rows share it
@@ -347,7 +356,10 @@ class Loader:
             for p in planned.values()
         ]
         returned = await repository.upsert(self.conn, self.node, stage)
-        await self._record(planned, returned)
+        if self.job_id is not None:
+            await self._record_batch(planned, returned)
+        else:
+            await self._record(planned, returned)
 
     def _in_scope(self, owner_node: str) -> bool:
         return self.visible is None or owner_node in self.visible
@@ -578,6 +590,147 @@ class Loader:
         await repository.copy_audit(self.conn, audit)
         await repository.copy_outbox(self.conn, outbox)
 
+    async def _record_batch(self, planned: dict[str, _Planned], returned: list[dict[str, Any]]) -> None:
+        """The chunk as CustomersImported batch events (one per BATCH_EVENT_BYTES of states) instead of
+        three or four envelopes and an audit row per customer; each carries its one audit record."""
+        assignments: list[tuple[Any, ...]] = []
+        batch = _Batch()
+        batches: list[_Batch] = [batch]
+        seen: set[str] = set()
+        for r in returned:
+            p = planned[r["customer_code"]]
+            seen.add(r["customer_code"])
+            rec = p.rec
+            if batch.size >= BATCH_EVENT_BYTES:
+                batch = _Batch()
+                batches.append(batch)
+            if p.is_new_org and r["organization_id"] == rec["organization_id"]:
+                org = customer_pb2.OrganizationState(
+                    id=str(r["organization_id"]),
+                    owner_node=self.node,
+                    version=1,
+                    name=rec["name"],
+                    trading_name=rec["name"],  # TMF632's mandatory attribute (issue 10)
+                    credit_code=rec.get("credit_code") or "",
+                    organization_type="legalEntity",
+                    industry=rec.get("industry") or "",
+                    status="validated",
+                )
+                batch.message.organizations.append(org)
+                batch.size += org.ByteSize()
+            rec.update(
+                id=r["id"],
+                version=r["version"],
+                created_at=r["created_at"],
+                updated_at=r["updated_at"],
+                organization_id=r["organization_id"],
+                owner_node=self.node,
+            )
+            c = cast(Customer, SimpleNamespace(**rec))
+            state = events.customer_state(c)
+            batch.message.customers.append(state)
+            batch.size += state.ByteSize()
+            cid = rec["id"]
+            detail: dict[str, Any] = {"row": p.line, "customerCode": r["customer_code"], "id": str(cid)}
+            if r["inserted"]:
+                self.result.created += 1
+                batch.message.created_ids.append(str(cid))
+                detail["action"] = "created"
+            else:
+                self.result.updated += 1
+                before = snapshot(cast(Customer, SimpleNamespace(**(p.old or {}))))
+                after = snapshot(c)
+                detail["action"] = "updated"
+                detail["changes"] = {k: [before.get(k), v] for k, v in after.items() if before.get(k) != v}
+            batch.rows.append(detail)
+            batch.size += 100 + (len(json.dumps(detail["changes"], default=str)) if "changes" in detail else 0)
+            previous = p.old["account_manager"] if p.old is not None else None
+            if rec["account_manager"] != previous and (rec["account_manager"] or previous):
+                aid = uuid7()
+                assignments.append(
+                    (
+                        aid,
+                        self.node,
+                        cid,
+                        rec["account_manager"],
+                        rec["account_manager_name"],
+                        previous,
+                        self.actor,
+                        self.now,
+                        self.action,
+                    )
+                )
+                assigned = events.account_manager_assigned(
+                    assignment_id=aid,
+                    owner_node=self.node,
+                    customer_id=cid,
+                    account_manager=rec["account_manager"],
+                    previous=previous,
+                    assigned_by=self.actor,
+                    valid_from=self.now_ts,
+                    reason=self.action,
+                )
+                batch.message.assignments.append(assigned)
+                batch.size += assigned.ByteSize()
+            if self.track_ids:
+                self.loaded[r["customer_code"]] = cid
+        for code in planned.keys() - seen:  # lost a race with a writer at another node
+            p = planned[code]
+            self.reject([RowError(p.line, "customerCode", f"customer {code} is owned by another node")])
+        audit: list[tuple[Any, ...]] = []
+        outbox: list[tuple[Any, ...]] = []
+        assert self.job_id is not None
+        for b in batches:
+            if not b.rows:
+                continue
+            audit_id = uuid7()
+            created = len(b.message.created_ids)
+            changes_json = json.dumps(
+                {
+                    "job": str(self.job_id),
+                    "chunk": self.chunks,
+                    "created": created,
+                    "updated": len(b.rows) - created,
+                    "rows": b.rows,
+                },
+                ensure_ascii=False,
+                default=str,
+            )
+            audit.append(
+                (
+                    audit_id,
+                    self.node,
+                    IMPORT_ENTITY,
+                    self.job_id,
+                    self.action,
+                    self.actor,
+                    changes_json,
+                    self.request_id,
+                    self.now,
+                )
+            )
+            b.message.job_id = str(self.job_id)
+            b.message.owner_node = self.node
+            b.message.chunk = self.chunks
+            b.message.audit.CopyFrom(
+                events.audit_message(
+                    audit_id=audit_id,
+                    owner_node=self.node,
+                    entity_type=IMPORT_ENTITY,
+                    entity_id=self.job_id,
+                    action=self.action,
+                    actor=self.actor,
+                    at=self.now_ts,
+                    changes_json=changes_json,
+                    request_id=self.request_id,
+                )
+            )
+            self._event(outbox, IMPORT_CHUNK, audit_id, 1, b.message)
+            self.chunks += 1
+        await repository.record_assignments(self.conn, assignments)
+        await repository.copy_audit(self.conn, audit)
+        await repository.copy_outbox(self.conn, outbox)
+
     def _event(
         self, out: list[tuple[Any, ...]], aggregate: str, agg_id: uuid.UUID, version: int, message: Message
     ) -> None:
@@ -596,6 +749,15 @@ class Loader:
     async def finish(self) -> None:
         if self.result.created or self.result.updated:
             await repository.notify_relay(self.conn)
+
+
+@dataclass
+class _Batch:
+    """One CustomersImported event being filled, its audit record's rows and its approximate size."""
+
+    message: customer_pb2.CustomersImported = field(default_factory=customer_pb2.CustomersImported)
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    size: int = 0
 
 
 @dataclass
@@ -647,7 +809,9 @@ async def import_file(
         request_id_var.get(),
         visible=frozenset(scope_nodes(principal, settings.topology)),
         topology=settings.topology,
+        job_id=uuid7(),
     )
+    loader.result.job_id = loader.job_id
     reader = _BatchReader(rows, header, chunk)
     # the next chunk is read and validated in a worker thread while this one is written: the database
     # works on its own core meanwhile instead of waiting for Python
@@ -708,6 +872,19 @@ class _BatchReader:
             if len(batch) >= self.chunk:
                 return batch, received, rejected, False
         return batch, received, rejected, True
+
+
+async def job_rows(
+    session: AsyncSession, *, settings: Settings, principal: Principal, job: uuid.UUID, offset: int, limit: int
+) -> tuple[int, list[dict[str, Any]]]:
+    """What an import job did with each row (its chunks' audit records, at the importing node and at
+    every ancestor), paged in file order; 404 when no chunk of the job is in the caller's scope."""
+    chunks, total, page = await repository.job_rows(
+        session, IMPORT_ENTITY, job, scope_nodes(principal, settings.topology), offset, limit
+    )
+    if not chunks:
+        raise NotFound(f"import job {job} not found")
+    return total, [{**row, "chunk": chunk} for chunk, row in page]
 
 
 # --- export ------------------------------------------------------------------------------------

@@ -1180,3 +1180,61 @@ class CustomerMergeChanged(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___CustomerMergeChanged: _TypeAlias = CustomerMergeChanged  # noqa: Y015
+
+@_typing.final
+class CustomersImported(_message.Message):
+    """One chunk of a bulk import at its owner (批量导入, issue 13), in place of the per-row events: the state
+    of every customer the chunk created or changed, the legal entities it created, the account-manager
+    assignments it recorded, and the chunk's one audit record (entity_type "import", entity_id the job,
+    its changes naming each row). Aggregate "import_chunk", id = the audit record's id, version 1.
+    Replicas apply it set-based with the result of the per-row events (CustomerCreated/CustomerUpdated,
+    OrganizationChanged, AccountManagerAssigned, AuditRecorded); newest version wins per customer.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    JOB_ID_FIELD_NUMBER: _builtins.int
+    OWNER_NODE_FIELD_NUMBER: _builtins.int
+    CHUNK_FIELD_NUMBER: _builtins.int
+    CUSTOMERS_FIELD_NUMBER: _builtins.int
+    CREATED_IDS_FIELD_NUMBER: _builtins.int
+    ORGANIZATIONS_FIELD_NUMBER: _builtins.int
+    ASSIGNMENTS_FIELD_NUMBER: _builtins.int
+    AUDIT_FIELD_NUMBER: _builtins.int
+    job_id: _builtins.str
+    owner_node: _builtins.str
+    chunk: _builtins.int
+    """0, 1, … within the job"""
+    @_builtins.property
+    def customers(self) -> _containers.RepeatedCompositeFieldContainer[Global___CustomerState]: ...
+    @_builtins.property
+    def created_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """the customers among them this chunk created"""
+
+    @_builtins.property
+    def organizations(self) -> _containers.RepeatedCompositeFieldContainer[Global___OrganizationState]:
+        """created by this chunk"""
+
+    @_builtins.property
+    def assignments(self) -> _containers.RepeatedCompositeFieldContainer[Global___AccountManagerAssigned]: ...
+    @_builtins.property
+    def audit(self) -> Global___AuditRecorded: ...
+    def __init__(
+        self,
+        *,
+        job_id: _builtins.str = ...,
+        owner_node: _builtins.str = ...,
+        chunk: _builtins.int = ...,
+        customers: _abc.Iterable[Global___CustomerState] | None = ...,
+        created_ids: _abc.Iterable[_builtins.str] | None = ...,
+        organizations: _abc.Iterable[Global___OrganizationState] | None = ...,
+        assignments: _abc.Iterable[Global___AccountManagerAssigned] | None = ...,
+        audit: Global___AuditRecorded | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["audit", b"audit"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["assignments", b"assignments", "audit", b"audit", "chunk", b"chunk", "created_ids", b"created_ids", "customers", b"customers", "job_id", b"job_id", "organizations", b"organizations", "owner_node", b"owner_node"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CustomersImported: _TypeAlias = CustomersImported  # noqa: Y015
