@@ -337,7 +337,7 @@ class CustomerApplier:
             else:
                 log.debug("ignoring %s", etype)
         await upsert_newest(session, Organization, orgs)
-        await upsert_newest(session, Customer, customers)
+        await batch.upsert_customers(session, customers)  # set-based: COPY + one upsert (issue 13)
         await _apply_deletes(session, Customer, customer_deletes)
         await upsert_newest(session, Contact, contacts)
         await _apply_deletes(session, Contact, contact_deletes)
