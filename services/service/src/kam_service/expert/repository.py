@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import Select, func, literal, or_, select
 from sqlalchemy import any_ as sql_any
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
 from kam_platform.scoped import ScopedRepository
@@ -30,11 +31,11 @@ REQUEST_FILTERS = {
 
 
 class ExpertRepository:
-    def __init__(self, session: Any) -> None:
+    def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
     @classmethod
-    def from_session(cls, session: Any) -> ExpertRepository:
+    def from_session(cls, session: AsyncSession) -> ExpertRepository:
         return cls(session)
 
     def _pool(self, nodes: Sequence[str]) -> Select[Any]:
