@@ -16,6 +16,7 @@ from kam_customer.merge.repository import MergeRepository
 from kam_customer.models import AccountManagerAssignment, Audit, Customer, Organization
 from kam_customer.organization.repository import OrganizationRepository
 from kam_customer.organization.schemas import PARTY_REFERENCE, UNVERIFIED
+from kam_customer.replication import attached as f1_records
 from kam_platform.audit import diff
 from kam_platform.auth import Principal
 from kam_platform.errors import Conflict, InvalidTransition, NotFound, NotOwner, ValidationFailed
@@ -590,6 +591,8 @@ async def transfer(
         contact.owner_node = to_node
         contact.version += 1
         contact.updated_at = now
+    # F1: the needs profile, competitor presence and decision map follow the customer, as its contacts do
+    attached_records = await f1_records.transfer(session, c.id, to_node, now)
     await events.record_change(
         session,
         c,
@@ -602,6 +605,7 @@ async def transfer(
             to_node=to_node,
             contacts=[contact_state(x) for x in contacts],
             reason=reason or "",
+            **attached_records,
         ),
         actor=principal.username,
         action="transfer",

@@ -605,6 +605,9 @@ class CustomerOwnershipTransferred(_message.Message):
     TO_NODE_FIELD_NUMBER: _builtins.int
     CONTACTS_FIELD_NUMBER: _builtins.int
     REASON_FIELD_NUMBER: _builtins.int
+    NEEDS_PROFILES_FIELD_NUMBER: _builtins.int
+    COMPETITOR_PRESENCES_FIELD_NUMBER: _builtins.int
+    CONTACT_RELATIONS_FIELD_NUMBER: _builtins.int
     from_node: _builtins.str
     to_node: _builtins.str
     reason: _builtins.str
@@ -614,6 +617,16 @@ class CustomerOwnershipTransferred(_message.Message):
 
     @_builtins.property
     def contacts(self) -> _containers.RepeatedCompositeFieldContainer[Global___ContactState]: ...
+    @_builtins.property
+    def needs_profiles(self) -> _containers.RepeatedCompositeFieldContainer[Global___NeedsProfileState]:
+        """F1 (issue 14): the customer's records owned with it follow it to the new owner (owner_node is the
+        new owner, version bumped), as its contacts do
+        """
+
+    @_builtins.property
+    def competitor_presences(self) -> _containers.RepeatedCompositeFieldContainer[Global___CompetitorPresenceState]: ...
+    @_builtins.property
+    def contact_relations(self) -> _containers.RepeatedCompositeFieldContainer[Global___ContactRelationState]: ...
     def __init__(
         self,
         *,
@@ -622,10 +635,13 @@ class CustomerOwnershipTransferred(_message.Message):
         to_node: _builtins.str = ...,
         contacts: _abc.Iterable[Global___ContactState] | None = ...,
         reason: _builtins.str = ...,
+        needs_profiles: _abc.Iterable[Global___NeedsProfileState] | None = ...,
+        competitor_presences: _abc.Iterable[Global___CompetitorPresenceState] | None = ...,
+        contact_relations: _abc.Iterable[Global___ContactRelationState] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["customer", b"customer"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["contacts", b"contacts", "customer", b"customer", "from_node", b"from_node", "reason", b"reason", "to_node", b"to_node"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["competitor_presences", b"competitor_presences", "contact_relations", b"contact_relations", "contacts", b"contacts", "customer", b"customer", "from_node", b"from_node", "needs_profiles", b"needs_profiles", "reason", b"reason", "to_node", b"to_node"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
