@@ -619,8 +619,11 @@ class ReplicationConsumer:
             fresh = {r[0] for r in rows}
             new_events = [e for e in events if e.event_id in fresh]
             DUPLICATES.labels(self.service, self.stream).inc(len(events) - len(new_events))
-            own = [e for e in new_events if e.origin == self.node]  # our own resync requests (`_own_resync`)
-            accepted, refused = await self.screen.split(session, [e for e in new_events if e.origin != self.node])
+            # our own resync requests are answered, not screened (`_own_resync`); anything else of our own
+            # origin that reaches here is screened, and refused
+            own = [e for e in new_events if e.origin == self.node and self._own_resync(e.envelope, e.subject)]
+            answered = {id(e) for e in own}
+            accepted, refused = await self.screen.split(session, [e for e in new_events if id(e) not in answered])
             accepted = own + accepted
             for ev, reason in refused:
                 msg = (msgs or {}).get(id(ev))
