@@ -318,7 +318,20 @@ class Loader:
             self.result.reject(e)
 
     async def load(self, rows: Sequence[tuple[int, dict[str, str | None]]]) -> None:
-        """Upsert one chunk of validated rows (line, values by attribute)."""
+        """Upsert one chunk of validated rows (line, values by attribute) and record it."""
+        planned = await self.plan(rows)
+        if not planned:
+            return
+        returned = await self.upsert(planned)
+        await self.after_upsert(planned, returned)
+        if self.job_id is not None:
+            await self.write(self.build_batch(planned, returned))
+        else:
+            await self._record(planned, returned)
+
+    async def plan(self, rows: Sequence[tuple[int, dict[str, str | None]]]) -> dict[str, _Planned]:
+        """The chunk's rows as planned writes (duplicates, ownership, parents and transitions judged;
+        the rejected ones reported)."""
         by_code: dict[str, tuple[int, dict[str, str | None]]] = {}
         for line, values in rows:
             code = cast(str, values["customer_code"])
@@ -329,7 +342,7 @@ class Loader:
                 continue
             by_code[code] = (line, values)
         if not by_code:
-            return
+            return {}
         fresh = await repository.mark_seen(self.conn, list(by_code))
         for code in by_code.keys() - fresh:
             self.reject(
@@ -349,17 +362,18 @@ class Loader:
                 planned[code] = p
         await self._resolve_parents(planned)
         await self._check_branch_types(planned)
-        if not planned:
-            return
+        return planned
+
+    async def upsert(self, planned: dict[str, _Planned]) -> list[dict[str, Any]]:
+        """The chunk's customers and new legal entities written (one COPY and upsert)."""
         stage = [
             tuple(p.rec[c] if c != "is_new_org" else p.is_new_org for c in repository.STAGE_COLUMNS)
             for p in planned.values()
         ]
-        returned = await repository.upsert(self.conn, self.node, stage)
-        if self.job_id is not None:
-            await self._record_batch(planned, returned)
-        else:
-            await self._record(planned, returned)
+        return await repository.upsert(self.conn, self.node, stage)
+
+    async def after_upsert(self, planned: dict[str, _Planned], returned: list[dict[str, Any]]) -> None:
+        """What is judged on the written rows before they are recorded."""
 
     def _in_scope(self, owner_node: str) -> bool:
         return self.visible is None or owner_node in self.visible
@@ -590,9 +604,10 @@ class Loader:
         await repository.copy_audit(self.conn, audit)
         await repository.copy_outbox(self.conn, outbox)
 
-    async def _record_batch(self, planned: dict[str, _Planned], returned: list[dict[str, Any]]) -> None:
+    def build_batch(self, planned: dict[str, _Planned], returned: list[dict[str, Any]]) -> _Built:
         """The chunk as CustomersImported batch events (one per BATCH_EVENT_BYTES of states) instead of
-        three or four envelopes and an audit row per customer; each carries its one audit record."""
+        three or four envelopes and an audit row per customer; each carries its one audit record.
+        Python alone, no database: `import_file` runs it in a thread while the next chunk is upserted."""
         assignments: list[tuple[Any, ...]] = []
         batch = _Batch()
         batches: list[_Batch] = [batch]
@@ -727,9 +742,13 @@ class Loader:
             )
             self._event(outbox, IMPORT_CHUNK, audit_id, 1, b.message)
             self.chunks += 1
-        await repository.record_assignments(self.conn, assignments)
-        await repository.copy_audit(self.conn, audit)
-        await repository.copy_outbox(self.conn, outbox)
+        return _Built(assignments, audit, outbox)
+
+    async def write(self, built: _Built) -> None:
+        """A built chunk's assignment history, audit records and outbox events (COPY)."""
+        await repository.record_assignments(self.conn, built.assignments)
+        await repository.copy_audit(self.conn, built.audit)
+        await repository.copy_outbox(self.conn, built.outbox)
 
     def _event(
         self, out: list[tuple[Any, ...]], aggregate: str, agg_id: uuid.UUID, version: int, message: Message
@@ -749,6 +768,15 @@ class Loader:
     async def finish(self) -> None:
         if self.result.created or self.result.updated:
             await repository.notify_relay(self.conn)
+
+
+@dataclass
+class _Built:
+    """A chunk's rows to write after its upsert: assignments, audit records, outbox events."""
+
+    assignments: list[tuple[Any, ...]]
+    audit: list[tuple[Any, ...]]
+    outbox: list[tuple[Any, ...]]
 
 
 @dataclass
@@ -817,6 +845,9 @@ async def import_file(
     # works on its own core meanwhile instead of waiting for Python
     pending = asyncio.create_task(asyncio.to_thread(reader.next_batch))
     analyze_at = ANALYZE_AFTER
+    # chunk k is upserted while chunk k-1's events are built in a thread (the database and Python work on
+    # their two cores at once), then k-1's are written; k depends on none of k-1's records but its rows
+    previous: tuple[dict[str, _Planned], list[dict[str, Any]]] | None = None
     while True:
         batch, received, rejected, done = await pending
         if not done:
@@ -824,8 +855,19 @@ async def import_file(
         loader.result.received += received
         for errors in rejected:
             loader.reject(errors)
-        if batch:
-            await loader.load(batch)
+        planned = await loader.plan(batch) if batch else {}
+        returned: list[dict[str, Any]] = []
+        if previous is not None:
+            built, returned = await asyncio.gather(
+                asyncio.to_thread(loader.build_batch, *previous), _upsert(loader, planned)
+            )
+            await loader.write(built)
+        else:
+            returned = await _upsert(loader, planned)
+        previous = None
+        if planned:
+            await loader.after_upsert(planned, returned)
+            previous = (planned, returned)
         if analyze_at and loader.result.created + loader.result.updated >= analyze_at and not done:
             # a table never analyzed (new, or emptied) makes the planner look codes up by scanning every
             # live row, once per chunk: quadratic. Autovacuum cannot see into this transaction; ANALYZE
@@ -835,11 +877,17 @@ async def import_file(
             analyze_at = 0
         if done:
             break
+    if previous is not None:
+        await loader.write(loader.build_batch(*previous))
     await loader.finish()
     if loader.result.created + loader.result.updated >= ANALYZE_AFTER:
         # a bulk load changes the statistics the list plans depend on; autovacuum would come later
         await repository.analyze(conn)
     return loader.result
+
+
+async def _upsert(loader: Loader, planned: dict[str, _Planned]) -> list[dict[str, Any]]:
+    return await loader.upsert(planned) if planned else []
 
 
 @dataclass
