@@ -143,12 +143,46 @@ def check_tokens_and_customer(fed: Federation) -> None:
     wait_until(lambda: asyncio.run(arrived()), timeout=30, what="customer event on UP_gd-gz")
 
 
+def check_api_docs(fed: Federation) -> None:
+    """One OpenAPI document and one Swagger UI per node in both process modes (issue 10): the node's
+    /openapi.json holds the paths of every service it runs and validates as OpenAPI 3; every answer
+    has one `date` and one `server` header (the gateway does not repeat the upstream's)."""
+    from schemathesis.specs.openapi.definitions import OPENAPI_30_VALIDATOR, OPENAPI_31_VALIDATOR
+
+    from kam_cli.services import route
+
+    with httpx.Client(timeout=30.0) as client:
+        for code in fed.nodes:
+            url = fed.node_url(code)
+            r = client.get(url + "/openapi.json")
+            assert r.status_code == 200, (code, r.text)
+            doc = r.json()
+            (OPENAPI_31_VALIDATOR if doc["openapi"].startswith("3.1") else OPENAPI_30_VALIDATOR).validate(doc)
+            assert "x-kam-unavailable" not in doc, (code, doc.get("x-kam-unavailable"))
+            assert set(doc["x-kam-services"]) == set(fed.services), code
+            served = {route(path) for path in doc["paths"]}
+            assert served == set(fed.services), (code, served)  # every running service has its paths
+            if fed.process_per == "service":  # each service's own document at its own URL: all its paths
+                for service, service_url in fed.nodes[code].services.items():
+                    own = client.get(service_url + "/openapi.json").json()
+                    routed = {p for p in own["paths"] if route(p) == service}
+                    assert routed and routed <= set(doc["paths"]), (code, service, routed - set(doc["paths"]))
+            page = client.get(url + "/docs")
+            assert page.status_code == 200 and page.headers["content-type"].startswith("text/html"), code
+            assert "swagger-ui" in page.text
+            for path in ("/health", "/openapi.json", "/tmf-api/customerManagement/v4/customer", "/api/v1/none"):
+                answer = client.get(url + path)
+                assert len(answer.headers.get_list("date")) == 1, (code, path, answer.headers.raw)
+                assert len(answer.headers.get_list("server")) == 1, (code, path, answer.headers.raw)
+
+
 def check_running_federation(fed: Federation) -> None:
     """Everything a running federation must offer. Extend here."""
     check_health(fed)
     check_status(fed)
     check_leafnodes(fed)
     check_jetstream(fed)
+    check_api_docs(fed)
     check_tokens_and_customer(fed)
 
 

@@ -3,8 +3,12 @@
 Routes by path prefix (the discovered specs' routes, kam_cli.services.ROUTES) to the node's service
 processes, streaming bodies both ways with httpx. The `Host` header is forwarded unchanged so services
 build `href`s with the node's URL. `/health` is answered here; `/ready` reports every upstream's
-`/ready`. A pooled connection that the service broke is discarded, and an idempotent request that met
-one is sent again on another.
+`/ready`; `/openapi.json` is the services' documents merged into the node's (kam_cli.apidocs), with
+Swagger UI at `/docs` (ReDoc at `/redoc`). A pooled connection that the service broke is discarded,
+and an idempotent request that met one is sent again on another.
+
+Every answer carries one `date` and one `server` header: uvicorn adds its own to everything the
+gateway sends, so the upstream's are dropped (docs/architecture.md, "The gateway").
 
 Configured from the environment when started by uvicorn (`--factory kam_cli.gateway:create_app`):
 `KAM_GATEWAY_UPSTREAMS` = JSON object service → base URL, e.g. `{"<service>": "http://127.0.0.1:8101"}`.
@@ -27,6 +31,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
+from kam_cli import apidocs
 from kam_cli.services import ROUTES, route
 from kam_platform.console import ConsoleMiddleware
 from kam_platform.errors import error_body
@@ -51,6 +56,9 @@ METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 IDEMPOTENT = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
 REPLAYABLE_BODY = 1 << 20  # an idempotent request's body up to this size is buffered so it can be resent
 ATTEMPTS = 3
+# set by the server (uvicorn) on every answer the gateway sends: the upstream's copies are dropped
+SERVER_SET = frozenset({"date", "server"})
+DROPPED_RESPONSE_HEADERS = HOP_BY_HOP | SERVER_SET
 # a pooled keep-alive connection that the service closed meanwhile (it dropped the connection after an
 # error, or restarted) fails like this before any answer; httpx has discarded the connection by then
 _STALE_CONNECTION = (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError, httpx.ConnectError)
@@ -76,16 +84,21 @@ def _request_headers(request: Request) -> list[tuple[bytes, bytes]]:
 
 
 def _response_headers(resp: httpx.Response) -> list[tuple[bytes, bytes]]:
-    return [(k, v) for k, v in resp.headers.raw if k.decode("latin-1").lower() not in HOP_BY_HOP]
+    return [(k, v) for k, v in resp.headers.raw if k.decode("latin-1").lower() not in DROPPED_RESPONSE_HEADERS]
 
 
-def create_app(upstreams: Mapping[str, str] | None = None, routes: Mapping[str, str] | None = None) -> Starlette:
-    """The gateway app; `upstreams` maps service → base URL (default: `$KAM_GATEWAY_UPSTREAMS`)."""
+def create_app(
+    upstreams: Mapping[str, str] | None = None, routes: Mapping[str, str] | None = None, node: str | None = None
+) -> Starlette:
+    """The gateway app; `upstreams` maps service → base URL (default: `$KAM_GATEWAY_UPSTREAMS`), `node`
+    names the node in its API document (default: `$KAM_NODE`)."""
     if upstreams is None:
         upstreams = json.loads(os.environ.get(UPSTREAMS_ENV, "{}"))
     targets = {name: url.rstrip("/") for name, url in upstreams.items()}
     table = dict(ROUTES if routes is None else routes)
+    title = apidocs.node_title(node if node is not None else os.environ.get("KAM_NODE"))
     clients: dict[str, httpx.AsyncClient] = {}
+    merged: dict[str, dict[str, object]] = {}  # the node's document, once every service gave its own
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -116,6 +129,36 @@ def create_app(upstreams: Mapping[str, str] | None = None, routes: Mapping[str, 
         return JSONResponse(
             {"status": "ok" if ok else "unavailable", "services": services}, status_code=200 if ok else 503
         )
+
+    async def openapi(request: Request) -> Response:
+        if "doc" in merged:
+            return JSONResponse(merged["doc"])
+        client = clients["http"]
+
+        async def fetch(url: str) -> dict[str, object] | None:
+            try:
+                resp = await client.get(url + apidocs.OPENAPI_PATH, timeout=10.0)
+                doc = resp.json() if resp.status_code == 200 else None
+            except (httpx.HTTPError, ValueError):
+                return None
+            return doc if isinstance(doc, dict) else None
+
+        names = list(targets)
+        found = dict(zip(names, await asyncio.gather(*(fetch(targets[n]) for n in names)), strict=True))
+        docs = {name: doc for name, doc in found.items() if doc is not None}
+        missing = [name for name, doc in found.items() if doc is None]
+        doc = apidocs.merge(docs, table, title=title, unavailable=missing)
+        if not missing:
+            merged["doc"] = doc
+        return JSONResponse(doc)
+
+    async def docs(request: Request) -> Response:
+        response: Response = apidocs.swagger_ui(request.scope.get("root_path", "") + apidocs.OPENAPI_PATH, title)
+        return response
+
+    async def redoc(request: Request) -> Response:
+        response: Response = apidocs.redoc(request.scope.get("root_path", "") + apidocs.OPENAPI_PATH, title)
+        return response
 
     async def proxy(request: Request) -> Response:
         path = request.url.path
@@ -161,6 +204,9 @@ def create_app(upstreams: Mapping[str, str] | None = None, routes: Mapping[str, 
         routes=[
             Route("/health", health, methods=["GET", "HEAD"]),
             Route("/ready", ready, methods=["GET", "HEAD"]),
+            Route(apidocs.OPENAPI_PATH, openapi, methods=["GET", "HEAD"]),
+            Route(apidocs.DOCS_PATH, docs, methods=["GET", "HEAD"]),
+            Route(apidocs.REDOC_PATH, redoc, methods=["GET", "HEAD"]),
             Route("/{path:path}", proxy, methods=METHODS),
         ],
         lifespan=lifespan,

@@ -3,7 +3,9 @@
 `create_app()` (uvicorn `--factory kam_cli.nodeapp:create_app`) builds each service's app with its
 own `create_app()` and dispatches requests by path prefix (the specs' routes) with the scope
 unchanged: services declare their routes with full paths, so no prefix is stripped (a Starlette
-`Mount` would strip it, and would not run the sub-apps' lifespans either).
+`Mount` would strip it, and would not run the sub-apps' lifespans either). `/openapi.json` is the
+services' documents merged into the node's (kam_cli.apidocs), with Swagger UI at `/docs` and ReDoc at
+`/redoc`, as the gateway serves them in one-process-per-service mode.
 
 Each service app's lifespan is run explicitly through the ASGI lifespan protocol, in start order on
 start-up and in reverse on shutdown, with its own lifespan `state` (what a Starlette/FastAPI lifespan
@@ -22,6 +24,7 @@ from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Mu
 from contextlib import contextmanager
 from typing import Any
 
+from kam_cli import apidocs
 from kam_cli.services import METRICS_SERVICE, ROUTES, identity_service, route, specs_for
 from kam_platform import console
 from kam_platform.errors import error_body
@@ -104,15 +107,12 @@ class LifespanRunner:
             await self._task
 
 
-async def _respond_json(send: Send, status: int, body: Mapping[str, Any]) -> None:
+async def _respond_json(
+    send: Send, status: int, body: Mapping[str, Any], extra: list[tuple[bytes, bytes]] | None = None
+) -> None:
     data = json.dumps(body, ensure_ascii=False).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(data)).encode())],
-        }
-    )
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(data)).encode())]
+    await send({"type": "http.response.start", "status": status, "headers": headers + (extra or [])})
     await send({"type": "http.response.body", "body": data})
 
 
@@ -132,8 +132,11 @@ class NodeApp:
         apps: Mapping[str, ASGIApp],
         routes: Mapping[str, str] | None = None,
         metrics_service: str | None = METRICS_SERVICE,
+        node: str | None = None,
     ) -> None:
         self.apps = dict(apps)
+        self.title = apidocs.node_title(node if node is not None else os.environ.get("KAM_NODE"))
+        self._openapi_doc: dict[str, Any] | None = None
         self.routes = dict(ROUTES if routes is None else routes)
         self.metrics_service = metrics_service if metrics_service in self.apps else next(iter(self.apps), None)
         self.runners = {name: LifespanRunner(name, app) for name, app in self.apps.items()}
@@ -171,8 +174,8 @@ class NodeApp:
         child["state"] = dict(self.runners[service].state)
         return child
 
-    async def _status_of(self, service: str, path: str, headers: list[tuple[bytes, bytes]]) -> int:
-        """The HTTP status a GET of `path` gets from one service app, in process."""
+    async def _get(self, service: str, path: str, headers: list[tuple[bytes, bytes]]) -> tuple[int, bytes]:
+        """The HTTP status and body a GET of `path` gets from one service app, in process."""
         scope: Scope = {
             "type": "http",
             "asgi": {"version": "3.0", "spec_version": "2.3"},
@@ -188,6 +191,7 @@ class NodeApp:
             "server": ("127.0.0.1", 0),
         }
         status = 500
+        body: list[bytes] = []
 
         async def receive() -> Message:
             return {"type": "http.request", "body": b"", "more_body": False}
@@ -196,12 +200,55 @@ class NodeApp:
             nonlocal status
             if msg["type"] == "http.response.start":
                 status = int(msg["status"])
+            elif msg["type"] == "http.response.body":
+                body.append(bytes(msg.get("body", b"")))
 
         try:
-            await asyncio.wait_for(self.apps[service](self._scope_for(service, scope), receive, send), 5.0)
+            await asyncio.wait_for(self.apps[service](self._scope_for(service, scope), receive, send), 10.0)
         except Exception:
-            return 500
-        return status
+            return 500, b""
+        return status, b"".join(body)
+
+    async def _status_of(self, service: str, path: str, headers: list[tuple[bytes, bytes]]) -> int:
+        return (await self._get(service, path, headers))[0]
+
+    async def _openapi(self, headers: list[tuple[bytes, bytes]]) -> dict[str, Any]:
+        """The node's document: its services' merged (kam_cli.apidocs), cached once all answered."""
+        if self._openapi_doc is not None:
+            return self._openapi_doc
+        names = list(self.apps)
+        answers = await asyncio.gather(*(self._get(n, apidocs.OPENAPI_PATH, headers) for n in names))
+        docs: dict[str, dict[str, Any]] = {}
+        for name, (status, body) in zip(names, answers, strict=True):
+            try:
+                doc = json.loads(body) if status == 200 else None
+            except ValueError:
+                doc = None
+            if isinstance(doc, dict):
+                docs[name] = doc
+        missing = [n for n in names if n not in docs]
+        merged = apidocs.merge(docs, self.routes, title=self.title, unavailable=missing)
+        if not missing:
+            self._openapi_doc = merged
+        return merged
+
+    async def _api_docs(self, scope: Scope, receive: Receive, send: Send) -> bool:
+        """Answer /openapi.json, /docs and /redoc (True), or leave the request alone (False)."""
+        path = scope["path"]
+        if scope["type"] != "http" or path not in (apidocs.OPENAPI_PATH, apidocs.DOCS_PATH, apidocs.REDOC_PATH):
+            return False
+        await _drain(receive)
+        if scope["method"] not in ("GET", "HEAD"):
+            body = error_body(405, "METHOD_NOT_ALLOWED", "Method Not Allowed", f"{path} answers GET and HEAD")
+            await _respond_json(send, 405, body, [(b"allow", b"GET, HEAD")])
+            return True
+        if path == apidocs.OPENAPI_PATH:
+            await _respond_json(send, 200, await self._openapi(scope["headers"]))
+            return True
+        url = scope.get("root_path", "") + apidocs.OPENAPI_PATH
+        page = apidocs.swagger_ui(url, self.title) if path == apidocs.DOCS_PATH else apidocs.redoc(url, self.title)
+        await page(scope, receive, send)
+        return True
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
@@ -211,6 +258,8 @@ class NodeApp:
         if kind not in ("http", "websocket"):
             return
         if await console.serve(scope, receive, send):  # the web console's files (kam_platform.console)
+            return
+        if await self._api_docs(scope, receive, send):  # the node's one API document and its Swagger UI
             return
         path: str = scope["path"]
         if kind == "http" and path == "/health":
