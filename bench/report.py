@@ -338,11 +338,32 @@ def _scale_metrics() -> list[Metric]:
     ]
 
 
-METRICS: tuple[Metric, ...] = (*_customer_metrics(), *_federation_metrics(), *_scale_metrics())
+def _ka_lookup_metrics() -> list[Metric]:
+    size = (("customers", ("customers",)), ("numbers", ("load", "numbers")), ("open tickets", ("load", "tickets")))
+    k = "ka_lookup"
+    return [
+        Metric(k, k, "KA_LOOKUP through the service app, p50", ("lookup", "api_p50_ms"), "ms", size),
+        Metric(k, k, "KA_LOOKUP through the service app, p95", ("lookup", "api_p95_ms"), "ms", size),
+        Metric(
+            k, k, "KA_LOOKUP through the service app, p99", ("lookup", "api_p99_ms"), "ms", size, 1, Goal("<", 20, "ms")
+        ),
+        Metric(k, k, "ceiling: the same two reads on bare asyncpg, p50", ("lookup", "raw_p50_ms"), "ms", size),
+        Metric(k, k, "ceiling: the same two reads on bare asyncpg, p99", ("lookup", "raw_p99_ms"), "ms", size),
+        Metric(k, k, "context: load average (1 min) before the calls", ("loadavg_before", "1m"), "", size, 2),
+    ]
+
+
+METRICS: tuple[Metric, ...] = (
+    *_customer_metrics(),
+    *_federation_metrics(),
+    *_scale_metrics(),
+    *_ka_lookup_metrics(),
+)
 SECTIONS = {
     "customer": "Customer service (`bench/run.py`)",
     "federation": "Federation, three real nodes hq → gd → gd-gz (`bench/federation.py`)",
     "scale": "Stream layout at scale, nats-servers only (`bench/scale.py`)",
+    "ka_lookup": "KA_LOOKUP at a local network, the 10000 interface (`bench/ka_lookup.py`)",
 }
 
 
