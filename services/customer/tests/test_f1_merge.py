@@ -67,9 +67,20 @@ async def _victim_with_records(client: httpx.AsyncClient, auth: Any, customer_bo
     return {"survivor": survivor, "victim": victim, "branch": branch, "boss": boss, "aide": aide}
 
 
-async def test_merge_moves_every_record_and_the_victim_redirects(client, auth, customer_body) -> None:
+async def test_merge_moves_every_record_and_the_victim_redirects(
+    client, auth, customer_body, rollback_conn: AsyncConnection
+) -> None:
     ids = await _victim_with_records(client, auth, customer_body)
     survivor, victim = ids["survivor"], ids["victim"]
+    # the group's designation of the victim (hq's record, not rewritten here) shows at the survivor
+    await rollback_conn.execute(
+        text(
+            "INSERT INTO customer.designation (id, owner_node, version, customer_id, customer_code, customer_name,"
+            " customer_owner_node, grade, status, designated_by) VALUES (gen_random_uuid(), 'hq', 1, :c, 'X',"
+            " '被并', 'gd-gz', 'A', 'ACTIVE', 'hq_admin')"
+        ),
+        {"c": victim},
+    )
     r = await client.post(
         MERGES,
         json={"survivorId": survivor, "victimIds": [victim], "choices": {"name": victim}, "reason": "同一客户"},
@@ -93,6 +104,7 @@ async def test_merge_moves_every_record_and_the_victim_redirects(client, auth, c
     assert gone.headers["location"].endswith(f"{URL}/{survivor}?fields=name")
     s = (await client.get(f"{URL}/{survivor}", headers=auth())).json()
     assert s["name"] == "合并被并客户有限公司" and s["address"] == "广州市越秀区1号" and s["version"] == 2
+    assert s["nationalKeyAccount"]["grade"] == "A"
 
     graph = (await client.get(f"{API}/{survivor}/decision-map", headers=auth())).json()
     assert {c["id"] for c in graph["contacts"]} == {ids["boss"], ids["aide"]}

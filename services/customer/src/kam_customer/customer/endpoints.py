@@ -8,7 +8,6 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse, RedirectResponse
 
-from kam_customer.designation import service as designation_service
 from kam_customer.duplicates import service as duplicates_service
 from kam_customer.merge import service as merge_service
 from kam_customer.verification import service as verification_service
@@ -114,7 +113,7 @@ async def get_customer(
             raise
         query = f"?{request.url.query}" if request.url.query else ""
         return RedirectResponse(customer_href(base_url(request), survivor) + query, status_code=308)
-    designation = await designation_service.for_customer(session, c.id)
+    designation = await merge_service.designation_of(session, c.id)  # a survivor's, through its merges
     verdict = (await verification_service.of_customers(session, [c.id])).get(c.id)
     item = CustomerDetail.model_validate(
         {

@@ -25,7 +25,8 @@ from kam_customer.customer.repository import CustomerRepository
 from kam_customer.customer.views import snapshot
 from kam_customer.decision import events as decision_events
 from kam_customer.decision.models import ContactRelation
-from kam_customer.models import Contact, Customer
+from kam_customer.designation import service as designation_service
+from kam_customer.models import Contact, Customer, Designation
 from kam_customer.needs import events as needs_events
 from kam_customer.needs.models import NeedsProfile
 from kam_customer.needs.schemas import FIELDS as NEEDS_FIELDS
@@ -436,3 +437,17 @@ async def redirect(
         return None
     found = await CustomerRepository.from_session(session).get_visible(survivor, principal, settings.topology)
     return found.id if found is not None else None
+
+
+async def designation_of(session: AsyncSession, customer_id: uuid.UUID) -> Designation | None:
+    """The customer's national key-account designation, or — for a survivor — one of a customer merged
+    into it: the group's directive names the victim's id and is the group's to rewrite, so the survivor
+    shows it through the merge."""
+    found = await designation_service.for_customer(session, customer_id)
+    if found is not None:
+        return found
+    for victim in await MergeRepository.from_session(session).merged_into(customer_id):
+        found = await designation_service.for_customer(session, victim)
+        if found is not None:
+            return found
+    return None
