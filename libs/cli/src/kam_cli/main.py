@@ -9,6 +9,11 @@
 Services add their own commands (`ServiceSpec.cli`, e.g. `kam import`, `kam sync status`) and their part
 of `kam status` (the `status` hook); this module names none of them.
 
+Start-up is kept light (issue 10: every command under 1 s): this module, the `kam node` commands and the
+services' command modules import only typer, rich and the specs at load time; the runtime, the seeders,
+the token issuer and everything they pull in (SQLAlchemy, FastAPI, the services) are imported by the
+commands that use them, so `kam --help` imports no service code.
+
 The run's state lives in `.kam/` of the repository (or the current directory): `run.json`, `logs/`,
 and the data of the embedded PostgreSQL and nats-servers (kept between runs; `kam down --purge`
 removes it). `DATABASE_URL` / `NATS_URL` point `kam up` at external servers.
@@ -16,26 +21,24 @@ removes it). `DATABASE_URL` / `NATS_URL` point `kam up` at external servers.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
-import shutil
 import signal
 import sys
-import threading
 from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
 from kam_cli.nodecmd import node_app
-from kam_cli.runtime import Federation, FederationError, ProcessPer
 from kam_cli.services import SPECS
 from kam_platform.service import RunningFederation, load_object
+
+if TYPE_CHECKING:
+    from kam_cli.runtime import Federation
 
 app = typer.Typer(help="KAM federation on one machine.", no_args_is_help=True, add_completion=False)
 console = Console(width=None if sys.stdout.isatty() else 160)
@@ -53,6 +56,16 @@ def project_root(start: Path | None = None) -> Path:
         if pyproject.exists() and "[tool.uv.workspace]" in pyproject.read_text(encoding="utf-8"):
             return candidate
     return here
+
+
+def me() -> str:
+    """How the user runs this command, for the messages that tell them what to run next: the
+    checkout's `./kam` launcher (relative to the current directory) when there is one, else `kam`."""
+    launcher = project_root() / "kam"
+    if not (launcher.is_file() and os.access(launcher, os.X_OK)):
+        return "kam"
+    rel = os.path.relpath(launcher)
+    return rel if os.sep in rel else f".{os.sep}{rel}"
 
 
 def run_dir_option(value: Path | None) -> Path:
@@ -77,6 +90,8 @@ def _raise_stop(signum: int, frame: FrameType | None) -> None:
 
 
 def _print_nodes(fed: Federation, nodes: list[dict[str, object]] | None = None) -> None:
+    from rich.table import Table
+
     table = Table(title=f"KAM federation ({fed.process_per} mode)")
     for col in ("code", "tier", "parent", "name", "URL", "services"):
         table.add_column(col)
@@ -104,6 +119,8 @@ def up(
     run_dir: RunDir = None,
 ) -> None:
     """Start PostgreSQL, one nats-server per node and every service of every node."""
+    from kam_cli.runtime import Federation, FederationError, ProcessPer
+
     if process_per not in ("service", "node"):
         err.print("[red]--process-per must be 'service' or 'node'[/red]")
         raise typer.Exit(2)
@@ -119,7 +136,7 @@ def up(
         if existing.any_alive():
             err.print(
                 f"[red]KAM is already running[/red] (started {existing.started_at}, state {existing.state_path}).\n"
-                "Use [bold]kam status[/bold] to see it, or [bold]kam down[/bold] to stop it first."
+                f"Use [bold]{me()} status[/bold] to see it, or [bold]{me()} down[/bold] to stop it first."
             )
             raise typer.Exit(1)
         console.print("[yellow]found a stale run.json (nothing running); cleaning up[/yellow]")
@@ -147,11 +164,11 @@ def up(
         _print_nodes(fed)
         leaf = next((rt.node.code for rt in fed.nodes.values() if not fed.topology.children(rt.node.code)), "hq")
         console.print(
-            f"Get a token:  [bold]kam token --node {leaf} --user admin[/bold]   "
+            f"Get a token:  [bold]{me()} token --node {leaf} --user admin[/bold]   "
             f"(logs: {fed.logs_dir}, state: {fed.state_path})"
         )
         if detach:
-            console.print("Running in the background; stop with [bold]kam down[/bold].")
+            console.print(f"Running in the background; stop with [bold]{me()} down[/bold].")
             return
         console.print("Press Ctrl-C to stop.")
         _foreground(fed)
@@ -167,6 +184,8 @@ def up(
 
 def _foreground(fed: Federation) -> None:
     """Watch the children until Ctrl-C / SIGTERM (which raise here) or `kam down` elsewhere."""
+    import threading
+
     reported: set[str] = set()
     idle = threading.Event()
     while True:
@@ -191,6 +210,10 @@ def down(
     purge: Annotated[bool, typer.Option("--purge", help="also delete the data (PostgreSQL, JetStream)")] = False,
 ) -> None:
     """Stop everything `kam up` started (harmless when nothing runs)."""
+    import shutil
+
+    from kam_cli.runtime import Federation
+
     rdir = run_dir_option(run_dir)
     fed = Federation.attach(rdir)
     if fed is None:
@@ -211,18 +234,22 @@ def status(
     run_dir: RunDir = None,
 ) -> None:
     """Each node and service with its health, tier, parent and URL. Exit code 1 unless all healthy."""
+    from kam_cli.runtime import Federation
+
     fed = Federation.attach(run_dir_option(run_dir))
     if fed is None:
         if as_json:
             print("[]")
         else:
-            console.print("KAM is not running (kam up)")
+            console.print(f"KAM is not running ({me()} up)")
         raise typer.Exit(1)
-    nodes = fed.status()
+    nodes = fed.status()  # every probe at once
+    parts = [part for spec in fed.specs.values() if (part := spec.hook("status")) is not None]
+    if parts:  # the parts read each node with its operator token (CliContext.token): issue them at once
+        _issue_tokens(fed, [(code, "admin", None, None) for code in fed.nodes])
     printers: list[Callable[[], None]] = []
-    for spec in fed.specs.values():  # each service adds its part (e.g. replication) to every node's entry
-        part = spec.hook("status")
-        printer = part(CONTEXT, fed, nodes) if part is not None else None
+    for part in parts:  # each service adds its part (e.g. replication) to every node's entry
+        printer = part(CONTEXT, fed, nodes)
         if printer is not None:
             printers.append(printer)
     if as_json:
@@ -237,9 +264,11 @@ def status(
 
 
 def _attach_or_exit(run_dir: Path | None) -> Federation:
+    from kam_cli.runtime import Federation
+
     fed = Federation.attach(run_dir_option(run_dir))
     if fed is None:
-        err.print("KAM is not running (start it with `kam up`)")
+        err.print(f"KAM is not running (start it with `{me()} up`)")
         raise typer.Exit(1)
     return fed
 
@@ -263,13 +292,47 @@ def _hook(name: str) -> Callable[..., Any]:
     raise typer.Exit(1)
 
 
+TokenKey = tuple[str, str, str | None, str | None]  # node, user, scope, scope level
+_tokens: dict[TokenKey, str | Exception] = {}  # what this process issued (or failed to), by key
+
+
+def _issue_tokens(fed: RunningFederation, keys: list[TokenKey]) -> None:
+    """Issue the operator tokens `keys` not issued yet, all at once (one event loop, one connection
+    per node), from the token issuer's `issue_token` hook; a failure is kept and raised on use."""
+    import asyncio
+
+    todo = [key for key in dict.fromkeys(keys) if key not in _tokens]
+    if not todo:
+        return
+    issue_token = _hook("issue_token")
+
+    async def one(key: TokenKey) -> str:
+        node, user, scope, scope_level = key
+        extra = {"scope_level": scope_level} if scope_level else {}
+        token: str = await issue_token(fed.database_url(node), node, user, fed.topology, scope_node=scope, **extra)
+        return token
+
+    async def all_of() -> list[str | BaseException]:
+        return await asyncio.gather(*(one(key) for key in todo), return_exceptions=True)
+
+    for key, result in zip(todo, asyncio.run(all_of()), strict=True):
+        if isinstance(result, Exception):
+            _tokens[key] = result
+        elif isinstance(result, BaseException):  # KeyboardInterrupt and the like: not a token failure
+            raise result
+        else:
+            _tokens[key] = result
+
+
 def _operator_token(
     fed: RunningFederation, node: str, user: str = "admin", scope: str | None = None, scope_level: str | None = None
 ) -> str:
     """A bearer token for an existing user of a node, from the token issuer's `issue_token` hook."""
-    issue_token = _hook("issue_token")
-    extra = {"scope_level": scope_level} if scope_level else {}
-    token: str = asyncio.run(issue_token(fed.database_url(node), node, user, fed.topology, scope_node=scope, **extra))
+    key = (node, user, scope, scope_level)
+    _issue_tokens(fed, [key])
+    token = _tokens[key]
+    if isinstance(token, Exception):
+        raise token
     return token
 
 

@@ -17,16 +17,15 @@ import signal
 import sys
 from pathlib import Path
 from types import FrameType
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 
-from kam_cli.devca import make_ca, make_node_cert
-from kam_cli.node import NodeHost
-from kam_cli.nodeconfig import NodeConfig, NodeConfigError
-from kam_cli.runtime import FederationError
-from kam_platform.embedded.natsauth import CredentialsError
+# the node host, its config, the CA and the runtime are imported by the commands that use them, so
+# that `kam --help` and every other `kam` command start without them (issue 10: a CLI under 1 s)
+if TYPE_CHECKING:
+    from kam_cli.node import NodeHost
 
 node_app = typer.Typer(help="One node on its own machine: up, down, status, credentials.", no_args_is_help=True)
 console = Console(width=None if sys.stdout.isatty() else 160)
@@ -44,6 +43,9 @@ def _raise_stop(signum: int, frame: FrameType | None) -> None:
 
 
 def _load(config: Path) -> NodeHost:
+    from kam_cli.node import NodeHost
+    from kam_cli.nodeconfig import NodeConfig, NodeConfigError
+
     try:
         cfg = NodeConfig.load(config)
         return NodeHost(cfg, log=lambda msg: console.print(f"[dim]•[/dim] {msg}"))
@@ -69,6 +71,9 @@ def node_up(
     pg_fast: Annotated[bool, typer.Option("--pg-fast", hidden=True, help="embedded PostgreSQL without fsync")] = False,
 ) -> None:
     """Start this node: PostgreSQL, nats-server (or the external ones), migrations, its services."""
+    from kam_cli.runtime import FederationError
+    from kam_platform.embedded.natsauth import CredentialsError
+
     host = _load(config)
     host.pg_fast = pg_fast
     existing = _load(config)
@@ -179,6 +184,8 @@ def node_credentials(
     if (child is None) == (revoke is None):
         err.print("give exactly one of --child CODE or --revoke CODE")
         raise typer.Exit(2)
+    from kam_cli.runtime import FederationError
+
     host = _load(config)
     try:
         if child is not None:
@@ -230,7 +237,8 @@ def node_migrate(
 ) -> None:
     """Apply every service's migrations (and the after-migrate hooks) to the node's database: what a
     deployment runs before it starts a new version (the Helm pre-upgrade job, compose's `migrate`)."""
-    from kam_cli.runtime import NodeRuntime, default_migrate, migrate_node
+    from kam_cli.nodeconfig import NodeConfig
+    from kam_cli.runtime import FederationError, NodeRuntime, default_migrate, migrate_node
     from kam_cli.services import SPECS
     from kam_platform.embedded.postgres import asyncpg_url
     from kam_platform.topology import Topology
@@ -278,6 +286,8 @@ def node_dev_ca(
 ) -> None:
     """A development CA and one certificate per node (TLS on leafnode links and the node's port). Not for
     production: use your PKI there."""
+    from kam_cli.devca import make_ca, make_node_cert
+
     ca, _ = make_ca(directory)
     for code in node:
         cert, key = make_node_cert(directory, code, hosts or [])

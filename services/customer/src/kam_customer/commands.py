@@ -6,8 +6,10 @@ from typing import Annotated
 
 import typer
 
-from kam_customer.importexport.cli import TransferError, export_file, import_file
 from kam_platform.service import CliContext
+
+# the transfer (kam_customer.importexport.cli: FastAPI, SQLAlchemy) is imported by the commands that run
+# it, so that every other `kam` command starts without it (issue 10)
 
 # no `from __future__ import annotations`: typer reads these annotations at run time, in this module
 NodeOpt = Annotated[str, typer.Option("--node", help="node code, e.g. gd-gz")]
@@ -23,6 +25,8 @@ def register(app: typer.Typer, ctx: CliContext) -> None:
         run_dir: RunDir = None,
     ) -> None:
         """Import key accounts from CSV/XLSX at a node (idempotent by customer code; bad rows reported)."""
+        from kam_customer.importexport.cli import TransferError, import_file
+
         fed = ctx.attach(run_dir)
         ctx.check_node(fed, node)
         try:
@@ -50,6 +54,8 @@ def register(app: typer.Typer, ctx: CliContext) -> None:
         run_dir: RunDir = None,
     ) -> None:
         """Export the user's scoped (optionally filtered) key accounts to CSV/XLSX with constant memory."""
+        from kam_customer.importexport.cli import TransferError, export_file
+
         fed = ctx.attach(run_dir)
         ctx.check_node(fed, node)
         filters = dict(f.split("=", 1) for f in (query or []) if "=" in f)

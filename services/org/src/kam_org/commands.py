@@ -7,8 +7,10 @@ from typing import Annotated
 
 import typer
 
-from kam_org.auth.bootstrap import bootstrap_admin_at
 from kam_platform.service import CliContext
+
+# kam_org.auth.bootstrap (the org models, SQLAlchemy) is imported by the command that runs it, so that
+# every other `kam` command starts without it (issue 10)
 
 # no `from __future__ import annotations`: typer reads these annotations at run time, in this module
 NodeOpt = Annotated[str, typer.Option("--node", help="node code, e.g. gd-gz")]
@@ -29,6 +31,8 @@ def register(app: typer.Typer, ctx: CliContext) -> None:
     ) -> None:
         """Create the node's bootstrap administrator (roles sys_admin, ka_dept_manager) and print its
         one-time password once; it must be changed at the first login (the console asks for it)."""
+        from kam_org.auth.bootstrap import bootstrap_admin_at
+
         fed = ctx.attach(run_dir)
         ctx.check_node(fed, node)
         done = asyncio.run(bootstrap_admin_at(fed.database_url(node), node, fed.topology, username, reset))

@@ -5,7 +5,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
-import httpx
 import typer
 from rich.table import Table
 
@@ -21,17 +20,30 @@ RESYNC = "/api/v1/sync/resync"
 
 def replication_status(ctx: CliContext, fed: RunningFederation) -> dict[str, dict[str, Any] | None]:
     """Each node's replication status, read with an operator token (None where unavailable)."""
-    out: dict[str, dict[str, Any] | None] = {}
-    for node in fed.topology.ordered():
+    from concurrent.futures import ThreadPoolExecutor
+
+    import httpx
+
+    codes = [node.code for node in fed.topology.ordered()]
+    tokens: dict[str, str | None] = {}
+    for code in codes:  # the tokens first (kam issues them in one go), then every node is asked at once
         try:
-            token = ctx.token(fed, node.code, "admin")
-            resp = httpx.get(
-                fed.node_url(node.code) + STATUS, headers={"Authorization": f"Bearer {token}"}, timeout=5.0
-            )
-            out[node.code] = resp.json() if resp.status_code == 200 else None
+            tokens[code] = ctx.token(fed, code, "admin")
         except Exception:  # an operator's overview: a node that cannot answer shows as unknown
-            out[node.code] = None
-    return out
+            tokens[code] = None
+
+    def read(code: str) -> dict[str, Any] | None:
+        token = tokens[code]
+        if token is None:
+            return None
+        try:
+            resp = httpx.get(fed.node_url(code) + STATUS, headers={"Authorization": f"Bearer {token}"}, timeout=5.0)
+            return resp.json() if resp.status_code == 200 else None
+        except Exception:
+            return None
+
+    with ThreadPoolExecutor(max_workers=max(1, len(codes))) as pool:
+        return dict(zip(codes, pool.map(read, codes), strict=True))
 
 
 def print_replication(ctx: CliContext, replication: dict[str, dict[str, Any] | None]) -> None:
@@ -86,6 +98,8 @@ def register(app: typer.Typer, ctx: CliContext) -> None:
         body: dict[str, Any] = {"reason": reason} if reason else {}
         if restore:
             body["restore"] = True
+        import httpx
+
         resp = httpx.post(
             fed.node_url(node) + RESYNC,
             json=body,
