@@ -25,6 +25,7 @@ TEXT_KEY = func.customer.text_key
 # a group larger than this (one phone shared by a hundred customers: a switchboard) says little about
 # any one pair; its pairs are not listed
 MAX_GROUP = 50
+OWNERS_CHUNK = 10_000
 
 
 def _scoped(session: AsyncSession, principal: Principal, topology: Topology) -> Select[Any]:
@@ -114,10 +115,13 @@ class DuplicateRepository:
         return pairs
 
     async def owners(self, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, str]:
-        if not ids:
-            return {}
-        rows = await self.session.execute(select(Customer.id, Customer.owner_node).where(Customer.id.in_(ids)))
-        return {r[0]: r[1] for r in rows}
+        """Owner of each customer; read in chunks (a country-wide scan pairs more customers than a
+        statement may carry parameters: asyncpg's limit is 32767)."""
+        out: dict[uuid.UUID, str] = {}
+        for i in range(0, len(ids), OWNERS_CHUNK):
+            stmt = select(Customer.id, Customer.owner_node).where(Customer.id.in_(ids[i : i + OWNERS_CHUNK]))
+            out.update({r[0]: r[1] for r in await self.session.execute(stmt)})
+        return out
 
     async def store(self, rows: list[dict[str, Any]]) -> None:
         """Queue the pairs; a pair already reviewed keeps its verdict, an open one its new score."""
