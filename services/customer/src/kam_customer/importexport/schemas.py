@@ -11,6 +11,8 @@ from typing import Annotated, Any, Literal
 from pydantic import ConfigDict, Field
 
 from kam_customer.customer import rules
+from kam_customer.duplicates.importing import ImportWarning
+from kam_customer.duplicates.schemas import ImportWarningRead
 from kam_platform.api import ReadModel
 
 CSV_TYPE = "text/csv"
@@ -82,11 +84,18 @@ class ImportResult:
     errors: list[RowError] = field(default_factory=list)  # the first MAX_ERRORS only
     error_count: int = 0
     job_id: uuid.UUID | None = None  # the import job (its rows: /api/v1/customer/imports/{job}/rows)
+    # F1: created rows that may duplicate a customer (a warning, the row is imported), the first MAX_ERRORS
+    warnings: list[ImportWarning] = field(default_factory=list)
+    warning_count: int = 0
 
     def reject(self, error: RowError) -> None:
         self.error_count += 1
         if len(self.errors) < MAX_ERRORS:
             self.errors.append(error)
+
+    def warn(self, warnings: list[ImportWarning]) -> None:
+        self.warning_count += len(warnings)
+        self.warnings.extend(warnings[: max(0, MAX_ERRORS - len(self.warnings))])
 
     def to_api(self) -> dict[str, Any]:
         return {
@@ -97,6 +106,8 @@ class ImportResult:
             "rejected": self.rejected,
             "errors": [e.to_api() for e in self.errors],
             "errorCount": self.error_count,
+            "warnings": [w.to_api() for w in self.warnings],
+            "warningCount": self.warning_count,
             **({"job": str(self.job_id)} if self.job_id is not None else {}),
         }
 
@@ -120,6 +131,14 @@ class ImportResultRead(ReadModel):
     rejected: int
     errors: Annotated[list[RowErrorRead], Field(description=f"the first {MAX_ERRORS} row errors")]
     error_count: int
+    warnings: Annotated[
+        list[ImportWarningRead],
+        Field(
+            default_factory=list,
+            description=f"the first {MAX_ERRORS} created rows with possible duplicates (imported all the same)",
+        ),
+    ]
+    warning_count: int = 0
     job: Annotated[
         str | None,
         Field(description="the import job: what each row did is at /api/v1/customer/imports/{job}/rows"),

@@ -35,6 +35,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from kam_contracts import customer_pb2
 from kam_customer.customer import events, rules
 from kam_customer.customer.views import snapshot
+from kam_customer.duplicates import importing as duplicates_importing
 from kam_customer.models import Customer, Organization
 from kam_customer.organization import service as organization_service
 from kam_platform.auth import Principal, scope_nodes
@@ -374,6 +375,7 @@ class Loader:
 
     async def after_upsert(self, planned: dict[str, _Planned], returned: list[dict[str, Any]]) -> None:
         """What is judged on the written rows before they are recorded."""
+        self.result.warn(await duplicates_importing.import_warnings(self.conn, planned, returned, self.visible))
 
     def _in_scope(self, owner_node: str) -> bool:
         return self.visible is None or owner_node in self.visible
