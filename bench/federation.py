@@ -8,6 +8,8 @@
     restarted; time from restart until the province applied all of them, apply rate, and the ceiling:
     a bare JetStream pull + set-based PostgreSQL upsert (COPY into a staging table, one INSERT … SELECT
     … ON CONFLICT … WHERE version < per batch) of the same events in the same run (no service).
+(g) import: N customers imported from CSV at gd-gz (CustomersImported batch events) until hq holds all
+    of them; goal: at hq within 120 s (at 1M).
 
 Runs a real three-node federation (hq → gd → gd-gz; one process per node) with the same code as `kam up`.
 Usage: uv run python bench/federation.py [--rate 1000] [--duration 60] [--backlog 100000]
@@ -393,17 +395,89 @@ async def isolated_apply(fed: Federation, js: Any, count: int) -> dict[str, Any]
     }
 
 
+async def import_run(fed: Federation, n: int, workdir: Path) -> dict[str, Any]:
+    """(g) N customers imported from CSV at gd-gz (the import service in process on gd-gz's database;
+    gd-gz's own relay publishes its CustomersImported events) until hq holds all of them."""
+    import httpx
+    import run as customer_bench  # bench/run.py: the same CSV and token helpers
+
+    from kam_customer.main import create_app
+    from kam_platform.settings import Settings
+
+    path = workdir / "import.csv"
+    customer_bench.write_csv(path, n)
+    auth = customer_bench.Auth()
+    settings = Settings(
+        node="gd-gz",
+        service="customer",
+        topology_file=TRIO,
+        database_url=fed.database_url("gd-gz"),
+        nats_url=fed.nats_url("gd-gz"),
+        relay_enabled=False,
+        replication_enabled=False,
+        hub_enabled=False,
+        jwks_json=auth.jwks,
+    )
+    app = create_app(settings)
+    hq = await asyncpg.connect(dsn(fed.database_url("hq")))
+
+    async def blocks() -> Any:
+        with open(path, "rb") as fh:
+            while block := fh.read(1 << 20):
+                yield block
+
+    counted = "SELECT count(*) FROM customer.customer WHERE customer_code LIKE 'KAGDGZ0%'"
+    try:
+        before = await hq.fetchval(counted)
+        t0 = time.monotonic()
+        async with (
+            app.router.lifespan_context(app),
+            httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gd-gz.bench", timeout=7200) as c,
+        ):
+            r = await c.post(
+                "/api/v1/customer/imports",
+                content=blocks(),
+                headers={**auth.headers("gd-gz"), "Content-Type": "text/csv"},
+            )
+        committed = time.monotonic()
+        if r.status_code != 200 or r.json().get("created") != n:
+            raise RuntimeError(f"import failed: {r.status_code} {r.text[:300]}")
+        at_hq = 0
+        while at_hq < n and time.monotonic() - committed < 1800:
+            await asyncio.sleep(0.5)
+            at_hq = await hq.fetchval(counted) - before
+        converged = time.monotonic()
+    finally:
+        await hq.close()
+    return {
+        "customers": n,
+        "import_s": round(committed - t0, 1),
+        "commit_to_all_at_hq_s": round(converged - committed, 1),
+        "start_to_all_at_hq_s": round(converged - t0, 1),
+        "at_hq": at_hq,
+        "goal_at_hq_s": 120,
+    }
+
+
+def loadavg() -> dict[str, float]:
+    one, five, fifteen = os.getloadavg()
+    return {"1m": round(one, 2), "5m": round(five, 2), "15m": round(fifteen, 2)}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--rate", type=int, default=int(os.environ.get("KAM_BENCH_RATE", 1000)))
     ap.add_argument("--duration", type=float, default=float(os.environ.get("KAM_BENCH_DURATION", 60)))
     ap.add_argument("--backlog", type=int, default=int(os.environ.get("KAM_BENCH_BACKLOG", 100_000)))
-    ap.add_argument("--only", default="e,f")
+    ap.add_argument("--import-n", type=int, default=int(os.environ.get("KAM_BENCH_IMPORT_N", 1_000_000)))
+    ap.add_argument("--only", default="e,f,g")
     args = ap.parse_args()
     only = set(args.only.split(","))
     results: dict[str, Any] = {
         "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version()},
         "started_at": datetime.now(UTC).isoformat(),
+        # the machine is shared: its load when the run started and ended
+        "loadavg_before": loadavg(),
     }
     with tempfile.TemporaryDirectory(prefix="kam-bench-fed-") as tmp:
         fed = Federation(TRIO, Path(tmp) / "run", process_per="node", use_environment=False, pg_fast=False)
@@ -415,8 +489,12 @@ def main() -> None:
             if "f" in only:
                 results["f_catchup"] = asyncio.run(catchup_run(fed, args.backlog))
                 print("f", json.dumps(results["f_catchup"]))
+            if "g" in only:
+                results["g_import"] = asyncio.run(import_run(fed, args.import_n, Path(tmp)))
+                print("g", json.dumps(results["g_import"]))
         finally:
             fed.stop()
+    results["loadavg_after"] = loadavg()
     RESULTS.mkdir(parents=True, exist_ok=True)
     out = RESULTS / f"federation-{datetime.now(UTC).strftime('%Y%m%dT%H%M%SZ')}.json"
     out.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")

@@ -328,6 +328,27 @@ def _federation_metrics() -> list[Metric]:
     return out
 
 
+def _import_metrics() -> list[Metric]:
+    size = (("customers", ("g_import", "customers")),)
+    g = "g: import at gd-gz"
+    return [
+        Metric("federation", "federation", f"{g}, the import itself", ("g_import", "import_s"), "s", size),
+        Metric(
+            "federation", "federation", f"{g}, commit → all at hq", ("g_import", "commit_to_all_at_hq_s"), "s", size
+        ),
+        Metric(
+            "federation",
+            "federation",
+            f"{g}, start → all at hq",
+            ("g_import", "start_to_all_at_hq_s"),
+            "s",
+            size,
+            1,
+            Goal("<=", 120, "s", (("customers", 1_000_000),)),
+        ),
+    ]
+
+
 def _scale_metrics() -> list[Metric]:
     shape = (("nats-servers", ("nodes",)), ("local networks", ("local_networks",)), ("events", ("events",)))
     return [
@@ -356,6 +377,7 @@ def _ka_lookup_metrics() -> list[Metric]:
 METRICS: tuple[Metric, ...] = (
     *_customer_metrics(),
     *_federation_metrics(),
+    *_import_metrics(),
     *_scale_metrics(),
     *_ka_lookup_metrics(),
 )

@@ -531,7 +531,9 @@ async def bench_import(server_dsn: str, auth: Auth, n: int, workdir: Path) -> di
         "ratio_import_to_raw_copy": round(raw / imp, 3),
         "goal_import_seconds": 60,
         "goal_ratio": 0.5,
-        "written_per_customer": "customer + organization + 3-4 outbox events + audit + assignment",
+        "written_per_customer": (
+            "customer + organization + assignment; per ~700 customers one CustomersImported event and one audit record"
+        ),
     }
 
 
@@ -608,6 +610,8 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
         "started": datetime.now(UTC).isoformat(),
         "customers": args.customers,
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
+        # the machine is shared: its load when the run started and ended
+        "loadavg_before": dict(zip(("1m", "5m", "15m"), (round(x, 2) for x in os.getloadavg()), strict=True)),
     }
     with tempfile.TemporaryDirectory(prefix="kam-bench-") as tmp:
         work = Path(tmp)
@@ -643,6 +647,7 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
         finally:
             pg.stop()
     result["finished"] = datetime.now(UTC).isoformat()
+    result["loadavg_after"] = dict(zip(("1m", "5m", "15m"), (round(x, 2) for x in os.getloadavg()), strict=True))
     return result
 
 
