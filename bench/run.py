@@ -547,6 +547,17 @@ def serve(url: str, jwks: str, port: int, node: str = "hq") -> None:
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning")
 
 
+def _vm_hwm_kb(pid: int) -> int | None:
+    """The peak resident set of process `pid` (Linux /proc), in kB."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    except OSError:
+        return None
+    return None
+
+
 def bench_export(url: str, auth: Auth, workdir: Path) -> dict[str, Any]:
     port = free_port()
     env = {**os.environ, "KAM_BENCH_SERVE": json.dumps({"url": url, "jwks": auth.jwks, "port": port})}
@@ -576,6 +587,9 @@ def bench_export(url: str, auth: Auth, workdir: Path) -> dict[str, Any]:
             for block in resp.iter_bytes(1 << 20):
                 fh.write(block)
         seconds = time.perf_counter() - t0
+        # this server's own peak (VmHWM), not the maximum over every child so far (the create
+        # benchmark's server is a child too)
+        own_peak_kb = _vm_hwm_kb(proc.pid)
     finally:
         proc.send_signal(signal.SIGINT)
         try:
@@ -583,7 +597,7 @@ def bench_export(url: str, auth: Auth, workdir: Path) -> dict[str, Any]:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
-    peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    peak_kb = own_peak_kb or resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     from openpyxl import load_workbook
 
     wb = load_workbook(target, read_only=True)
@@ -595,7 +609,7 @@ def bench_export(url: str, auth: Auth, workdir: Path) -> dict[str, Any]:
         "rows_per_second": round(rows / seconds),
         "file_mb": round(target.stat().st_size / 1e6, 1),
         "server_peak_rss_mb": round(peak_kb / 1024, 1),
-        "rss_is_max_over_children": before > 0,
+        "rss_is_max_over_children": own_peak_kb is None and before > 0,
         "goal_peak_rss_mb": 256,
     }
 
