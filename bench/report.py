@@ -374,17 +374,33 @@ def _ka_lookup_metrics() -> list[Metric]:
     ]
 
 
+def _cli_metrics() -> list[Metric]:
+    run = (("code", ("label",)), ("nodes", ("nodes",)))
+    out: list[Metric] = []
+    for name in ("kam --help", "kam status", "kam status --json", "kam token --node gd-gz"):
+        cmd = ("commands", name)
+        out += [
+            Metric("cli", "cli", f"`{name}`, wall clock, median", (*cmd, "median_s"), "s", run, 2, Goal("<", 1, "s")),
+            Metric("cli", "cli", f"`{name}`, wall clock, fastest run", (*cmd, "min_s"), "s", run, 2),
+            Metric("cli", "cli", f"`{name}`, wall clock, slowest run", (*cmd, "max_s"), "s", run, 2),
+            Metric("cli", "cli", f"`{name}`, CPU time, median", (*cmd, "cpu_median_s"), "s", run, 2),
+        ]
+    return out
+
+
 METRICS: tuple[Metric, ...] = (
     *_customer_metrics(),
     *_federation_metrics(),
     *_import_metrics(),
     *_scale_metrics(),
     *_ka_lookup_metrics(),
+    *_cli_metrics(),
 )
 SECTIONS = {
     "customer": "Customer service (`bench/run.py`)",
     "federation": "Federation, three real nodes hq → gd → gd-gz (`bench/federation.py`)",
     "scale": "Stream layout at scale, nats-servers only (`bench/scale.py`)",
+    "cli": "The `kam` command, demo federation (`bench/cli.py`; a fresh process per run, after one warm-up)",
     "ka_lookup": "KA_LOOKUP at a local network, the 10000 interface (`bench/ka_lookup.py`)",
 }
 
