@@ -17,7 +17,7 @@ from kam_platform.tmf import base_url, id_or_404, parse_list_query
 
 from . import service
 from .models import DuplicateCandidate
-from .schemas import CandidateRead, DuplicateCheck, PairRead, PairUpdate, Reason, ScanResult
+from .schemas import CandidateRead, DuplicateCheck, PairRead, PairUpdate, Reason, ScanCreate, ScanResult
 
 PATH = "/api/v1/customer/duplicates"
 OF_CUSTOMER = "/api/v1/customer/customers/{customer_id}/duplicates"
@@ -103,6 +103,8 @@ async def scan_duplicates(
     session: Session,
     settings: AppSettings,
     principal: Principal = require("customer:merge"),
+    data: ScanCreate | None = None,
+    _: None = JSON_BODY,
 ) -> ScanResult:
     """One GROUP BY per signal over every customer the caller sees: at hq that is the whole country,
     so duplicates across provinces are found. Pairs already reviewed keep their verdict."""

@@ -55,6 +55,11 @@ class PairUpdate(ApiModel):
     status: Literal["OPEN", "DISMISSED"]
 
 
+class ScanCreate(ApiModel):
+    """A scan request. It takes no options yet: the scan covers the caller's whole scope; the body may
+    be omitted or `{}`."""
+
+
 class ScanResult(ReadModel):
     scanned_scope: str
     pairs: int
