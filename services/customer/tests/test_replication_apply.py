@@ -71,18 +71,18 @@ def designation_event(did: uuid.UUID, version: int, grade: str, *, payload: byte
 
 
 async def test_apply_is_idempotent_keeps_newest_and_dead_letters_poison(
-    node_db: str, nats_url: str, settings_for: Any, jwks: Any
+    node_db: str, private_nats_url: str, settings_for: Any, jwks: Any
 ) -> None:
     topology = Topology.load(settings_for(node_db, jwks).topology_file)
-    await declare_node_streams(nats_url, topology, NODE)
-    nc = await nats.connect(nats_url)
+    await declare_node_streams(private_nats_url, topology, NODE)
+    nc = await nats.connect(private_nats_url)
     js = nc.jetstream()
     await js.add_stream(name=DOWN, subjects=["down.all.>"])
-    settings = settings_for(node_db, jwks, node=NODE, nats_url=nats_url)
+    settings = settings_for(node_db, jwks, node=NODE, nats_url=private_nats_url)
     db = create_database(node_db)
     consumer = ReplicationConsumer(
         sessionmaker=db.sessionmaker,
-        nats_url=nats_url,
+        nats_url=private_nats_url,
         service="customer",
         schema=SCHEMA,
         node=NODE,
@@ -154,16 +154,16 @@ def _consumer(
 
 
 async def test_idle_fetch_timeouts_never_drop_the_connection(
-    node_db: str, nats_url: str, settings_for: Any, jwks: Any
+    node_db: str, private_nats_url: str, settings_for: Any, jwks: Any
 ) -> None:
     """nats.py ends some idle fetches with a bare asyncio.TimeoutError (empty message) instead of its
     own: that was the recurring "apply consumer …: ; retrying in …s" warning, each a reconnect."""
-    settings = settings_for(node_db, jwks, node=NODE, nats_url=nats_url)
-    nc = await nats.connect(nats_url)
+    settings = settings_for(node_db, jwks, node=NODE, nats_url=private_nats_url)
+    nc = await nats.connect(private_nats_url)
     await nc.jetstream().add_stream(name=DOWN, subjects=["down.all.>"])
     await nc.close()
     db = create_database(node_db)
-    consumer = _consumer(db, settings, nats_url, fetch_timeout=0.002)  # makes that race frequent
+    consumer = _consumer(db, settings, private_nats_url, fetch_timeout=0.002)  # makes that race frequent
     task = asyncio.create_task(consumer.run())
     try:
         await wait_for(lambda: consumer.idle_fetches >= 500, timeout=120)
@@ -196,14 +196,14 @@ class _Flaky(ReplicationConsumer):
 
 
 async def test_back_off_resets_after_a_healthy_batch(
-    node_db: str, nats_url: str, settings_for: Any, jwks: Any, caplog: Any
+    node_db: str, private_nats_url: str, settings_for: Any, jwks: Any, caplog: Any
 ) -> None:
-    settings = settings_for(node_db, jwks, node=NODE, nats_url=nats_url)
-    nc = await nats.connect(nats_url)
+    settings = settings_for(node_db, jwks, node=NODE, nats_url=private_nats_url)
+    nc = await nats.connect(private_nats_url)
     js = nc.jetstream()
     await js.add_stream(name=DOWN, subjects=["down.all.>"])
     db = create_database(node_db)
-    consumer = _consumer(db, settings, nats_url, cls=_Flaky)
+    consumer = _consumer(db, settings, private_nats_url, cls=_Flaky)
     engine = create_async_engine(node_db)
 
     async def applied(did: uuid.UUID) -> Any:

@@ -42,12 +42,12 @@ def parent_db(make_database: Any) -> str:
 
 
 async def test_an_event_republished_after_the_duplicate_window_is_applied_once(
-    owner_db: str, parent_db: str, nats_url: str, jwks: Any, auth: Any, customer_body: Any, settings_for: Any
+    owner_db: str, parent_db: str, private_nats_url: str, jwks: Any, auth: Any, customer_body: Any, settings_for: Any
 ) -> None:
-    owner_settings = settings_for(owner_db, jwks, relay_enabled=True, nats_url=nats_url, relay_poll_seconds=0.2)
+    owner_settings = settings_for(owner_db, jwks, relay_enabled=True, nats_url=private_nats_url, relay_poll_seconds=0.2)
     topology = Topology.load(owner_settings.topology_file)
-    await declare_node_streams(nats_url, topology, OWNER)
-    nc = await nats.connect(nats_url)
+    await declare_node_streams(private_nats_url, topology, OWNER)
+    nc = await nats.connect(private_nats_url)
     js = nc.jetstream(timeout=30.0)
     config = (await js.stream_info(STREAM)).config
     config.duplicate_window = WINDOW
@@ -60,11 +60,11 @@ async def test_an_event_republished_after_the_duplicate_window_is_applied_once(
             return (await conn.execute(text(sql), params)).scalar()
 
     app = create_app(owner_settings)
-    parent_settings = settings_for(parent_db, jwks, node=PARENT, nats_url=nats_url)
+    parent_settings = settings_for(parent_db, jwks, node=PARENT, nats_url=private_nats_url)
     parent = create_database(parent_db)
     consumer = ReplicationConsumer(
         sessionmaker=parent.sessionmaker,
-        nats_url=nats_url,
+        nats_url=private_nats_url,
         service="customer",
         schema=SCHEMA,
         node=PARENT,

@@ -10,6 +10,7 @@ import os
 import subprocess
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -48,14 +49,7 @@ def nats_server_bin() -> str:
     return str(nats_server_binary())
 
 
-@pytest.fixture(scope="session")
-def nats_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """URL of a real nats-server with JetStream for this test session."""
-    external = os.environ.get("NATS_URL")
-    if external:
-        yield external
-        return
-    store = tmp_path_factory.mktemp("nats")
+def _start_nats(store: Path) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
     proc = subprocess.Popen(
         [nats_server_bin(), "-a", "127.0.0.1", "-p", str(port), "-js", "-sd", str(store), "--server_name", "test"],
@@ -68,8 +62,31 @@ def nats_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             proc.kill()
             raise RuntimeError("nats-server did not start")
         time.sleep(0.05)
+    return proc, f"nats://127.0.0.1:{port}"
+
+
+@pytest.fixture(scope="session")
+def nats_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """URL of a real nats-server with JetStream for this test session."""
+    external = os.environ.get("NATS_URL")
+    if external:
+        yield external
+        return
+    proc, url = _start_nats(tmp_path_factory.mktemp("nats"))
     try:
-        yield f"nats://127.0.0.1:{port}"
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+@pytest.fixture(scope="module")
+def private_nats_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A nats-server of the test module's own, for tests whose streams, consumers or stream settings must
+    not meet those other tests left on the session's server (e.g. a node stream read from its start)."""
+    proc, url = _start_nats(tmp_path_factory.mktemp("nats-private"))
+    try:
+        yield url
     finally:
         proc.terminate()
         proc.wait(10)
