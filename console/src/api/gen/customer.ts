@@ -180,6 +180,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/customer/customers/{customer_id}/duplicates": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Duplicate candidates of a customer */
+        get: operations["customer_duplicates_api_v1_customer_customers__customer_id__duplicates_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/customer/customers/{customer_id}/hierarchy": {
         parameters: {
             query?: never;
@@ -367,6 +384,85 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/customer/duplicates": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The duplicate review queue
+         * @description Pairs found by scans at this node whose customers both lie in the caller's scope, best first.
+         */
+        get: operations["duplicate_queue_api_v1_customer_duplicates_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/customer/duplicates/check": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Duplicate candidates of a customer about to be created
+         * @description A warning before create or import, never a refusal: visible customers sharing the credit code,
+         *     the normalised name, the address or a contact phone, best score first, with the reasons.
+         */
+        post: operations["check_duplicates_api_v1_customer_duplicates_check_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/customer/duplicates/scan": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Scan the whole scope for duplicates (queues them for review)
+         * @description One GROUP BY per signal over every customer the caller sees: at hq that is the whole country,
+         *     so duplicates across provinces are found. Pairs already reviewed keep their verdict.
+         */
+        post: operations["scan_duplicates_api_v1_customer_duplicates_scan_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/customer/duplicates/{pair_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** Review a duplicate pair (dismiss or reopen) */
+        patch: operations["review_pair_api_v1_customer_duplicates__pair_id__patch"];
+        trace?: never;
+    };
     "/api/v1/customer/exports": {
         parameters: {
             query?: never;
@@ -406,6 +502,94 @@ export interface paths {
          *     skipped, good rows are loaded in the same transaction.
          */
         post: operations["import_customers_api_v1_customer_imports_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/customer/imports/{job}/rows": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * What an import job did with each row
+         * @description Row by row, in file order: the customer each good row created or updated (with the changed
+         *     attributes of an update). Read from the job's per-chunk audit records (one per CustomersImported
+         *     event), so an ancestor node answers for imports in its subtree too. Rejected rows are in the
+         *     import's answer, not here.
+         */
+        get: operations["import_job_rows_api_v1_customer_imports__job__rows_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/customer/merges": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Merges in the caller's scope
+         * @description TMF630 list: filter by `survivorId`, `status` (MERGED, REVERSED), `ownerNode`, `mergedBy`, `createdAt`.
+         */
+        get: operations["list_merges_api_v1_customer_merges_get"];
+        put?: never;
+        /**
+         * Merge duplicate customers into a survivor
+         * @description At the node that owns the survivor and every victim (409 naming the owner elsewhere). Contacts,
+         *     competitor presence, the decision map, the needs profile and branches move to the survivor; the
+         *     survivor takes the chosen attribute values; each victim is kept soft-deleted and its GET answers 308
+         *     to the survivor. Reversible within `reversibleUntil` (`POST …/{id}/reverse`).
+         */
+        post: operations["create_merge_api_v1_customer_merges_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/customer/merges/{merge_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A merge */
+        get: operations["get_merge_api_v1_customer_merges__merge_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/customer/merges/{merge_id}/reverse": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Reverse a merge within its window
+         * @description At the merge's owner, until `reversibleUntil` (then 409): the victims live again with what moved
+         *     from them; the survivor's attributes go back unless edited since.
+         */
+        post: operations["reverse_merge_api_v1_customer_merges__merge_id__reverse_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -616,7 +800,8 @@ export interface paths {
         };
         /**
          * Get a customer
-         * @description One customer (`fields=` selects attributes), with its national key-account designation.
+         * @description One customer (`fields=` selects attributes), with its national key-account designation. A customer
+         *     merged into another answers 308 with the survivor's `Location` (F1 merge).
          */
         get: operations["get_customer_tmf_api_customerManagement_v4_customer__customer_id__get"];
         put?: never;
@@ -872,54 +1057,6 @@ export interface components {
             /** Reason */
             reason?: string | null;
             status: components["schemas"]["Verdict"];
-        };
-        /** CandidateRead */
-        CandidateRead: {
-            /**
-             * @Type
-             * @default RecognitionCandidate
-             */
-            "@type": string;
-            /** Currentgrade */
-            currentGrade?: string;
-            /** Currentrecognitionstatus */
-            currentRecognitionStatus?: string;
-            /** Customercode */
-            customerCode?: string;
-            /** Customerid */
-            customerId?: string;
-            /** Customername */
-            customerName?: string;
-            /** Decidedat */
-            decidedAt?: string | null;
-            /** Decidedby */
-            decidedBy?: string | null;
-            /** Decisionnote */
-            decisionNote?: string | null;
-            /** Evidence */
-            evidence?: {
-                [key: string]: unknown;
-            };
-            /** Href */
-            href: string;
-            /** Id */
-            id: string;
-            /**
-             * Proposedat
-             * Format: date-time
-             */
-            proposedAt?: string;
-            /** Proposedby */
-            proposedBy?: string;
-            /** Proposedgrade */
-            proposedGrade?: string;
-            /** Reason */
-            reason?: string;
-            rule?: components["schemas"]["RuleRef"];
-            /** Runid */
-            runId?: string;
-            /** Status */
-            status?: string;
         };
         /**
          * Characteristic
@@ -1931,6 +2068,20 @@ export interface components {
             validFor?: components["schemas"]["TimePeriod"] | null;
         };
         /**
+         * DuplicateCheck
+         * @description The attributes of a customer about to be created (or imported).
+         */
+        DuplicateCheck: {
+            /** Address */
+            address?: string | null;
+            /** Creditcode */
+            creditCode?: string | null;
+            /** Name */
+            name?: string | null;
+            /** Phones */
+            phones?: string[];
+        };
+        /**
          * EntityRef
          * @description A TMF reference by id (AgreementRef, PaymentMethodRef, …).
          */
@@ -2045,6 +2196,21 @@ export interface components {
              */
             identificationType: "ID_CARD";
         };
+        /** ImportCandidateRead */
+        ImportCandidateRead: {
+            /** Customercode */
+            customerCode: string;
+            /** Customerid */
+            customerId: string;
+            /** Name */
+            name: string;
+            /** Ownernode */
+            ownerNode: string;
+            /** Reasons */
+            reasons: components["schemas"]["Reason"][];
+            /** Score */
+            score: number;
+        };
         /**
          * ImportResultRead
          * @description The summary of an import: rows received, created, updated and rejected, and why.
@@ -2065,12 +2231,73 @@ export interface components {
              * @description the first 1000 row errors
              */
             errors: components["schemas"]["RowErrorRead"][];
+            /**
+             * Job
+             * @description the import job: what each row did is at /api/v1/customer/imports/{job}/rows
+             */
+            job: string | null;
             /** Received */
             received: number;
             /** Rejected */
             rejected: number;
             /** Updated */
             updated: number;
+            /**
+             * Warningcount
+             * @default 0
+             */
+            warningCount: number;
+            /**
+             * Warnings
+             * @description the first 1000 created rows with possible duplicates (imported all the same)
+             */
+            warnings: components["schemas"]["ImportWarningRead"][];
+        };
+        /**
+         * ImportRowRead
+         * @description What an import job did with one row of its file (its chunk's audit record, replicated up).
+         */
+        ImportRowRead: {
+            /**
+             * Action
+             * @enum {string}
+             */
+            action: "created" | "updated";
+            /**
+             * Changes
+             * @description for an update: {attribute: [old, new]}
+             */
+            changes?: {
+                [key: string]: unknown[];
+            } | null;
+            /** Chunk */
+            chunk: number;
+            /** Customercode */
+            customerCode: string;
+            /**
+             * Id
+             * @description the customer
+             */
+            id: string;
+            /**
+             * Row
+             * @description 1-based line of the file (the header is 1)
+             */
+            row: number;
+        };
+        /**
+         * ImportWarningRead
+         * @description A row an import created that may duplicate customers already there (or elsewhere in the file).
+         */
+        ImportWarningRead: {
+            /** Candidates */
+            candidates: components["schemas"]["ImportCandidateRead"][];
+            /** Customercode */
+            customerCode: string;
+            /** Customerid */
+            customerId: string;
+            /** Row */
+            row: number;
         };
         /**
          * Industry
@@ -2139,6 +2366,80 @@ export interface components {
             street1?: string | null;
             /** Street2 */
             street2?: string | null;
+        };
+        /**
+         * MergeCreate
+         * @description A survivor and the victims merged into it. `choices` names, per attribute (API name), the customer
+         *     whose value the survivor takes; an attribute not named keeps the survivor's value, or — where the
+         *     survivor has none — takes the first victim's that has one.
+         */
+        MergeCreate: {
+            /** Choices */
+            choices?: {
+                [key: string]: string;
+            };
+            /** Reason */
+            reason?: string | null;
+            /** Survivorid */
+            survivorId: string;
+            /** Victimids */
+            victimIds: string[];
+        };
+        /** MergeRead */
+        MergeRead: {
+            /**
+             * @Type
+             * @default CustomerMerge
+             * @constant
+             */
+            "@type": "CustomerMerge";
+            /** Choices */
+            choices: {
+                [key: string]: string;
+            };
+            /**
+             * Createdat
+             * Format: date-time
+             */
+            createdAt: string;
+            /** Href */
+            href: string;
+            /** Id */
+            id: string;
+            /** Mergedby */
+            mergedBy: string;
+            /** Moved */
+            moved: {
+                [key: string]: number;
+            };
+            /** Ownernode */
+            ownerNode: string;
+            /**
+             * Reversibleuntil
+             * Format: date-time
+             */
+            reversibleUntil: string;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "MERGED" | "REVERSED";
+            /** Survivorid */
+            survivorId: string;
+            /**
+             * Updatedat
+             * Format: date-time
+             */
+            updatedAt: string;
+            /** Version */
+            version: number;
+            /** Victimids */
+            victimIds: string[];
+        };
+        /** MergeReverse */
+        MergeReverse: {
+            /** Reason */
+            reason?: string | null;
         };
         /**
          * MgmtLevel
@@ -2535,6 +2836,49 @@ export interface components {
             tradingName?: string | null;
             validFor?: components["schemas"]["TimePeriod"] | null;
         };
+        /** PairRead */
+        PairRead: {
+            /**
+             * @Type
+             * @default DuplicatePair
+             * @constant
+             */
+            "@type": "DuplicatePair";
+            /** Customera */
+            customerA: string;
+            /** Customerb */
+            customerB: string;
+            /**
+             * Foundat
+             * Format: date-time
+             */
+            foundAt: string;
+            /** Id */
+            id: string;
+            /** Ownera */
+            ownerA: string;
+            /** Ownerb */
+            ownerB: string;
+            /** Reasons */
+            reasons: components["schemas"]["Reason"][];
+            /** Reviewedby */
+            reviewedBy: string | null;
+            /** Score */
+            score: number;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "OPEN" | "DISMISSED" | "MERGED";
+        };
+        /** PairUpdate */
+        PairUpdate: {
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "OPEN" | "DISMISSED";
+        };
         /** PartyCreditProfile */
         PartyCreditProfile: {
             /** @Basetype */
@@ -2567,6 +2911,15 @@ export interface components {
             /** Name */
             name: string | null;
         };
+        /** Reason */
+        Reason: {
+            /** Reason */
+            reason: string;
+            /** Signal */
+            signal: string;
+            /** Weight */
+            weight: number;
+        };
         /**
          * RecogStatus
          * @enum {string}
@@ -2588,7 +2941,7 @@ export interface components {
              */
             "@type": string;
             /** Candidates */
-            candidates: components["schemas"]["CandidateRead"][];
+            candidates: components["schemas"]["kam_customer__recognition__schemas__CandidateRead"][];
             /**
              * Date
              * Format: date
@@ -2705,6 +3058,23 @@ export interface components {
             ownerNode: string;
             /** Version */
             version: number;
+        };
+        /**
+         * ScanCreate
+         * @description A scan request. It takes no options yet: the scan covers the caller's whole scope; the body may
+         *     be omitted or `{}`.
+         */
+        ScanCreate: Record<string, never>;
+        /** ScanResult */
+        ScanResult: {
+            /** Bysignal */
+            bySignal: {
+                [key: string]: number;
+            };
+            /** Pairs */
+            pairs: number;
+            /** Scannedscope */
+            scannedScope: string;
         };
         /** ScheduleRead */
         ScheduleRead: {
@@ -2910,6 +3280,77 @@ export interface components {
             href: string;
             /** Id */
             id: string;
+        };
+        /** CandidateRead */
+        kam_customer__duplicates__schemas__CandidateRead: {
+            /**
+             * @Type
+             * @default DuplicateCandidate
+             * @constant
+             */
+            "@type": "DuplicateCandidate";
+            /** Customercode */
+            customerCode: string;
+            /** Customerid */
+            customerId: string;
+            /** Href */
+            href: string;
+            /** Name */
+            name: string;
+            /** Ownernode */
+            ownerNode: string;
+            /** Reasons */
+            reasons: components["schemas"]["Reason"][];
+            /** Score */
+            score: number;
+        };
+        /** CandidateRead */
+        kam_customer__recognition__schemas__CandidateRead: {
+            /**
+             * @Type
+             * @default RecognitionCandidate
+             */
+            "@type": string;
+            /** Currentgrade */
+            currentGrade?: string;
+            /** Currentrecognitionstatus */
+            currentRecognitionStatus?: string;
+            /** Customercode */
+            customerCode?: string;
+            /** Customerid */
+            customerId?: string;
+            /** Customername */
+            customerName?: string;
+            /** Decidedat */
+            decidedAt?: string | null;
+            /** Decidedby */
+            decidedBy?: string | null;
+            /** Decisionnote */
+            decisionNote?: string | null;
+            /** Evidence */
+            evidence?: {
+                [key: string]: unknown;
+            };
+            /** Href */
+            href: string;
+            /** Id */
+            id: string;
+            /**
+             * Proposedat
+             * Format: date-time
+             */
+            proposedAt?: string;
+            /** Proposedby */
+            proposedBy?: string;
+            /** Proposedgrade */
+            proposedGrade?: string;
+            /** Reason */
+            reason?: string;
+            rule?: components["schemas"]["RuleRef"];
+            /** Runid */
+            runId?: string;
+            /** Status */
+            status?: string;
         };
     };
     responses: never;
@@ -4283,6 +4724,127 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ContactRelationRead"];
+                };
+            };
+            /** @description Bad request: a malformed parameter, filter or body */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The token lacks the permission this operation needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such resource in the caller's data scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Method not allowed (see the Allow header) */
+            405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict: not the owner node, an illegal state transition, or a concurrent change */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unsupported media type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body or a parameter failed validation (the message names the field) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests (see Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A dependency (database) is unavailable (see Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    customer_duplicates_api_v1_customer_customers__customer_id__duplicates_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                customer_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["kam_customer__duplicates__schemas__CandidateRead"][];
                 };
             };
             /** @description Bad request: a malformed parameter, filter or body */
@@ -5991,6 +6553,500 @@ export interface operations {
             };
         };
     };
+    duplicate_queue_api_v1_customer_duplicates_get: {
+        parameters: {
+            query?: {
+                status?: string | null;
+                "score.gte"?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PairRead"][];
+                };
+            };
+            /** @description Bad request: a malformed parameter, filter or body */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The token lacks the permission this operation needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such resource in the caller's data scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Method not allowed (see the Allow header) */
+            405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict: not the owner node, an illegal state transition, or a concurrent change */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unsupported media type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body or a parameter failed validation (the message names the field) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests (see Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A dependency (database) is unavailable (see Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    check_duplicates_api_v1_customer_duplicates_check_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DuplicateCheck"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["kam_customer__duplicates__schemas__CandidateRead"][];
+                };
+            };
+            /** @description Bad request: a malformed parameter, filter or body */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The token lacks the permission this operation needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such resource in the caller's data scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Method not allowed (see the Allow header) */
+            405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict: not the owner node, an illegal state transition, or a concurrent change */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unsupported media type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body or a parameter failed validation (the message names the field) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests (see Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A dependency (database) is unavailable (see Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    scan_duplicates_api_v1_customer_duplicates_scan_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["ScanCreate"] | null;
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ScanResult"];
+                };
+            };
+            /** @description Bad request: a malformed parameter, filter or body */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The token lacks the permission this operation needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such resource in the caller's data scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Method not allowed (see the Allow header) */
+            405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict: not the owner node, an illegal state transition, or a concurrent change */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unsupported media type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body or a parameter failed validation (the message names the field) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests (see Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A dependency (database) is unavailable (see Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    review_pair_api_v1_customer_duplicates__pair_id__patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                pair_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PairUpdate"];
+                "application/merge-patch+json": components["schemas"]["PairUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PairRead"];
+                };
+            };
+            /** @description Bad request: a malformed parameter, filter or body */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The token lacks the permission this operation needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such resource in the caller's data scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Method not allowed (see the Allow header) */
+            405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict: not the owner node, an illegal state transition, or a concurrent change */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unsupported media type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body or a parameter failed validation (the message names the field) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests (see Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A dependency (database) is unavailable (see Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     export_customers_api_v1_customer_exports_get: {
         parameters: {
             query?: never;
@@ -6240,6 +7296,618 @@ export interface operations {
             };
         };
     };
+    import_job_rows_api_v1_customer_imports__job__rows_get: {
+        parameters: {
+            query?: {
+                offset?: number;
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                job: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImportRowRead"][];
+                };
+            };
+            /** @description Bad request: a malformed parameter, filter or body */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The token lacks the permission this operation needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such resource in the caller's data scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Method not allowed (see the Allow header) */
+            405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict: not the owner node, an illegal state transition, or a concurrent change */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unsupported media type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body or a parameter failed validation (the message names the field) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests (see Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A dependency (database) is unavailable (see Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    list_merges_api_v1_customer_merges_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MergeRead"][];
+                };
+            };
+            /** @description Bad request: a malformed parameter, filter or body */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The token lacks the permission this operation needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such resource in the caller's data scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Method not allowed (see the Allow header) */
+            405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict: not the owner node, an illegal state transition, or a concurrent change */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unsupported media type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body or a parameter failed validation (the message names the field) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests (see Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A dependency (database) is unavailable (see Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    create_merge_api_v1_customer_merges_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MergeCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MergeRead"];
+                };
+            };
+            /** @description Bad request: a malformed parameter, filter or body */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The token lacks the permission this operation needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such resource in the caller's data scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Method not allowed (see the Allow header) */
+            405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict: not the owner node, an illegal state transition, or a concurrent change */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unsupported media type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body or a parameter failed validation (the message names the field) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests (see Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A dependency (database) is unavailable (see Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    get_merge_api_v1_customer_merges__merge_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                merge_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MergeRead"];
+                };
+            };
+            /** @description Bad request: a malformed parameter, filter or body */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The token lacks the permission this operation needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such resource in the caller's data scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Method not allowed (see the Allow header) */
+            405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict: not the owner node, an illegal state transition, or a concurrent change */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unsupported media type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body or a parameter failed validation (the message names the field) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests (see Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A dependency (database) is unavailable (see Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    reverse_merge_api_v1_customer_merges__merge_id__reverse_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                merge_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MergeReverse"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MergeRead"];
+                };
+            };
+            /** @description Bad request: a malformed parameter, filter or body */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The token lacks the permission this operation needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such resource in the caller's data scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Method not allowed (see the Allow header) */
+            405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict: not the owner node, an illegal state transition, or a concurrent change */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unsupported media type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body or a parameter failed validation (the message names the field) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests (see Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A dependency (database) is unavailable (see Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     list_candidates_api_v1_customer_recognition_candidate_get: {
         parameters: {
             query?: never;
@@ -6255,7 +7923,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["CandidateRead"][];
+                    "application/json": components["schemas"]["kam_customer__recognition__schemas__CandidateRead"][];
                 };
             };
             /** @description Bad request: a malformed parameter, filter or body */
@@ -6376,7 +8044,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["CandidateRead"];
+                    "application/json": components["schemas"]["kam_customer__recognition__schemas__CandidateRead"];
                 };
             };
             /** @description Bad request: a malformed parameter, filter or body */
@@ -6501,7 +8169,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["CandidateRead"];
+                    "application/json": components["schemas"]["kam_customer__recognition__schemas__CandidateRead"];
                 };
             };
             /** @description Bad request: a malformed parameter, filter or body */
@@ -6626,7 +8294,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["CandidateRead"];
+                    "application/json": components["schemas"]["kam_customer__recognition__schemas__CandidateRead"];
                 };
             };
             /** @description Bad request: a malformed parameter, filter or body */

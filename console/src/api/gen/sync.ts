@@ -16,9 +16,11 @@ export interface paths {
         put?: never;
         /**
          * Request a resync of this node
-         * @description Every node below republishes the current state of its own records as snapshot events; every
-         *     ancestor republishes the reference data it publishes downward. Replicas then equal the owners.
-         *     The body (a reason) is optional.
+         * @description This node and every node below republish the current state of their own records as snapshot
+         *     events; every ancestor republishes the reference data it publishes downward. Replicas then equal the
+         *     owners, also where a replica held the same version with other content. With `restore` (this node
+         *     was restored from an older backup), the parent also sends down its replicas of the records owned in
+         *     this node's subtree, applied here where newer; 409 at the root. The body is optional.
          */
         post: operations["request_resync_api_v1_sync_resync_post"];
         delete?: never;
@@ -97,6 +99,12 @@ export interface components {
         ResyncCreate: {
             /** Reason */
             reason?: string | null;
+            /**
+             * Restore
+             * @description This node was restored from an older backup: its parent also sends down its replicas of the records owned in this node's subtree, applied here where newer (not at the root)
+             * @default false
+             */
+            restore: boolean;
         };
         /** ResyncRead */
         ResyncRead: {
@@ -114,6 +122,11 @@ export interface components {
             reason: string | null;
             /** Requestedby */
             requestedBy: string;
+            /**
+             * Restore
+             * @default false
+             */
+            restore: boolean;
         };
         /** SourceStatus */
         SourceStatus: {
