@@ -4,7 +4,7 @@ every replicated record type and column, no dead letters, each event once and ev
 versions in order in the streams: kill -9 of a province's and of the group's nats-server, a frozen
 nats-server (the sync watcher restarts the stalled source), a cut leafnode link, the relay killed with
 rows published but not marked sent, a node process killed with a batch delivered and not acknowledged,
-PostgreSQL restarted — and a node away long enough to build a 100,000-event backlog. Faults are placed
+PostgreSQL restarted — and a node cut off while 26,000 customers are imported there. Faults are placed
 by conditions and convergence is awaited with a deadline, never a fixed sleep. (Crashes with durable
 storage: test_crash_durable.)"""
 
@@ -177,9 +177,12 @@ def test_cut_leafnode_link_of_a_local_network(trio: tuple[Nodes, LinkProxy]) -> 
 
 
 def test_relay_killed_between_publish_and_marking_sent(trio: tuple[Nodes, LinkProxy]) -> None:
-    """The node process (hosting the relay) dies part-way through a backlog, with rows on the stream
-    that it had not yet marked sent; on restart the relay republishes those, and JetStream drops the
-    copies by Nats-Msg-Id."""
+    """The node process (hosting the relay) dies while the relay publishes a stream of writes, with rows
+    on the stream that it had not yet marked sent; on restart the relay republishes those, and
+    JetStream drops the copies by Nats-Msg-Id.
+
+    The writes come from API clients (one event per row changed): an import now travels as a few batch
+    events per chunk, too few to be caught part-way."""
     nodes, _ = trio
     fed = nodes.fed
     db, url = fed.database_url("gd-gz"), fed.nats_url("gd-gz")
@@ -187,16 +190,19 @@ def test_relay_killed_between_publish_and_marking_sent(trio: tuple[Nodes, LinkPr
     for attempt in range(3):  # a kill that lands between two batches hits nothing in flight: again
         before = _stream_messages(url, "UP_gd-gz")
         outbox_before = _outbox_rows(db)
-        result = import_batch(fed.node_url("gd-gz"), nodes.token("gd-gz"), f"FKR{attempt}", 3000)
-        assert result["created"] == 3000
-        started = before + 500
-        wait_until(
-            lambda: _stream_messages(url, "UP_gd-gz") > started,  # noqa: B023 (used within this iteration)
-            timeout=RECOVER,
-            what="the relay part-way through the backlog",
-            interval=0.05,
-        )
-        fed.kill_service("gd-gz", NODE_PROCESS)
+        load = ApiLoad(fed.node_url("gd-gz"), nodes.token("gd-gz"), f"FKR{attempt}", clients=6).start()
+        started = before + 300
+        try:
+            wait_until(
+                lambda: _stream_messages(url, "UP_gd-gz") > started,  # noqa: B023 (used within this iteration)
+                timeout=RECOVER,
+                what="the relay publishing the clients' writes",
+                interval=0.05,
+            )
+        finally:
+            fed.kill_service("gd-gz", NODE_PROCESS)
+            load.stop()
+        assert load.acked > 0, load
         new_events = _outbox_rows(db) - outbox_before
         marked = new_events - _unsent(db)
         published = _stream_messages(url, "UP_gd-gz") - before
@@ -254,16 +260,20 @@ def test_postgresql_restart(trio: tuple[Nodes, LinkProxy]) -> None:
     converged(nodes)
 
 
-def test_node_away_with_a_100k_event_backlog_converges(trio: tuple[Nodes, LinkProxy]) -> None:
+def test_node_away_while_26k_customers_are_imported_converges(trio: tuple[Nodes, LinkProxy]) -> None:
+    """gd-gz cut off while 26,000 customers are imported there (their organizations, assignments and
+    the per-chunk audit travel in batch events: at least one per import); every record reaches the
+    ancestors once the link is back. A backlog of 100,000 single events is measured by `make bench`
+    (catch-up), not here."""
     nodes, proxy = trio
     fed = nodes.fed
     proxy.cut()
     try:
         before = _outbox_rows(fed.database_url("gd-gz"))
-        for b in range(26):  # 4 events per imported customer (customer, organization, audit, assignment)
+        for b in range(26):
             import_batch(fed.node_url("gd-gz"), nodes.token("gd-gz"), f"FBL{b:02d}", 1000)
         backlog = _outbox_rows(fed.database_url("gd-gz")) - before
-        assert backlog >= 100_000, backlog
+        assert backlog >= 26, backlog
         wait_until(lambda: _unsent(fed.database_url("gd-gz")) == 0, timeout=RECOVER, what="backlog in gd-gz stream")
     finally:
         proxy.restore()
