@@ -510,3 +510,31 @@ async def test_code_collision_at_an_ancestor_is_dead_lettered_naming_both_record
     assert any(
         r.levelname == "ERROR" and f"collides with customer {original}" in r.getMessage() for r in caplog.records
     )
+
+
+async def test_an_assignment_arriving_after_its_successor_is_closed_where_the_successor_begins(world: World) -> None:
+    """Assignments are aggregates of their own: the relay may publish a customer's second assignment
+    before its first. The first is then closed at the second's start, as at the owner."""
+    from google.protobuf.timestamp_pb2 import Timestamp
+
+    cid, first, second = uuid7(), uuid7(), uuid7()
+    await world.publish(*event("js-nj", "customer", cid, 1, customer_updated(cid, "js-nj", 1, "南京乱序")))
+
+    def assigned(aid: uuid.UUID, manager: str, seconds: int) -> Message:
+        return customer_pb2.AccountManagerAssigned(
+            id=str(aid),
+            owner_node="js-nj",
+            customer_id=str(cid),
+            account_manager=manager,
+            assigned_by="tester",
+            valid_from=Timestamp(seconds=seconds),
+        )
+
+    await world.publish(*event("js-nj", "assignment", second, 1, assigned(second, "am02", 1_800_000_100)))
+    await wait_for(lambda: label_and_owner(world.hq, "assignment", second), timeout=30)
+    await world.publish(*event("js-nj", "assignment", first, 1, assigned(first, "am01", 1_800_000_000)))
+    await wait_for(lambda: label_and_owner(world.hq, "assignment", first), timeout=30)
+    sql = "SELECT valid_to FROM customer.account_manager_assignment WHERE id = :i"
+    assert (await world.hq.row(sql, i=second)).valid_to is None
+    closed = (await world.hq.row(sql, i=first)).valid_to
+    assert closed is not None and int(closed.timestamp()) == 1_800_000_100

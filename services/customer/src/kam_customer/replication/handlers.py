@@ -379,6 +379,18 @@ class CustomerApplier:
                     ),
                     {"t": valid_from, "c": customer_id},
                 )
+                # assignments are aggregates of their own, so a later one may have arrived first: then
+                # this one ended when the next one began, as at the owner
+                await session.execute(
+                    text(
+                        "UPDATE customer.account_manager_assignment SET valid_to = ("
+                        "SELECT min(n.valid_from) FROM customer.account_manager_assignment n "
+                        "WHERE n.customer_id = :c AND n.valid_from > :t) "
+                        "WHERE id = :i AND EXISTS (SELECT 1 FROM customer.account_manager_assignment n "
+                        "WHERE n.customer_id = :c AND n.valid_from > :t)"
+                    ),
+                    {"t": valid_from, "c": customer_id, "i": uuid.UUID(a.id)},
+                )
 
     async def _relay_transfer(
         self, session: AsyncSession, ev: Event, t: customer_pb2.CustomerOwnershipTransferred
