@@ -11,12 +11,9 @@ publish as any node would.
 from __future__ import annotations
 
 import asyncio
-import subprocess
-import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import nats
@@ -29,36 +26,12 @@ from kam_contracts import customer_pb2, envelope_pb2
 from kam_customer.models import SCHEMA
 from kam_customer.replication.handlers import CustomerApplier
 from kam_platform.db import create_database
-from kam_platform.embedded.ports import free_port, port_is_open
 from kam_platform.ids import uuid7
 from kam_platform.outbox import build_event
 from kam_platform.replication import ReplicationConsumer
-from kam_platform.testing.plugin import nats_server_bin, wait_for
+from kam_platform.testing.plugin import wait_for
 
 UP_STREAM, DOWN_STREAM = "IN_HQ", "IN_GDGZ"
-
-
-@pytest.fixture(scope="module")
-def own_nats(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A nats-server of this module's own: its streams capture every origin's subjects, which the
-    session's shared server (holding per-node streams of other tests) cannot."""
-    store: Path = tmp_path_factory.mktemp("nats-integrity")
-    port = free_port()
-    proc = subprocess.Popen(
-        [nats_server_bin(), "-a", "127.0.0.1", "-p", str(port), "-js", "-sd", str(store)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.monotonic() + 20
-        while not port_is_open(port):
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("nats-server did not start")
-            time.sleep(0.05)
-        yield f"nats://127.0.0.1:{port}"
-    finally:
-        proc.terminate()
-        proc.wait(10)
 
 
 @dataclass
@@ -94,10 +67,10 @@ class World:
 
 
 @pytest.fixture(scope="module")
-async def world(own_nats: str, make_database: Any, settings_for: Any, jwks: Any) -> AsyncIterator[World]:
+async def world(private_nats_url: str, make_database: Any, settings_for: Any, jwks: Any) -> AsyncIterator[World]:
     from kam_customer.main import MIGRATIONS
 
-    nc = await nats.connect(own_nats)
+    nc = await nats.connect(private_nats_url)
     js = nc.jetstream()
     await js.add_stream(name=UP_STREAM, subjects=["up.>"])
     await js.add_stream(name=DOWN_STREAM, subjects=["down.>"])
@@ -110,13 +83,13 @@ async def world(own_nats: str, make_database: Any, settings_for: Any, jwks: Any)
         ("gd-gz", DOWN_STREAM, ["down.*.customer.>", "down.*.sync.>"]),
     ):
         url = make_database(f"test_apply_integrity_{node.replace('-', '_')}", [MIGRATIONS])
-        settings = settings_for(url, jwks, node=node, nats_url=own_nats)
+        settings = settings_for(url, jwks, node=node, nats_url=private_nats_url)
         db = create_database(url)
         dbs.append(db)
         consumers.append(
             ReplicationConsumer(
                 sessionmaker=db.sessionmaker,
-                nats_url=own_nats,
+                nats_url=private_nats_url,
                 service="customer",
                 schema=SCHEMA,
                 node=node,
