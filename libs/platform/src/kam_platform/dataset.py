@@ -291,6 +291,25 @@ def _install_hooks() -> None:
 _install_hooks()
 
 
+class UpwardRecords(Dataset[R]):
+    """Records that travel up only, as customers do — what a node owns because it was created there
+    (opportunities, tickets, documents…): the dataset's owner claim (the `Screen` accepts them from
+    below, within the origin's subtree), versioned apply and snapshot, plus "never down"."""
+
+    def _events(self, settings: Settings, row: R) -> list[str | None]:
+        return [None]
+
+    def claims(self, ev: Event) -> list[Claim]:
+        if not ev.subject.startswith("up."):
+            raise Refused(f"{self.event_type} on {ev.subject}: {self.name} records flow up the tree only")
+        return super().claims(ev)
+
+    async def republish(self, session: AsyncSession, settings: Settings, *, down: bool = True) -> int:
+        if down:  # a descendant's resync: nothing of this kind flows down
+            return 0
+        return await super().republish(session, settings, down=False)
+
+
 # --- the consumer callback ------------------------------------------------------------------------
 
 OnApplied = Callable[[AsyncSession, str, list[dict[str, Any]], Sequence[Event]], Awaitable[None]]

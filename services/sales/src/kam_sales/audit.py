@@ -17,12 +17,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kam_contracts.gen.kam.v1 import customer_pb2
 from kam_platform.changes import audit_changes_json
+from kam_platform.dataset import UpwardRecords
 from kam_platform.outbox import ts
 from kam_platform.replication import Event, newest_per_aggregate
 from kam_platform.settings import Settings
 from kam_sales.catalog.dataset import dt
 from kam_sales.models import SCHEMA, Audit
-from kam_sales.opportunity.dataset import UpwardRecords
 
 
 def audit_recorded(row: Audit) -> customer_pb2.AuditRecorded:

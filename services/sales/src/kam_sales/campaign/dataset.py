@@ -17,13 +17,12 @@ from google.protobuf.message import Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kam_contracts.gen.kam.v1 import sales_pb2
-from kam_platform.dataset import Dataset
+from kam_platform.dataset import Dataset, UpwardRecords
 from kam_platform.outbox import ts
 from kam_platform.replication import Event
 from kam_platform.settings import Settings
 from kam_sales.catalog.dataset import dt
 from kam_sales.models import SCHEMA, Campaign, CampaignResponse, CampaignTargetList
-from kam_sales.opportunity.dataset import UpwardRecords
 
 
 def _ts(v: datetime | None) -> Any:

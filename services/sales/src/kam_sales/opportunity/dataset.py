@@ -10,36 +10,14 @@ from decimal import Decimal
 from typing import Any, TypeVar
 
 from google.protobuf.message import Message
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from kam_contracts.gen.kam.v1 import sales_pb2
-from kam_platform.dataset import Dataset
+from kam_platform.dataset import UpwardRecords
 from kam_platform.outbox import ts
-from kam_platform.replication import Claim, Event, Refused
-from kam_platform.settings import Settings
 from kam_sales.catalog.dataset import dt
 from kam_sales.models import SCHEMA, Opportunity
 
 R = TypeVar("R")
-
-
-class UpwardRecords(Dataset[R]):
-    """Records that travel up only, as customers do: what a node owns because it was created there. The
-    platform dataset gives the owner claim the `Screen` checks (from below: within the origin's
-    subtree), the versioned apply and the snapshot an ancestor's resync asks for; this adds "never down"."""
-
-    def _events(self, settings: Settings, row: R) -> list[str | None]:
-        return [None]
-
-    def claims(self, ev: Event) -> list[Claim]:
-        if not ev.subject.startswith("up."):
-            raise Refused(f"{self.event_type} on {ev.subject}: {self.name} records flow up the tree only")
-        return super().claims(ev)
-
-    async def republish(self, session: AsyncSession, settings: Settings, *, down: bool = True) -> int:
-        if down:  # a descendant's resync: nothing of this kind flows down
-            return 0
-        return await super().republish(session, settings, down=False)
 
 
 def message(r: Opportunity) -> sales_pb2.OpportunityChanged:

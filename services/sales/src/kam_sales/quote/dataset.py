@@ -11,10 +11,10 @@ from typing import Any
 from google.protobuf.message import Message
 
 from kam_contracts.gen.kam.v1 import sales_pb2
+from kam_platform.dataset import UpwardRecords
 from kam_platform.outbox import ts
 from kam_sales.catalog.dataset import dt
 from kam_sales.models import SCHEMA, Quote
-from kam_sales.opportunity.dataset import UpwardRecords
 
 
 def _id(v: uuid.UUID | None) -> str:

@@ -10,10 +10,10 @@ from typing import Any
 from google.protobuf.message import Message
 
 from kam_contracts.gen.kam.v1 import sales_pb2
+from kam_platform.dataset import UpwardRecords
 from kam_platform.outbox import ts
 from kam_sales.catalog.dataset import dt
 from kam_sales.models import SCHEMA, Visit
-from kam_sales.opportunity.dataset import UpwardRecords
 
 
 def message(r: Visit) -> sales_pb2.VisitChanged:

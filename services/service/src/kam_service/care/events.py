@@ -11,10 +11,10 @@ from typing import Any
 from google.protobuf.message import Message
 
 from kam_contracts.gen.kam.v1 import service_pb2
+from kam_platform.dataset import UpwardRecords
 from kam_service.models import SCHEMA
 from kam_service.models.care import CareActivity, CarePlan
 from kam_service.ticket.events import SERVICE, _dt, _ts
-from kam_service.upward import UpwardRecords
 
 PLAN = "care_plan"
 ACTIVITY = "care_activity"

@@ -13,12 +13,12 @@ from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kam_contracts.gen.kam.v1 import service_pb2
+from kam_platform.dataset import UpwardRecords
 from kam_platform.outbox import build_event, channel
 from kam_platform.settings import Settings
 from kam_service.models import SCHEMA
 from kam_service.models.documents import Document, DocumentChunk
 from kam_service.ticket.events import SERVICE, _dt, _iso_ts, _ts, _ts_iso
-from kam_service.upward import UpwardRecords
 
 DOCUMENT = "document"
 CHUNK = "document_chunk"

@@ -10,11 +10,10 @@ from typing import Any
 from google.protobuf.message import Message
 
 from kam_contracts.gen.kam.v1 import service_pb2
-from kam_platform.dataset import Dataset
+from kam_platform.dataset import Dataset, UpwardRecords
 from kam_service.models import SCHEMA
 from kam_service.models.care import Expert, ExpertRequest
 from kam_service.ticket.events import SERVICE, _dt, _ts
-from kam_service.upward import UpwardRecords
 
 EXPERT = "expert"
 REQUEST = "expert_request"

@@ -11,10 +11,9 @@ from typing import Any
 from google.protobuf.message import Message
 
 from kam_contracts.gen.kam.v1 import service_pb2
-from kam_platform.dataset import Dataset
+from kam_platform.dataset import Dataset, UpwardRecords
 from kam_service.models import SCHEMA, KnowledgeContribution, KnowledgeItem
 from kam_service.ticket.events import SERVICE, _dt, _ts
-from kam_service.upward import UpwardRecords
 
 from .states import ItemStatus
 
