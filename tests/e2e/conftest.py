@@ -1,5 +1,6 @@
 """Browser tests of the web console (issue 9): ONE real federation (trio: hq → gd → gd-gz, one process
-per node, every node serving console/dist) for the whole module, seeded with demo staff and key
+per node, every node serving console/dist) for the whole session (every e2e module shares it: a
+federation costs a minute to start and seed), seeded with demo staff and key
 accounts, and Debian's chromium driven by Playwright (no browser download).
 
 Screenshots go to test-results/e2e/ of the checkout (one per main screen; look at them: a missing CJK
@@ -38,8 +39,8 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 CUSTOMER = "/tmf-api/customerManagement/v4/customer"
-# the services whose screens these tests drive (a later service adds its name with its screen's test)
-E2E_SERVICES = ["org", "customer", "sync", "rules"]
+# the services whose screens these tests drive (every service with a screen)
+E2E_SERVICES = ["org", "customer", "sync", "rules", "sales", "service"]
 PASSWORD = "kam-demo-2026"  # kam_org.seed.DEMO_PASSWORD
 
 
@@ -77,7 +78,7 @@ class Api:
         return self.http.post(self.url(node, path), headers={"Authorization": f"Bearer {self.token(node)}"}, json=body)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def fed() -> Iterator[Federation]:
     from kam_cli.seed import seed_federation
 
@@ -99,14 +100,14 @@ def fed() -> Iterator[Federation]:
         shutil.rmtree(base, ignore_errors=True)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def api(fed: Federation) -> Iterator[Api]:
     client = Api(fed)
     yield client
     client.http.close()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def browser() -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 
