@@ -3,7 +3,14 @@ import result (by credit code and normalised name, within the importer's scope),
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 import httpx
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from kam_customer.duplicates import importing
 
 from .conftest import valid_credit_code
 
@@ -47,3 +54,58 @@ async def test_import_warns_of_duplicates_and_imports_every_row(
     # the created row is a customer like any other: its candidates answer on the API too
     found = await client.get(f"/api/v1/customer/customers/{by_row[2]['customerId']}/duplicates", headers=auth())
     assert [c["customerId"] for c in found.json()] == [existing]
+
+
+def _look_ups(plan: Any) -> list[bool]:
+    """For each read of the LATERAL look-ups' table (alias m…) in an EXPLAIN (FORMAT JSON) plan: whether it
+    is a probe (an index condition) rather than a walk over the whole table or index."""
+    out: list[bool] = []
+
+    def walk(node: dict[str, Any]) -> None:
+        if str(node.get("Alias", "")).startswith("m") and node.get("Relation Name") == "customer":
+            out.append("Index Cond" in node or "Recheck Cond" in node)  # an index or bitmap probe
+        for child in node.get("Plans", []):
+            walk(child)
+
+    walk(plan[0]["Plan"])
+    return out
+
+
+async def test_an_import_refreshes_statistics_that_claim_an_empty_table_so_look_ups_stay_probes(
+    client: httpx.AsyncClient, auth, rollback_conn: AsyncConnection
+) -> None:
+    """The state a VACUUM leaves when it runs during a large import that then rolls back (reltuples 0
+    over hundreds of pages): costed on it, each imported row's duplicate look-up walks the whole table,
+    and an import never finishes (it hung a CI run for 600 s). The import refreshes such statistics
+    before it looks anything up."""
+    await rollback_conn.execute(
+        text(
+            "INSERT INTO customer.customer (id, owner_node, version, customer_code, name, customer_type, "
+            "mgmt_level, industry, grade, life_status, recog_status) "
+            "SELECT gen_random_uuid(), 'gd-gz', 1, 'KASTALE' || lpad(i::text, 6, '0'), '统计失真客户' || i, "
+            "'SINGLE', 'LOCAL', 'FINANCE', 'B', 'ACTIVE', 'CONFIRMED' FROM generate_series(1, 5000) AS i"
+        )
+    )
+    # what that VACUUM leaves (set inside the test's transaction: rolled back with it)
+    await rollback_conn.execute(
+        text("UPDATE pg_class SET reltuples = 0, relpages = 582 WHERE oid = 'customer.customer'::regclass")
+    )
+    raw = (await rollback_conn.get_raw_connection()).driver_connection
+
+    async def plan() -> Any:
+        ids = [r["id"] for r in await raw.fetch("SELECT id FROM customer.customer WHERE customer_code LIKE 'KASTALE%'")]
+        out = await raw.fetchval("EXPLAIN (FORMAT JSON) " + importing._CANDIDATES, ids, None, importing.PER_ROW)
+        return json.loads(out) if isinstance(out, str) else out  # the connection may decode JSON itself
+
+    assert not all(_look_ups(await plan()))  # the state is real: a look-up walks the table
+    codes = [valid_credit_code(f"91440101MA5QT{i:03d}0") for i in range(60)]
+    rows = [f"KAGDGZSTAT{i:04d},统计刷新测试{i},SINGLE,FINANCE,B,{c}" for i, c in enumerate(codes)]
+    r = await client.post(
+        IMPORTS, content="\n".join([HEADER, *rows]).encode(), headers={**auth(), "Content-Type": "text/csv"}
+    )
+    assert r.status_code == 200, r.text
+    assert r.json()["created"] == 60
+    reltuples = await raw.fetchval("SELECT reltuples FROM pg_class WHERE oid = 'customer.customer'::regclass")
+    assert reltuples >= 5060
+    looked_up = _look_ups(await plan())
+    assert looked_up and all(looked_up), looked_up

@@ -221,6 +221,12 @@ async def notify_relay(conn: Conn) -> None:
     await conn.execute("SELECT pg_notify($1, '')", channel(SCHEMA))
 
 
+async def statistics_behind(conn: Conn, rows: int) -> bool:
+    """Whether the planner's row count of the customer table is below `rows` (rows known to be there)."""
+    known = await conn.fetchval(f"SELECT reltuples FROM pg_class WHERE oid = '{SCHEMA}.customer'::regclass")
+    return bool(known is None or known < rows)
+
+
 async def analyze(conn: Conn) -> None:
     """Refresh the planner statistics after a bulk load (the transaction's own rows count as live)."""
     await conn.execute(f"ANALYZE {SCHEMA}.customer, {SCHEMA}.organization")

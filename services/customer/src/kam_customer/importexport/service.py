@@ -846,7 +846,8 @@ async def import_file(
     # the next chunk is read and validated in a worker thread while this one is written: the database
     # works on its own core meanwhile instead of waiting for Python
     pending = asyncio.create_task(asyncio.to_thread(reader.next_batch))
-    analyze_at = ANALYZE_AFTER
+    inserted = 0  # rows this import has added to the customer table so far
+    analyzed = False
     # chunk k is upserted while chunk k-1's events are built in a thread (the database and Python work on
     # their two cores at once), then k-1's are written; k depends on none of k-1's records but its rows
     previous: tuple[dict[str, _Planned], list[dict[str, Any]]] | None = None
@@ -868,15 +869,19 @@ async def import_file(
             returned = await _upsert(loader, planned)
         previous = None
         if planned:
+            inserted += sum(1 for r in returned if r["inserted"])
+            if not analyzed and await repository.statistics_behind(conn, inserted):
+                # statistics that know fewer rows than this import has just written (a table never
+                # analyzed, emptied, or left at reltuples = 0 by a VACUUM that ran during a large import
+                # that rolled back) cost every look-up as a probe of a near-empty table and pick a plan
+                # that scans the table once per row: the code look-ups of the next chunk and the
+                # duplicate look-ups of this one turn quadratic (an import that never ends). Autovacuum
+                # cannot see into this transaction; ANALYZE can (it counts the transaction's own rows),
+                # and once the row density is known the planner scales its estimates with the table.
+                await repository.analyze(conn)
+                analyzed = True
             await loader.after_upsert(planned, returned)
             previous = (planned, returned)
-        if analyze_at and loader.result.created + loader.result.updated >= analyze_at and not done:
-            # a table never analyzed (new, or emptied) makes the planner look codes up by scanning every
-            # live row, once per chunk: quadratic. Autovacuum cannot see into this transaction; ANALYZE
-            # can (it counts the transaction's own rows), and once the row density is known the planner
-            # scales its estimates with the table's growth.
-            await repository.analyze(conn)
-            analyze_at = 0
         if done:
             break
     if previous is not None:
