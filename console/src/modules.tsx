@@ -3,6 +3,7 @@
 import {
   BarChartOutlined,
   ClusterOutlined,
+  CustomerServiceOutlined,
   DesktopOutlined,
   FlagOutlined,
   SettingOutlined,
@@ -46,6 +47,19 @@ export const SCREENS: Screen[] = [
     icon: <BarChartOutlined />,
     permission: "customer:read",
     page: lazy(() => import("./pages/dashboard")),
+  },
+  {
+    key: "service",
+    path: "service/*",
+    icon: <CustomerServiceOutlined />,
+    children: [
+      { key: "tickets", path: "service/tickets", permission: "service.ticket:read" },
+      { key: "knowledge", path: "service/knowledge", permission: "service.knowledge:read" },
+      { key: "documents", path: "service/documents", permission: "service.document:read" },
+      { key: "care", path: "service/care", permission: "service.care:read" },
+      { key: "experts", path: "service/experts", permission: "service.expert:read" },
+    ],
+    page: lazy(() => import("./pages/service")),
   },
   {
     key: "federation",

@@ -25,7 +25,9 @@ export default function AppLayout() {
       : { key: "/" + s.path.replace("/*", ""), icon: s.icon, label: t(`menu.${s.key}`) },
   );
   const first = "/" + (location.pathname.split("/")[1] ?? "");
-  const selected = location.pathname.startsWith("/admin/") ? location.pathname.split("/").slice(0, 3).join("/") : first;
+  // a screen with a sub-menu (admin, service) selects its sub-entry: the first two segments
+  const nested = screens.some((s) => s.children && first === "/" + s.path.replace("/*", ""));
+  const selected = nested ? location.pathname.split("/").slice(0, 3).join("/") : first;
   return (
     <Layout style={{ minHeight: "100vh" }}>
       <Layout.Sider width={212} theme="light" breakpoint="lg" collapsedWidth={0}>
@@ -34,7 +36,7 @@ export default function AppLayout() {
           mode="inline"
           items={items}
           selectedKeys={[selected]}
-          defaultOpenKeys={["admin"]}
+          defaultOpenKeys={["admin", first.slice(1)]}
           onClick={(e) => navigate(e.key)}
           data-testid="main-menu"
         />
