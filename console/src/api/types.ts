@@ -43,6 +43,8 @@ export interface Customer {
   parentCustomer?: Ref | null;
   relatedParty?: RelatedParty[];
   ownerNode: string;
+  /** 省级核实: unverified / verified / returned / notRequired (F1) */
+  verification?: string | null;
   version: number;
   createdAt: string;
   updatedAt: string;

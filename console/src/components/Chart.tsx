@@ -1,12 +1,12 @@
 // The one ECharts component: echarts is used directly (echarts-for-react does not build under Vite 8).
 // It lives in its own chunk (vite.config.ts) and is loaded only by the pages that draw charts.
-import { BarChart, LineChart, PieChart } from "echarts/charts";
+import { BarChart, GraphChart, LineChart, PieChart } from "echarts/charts";
 import { GridComponent, LegendComponent, TitleComponent, TooltipComponent } from "echarts/components";
 import * as echarts from "echarts/core";
 import { CanvasRenderer } from "echarts/renderers";
 import { useEffect, useRef } from "react";
 
-echarts.use([BarChart, LineChart, PieChart, GridComponent, LegendComponent, TitleComponent, TooltipComponent, CanvasRenderer]);
+echarts.use([BarChart, GraphChart, LineChart, PieChart, GridComponent, LegendComponent, TitleComponent, TooltipComponent, CanvasRenderer]);
 
 export interface ChartProps {
   option: echarts.EChartsCoreOption;

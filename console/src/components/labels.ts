@@ -11,7 +11,7 @@ export const ENUMS = {
   recognitionStatus: ["CANDIDATE", "CONFIRMED", "UNDER_REVIEW", "DOWNGRADED", "EXITED"],
 } as const;
 
-export type EnumName = keyof typeof ENUMS | "decisionRole" | "designationStatus" | "responseStatus" | "action";
+export type EnumName = keyof typeof ENUMS | "decisionRole" | "designationStatus" | "responseStatus" | "action" | "relationType" | "verification" | "pairStatus";
 
 /** The label of an enum value in the current language; an unknown value shows as itself. */
 export function enumLabel(t: TFunction, name: EnumName, value: string | null | undefined): string {

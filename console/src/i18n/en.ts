@@ -47,6 +47,37 @@ const en: Widen<Dict> = {
     who: "Who", when: "When", action: "Action", change: "Change (old → new)", validFrom: "From", validTo: "To", previous: "Previous manager",
     reason: "Reason", assignedBy: "Assigned by", title: "Title", department: "Department", primary: "Primary",
   },
+  f1: {
+    versionBy: "Version {{version}} · {{who}} · {{when}}", confirmDelete: "Delete it?",
+    needs: {
+      title: "Needs profile", networkSituation: "Network situation", businessSituation: "Business situation", techInnovationGoals: "Technology goals",
+      currentProductUsage: "Current product usage", decisionProcess: "Decision process", latentNeeds: "Latent needs", businessScope: "Business scope",
+      customersOfCustomer: "Customers of the customer",
+    },
+    competitor: {
+      title: "Competitors", add: "Add competitor", edit: "Edit competitor", competitor: "Competitor", productsHeld: "Products held",
+      offers: "Offers / discounts", contractEnd: "Contract end", source: "Source", observedOn: "Observed on", note: "Note",
+      productsHint: "Separate products with commas",
+    },
+    decision: {
+      title: "Decision map", from: "Contact", to: "Related to", relationType: "Relation", note: "Note", add: "Add relation",
+      noContacts: "No contacts yet", noRole: "No role",
+    },
+    verification: {
+      title: "Province verification", verify: "Verify", return: "Return", reason: "Reason for returning", reasonShown: "Returned: {{reason}}",
+      by: "{{who}} ({{node}}) at {{when}}, version {{version}}", verifier: "Verified by {{node}}",
+      bulk: "Verify selected ({{count}})", bulkTitle: "Bulk verification", bulkDone: "{{ok}} verified, {{failed}} failed",
+    },
+    dup: {
+      title: "Possible duplicates", scan: "Scan for duplicates", scanned: "Scan done ({{scope}}): {{pairs}} possible pairs", minScore: "Minimum score",
+      customerA: "Customer A", customerB: "Customer B", score: "Score", reasons: "Reasons", foundAt: "Found", compare: "Compare",
+      dismiss: "Not a duplicate", reopen: "Reopen", compareTitle: "Compare possible duplicates (score {{score}})", survivor: "Keep",
+      choices: "Choose each value the survivor keeps", reason: "Reason for the merge", merge: "Merge", merged: "Merged into {{name}}",
+      mergeHint: "The merged customer's contacts, competitors, decision map and needs profile move to the survivor; reversible for 30 days.",
+      notHere: "Only the owner node of both customers can merge them ({{a}} / {{b}})",
+    },
+    signal: { creditCode: "Same credit code", name: "Same name", phone: "Same phone", address: "Same address" },
+  },
   enum: {
     grade: { A: "A Diamond", B: "B Gold", C: "C Silver" },
     status: { PROSPECT: "Prospect", INTENT: "Intent", ACTIVE: "Active", AT_RISK: "At risk", SUSPENDED: "Suspended", ARREARS: "In arrears", LOST: "Lost", CLOSED: "Closed" },
@@ -57,9 +88,12 @@ const en: Widen<Dict> = {
     valueType: { INTRINSIC: "Intrinsic", EXTRINSIC: "Extrinsic", STRATEGIC: "Strategic" },
     recognitionStatus: { CANDIDATE: "Candidate", CONFIRMED: "Confirmed", UNDER_REVIEW: "Under review", DOWNGRADED: "Downgraded", EXITED: "Exited" },
     decisionRole: { DECISION_MAKER: "Decision maker", INFLUENCER: "Influencer", USER: "User" },
+    relationType: { REPORTS_TO: "Reports to", INFLUENCES: "Influences", ALLY: "Ally", OPPONENT: "Opponent" },
+    verification: { unverified: "Unverified", verified: "Verified", returned: "Returned", notRequired: "Not required" },
+    pairStatus: { OPEN: "Open", DISMISSED: "Dismissed", MERGED: "Merged" },
     designationStatus: { ACTIVE: "Active", WITHDRAWN: "Withdrawn" },
     responseStatus: { ACKNOWLEDGED: "Acknowledged", DISPUTED: "Disputed", ASSIGNED: "Assigned", PENDING: "Pending" },
-    action: { create: "Created", update: "Changed", delete: "Deleted", status: "Status change", assign: "Manager assigned", import: "Imported", transfer: "Transferred" },
+    action: { create: "Created", update: "Changed", delete: "Deleted", status: "Status change", assign: "Manager assigned", import: "Imported", transfer: "Transferred", merge: "Merged", unmerge: "Merge undone", reverse: "Merge reversed", verify: "Verified", designate: "Designated", recognize: "Recognised", respond: "Responded" },
   },
   // the service service's screens (issue 12)
   service: {

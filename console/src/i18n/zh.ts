@@ -43,6 +43,37 @@ const zh = {
     who: "操作人", when: "时间", action: "动作", change: "变更（原值 → 新值）", validFrom: "起始", validTo: "截止", previous: "原客户经理",
     reason: "原因", assignedBy: "分配人", title: "职务", department: "部门", primary: "主联系人",
   },
+  f1: {
+    versionBy: "第 {{version}} 版 · {{who}} · {{when}}", confirmDelete: "确定删除？",
+    needs: {
+      title: "需求档案", networkSituation: "网络情况", businessSituation: "业务情况", techInnovationGoals: "技术创新目标",
+      currentProductUsage: "现用产品使用情况", decisionProcess: "决策流程", latentNeeds: "潜在需求", businessScope: "经营范围",
+      customersOfCustomer: "客户的客户",
+    },
+    competitor: {
+      title: "竞争信息", add: "新增竞争信息", edit: "编辑竞争信息", competitor: "竞争对手", productsHeld: "在用产品",
+      offers: "优惠 / 折扣", contractEnd: "合同到期", source: "信息来源", observedOn: "获取日期", note: "备注",
+      productsHint: "多个产品用逗号或顿号分隔",
+    },
+    decision: {
+      title: "决策链", from: "联系人", to: "对象", relationType: "关系", note: "备注", add: "添加关系",
+      noContacts: "暂无联系人", noRole: "未设角色",
+    },
+    verification: {
+      title: "省级核实", verify: "核实通过", return: "退回", reason: "退回原因", reasonShown: "退回原因：{{reason}}",
+      by: "{{who}}（{{node}}）于 {{when}} 核实第 {{version}} 版", verifier: "由 {{node}} 核实",
+      bulk: "批量核实（{{count}}）", bulkTitle: "批量核实结果", bulkDone: "核实成功 {{ok}} 户，失败 {{failed}} 户",
+    },
+    dup: {
+      title: "疑似重复客户", scan: "扫描重复", scanned: "扫描完成（{{scope}}）：{{pairs}} 对疑似重复", minScore: "最低分数",
+      customerA: "客户 A", customerB: "客户 B", score: "相似度", reasons: "依据", foundAt: "发现时间", compare: "对比",
+      dismiss: "不是重复", reopen: "重新打开", compareTitle: "对比疑似重复客户（相似度 {{score}}）", survivor: "保留",
+      choices: "逐项选择保留值", reason: "合并原因", merge: "合并", merged: "已合并到 {{name}}",
+      mergeHint: "被合并客户的联系人、竞争信息、决策链和需求档案转入保留客户；30 天内可撤销。",
+      notHere: "只能在两个客户的归属节点合并（{{a}} / {{b}}）",
+    },
+    signal: { creditCode: "信用代码相同", name: "名称相同", phone: "电话相同", address: "地址相同" },
+  },
   enum: {
     grade: { A: "A 钻石", B: "B 金", C: "C 银" },
     status: { PROSPECT: "潜在", INTENT: "意向", ACTIVE: "在网", AT_RISK: "流失预警", SUSPENDED: "暂停", ARREARS: "欠费", LOST: "流失", CLOSED: "注销" },
@@ -53,9 +84,12 @@ const zh = {
     valueType: { INTRINSIC: "内在价值", EXTRINSIC: "外在价值", STRATEGIC: "战略价值" },
     recognitionStatus: { CANDIDATE: "候选", CONFIRMED: "已认定", UNDER_REVIEW: "复核中", DOWNGRADED: "降级", EXITED: "退出" },
     decisionRole: { DECISION_MAKER: "决策者", INFLUENCER: "影响者", USER: "使用者" },
+    relationType: { REPORTS_TO: "汇报给", INFLUENCES: "影响", ALLY: "支持", OPPONENT: "反对" },
+    verification: { unverified: "待核实", verified: "已核实", returned: "已退回", notRequired: "无需核实" },
+    pairStatus: { OPEN: "待处理", DISMISSED: "不是重复", MERGED: "已合并" },
     designationStatus: { ACTIVE: "有效", WITHDRAWN: "已撤销" },
     responseStatus: { ACKNOWLEDGED: "已确认", DISPUTED: "有异议", ASSIGNED: "已分配", PENDING: "待答复" },
-    action: { create: "创建", update: "修改", delete: "删除", status: "状态变更", assign: "分配客户经理", import: "导入", transfer: "转移" },
+    action: { create: "创建", update: "修改", delete: "删除", status: "状态变更", assign: "分配客户经理", import: "导入", transfer: "转移", merge: "合并", unmerge: "撤销合并", reverse: "撤销合并", verify: "省级核实", designate: "全国名单认定", recognize: "认定", respond: "答复" },
   },
   // the service service's screens (issue 12)
   service: {

@@ -9,7 +9,12 @@ import { hasPermission } from "../../auth/session";
 import { useSession } from "../../auth/useSession";
 import { enumLabel, formatTime } from "../../components/labels";
 import { nodeInfo } from "../../env";
+import { changeLines, enumValue } from "./changes";
+import CompetitorsPanel from "./CompetitorsPanel";
+import DecisionMapPanel from "./DecisionMapPanel";
+import NeedsPanel from "./NeedsPanel";
 import { useCustomer } from "./useCustomer";
+import VerificationPanel from "./VerificationPanel";
 
 function useList<T>(fetcher: () => Promise<T>, deps: unknown[]): T | null {
   const [data, setData] = useState<T | null>(null);
@@ -26,12 +31,7 @@ function useList<T>(fetcher: () => Promise<T>, deps: unknown[]): T | null {
   return data;
 }
 
-/** "name: A → B" lines of one audit record's changes ({field: [old, new]}). */
-export function changeLines(changes: HistoryEntry["changes"], label: (field: string) => string = (f) => f): string[] {
-  if (!changes) return [];
-  const show = (v: unknown) => (v === null || v === undefined || v === "" ? "∅" : typeof v === "object" ? JSON.stringify(v) : String(v));
-  return Object.entries(changes).map(([k, [a, b]]) => `${label(k)}: ${show(a)} → ${show(b)}`);
-}
+export { changeLines } from "./changes";
 
 export default function Customer360() {
   const { t } = useTranslation();
@@ -63,6 +63,8 @@ export default function Customer360() {
   const here = nodeInfo()?.code;
   const replica = here !== undefined && customer.ownerNode !== here;
   const canEdit = hasPermission(session?.claims, "customer:update");
+  // attached records (needs, competitors, relations) are written at the customer's owner only
+  const canEditAttached = canEdit && !replica;
 
   const c = customer;
   const treeData = hierarchy
@@ -89,6 +91,7 @@ export default function Customer360() {
             <span data-testid="customer-name">{c.name}</span>
             <Tag>{c.customerCode}</Tag>
             <Tag color="blue">{enumLabel(t, "grade", c.grade)}</Tag>
+            <VerificationPanel customerId={c.id} claims={session?.claims} here={here} />
           </Space>
         }
         extra={
@@ -184,6 +187,15 @@ export default function Customer360() {
           </Card>
         </Col>
       </Row>
+      <NeedsPanel customerId={c.id} canEdit={canEditAttached} canHistory={hasPermission(session?.claims, "customer.history:read")} />
+      <Row gutter={16}>
+        <Col span={12}>
+          <DecisionMapPanel customerId={c.id} canEdit={canEditAttached} />
+        </Col>
+        <Col span={12}>
+          <CompetitorsPanel customerId={c.id} canEdit={canEditAttached} />
+        </Col>
+      </Row>
       <Card title={t("customer.history")} size="small">
         <Table<HistoryEntry>
           size="small"
@@ -197,7 +209,7 @@ export default function Customer360() {
             {
               title: t("customer.change"),
               render: (_, h) => (
-                <Typography.Text style={{ whiteSpace: "pre-line" }}>{changeLines(h.changes, (f) => t(`customer.${f}`, { defaultValue: f })).join("\n") || h.note || ""}</Typography.Text>
+                <Typography.Text style={{ whiteSpace: "pre-line" }}>{changeLines(h.changes, (f) => t(`customer.${f}`, { defaultValue: f }), enumValue(t)).join("\n") || h.note || ""}</Typography.Text>
               ),
             },
           ]}

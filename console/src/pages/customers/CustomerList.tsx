@@ -1,4 +1,4 @@
-import { DownloadOutlined, PlusOutlined, SettingOutlined, UploadOutlined } from "@ant-design/icons";
+import { CheckCircleOutlined, CopyOutlined, DownloadOutlined, PlusOutlined, SettingOutlined, UploadOutlined } from "@ant-design/icons";
 import { App, Button, Card, Checkbox, Form, Input, Modal, Popover, Select, Space, Table, Tag, Upload, type TableProps } from "antd";
 import { useCallback, useEffect, useMemo, useState } from "react";
 import { useTranslation } from "react-i18next";
@@ -8,6 +8,8 @@ import type { Customer } from "../../api/types";
 import { hasPermission } from "../../auth/session";
 import { useSession } from "../../auth/useSession";
 import { enumLabel, enumOptions, formatTime } from "../../components/labels";
+import { nodeInfo } from "../../env";
+import { canBulkVerify, type BulkResult } from "./f1";
 import { fromSearch, toQuery, toSearch, type ListState } from "./query";
 
 const CUSTOMER = "/tmf-api/customerManagement/v4/customer";
@@ -45,6 +47,9 @@ export default function CustomerList() {
     }
   });
   const [form] = Form.useForm();
+  const [selected, setSelected] = useState<string[]>([]);
+  const [bulk, setBulk] = useState<BulkResult | null>(null);
+  const [verifying, setVerifying] = useState(false);
 
   const update = useCallback((next: Partial<ListState>) => setParams(toSearch({ ...state, ...next })), [state, setParams]);
 
@@ -67,7 +72,7 @@ export default function CustomerList() {
   }, [state, message, reloads]);
 
   useEffect(() => {
-    form.setFieldsValue({ q: state.q, ...state.filters, accountManager: state.filters.accountManager?.[0], ownerNode: state.filters.ownerNode?.[0] });
+    form.setFieldsValue({ q: state.q, ...state.filters, accountManager: state.filters.accountManager?.[0], ownerNode: state.filters.ownerNode?.[0], verification: state.filters.verification?.[0] });
   }, [state, form]);
 
   const label = (k: string) => (k === "updatedAt" ? t("common.updatedAt") : t(`customer.${k}`));
@@ -96,7 +101,7 @@ export default function CustomerList() {
       const val = v[k];
       if (Array.isArray(val) && val.length) filters[k] = val;
     }
-    for (const k of ["accountManager", "ownerNode"]) {
+    for (const k of ["accountManager", "ownerNode", "verification"]) {
       const val = v[k];
       if (typeof val === "string" && val.trim()) filters[k] = [val.trim()];
     }
@@ -127,6 +132,21 @@ export default function CustomerList() {
   };
 
   const claims = session?.claims;
+  const bulkVerify = canBulkVerify(claims, nodeInfo()?.tier);
+  const verifySelected = async () => {
+    setVerifying(true);
+    try {
+      const r = await api.post<BulkResult>("/api/v1/customer/verifications/bulk", { body: { customerIds: selected, status: "verified" } });
+      setBulk(r.data);
+      setSelected([]);
+      setReloads((n) => n + 1);
+    } catch (e) {
+      message.error(e instanceof Error ? e.message : String(e));
+    } finally {
+      setVerifying(false);
+    }
+  };
+  const names = new Map(rows.map((c) => [c.id, c.name]));
   return (
     <Card title={t("customer.list")} data-testid="customer-list">
       <Form form={form} layout="inline" onFinish={onSearch} style={{ marginBottom: 16, rowGap: 8 }}>
@@ -141,6 +161,15 @@ export default function CustomerList() {
         </Form.Item>
         <Form.Item name="status">
           <Select mode="multiple" allowClear placeholder={t("customer.status")} options={enumOptions(t, "status")} style={{ minWidth: 140 }} />
+        </Form.Item>
+        <Form.Item name="verification">
+          <Select
+            allowClear
+            placeholder={t("f1.verification.title")}
+            options={["unverified", "verified", "returned"].map((v) => ({ value: v, label: enumLabel(t, "verification", v) }))}
+            style={{ minWidth: 130 }}
+            data-testid="filter-verification"
+          />
         </Form.Item>
         <Form.Item name="accountManager">
           <Input placeholder={t("customer.accountManager")} allowClear style={{ width: 130 }} />
@@ -183,6 +212,14 @@ export default function CustomerList() {
             <Button icon={<UploadOutlined />}>{t("customer.import")}</Button>
           </Upload>
         )}
+        <Button icon={<CopyOutlined />} onClick={() => navigate("/customers/duplicates")} data-testid="duplicates-link">
+          {t("f1.dup.title")}
+        </Button>
+        {bulkVerify && (
+          <Button icon={<CheckCircleOutlined />} disabled={!selected.length} loading={verifying} onClick={() => void verifySelected()} data-testid="bulk-verify">
+            {t("f1.verification.bulk", { count: selected.length })}
+          </Button>
+        )}
         <Popover
           trigger="click"
           content={
@@ -207,6 +244,7 @@ export default function CustomerList() {
         dataSource={rows}
         columns={tableColumns}
         data-testid="customer-table"
+        rowSelection={bulkVerify ? { selectedRowKeys: selected, onChange: (keys) => setSelected(keys.map(String)), preserveSelectedRowKeys: true } : undefined}
         pagination={{
           current: state.page,
           pageSize: state.pageSize,
@@ -225,6 +263,25 @@ export default function CustomerList() {
           });
         }}
       />
+      <Modal open={bulk !== null} onCancel={() => setBulk(null)} footer={null} title={t("f1.verification.bulkTitle")} width={640}>
+        {bulk && (
+          <>
+            <p data-testid="bulk-summary">{t("f1.verification.bulkDone", { ok: bulk.verified, failed: bulk.failed })}</p>
+            {bulk.failed > 0 && (
+              <Table
+                size="small"
+                rowKey="customerId"
+                dataSource={bulk.items.filter((i) => !i.ok)}
+                pagination={{ pageSize: 10 }}
+                columns={[
+                  { title: t("customer.name"), render: (_, i) => names.get(i.customerId) ?? i.customerId },
+                  { title: t("customer.message"), dataIndex: "error" },
+                ]}
+              />
+            )}
+          </>
+        )}
+      </Modal>
       <Modal open={imported !== null} onCancel={() => setImported(null)} footer={null} title={t("customer.importErrors")} width={720}>
         {imported && (
           <>

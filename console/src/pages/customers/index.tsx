@@ -6,6 +6,7 @@ const CustomerList = lazy(() => import("./CustomerList"));
 const CustomerCreate = lazy(() => import("./CustomerCreate"));
 const CustomerEdit = lazy(() => import("./CustomerEdit"));
 const Customer360 = lazy(() => import("./Customer360"));
+const DuplicatesQueue = lazy(() => import("./DuplicatesQueue"));
 
 export default function CustomersPage() {
   return (
@@ -13,6 +14,7 @@ export default function CustomersPage() {
       <Routes>
         <Route index element={<CustomerList />} />
         <Route path="new" element={<CustomerCreate />} />
+        <Route path="duplicates" element={<DuplicatesQueue />} />
         <Route path=":id" element={<Customer360 />} />
         <Route path=":id/edit" element={<CustomerEdit />} />
       </Routes>

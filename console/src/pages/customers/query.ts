@@ -10,7 +10,7 @@ export interface ListState {
   sort: { field: string; desc: boolean } | null;
 }
 
-export const FILTER_KEYS = ["grade", "industry", "status", "accountManager", "ownerNode"] as const;
+export const FILTER_KEYS = ["grade", "industry", "status", "accountManager", "ownerNode", "verification"] as const;
 
 export function toQuery(s: ListState): Query {
   const query: Query = { offset: (s.page - 1) * s.pageSize, limit: s.pageSize };
