@@ -1,0 +1,47 @@
+"""Browser tests of the service screens (issue 12): the ticket queue with its SLA deadlines, a ticket's
+detail with its status history, and the knowledge base — on the session's e2e federation, whose local
+networks are seeded with demo tickets (kam_service.seed)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from .conftest import Console
+
+TICKETS = "/tmf-api/troubleTicket/v4/troubleTicket"
+
+
+def expect() -> Any:
+    from playwright.sync_api import expect as _expect
+
+    return _expect
+
+
+def test_ticket_queue_shows_every_ticket_in_scope_with_its_sla_and_opens_a_ticket(console: Console, api: Any) -> None:
+    total = int(api.get("gd-gz", TICKETS, params={"limit": 1}).headers["X-Total-Count"])
+    assert total > 0  # the seeded demo tickets
+    console.login("gd-gz", path="/service/tickets")
+    page = console.page
+    page.wait_for_url("**/service/tickets")
+    expect()(page.get_by_test_id("main-menu")).to_contain_text("服务工单")
+    # the list's count is the server's count for this scope
+    expect()(page.locator(".ant-pagination-total-text")).to_contain_text(f"共 {total} 条")
+    expect()(page.locator("thead")).to_contain_text("解决时限")
+    console.shot("30-service-tickets")
+    first = page.locator("tbody tr.ant-table-row").first.locator("a").first
+    name = first.inner_text()
+    first.click()
+    page.wait_for_url(re.compile(r".*/service/tickets/[0-9a-f-]{36}$"))
+    expect()(page.get_by_text(name).first).to_be_visible()
+    expect()(page.get_by_text("状态历史").first).to_be_visible()
+    console.shot("31-service-ticket-detail")
+
+
+def test_knowledge_base_lists_the_published_articles(console: Console) -> None:
+    console.login("gd-gz", path="/service/knowledge")
+    page = console.page
+    page.wait_for_url("**/service/knowledge**")
+    expect()(page.get_by_test_id("main-menu")).to_contain_text("知识库")
+    expect()(page.locator(".ant-spin-spinning")).to_have_count(0)
+    console.shot("32-service-knowledge")
