@@ -1,6 +1,6 @@
 """Browser tests of the web console (issue 9): ONE real federation (trio: hq → gd → gd-gz, one process
-per node, every node serving console/dist) for the whole session (every e2e module shares it: a
-federation costs a minute to start and seed), seeded with demo staff and key
+per node, every node serving console/dist) per module (not per session: a session-wide one stayed up, with all its processes, while the
+federation tests ran, and every one of those failed at set-up), seeded with demo staff and key
 accounts, and Debian's chromium driven by Playwright (no browser download).
 
 Screenshots go to test-results/e2e/ of the checkout (one per main screen; look at them: a missing CJK
@@ -78,7 +78,7 @@ class Api:
         return self.http.post(self.url(node, path), headers={"Authorization": f"Bearer {self.token(node)}"}, json=body)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def fed() -> Iterator[Federation]:
     from kam_cli.seed import seed_federation
 
@@ -100,14 +100,14 @@ def fed() -> Iterator[Federation]:
         shutil.rmtree(base, ignore_errors=True)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def api(fed: Federation) -> Iterator[Api]:
     client = Api(fed)
     yield client
     client.http.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 
