@@ -10,6 +10,7 @@ from typing import Any
 from .conftest import Console
 
 TICKETS = "/tmf-api/troubleTicket/v4/troubleTicket"
+ITEMS = "/api/v1/service/knowledge/item"
 
 
 def expect() -> Any:
@@ -38,10 +39,17 @@ def test_ticket_queue_shows_every_ticket_in_scope_with_its_sla_and_opens_a_ticke
     console.shot("31-service-ticket-detail")
 
 
-def test_knowledge_base_lists_the_published_articles(console: Console) -> None:
+def test_knowledge_base_lists_the_articles_the_server_counts(console: Console, api: Any) -> None:
+    newest = api.get("gd-gz", ITEMS, params={"limit": 10, "sort": "-lastUpdate"})
+    total = int(newest.headers["X-Total-Count"])
+    assert total > 0  # the seeded knowledge base
     console.login("gd-gz", path="/service/knowledge")
     page = console.page
     page.wait_for_url("**/service/knowledge**")
     expect()(page.get_by_test_id("main-menu")).to_contain_text("知识库")
-    expect()(page.locator(".ant-spin-spinning")).to_have_count(0)
+    results = page.get_by_test_id("knowledge-results")
+    expect()(results.locator(".ant-list-pagination, .ant-pagination")).to_contain_text(f"共 {total} 条")
+    hits = page.get_by_test_id("knowledge-hit")
+    expect()(hits).to_have_count(min(total, 10))
+    expect()(hits.first).to_contain_text(newest.json()[0]["title"])  # the server's order, newest first
     console.shot("32-service-knowledge")

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { buildUrl } from "./client";
-import { ApiError, fieldErrors } from "./errors";
+import { ApiError, applyFieldErrors, fieldErrors } from "./errors";
+import { formatTotal } from "./useTmfList";
 
 describe("buildUrl", () => {
   it("fills path parameters and leaves out empty query values", () => {
@@ -31,5 +32,28 @@ describe("the error envelope at the field", () => {
   it("has no field errors without details", () => {
     expect(fieldErrors({ message: "conflict" })).toEqual({});
     expect(fieldErrors(null)).toEqual({});
+  });
+});
+
+describe("applyFieldErrors", () => {
+  const error = new ApiError(422, { code: "VALIDATION_ERROR", message: "2 fields are invalid", details: { errors: [{ field: "body.name", message: "required" }, { field: "validFor", message: "start after end" }] } }, "422");
+  it("puts the form's fields at the field and leaves nothing above the form", () => {
+    const set: { name: string; errors: string[] }[][] = [];
+    expect(applyFieldErrors({ setFields: (f) => set.push(f as never) }, error, ["name", "startDate"], (f) => (f === "validFor" ? "startDate" : f))).toBeNull();
+    expect(set[0]).toEqual([
+      { name: "name", errors: ["required"] },
+      { name: "startDate", errors: ["start after end"] },
+    ]);
+  });
+  it("returns the message when no field of the form is named, and any other error's text", () => {
+    expect(applyFieldErrors({ setFields: () => undefined }, error, ["grade"])).toBe("2 fields are invalid");
+    expect(applyFieldErrors({ setFields: () => undefined }, new Error("network down"), null)).toBe("network down");
+  });
+});
+
+describe("formatTotal", () => {
+  it("marks a lower bound", () => {
+    expect(formatTotal(10000, true)).toBe("10,000+");
+    expect(formatTotal(312, false)).toBe("312");
   });
 });

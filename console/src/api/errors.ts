@@ -1,4 +1,5 @@
 // The TMF630 error envelope every service answers with, and what the console shows of it.
+import type { FormInstance } from "antd";
 import type { TmfError } from "./types";
 
 export class ApiError extends Error {
@@ -39,4 +40,17 @@ export function fieldErrors(body: Partial<TmfError> | null): Record<string, stri
     out[formFieldName(details.field)] = body?.message ?? "invalid";
   }
   return out;
+}
+
+/** Puts a failed save's field errors at the form's fields (`fields`: the form's names, null for any;
+ * `rename` maps a server field to one) and returns what is left to show above the form: the message when no field of
+ * the form was named, the error's text for anything else, null when every error is at a field. */
+export function applyFieldErrors(form: Pick<FormInstance, "setFields">, error: unknown, fields: Iterable<string> | null, rename: (field: string) => string = (f) => f): string | null {
+  if (!(error instanceof ApiError)) return error instanceof Error ? error.message : String(error);
+  const known = fields === null ? null : new Set(fields);
+  const shown = Object.entries(error.fieldErrors())
+    .map(([k, m]) => [rename(k), m] as const)
+    .filter(([k]) => known === null || known.has(k));
+  form.setFields(shown.map(([name, errors]) => ({ name, errors: [errors] })));
+  return shown.length ? null : error.message;
 }

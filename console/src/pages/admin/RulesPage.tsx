@@ -2,8 +2,9 @@ import { App, Button, Card, DatePicker, Form, Input, Modal, Select, Space, Table
 import dayjs from "dayjs";
 import { useState } from "react";
 import { useTranslation } from "react-i18next";
+import { tablePagination } from "../../api/useTmfList";
 import { api } from "../../api/client";
-import { ApiError } from "../../api/errors";
+import { applyFieldErrors } from "../../api/errors";
 import type { RuleKind, RuleSet } from "../../api/types";
 import { hasPermission } from "../../auth/session";
 import { useSession } from "../../auth/useSession";
@@ -62,9 +63,8 @@ export default function RulesPage() {
       form.resetFields();
       list.reload();
     } catch (e) {
-      if (e instanceof ApiError && Object.keys(e.fieldErrors()).length) {
-        form.setFields(Object.entries(e.fieldErrors()).map(([name, m]) => ({ name: name === "validFor" ? "startDate" : name, errors: [m] })));
-      } else message.error(e instanceof Error ? e.message : String(e));
+      const left = applyFieldErrors(form, e, null, (name) => (name === "validFor" ? "startDate" : name));
+      if (left) message.error(left);
     }
   };
 
@@ -78,7 +78,7 @@ export default function RulesPage() {
         rowKey="id"
         loading={list.loading}
         dataSource={list.rows}
-        pagination={{ current: list.page, pageSize: list.pageSize, total: list.total, onChange: list.setPage, showTotal: (n) => t("common.total", { count: n }) }}
+        pagination={tablePagination(list, t)}
         expandable={{ expandedRowRender: (r) => <Typography.Text code style={{ whiteSpace: "pre-wrap" }}>{JSON.stringify(r.parameters, null, 2)}</Typography.Text> }}
         columns={[
           { title: t("rules.kind"), render: (_, r) => t(`rules.kinds.${r.kind}`, { defaultValue: r.kind }) },

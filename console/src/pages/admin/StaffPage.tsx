@@ -1,8 +1,9 @@
 import { App, Button, Card, Form, Input, Modal, Select, Space, Table, Tag } from "antd";
 import { useEffect, useState } from "react";
 import { useTranslation } from "react-i18next";
+import { tablePagination } from "../../api/useTmfList";
 import { api } from "../../api/client";
-import { ApiError } from "../../api/errors";
+import { applyFieldErrors } from "../../api/errors";
 import type { Role, Staff } from "../../api/types";
 import { hasPermission } from "../../auth/session";
 import { useSession } from "../../auth/useSession";
@@ -33,9 +34,8 @@ export default function StaffPage() {
       message.success(t("common.created"));
       list.reload();
     } catch (e) {
-      if (e instanceof ApiError && Object.keys(e.fieldErrors()).length) {
-        form.setFields(Object.entries(e.fieldErrors()).map(([name, m]) => ({ name, errors: [m] })));
-      } else message.error(e instanceof Error ? e.message : String(e));
+      const left = applyFieldErrors(form, e, null);
+      if (left) message.error(left);
     }
   };
 
@@ -64,7 +64,7 @@ export default function StaffPage() {
         size="middle"
         loading={list.loading}
         dataSource={list.rows}
-        pagination={{ current: list.page, pageSize: list.pageSize, total: list.total, onChange: list.setPage, showTotal: (n) => t("common.total", { count: n }) }}
+        pagination={tablePagination(list, t)}
         columns={[
           { title: t("admin.username"), dataIndex: "username" },
           { title: t("admin.displayName"), dataIndex: "displayName" },

@@ -4,7 +4,7 @@ import dayjs, { type Dayjs } from "dayjs";
 import { useState } from "react";
 import { useTranslation } from "react-i18next";
 import { api } from "../../api/client";
-import { ApiError } from "../../api/errors";
+import { applyFieldErrors } from "../../api/errors";
 import { splitProducts, type CompetitorPresence } from "./f1";
 import { useFetch } from "./useFetch";
 
@@ -75,11 +75,7 @@ export default function CompetitorsPanel({ customerId, canEdit }: { customerId: 
       setEditing(null);
       list.reload();
     } catch (e) {
-      if (e instanceof ApiError) {
-        const shown = Object.entries(e.fieldErrors()).filter(([k]) => (FIELDS as readonly string[]).includes(k));
-        form.setFields(shown.map(([name, msg]) => ({ name: name as keyof Values, errors: [msg] })));
-        if (!shown.length) setFormError(e.message);
-      } else setFormError(String(e));
+      setFormError(applyFieldErrors(form, e, FIELDS));
     } finally {
       setBusy(false);
     }

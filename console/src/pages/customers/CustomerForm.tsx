@@ -3,7 +3,7 @@ import { useState } from "react";
 import { useTranslation } from "react-i18next";
 import { useNavigate } from "react-router";
 import { api } from "../../api/client";
-import { ApiError } from "../../api/errors";
+import { applyFieldErrors } from "../../api/errors";
 import type { Customer } from "../../api/types";
 import { enumOptions, type ENUMS } from "../../components/labels";
 
@@ -56,15 +56,7 @@ export default function CustomerForm({ customer }: { customer?: Customer }) {
         navigate(`/customers/${data.id}`);
       }
     } catch (e) {
-      if (e instanceof ApiError) {
-        const fields = e.fieldErrors();
-        const known = new Set<string>([...TEXT_FIELDS, ...ENUM_FIELDS, "customerCode"]);
-        const shown = Object.entries(fields).filter(([k]) => known.has(k));
-        form.setFields(shown.map(([name, msg]) => ({ name, errors: [msg] })));
-        if (shown.length === 0) setFormError(e.message);
-      } else {
-        setFormError(String(e));
-      }
+      setFormError(applyFieldErrors(form, e, [...TEXT_FIELDS, ...ENUM_FIELDS, "customerCode"]));
     } finally {
       setBusy(false);
     }

@@ -3,6 +3,7 @@ import { App, Button, Card, Checkbox, Form, Input, Modal, Popover, Select, Space
 import { useCallback, useEffect, useMemo, useState } from "react";
 import { useTranslation } from "react-i18next";
 import { Link, useNavigate, useSearchParams } from "react-router";
+import { useTmfList, formatTotal } from "../../api/useTmfList";
 import { api, download } from "../../api/client";
 import type { Customer } from "../../api/types";
 import { hasPermission } from "../../auth/session";
@@ -34,11 +35,8 @@ export default function CustomerList() {
   const session = useSession();
   const [params, setParams] = useSearchParams();
   const state = useMemo(() => fromSearch(params), [params]);
-  const [rows, setRows] = useState<Customer[]>([]);
-  const [total, setTotal] = useState(0);
-  const [loading, setLoading] = useState(false);
+  const { rows, total, totalIsLowerBound, loading, reload } = useTmfList<Customer>(CUSTOMER, toQuery(state));
   const [imported, setImported] = useState<ImportResult | null>(null);
-  const [reloads, setReloads] = useState(0); // bumped after an import: the same page, new rows
   const [columns, setColumns] = useState<string[]>(() => {
     try {
       return JSON.parse(localStorage.getItem(COLUMNS_KEY) ?? "null") ?? DEFAULT_COLUMNS;
@@ -52,24 +50,6 @@ export default function CustomerList() {
   const [verifying, setVerifying] = useState(false);
 
   const update = useCallback((next: Partial<ListState>) => setParams(toSearch({ ...state, ...next })), [state, setParams]);
-
-  useEffect(() => {
-    const ctrl = new AbortController();
-    setLoading(true);
-    api
-      .get<Customer[]>(CUSTOMER, { query: toQuery(state), signal: ctrl.signal })
-      .then((r) => {
-        setRows(r.data);
-        setTotal(r.total ?? r.data.length);
-      })
-      .catch((e: unknown) => {
-        if (!ctrl.signal.aborted) message.error(e instanceof Error ? e.message : String(e));
-      })
-      .finally(() => {
-        if (!ctrl.signal.aborted) setLoading(false);
-      });
-    return () => ctrl.abort();
-  }, [state, message, reloads]);
 
   useEffect(() => {
     form.setFieldsValue({ q: state.q, ...state.filters, accountManager: state.filters.accountManager?.[0], ownerNode: state.filters.ownerNode?.[0], verification: state.filters.verification?.[0] });
@@ -124,7 +104,7 @@ export default function CustomerList() {
     try {
       const r = await api.post<ImportResult>("/api/v1/customer/imports", { raw: file, contentType: type });
       setImported(r.data);
-      setReloads((n) => n + 1);
+      reload(); // after an import: the same page, new rows
     } catch (e) {
       message.error(e instanceof Error ? e.message : String(e));
     }
@@ -139,7 +119,7 @@ export default function CustomerList() {
       const r = await api.post<BulkResult>("/api/v1/customer/verifications/bulk", { body: { customerIds: selected, status: "verified" } });
       setBulk(r.data);
       setSelected([]);
-      setReloads((n) => n + 1);
+      reload();
     } catch (e) {
       message.error(e instanceof Error ? e.message : String(e));
     } finally {
@@ -251,7 +231,7 @@ export default function CustomerList() {
           total,
           showSizeChanger: true,
           pageSizeOptions: [10, 20, 50, 100],
-          showTotal: (n) => t("common.total", { count: n }),
+          showTotal: (n) => t("common.total", { count: formatTotal(n, totalIsLowerBound) }),
         }}
         onChange={(p, _f, sorter) => {
           const s = Array.isArray(sorter) ? sorter[0] : sorter;

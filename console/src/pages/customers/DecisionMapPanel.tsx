@@ -3,7 +3,7 @@ import { Alert, App, Button, Card, Empty, Form, Input, Popconfirm, Select, Space
 import { lazy, Suspense, useMemo, useState } from "react";
 import { useTranslation } from "react-i18next";
 import { api } from "../../api/client";
-import { ApiError } from "../../api/errors";
+import { applyFieldErrors } from "../../api/errors";
 import { enumLabel } from "../../components/labels";
 import { DECISION_ROLES, decisionGraph, RELATION_COLORS, RELATION_TYPES, type ContactRelation, type DecisionMap } from "./f1";
 import { useFetch } from "./useFetch";
@@ -72,11 +72,7 @@ export default function DecisionMapPanel({ customerId, canEdit }: { customerId: 
       form.resetFields();
       map.reload();
     } catch (e) {
-      if (e instanceof ApiError) {
-        const shown = Object.entries(e.fieldErrors()).filter(([k]) => ["fromContactId", "toContactId", "relationType", "note"].includes(k));
-        form.setFields(shown.map(([name, msg]) => ({ name: name as keyof Values, errors: [msg] })));
-        if (!shown.length) setFormError(e.message);
-      } else setFormError(String(e));
+      setFormError(applyFieldErrors(form, e, ["fromContactId", "toContactId", "relationType", "note"]));
     } finally {
       setBusy(false);
     }

@@ -3,7 +3,7 @@ import { Alert, App, Button, Card, Descriptions, Drawer, Form, Input, Space, Tab
 import { useState } from "react";
 import { useTranslation } from "react-i18next";
 import { api } from "../../api/client";
-import { ApiError } from "../../api/errors";
+import { applyFieldErrors } from "../../api/errors";
 import { formatTime } from "../../components/labels";
 import { changeLines } from "./changes";
 import { NEEDS_FIELDS, needsPatch, type AuditRecord, type NeedsField, type NeedsProfile } from "./f1";
@@ -44,11 +44,7 @@ export default function NeedsPanel({ customerId, canEdit, canHistory }: { custom
       profile.reload();
       history.reload();
     } catch (e) {
-      if (e instanceof ApiError) {
-        const shown = Object.entries(e.fieldErrors()).filter(([k]) => (NEEDS_FIELDS as readonly string[]).includes(k));
-        form.setFields(shown.map(([name, msg]) => ({ name: name as NeedsField, errors: [msg] })));
-        if (!shown.length) setFormError(e.message);
-      } else setFormError(String(e));
+      setFormError(applyFieldErrors(form, e, NEEDS_FIELDS));
     } finally {
       setBusy(false);
     }

@@ -1,9 +1,10 @@
 import { App, Button, Card, Form, Input, Modal, Select, Space, Table, Tag, Tooltip } from "antd";
-import { useCallback, useEffect, useState } from "react";
+import { useState } from "react";
 import { useTranslation } from "react-i18next";
 import { Link } from "react-router";
+import { tablePagination, usePagedList } from "../../api/useTmfList";
 import { api } from "../../api/client";
-import { ApiError } from "../../api/errors";
+import { applyFieldErrors } from "../../api/errors";
 import type { Customer, Designation, DesignationResponse } from "../../api/types";
 import { hasPermission } from "../../auth/session";
 import { useSession } from "../../auth/useSession";
@@ -28,10 +29,7 @@ export default function NationalList() {
   const { message } = App.useApp();
   const session = useSession();
   const node = nodeInfo();
-  const [rows, setRows] = useState<Designation[]>([]);
-  const [total, setTotal] = useState(0);
-  const [page, setPage] = useState(1);
-  const [loading, setLoading] = useState(false);
+  const list = usePagedList<Designation>(LIST);
   const [designating, setDesignating] = useState(false);
   const [answer, setAnswer] = useState<Answer>(null);
   const [customers, setCustomers] = useState<Customer[]>([]);
@@ -41,18 +39,6 @@ export default function NationalList() {
   const canRespond = hasPermission(session?.claims, "customer.designation:respond");
   const allowed = answersFor(node?.tier);
 
-  const load = useCallback(() => {
-    setLoading(true);
-    api
-      .get<Designation[]>(LIST, { query: { offset: (page - 1) * 20, limit: 20 } })
-      .then((r) => {
-        setRows(r.data);
-        setTotal(r.total ?? r.data.length);
-      })
-      .catch((e: unknown) => message.error(e instanceof Error ? e.message : String(e)))
-      .finally(() => setLoading(false));
-  }, [page, message]);
-  useEffect(load, [load]);
 
   const searchCustomers = (q: string) => {
     api
@@ -62,11 +48,8 @@ export default function NationalList() {
   };
 
   const showErrors = (form: ReturnType<typeof Form.useForm>[0], e: unknown) => {
-    if (e instanceof ApiError) {
-      const fields = Object.entries(e.fieldErrors());
-      if (fields.length) form.setFields(fields.map(([name, errors]) => ({ name, errors: [errors] })));
-      else message.error(e.message);
-    } else message.error(String(e));
+    const left = applyFieldErrors(form, e, null);
+    if (left) message.error(left);
   };
 
   const designate = async (v: Record<string, string | undefined>) => {
@@ -75,7 +58,7 @@ export default function NationalList() {
       setDesignating(false);
       designForm.resetFields();
       message.success(t("common.created"));
-      load();
+      list.reload();
     } catch (e) {
       showErrors(designForm, e);
     }
@@ -91,7 +74,7 @@ export default function NationalList() {
       setAnswer(null);
       answerForm.resetFields();
       message.success(t("common.saved"));
-      load();
+      list.reload();
     } catch (e) {
       showErrors(answerForm, e);
     }
@@ -100,7 +83,7 @@ export default function NationalList() {
   const withdraw = async (d: Designation) => {
     try {
       await api.patch(ITEM, { path: { designation_id: d.id }, body: { status: "WITHDRAWN" } });
-      load();
+      list.reload();
     } catch (e) {
       message.error(e instanceof Error ? e.message : String(e));
     }
@@ -123,9 +106,9 @@ export default function NationalList() {
     >
       <Table<Designation>
         rowKey="id"
-        loading={loading}
-        dataSource={rows}
-        pagination={{ current: page, pageSize: 20, total, onChange: setPage, showTotal: (n) => t("common.total", { count: n }) }}
+        loading={list.loading}
+        dataSource={list.rows}
+        pagination={tablePagination(list, t)}
         columns={[
           {
             title: t("national.customer"),

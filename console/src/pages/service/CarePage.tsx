@@ -2,7 +2,7 @@ import { Card, Table, Tabs, Tag } from "antd";
 import { useTranslation } from "react-i18next";
 import type { components } from "../../api/gen/service";
 import { formatTime } from "../../components/labels";
-import { useList } from "./useList";
+import { tablePagination, usePagedList as useList } from "../../api/useTmfList";
 
 type Plan = components["schemas"]["CarePlanRead"];
 type Activity = components["schemas"]["CareActivityRead"];
@@ -26,7 +26,7 @@ export default function CarePage() {
                 loading={plans.loading}
                 dataSource={plans.rows}
                 data-testid="care-plans"
-                pagination={{ current: plans.page, pageSize: plans.pageSize, total: plans.total, onChange: plans.setPage, showTotal: (n) => t("common.total", { count: n }) }}
+                pagination={tablePagination(plans, t)}
                 columns={[
                   { title: t("common.name"), dataIndex: "name" },
                   { title: t("service.kind"), render: (_, p) => kind(p.kind) },
@@ -51,7 +51,7 @@ export default function CarePage() {
                 loading={activities.loading}
                 dataSource={activities.rows}
                 data-testid="care-activities"
-                pagination={{ current: activities.page, pageSize: activities.pageSize, total: activities.total, onChange: activities.setPage, showTotal: (n) => t("common.total", { count: n }) }}
+                pagination={tablePagination(activities, t)}
                 columns={[
                   { title: t("service.title"), dataIndex: "title" },
                   { title: t("service.kind"), render: (_, a) => kind(a.kind) },

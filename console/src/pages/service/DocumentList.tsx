@@ -5,7 +5,7 @@ import type { components } from "../../api/gen/service";
 import { currentSession } from "../../auth/session";
 import { formatTime } from "../../components/labels";
 import { CATEGORIES } from "./logic";
-import { useList } from "./useList";
+import { tablePagination, usePagedList as useList } from "../../api/useTmfList";
 
 type Doc = components["schemas"]["DocumentRead"];
 
@@ -59,7 +59,7 @@ export default function DocumentList() {
         loading={list.loading}
         dataSource={list.rows}
         data-testid="document-table"
-        pagination={{ current: list.page, pageSize: list.pageSize, total: list.total, onChange: list.setPage, showTotal: (n) => t("common.total", { count: n }) }}
+        pagination={tablePagination(list, t)}
         columns={[
           { title: t("service.title"), dataIndex: "title" },
           { title: t("service.category"), render: (_, d) => t(`service.categories.${d.category ?? "OTHER"}`) },

@@ -2,7 +2,7 @@ import { Card, Table, Tabs, Tag } from "antd";
 import { useTranslation } from "react-i18next";
 import type { components } from "../../api/gen/service";
 import { formatTime } from "../../components/labels";
-import { useList } from "./useList";
+import { tablePagination, usePagedList as useList } from "../../api/useTmfList";
 
 type Expert = components["schemas"]["ExpertRead"];
 type Request = components["schemas"]["ExpertRequestRead"];
@@ -26,7 +26,7 @@ export default function ExpertPage() {
                 loading={requests.loading}
                 dataSource={requests.rows}
                 data-testid="expert-requests"
-                pagination={{ current: requests.page, pageSize: requests.pageSize, total: requests.total, onChange: requests.setPage, showTotal: (n) => t("common.total", { count: n }) }}
+                pagination={tablePagination(requests, t)}
                 columns={[
                   { title: t("service.subject"), dataIndex: "subject" },
                   { title: t("service.customer"), render: (_, r) => r.relatedParty?.find((p) => p.role === "customer")?.name ?? "—" },
@@ -50,7 +50,7 @@ export default function ExpertPage() {
                 loading={pool.loading}
                 dataSource={pool.rows}
                 data-testid="expert-pool"
-                pagination={{ current: pool.page, pageSize: pool.pageSize, total: pool.total, onChange: pool.setPage, showTotal: (n) => t("common.total", { count: n }) }}
+                pagination={tablePagination(pool, t)}
                 columns={[
                   { title: t("common.name"), dataIndex: "name" },
                   { title: t("service.username"), dataIndex: "username" },

@@ -3,7 +3,7 @@ import { useEffect, useState } from "react";
 import { useTranslation } from "react-i18next";
 import { useNavigate, useParams } from "react-router";
 import { api } from "../../api/client";
-import { ApiError } from "../../api/errors";
+import { applyFieldErrors } from "../../api/errors";
 import { nodeInfo } from "../../env";
 import { ITEM_KINDS, type KnowledgeItem } from "./logic";
 
@@ -59,11 +59,7 @@ export default function KnowledgeForm() {
         navigate(`/service/knowledge/${data.id}`);
       }
     } catch (e) {
-      if (e instanceof ApiError) {
-        const shown = Object.entries(e.fieldErrors()).filter(([k]) => FIELDS.has(k));
-        form.setFields(shown.map(([name, m]) => ({ name: name as keyof Values, errors: [m] })));
-        if (shown.length === 0) setFormError(e.message);
-      } else setFormError(String(e));
+      setFormError(applyFieldErrors(form, e, FIELDS));
     } finally {
       setBusy(false);
     }

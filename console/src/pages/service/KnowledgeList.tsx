@@ -1,8 +1,9 @@
 import { PlusOutlined } from "@ant-design/icons";
-import { App, Button, Card, Form, Input, List, Select, Space, Table, Tabs, Tag, Typography } from "antd";
+import { Button, Card, Form, Input, List, Select, Space, Table, Tabs, Tag, Typography } from "antd";
 import { useEffect, useState } from "react";
 import { useTranslation } from "react-i18next";
 import { Link, useNavigate, useSearchParams } from "react-router";
+import { useTmfList, formatTotal } from "../../api/useTmfList";
 import { api } from "../../api/client";
 import type { components } from "../../api/gen/service";
 import { hasPermission } from "../../auth/session";
@@ -18,7 +19,6 @@ const PAGE = 10;
 
 export default function KnowledgeList() {
   const { t } = useTranslation();
-  const { message } = App.useApp();
   const navigate = useNavigate();
   const session = useSession();
   const [params, setParams] = useSearchParams();
@@ -26,30 +26,10 @@ export default function KnowledgeList() {
   const kind = params.get("kind") ?? undefined;
   const status = params.get("status") ?? undefined;
   const page = Math.max(1, Number(params.get("page")) || 1);
-  const [rows, setRows] = useState<KnowledgeItem[]>([]);
-  const [total, setTotal] = useState(0);
-  const [loading, setLoading] = useState(false);
+  const { rows, total, totalIsLowerBound, loading } = useTmfList<KnowledgeItem>(ITEMS, { q: q || undefined, kind, status, offset: (page - 1) * PAGE, limit: PAGE, sort: q ? undefined : "-lastUpdate" });
   const [contributions, setContributions] = useState<Contribution[]>([]);
   const local = nodeInfo()?.tier === "local";
   const canWrite = hasPermission(session?.claims, "service.knowledge:write");
-
-  useEffect(() => {
-    const ctrl = new AbortController();
-    setLoading(true);
-    api
-      .get<KnowledgeItem[]>(ITEMS, { query: { q: q || undefined, kind, status, offset: (page - 1) * PAGE, limit: PAGE, sort: q ? undefined : "-lastUpdate" }, signal: ctrl.signal })
-      .then((r) => {
-        setRows(r.data);
-        setTotal(r.total ?? r.data.length);
-      })
-      .catch((e: unknown) => {
-        if (!ctrl.signal.aborted) message.error(e instanceof Error ? e.message : String(e));
-      })
-      .finally(() => {
-        if (!ctrl.signal.aborted) setLoading(false);
-      });
-    return () => ctrl.abort();
-  }, [q, kind, status, page, message]);
 
   useEffect(() => {
     if (!local) return;
@@ -109,7 +89,7 @@ export default function KnowledgeList() {
         loading={loading}
         dataSource={rows}
         data-testid="knowledge-results"
-        pagination={{ current: page, pageSize: PAGE, total, onChange: (p) => set({ page: String(p) }), showTotal: (n) => t("common.total", { count: n }) }}
+        pagination={{ current: page, pageSize: PAGE, total, onChange: (p) => set({ page: String(p) }), showTotal: (n) => t("common.total", { count: formatTotal(n, totalIsLowerBound) }) }}
         renderItem={(it) => (
           <List.Item key={it.id} data-testid="knowledge-hit">
             <List.Item.Meta

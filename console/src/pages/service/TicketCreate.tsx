@@ -3,7 +3,7 @@ import { useEffect, useRef, useState } from "react";
 import { useTranslation } from "react-i18next";
 import { useNavigate } from "react-router";
 import { api } from "../../api/client";
-import { ApiError } from "../../api/errors";
+import { applyFieldErrors } from "../../api/errors";
 import type { Customer } from "../../api/types";
 import { CHANNELS, PRIORITIES, TICKET_TYPES, type Ticket } from "./logic";
 import { TICKETS } from "./TicketList";
@@ -65,13 +65,7 @@ export default function TicketCreate() {
       message.success(t("common.created"));
       navigate(`/service/tickets/${data.id}`);
     } catch (e) {
-      if (e instanceof ApiError) {
-        const shown = Object.entries(e.fieldErrors())
-          .map(([k, m]) => [ticketField(k), m] as const)
-          .filter(([k]) => FIELDS.has(k));
-        form.setFields(shown.map(([name, m]) => ({ name: name as keyof Values, errors: [m] })));
-        if (shown.length === 0) setFormError(e.message);
-      } else setFormError(String(e));
+      setFormError(applyFieldErrors(form, e, FIELDS, ticketField));
     } finally {
       setBusy(false);
     }

@@ -51,7 +51,7 @@ export default function TicketDetail() {
   const sla = slaState(ticket, now);
   const customer = customerOf(ticket);
 
-  const fail = (e: unknown) => message.error(e instanceof ApiError || e instanceof Error ? e.message : String(e));
+  const fail = (e: unknown) => message.error(e instanceof Error ? e.message : String(e));
   const move = async (v: { reason?: string }) => {
     if (!moveTo) return;
     setBusy(true);

@@ -1,9 +1,9 @@
 import { PlusOutlined } from "@ant-design/icons";
-import { App, Button, Card, Checkbox, Form, Input, Select, Space, Table, Tag, type TableProps } from "antd";
-import { useCallback, useEffect, useMemo, useState } from "react";
+import { Button, Card, Checkbox, Form, Input, Select, Space, Table, Tag, type TableProps } from "antd";
+import { useCallback, useEffect, useMemo } from "react";
 import { useTranslation } from "react-i18next";
 import { Link, useNavigate, useSearchParams } from "react-router";
-import { api } from "../../api/client";
+import { useTmfList, formatTotal } from "../../api/useTmfList";
 import { hasPermission } from "../../auth/session";
 import { useSession } from "../../auth/useSession";
 import { formatTime } from "../../components/labels";
@@ -27,35 +27,15 @@ export const TICKETS = "/tmf-api/troubleTicket/v4/troubleTicket";
 
 export default function TicketList() {
   const { t } = useTranslation();
-  const { message } = App.useApp();
   const navigate = useNavigate();
   const session = useSession();
   const now = useNow();
   const [params, setParams] = useSearchParams();
   const state = useMemo(() => ticketStateFromSearch(params), [params]);
-  const [rows, setRows] = useState<Ticket[]>([]);
-  const [total, setTotal] = useState(0);
-  const [loading, setLoading] = useState(false);
+  const { rows, total, totalIsLowerBound, loading } = useTmfList<Ticket>(TICKETS, ticketQuery(state));
   const [form] = Form.useForm();
   const update = useCallback((next: Partial<TicketListState>) => setParams(ticketStateToSearch({ ...state, ...next })), [state, setParams]);
 
-  useEffect(() => {
-    const ctrl = new AbortController();
-    setLoading(true);
-    api
-      .get<Ticket[]>(TICKETS, { query: ticketQuery(state), signal: ctrl.signal })
-      .then((r) => {
-        setRows(r.data);
-        setTotal(r.total ?? r.data.length);
-      })
-      .catch((e: unknown) => {
-        if (!ctrl.signal.aborted) message.error(e instanceof Error ? e.message : String(e));
-      })
-      .finally(() => {
-        if (!ctrl.signal.aborted) setLoading(false);
-      });
-    return () => ctrl.abort();
-  }, [state, message]);
 
   useEffect(() => {
     form.setFieldsValue({ q: state.q, status: state.status, ticketType: state.ticketType, priority: state.priority, breached: state.breached });
@@ -135,7 +115,7 @@ export default function TicketList() {
           total,
           showSizeChanger: true,
           pageSizeOptions: [10, 20, 50, 100],
-          showTotal: (n) => t("common.total", { count: n }),
+          showTotal: (n) => t("common.total", { count: formatTotal(n, totalIsLowerBound) }),
         }}
         onChange={(p) => update({ page: p.current ?? 1, pageSize: p.pageSize ?? state.pageSize })}
       />
