@@ -1,5 +1,9 @@
 // English. Same keys as zh.ts (checked by i18n.test.ts).
 import type { Dict } from "./zh";
+import { en as salesPipeline } from "./sales-pipeline";
+import { en as salesDeals } from "./sales-deals";
+import { en as salesMarketing } from "./sales-marketing";
+
 
 type Widen<T> = { [K in keyof T]: T[K] extends string ? string : Widen<T[K]> };
 
@@ -21,6 +25,9 @@ const en: Widen<Dict> = {
     admin: "Administration", dashboard: "Dashboard", rules: "Business rules", staff: "Staff", teams: "Teams", orgUnits: "Org units", roles: "Roles & permissions",
     // service (issue 12)
     service: "Service", tickets: "Tickets", knowledge: "Knowledge base", documents: "Documents", care: "Customer care", experts: "Expert service",
+    // sales (issue 11)
+    sales: "Sales", leads: "Leads", opportunities: "Opportunities", pipeline: "Pipeline", visits: "Visits", forecast: "Forecast",
+    deals: "Quotes & contracts", quotes: "Quotes", contracts: "Contracts", catalog: "Catalogue", offerings: "Offerings & tariffs", marketing: "Marketing", campaigns: "Campaigns",
   },
   login: {
     title: "Sign in", username: "User name", password: "Password", submit: "Sign in", failed: "Invalid user name or password",
@@ -167,6 +174,10 @@ const en: Widen<Dict> = {
     title: "Dashboard", byGrade: "By grade", byIndustry: "By industry", byNode: "By node", candidates: "Recognition candidates", designations: "Designations by status",
     drill: "Click a bar to drill down to the nodes below", up: "Up one level", customers: "Customers",
   },
+  // the sales screens (issue 11), one file per part
+  salesPipeline,
+  salesDeals,
+  salesMarketing,
 };
 
 export default en;

@@ -1,4 +1,8 @@
 // 简体中文 (the default). Every key here exists in en.ts too (checked by i18n.test.ts).
+import { zh as salesPipeline } from "./sales-pipeline";
+import { zh as salesDeals } from "./sales-deals";
+import { zh as salesMarketing } from "./sales-marketing";
+
 const zh = {
   app: { title: "大客户工作台", product: "KAM 大客户营销服务平台" },
   tier: { group: "集团节点", province: "省级节点", local: "本地网节点" },
@@ -17,6 +21,9 @@ const zh = {
     admin: "系统管理", dashboard: "统计看板", rules: "业务规则", staff: "员工", teams: "团队", orgUnits: "组织单元", roles: "角色与权限",
     // service (issue 12)
     service: "客户服务", tickets: "服务工单", knowledge: "知识库", documents: "文档管理", care: "客户关怀", experts: "专家服务",
+    // sales (issue 11)
+    sales: "销售管理", leads: "销售线索", opportunities: "销售机会", pipeline: "销售漏斗", visits: "客户拜访", forecast: "销售预测",
+    deals: "报价与合同", quotes: "报价", contracts: "合同", catalog: "产品目录", offerings: "产品与资费", marketing: "市场营销", campaigns: "营销活动",
   },
   login: {
     title: "登录", username: "用户名", password: "密码", submit: "登录", failed: "用户名或密码错误",
@@ -163,6 +170,10 @@ const zh = {
     title: "统计看板", byGrade: "按等级", byIndustry: "按行业", byNode: "按节点", candidates: "认定候选客户", designations: "全国大客户认定状态",
     drill: "点击柱形下钻到下级节点", up: "返回上级", customers: "客户数",
   },
+  // the sales screens (issue 11), one file per part
+  salesPipeline,
+  salesDeals,
+  salesMarketing,
 };
 
 export default zh;
