@@ -248,3 +248,21 @@ async def test_a_customer_has_one_primary_contact(client, auth, customer_body) -
     assert promote.status_code == 200 and promote.json()["isPrimary"] is True
     listed = (await client.get(CONTACTS, params={"customer.id": cid}, headers=h)).json()
     assert [c["id"] for c in listed if c["isPrimary"]] == [plain.json()["id"]]
+
+
+async def test_a_merge_leaves_one_primary_and_its_reversal_gives_the_flags_back(client, auth, customer_body) -> None:
+    h = auth("gd-gz", perms=MERGE_PERMS)
+    survivor = await _customer(client, h, customer_body(name="无主联系人存续"))
+    v1 = await _customer(client, h, customer_body(name="被并一"))
+    v2 = await _customer(client, h, customer_body(name="被并二"))
+    p1 = (await _contact(client, h, v1, "一主", primary=True)).json()["id"]
+    p2 = (await _contact(client, h, v2, "二主", primary=True)).json()["id"]
+    m = await client.post(MERGES, json={"survivorId": survivor, "victimIds": [v1, v2]}, headers=h)
+    assert m.status_code == 201, m.text
+    listed = (await client.get(CONTACTS, params={"customer.id": survivor}, headers=h)).json()
+    # the survivor had none: the first victim's primary becomes its one primary
+    assert {c["id"]: c["isPrimary"] for c in listed} == {p1: True, p2: False}
+    back = await client.post(f"{MERGES}/{m.json()['id']}/reverse", json={}, headers=h)
+    assert back.status_code == 200, back.text
+    again = (await client.get(CONTACTS, params={"customer.id": v2}, headers=h)).json()
+    assert [(c["id"], c["isPrimary"]) for c in again] == [(p2, True)]
