@@ -1,7 +1,8 @@
 """F1 key-account data on the demo federation (issue 14): a local network's customer verified at its
 province, the verdict seen at gd-gz and hq; duplicates entered at gd-gz and js-nj — which neither
 province sees — found by a scan at hq; a merge within gd-gz replicated up, the victim redirecting to
-the survivor at hq; a transfer within Guangdong takes the customer's F1 records to the new owner."""
+the survivor at hq; a merge across provinces proposed at hq and accepted by both owners; a transfer
+within Guangdong takes the customer's F1 records to the new owner."""
 
 from __future__ import annotations
 
@@ -101,6 +102,68 @@ def test_merge_at_gd_gz_replicates_up_and_the_victim_redirects_at_hq(demo: Nodes
     # hq holds a replica: only the owner merges or reverses
     again = demo.post("hq", f"{API}/merges/{merge['id']}/reverse", {})
     assert again.status_code == 409 and again.json()["details"]["ownerNode"] == "gd-gz", again.text
+
+
+def test_merge_across_provinces_proposed_at_hq_and_accepted_by_the_owners(demo: Nodes) -> None:
+    """Survivor at gd-gz, victim at js-nj: hq (their common ancestor) proposes; js-nj accepts, which hands
+    the victim to gd-gz (the transfer relayed down by hq); gd-gz accepts, which merges there; the merge,
+    the victim's redirect and its moved contacts reach hq."""
+    survivor = demo.create_customer("gd-gz", name="跨省合并存续客户 (fed)")
+    victim = demo.create_customer("js-nj", name="跨省合并被并客户 (fed)", address="南京市鼓楼区3号")
+    contact = demo.post(
+        "js-nj",
+        "/tmf-api/party/v4/individual",
+        {"givenName": "并", "familyName": "钱", "customer": {"id": victim["id"]}, "isPrimary": True},
+    )
+    assert contact.status_code == 201, contact.text
+    for x in (survivor, victim):
+        wait_until(lambda x=x: _at(demo, "hq", f"{CUSTOMER_PATH}/{x['id']}"), timeout=CONVERGE, what="at hq")
+    r = demo.post(
+        "hq",
+        f"{API}/mergeProposals",
+        {"survivorId": survivor["id"], "victimIds": [victim["id"]], "choices": {"address": victim["id"]}},
+    )
+    assert r.status_code == 201, r.text
+    path = f"{API}/mergeProposals/{r.json()['id']}"
+    # the directive flows down to both owners
+    for node in ("js-nj", "gd-gz"):
+        wait_until(lambda n=node: _at(demo, n, path), timeout=CONVERGE, what=f"proposal at {node}")
+    acc = demo.put("js-nj", f"{path}/response", {"status": "ACCEPTED"})
+    assert acc.status_code == 200, acc.text
+    # the victim reaches gd-gz by the relayed transfer; until then gd-gz's acceptance is refused (409)
+    done = wait_until(
+        lambda: (x := demo.put("gd-gz", f"{path}/response", {"status": "ACCEPTED"})).status_code == 200 and x,
+        timeout=CONVERGE,
+        what="survivor's owner merging",
+    )
+    merge_id = done.json()["mergeId"]
+    assert done.json()["state"] == "MERGED" and merge_id
+    gone = wait_until(
+        lambda: (x := demo.get("hq", f"{CUSTOMER_PATH}/{victim['id']}")).status_code == 308 and x,
+        timeout=CONVERGE,
+        what="victim redirecting at hq",
+    )
+    assert gone.headers["location"] == demo.url("hq", f"{CUSTOMER_PATH}/{survivor['id']}")
+    moved = wait_until(
+        lambda: (_at(demo, "hq", f"/tmf-api/party/v4/individual/{contact.json()['id']}") or {}).get("customer"),
+        timeout=CONVERGE,
+        what="victim's contact under the survivor at hq",
+    )
+    assert moved["id"] == survivor["id"]
+    m = wait_until(lambda: _at(demo, "hq", f"{API}/merges/{merge_id}"), timeout=CONVERGE, what="merge at hq")
+    assert m["ownerNode"] == "gd-gz" and m["victimIds"] == [victim["id"]] and m["status"] == "MERGED"
+    at_hq = wait_until(
+        lambda: (p := _at(demo, "hq", path)) and p["state"] == "MERGED" and p,
+        timeout=CONVERGE,
+        what="proposal merged at hq",
+    )
+    assert {s["node"]: s["status"] for s in at_hq["sides"]} == {"gd-gz": "ACCEPTED", "js-nj": "ACCEPTED"}
+    address = wait_until(
+        lambda: (_at(demo, "hq", f"{CUSTOMER_PATH}/{survivor['id']}") or {}).get("address"),
+        timeout=CONVERGE,
+        what="survivor's merged address at hq",
+    )
+    assert address == "南京市鼓楼区3号"
 
 
 def test_transfer_takes_the_f1_records_to_the_new_owner(demo: Nodes) -> None:

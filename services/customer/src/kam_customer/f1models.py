@@ -4,6 +4,7 @@ from kam_customer.competitor.models import CompetitorPresence
 from kam_customer.decision.models import ContactRelation
 from kam_customer.duplicates.models import DuplicateCandidate
 from kam_customer.merge.models import CustomerMerge
+from kam_customer.merge_proposal.models import MergeProposal, MergeProposalResponse
 from kam_customer.needs.models import NeedsProfile
 from kam_customer.verification.models import CustomerVerification
 
@@ -13,5 +14,7 @@ __all__ = [
     "CustomerMerge",
     "CustomerVerification",
     "DuplicateCandidate",
+    "MergeProposal",
+    "MergeProposalResponse",
     "NeedsProfile",
 ]

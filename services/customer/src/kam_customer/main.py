@@ -14,6 +14,7 @@ from kam_customer.hub import service as hub_service
 from kam_customer.hub.endpoints import router as hub_router
 from kam_customer.importexport.endpoints import router as importexport_router
 from kam_customer.merge.endpoints import router as merge_router
+from kam_customer.merge_proposal.endpoints import router as merge_proposal_router
 from kam_customer.models import SCHEMA
 from kam_customer.needs.endpoints import router as needs_router
 from kam_customer.organization.endpoints import router as organization_router
@@ -49,6 +50,7 @@ def create_app(settings: Settings | None = None, *, verifier: TokenVerifier | No
             verification_router,
             duplicates_router,
             merge_router,
+            merge_proposal_router,
             hub_router,
         ],
         outbox_schemas=[SCHEMA],

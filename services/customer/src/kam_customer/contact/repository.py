@@ -46,3 +46,14 @@ class ContactRepository(ScopedRepository[Contact]):
             .execution_options(populate_existing=True)
         )
         return (await self.session.scalars(stmt)).all()
+
+    async def other_primary(self, customer_id: uuid.UUID, contact_id: uuid.UUID) -> Contact | None:
+        """The customer's live primary contact other than `contact_id` (read under the customer's lock)."""
+        stmt = select(Contact).where(
+            Contact.customer_id == customer_id,
+            Contact.is_primary.is_(True),
+            Contact.deleted_at.is_(None),
+            Contact.id != contact_id,
+        )
+        found: Contact | None = (await self.session.scalars(stmt.limit(1))).first()
+        return found

@@ -17,7 +17,7 @@ from kam_customer.customer.schemas import Ref, merge_stored
 from kam_customer.models import Contact
 from kam_platform.audit import diff
 from kam_platform.auth import Principal
-from kam_platform.errors import NotFound, NotOwner, ValidationFailed
+from kam_platform.errors import Conflict, NotFound, NotOwner, ValidationFailed
 from kam_platform.ids import uuid7
 from kam_platform.outbox import ts
 from kam_platform.settings import Settings
@@ -135,6 +135,22 @@ def _apply(c: Contact, data: ContactFields, present: set[str]) -> None:
         c.id_number = ids[0].identification_id if ids else None
 
 
+async def _one_primary(session: AsyncSession, c: Contact) -> None:
+    """A customer has one primary contact (主联系人): a second one is refused (409, naming the current
+    one) — the caller unsets it first. Checked under the customer's row lock, which every writer of its
+    contacts takes, so two requests cannot both make a primary."""
+    if not c.is_primary or c.customer_id is None:
+        return
+    await CustomerRepository.from_session(session).get_for_update(c.customer_id)
+    other = await ContactRepository.from_session(session).other_primary(c.customer_id, c.id)
+    if other is not None:
+        raise Conflict(
+            f"isPrimary: customer {c.customer_id} already has a primary contact, {other.full_name} ({other.id}); "
+            "unset it first",
+            details={"field": "isPrimary", "primaryContact": str(other.id)},
+        )
+
+
 async def _record(
     session: AsyncSession, c: Contact, actor: str, action: str, changes: dict[str, Any], *, created: bool = False
 ) -> None:
@@ -189,6 +205,7 @@ async def create(
         updated_at=now,
     )
     _apply(c, data, present - {"fullName"} if not data.full_name else present)
+    await _one_primary(session, c)
     session.add(c)
     await _record(session, c, principal.username, "create", diff({}, snapshot(c)), created=True)
     return c
@@ -236,6 +253,11 @@ async def update(
     for key in ("givenName", "familyName"):
         if key in present and getattr(patch, "given_name" if key == "givenName" else "family_name") is None:
             raise ValidationFailed(f"{key} is mandatory and cannot be removed (null)", field=key)
+    if "isPrimary" in present and patch.is_primary:
+        # the customer's lock before the contact's, in the order a transfer or a merge takes them
+        found = await session.get(Contact, contact_id)
+        if found is not None and found.customer_id is not None:
+            await CustomerRepository.from_session(session).get_for_update(found.customer_id)
     c = await _lock_owned(session, settings, principal, contact_id)
     before = snapshot(c)
     if "givenName" in present and patch.given_name:
@@ -243,6 +265,8 @@ async def update(
     if "familyName" in present and patch.family_name:
         c.family_name = patch.family_name
     _apply(c, patch, present)
+    if not before.get("isPrimary"):
+        await _one_primary(session, c)
     changes = diff(before, snapshot(c))
     if not changes:
         return c

@@ -560,10 +560,16 @@ async def transfer(
     customer_id: uuid.UUID,
     to_node: str,
     reason: str | None,
+    across_provinces: bool = False,
 ) -> Customer:
     """Move ownership to another node: written by the current owner only, replicated so every node
     agrees on the new owner. From this commit on, the old owner refuses writes (409 naming the new
-    owner); the new owner accepts them once it has applied the transfer."""
+    owner); the new owner accepts them once it has applied the transfer.
+
+    `across_provinces`: only for a merge victim handed to its survivor's owner in another province
+    (an accepted merge proposal, kam_customer.merge_proposal): the lowest common ancestor relays the
+    transfer down to the new owner, and the old province's replica is left behind — acceptable for a
+    record about to be merged away, not for a customer that lives on."""
     from kam_customer.contact.repository import ContactRepository
     from kam_customer.contact.service import contact_state
 
@@ -576,7 +582,7 @@ async def transfer(
     if to_node == c.owner_node:
         raise ValidationFailed(f"toNode: customer is already owned by {to_node!r}", field="toNode")
     province = _province(topology, c.owner_node)
-    if province is not None and _province(topology, to_node) != province:
+    if province is not None and _province(topology, to_node) != province and not across_provinces:
         # A customer stays in its province: the province supervises it and holds its history, and a
         # province keeps no feed of another's records, so its replica would go stale unseen.
         raise ValidationFailed(

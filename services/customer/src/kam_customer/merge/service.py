@@ -122,7 +122,17 @@ async def _customer_changed(
     )
 
 
-async def _moved(session: AsyncSession, kind: str, row: Any, *, actor: str, action: str, note: str, old: Any) -> None:
+async def _moved(
+    session: AsyncSession,
+    kind: str,
+    row: Any,
+    *,
+    actor: str,
+    action: str,
+    note: str,
+    old: Any,
+    extra: dict[str, list[Any]] | None = None,
+) -> None:
     _, event = MOVABLE[kind]
     await customer_events.record_change(
         session,
@@ -131,7 +141,7 @@ async def _moved(session: AsyncSession, kind: str, row: Any, *, actor: str, acti
         event=event,
         actor=actor,
         action=action,
-        changes={"customerId": [str(old), str(row.customer_id)]},
+        changes={"customerId": [str(old), str(row.customer_id)], **(extra or {})},
         note=note,
     )
 
@@ -153,15 +163,16 @@ async def _lock_merge_set(
         raise NotOwner("customer", only, elsewhere[only])
     if elsewhere:
         raise Conflict(
-            "customers owned by different nodes are merged by their owners: within one node only, here "
-            f"{settings.node}",
+            "customers owned by different nodes are merged by their owners: a common ancestor of them all "
+            f"proposes the merge (POST /api/v1/customer/mergeProposals), here {settings.node} merges only its own",
             details={"ownerNodes": owners},
         )
     return rows
 
 
-async def merge(session: AsyncSession, *, settings: Settings, principal: Principal, data: MergeCreate) -> CustomerMerge:
-    principal.require(PERMISSION)
+def parse_request(data: MergeCreate) -> tuple[uuid.UUID, list[uuid.UUID]]:
+    """The survivor and victims a merge (or a merge proposal) names, checked: 422 for an id that is not
+    one, a survivor among its victims, a victim twice, a choice of another attribute or customer."""
     survivor_id = _parse(data.survivor_id, "survivorId")
     victim_ids = [_parse(v, "victimIds") for v in data.victim_ids]
     if survivor_id in victim_ids:
@@ -178,6 +189,12 @@ async def merge(session: AsyncSession, *, settings: Settings, principal: Princip
             raise ValidationFailed(
                 f"choices.{key}: {chosen} is neither the survivor nor a victim", field=f"choices.{key}"
             )
+    return survivor_id, victim_ids
+
+
+async def merge(session: AsyncSession, *, settings: Settings, principal: Principal, data: MergeCreate) -> CustomerMerge:
+    principal.require(PERMISSION)
+    survivor_id, victim_ids = parse_request(data)
     ids = [survivor_id, *victim_ids]
     rows = await _lock_merge_set(session, settings=settings, principal=principal, ids=ids)
     survivor, victims = rows[survivor_id], [rows[v] for v in victim_ids]
@@ -208,8 +225,16 @@ async def merge(session: AsyncSession, *, settings: Settings, principal: Princip
     needs_filled: dict[str, dict[str, Any]] = {}
     own_profile = (await repo.lock_of_customers(NeedsProfile, [survivor_id])) or None
     profile = own_profile[0] if own_profile else None
+    # one primary contact per customer: the survivor's own stays primary; where it has none, the first
+    # moved primary (victims in the order named) becomes its primary and the other moved ones lose the flag
+    has_primary = any(c.is_primary for c in await repo.lock_of_customers(Contact, [survivor_id]))
+    unprimaried: list[str] = []
     for kind, (model, _) in MOVABLE.items():
-        for row in await repo.lock_of_customers(model, victim_ids):
+        rows_of = await repo.lock_of_customers(model, victim_ids)
+        if kind == "contact":
+            order = {v: i for i, v in enumerate(victim_ids)}
+            rows_of = sorted(rows_of, key=lambda r: (order[r.customer_id], str(r.id)))
+        for row in rows_of:
             if kind == "needs_profile" and profile is not None:
                 # one profile per customer: the survivor's keeps its answers and takes the victim's where
                 # it has none; the victim's stays with the victim (its history readable there)
@@ -237,7 +262,14 @@ async def merge(session: AsyncSession, *, settings: Settings, principal: Princip
             old = row.customer_id
             moved[kind][str(row.id)] = str(old)
             row.customer_id = survivor_id
-            await _moved(session, kind, row, actor=actor, action="merge", note=note, old=old)
+            extra: dict[str, list[Any]] = {}
+            if kind == "contact" and row.is_primary:
+                if has_primary:
+                    row.is_primary = False
+                    unprimaried.append(str(row.id))
+                    extra["isPrimary"] = [True, False]
+                has_primary = True
+            await _moved(session, kind, row, actor=actor, action="merge", note=note, old=old, extra=extra)
             if kind == "needs_profile":
                 profile = row
     # branches of a victim hang off the survivor now (those this node owns; others keep pointing at the
@@ -280,7 +312,7 @@ async def merge(session: AsyncSession, *, settings: Settings, principal: Princip
         victim_ids=victim_ids,
         status=MERGED,
         choices=choices,
-        undo={"survivor": survivor_undo, "moved": moved, "needsFilled": needs_filled},
+        undo={"survivor": survivor_undo, "moved": moved, "needsFilled": needs_filled, "unprimaried": unprimaried},
         merged_by=actor,
         reversible_until=now + REVERSIBLE_FOR,
         created_at=now,
@@ -358,6 +390,7 @@ async def reverse(
             note=note,
         )
     undo = m.undo or {}
+    unprimaried = set(undo.get("unprimaried", []))
     for kind, back in undo.get("moved", {}).items():
         if not back:
             continue
@@ -371,7 +404,13 @@ async def reverse(
                     await _customer_changed(session, row, c_before, actor=actor, action="unmerge", note=note)
             elif row.customer_id == m.survivor_id:
                 row.customer_id = victim
-                await _moved(session, kind, row, actor=actor, action="unmerge", note=note, old=m.survivor_id)
+                extra: dict[str, list[Any]] = {}
+                if kind == "contact" and str(row.id) in unprimaried and not row.is_primary:
+                    row.is_primary = True  # primary again on its own customer
+                    extra["isPrimary"] = [False, True]
+                await _moved(
+                    session, kind, row, actor=actor, action="unmerge", note=note, old=m.survivor_id, extra=extra
+                )
     for profile_id, filled in undo.get("needsFilled", {}).items():
         for p in await repo.lock_rows(NeedsProfile, [uuid.UUID(profile_id)]):
             p_before = needs_snapshot(p)

@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from kam_contracts import customer_pb2
 from kam_customer.customer import rules
 from kam_customer.designation.events import DESIGNATIONS, RESPONSES
+from kam_customer.merge_proposal.events import PROPOSAL_RESPONSES, PROPOSALS
 from kam_customer.models import (
     AccountManagerAssignment,
     Audit,
@@ -167,7 +168,8 @@ def _customer(customer_id: str) -> tuple[tuple[str, uuid.UUID], ...]:
     return (("customer", uuid.UUID(customer_id)),)
 
 
-_DATASETS: dict[str, Dataset[Any]] = {d.event_type: d for d in (DESIGNATIONS, RESPONSES)}
+# directives down from an ancestor (designations, merge proposals) and their answers up
+_DATASETS: dict[str, Dataset[Any]] = {d.event_type: d for d in (DESIGNATIONS, RESPONSES, PROPOSALS, PROPOSAL_RESPONSES)}
 
 
 class CustomerApplier:
@@ -240,7 +242,7 @@ class CustomerApplier:
         if etype == "kam.v1.AuditRecorded":
             r = ev.payload_as(customer_pb2.AuditRecorded)
             return [Claim("audit", uuid.UUID(r.id), r.owner_node)]
-        dataset = _DATASETS.get(etype)  # designations (down from the group) and their answers (up)
+        dataset = _DATASETS.get(etype)  # designations and merge proposals (down) and their answers (up)
         if dataset is not None:
             # the record the dataset's message names, judged by the `Screen` alone (its reasons name the
             # owner claimed against the origin's subtree)

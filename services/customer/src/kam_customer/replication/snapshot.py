@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -18,8 +19,10 @@ from kam_contracts import customer_pb2, envelope_pb2
 from kam_customer.contact.service import contact_state
 from kam_customer.customer.events import SERVICE, customer_state
 from kam_customer.designation.events import DESIGNATIONS, RESPONSES
+from kam_customer.merge_proposal.events import PROPOSAL_RESPONSES, PROPOSALS
 from kam_customer.models import SCHEMA, Contact, Customer, Organization
 from kam_customer.organization.service import organization_state
+from kam_platform.dataset import Dataset
 from kam_platform.outbox import write_rows
 from kam_platform.settings import Settings
 from kam_platform.snapshot import Republish, event_row, republish
@@ -63,7 +66,8 @@ async def republish_own(
     ]
     count = await republish(session, schema=SCHEMA, service=SERVICE, settings=settings, items=items, restore=restore)
     # the records on the platform dataset: designation answers and the F1 records (issue 14)
-    for dataset in (RESPONSES, *(kind.dataset for kind in f1.KINDS.values())):
+    answers: list[Dataset[Any]] = [RESPONSES, PROPOSAL_RESPONSES]
+    for dataset in (*answers, *(kind.dataset for kind in f1.KINDS.values())):
         if restore:
             count += await dataset.republish_restore(session, settings, owners=who)
         else:
@@ -75,6 +79,7 @@ async def republish_reference(session: AsyncSession, settings: Settings) -> int:
     """The designations this node owns (the group's), down to the federation (`DESIGNATIONS`), and a
     province's verdicts on its local networks' customers (F1 省级核实, issue 14) down to them."""
     count = await DESIGNATIONS.republish(session, settings, down=True)
+    count += await PROPOSALS.republish(session, settings, down=True)  # a proposer's merge proposals
     for kind in f1.DOWNWARD:
         count += await kind.dataset.republish(session, settings, down=True)
     return count

@@ -1198,6 +1198,155 @@ class CustomerMergeChanged(_message.Message):
 Global___CustomerMergeChanged: _TypeAlias = CustomerMergeChanged  # noqa: Y015
 
 @_typing.final
+class MergeProposalState(_message.Message):
+    """A merge across owner nodes (客户跨节点合并), proposed by a common ancestor of every owner: its directive
+    record, owned by the proposing node, flows down to its subtree. `owners_json` names each customer's
+    owner at proposal time ({customer id: node}); each owner answers its side (MergeProposalResponse).
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    OWNER_NODE_FIELD_NUMBER: _builtins.int
+    VERSION_FIELD_NUMBER: _builtins.int
+    SURVIVOR_ID_FIELD_NUMBER: _builtins.int
+    VICTIM_IDS_FIELD_NUMBER: _builtins.int
+    CHOICES_JSON_FIELD_NUMBER: _builtins.int
+    OWNERS_JSON_FIELD_NUMBER: _builtins.int
+    STATUS_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    PROPOSED_BY_FIELD_NUMBER: _builtins.int
+    UPDATED_AT_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    owner_node: _builtins.str
+    version: _builtins.int
+    survivor_id: _builtins.str
+    choices_json: _builtins.str
+    """{field: customer id whose value the survivor takes}"""
+    owners_json: _builtins.str
+    """{customer id: owner node}"""
+    status: _builtins.str
+    """PROPOSED / WITHDRAWN"""
+    reason: _builtins.str
+    proposed_by: _builtins.str
+    @_builtins.property
+    def victim_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    @_builtins.property
+    def updated_at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+        owner_node: _builtins.str = ...,
+        version: _builtins.int = ...,
+        survivor_id: _builtins.str = ...,
+        victim_ids: _abc.Iterable[_builtins.str] | None = ...,
+        choices_json: _builtins.str = ...,
+        owners_json: _builtins.str = ...,
+        status: _builtins.str = ...,
+        reason: _builtins.str = ...,
+        proposed_by: _builtins.str = ...,
+        updated_at: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["updated_at", b"updated_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["choices_json", b"choices_json", "id", b"id", "owner_node", b"owner_node", "owners_json", b"owners_json", "proposed_by", b"proposed_by", "reason", b"reason", "status", b"status", "survivor_id", b"survivor_id", "updated_at", b"updated_at", "version", b"version", "victim_ids", b"victim_ids"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___MergeProposalState: _TypeAlias = MergeProposalState  # noqa: Y015
+
+@_typing.final
+class MergeProposalChanged(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PROPOSAL_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def proposal(self) -> Global___MergeProposalState: ...
+    def __init__(
+        self,
+        *,
+        proposal: Global___MergeProposalState | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["proposal", b"proposal"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["proposal", b"proposal"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___MergeProposalChanged: _TypeAlias = MergeProposalChanged  # noqa: Y015
+
+@_typing.final
+class MergeProposalResponseState(_message.Message):
+    """One owner's answer to a merge proposal: ACCEPTED (a victim owner has handed its victims to the
+    survivor's owner; the survivor's owner has merged, `merge_id`) or REJECTED with a reason. Owned by the
+    answering node; flows up to the proposer.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    OWNER_NODE_FIELD_NUMBER: _builtins.int
+    VERSION_FIELD_NUMBER: _builtins.int
+    PROPOSAL_ID_FIELD_NUMBER: _builtins.int
+    STATUS_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    MERGE_ID_FIELD_NUMBER: _builtins.int
+    RESPONDED_BY_FIELD_NUMBER: _builtins.int
+    UPDATED_AT_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    owner_node: _builtins.str
+    version: _builtins.int
+    proposal_id: _builtins.str
+    status: _builtins.str
+    """ACCEPTED / REJECTED"""
+    reason: _builtins.str
+    merge_id: _builtins.str
+    responded_by: _builtins.str
+    @_builtins.property
+    def updated_at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+        owner_node: _builtins.str = ...,
+        version: _builtins.int = ...,
+        proposal_id: _builtins.str = ...,
+        status: _builtins.str = ...,
+        reason: _builtins.str = ...,
+        merge_id: _builtins.str = ...,
+        responded_by: _builtins.str = ...,
+        updated_at: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["updated_at", b"updated_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["id", b"id", "merge_id", b"merge_id", "owner_node", b"owner_node", "proposal_id", b"proposal_id", "reason", b"reason", "responded_by", b"responded_by", "status", b"status", "updated_at", b"updated_at", "version", b"version"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___MergeProposalResponseState: _TypeAlias = MergeProposalResponseState  # noqa: Y015
+
+@_typing.final
+class MergeProposalResponseChanged(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    RESPONSE_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def response(self) -> Global___MergeProposalResponseState: ...
+    def __init__(
+        self,
+        *,
+        response: Global___MergeProposalResponseState | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["response", b"response"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["response", b"response"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___MergeProposalResponseChanged: _TypeAlias = MergeProposalResponseChanged  # noqa: Y015
+
+@_typing.final
 class CustomersImported(_message.Message):
     """One chunk of a bulk import at its owner (批量导入, issue 13), in place of the per-row events: the state
     of every customer the chunk created or changed, the legal entities it created, the account-manager
