@@ -381,6 +381,9 @@ def token(
     except KamError as exc:
         err.print(f"cannot issue a token: {exc.message}")
         raise typer.Exit(1) from None
+    except OSError as exc:  # the node's database is down or unreachable
+        err.print(f"cannot issue a token: the database of {node} is unreachable ({exc})")
+        raise typer.Exit(1) from None
 
 
 @app.command()
