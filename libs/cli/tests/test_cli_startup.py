@@ -18,6 +18,9 @@ from kam_cli.services import SPECS
 # imported only by the commands that need them (the runtime, the token issuer, the services' apps);
 # not pydantic: typer itself imports it for some option types
 HEAVY = ("fastapi", "starlette", "sqlalchemy", "asyncpg", "nats", "alembic", "cryptography", "psutil")
+# what `kam token` and `kam status` still must not import: the web stack, the ORM, the runtime's libraries
+# (the token path needs only asyncpg and the signing code)
+NOT_FOR_TOKENS = ("fastapi", "starlette", "sqlalchemy", "alembic", "nats", "psutil", "httpx", "uvicorn")
 
 PROBE = """
 import json, sys
@@ -35,7 +38,53 @@ def loaded_by(*args: str) -> tuple[str, set[str]]:
         [sys.executable, "-c", PROBE, *args], capture_output=True, text=True, check=True, timeout=300, cwd=Path.cwd()
     )
     out, _, modules = done.stdout.rpartition("\nMODULES ")
-    return out, set(json.loads(modules))
+    return out + done.stderr, set(json.loads(modules))
+
+
+def fake_run(tmp_path: Path) -> Path:
+    """A run.json of the demo topology whose servers are all gone (closed loopback ports): the commands
+    run their whole path — attach, probes, token issuing — and fail to connect."""
+    from kam_platform.embedded.ports import free_port
+
+    root = project_root(Path(__file__).parent)
+    topology = root / "deploy" / "topologies" / "demo.yaml"
+    port = free_port()  # nothing listens on it
+    codes = ["hq", "gd", "gd-gz", "gd-sz", "js", "js-nj"]
+    state = {
+        "topology_file": str(topology),
+        "run_dir": str(tmp_path),
+        "process_per": "service",
+        "postgres": {"external": True},
+        "nodes": [
+            {
+                "code": code,
+                "url": f"http://127.0.0.1:{port}",
+                "database_url": f"postgresql+asyncpg://kam:x@127.0.0.1:{port}/kam_{code.replace('-', '_')}",
+                "nats_url": f"nats://127.0.0.1:{port}",
+                "nats": {"port": port, "http_port": port, "monitor_url": f"http://127.0.0.1:{port}"},
+                "services": {name: f"http://127.0.0.1:{port}" for name in SPECS},
+            }
+            for code in codes
+        ],
+    }
+    (tmp_path / "run.json").write_text(json.dumps(state), encoding="utf-8")
+    return tmp_path
+
+
+def light_modules_check(modules: set[str]) -> None:
+    heavy = sorted({m.split(".")[0] for m in modules} & set(NOT_FOR_TOKENS))
+    assert heavy == [], heavy
+    # of a service package: no models, no app, no request dependencies, no endpoints or repositories
+    packages = service_packages()
+    of_services = [m.split(".") for m in modules if m.split(".")[0] in packages]
+    bad = sorted(
+        ".".join(parts)
+        for parts in of_services
+        if {"models", "main", "api", "endpoints", "repository", "service"} & set(parts[1:])
+    )
+    assert bad == [], bad
+    assert not any(m.startswith("kam_platform.") and m.split(".")[1] in ("db", "auth", "app", "api") for m in modules)
+    assert "kam_cli.runtime" not in modules
 
 
 def service_packages() -> set[str]:
@@ -59,6 +108,22 @@ def test_help_imports_no_service_code_and_no_heavy_library() -> None:
     assert not any(
         m.startswith("kam_cli.") and m.split(".")[1] in ("runtime", "node", "seed", "gateway") for m in modules
     )
+
+
+def test_token_imports_no_web_stack_no_orm_and_no_models(tmp_path: Path) -> None:
+    out, modules = loaded_by("token", "--node", "gd-gz", "--run-dir", str(fake_run(tmp_path)))
+    assert "cannot issue a token" in out and "unreachable" in out  # it got as far as connecting
+    assert {"kam_org.tokens", "kam_org.auth.claims", "asyncpg"} <= modules  # the claim builder ran
+    light_modules_check(modules)
+
+
+def test_status_imports_no_web_stack_no_orm_and_no_models(tmp_path: Path) -> None:
+    out, modules = loaded_by("status", "--json", "--run-dir", str(fake_run(tmp_path)))
+    nodes = json.loads(out[: out.rindex("]") + 1])
+    assert [n["code"] for n in nodes] == ["hq", "gd", "gd-gz", "gd-sz", "js", "js-nj"]
+    assert not any(n["healthy"] for n in nodes) and all(n["replication"] is None for n in nodes)
+    assert "kam_org.auth.claims" in modules  # it tried to issue the replication part's tokens
+    light_modules_check(modules)
 
 
 def test_node_help_imports_no_node_host() -> None:

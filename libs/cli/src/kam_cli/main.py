@@ -38,6 +38,7 @@ from kam_cli.services import SPECS
 from kam_platform.service import RunningFederation, load_object
 
 if TYPE_CHECKING:
+    from kam_cli.runstate import RunState
     from kam_cli.runtime import Federation
 
 app = typer.Typer(help="KAM federation on one machine.", no_args_is_help=True, add_completion=False)
@@ -89,13 +90,13 @@ def _raise_stop(signum: int, frame: FrameType | None) -> None:
     raise _Stop(signal.Signals(signum).name)
 
 
-def _print_nodes(fed: Federation, nodes: list[dict[str, object]] | None = None) -> None:
+def _print_nodes(process_per: str, nodes: list[dict[str, Any]]) -> None:
     from rich.table import Table
 
-    table = Table(title=f"KAM federation ({fed.process_per} mode)")
+    table = Table(title=f"KAM federation ({process_per} mode)")
     for col in ("code", "tier", "parent", "name", "URL", "services"):
         table.add_column(col)
-    for item in nodes if nodes is not None else fed.status():
+    for item in nodes:
         services = item["services"]
         assert isinstance(services, dict)
         flags = " ".join(
@@ -161,7 +162,7 @@ def up(
                 console.print(f"[dim]•[/dim] seeded: {', '.join(ran) or 'nothing'}")
             except Exception as exc:  # keep the federation up for a look; the error says what failed
                 err.print(f"[red]seeding failed:[/red] {type(exc).__name__}: {exc}")
-        _print_nodes(fed)
+        _print_nodes(fed.process_per, fed.status())
         leaf = next((rt.node.code for rt in fed.nodes.values() if not fed.topology.children(rt.node.code)), "hq")
         console.print(
             f"Get a token:  [bold]{me()} token --node {leaf} --user admin[/bold]   "
@@ -234,19 +235,23 @@ def status(
     run_dir: RunDir = None,
 ) -> None:
     """Each node and service with its health, tier, parent and URL. Exit code 1 unless all healthy."""
-    from kam_cli.runtime import Federation
+    from concurrent.futures import ThreadPoolExecutor
 
-    fed = Federation.attach(run_dir_option(run_dir))
+    from kam_cli.runstate import RunState, probe
+
+    fed = RunState.load(run_dir_option(run_dir))  # run.json only: no runtime (issue 10)
     if fed is None:
         if as_json:
             print("[]")
         else:
             console.print(f"KAM is not running ({me()} up)")
         raise typer.Exit(1)
-    nodes = fed.status()  # every probe at once
-    parts = [part for spec in fed.specs.values() if (part := spec.hook("status")) is not None]
-    if parts:  # the parts read each node with its operator token (CliContext.token): issue them at once
-        _issue_tokens(fed, [(code, "admin", None, None) for code in fed.nodes])
+    parts = [part for spec in SPECS.values() if (part := spec.hook("status")) is not None]
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        probing = pool.submit(probe, fed)  # every probe at once, while the operator tokens are issued
+        if parts:  # the parts read each node with its operator token (CliContext.token): issue them at once
+            _issue_tokens(fed, [(code, "admin", None, None) for code in fed.nodes])
+        nodes = probing.result()
     printers: list[Callable[[], None]] = []
     for part in parts:  # each service adds its part (e.g. replication) to every node's entry
         printer = part(CONTEXT, fed, nodes)
@@ -255,7 +260,7 @@ def status(
     if as_json:
         print(json.dumps(nodes, indent=2, ensure_ascii=False))
     else:
-        _print_nodes(fed, nodes)
+        _print_nodes(fed.process_per, nodes)
         for printer in printers:
             printer()
     healthy = all(n["healthy"] and all(s["healthy"] for s in n["services"].values()) for n in nodes)
@@ -263,10 +268,11 @@ def status(
         raise typer.Exit(1)
 
 
-def _attach_or_exit(run_dir: Path | None) -> Federation:
-    from kam_cli.runtime import Federation
+def _attach_or_exit(run_dir: Path | None) -> RunState:
+    """The running federation as run.json records it (no runtime imported), or exit saying none runs."""
+    from kam_cli.runstate import RunState
 
-    fed = Federation.attach(run_dir_option(run_dir))
+    fed = RunState.load(run_dir_option(run_dir))
     if fed is None:
         err.print(f"KAM is not running (start it with `{me()} up`)")
         raise typer.Exit(1)
@@ -375,6 +381,9 @@ def token(
     except KamError as exc:
         err.print(f"cannot issue a token: {exc.message}")
         raise typer.Exit(1) from None
+    except OSError as exc:  # the node's database is down or unreachable
+        err.print(f"cannot issue a token: the database of {node} is unreachable ({exc})")
+        raise typer.Exit(1) from None
 
 
 @app.command()
@@ -389,7 +398,7 @@ def seed(
 
     fed = _attach_or_exit(run_dir)
     _check_node(fed, node)
-    ran = seed_node(fed.specs, fed.database_url(node), node, fed.topology, customers=customers)
+    ran = seed_node(SPECS, fed.database_url(node), node, fed.topology, customers=customers)
     console.print(f"seeded {', '.join(ran) or 'nothing'} at {node}")
 
 

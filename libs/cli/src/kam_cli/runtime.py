@@ -806,69 +806,11 @@ class Federation:
         wait_until(linked, timeout=timeout, interval=0.2, what="leafnode links")
 
     def status(self) -> list[dict[str, Any]]:
-        """Per node: code, tier, parent, url, healthy, services {name: {url, healthy}}, nats. Every
-        probe (each node's /health, each service's or the node's /ready, each nats-server's health)
-        runs at once, so the answer takes as long as the slowest probe, not their sum."""
-        from concurrent.futures import ThreadPoolExecutor
+        """Per node: code, tier, parent, url, healthy, services {name: {url, healthy}}, nats; every
+        probe at once (kam_cli.runstate.probe, which `kam status` runs without the runtime)."""
+        from kam_cli.runstate import RunState, probe
 
-        probes: dict[tuple[str, str], Callable[[], Any]] = {}
-        with httpx.Client(timeout=3.0, limits=httpx.Limits(max_connections=64)) as client:
-
-            def get(url: str) -> Callable[[], httpx.Response | None]:
-                def probe() -> httpx.Response | None:
-                    try:
-                        return client.get(url)
-                    except httpx.HTTPError:
-                        return None
-
-                return probe
-
-            for code, rt in self.nodes.items():
-                if rt.url:
-                    probes[(code, "health")] = get(rt.url + "/health")
-                if self.process_per == "node":
-                    if rt.url:
-                        probes[(code, "ready")] = get(rt.url + "/ready")
-                else:
-                    for service, url in rt.services.items():
-                        probes[(code, "service:" + service)] = get(url + "/ready")
-                if rt.nats is not None:
-                    probes[(code, "nats")] = rt.nats.healthy
-            with ThreadPoolExecutor(max_workers=min(32, max(1, len(probes)))) as pool:
-                futures = {key: pool.submit(fn) for key, fn in probes.items()}
-                answers = {key: future.result() for key, future in futures.items()}
-
-        out: list[dict[str, Any]] = []
-        for code, rt in self.nodes.items():
-            health = answers.get((code, "health"))
-            services: dict[str, dict[str, Any]] = {}
-            if self.process_per == "node":
-                ready = answers.get((code, "ready"))
-                flags: dict[str, Any] = {}
-                if ready is not None and ready.headers.get("content-type", "").startswith("application/json"):
-                    flags = ready.json().get("services", {})
-                for service, url in rt.services.items():
-                    services[service] = {"url": url, "healthy": bool(flags.get(service, False))}
-            else:
-                for service, url in rt.services.items():
-                    resp = answers.get((code, "service:" + service))
-                    services[service] = {"url": url, "healthy": resp is not None and resp.status_code == 200}
-            nats: dict[str, Any] = {"url": rt.nats.url if rt.nats is not None else rt.nats_url}
-            if rt.nats is not None:
-                nats.update({"monitor_url": rt.nats.monitor_url, "healthy": bool(answers.get((code, "nats")))})
-            out.append(
-                {
-                    "code": code,
-                    "tier": rt.node.tier.value,
-                    "parent": rt.node.parent,
-                    "name": {"zh": rt.node.name_zh, "en": rt.node.name_en},
-                    "url": rt.url,
-                    "healthy": health is not None and health.status_code == 200,
-                    "services": services,
-                    "nats": nats,
-                }
-            )
-        return out
+        return probe(RunState(self.to_dict(), self.topology))
 
     # -- faults and restarts (tests) -------------------------------------------------------------
 

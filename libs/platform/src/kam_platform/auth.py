@@ -10,38 +10,31 @@ subtree of the user's scope node (DESIGN §5) and, at a portfolio level (claim `
 from __future__ import annotations
 
 import asyncio
-import base64
 import json
 import logging
 import time
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
-from enum import StrEnum
 from typing import Annotated, Any
 
 import httpx
 import jwt
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from fastapi import Depends, Request
 from sqlalchemy import and_, false, true
 from sqlalchemy.sql.elements import ColumnElement
 
 from kam_platform.errors import Forbidden, Unauthorized
+from kam_platform.signing import ScopeLevel as ScopeLevel
+from kam_platform.signing import generate_signing_key as generate_signing_key
+from kam_platform.signing import load_private_key as load_private_key
+from kam_platform.signing import private_key_pem as private_key_pem
+from kam_platform.signing import public_jwk as public_jwk
+from kam_platform.signing import sign_token as sign_token
 from kam_platform.topology import Topology
 
 log = logging.getLogger("kam.auth")
 
 ALGORITHMS = ["EdDSA", "RS256", "ES256"]
-
-
-class ScopeLevel(StrEnum):
-    """How far a user's data scope reaches below its scope node (F19 职责: group, province, local
-    network — the node levels — or a portfolio)."""
-
-    NODE = "node"  # every record owned in the scope node's subtree
-    TEAM = "team"  # … whose customer's current account manager is a member of the user's teams
-    OWN = "own"  # … whose customer's current account manager is the user
 
 
 @dataclass(frozen=True)
@@ -104,39 +97,6 @@ def not_portfolio_data(_managers: frozenset[str]) -> ColumnElement[bool]:
     """`scope_filter(portfolio=not_portfolio_data)` for rows that belong to no customer's portfolio (org's
     people and structure, shared reference data): the portfolio levels do not narrow them."""
     return true()
-
-
-# --- keys -------------------------------------------------------------------------------------
-
-
-def _b64url(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
-
-
-def generate_signing_key() -> Ed25519PrivateKey:
-    return Ed25519PrivateKey.generate()
-
-
-def private_key_pem(key: Ed25519PrivateKey) -> str:
-    return key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    ).decode()
-
-
-def load_private_key(pem: str) -> Ed25519PrivateKey:
-    key = serialization.load_pem_private_key(pem.encode(), password=None)
-    assert isinstance(key, Ed25519PrivateKey)
-    return key
-
-
-def public_jwk(key: Ed25519PrivateKey | Ed25519PublicKey, kid: str) -> dict[str, str]:
-    pub = key.public_key() if isinstance(key, Ed25519PrivateKey) else key
-    raw = pub.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-    return {"kty": "OKP", "crv": "Ed25519", "x": _b64url(raw), "kid": kid, "alg": "EdDSA", "use": "sig"}
-
-
-def sign_token(key: Ed25519PrivateKey, kid: str, claims: dict[str, Any]) -> str:
-    return jwt.encode(claims, key, algorithm="EdDSA", headers={"kid": kid})
 
 
 # --- verification -----------------------------------------------------------------------------

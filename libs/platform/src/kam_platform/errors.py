@@ -1,16 +1,18 @@
-"""Typed errors and the one TMF630 error envelope every service answers with."""
+"""Typed errors and the one TMF630 error envelope every service answers with.
+
+The errors themselves import no web framework (the `kam` command's light paths raise and catch them,
+issue 10); FastAPI and Starlette are imported by the functions that install and run the handlers."""
 
 from __future__ import annotations
 
 import logging
 from http import HTTPStatus
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from fastapi import FastAPI, Request
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
-from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.routing import Match
+if TYPE_CHECKING:
+    from fastapi import FastAPI, Request
+    from fastapi.exceptions import RequestValidationError
+    from fastapi.responses import JSONResponse, Response
 
 log = logging.getLogger("kam.errors")
 _KNOWN_STATUSES = frozenset(s.value for s in HTTPStatus)
@@ -228,6 +230,8 @@ def allowed_methods(request: Request) -> list[str]:
     """Every method some route of the app serves at the request's path (the Allow header), OPTIONS
     included. Starlette names only the first matching route's methods, though one path has several,
     so each method is tried against the whole routing table."""
+    from starlette.routing import Match
+
     methods = {"OPTIONS"}
     for method in _METHODS:
         probe = {**request.scope, "method": method}
@@ -237,6 +241,10 @@ def allowed_methods(request: Request) -> list[str]:
 
 
 def install_error_handlers(app: FastAPI) -> None:
+    from fastapi.exceptions import RequestValidationError
+    from fastapi.responses import JSONResponse, Response
+    from starlette.exceptions import HTTPException as StarletteHTTPException
+
     async def kam_error(_: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, KamError)
         headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None

@@ -1,10 +1,11 @@
 """Operator tokens (`kam token`): mint a token for an existing active user with the node's key,
-without a password. Claims are built by the same code as the token endpoint."""
+without a password. The claims are built by the token endpoint's own claim builder
+(kam_org.auth.claims), on one plain asyncpg connection: no SQLAlchemy, no FastAPI, no models are
+imported (issue 10; libs/cli/tests/test_cli_startup.py checks it)."""
 
 from __future__ import annotations
 
-from kam_org.auth import service as auth_service
-from kam_platform.db import create_database
+from kam_org.auth import claims
 from kam_platform.topology import Topology
 
 
@@ -16,19 +17,15 @@ async def issue_token(
     scope_node: str | None = None,
     scope_level: str | None = None,
 ) -> str:
-    db = create_database(database_url, pool_size=1, application_name=f"kam-token-{node}")
+    import asyncpg
+
+    dsn = "postgresql://" + database_url.split("://", 1)[1]  # asyncpg takes no `+driver` in the scheme
+    conn = await asyncpg.connect(dsn, server_settings={"application_name": f"kam-token-{node}"})
     try:
-        async with db.sessionmaker() as session, session.begin():
-            await auth_service.ensure_signing_key(session)
-        async with db.sessionmaker() as session:
-            issued = await auth_service.operator_token(
-                session,
-                node=node,
-                topology=topology,
-                username=username,
-                scope_node=scope_node,
-                scope_level=scope_level,
-            )
-        return issued.access_token
+        await claims.ensure_signing_key(conn)
+        issued = await claims.operator_token(
+            conn, node=node, topology=topology, username=username, scope_node=scope_node, scope_level=scope_level
+        )
+        return issued.token
     finally:
-        await db.dispose()
+        await conn.close()

@@ -20,9 +20,9 @@ RESYNC = "/api/v1/sync/resync"
 
 def replication_status(ctx: CliContext, fed: RunningFederation) -> dict[str, dict[str, Any] | None]:
     """Each node's replication status, read with an operator token (None where unavailable)."""
+    import json
+    import urllib.request
     from concurrent.futures import ThreadPoolExecutor
-
-    import httpx
 
     codes = [node.code for node in fed.topology.ordered()]
     tokens: dict[str, str | None] = {}
@@ -36,10 +36,14 @@ def replication_status(ctx: CliContext, fed: RunningFederation) -> dict[str, dic
         token = tokens[code]
         if token is None:
             return None
+        # urllib, not httpx: `kam status` imports no HTTP client library (issue 10: under 1 s)
+        url = fed.node_url(code) + STATUS
+        request = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"})  # noqa: S310
         try:
-            resp = httpx.get(fed.node_url(code) + STATUS, headers={"Authorization": f"Bearer {token}"}, timeout=5.0)
-            return resp.json() if resp.status_code == 200 else None
-        except Exception:
+            with urllib.request.urlopen(request, timeout=5.0) as resp:  # noqa: S310 (the run's own node URL)
+                body: dict[str, Any] | None = json.loads(resp.read()) if resp.status == 200 else None
+                return body
+        except Exception:  # refused (4xx/5xx raise), unreachable or not JSON: unknown
             return None
 
     with ThreadPoolExecutor(max_workers=max(1, len(codes))) as pool:

@@ -1,4 +1,5 @@
-"""SQL of the node's signing keys, of the login throttle and of the portfolio a token carries."""
+"""SQL of the node's signing keys and of the login throttle (what a token carries is read by
+kam_org.auth.claims)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from sqlalchemy import and_, case, delete, func, null, or_, select, tuple_
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kam_org.models import LoginThrottle, SigningKey, Staff, Team, TeamMember
+from kam_org.models import LoginThrottle, SigningKey
 
 
 class SigningKeyRepository:
@@ -93,29 +94,3 @@ class LoginThrottleRepository:
 
     async def clear(self, kind: str, key: str) -> None:
         await self.session.execute(delete(LoginThrottle).where(LoginThrottle.kind == kind, LoginThrottle.key == key))
-
-
-class PortfolioRepository:
-    """Whose customers a team-scoped token sees (F19 职责): the members and leaders of every team the
-    user belongs to or leads."""
-
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
-    @classmethod
-    def from_session(cls, session: AsyncSession) -> PortfolioRepository:
-        return cls(session)
-
-    async def team_usernames(self, staff_id: Any) -> list[str]:
-        teams = (
-            select(TeamMember.team_id)
-            .where(TeamMember.staff_id == staff_id)
-            .union(select(Team.id).where(Team.leader_id == staff_id))
-        )
-        people = (
-            select(TeamMember.staff_id)
-            .where(TeamMember.team_id.in_(teams))
-            .union(select(Team.leader_id).where(Team.id.in_(teams), Team.leader_id.is_not(None)))
-        )
-        stmt = select(Staff.username).where(Staff.id.in_(people)).distinct().order_by(Staff.username)
-        return list(await self.session.scalars(stmt))

@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
-TOKEN_LIFETIME_SECONDS = 3600
+from kam_org.auth.claims import TOKEN_LIFETIME_SECONDS
 
 
 class TokenResponse(BaseModel):

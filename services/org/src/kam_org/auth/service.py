@@ -9,7 +9,6 @@ the lockout is audited; a successful login clears the user's failures (not the a
 from __future__ import annotations
 
 import math
-import time
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
@@ -19,27 +18,20 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kam_org.api import Caller
 from kam_org.audit import service as audit
+from kam_org.auth import claims
 from kam_org.auth.passwords import verify_password
-from kam_org.auth.repository import LoginThrottleRepository, PortfolioRepository, SigningKeyRepository
-from kam_org.auth.schemas import TOKEN_LIFETIME_SECONDS, TokenResponse
+from kam_org.auth.repository import LoginThrottleRepository, SigningKeyRepository
+from kam_org.auth.schemas import TokenResponse
 from kam_org.models import Staff
-from kam_org.role import service as role_service
 from kam_org.staff.repository import StaffRepository
 from kam_platform.auth import (
     Principal,
-    ScopeLevel,
-    generate_signing_key,
-    load_private_key,
-    private_key_pem,
-    public_jwk,
-    sign_token,
 )
-from kam_platform.errors import Forbidden, KamError, NotFound, Unauthorized, ValidationFailed
-from kam_platform.ids import uuid7
+from kam_platform.errors import KamError, Unauthorized
 from kam_platform.settings import Settings
 from kam_platform.topology import Topology
 
-AUDIENCE = "kam"
+AUDIENCE = claims.AUDIENCE
 BAD_LOGIN = "invalid user name or password"
 _THROTTLE_NAMESPACE = uuid.UUID("5d3c1f0e-8a4b-4f6e-9c2d-6b7a8e9f0a1b")
 
@@ -85,36 +77,12 @@ class LoginLimits:
 
 
 async def ensure_signing_key(session: AsyncSession) -> None:
-    """Create the node's signing key when there is none (safe when several processes start at once)."""
-    repo = SigningKeyRepository.from_session(session)
-    if await repo.active() is not None:
-        return
-    key = generate_signing_key()
-    kid = f"kam-{uuid7().hex[:16]}"
-    await repo.insert_if_none_active(kid=kid, private_pem=private_key_pem(key), public_jwk=public_jwk(key, kid))
+    """Create the node's signing key when there is none (kam_org.auth.claims)."""
+    await claims.ensure_signing_key(await claims.driver_connection(session))
 
 
 async def jwks(session: AsyncSession) -> dict[str, Any]:
     return {"keys": await SigningKeyRepository.from_session(session).public_jwks()}
-
-
-def _scope(topology: Topology, home: str, requested: str | None) -> str:
-    """The data scope of a token: the home node, or a descendant of it — never wider, never a sibling."""
-    if not requested or requested == home:
-        return home
-    if requested not in topology or not topology.is_in_subtree(requested, home):
-        raise Forbidden(f"scope node {requested!r} is not within the subtree of home node {home!r}")
-    return requested
-
-
-def _level(requested: str | None) -> ScopeLevel:
-    """The data-scope level a token asks for: the whole node subtree (default), the user's team's
-    portfolio, or the user's own portfolio (F19)."""
-    try:
-        return ScopeLevel(requested or ScopeLevel.NODE)
-    except ValueError:
-        allowed = ", ".join(level.value for level in ScopeLevel)
-        raise ValidationFailed(f"scope_level: {requested!r} is not one of {allowed}", field="scope_level") from None
 
 
 async def _mint(
@@ -125,38 +93,15 @@ async def _mint(
     scope_node: str | None,
     scope_level: str | None = None,
 ) -> TokenResponse:
-    """Resolve roles and permissions now, build the claims (docs/architecture.md) and sign them."""
-    scope = _scope(topology, staff.owner_node, scope_node)
-    level = _level(scope_level)
-    roles = (await StaffRepository.from_session(session).roles_of([staff.id]))[staff.id]
-    perms = await role_service.permissions_for_roles(session, roles=roles)
-    if staff.must_change_password:  # a one-time password: the token may do nothing until it is changed
-        perms = []
-    key = await SigningKeyRepository.from_session(session).active()
-    if key is None:
-        raise Unauthorized("this node has no signing key yet")
-    now = int(time.time())
-    claims = {
-        "sub": staff.username,
-        "node": staff.owner_node,
-        "scope_node": scope,
-        "roles": roles,
-        "perms": perms,
-        "name": staff.display_name,
-        "iat": now,
-        "exp": now + TOKEN_LIFETIME_SECONDS,
-        "jti": str(uuid7()),
-        "aud": AUDIENCE,
-        "iss": f"kam:{staff.owner_node}",
-    }
-    if staff.must_change_password:
-        claims["must_change_password"] = True  # the console sends the user to change it (kam_org.auth.bootstrap)
-    if level is not ScopeLevel.NODE:  # node-level tokens keep the claims they always had
-        claims["scope_level"] = level.value
-        if level is ScopeLevel.TEAM:
-            claims["portfolio"] = await PortfolioRepository.from_session(session).team_usernames(staff.id)
-    token = sign_token(load_private_key(key.private_pem), key.kid, claims)
-    return TokenResponse(access_token=token, scope_node=scope)
+    """The token of `staff`, built by the one claim builder (kam_org.auth.claims) in this session."""
+    issued = await claims.mint(
+        await claims.driver_connection(session),
+        staff=claims.Subject.of(staff),
+        topology=topology,
+        scope_node=scope_node,
+        scope_level=scope_level,
+    )
+    return TokenResponse(access_token=issued.token, scope_node=issued.scope_node)
 
 
 async def password_grant(
@@ -241,8 +186,14 @@ async def operator_token(
     scope_node: str | None = None,
     scope_level: str | None = None,
 ) -> TokenResponse:
-    """A token for an existing active user without a password (the operator's `kam token`)."""
-    staff = await StaffRepository.from_session(session).get_by_username(node, username)
-    if staff is None or not staff.is_active:
-        raise NotFound(f"no active user {username!r} at node {node!r}")
-    return await _mint(session, staff=staff, topology=topology, scope_node=scope_node, scope_level=scope_level)
+    """A token for an existing active user without a password (the operator's `kam token` issues it
+    on its own connection: kam_org.tokens)."""
+    issued = await claims.operator_token(
+        await claims.driver_connection(session),
+        node=node,
+        topology=topology,
+        username=username,
+        scope_node=scope_node,
+        scope_level=scope_level,
+    )
+    return TokenResponse(access_token=issued.token, scope_node=issued.scope_node)

@@ -80,16 +80,6 @@ class RoleRepository:
         n = await self.session.scalar(select(func.count()).where(StaffRole.role_id == role_id))
         return int(n or 0)
 
-    async def permissions_for_roles(self, role_codes: Iterable[str]) -> list[str]:
-        rows = await self.session.scalars(
-            select(RolePermission.permission_code)
-            .join(Role, Role.id == RolePermission.role_id)
-            .where(Role.code.in_(list(role_codes)))
-            .distinct()
-            .order_by(RolePermission.permission_code)
-        )
-        return list(rows)
-
     # --- the permission catalogue ------------------------------------------------------------
 
     async def list_permissions(self, lq: ListQuery) -> tuple[Sequence[Permission], int]:

@@ -189,7 +189,3 @@ async def get_permission(session: AsyncSession, *, code: str) -> Permission:
     if perm is None:
         raise NotFound(f"permission {code!r} not found")
     return perm
-
-
-async def permissions_for_roles(session: AsyncSession, *, roles: Iterable[str]) -> list[str]:
-    return await RoleRepository.from_session(session).permissions_for_roles(roles)
