@@ -14,14 +14,15 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 
 from kam_cli.runtime import Federation, wait_gone
 from kam_platform.testing.helpers import REPO as REPO
 from kam_platform.testing.helpers import topology_file
 from kam_platform.testing.helpers import wait_until as wait_until
+from kam_platform.testing.shared import shared_fixture
 
 DEMO = topology_file("demo")
+TRIO = topology_file("trio")
 CUSTOMER_PATH = "/tmf-api/customerManagement/v4/customer"
 
 
@@ -106,19 +107,23 @@ def run_dir(name: str) -> Iterator[Path]:
         shutil.rmtree(base, ignore_errors=True)
 
 
-@pytest.fixture(scope="package")
-def demo() -> Iterator[Nodes]:
-    """The six-node demo federation, one process per node, staff seeded everywhere."""
+@contextlib.contextmanager
+def running(topology: Path, name: str, *, rules: bool = False, pg_fast: bool = True) -> Iterator[Nodes]:
+    """A federation of `topology`, one process per node, staff seeded everywhere (and the national rules
+    with `rules`); stopped, every process gone, when the block is left."""
     from kam_org.seed import seed as seed_org
+    from kam_rules.seed import seed as seed_rules
 
-    with run_dir("demo") as where:
-        fed = Federation(DEMO, where, process_per="node", use_environment=False, pg_fast=True)
+    with run_dir(name) as where:
+        fed = Federation(topology, where, process_per="node", use_environment=False, pg_fast=pg_fast)
         pids: list[int] = []
         try:
             fed.start()
             pids = fed.pids()
             for node in fed.topology.ordered():
                 asyncio.run(seed_org(fed.database_url(node.code), node.code, fed.topology))
+                if rules:
+                    asyncio.run(seed_rules(fed.database_url(node.code), node.code, fed.topology))
             nodes = Nodes(fed)
             yield nodes
             nodes.close()
@@ -126,3 +131,19 @@ def demo() -> Iterator[Nodes]:
             pids = pids or fed.pids()
             fed.stop()
             assert wait_gone(pids, timeout=30) == []
+
+
+@shared_fixture
+def demo() -> Iterator[Nodes]:
+    """The six-node demo federation, one process per node, staff seeded everywhere; one for every module
+    using it (they run in a row), stopped after the last."""
+    with running(DEMO, "demo") as nodes:
+        yield nodes
+
+
+@shared_fixture
+def trio() -> Iterator[Nodes]:
+    """hq → gd → gd-gz, one process per node; staff seeded everywhere, the national rules at hq; one for
+    every module using it (they run in a row), stopped after the last."""
+    with running(TRIO, "trio", rules=True) as nodes:
+        yield nodes
