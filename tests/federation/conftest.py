@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import psutil
 
 from kam_cli.runtime import Federation, wait_gone
 from kam_platform.testing.helpers import REPO as REPO
@@ -107,10 +108,22 @@ def run_dir(name: str) -> Iterator[Path]:
         shutil.rmtree(base, ignore_errors=True)
 
 
+def processes_using(path: Path) -> list[int]:
+    """Processes whose command line mentions `path` (nats-server configs, the PostgreSQL data dir)."""
+    found: list[int] = []
+    for proc in psutil.process_iter(["pid", "cmdline", "status"]):
+        if proc.info["status"] == psutil.STATUS_ZOMBIE:
+            continue
+        if any(str(path) in arg for arg in proc.info["cmdline"] or []):
+            found.append(proc.info["pid"])
+    return found
+
+
 @contextlib.contextmanager
 def running(topology: Path, name: str, *, rules: bool = False, pg_fast: bool = True) -> Iterator[Nodes]:
     """A federation of `topology`, one process per node, staff seeded everywhere (and the national rules
-    with `rules`); stopped, every process gone, when the block is left."""
+    with `rules`); stopped cleanly when the block is left — every process gone, none left using its run
+    directory, its run.json removed (test_smoke's check of a stop in node mode)."""
     from kam_org.seed import seed as seed_org
     from kam_rules.seed import seed as seed_rules
 
@@ -131,6 +144,8 @@ def running(topology: Path, name: str, *, rules: bool = False, pg_fast: bool = T
             pids = pids or fed.pids()
             fed.stop()
             assert wait_gone(pids, timeout=30) == []
+            assert processes_using(where) == []
+            assert not fed.state_path.exists()
 
 
 @shared_fixture
