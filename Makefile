@@ -60,6 +60,7 @@ bench: bootstrap
 	$(UV) run python bench/run.py
 	$(UV) run python bench/federation.py
 	$(UV) run python bench/scale.py
+	$(UV) run pytest -m load -q  # the load runs of tests (docs/testing.md), skipped by make test
 	$(UV) run python bench/report.py --write docs/benchmarks.md
 
 console/node_modules/.package-lock.json: console/package-lock.json

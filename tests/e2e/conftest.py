@@ -1,6 +1,7 @@
 """Browser tests of the web console (issue 9): ONE real federation (trio: hq → gd → gd-gz, one process
-per node, every node serving console/dist) per module (not per session: a session-wide one stayed up, with all its processes, while the
-federation tests ran, and every one of those failed at set-up), seeded with demo staff and key
+per node, every node serving console/dist) shared by the modules that use it, which run in a row, and
+stopped after the last of them (not per session: a session-wide one stayed up, with all its processes,
+while the federation tests ran, and every one of those failed at set-up), seeded with demo staff and key
 accounts, and Debian's chromium driven by Playwright (no browser download).
 
 Screenshots go to test-results/e2e/ of the checkout (one per main screen; look at them: a missing CJK
@@ -22,6 +23,7 @@ import httpx
 import pytest
 
 from kam_cli.runtime import Federation, wait_gone
+from kam_platform.testing.shared import shared_fixture
 
 REPO = Path(__file__).resolve().parents[2]
 TRIO = REPO / "deploy" / "topologies" / "trio.yaml"
@@ -78,8 +80,10 @@ class Api:
         return self.http.post(self.url(node, path), headers={"Authorization": f"Bearer {self.token(node)}"}, json=body)
 
 
-@pytest.fixture(scope="module")
+@shared_fixture
 def fed() -> Iterator[Federation]:
+    """The console's federation: one for every module using it (they run in a row), stopped after the
+    last of them, before any other directory's tests start (kam_platform.testing.shared)."""
     from kam_cli.seed import seed_federation
 
     build_console()

@@ -14,14 +14,16 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
+import psutil
 
 from kam_cli.runtime import Federation, wait_gone
 from kam_platform.testing.helpers import REPO as REPO
 from kam_platform.testing.helpers import topology_file
 from kam_platform.testing.helpers import wait_until as wait_until
+from kam_platform.testing.shared import shared_fixture
 
 DEMO = topology_file("demo")
+TRIO = topology_file("trio")
 CUSTOMER_PATH = "/tmf-api/customerManagement/v4/customer"
 
 
@@ -106,19 +108,35 @@ def run_dir(name: str) -> Iterator[Path]:
         shutil.rmtree(base, ignore_errors=True)
 
 
-@pytest.fixture(scope="package")
-def demo() -> Iterator[Nodes]:
-    """The six-node demo federation, one process per node, staff seeded everywhere."""
-    from kam_org.seed import seed as seed_org
+def processes_using(path: Path) -> list[int]:
+    """Processes whose command line mentions `path` (nats-server configs, the PostgreSQL data dir)."""
+    found: list[int] = []
+    for proc in psutil.process_iter(["pid", "cmdline", "status"]):
+        if proc.info["status"] == psutil.STATUS_ZOMBIE:
+            continue
+        if any(str(path) in arg for arg in proc.info["cmdline"] or []):
+            found.append(proc.info["pid"])
+    return found
 
-    with run_dir("demo") as where:
-        fed = Federation(DEMO, where, process_per="node", use_environment=False, pg_fast=True)
+
+@contextlib.contextmanager
+def running(topology: Path, name: str, *, rules: bool = False, pg_fast: bool = True) -> Iterator[Nodes]:
+    """A federation of `topology`, one process per node, staff seeded everywhere (and the national rules
+    with `rules`); stopped cleanly when the block is left — every process gone, none left using its run
+    directory, its run.json removed (test_smoke's check of a stop in node mode)."""
+    from kam_org.seed import seed as seed_org
+    from kam_rules.seed import seed as seed_rules
+
+    with run_dir(name) as where:
+        fed = Federation(topology, where, process_per="node", use_environment=False, pg_fast=pg_fast)
         pids: list[int] = []
         try:
             fed.start()
             pids = fed.pids()
             for node in fed.topology.ordered():
                 asyncio.run(seed_org(fed.database_url(node.code), node.code, fed.topology))
+                if rules:
+                    asyncio.run(seed_rules(fed.database_url(node.code), node.code, fed.topology))
             nodes = Nodes(fed)
             yield nodes
             nodes.close()
@@ -126,3 +144,21 @@ def demo() -> Iterator[Nodes]:
             pids = pids or fed.pids()
             fed.stop()
             assert wait_gone(pids, timeout=30) == []
+            assert processes_using(where) == []
+            assert not fed.state_path.exists()
+
+
+@shared_fixture
+def demo() -> Iterator[Nodes]:
+    """The six-node demo federation, one process per node, staff seeded everywhere; one for every module
+    using it (they run in a row), stopped after the last."""
+    with running(DEMO, "demo") as nodes:
+        yield nodes
+
+
+@shared_fixture
+def trio() -> Iterator[Nodes]:
+    """hq → gd → gd-gz, one process per node; staff seeded everywhere, the national rules at hq; one for
+    every module using it (they run in a row), stopped after the last."""
+    with running(TRIO, "trio", rules=True) as nodes:
+        yield nodes

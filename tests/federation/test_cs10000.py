@@ -6,46 +6,18 @@ tickets (some delivered twice) reach gd-gz, each ticket once."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
 
-from kam_cli.runtime import Federation, wait_gone
-from kam_platform.testing.helpers import topology_file
-
-from .conftest import Nodes, run_dir, wait_until
+from .conftest import Nodes, wait_until
 
 pytestmark = pytest.mark.federation
 
-TRIO = topology_file("trio")
 BASE = "/api/v1/service/cs10000"
 TICKETS = "/tmf-api/troubleTicket/v4/troubleTicket"
 CONVERGE = 120.0
-
-
-@pytest.fixture(scope="module")
-def trio() -> Iterator[Nodes]:
-    from kam_org.seed import seed as seed_org
-    from kam_rules.seed import seed as seed_rules
-
-    with run_dir("cs10000") as where:
-        fed = Federation(TRIO, where, process_per="node", use_environment=False, pg_fast=True)
-        pids: list[int] = []
-        try:
-            fed.start()
-            pids = fed.pids()
-            for node in fed.topology.ordered():
-                asyncio.run(seed_org(fed.database_url(node.code), node.code, fed.topology))
-                asyncio.run(seed_rules(fed.database_url(node.code), node.code, fed.topology))
-            nodes = Nodes(fed)
-            yield nodes
-            nodes.close()
-        finally:
-            pids = pids or fed.pids()
-            fed.stop()
-            assert wait_gone(pids, timeout=30) == []
 
 
 def lookup(nodes: Nodes, node: str, number: str) -> dict[str, Any]:

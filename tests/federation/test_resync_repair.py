@@ -15,21 +15,16 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import asyncpg
 import pytest
 
-from kam_cli.runtime import Federation, wait_gone
-from kam_platform.testing.helpers import topology_file
-
-from .conftest import CUSTOMER_PATH, Nodes, run_dir, wait_until
+from .conftest import CUSTOMER_PATH, Nodes, wait_until
 from .faults import dead_letters
 
 pytestmark = pytest.mark.federation
 
-TRIO = topology_file("trio")
 NODES = ("hq", "gd", "gd-gz")
 CONVERGE = 120.0
 RESYNC = "/api/v1/sync/resync"
@@ -39,29 +34,6 @@ STAFF = "/api/v1/org/staff"
 CUSTOMER_COLUMNS = "id, owner_node, version, customer_code, name, grade, life_status, deleted_at IS NULL AS live"
 STAFF_COLUMNS = "id, owner_node, version, username, display_name, phone, email, is_active, org_unit_id"
 RULE_COLUMNS = "id, owner_node, version, kind, name, scope_node, valid_from, valid_to, status, parameters, bounds"
-
-
-@pytest.fixture(scope="module")
-def trio() -> Iterator[Nodes]:
-    from kam_org.seed import seed as seed_org
-    from kam_rules.seed import seed as seed_rules
-
-    with run_dir("resync-repair") as where:
-        fed = Federation(TRIO, where, process_per="node", use_environment=False, pg_fast=True)
-        pids: list[int] = []
-        try:
-            fed.start()
-            pids = fed.pids()
-            for node in fed.topology.ordered():
-                asyncio.run(seed_org(fed.database_url(node.code), node.code, fed.topology))
-                asyncio.run(seed_rules(fed.database_url(node.code), node.code, fed.topology))
-            nodes = Nodes(fed)
-            yield nodes
-            nodes.close()
-        finally:
-            pids = pids or fed.pids()
-            fed.stop()
-            assert wait_gone(pids, timeout=30) == []
 
 
 def sql(nodes: Nodes, node: str, query: str, *args: Any) -> list[dict[str, Any]]:

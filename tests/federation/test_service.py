@@ -3,51 +3,21 @@ and hq with its status steps and SLA terms, and hq (a replica) refuses to write 
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import os
-from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
 import pytest
 
-from kam_cli.runtime import Federation, wait_gone
-from kam_platform.testing.helpers import topology_file
-
-from .conftest import Nodes, run_dir, wait_until
+from .conftest import Nodes, wait_until
 
 pytestmark = pytest.mark.federation
 
-TRIO = topology_file("trio")
 TICKETS = "/tmf-api/troubleTicket/v4/troubleTicket"
 EFFECTIVE = "/api/v1/rules/effective"
 DOCUMENTS = "/api/v1/service/document"
 CONVERGE = 120.0
-
-
-@pytest.fixture(scope="module")
-def trio() -> Iterator[Nodes]:
-    """hq → gd → gd-gz, one process per node; staff seeded everywhere, the national rules at hq."""
-    from kam_org.seed import seed as seed_org
-    from kam_rules.seed import seed as seed_rules
-
-    with run_dir("service") as where:
-        fed = Federation(TRIO, where, process_per="node", use_environment=False, pg_fast=True)
-        pids: list[int] = []
-        try:
-            fed.start()
-            pids = fed.pids()
-            for node in fed.topology.ordered():
-                asyncio.run(seed_org(fed.database_url(node.code), node.code, fed.topology))
-                asyncio.run(seed_rules(fed.database_url(node.code), node.code, fed.topology))
-            nodes = Nodes(fed)
-            yield nodes
-            nodes.close()
-        finally:
-            pids = pids or fed.pids()
-            fed.stop()
-            assert wait_gone(pids, timeout=30) == []
 
 
 def sla_in_force(nodes: Nodes, node: str) -> bool:

@@ -10,12 +10,13 @@ import importlib.util
 from pathlib import Path
 
 import httpx
-import psutil
 import pytest
 
 from kam_cli.runtime import Federation, database_name, wait_gone
 from kam_cli.services import SERVICES
 from kam_platform.federation import up_stream
+
+from .conftest import Nodes, processes_using
 
 pytestmark = pytest.mark.federation
 
@@ -186,19 +187,7 @@ def check_running_federation(fed: Federation) -> None:
     check_tokens_and_customer(fed)
 
 
-def _processes_using(path: Path) -> list[int]:
-    """Processes whose command line mentions `path` (nats-server configs, the PostgreSQL data dir)."""
-    found: list[int] = []
-    for proc in psutil.process_iter(["pid", "cmdline", "status"]):
-        if proc.info["status"] == psutil.STATUS_ZOMBIE:
-            continue
-        if any(str(path) in arg for arg in proc.info["cmdline"] or []):
-            found.append(proc.info["pid"])
-    return found
-
-
-@pytest.mark.parametrize("process_per", ["service", "node"])
-def test_trio_federation_starts_and_stops_cleanly(process_per: str, tmp_path: Path) -> None:
+def test_trio_federation_per_service_starts_and_stops_cleanly(tmp_path: Path) -> None:
     missing = _service_modules_missing()
     if missing:
         pytest.skip(f"service modules not available yet: {', '.join(missing)}")
@@ -206,7 +195,7 @@ def test_trio_federation_starts_and_stops_cleanly(process_per: str, tmp_path: Pa
     fed = Federation(
         TRIO,
         run_dir,
-        process_per="service" if process_per == "service" else "node",
+        process_per="service",
         use_environment=False,  # never the developer's DATABASE_URL / NATS_URL
         pg_fast=True,
     )
@@ -220,5 +209,15 @@ def test_trio_federation_starts_and_stops_cleanly(process_per: str, tmp_path: Pa
         pids = pids or fed.pids()
         fed.stop()
     assert wait_gone(pids) == []
-    assert _processes_using(run_dir) == []
+    assert processes_using(run_dir) == []
     assert not fed.state_path.exists()
+
+
+def test_trio_federation_per_node_offers_everything(trio: Nodes) -> None:
+    """The same checks on the shared trio, one process per node (started by the same code; that it stops
+    cleanly — every process gone, nothing left using its run directory, run.json removed — is asserted
+    when it is stopped after its last module: conftest.running)."""
+    fed = trio.fed
+    assert fed.process_per == "node"
+    assert fed.state_path.exists()
+    check_running_federation(fed)

@@ -24,6 +24,7 @@ from kam_platform.db.migrate import upgrade
 from kam_platform.embedded.nats import nats_server_binary
 from kam_platform.embedded.ports import free_port, port_is_open
 from kam_platform.embedded.postgres import EmbeddedPostgres, asyncpg_url, ensure_database, plain_dsn, with_database
+from kam_platform.testing import shared
 from kam_platform.testing.helpers import wait_for as wait_for  # tests import it from here too
 
 TOKEN_KID = "test-key"
@@ -202,3 +203,28 @@ def bind_session(app: FastAPI, conn: AsyncConnection) -> None:
 
 async def app_client(app: FastAPI, base_url: str = "http://testserver") -> httpx.AsyncClient:
     return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=base_url)
+
+
+# --- shared fixtures (kam_platform.testing.shared): modules using one run in a row, it stops after the last
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    shared.group_by_shared_fixture(items)
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    shared.count_users(session.items)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
+    try:
+        return (yield)
+    finally:
+        module = shared.module_id(item)
+        if nextitem is None or shared.module_id(nextitem) != module:
+            shared.REGISTRY.module_done(module)
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    shared.REGISTRY.stop_all()
