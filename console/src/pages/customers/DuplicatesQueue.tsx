@@ -10,13 +10,14 @@ import { hasPermission } from "../../auth/session";
 import { useSession } from "../../auth/useSession";
 import { enumLabel, formatTime } from "../../components/labels";
 import { nodeInfo } from "../../env";
-import { canMerge, differingAttributes, mergeChoices, type DuplicatePair, type Merge } from "./f1";
+import { differingAttributes, mergeChoices, mergeMode, type DuplicatePair } from "./f1";
 import { useFetch } from "./useFetch";
 
 const QUEUE = "/api/v1/customer/duplicates";
 const PAIR = "/api/v1/customer/duplicates/{pair_id}";
 const SCAN = "/api/v1/customer/duplicates/scan";
 const MERGES = "/api/v1/customer/merges";
+const PROPOSALS = "/api/v1/customer/mergeProposals";
 const ITEM = "/tmf-api/customerManagement/v4/customer/{customer_id}";
 const ENUM_ATTRS = new Set(["industry", "nature", "mgmtLevel", "valueType", "grade"]);
 const PAGE = 20;
@@ -105,6 +106,7 @@ export default function DuplicatesQueue() {
       extra={
         <Space>
           <Link to="/customers">{t("customer.list")}</Link>
+          <Link to="/customers/merge-proposals" data-testid="proposals-link">{t("f1.dup.proposals")}</Link>
           {mayReview && (
             <Button icon={<ScanOutlined />} loading={scanning} onClick={() => void scan()} data-testid="duplicates-scan">
               {t("f1.dup.scan")}
@@ -186,13 +188,13 @@ export default function DuplicatesQueue() {
           pair={comparing}
           a={customers[comparing.customerA] ?? null}
           b={customers[comparing.customerB] ?? null}
-          mergeable={canMerge(claims, here, comparing)}
+          mode={mergeMode(claims, here, nodeInfo()?.tier, comparing)}
           onClose={() => setComparing(null)}
-          onMerged={(survivor) => {
+          onMerged={(survivor, mode) => {
             setComparing(null);
             setCustomers((c) => Object.fromEntries(Object.entries(c).filter(([id]) => id !== comparing.customerA && id !== comparing.customerB)));
             queue.reload();
-            message.success(t("f1.dup.merged", { name: survivor }));
+            message.success(t(mode === "merge" ? "f1.dup.merged" : "f1.dup.proposed", { name: survivor }));
           }}
         />
       )}
@@ -200,7 +202,8 @@ export default function DuplicatesQueue() {
   );
 }
 
-function CompareModal({ pair, a, b, mergeable, onClose, onMerged }: { pair: DuplicatePair; a: Customer | null; b: Customer | null; mergeable: boolean; onClose: () => void; onMerged: (survivorName: string) => void }) {
+function CompareModal({ pair, a, b, mode, onClose, onMerged }: { pair: DuplicatePair; a: Customer | null; b: Customer | null; mode: "merge" | "propose" | null; onClose: () => void; onMerged: (survivorName: string, mode: "merge" | "propose") => void }) {
+  const mergeable = mode !== null;
   const { t } = useTranslation();
   const [survivor, setSurvivor] = useState(pair.customerA);
   const [picked, setPicked] = useState<Record<string, string>>({});
@@ -222,8 +225,11 @@ function CompareModal({ pair, a, b, mergeable, onClose, onMerged }: { pair: Dupl
     setError(null);
     try {
       const choice = Object.fromEntries(attrs.map((k) => [k, picked[k] ?? survivor]));
-      await api.post<Merge>(MERGES, { body: { survivorId: survivor, victimIds: [victim], choices: mergeChoices(survivor, choice), reason: reason.trim() || null } });
-      onMerged(survivorName);
+      const body = { survivorId: survivor, victimIds: [victim], choices: mergeChoices(survivor, choice), reason: reason.trim() || null };
+      // across owner nodes this node proposes, and each owner answers its side (docs/customer-f1.md)
+      if (mode === "propose") await api.post(PROPOSALS, { body });
+      else await api.post(MERGES, { body });
+      onMerged(survivorName, mode ?? "merge");
     } catch (e) {
       setError(e instanceof ApiError ? e.message : String(e));
     } finally {
@@ -244,7 +250,7 @@ function CompareModal({ pair, a, b, mergeable, onClose, onMerged }: { pair: Dupl
                 {t("common.cancel")}
               </Button>,
               <Button key="m" type="primary" danger icon={<MergeCellsOutlined />} loading={busy} onClick={() => void merge()} data-testid="merge-submit">
-                {t("f1.dup.merge")}
+                {t(mode === "propose" ? "f1.dup.propose" : "f1.dup.merge")}
               </Button>,
             ]
           : [

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { Claims } from "../../auth/session";
 import { changeLines, enumValue } from "./changes";
-import { canBulkVerify, canMerge, canVerify, decisionGraph, differingAttributes, mergeChoices, needsPatch, splitProducts, type DecisionMap } from "./f1";
+import { canBulkVerify, canMerge, canVerify, decisionGraph, differingAttributes, mergeChoices, mergeMode, needsPatch, proposalActions, splitProducts, type DecisionMap, type ProposalSide } from "./f1";
 
 const claims = (perms: string[]): Claims => ({ sub: "u", node: "gd", scope_node: "gd", roles: [], perms, exp: 4102444800 });
 
@@ -90,6 +90,26 @@ describe("what is offered", () => {
     expect(canMerge(claims(["customer:merge"]), "gd-gz", { ...pair, ownerB: "js-nj" })).toBe(false);
     expect(canMerge(claims(["customer:merge"]), "hq", pair)).toBe(false);
     expect(canMerge(claims(["customer:merge"]), "gd-gz", { ...pair, status: "DISMISSED" })).toBe(false);
+  });
+  it("proposes a merge across owner nodes from a node above both, and nowhere else", () => {
+    const pair = { ownerA: "gd-gz", ownerB: "js-nj", status: "OPEN" as const };
+    const may = claims(["customer:merge"]);
+    expect(mergeMode(may, "hq", "group", pair)).toBe("propose");
+    expect(mergeMode(may, "gd-gz", "local", pair)).toBeNull(); // an owner of one side cannot propose
+    expect(mergeMode(may, "gd-sz", "local", pair)).toBeNull(); // a local network is above nobody
+    expect(mergeMode(claims(["customer:read"]), "hq", "group", pair)).toBeNull();
+    expect(mergeMode(may, "hq", "group", { ...pair, status: "MERGED" })).toBeNull();
+    expect(mergeMode(may, "gd-gz", "local", { ...pair, ownerB: "gd-gz" })).toBe("merge");
+  });
+  it("lets an owner answer only its own pending side, and the proposer withdraw", () => {
+    const side = (node: string, status: ProposalSide["status"]): ProposalSide => ({ node, customerIds: ["c"], holdsSurvivor: false, status, reason: null, mergeId: null, respondedBy: null, updatedAt: null });
+    const p = { state: "PENDING" as const, ownerNode: "hq", sides: [side("gd-gz", "PENDING"), side("js-nj", "ACCEPTED")] };
+    const may = claims(["customer:merge"]);
+    expect(proposalActions(may, "gd-gz", p)).toEqual({ answer: p.sides[0], withdraw: false });
+    expect(proposalActions(may, "js-nj", p)).toEqual({ answer: null, withdraw: false }); // answered already
+    expect(proposalActions(may, "hq", p)).toEqual({ answer: null, withdraw: true });
+    expect(proposalActions(may, "hq", { ...p, state: "MERGED" })).toEqual({ answer: null, withdraw: false });
+    expect(proposalActions(claims(["customer:read"]), "gd-gz", p)).toEqual({ answer: null, withdraw: false });
   });
 });
 

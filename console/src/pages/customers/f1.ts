@@ -12,6 +12,8 @@ export type ContactRelation = S["ContactRelationRead"];
 export type Verification = S["VerificationRead"];
 export type DuplicatePair = S["PairRead"];
 export type Merge = S["MergeRead"];
+export type MergeProposal = S["MergeProposalRead"];
+export type ProposalSide = S["ProposalSideRead"];
 export type BulkResult = S["BulkResult"];
 export type AuditRecord = S["AuditRecordRead"];
 
@@ -123,7 +125,23 @@ export function canBulkVerify(claims: Claims | null | undefined, tier: string | 
 
 /** A merge the API would accept from here: both customers owned by this node, open pair, permission. */
 export function canMerge(claims: Claims | null | undefined, here: string | undefined, pair: Pick<DuplicatePair, "ownerA" | "ownerB" | "status">): boolean {
-  return pair.status === "OPEN" && here !== undefined && pair.ownerA === here && pair.ownerB === here && hasPermission(claims, "customer:merge");
+  return mergeMode(claims, here, undefined, pair) === "merge";
+}
+
+/** What this node may do with an open pair: merge it (both owned here), propose a merge to the owners (an
+ * ancestor of both, across owner nodes: the API checks the tree and answers 409 otherwise), or nothing. */
+export function mergeMode(claims: Claims | null | undefined, here: string | undefined, tier: string | undefined, pair: Pick<DuplicatePair, "ownerA" | "ownerB" | "status">): "merge" | "propose" | null {
+  if (pair.status !== "OPEN" || here === undefined || !hasPermission(claims, "customer:merge")) return null;
+  if (pair.ownerA === here && pair.ownerB === here) return "merge";
+  if (tier !== "local" && pair.ownerA !== here && pair.ownerB !== here) return "propose";
+  return null;
+}
+
+/** What this node may do with a proposal: answer its own side while pending, or withdraw its own proposal. */
+export function proposalActions(claims: Claims | null | undefined, here: string | undefined, p: Pick<MergeProposal, "state" | "ownerNode" | "sides">): { answer: ProposalSide | null; withdraw: boolean } {
+  const may = here !== undefined && hasPermission(claims, "customer:merge") && p.state === "PENDING";
+  const side = may ? (p.sides.find((s) => s.node === here && s.status === "PENDING") ?? null) : null;
+  return { answer: side, withdraw: may && p.ownerNode === here };
 }
 
 /** The attributes a merge may choose field by field (merge/service.py), in the dialog's order. */
