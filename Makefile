@@ -32,6 +32,15 @@ bootstrap:
 		$(PYTHON) -m venv .tools && .tools/bin/pip install --quiet uv; \
 	fi
 	$(UV) sync --frozen
+	@$(MAKE) --no-print-directory .venv/.bytecode
+
+# Bytecode compiled once: where PYTHONDONTWRITEBYTECODE is set (as on the CI machines) Python never
+# caches .pyc itself, so every `kam` command and every service process compiled ~1,100 modules again
+# (1.4 s of CPU per command, docs/benchmarks.md). Stale files are harmless: Python checks each source's
+# mtime and compiles a changed one in memory.
+.venv/.bytecode: uv.lock
+	@$(UV) run --no-sync python -m compileall -q -j 0 .venv/lib libs services > /dev/null || true
+	@touch $@
 
 run: bootstrap console
 	$(KAM) up --seed
