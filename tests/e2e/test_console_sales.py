@@ -53,7 +53,7 @@ def test_pipeline_table_and_kanban_count_what_the_server_counts(console: Console
     page.wait_for_url("**/sales/opportunities")
     expect()(page.get_by_test_id("main-menu")).to_contain_text("销售机会")
     table = page.get_by_test_id("opportunity-table")
-    expect()(table.locator(".ant-pagination-total-text")).to_have_text(f"共 {total} 条")
+    expect()(page.locator(".ant-pagination-total-text")).to_have_text(f"共 {total} 条")
     expect()(table.locator("thead")).to_contain_text("预计金额")
     expect()(table).to_contain_text("¥")  # money {unit, value} formatted
     console.shot("40-sales-opportunities")

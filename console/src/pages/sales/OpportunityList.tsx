@@ -13,6 +13,7 @@ import { StageForm } from "./StageForm";
 
 export const OPPORTUNITIES = "/api/v1/sales/opportunities";
 const FUNNEL = "/api/v1/sales/funnel";
+const CUSTOMERS = "/tmf-api/customerManagement/v4/customer";
 const CARDS = 20;
 
 export function StageTag({ stage }: { stage: string }) {
@@ -52,9 +53,10 @@ function OpportunityTable() {
   const [form] = Form.useForm<{ stage?: string; customer?: string }>();
   const [filters, setFilters] = useState<{ stage?: string; "customer.id"?: string }>({});
   const list = usePagedList<Opportunity>(OPPORTUNITIES, filters);
+  const names = useCustomerNames(list.rows);
   const columns: TableProps<Opportunity>["columns"] = [
     { key: "name", title: t("salesPipeline.name"), render: (_, r) => <Link to={`/sales/opportunities/${r.id}`}>{r.name}</Link> },
-    { key: "customer", title: t("salesPipeline.customer"), render: (_, r) => <Typography.Text copyable={{ text: r.customer.id }}>{r.customer.name ?? r.customer.id.slice(0, 8)}</Typography.Text> },
+    { key: "customer", title: t("salesPipeline.customer"), render: (_, r) => <Typography.Text copyable={{ text: r.customer.id }}>{r.customer.name ?? names[r.customer.id] ?? r.customer.id}</Typography.Text> },
     { key: "stage", title: t("salesPipeline.stage"), render: (_, r) => <StageTag stage={r.stage} /> },
     { key: "probability", title: t("salesPipeline.probability"), align: "right", render: (_, r) => `${r.probability}%` },
     { key: "expectedAmount", title: t("salesPipeline.expectedAmount"), align: "right", render: (_, r) => formatMoney(r.expectedAmount) },
@@ -89,6 +91,22 @@ function OpportunityTable() {
       <Table<Opportunity> rowKey="id" size="middle" loading={list.loading} dataSource={list.rows} columns={columns} pagination={tablePagination(list, t)} data-testid="opportunity-table" />
     </>
   );
+}
+
+/** The names of the page's customers (sales keeps only their ids), in one list read; ids until then. */
+function useCustomerNames(rows: Opportunity[]): Record<string, string> {
+  const [names, setNames] = useState<Record<string, string>>({});
+  const ids = [...new Set(rows.map((r) => r.customer.id))].sort().join(",");
+  useEffect(() => {
+    if (!ids) return;
+    const ctrl = new AbortController();
+    api
+      .get<{ id: string; name: string }[]>(CUSTOMERS, { query: { id: ids, fields: "id,name", limit: ids.split(",").length }, signal: ctrl.signal })
+      .then((r) => setNames(Object.fromEntries(r.data.map((c) => [c.id, c.name]))))
+      .catch(() => undefined); // the ids stay shown
+    return () => ctrl.abort();
+  }, [ids]);
+  return names;
 }
 
 /** The funnel (every stage's count and amount, one query); reloaded after a card moves. */
