@@ -4,6 +4,7 @@ No opportunities are seeded (kam_sales.seed seeds the catalogue), so the test op
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from .conftest import CUSTOMER, Console
@@ -56,6 +57,7 @@ def test_pipeline_table_and_kanban_count_what_the_server_counts(console: Console
     expect()(page.locator(".ant-pagination-total-text")).to_have_text(f"共 {total} 条")
     expect()(table.locator("thead")).to_contain_text("预计金额")
     expect()(table).to_contain_text("¥")  # money {unit, value} formatted
+    expect()(table).to_contain_text(customers.json()[0]["name"])  # the customer's name, not only its id
     console.shot("40-sales-opportunities")
 
     page.get_by_test_id("view-toggle").get_by_text("看板").click()
@@ -80,3 +82,11 @@ def test_pipeline_table_and_kanban_count_what_the_server_counts(console: Console
     assert after["LEAD"] == counts["LEAD"] - 1 and after["PROPOSAL"] == counts["PROPOSAL"] + 1
     expect()(page.get_by_test_id("kanban-column-LEAD").get_by_test_id("kanban-count")).to_have_text(str(after["LEAD"]))
     expect()(proposal.get_by_test_id("kanban-count")).to_have_text(str(after["PROPOSAL"]))
+
+    # the moved deal's detail: its stage history ends with the move
+    proposal.get_by_test_id("kanban-card").filter(has_text=name).locator("a").first.click()
+    page.wait_for_url(re.compile(r".*/sales/opportunities/[0-9a-f-]{36}$"))
+    history = page.get_by_test_id("stage-history")
+    expect()(history.locator("tbody tr.ant-table-row")).to_have_count(2)
+    expect()(history.locator("tbody tr.ant-table-row").last).to_contain_text("方案/报价")
+    console.shot("42-sales-opportunity-detail")
