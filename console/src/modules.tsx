@@ -6,6 +6,7 @@ import {
   CustomerServiceOutlined,
   DesktopOutlined,
   FlagOutlined,
+  FundOutlined,
   SettingOutlined,
   TeamOutlined,
 } from "@ant-design/icons";
@@ -47,6 +48,13 @@ export const SCREENS: Screen[] = [
     icon: <BarChartOutlined />,
     permission: "customer:read",
     page: lazy(() => import("./pages/dashboard")),
+  },
+  {
+    key: "sales",
+    path: "sales/*",
+    icon: <FundOutlined />,
+    children: [{ key: "opportunities", path: "sales/opportunities", permission: "sales.opportunity:read" }],
+    page: lazy(() => import("./pages/sales")),
   },
   {
     key: "service",

@@ -1,12 +1,10 @@
 // The service service's screens (issue 12): tickets, knowledge base, documents, care, expert service.
 // One folder and one entry in modules.tsx (docs/console.md); each sub-page is refused without its
 // permission, as its menu entry is hidden.
-import { Result, Spin } from "antd";
+import { Spin } from "antd";
 import { lazy, Suspense, type ReactNode } from "react";
-import { useTranslation } from "react-i18next";
 import { Navigate, Route, Routes } from "react-router";
-import { hasPermission } from "../../auth/session";
-import { useSession } from "../../auth/useSession";
+import { Gate } from "../../components/Gate";
 
 const TicketList = lazy(() => import("./TicketList"));
 const TicketCreate = lazy(() => import("./TicketCreate"));
@@ -17,12 +15,6 @@ const KnowledgeForm = lazy(() => import("./KnowledgeForm"));
 const DocumentList = lazy(() => import("./DocumentList"));
 const CarePage = lazy(() => import("./CarePage"));
 const ExpertPage = lazy(() => import("./ExpertPage"));
-
-function Gate({ permission, children }: { permission: string; children: ReactNode }) {
-  const { t } = useTranslation();
-  const session = useSession();
-  return hasPermission(session?.claims, permission) ? <>{children}</> : <Result status="403" title={t("common.forbidden")} />;
-}
 
 export default function ServicePage() {
   const ticket = (el: ReactNode) => <Gate permission="service.ticket:read">{el}</Gate>;
