@@ -53,7 +53,11 @@ def test_a_merge_proposed_across_nodes_is_answered_at_the_owner_in_the_console(c
     """hq proposes to merge a gd-gz customer and a gd customer; at gd-gz the proposals page offers the owner
     its own side, and a rejection with a reason entered there is stored and shown."""
     survivor = api.get("gd-gz", CUSTOMER, params={"limit": 1, "ownerNode": "gd-gz", "sort": "-updatedAt"}).json()[0]
-    victim = api.post("gd", CUSTOMER, {"name": "跨节点合并提议被并客户（e2e）", "engagedParty": {"id": "e2e-org-1", "@referredType": "Organization"}})
+    victim = api.post(
+        "gd",
+        CUSTOMER,
+        {"name": "跨节点合并提议被并客户（e2e）", "engagedParty": {"id": "e2e-org-1", "@referredType": "Organization"}},
+    )
     assert victim.status_code == 201, victim.text
     victim_id = victim.json()["id"]
     for cid in (survivor["id"], victim_id):
@@ -61,7 +65,9 @@ def test_a_merge_proposed_across_nodes_is_answered_at_the_owner_in_the_console(c
     proposal = api.post("hq", PROPOSALS, {"survivorId": survivor["id"], "victimIds": [victim_id]})
     assert proposal.status_code == 201, proposal.text
     pid = proposal.json()["id"]
-    wait_until(lambda: api.get("gd-gz", f"{PROPOSALS}/{pid}").status_code == 200, timeout=60, what="the proposal at gd-gz")
+    wait_until(
+        lambda: api.get("gd-gz", f"{PROPOSALS}/{pid}").status_code == 200, timeout=60, what="the proposal at gd-gz"
+    )
     console.login("gd-gz", path="/customers/merge-proposals")
     page = console.page
     row = page.get_by_test_id("merge-proposals").locator("tr", has_text=survivor["id"][:8])
