@@ -47,6 +47,7 @@ describe("applyFieldErrors", () => {
   });
   it("returns the message when no field of the form is named, and any other error's text", () => {
     expect(applyFieldErrors({ setFields: () => undefined }, error, ["grade"])).toBe("2 fields are invalid");
+    expect(applyFieldErrors({ setFields: () => undefined }, error, ["name"])).toBe("2 fields are invalid"); // validFor has no field here
     expect(applyFieldErrors({ setFields: () => undefined }, new Error("network down"), null)).toBe("network down");
   });
 });

@@ -43,14 +43,13 @@ export function fieldErrors(body: Partial<TmfError> | null): Record<string, stri
 }
 
 /** Puts a failed save's field errors at the form's fields (`fields`: the form's names, null for any;
- * `rename` maps a server field to one) and returns what is left to show above the form: the message when no field of
- * the form was named, the error's text for anything else, null when every error is at a field. */
+ * `rename` maps a server field to one) and returns what is left to show above the form: the message when an error names no field of the
+ * form, the error's text for anything else, null when every error is at a field. */
 export function applyFieldErrors(form: Pick<FormInstance, "setFields">, error: unknown, fields: Iterable<string> | null, rename: (field: string) => string = (f) => f): string | null {
   if (!(error instanceof ApiError)) return error instanceof Error ? error.message : String(error);
   const known = fields === null ? null : new Set(fields);
-  const shown = Object.entries(error.fieldErrors())
-    .map(([k, m]) => [rename(k), m] as const)
-    .filter(([k]) => known === null || known.has(k));
+  const all = Object.entries(error.fieldErrors()).map(([k, m]) => [rename(k), m] as const);
+  const shown = all.filter(([k]) => known === null || known.has(k));
   form.setFields(shown.map(([name, errors]) => ({ name, errors: [errors] })));
-  return shown.length ? null : error.message;
+  return shown.length > 0 && shown.length === all.length ? null : error.message;
 }

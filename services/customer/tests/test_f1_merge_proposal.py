@@ -103,6 +103,12 @@ async def test_merge_across_provinces_is_proposed_at_hq_and_carried_out_by_the_o
         # once answered, a side answers no more
         twice = await js_nj.put(f"{path}/response", json={"status": "REJECTED", "reason": "改主意"}, headers=nj)
         assert twice.status_code == 409 and twice.json()["code"] == "INVALID_TRANSITION"
+        # the victim has been handed over: neither the proposer's withdrawal nor the survivor owner's
+        # rejection may strand it at gd-gz now
+        late = await hq.post(f"{path}/withdraw", json={}, headers=hqh)
+        assert late.status_code == 409 and late.json()["details"]["acceptedBy"] == ["js-nj"], late.text
+        stranding = await client.put(f"{path}/response", json={"status": "REJECTED", "reason": "不合并"}, headers=gz)
+        assert stranding.status_code == 409 and stranding.json()["details"]["handedOver"] == [victim], stranding.text
 
         done = await client.put(f"{path}/response", json={"status": "ACCEPTED"}, headers=gz)
         assert done.status_code == 200, done.text

@@ -95,7 +95,8 @@ describe("what is offered", () => {
     const pair = { ownerA: "gd-gz", ownerB: "js-nj", status: "OPEN" as const };
     const may = claims(["customer:merge"]);
     expect(mergeMode(may, "hq", "group", pair)).toBe("propose");
-    expect(mergeMode(may, "gd-gz", "local", pair)).toBeNull(); // an owner of one side cannot propose
+    expect(mergeMode(may, "gd-gz", "local", pair)).toBeNull(); // a local network is nobody's ancestor
+    expect(mergeMode(may, "gd", "province", { ...pair, ownerA: "gd" })).toBe("propose"); // owning one side
     expect(mergeMode(may, "gd-sz", "local", pair)).toBeNull(); // a local network is above nobody
     expect(mergeMode(claims(["customer:read"]), "hq", "group", pair)).toBeNull();
     expect(mergeMode(may, "hq", "group", { ...pair, status: "MERGED" })).toBeNull();

@@ -128,12 +128,14 @@ export function canMerge(claims: Claims | null | undefined, here: string | undef
   return mergeMode(claims, here, undefined, pair) === "merge";
 }
 
-/** What this node may do with an open pair: merge it (both owned here), propose a merge to the owners (an
- * ancestor of both, across owner nodes: the API checks the tree and answers 409 otherwise), or nothing. */
+/** What this node may do with an open pair: merge it (both owned here), propose a merge to the owners (from a
+ * group or province node, across owner nodes, one of them possibly this node: the API checks that this
+ * node is a common ancestor and answers 409 otherwise), or nothing. */
 export function mergeMode(claims: Claims | null | undefined, here: string | undefined, tier: string | undefined, pair: Pick<DuplicatePair, "ownerA" | "ownerB" | "status">): "merge" | "propose" | null {
   if (pair.status !== "OPEN" || here === undefined || !hasPermission(claims, "customer:merge")) return null;
   if (pair.ownerA === here && pair.ownerB === here) return "merge";
-  if (tier !== "local" && pair.ownerA !== here && pair.ownerB !== here) return "propose";
+  // the API decides whether this node is a common ancestor of both owners (409 naming why otherwise)
+  if (tier !== "local") return "propose";
   return null;
 }
 

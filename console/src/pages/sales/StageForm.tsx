@@ -26,7 +26,8 @@ export function StageForm({ opportunity, onMoved, compact = false }: { opportuni
       form.resetFields();
       onMoved(r.data);
     } catch (e) {
-      const left = applyFieldErrors(form, e, ["stage", "closeReason"]);
+      // the stage Select has no error slot (noStyle): an error naming it is shown as a message
+      const left = applyFieldErrors(form, e, ["closeReason"]);
       if (left) message.error(left);
     } finally {
       setSaving(false);

@@ -32,24 +32,36 @@ class _Registry:
         self.factories: dict[str, Callable[[], Iterator[Any]]] = {}
         self.users: dict[str, set[str]] = {}  # name → node ids of the modules still to use it
         self.running: dict[str, tuple[Any, contextlib.ExitStack]] = {}
+        self.failed: dict[str, BaseException] = {}  # a start that failed is not tried again by each module
 
     def acquire(self, name: str) -> Any:
+        if name in self.failed:
+            earlier = self.failed[name]
+            raise RuntimeError(f"the shared fixture {name!r} failed to start earlier in this run") from earlier
         if name not in self.running:
             stack = contextlib.ExitStack()
             try:
                 value = stack.enter_context(contextlib.contextmanager(self.factories[name])())
-            except BaseException:
+            except BaseException as e:
                 stack.close()
+                if isinstance(e, Exception):
+                    self.failed[name] = e
                 raise
             self.running[name] = (value, stack)
         return self.running[name][0]
 
     def module_done(self, module: str) -> None:
         """A module's last test is torn down (run, failed or skipped): stop what no later module uses."""
+        errors: list[BaseException] = []
         for name, users in self.users.items():
             users.discard(module)
             if not users:
-                self.stop(name)
+                try:
+                    self.stop(name)
+                except Exception as e:  # stop the others too, then report the first failure
+                    errors.append(e)
+        if errors:
+            raise errors[0]
 
     def stop(self, name: str) -> None:
         if name in self.running:
@@ -57,8 +69,14 @@ class _Registry:
             stack.close()
 
     def stop_all(self) -> None:
+        errors: list[BaseException] = []
         for name in list(self.running):
-            self.stop(name)
+            try:
+                self.stop(name)
+            except Exception as e:
+                errors.append(e)
+        if errors:
+            raise errors[0]
 
 
 REGISTRY = _Registry()

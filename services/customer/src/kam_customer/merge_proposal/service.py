@@ -15,6 +15,7 @@ import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kam_customer import attached
@@ -90,9 +91,14 @@ async def propose(
             f"every customer of this merge is owned by {settings.node}: merge them here "
             "(POST /api/v1/customer/merges), no proposal is needed"
         )
+    # one proposal at a time per customer at this node: two concurrent proposals naming the same
+    # customer queue here, and the second sees the first as pending
+    for key in sorted(map(str, ids)):
+        await session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:k))"), {"k": f"merge-proposal:{key}"})
     repo = ProposalRepository.from_session(session)
-    responses = await repo.responses_for([p.id for p in await repo.proposed_naming(ids)])
-    for p in await repo.proposed_naming(ids):
+    pending = await repo.proposed_naming(ids)
+    responses = await repo.responses_for([p.id for p in pending])
+    for p in pending:
         if state_of(p, responses[p.id]) == "PENDING":
             named = sorted({str(p.survivor_id), *map(str, p.victim_ids)} & set(owners))
             raise Conflict(
@@ -216,6 +222,16 @@ async def respond(
     merge_id: uuid.UUID | None = None
     survivor_owner = p.owners[str(p.survivor_id)]
     note = f"merge proposal {p.id}"
+    if data.status == REJECTED and me == survivor_owner:
+        waiting = await _waiting_for(session, settings, p)
+        handed = sorted(str(v) for v in p.victim_ids if p.owners[str(v)] != me and str(v) not in waiting)
+        if handed:
+            # a rejection now would strand them here, owned away from their province
+            raise Conflict(
+                f"the victims {', '.join(handed)} have already been handed over to {me} for this merge: "
+                "accept it to merge them, or transfer them back to their owners before rejecting",
+                details={"handedOver": handed},
+            )
     if data.status == ACCEPTED and me != survivor_owner:
         merges = MergeRepository.from_session(session)
         for cid in mine:
@@ -291,11 +307,20 @@ async def withdraw(
     p = await _locked(session, settings, principal, proposal_id)
     if p.owner_node != settings.node:
         raise NotOwner(AGGREGATE, str(p.id), p.owner_node)
-    state = state_of(p, (await responses_for(session, [p.id]))[p.id])
+    answers = (await responses_for(session, [p.id]))[p.id]
+    state = state_of(p, answers)
     if state != "PENDING":
         raise InvalidTransition(
             f"merge proposal {p.id} is {state}",
             details={"field": "status", "from": state, "to": WITHDRAWN, "allowed": []},
+        )
+    accepted = sorted(r.owner_node for r in answers if r.status == ACCEPTED)
+    if accepted:
+        # their acceptance handed their victims to the survivor's owner: withdrawing would strand them
+        raise Conflict(
+            f"merge proposal {p.id} has been accepted by {', '.join(accepted)}, whose customers are handed over "
+            "to the survivor's owner: only that owner's answer ends it now",
+            details={"acceptedBy": accepted},
         )
     p.status = WITHDRAWN
     await customer_events.record_change(
