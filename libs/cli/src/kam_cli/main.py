@@ -384,6 +384,13 @@ def token(
     except OSError as exc:  # the node's database is down or unreachable
         err.print(f"cannot issue a token: the database of {node} is unreachable ({exc})")
         raise typer.Exit(1) from None
+    except Exception as exc:  # asyncpg's refusals (password, database missing, starting up) are no OSError
+        import asyncpg
+
+        if not isinstance(exc, asyncpg.PostgresError | asyncpg.InterfaceError):
+            raise
+        err.print(f"cannot issue a token: the database of {node} refused ({type(exc).__name__}: {exc})")
+        raise typer.Exit(1) from None
 
 
 @app.command()
