@@ -110,10 +110,15 @@ def test_help_imports_no_service_code_and_no_heavy_library() -> None:
     )
 
 
+def token_hook_module() -> str:
+    """The module of the token issuer's `issue_token` hook (a service's, named by its spec only)."""
+    return next(s.hooks["issue_token"] for s in SPECS.values() if "issue_token" in s.hooks).split(":")[0]
+
+
 def test_token_imports_no_web_stack_no_orm_and_no_models(tmp_path: Path) -> None:
     out, modules = loaded_by("token", "--node", "gd-gz", "--run-dir", str(fake_run(tmp_path)))
     assert "cannot issue a token" in out and "unreachable" in out  # it got as far as connecting
-    assert {"kam_org.tokens", "kam_org.auth.claims", "asyncpg"} <= modules  # the claim builder ran
+    assert {token_hook_module(), "asyncpg"} <= modules  # the token issuer's claim builder ran
     light_modules_check(modules)
 
 
@@ -122,7 +127,7 @@ def test_status_imports_no_web_stack_no_orm_and_no_models(tmp_path: Path) -> Non
     nodes = json.loads(out[: out.rindex("]") + 1])
     assert [n["code"] for n in nodes] == ["hq", "gd", "gd-gz", "gd-sz", "js", "js-nj"]
     assert not any(n["healthy"] for n in nodes) and all(n["replication"] is None for n in nodes)
-    assert "kam_org.auth.claims" in modules  # it tried to issue the replication part's tokens
+    assert token_hook_module() in modules  # it tried to issue the replication part's tokens
     light_modules_check(modules)
 
 
