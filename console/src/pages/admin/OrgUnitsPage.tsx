@@ -1,11 +1,11 @@
 import { Card, Table } from "antd";
+import { usePagedList } from "../../api/useTmfList";
 import { useTranslation } from "react-i18next";
 import type { OrgUnit } from "../../api/types";
-import { useResource } from "./useResource";
 
 export default function OrgUnitsPage() {
   const { t } = useTranslation();
-  const list = useResource<OrgUnit>("/api/v1/org/org-units", 100);
+  const list = usePagedList<OrgUnit>("/api/v1/org/org-units", {}, 100);
   const name = (id: string | null) => list.rows.find((u) => u.id === id)?.name ?? "—";
   return (
     <Card title={t("admin.orgUnits")} data-testid="admin-org-units">

@@ -1,12 +1,12 @@
 import { App, Button, Card, Form, Modal, Select, Table, Tag } from "antd";
 import { useEffect, useState } from "react";
 import { useTranslation } from "react-i18next";
+import { usePagedList } from "../../api/useTmfList";
 import { api } from "../../api/client";
 import type { Permission, Role } from "../../api/types";
 import { hasPermission } from "../../auth/session";
 import { useSession } from "../../auth/useSession";
 import { useLang } from "../../lang";
-import { useResource } from "./useResource";
 
 /** Roles and their permissions, as data: a role's permission list is edited here, not in code. */
 export default function RolesPage() {
@@ -14,7 +14,7 @@ export default function RolesPage() {
   const { lang } = useLang();
   const { message } = App.useApp();
   const session = useSession();
-  const list = useResource<Role>("/api/v1/org/roles", 100);
+  const list = usePagedList<Role>("/api/v1/org/roles", {}, 100);
   const [perms, setPerms] = useState<Permission[]>([]);
   const [editing, setEditing] = useState<Role | null>(null);
   const [form] = Form.useForm();

@@ -2,7 +2,7 @@ import { App, Button, Card, DatePicker, Form, Input, Modal, Select, Space, Table
 import dayjs from "dayjs";
 import { useState } from "react";
 import { useTranslation } from "react-i18next";
-import { tablePagination } from "../../api/useTmfList";
+import { tablePagination, usePagedList } from "../../api/useTmfList";
 import { api } from "../../api/client";
 import { applyFieldErrors } from "../../api/errors";
 import type { RuleKind, RuleSet } from "../../api/types";
@@ -10,7 +10,6 @@ import { hasPermission } from "../../auth/session";
 import { useSession } from "../../auth/useSession";
 import { formatTime } from "../../components/labels";
 import { nodeInfo } from "../../env";
-import { useResource } from "./useResource";
 
 const KINDS: RuleKind[] = ["recognition", "value_scoring", "churn_warning", "sla", "reminder", "opportunity_probability", "assignment", "settlement_split"];
 const STATUS_COLOR: Record<string, string> = { DRAFT: "default", APPROVED: "blue", PUBLISHED: "green", RETIRED: "red" };
@@ -29,7 +28,7 @@ export default function RulesPage() {
   const { t } = useTranslation();
   const { message } = App.useApp();
   const session = useSession();
-  const list = useResource<RuleSet>("/api/v1/rules/ruleSet");
+  const list = usePagedList<RuleSet>("/api/v1/rules/ruleSet");
   const [open, setOpen] = useState(false);
   const [form] = Form.useForm();
   const claims = session?.claims;

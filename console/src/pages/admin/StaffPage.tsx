@@ -1,7 +1,7 @@
 import { App, Button, Card, Form, Input, Modal, Select, Space, Table, Tag } from "antd";
 import { useEffect, useState } from "react";
 import { useTranslation } from "react-i18next";
-import { tablePagination } from "../../api/useTmfList";
+import { tablePagination, usePagedList } from "../../api/useTmfList";
 import { api } from "../../api/client";
 import { applyFieldErrors } from "../../api/errors";
 import type { Role, Staff } from "../../api/types";
@@ -9,14 +9,13 @@ import { hasPermission } from "../../auth/session";
 import { useSession } from "../../auth/useSession";
 import { nodeInfo } from "../../env";
 import { useLang } from "../../lang";
-import { useResource } from "./useResource";
 
 export default function StaffPage() {
   const { t } = useTranslation();
   const { lang } = useLang();
   const { message } = App.useApp();
   const session = useSession();
-  const list = useResource<Staff>("/api/v1/org/staff");
+  const list = usePagedList<Staff>("/api/v1/org/staff");
   const [roles, setRoles] = useState<Role[]>([]);
   const [open, setOpen] = useState(false);
   const [form] = Form.useForm();

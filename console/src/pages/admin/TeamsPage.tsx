@@ -1,11 +1,11 @@
 import { Card, Table } from "antd";
+import { usePagedList } from "../../api/useTmfList";
 import { useTranslation } from "react-i18next";
 import type { Team } from "../../api/types";
-import { useResource } from "./useResource";
 
 export default function TeamsPage() {
   const { t } = useTranslation();
-  const list = useResource<Team>("/api/v1/org/teams");
+  const list = usePagedList<Team>("/api/v1/org/teams");
   return (
     <Card title={t("admin.teams")} data-testid="admin-teams">
       <Table<Team>

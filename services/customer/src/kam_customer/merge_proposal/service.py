@@ -26,6 +26,7 @@ from kam_customer.designation.events import change_of
 from kam_customer.merge import service as merge_service
 from kam_customer.merge.repository import MergeRepository
 from kam_customer.merge.schemas import MergeCreate
+from kam_customer.models import Customer
 from kam_platform.auth import Principal
 from kam_platform.errors import Conflict, InvalidTransition, NotFound, NotOwner, ValidationFailed
 from kam_platform.ids import uuid7
@@ -54,10 +55,9 @@ def state_of(p: MergeProposal, responses: Sequence[MergeProposalResponse]) -> st
     return "PENDING"
 
 
-async def _owned_above(session: AsyncSession, settings: Settings, principal: Principal, cid: uuid.UUID) -> None:
+def _owned_above(settings: Settings, principal: Principal, cid: uuid.UUID, held: Customer | None) -> None:
     """409 for a customer held here whose owner is above this node (an ancestor's record, which every
     node below may name): this node is not an ancestor of every owner."""
-    held = (await CustomerRepository.from_session(session).get_many([cid])).get(cid)
     if held is None:
         return
     topology = settings.topology
@@ -79,8 +79,9 @@ async def propose(
     ids = [survivor_id, *victim_ids]
     merges = MergeRepository.from_session(session)
     owners: dict[str, str] = {}
+    held = await CustomerRepository.from_session(session).get_many(ids)  # one read for the owner checks
     for cid in ids:
-        await _owned_above(session, settings, principal, cid)
+        _owned_above(settings, principal, cid, held.get(cid))
         into = await merges.survivor_of(cid)
         if into is not None:
             raise Conflict(f"customer {cid} is already merged into {into}", details={"mergedInto": str(into)})
