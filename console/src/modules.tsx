@@ -53,7 +53,12 @@ export const SCREENS: Screen[] = [
     key: "sales",
     path: "sales/*",
     icon: <FundOutlined />,
-    children: [{ key: "opportunities", path: "sales/opportunities", permission: "sales.opportunity:read" }],
+    children: [
+      { key: "opportunities", path: "sales/opportunities", permission: "sales.opportunity:read" },
+      { key: "catalog", path: "sales/catalog", permission: "sales.catalog:read" },
+      { key: "quotes", path: "sales/quotes", permission: "sales.quote:read" },
+      { key: "contracts", path: "sales/contracts", permission: "sales.agreement:read" },
+    ],
     page: lazy(() => import("./pages/sales")),
   },
   {

@@ -94,10 +94,10 @@ export const api = {
   del: <T>(p: ApiPath, o?: CallOptions) => call<T>("DELETE", p, o),
 };
 
-/** Download a streamed export (CSV/XLSX) with the bearer token, saved under the server's file name. */
-export async function download(template: ApiPath, query: Query, fallbackName: string): Promise<void> {
+/** Download a streamed export (CSV/XLSX/PDF) with the bearer token, saved under the server's file name. */
+export async function download(template: ApiPath, query: Query, fallbackName: string, path: Record<string, string> = {}): Promise<void> {
   const session = currentSession();
-  const resp = await fetch(buildUrl(template, {}, query), {
+  const resp = await fetch(buildUrl(template, path, query), {
     headers: session ? { Authorization: `Bearer ${session.token}` } : {},
   });
   if (!resp.ok) {

@@ -1,5 +1,5 @@
 // The sales screens (issue 11): the pipeline — opportunities as a table or a kanban by stage, and an
-// opportunity's detail. One folder and one entry in modules.tsx (docs/console.md); each sub-page is
+// opportunity's detail; the deals — catalogue, quotes, contracts. One folder and one entry in modules.tsx (docs/console.md); each sub-page is
 // refused without its permission, as its menu entry is hidden.
 import { Spin } from "antd";
 import { lazy, Suspense, type ReactNode } from "react";
@@ -8,17 +8,38 @@ import { Gate } from "../../components/Gate";
 
 const OpportunityList = lazy(() => import("./OpportunityList"));
 const OpportunityDetail = lazy(() => import("./OpportunityDetail"));
+const Catalog = lazy(() => import("./Catalog"));
+const OfferingDetail = lazy(() => import("./Catalog").then((m) => ({ default: m.OfferingDetail })));
+const QuoteList = lazy(() => import("./QuoteList"));
+const QuoteDetail = lazy(() => import("./QuoteDetail"));
+const QuoteEditor = lazy(() => import("./QuoteEditor"));
+const ContractList = lazy(() => import("./ContractList"));
+const ContractDetail = lazy(() => import("./ContractDetail"));
 
 export const OPPORTUNITY_READ = "sales.opportunity:read";
+// the deals screens (services/sales: catalog/, quote/, agreement/ endpoints)
+export const CATALOG_READ = "sales.catalog:read";
+export const QUOTE_READ = "sales.quote:read";
+export const QUOTE_WRITE = "sales.quote:write";
+export const AGREEMENT_READ = "sales.agreement:read";
 
 export default function SalesPage() {
   const opportunities = (el: ReactNode) => <Gate permission={OPPORTUNITY_READ}>{el}</Gate>;
+  const gate = (permission: string, el: ReactNode) => <Gate permission={permission}>{el}</Gate>;
   return (
     <Suspense fallback={<Spin />}>
       <Routes>
         <Route index element={<Navigate to="opportunities" replace />} />
         <Route path="opportunities" element={opportunities(<OpportunityList />)} />
         <Route path="opportunities/:id" element={opportunities(<OpportunityDetail />)} />
+        <Route path="catalog" element={gate(CATALOG_READ, <Catalog />)} />
+        <Route path="catalog/:id" element={gate(CATALOG_READ, <OfferingDetail />)} />
+        <Route path="quotes" element={gate(QUOTE_READ, <QuoteList />)} />
+        <Route path="quotes/new" element={gate(QUOTE_WRITE, <QuoteEditor />)} />
+        <Route path="quotes/:id" element={gate(QUOTE_READ, <QuoteDetail />)} />
+        <Route path="quotes/:id/edit" element={gate(QUOTE_WRITE, <QuoteEditor />)} />
+        <Route path="contracts" element={gate(AGREEMENT_READ, <ContractList />)} />
+        <Route path="contracts/:id" element={gate(AGREEMENT_READ, <ContractDetail />)} />
       </Routes>
     </Suspense>
   );

@@ -1,0 +1,247 @@
+// The catalogue browser (产品目录, TMF620): product lines as a tree (sub-lines by parentId), the selected
+// line's offerings, and an offering's detail — its price table, where it is sellable, and at a province
+// the province's own availability item with a toggle (the API refuses it at the group and local networks).
+import { App, Button, Card, Col, Descriptions, Empty, Row, Space, Spin, Switch, Table, Tag, Tree, Typography, Result, type TableProps } from "antd";
+import { useCallback, useEffect, useMemo, useState } from "react";
+import { useTranslation } from "react-i18next";
+import { Link, useNavigate, useParams, useSearchParams } from "react-router";
+import { api } from "../../api/client";
+import { ApiError } from "../../api/errors";
+import { tablePagination, usePagedList } from "../../api/useTmfList";
+import { useSession } from "../../auth/useSession";
+import { nodeInfo } from "../../env";
+import { canAuthorAvailability, categoryTree, formatValidFor, ownAvailability, todayUtc, type Availability, type Category, type Offering, type Price } from "./deals";
+import { formatMoney } from "./logic";
+
+const TMF = "/tmf-api/productCatalogManagement/v4";
+export const CATEGORIES = `${TMF}/category` as const;
+export const OFFERINGS = `${TMF}/productOffering` as const;
+export const OFFERING = `${TMF}/productOffering/{item_id}` as const;
+export const PRICES = `${TMF}/productOfferingPrice` as const;
+const SPECIFICATION = `${TMF}/productSpecification/{item_id}` as const;
+export const SELLABLE = "/api/v1/sales/sellableOffering" as const;
+const AVAILABILITY = "/api/v1/sales/offeringAvailability" as const;
+const AVAILABILITY_ITEM = "/api/v1/sales/offeringAvailability/{item_id}" as const;
+const SUBTREE = "/api/v1/org/nodes/{code}/subtree" as const;
+
+export function LifecycleTag({ status }: { status?: string }) {
+  const { t } = useTranslation();
+  const color = status === "active" ? "green" : status === "retired" ? "default" : "gold";
+  return <Tag color={color}>{t(`salesDeals.lifecycle.${status ?? ""}`, { defaultValue: status ?? "—" })}</Tag>;
+}
+
+export default function Catalog() {
+  const { t } = useTranslation();
+  const [params, setParams] = useSearchParams();
+  const selected = params.get("line") ?? "";
+  const [categories, setCategories] = useState<Category[] | null>(null);
+  const { message } = App.useApp();
+  useEffect(() => {
+    const ctrl = new AbortController();
+    api
+      .get<Category[]>(CATEGORIES, { query: { limit: 1000, fields: "id,name,parentId,lifecycleStatus,ownerNode" }, signal: ctrl.signal })
+      .then((r) => setCategories(r.data))
+      .catch((e: unknown) => {
+        if (ctrl.signal.aborted) return;
+        setCategories([]);
+        message.error(e instanceof Error ? e.message : String(e));
+      });
+    return () => ctrl.abort();
+  }, [message]);
+  const tree = useMemo(() => categoryTree(categories ?? []), [categories]);
+  const line = categories?.find((c) => c.id === selected);
+  return (
+    <Row gutter={16} data-testid="catalog-page">
+      <Col span={6}>
+        <Card title={t("salesDeals.productLines")} size="small">
+          {categories === null ? (
+            <Spin />
+          ) : (
+            <Tree
+              treeData={tree}
+              defaultExpandAll
+              selectedKeys={selected ? [selected] : []}
+              onSelect={(keys) => setParams(keys[0] ? { line: String(keys[0]) } : {})}
+              data-testid="category-tree"
+            />
+          )}
+        </Card>
+      </Col>
+      <Col span={18}>
+        <Card title={line ? `${t("salesDeals.offerings")} · ${line.name ?? ""}` : t("salesDeals.offerings")} size="small">
+          {selected ? <OfferingTable category={selected} /> : <Empty description={t("salesDeals.selectLine")} />}
+        </Card>
+      </Col>
+    </Row>
+  );
+}
+
+function OfferingTable({ category }: { category: string }) {
+  const { t } = useTranslation();
+  const list = usePagedList<Offering>(OFFERINGS, { "category.id": category, sort: "name" });
+  const columns: TableProps<Offering>["columns"] = [
+    { key: "name", title: t("salesDeals.name"), render: (_, r) => <Link to={`/sales/catalog/${r.id}`}>{r.name}</Link> },
+    { key: "lifecycleStatus", title: t("salesDeals.lifecycleStatus"), render: (_, r) => <LifecycleTag status={r.lifecycleStatus} /> },
+    { key: "validFor", title: t("salesDeals.validFor"), render: (_, r) => formatValidFor(r.validFor) },
+    { key: "ownerNode", title: t("salesDeals.ownerNode"), render: (_, r) => <Tag>{r.ownerNode}</Tag> },
+    { key: "bundle", title: t("salesDeals.bundle"), render: (_, r) => (r.isBundle ? <Tag color="purple">{t("salesDeals.bundle")}</Tag> : "") },
+  ];
+  return <Table<Offering> rowKey="id" size="small" loading={list.loading} dataSource={list.rows} columns={columns} pagination={tablePagination(list, t)} data-testid="offering-table" />;
+}
+
+/** "¥800.00 每月" / "10%" / "¥0.05 / message": a price row's amount as the server sends it. */
+function priceText(p: Price): string {
+  if (p.percentage !== null && p.percentage !== undefined) return `${p.percentage}%`;
+  const money = p.price ? formatMoney(p.price) : "—";
+  return p.unitOfMeasure ? `${money} / ${p.unitOfMeasure.amount} ${p.unitOfMeasure.units}` : money;
+}
+
+export function OfferingDetail() {
+  const { t } = useTranslation();
+  const navigate = useNavigate();
+  const { id = "" } = useParams();
+  const [offering, setOffering] = useState<Offering | null>(null);
+  const [prices, setPrices] = useState<Price[]>([]);
+  const [spec, setSpec] = useState<string | null>(null);
+  const [error, setError] = useState<string | null>(null);
+
+  useEffect(() => {
+    const ctrl = new AbortController();
+    (async () => {
+      const o = (await api.get<Offering>(OFFERING, { path: { item_id: id }, signal: ctrl.signal })).data;
+      setOffering(o);
+      const ids = (o.productOfferingPrice ?? []).map((p) => p.id);
+      if (ids.length) setPrices((await api.get<Price[]>(PRICES, { query: { id: ids.join(","), limit: ids.length }, signal: ctrl.signal })).data);
+      if (o.productSpecification) {
+        const s = await api.get<{ name?: string }>(SPECIFICATION, { path: { item_id: o.productSpecification.id }, signal: ctrl.signal }).catch(() => null);
+        setSpec(s?.data.name ?? o.productSpecification.id);
+      }
+    })().catch((e: unknown) => {
+      if (ctrl.signal.aborted) return;
+      setError(e instanceof ApiError && e.status === 404 ? t("salesDeals.notFound") : e instanceof Error ? e.message : String(e));
+    });
+    return () => ctrl.abort();
+  }, [id, t]);
+
+  if (error) return <Result status="warning" title={error} extra={<Button onClick={() => navigate("/sales/catalog")}>{t("common.back")}</Button>} />;
+  if (!offering) return <Spin />;
+  const o = offering;
+  const columns: TableProps<Price>["columns"] = [
+    { key: "name", title: t("salesDeals.name"), dataIndex: "name" },
+    { key: "priceType", title: t("salesDeals.priceType"), render: (_, r) => <Tag>{t(`salesDeals.priceTypes.${r.priceType ?? ""}`, { defaultValue: r.priceType ?? "—" })}</Tag> },
+    { key: "price", title: t("salesDeals.price"), align: "right", render: (_, r) => <span data-testid="price-value">{priceText(r)}</span> },
+    {
+      key: "period",
+      title: t("salesDeals.period"),
+      render: (_, r) => (r.recurringChargePeriodType ? `${r.recurringChargePeriodLength && r.recurringChargePeriodLength > 1 ? `${r.recurringChargePeriodLength} × ` : ""}${t(`salesDeals.periods.${r.recurringChargePeriodType}`, { defaultValue: r.recurringChargePeriodType })}` : "—"),
+    },
+    { key: "lifecycleStatus", title: t("salesDeals.lifecycleStatus"), render: (_, r) => <LifecycleTag status={r.lifecycleStatus} /> },
+    { key: "validFor", title: t("salesDeals.validFor"), render: (_, r) => formatValidFor(r.validFor) },
+  ];
+  return (
+    <Space orientation="vertical" style={{ width: "100%" }} data-testid="offering-detail">
+      <Card title={o.name} extra={<Button onClick={() => navigate(-1)}>{t("common.back")}</Button>}>
+        <Descriptions column={2} size="small" bordered>
+          <Descriptions.Item label={t("salesDeals.lifecycleStatus")}>
+            <LifecycleTag status={o.lifecycleStatus} />
+            {o.isBundle && <Tag color="purple">{t("salesDeals.bundle")}</Tag>}
+          </Descriptions.Item>
+          <Descriptions.Item label={t("salesDeals.validFor")}>{formatValidFor(o.validFor)}</Descriptions.Item>
+          <Descriptions.Item label={t("salesDeals.ownerNode")}>{o.ownerNode}</Descriptions.Item>
+          <Descriptions.Item label={t("salesDeals.specification")}>{spec ?? "—"}</Descriptions.Item>
+          <Descriptions.Item label={t("salesDeals.availability")}>{o.availableByDefault ? t("salesDeals.availableByDefault") : t("salesDeals.notByDefault")}</Descriptions.Item>
+          <Descriptions.Item label={t("salesDeals.bundled")}>{(o.bundledProductOffering ?? []).map((b) => <Link key={b.id} to={`/sales/catalog/${b.id}`} style={{ marginInlineEnd: 8 }}>{b.name ?? b.id}</Link>)}</Descriptions.Item>
+          <Descriptions.Item label={t("salesDeals.description")} span={2}>
+            {o.description ?? "—"}
+          </Descriptions.Item>
+        </Descriptions>
+      </Card>
+      <Card title={t("salesDeals.prices")} size="small">
+        <Table<Price> rowKey="id" size="small" pagination={false} dataSource={prices} columns={columns} locale={{ emptyText: t("salesDeals.noPrices") }} data-testid="price-table" />
+      </Card>
+      <Sellable offering={o} />
+    </Space>
+  );
+}
+
+/** Where the offering is sellable today: this node and the nodes right below it (sellableOffering per node),
+ * and at a province the province's own availability item with its toggle. */
+function Sellable({ offering }: { offering: Offering }) {
+  const { t } = useTranslation();
+  const { message } = App.useApp();
+  const session = useSession();
+  const here = nodeInfo();
+  const scope = session?.claims.scope_node ?? here?.code ?? "";
+  const [where, setWhere] = useState<{ node: string; sellable: boolean | null }[]>([]);
+  const [own, setOwn] = useState<Availability | null>(null);
+  const [reloads, setReloads] = useState(0);
+  const [saving, setSaving] = useState(false);
+  const reload = useCallback(() => setReloads((n) => n + 1), []);
+  const author = canAuthorAvailability(here?.tier, session?.claims) && here?.code === scope && offering.ownerNode !== here?.code;
+
+  useEffect(() => {
+    const ctrl = new AbortController();
+    (async () => {
+      const tree = await api.get<{ code: string; parent: string | null }[]>(SUBTREE, { path: { code: scope }, signal: ctrl.signal }).catch(() => null);
+      const nodes = [scope, ...(tree?.data ?? []).filter((n) => n.parent === scope).map((n) => n.code)];
+      const answers = await Promise.all(
+        nodes.map((node) =>
+          api
+            .get<Offering[]>(SELLABLE, { query: { node, limit: 1000, fields: "id" }, signal: ctrl.signal })
+            .then((r) => ({ node, sellable: r.data.some((x) => x.id === offering.id) }))
+            .catch(() => ({ node, sellable: null })),
+        ),
+      );
+      setWhere(answers);
+      if (here?.tier === "province") {
+        const a = await api.get<Availability[]>(AVAILABILITY, { query: { "productOffering.id": offering.id, limit: 100 }, signal: ctrl.signal });
+        setOwn(ownAvailability(a.data, here.code));
+      }
+    })().catch((e: unknown) => {
+      if (!ctrl.signal.aborted) message.error(e instanceof Error ? e.message : String(e));
+    });
+    return () => ctrl.abort();
+  }, [offering.id, scope, here?.tier, here?.code, reloads, message]);
+
+  const toggle = async (isAvailable: boolean) => {
+    setSaving(true);
+    try {
+      if (own) await api.patch(AVAILABILITY_ITEM, { path: { item_id: own.id }, body: { isAvailable } });
+      else
+        await api.post(AVAILABILITY, {
+          body: { name: `${offering.name ?? offering.id} @ ${here?.code ?? ""}`, productOffering: { id: offering.id }, isAvailable, lifecycleStatus: "active", validFor: { startDateTime: todayUtc() } },
+        });
+      message.success(t("salesDeals.availabilitySaved"));
+      reload();
+    } catch (e) {
+      message.error(e instanceof Error ? e.message : String(e));
+    } finally {
+      setSaving(false);
+    }
+  };
+
+  const isAvailable = own ? own.isAvailable !== false : offering.availableByDefault;
+  return (
+    <Card title={t("salesDeals.sellableHere")} size="small" data-testid="sellable">
+      <Space wrap>
+        {where.map((w) => (
+          <Tag key={w.node} color={w.sellable ? "green" : w.sellable === false ? "red" : "default"} data-testid={`sellable-${w.node}`}>
+            {w.sellable ? t("salesDeals.sellableAt", { node: w.node }) : t("salesDeals.notSellableAt", { node: w.node })}
+          </Tag>
+        ))}
+      </Space>
+      {here?.tier === "province" && offering.ownerNode !== here.code && (
+        <div style={{ marginTop: 12 }} data-testid="availability">
+          <Typography.Text strong>{t("salesDeals.availability")}: </Typography.Text>
+          <Typography.Text type="secondary">{own ? (own.isAvailable ? t("salesDeals.available") : t("salesDeals.withdrawn")) : t("salesDeals.availabilityNone")} </Typography.Text>
+          {author && <Switch checked={isAvailable} loading={saving} onChange={(v) => void toggle(v)} checkedChildren={t("salesDeals.available")} unCheckedChildren={t("salesDeals.withdrawn")} data-testid="availability-toggle" />}
+        </div>
+      )}
+      {here?.tier === "local" && (
+        <div style={{ marginTop: 12 }}>
+          <Typography.Text type="secondary">{t("salesDeals.readOnlyLocal")}</Typography.Text>
+        </div>
+      )}
+    </Card>
+  );
+}
