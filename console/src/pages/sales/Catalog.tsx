@@ -1,16 +1,17 @@
 // The catalogue browser (产品目录, TMF620): product lines as a tree (sub-lines by parentId), the selected
 // line's offerings, and an offering's detail — its price table, where it is sellable, and at a province
 // the province's own availability item with a toggle (the API refuses it at the group and local networks).
-import { App, Button, Card, Col, Descriptions, Empty, Row, Space, Spin, Switch, Table, Tag, Tree, Typography, Result, type TableProps } from "antd";
+import { App, Button, Card, Col, DatePicker, Descriptions, Empty, Form, Input, Modal, Row, Select, Space, Spin, Switch, Table, Tag, Tree, Typography, Result, type TableProps } from "antd";
+import dayjs, { type Dayjs } from "dayjs";
 import { useCallback, useEffect, useMemo, useState } from "react";
 import { useTranslation } from "react-i18next";
 import { Link, useNavigate, useParams, useSearchParams } from "react-router";
 import { api } from "../../api/client";
-import { ApiError } from "../../api/errors";
+import { ApiError, applyFieldErrors } from "../../api/errors";
 import { tablePagination, usePagedList } from "../../api/useTmfList";
 import { useSession } from "../../auth/useSession";
 import { nodeInfo } from "../../env";
-import { canAuthorAvailability, categoryTree, formatValidFor, ownAvailability, todayUtc, type Availability, type Category, type Offering, type Price } from "./deals";
+import { canAuthorAvailability, canAuthorCatalog, categoryTree, formatValidFor, lifecycleMoves, offeringField, ownAvailability, todayUtc, type Availability, type Category, type Offering, type Price } from "./deals";
 import { formatMoney } from "./logic";
 
 const TMF = "/tmf-api/productCatalogManagement/v4";
@@ -18,6 +19,7 @@ export const CATEGORIES = `${TMF}/category` as const;
 export const OFFERINGS = `${TMF}/productOffering` as const;
 export const OFFERING = `${TMF}/productOffering/{item_id}` as const;
 export const PRICES = `${TMF}/productOfferingPrice` as const;
+const SPECIFICATIONS = `${TMF}/productSpecification` as const;
 const SPECIFICATION = `${TMF}/productSpecification/{item_id}` as const;
 export const SELLABLE = "/api/v1/sales/sellableOffering" as const;
 const AVAILABILITY = "/api/v1/sales/offeringAvailability" as const;
@@ -78,6 +80,8 @@ export default function Catalog() {
 
 function OfferingTable({ category }: { category: string }) {
   const { t } = useTranslation();
+  const session = useSession();
+  const [creating, setCreating] = useState(false);
   const list = usePagedList<Offering>(OFFERINGS, { "category.id": category, sort: "name" });
   const columns: TableProps<Offering>["columns"] = [
     { key: "name", title: t("salesDeals.name"), render: (_, r) => <Link to={`/sales/catalog/${r.id}`}>{r.name}</Link> },
@@ -86,7 +90,125 @@ function OfferingTable({ category }: { category: string }) {
     { key: "ownerNode", title: t("salesDeals.ownerNode"), render: (_, r) => <Tag>{r.ownerNode}</Tag> },
     { key: "bundle", title: t("salesDeals.bundle"), render: (_, r) => (r.isBundle ? <Tag color="purple">{t("salesDeals.bundle")}</Tag> : "") },
   ];
-  return <Table<Offering> rowKey="id" size="small" loading={list.loading} dataSource={list.rows} columns={columns} pagination={tablePagination(list, t)} data-testid="offering-table" />;
+  return (
+    <>
+      {canAuthorCatalog(nodeInfo()?.tier, session?.claims) && (
+        <Button type="primary" onClick={() => setCreating(true)} style={{ marginBottom: 12 }} data-testid="new-offering">
+          {t("salesDeals.newOffering")}
+        </Button>
+      )}
+      <Table<Offering> rowKey="id" size="small" loading={list.loading} dataSource={list.rows} columns={columns} pagination={tablePagination(list, t)} data-testid="offering-table" />
+      {creating && (
+        <OfferingCreate
+          category={category}
+          onClose={(created) => {
+            setCreating(false);
+            if (created) list.reload();
+          }}
+        />
+      )}
+    </>
+  );
+}
+
+interface CreateValues {
+  name: string;
+  description?: string;
+  category: string[];
+  productSpecification?: string;
+  productOfferingPrice?: string[];
+  lifecycleStatus: string;
+  validFor: Dayjs;
+  availableByDefault: boolean;
+}
+const CREATE_FIELDS = ["name", "description", "category", "productSpecification", "productOfferingPrice", "lifecycleStatus", "validFor", "availableByDefault"];
+
+/** A new offering at the group or a province (a local network authors nothing): its line, specification
+ * and prices picked from what this node may refer to; a 422 is shown at the field it names. */
+function OfferingCreate({ category, onClose }: { category: string; onClose: (created: boolean) => void }) {
+  const { t } = useTranslation();
+  const { message } = App.useApp();
+  const [form] = Form.useForm<CreateValues>();
+  const [busy, setBusy] = useState(false);
+  const [options, setOptions] = useState<{ categories: Category[]; specs: { id: string; name?: string }[]; prices: Price[] }>({ categories: [], specs: [], prices: [] });
+  useEffect(() => {
+    const ctrl = new AbortController();
+    const active = { lifecycleStatus: "inDesign,active", limit: 1000 };
+    Promise.all([
+      api.get<Category[]>(CATEGORIES, { query: { ...active, fields: "id,name" }, signal: ctrl.signal }),
+      api.get<{ id: string; name?: string }[]>(SPECIFICATIONS, { query: { ...active, fields: "id,name" }, signal: ctrl.signal }),
+      api.get<Price[]>(PRICES, { query: { ...active, fields: "id,name,priceType" }, signal: ctrl.signal }),
+    ])
+      .then(([c, sp, p]) => setOptions({ categories: c.data, specs: sp.data, prices: p.data }))
+      .catch((e: unknown) => {
+        if (!ctrl.signal.aborted) message.error(e instanceof Error ? e.message : String(e));
+      });
+    return () => ctrl.abort();
+  }, [message]);
+
+  const submit = async (v: CreateValues) => {
+    setBusy(true);
+    try {
+      await api.post(OFFERINGS, {
+        body: {
+          name: v.name,
+          description: v.description || undefined,
+          category: v.category.map((id) => ({ id })),
+          productSpecification: v.productSpecification ? { id: v.productSpecification } : undefined,
+          productOfferingPrice: (v.productOfferingPrice ?? []).map((id) => ({ id })),
+          lifecycleStatus: v.lifecycleStatus,
+          validFor: { startDateTime: v.validFor.format("YYYY-MM-DD") },
+          availableByDefault: v.availableByDefault,
+        },
+      });
+      message.success(t("salesDeals.created"));
+      onClose(true);
+    } catch (e) {
+      const left = applyFieldErrors(form, e, CREATE_FIELDS, offeringField);
+      if (left) message.error(left);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <Modal open title={t("salesDeals.newOffering")} onCancel={() => onClose(false)} onOk={() => form.submit()} confirmLoading={busy} width={640}>
+      <Form form={form} layout="vertical" onFinish={(v) => void submit(v)} initialValues={{ category: [category], lifecycleStatus: "inDesign", validFor: dayjs(todayUtc()), availableByDefault: true }} data-testid="offering-form">
+        <Form.Item name="name" label={t("salesDeals.name")} rules={[{ required: true, message: t("login.required", { field: t("salesDeals.name") }) }]}>
+          <Input maxLength={200} data-testid="offering-name" />
+        </Form.Item>
+        <Form.Item name="category" label={t("salesDeals.productLines")} rules={[{ required: true }]}>
+          <Select mode="multiple" optionFilterProp="label" options={options.categories.map((c) => ({ value: c.id, label: c.name ?? c.id }))} />
+        </Form.Item>
+        <Form.Item name="productSpecification" label={t("salesDeals.specification")}>
+          <Select allowClear showSearch optionFilterProp="label" options={options.specs.map((x) => ({ value: x.id, label: x.name ?? x.id }))} />
+        </Form.Item>
+        <Form.Item name="productOfferingPrice" label={t("salesDeals.prices")}>
+          <Select mode="multiple" optionFilterProp="label" options={options.prices.map((p) => ({ value: p.id, label: `${p.name ?? p.id} · ${t(`salesDeals.priceTypes.${p.priceType ?? ""}`, { defaultValue: p.priceType ?? "" })}` }))} />
+        </Form.Item>
+        <Row gutter={16}>
+          <Col span={8}>
+            <Form.Item name="lifecycleStatus" label={t("salesDeals.lifecycleStatus")}>
+              <Select options={["inDesign", "active"].map((x) => ({ value: x, label: t(`salesDeals.lifecycle.${x}`) }))} />
+            </Form.Item>
+          </Col>
+          <Col span={8}>
+            <Form.Item name="validFor" label={t("salesDeals.validFor")} rules={[{ required: true }]}>
+              <DatePicker style={{ width: "100%" }} />
+            </Form.Item>
+          </Col>
+          <Col span={8}>
+            <Form.Item name="availableByDefault" label={t("salesDeals.availableByDefaultLabel")} valuePropName="checked">
+              <Switch />
+            </Form.Item>
+          </Col>
+        </Row>
+        <Form.Item name="description" label={t("salesDeals.description")}>
+          <Input.TextArea rows={2} maxLength={4000} />
+        </Form.Item>
+      </Form>
+    </Modal>
+  );
 }
 
 /** "¥800.00 每月" / "10%" / "¥0.05 / message": a price row's amount as the server sends it. */
@@ -104,6 +226,9 @@ export function OfferingDetail() {
   const [prices, setPrices] = useState<Price[]>([]);
   const [spec, setSpec] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
+  const session = useSession();
+  const { message } = App.useApp();
+  const [moving, setMoving] = useState(false);
 
   useEffect(() => {
     const ctrl = new AbortController();
@@ -126,6 +251,20 @@ export function OfferingDetail() {
   if (error) return <Result status="warning" title={error} extra={<Button onClick={() => navigate("/sales/catalog")}>{t("common.back")}</Button>} />;
   if (!offering) return <Spin />;
   const o = offering;
+  const here = nodeInfo();
+  const moves = lifecycleMoves(o, here?.tier, here?.code, session?.claims);
+  const move = async (lifecycleStatus: string) => {
+    setMoving(true);
+    try {
+      const r = await api.patch<Offering>(OFFERING, { path: { item_id: o.id }, body: { lifecycleStatus } });
+      setOffering(r.data);
+      message.success(t("salesDeals.lifecycleMoved", { status: t(`salesDeals.lifecycle.${lifecycleStatus}`) }));
+    } catch (e) {
+      message.error(e instanceof Error ? e.message : String(e));
+    } finally {
+      setMoving(false);
+    }
+  };
   const columns: TableProps<Price>["columns"] = [
     { key: "name", title: t("salesDeals.name"), dataIndex: "name" },
     { key: "priceType", title: t("salesDeals.priceType"), render: (_, r) => <Tag>{t(`salesDeals.priceTypes.${r.priceType ?? ""}`, { defaultValue: r.priceType ?? "—" })}</Tag> },
@@ -140,7 +279,19 @@ export function OfferingDetail() {
   ];
   return (
     <Space orientation="vertical" style={{ width: "100%" }} data-testid="offering-detail">
-      <Card title={o.name} extra={<Button onClick={() => navigate(-1)}>{t("common.back")}</Button>}>
+      <Card
+        title={o.name}
+        extra={
+          <Space>
+            {moves.map((m) => (
+              <Button key={m} danger={m === "retired"} loading={moving} onClick={() => void move(m)} data-testid={`lifecycle-${m}`}>
+                {t("salesDeals.moveLifecycle", { status: t(`salesDeals.lifecycle.${m}`) })}
+              </Button>
+            ))}
+            <Button onClick={() => navigate(-1)}>{t("common.back")}</Button>
+          </Space>
+        }
+      >
         <Descriptions column={2} size="small" bordered>
           <Descriptions.Item label={t("salesDeals.lifecycleStatus")}>
             <LifecycleTag status={o.lifecycleStatus} />

@@ -13,6 +13,7 @@ import { formatTime } from "../../components/labels";
 import { nodeInfo } from "../../env";
 import { agreementActions, renewalPeriod, todayUtc, type Agreement, type AgreementAction } from "./deals";
 import { formatMoney } from "./logic";
+import { useCustomerNames } from "./OpportunityList";
 import { AGREEMENT, AGREEMENTS, AgreementStatusTag, DaysLeft, RenewalTag } from "./ContractList";
 
 const RENEW = "/tmf-api/agreementManagement/v4/agreement/{agreement_id}/renew" as const;
@@ -32,6 +33,7 @@ export default function ContractDetail() {
   const { id = "" } = useParams();
   const [agreement, setAgreement] = useState<Agreement | null>(null);
   const [versions, setVersions] = useState<Agreement[]>([]);
+  const customers = useCustomerNames(agreement ? [agreement] : []);
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState<string | null>(null);
   const [modal, setModal] = useState<"renew" | "sign" | null>(null);
@@ -125,13 +127,14 @@ export default function ContractDetail() {
       <Card
         title={
           <Space>
-            {a.number} v{a.agreementVersion ?? 1} · {a.name} <AgreementStatusTag status={a.status} />
+            {`${a.number ?? ""} v${a.agreementVersion ?? 1} · ${a.name ?? ""}`} <AgreementStatusTag status={a.status} />
           </Space>
         }
         extra={<Button onClick={() => navigate("/sales/contracts")}>{t("common.back")}</Button>}
       >
         <Descriptions column={3} size="small" bordered>
           <Descriptions.Item label={t("salesDeals.contractNumber")}>{a.number}</Descriptions.Item>
+          <Descriptions.Item label={t("salesDeals.customer")}>{customers[a.customer?.id ?? ""] ?? a.customer?.id ?? "—"}</Descriptions.Item>
           <Descriptions.Item label={t("salesDeals.signedDate")}>{a.signedDate ?? "—"}</Descriptions.Item>
           <Descriptions.Item label={t("salesDeals.amountLabel")}>{formatMoney(a.amount)}</Descriptions.Item>
           <Descriptions.Item label={t("salesDeals.agreementPeriod")}>
@@ -150,7 +153,7 @@ export default function ContractDetail() {
             <Tag>{a.ownerNode}</Tag>
           </Descriptions.Item>
           <Descriptions.Item label={t("salesDeals.accountManager")}>{a.accountManager}</Descriptions.Item>
-          <Descriptions.Item label={t("salesDeals.updatedAt")} span={2}>
+          <Descriptions.Item label={t("salesDeals.updatedAt")}>
             {a.updatedAt ? formatTime(a.updatedAt) : "—"}
           </Descriptions.Item>
           <Descriptions.Item label={t("salesDeals.terms")} span={3}>

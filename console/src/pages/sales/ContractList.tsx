@@ -8,6 +8,7 @@ import { tablePagination, usePagedList } from "../../api/useTmfList";
 import { formatTime } from "../../components/labels";
 import { AGREEMENT_STATUSES, daysLeft, expiringQuery, todayUtc, type Agreement, type Reminder } from "./deals";
 import { formatMoney } from "./logic";
+import { useCustomerNames } from "./OpportunityList";
 
 export const AGREEMENTS = "/tmf-api/agreementManagement/v4/agreement" as const;
 export const AGREEMENT = "/tmf-api/agreementManagement/v4/agreement/{agreement_id}" as const;
@@ -63,12 +64,14 @@ export default function ContractList() {
   );
 }
 
-function useColumns(): TableProps<Agreement>["columns"] {
+function useColumns(rows: Agreement[]): TableProps<Agreement>["columns"] {
   const { t } = useTranslation();
+  const names = useCustomerNames(rows);
   return [
     { key: "number", title: t("salesDeals.contractNumber"), render: (_, r) => <Link to={`/sales/contracts/${r.id}`}>{r.number}</Link> },
     { key: "version", title: t("salesDeals.agreementVersion"), render: (_, r) => `v${r.agreementVersion ?? 1}` },
     { key: "name", title: t("salesDeals.name"), dataIndex: "name" },
+    { key: "customer", title: t("salesDeals.customer"), render: (_, r) => names[r.customer?.id ?? ""] ?? r.customer?.id },
     { key: "status", title: t("salesDeals.status"), render: (_, r) => <AgreementStatusTag status={r.status} /> },
     { key: "amount", title: t("salesDeals.amountLabel"), align: "right", render: (_, r) => formatMoney(r.amount) },
     { key: "end", title: t("salesDeals.endDate"), render: (_, r) => r.agreementPeriod?.endDateTime ?? "—" },
@@ -88,7 +91,7 @@ function AllContracts() {
   const [form] = Form.useForm<Filters>();
   const [filters, setFilters] = useState<Record<string, string | undefined>>({});
   const list = usePagedList<Agreement>(AGREEMENTS, { ...filters, sort: "-updatedAt" });
-  const columns = useColumns();
+  const columns = useColumns(list.rows);
   const search = (v: Filters) => setFilters({ status: v.status || undefined, number: v.number?.trim() || undefined, "customer.id": v.customer?.trim() || undefined });
   return (
     <>
@@ -125,7 +128,7 @@ function Expiring() {
   const { t } = useTranslation();
   const [today] = useState(todayUtc);
   const list = usePagedList<Agreement>(AGREEMENTS, expiringQuery(today));
-  const common = useColumns();
+  const common = useColumns(list.rows);
   const columns = [...(common ?? []), { key: "daysLeft", title: t("salesDeals.daysLeft"), align: "right" as const, render: (_: unknown, r: Agreement) => <DaysLeft end={r.agreementPeriod?.endDateTime} /> }];
   return <Table<Agreement> rowKey="id" size="middle" loading={list.loading} dataSource={list.rows} columns={columns} pagination={tablePagination(list, t)} data-testid="expiring-table" />;
 }

@@ -94,9 +94,9 @@ function OpportunityTable() {
 }
 
 /** The names of the page's customers (sales keeps only their ids), in one list read; ids until then. */
-function useCustomerNames(rows: Opportunity[]): Record<string, string> {
+export function useCustomerNames(rows: { customer?: { id?: string } | null }[]): Record<string, string> {
   const [names, setNames] = useState<Record<string, string>>({});
-  const ids = [...new Set(rows.map((r) => r.customer.id))].sort().join(",");
+  const ids = [...new Set(rows.flatMap((r) => (r.customer?.id ? [r.customer.id] : [])))].sort().join(",");
   useEffect(() => {
     if (!ids) return;
     const ctrl = new AbortController();

@@ -11,6 +11,7 @@ import { formatTime } from "../../components/labels";
 import { nodeInfo } from "../../env";
 import { quoteActions, type Quote, type QuoteAction, type QuoteItem } from "./deals";
 import { formatMoney } from "./logic";
+import { useCustomerNames } from "./OpportunityList";
 import { QUOTE, QuoteStateTag } from "./QuoteList";
 
 const DOCUMENT = "/tmf-api/quoteManagement/v4/quote/{quote_id}/document" as const;
@@ -29,6 +30,7 @@ export default function QuoteDetail() {
   const { id = "" } = useParams();
   const [quote, setQuote] = useState<Quote | null>(null);
   const [names, setNames] = useState<Record<string, string>>({});
+  const customers = useCustomerNames(quote ? [quote] : []);
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState<string | null>(null);
   const [deciding, setDeciding] = useState<"approve" | "reject" | null>(null);
@@ -109,7 +111,7 @@ export default function QuoteDetail() {
       <Card
         title={
           <Space>
-            {q.number} v{q.quoteVersion ?? 1} · {q.name} <QuoteStateTag state={q.state} />
+            {`${q.number ?? ""} v${q.quoteVersion ?? 1} · ${q.name ?? ""}`} <QuoteStateTag state={q.state} />
           </Space>
         }
         extra={
@@ -126,7 +128,7 @@ export default function QuoteDetail() {
       >
         {q.ownerNode !== nodeInfo()?.code && <Alert type="info" showIcon message={t("salesDeals.replica", { owner: q.ownerNode })} style={{ marginBottom: 12 }} />}
         <Descriptions column={3} size="small" bordered>
-          <Descriptions.Item label={t("salesDeals.customer")}>{q.customer?.name ?? q.customer?.id}</Descriptions.Item>
+          <Descriptions.Item label={t("salesDeals.customer")}>{q.customer?.name ?? customers[q.customer?.id ?? ""] ?? q.customer?.id}</Descriptions.Item>
           <Descriptions.Item label={t("salesDeals.accountManager")}>{q.accountManager}</Descriptions.Item>
           <Descriptions.Item label={t("salesDeals.ownerNode")}>{q.ownerNode}</Descriptions.Item>
           <Descriptions.Item label={t("salesDeals.subtotal")}>{formatMoney(q.subtotal)}</Descriptions.Item>

@@ -10,6 +10,7 @@ import { useSession } from "../../auth/useSession";
 import { formatTime } from "../../components/labels";
 import { QUOTE_STATES, type Quote } from "./deals";
 import { formatMoney } from "./logic";
+import { useCustomerNames } from "./OpportunityList";
 
 export const QUOTES = "/tmf-api/quoteManagement/v4/quote" as const;
 export const QUOTE = "/tmf-api/quoteManagement/v4/quote/{quote_id}" as const;
@@ -37,11 +38,12 @@ export default function QuoteList() {
   const [form] = Form.useForm<Filters>();
   const [filters, setFilters] = useState<{ state?: string; "customer.id"?: string }>({});
   const list = usePagedList<Quote>(QUOTES, { ...filters, sort: "-updatedAt" });
+  const names = useCustomerNames(list.rows);
   const columns: TableProps<Quote>["columns"] = [
     { key: "number", title: t("salesDeals.number"), render: (_, r) => <Link to={`/sales/quotes/${r.id}`}>{r.number}</Link> },
     { key: "version", title: t("salesDeals.quoteVersion"), render: (_, r) => `v${r.quoteVersion ?? 1}` },
     { key: "name", title: t("salesDeals.name"), dataIndex: "name" },
-    { key: "customer", title: t("salesDeals.customer"), render: (_, r) => r.customer?.name ?? r.customer?.id },
+    { key: "customer", title: t("salesDeals.customer"), render: (_, r) => r.customer?.name ?? names[r.customer?.id ?? ""] ?? r.customer?.id },
     { key: "state", title: t("salesDeals.state"), render: (_, r) => <QuoteStateTag state={r.state} /> },
     { key: "total", title: t("salesDeals.total"), align: "right", render: (_, r) => formatMoney(r.total) },
     { key: "maxDiscount", title: t("salesDeals.maxDiscount"), align: "right", render: (_, r) => `${r.maxDiscountPercent ?? "0"}%` },

@@ -4,7 +4,10 @@ import {
   addDays,
   agreementActions,
   canAuthorAvailability,
+  canAuthorCatalog,
   categoryTree,
+  lifecycleMoves,
+  offeringField,
   draftLines,
   formLines,
   quoteFieldPath,
@@ -184,5 +187,30 @@ describe("quote form", () => {
     expect(quoteTotals(draftLines(lines)).total).toBe("1520.00");
     const saved = formLines([{ id: "i", productOffering: { id: "o1" }, quantity: 2, unitPrice: cny("800.00"), discountPercent: "5", amount: cny("1520.00"), note: null }]);
     expect(saved[0]).toMatchObject({ offeringId: "o1", quantity: 2, unitPrice: "800.00", unit: "CNY", discountPercent: "5" });
+  });
+});
+
+describe("catalogue authoring", () => {
+  const w = claims("a", ["sales.catalog:write"]);
+  it("lets the group and provinces author, not a local network", () => {
+    expect(canAuthorCatalog("group", w)).toBe(true);
+    expect(canAuthorCatalog("province", w)).toBe(true);
+    expect(canAuthorCatalog("local", w)).toBe(false);
+    expect(canAuthorCatalog("group", claims("a", []))).toBe(false);
+  });
+
+  it("offers the lifecycle moves to the author only, none once retired", () => {
+    expect(lifecycleMoves({ lifecycleStatus: "inDesign", ownerNode: "hq" }, "group", "hq", w)).toEqual(["active", "retired"]);
+    expect(lifecycleMoves({ lifecycleStatus: "active", ownerNode: "hq" }, "group", "hq", w)).toEqual(["retired"]);
+    expect(lifecycleMoves({ lifecycleStatus: "retired", ownerNode: "hq" }, "group", "hq", w)).toEqual([]);
+    expect(lifecycleMoves({ lifecycleStatus: "active", ownerNode: "hq" }, "province", "gd", w)).toEqual([]); // not the author
+  });
+
+  it("names the form field of a server error", () => {
+    expect(offeringField("category[0].id")).toBe("category");
+    expect(offeringField("body.productOfferingPrice.1.id")).toBe("productOfferingPrice");
+    expect(offeringField("productSpecification.id")).toBe("productSpecification");
+    expect(offeringField("validFor.startDateTime")).toBe("validFor");
+    expect(offeringField("body.name")).toBe("name");
   });
 });

@@ -313,3 +313,25 @@ export function rawFieldErrors(body: { message?: string; details?: unknown } | n
   if (out.length === 0 && typeof d.field === "string") out.push({ field: d.field, message: body?.message ?? "invalid" });
   return out;
 }
+
+// --- authoring the catalogue --------------------------------------------------------------------------
+
+/** The group and the provinces author catalogue items (the API refuses a local network), with write. */
+export function canAuthorCatalog(tier: string | undefined, claims: Claims | null | undefined): boolean {
+  return (tier === "group" || tier === "province") && hasPermission(claims, "sales.catalog:write");
+}
+
+/** The lifecycle moves of an item (inDesign → active | retired, active → retired; retired is final),
+ * offered only to its author node with write. */
+export function lifecycleMoves(item: { lifecycleStatus?: string; ownerNode?: string }, tier: string | undefined, node: string | undefined, claims: Claims | null | undefined): string[] {
+  if (!canAuthorCatalog(tier, claims) || item.ownerNode !== node) return [];
+  if (item.lifecycleStatus === "inDesign") return ["active", "retired"];
+  if (item.lifecycleStatus === "active") return ["retired"];
+  return [];
+}
+
+/** A server field of the offering form (`category[0].id`, `productOfferingPrice[1].id`, `validFor.startDateTime`)
+ * → the form's field name. */
+export function offeringField(field: string): string {
+  return field.replace(/^body\./, "").replace(/\[\d+\].*$|\.\d+.*$/, "").replace(/\.(id|startDateTime|endDateTime)$/, "");
+}

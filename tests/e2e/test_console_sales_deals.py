@@ -1,0 +1,199 @@
+"""Browser test of the deals screens (issue 11): the catalogue shows an offering's price as the API has it;
+a quote drafted in the browser with one line is stored at the API (and submitted within the discount
+threshold, approved at once); a contract signed at gd-gz via the API is on the expiry list with its days
+left, and renewing it in the browser makes a new version linked to the old one at the API."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from .conftest import CUSTOMER, Console
+
+TMF620 = "/tmf-api/productCatalogManagement/v4"
+QUOTES = "/tmf-api/quoteManagement/v4/quote"
+AGREEMENTS = "/tmf-api/agreementManagement/v4/agreement"
+SYMBOLS = {"CNY": "¥", "USD": "$"}
+
+
+def expect() -> Any:
+    from playwright.sync_api import expect as _expect
+
+    return _expect
+
+
+def money(m: dict[str, str]) -> str:
+    """The console's formatMoney: the decimal string grouped by thousands, prefixed by the currency."""
+    whole, _, frac = str(m["value"]).partition(".")
+    return f"{SYMBOLS.get(m['unit'], m['unit'] + ' ')}{int(whole):,}" + (f".{frac}" if frac else "")
+
+
+def ok(r: Any, status: int = 200) -> Any:
+    assert r.status_code == status, r.text
+    return r.json()
+
+
+def patch(api: Any, node: str, path: str, body: Any) -> Any:
+    headers = {"Authorization": f"Bearer {api.token(node)}", "Content-Type": "application/merge-patch+json"}
+    return api.http.patch(api.url(node, path), headers=headers, json=body)
+
+
+def priced_offering(api: Any) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+    """A seeded product line, one of its active offerings sellable at gd-gz, and that offering's recurring tariff."""
+    sellable = {o["id"] for o in ok(api.get("gd-gz", "/api/v1/sales/sellableOffering", params={"limit": 1000}))}
+    for line in ok(api.get("gd-gz", f"{TMF620}/category", params={"limit": 1000})):
+        offerings = ok(api.get("gd-gz", f"{TMF620}/productOffering", params={"category.id": line["id"], "limit": 100}))
+        for o in offerings:
+            ids = [p["id"] for p in o.get("productOfferingPrice", [])]
+            if o["id"] not in sellable or not ids:
+                continue
+            prices = ok(api.get("gd-gz", f"{TMF620}/productOfferingPrice", params={"id": ",".join(ids), "limit": 100}))
+            recurring = [p for p in prices if p["priceType"] == "recurring" and p.get("price")]
+            if recurring:
+                return line, o, recurring[0]
+    raise AssertionError("no seeded offering with a recurring tariff sellable at gd-gz")
+
+
+def test_catalogue_shows_the_apis_price_and_a_browser_quote_is_stored(console: Console, api: Any) -> None:
+    line, offering, price = priced_offering(api)
+    customer = ok(api.get("gd-gz", CUSTOMER, params={"limit": 1, "sort": "name"}))[0]
+
+    console.login("gd-gz", path="/sales/catalog")
+    page = console.page
+    page.wait_for_url("**/sales/catalog")
+    expect()(page.get_by_test_id("main-menu")).to_contain_text("产品目录")
+    page.get_by_test_id("category-tree").get_by_text(line["name"], exact=True).click()
+    table = page.get_by_test_id("offering-table")
+    table.get_by_role("link", name=offering["name"], exact=True).click()
+    page.wait_for_url(re.compile(rf".*/sales/catalog/{offering['id']}$"))
+    row = page.get_by_test_id("price-table").locator("tr", has_text=price["name"])
+    expect()(row.get_by_test_id("price-value")).to_have_text(money(price["price"]))
+    expect()(page.get_by_test_id("sellable-gd-gz")).to_contain_text("可售")
+    console.shot("43-sales-offering-detail")
+
+    # a quote with one line of that offering, drafted in the browser
+    number = f"Q-E2E-{uuid.uuid4().hex[:8]}"
+    page.goto(console.fed.node_url("gd-gz") + "/sales/quotes/new")
+    form = page.get_by_test_id("quote-form")
+    form.get_by_test_id("field-number").fill(number)
+    form.get_by_test_id("field-name").fill("广州地铁 专线报价（e2e）")
+    form.get_by_test_id("field-customer").click()
+    page.keyboard.type(customer["name"])
+    page.locator(f'.ant-select-dropdown:visible .ant-select-item-option[title="{customer["name"]}"]').or_(
+        page.locator(".ant-select-dropdown:visible .ant-select-item-option").filter(has_text=customer["name"])
+    ).first.click()
+    form.get_by_test_id("line-offering").click()
+    page.keyboard.type(offering["name"])
+    page.locator(".ant-select-dropdown:visible .ant-select-item-option").filter(has_text=offering["name"]).first.click()
+    expect()(form.get_by_test_id("line-unitPrice")).to_have_value(price["price"]["value"])  # the list tariff
+    form.get_by_test_id("line-quantity").fill("2")
+    form.get_by_test_id("save-quote").click()
+    page.wait_for_url(re.compile(r".*/sales/quotes/[0-9a-f-]{36}$"))
+
+    stored = ok(api.get("gd-gz", QUOTES, params={"number": number}))
+    assert len(stored) == 1
+    q = stored[0]
+    assert q["customer"]["id"] == customer["id"] and q["state"] == "inProgress"
+    assert [(it["productOffering"]["id"], it["quantity"], it["unitPrice"]) for it in q["quoteItem"]] == [
+        (offering["id"], 2, price["price"])
+    ]
+    detail = page.get_by_test_id("quote-detail")
+    expect()(detail.get_by_test_id("quote-total")).to_have_text(money(q["total"]))  # the server's total
+    console.shot("44-sales-quote-detail")
+
+    # no discount: submitting approves at once (no manager needed)
+    detail.get_by_test_id("quote-submit").click()
+    expect()(detail.get_by_test_id("quote-state").first).to_have_text("已批准")
+    assert ok(api.get("gd-gz", f"{QUOTES}/{q['id']}"))["state"] == "approved"
+
+
+def test_an_expiring_contract_is_renewed_in_the_browser(console: Console, api: Any) -> None:
+    today = datetime.now(UTC).date()
+    customer = ok(api.get("gd-gz", CUSTOMER, params={"limit": 1}))[0]
+    number = f"HT-E2E-{uuid.uuid4().hex[:8]}"
+    end = today + timedelta(days=45)
+    body = {
+        "number": number,
+        "name": "广州地铁 专线服务合同（e2e）",
+        "customer": {"id": customer["id"]},
+        "agreementPeriod": {"startDateTime": (end - timedelta(days=365)).isoformat(), "endDateTime": end.isoformat()},
+        "amount": {"unit": "CNY", "value": "360000.00"},
+        "terms": "专线 100M，月租按资费执行",
+        "slaReference": "SLA-GOLD",
+    }
+    old = ok(api.post("gd-gz", AGREEMENTS, body), 201)
+    signed = {"status": "signed", "signedDate": (end - timedelta(days=370)).isoformat()}
+    ok(patch(api, "gd-gz", f"{AGREEMENTS}/{old['id']}", signed))
+
+    console.login("gd-gz", path="/sales/contracts?view=expiring")
+    page = console.page
+    page.wait_for_url("**/sales/contracts?view=expiring")
+    row = page.get_by_test_id("expiring-table").locator("tr", has_text=number)
+    days = (end - datetime.now(UTC).date()).days
+    expect()(row.get_by_test_id("days-left")).to_have_text(f"{days} 天")
+    expect()(row.get_by_test_id("renewal-status")).to_have_text("未续约")
+    console.shot("45-sales-contracts-expiring")
+
+    row.get_by_role("link", name=number).click()
+    page.wait_for_url(re.compile(rf".*/sales/contracts/{old['id']}$"))
+    detail = page.get_by_test_id("contract-detail")
+    expect()(detail).to_contain_text("SLA-GOLD")
+    detail.get_by_test_id("contract-renew").click()
+    page.locator("#renew-ok").click()
+    page.wait_for_url(lambda url: old["id"] not in url and "/sales/contracts/" in url)
+    expect()(page.get_by_test_id("contract-detail")).to_contain_text(f"{number} v2")
+    console.shot("46-sales-contract-renewed")
+
+    versions = ok(api.get("gd-gz", AGREEMENTS, params={"number": number, "sort": "agreementVersion"}))
+    assert [v["agreementVersion"] for v in versions] == [1, 2]
+    first, second = versions
+    assert second["previousAgreement"]["id"] == old["id"] and second["status"] == "inProgress"
+    assert first["renewalStatus"] == "renewed" and first["renewedBy"]["id"] == second["id"]
+    # the proposed period: as long as the old one, starting when it ends
+    assert second["agreementPeriod"]["startDateTime"] == end.isoformat()
+    expect()(page.get_by_test_id("contract-versions").locator("tbody tr.ant-table-row")).to_have_count(2)
+
+
+def test_a_province_withdraws_a_national_offering_and_drafts_its_own(console: Console, api: Any) -> None:
+    line, offering, _ = priced_offering(api)
+    assert offering["ownerNode"] == "hq"  # national: the province's word is its own availability item
+
+    def sellable_at_gd() -> bool:
+        rows = ok(api.get("gd", "/api/v1/sales/sellableOffering", params={"node": "gd", "limit": 1000}))
+        return offering["id"] in {o["id"] for o in rows}
+
+    def own_items() -> list[dict[str, Any]]:
+        params = {"productOffering.id": offering["id"], "ownerNode": "gd"}
+        return ok(api.get("gd", "/api/v1/sales/offeringAvailability", params=params))
+
+    assert sellable_at_gd()
+    console.login("gd", path=f"/sales/catalog/{offering['id']}")
+    page = console.page
+    page.wait_for_url(f"**/sales/catalog/{offering['id']}")
+    toggle = page.get_by_test_id("availability-toggle")
+    expect()(toggle).to_have_attribute("aria-checked", "true")
+    toggle.click()  # withdrawn in Guangdong: the province's own item, not an edit of the national one
+    expect()(page.get_by_test_id("sellable-gd")).to_contain_text("不可售")
+    items = own_items()
+    assert [i["isAvailable"] for i in items] == [False] and not sellable_at_gd()
+    console.shot("47-sales-offering-withdrawn-at-gd")
+    page.get_by_test_id("availability-toggle").click()  # and back (the same item, patched)
+    expect()(page.get_by_test_id("sellable-gd")).to_contain_text("在 gd 可售")
+    assert [(i["id"], i["isAvailable"]) for i in own_items()] == [(items[0]["id"], True)] and sellable_at_gd()
+
+    # a provincial offering drafted in the form: a missing name is refused at the field, then it is created
+    page.goto(console.fed.node_url("gd") + f"/sales/catalog?line={line['id']}")
+    page.get_by_test_id("new-offering").click()
+    modal = page.locator(".ant-modal:visible")
+    modal.get_by_role("button", name=re.compile("OK|确定|确 定")).click()
+    expect()(modal.locator(".ant-form-item-explain-error").first).to_be_visible()
+    name = f"粤 专线草稿 {uuid.uuid4().hex[:6]}"
+    page.get_by_test_id("offering-name").fill(name)
+    modal.get_by_role("button", name=re.compile("OK|确定|确 定")).click()
+    expect()(page.get_by_test_id("offering-table").get_by_role("link", name=name)).to_be_visible()
+    created = ok(api.get("gd", f"{TMF620}/productOffering", params={"name": name}))
+    assert [(o["ownerNode"], o["lifecycleStatus"], o["category"][0]["id"]) for o in created] == [
+        ("gd", "inDesign", line["id"])
+    ]
