@@ -53,7 +53,13 @@ export const SCREENS: Screen[] = [
     key: "sales",
     path: "sales/*",
     icon: <FundOutlined />,
-    children: [{ key: "opportunities", path: "sales/opportunities", permission: "sales.opportunity:read" }],
+    children: [
+      { key: "opportunities", path: "sales/opportunities", permission: "sales.opportunity:read" },
+      { key: "leads", path: "sales/leads", permission: "sales.opportunity:read" },
+      { key: "visits", path: "sales/visits", permission: "sales.opportunity:read" },
+      { key: "forecast", path: "sales/forecast", permission: "sales.opportunity:read" },
+      { key: "campaigns", path: "sales/campaigns", permission: "sales.campaign:read" },
+    ],
     page: lazy(() => import("./pages/sales")),
   },
   {

@@ -5,6 +5,7 @@ import {
   campaignActions,
   canDrill,
   canWorkTarget,
+  completionTotal,
   duplicateContacts,
   drillInto,
   drillUp,
@@ -154,5 +155,12 @@ describe("leads", () => {
     expect(leadMoves("qualified")).toEqual(["new", "rejected"]);
     expect(leadMoves("converted")).toEqual([]);
     expect(leadMoves("rejected")).toEqual([]);
+  });
+});
+
+describe("visit completion", () => {
+  it("adds the node's own and its children's lines up", () => {
+    expect(completionTotal([{ planned: 3, done: 1 }, { planned: 5, done: 4 }])).toEqual({ planned: 8, done: 5, rate: "62.50" });
+    expect(completionTotal([{ planned: 0, done: 0 }])).toEqual({ planned: 0, done: 0, rate: null });
   });
 });

@@ -318,3 +318,25 @@ export function followUpPatch(at: Dayjs, note?: string): { nextFollowUp: { at: s
   const n = note?.trim();
   return { nextFollowUp: n ? { at: at.format(), note: n } : { at: at.format() } };
 }
+
+export interface CompletionLine {
+  node?: string | null;
+  accountManager?: string | null;
+  planned: number;
+  done: number;
+  rate?: string | null;
+}
+
+/** The whole of the lines (the node's own and its children's): planned, done, and done ÷ planned as a
+ * percent to 2 places (the API's VISIT_DONE form), null when nothing was planned. */
+export function completionTotal(lines: CompletionLine[]): { planned: number; done: number; rate: string | null } {
+  const planned = lines.reduce((s, l) => s + l.planned, 0);
+  const done = lines.reduce((s, l) => s + l.done, 0);
+  return { planned, done, rate: planned ? ((done * 100) / planned).toFixed(2) : null };
+}
+
+/** What the opportunity detail edits beyond the pipeline's fields. */
+export interface ChainAndFollowUp {
+  decisionChain?: ChainLink[];
+  nextFollowUp?: { at: string; note?: string | null } | null;
+}
