@@ -10,6 +10,7 @@ import { tablePagination, usePagedList, useTmfList, formatTotal } from "../../ap
 import { hasPermission } from "../../auth/session";
 import { useSession } from "../../auth/useSession";
 import { formatAmounts, formatMoney, orderStages, STAGES, type Funnel, type FunnelStage, type Opportunity } from "./logic";
+import { closeRange } from "./marketing";
 import { StageForm } from "./StageForm";
 
 export const OPPORTUNITIES = "/api/v1/sales/opportunities";
@@ -139,8 +140,7 @@ function Kanban() {
   const { t } = useTranslation();
   const [reloads, setReloads] = useState(0);
   const [dates, setDates] = useState<[Dayjs, Dayjs] | null>(null);
-  // the picker's end day is included: the API's end is exclusive, so the day after it
-  const range: CloseRange = dates ? { start: dates[0].format("YYYY-MM-DD"), end: dates[1].add(1, "day").format("YYYY-MM-DD") } : {};
+  const range: CloseRange = closeRange(dates);
   const funnel = useFunnel(reloads, range);
   const refresh = useCallback(() => setReloads((n) => n + 1), []);
   return (

@@ -5,6 +5,7 @@ import {
   campaignActions,
   canDrill,
   canWorkTarget,
+  closeRange,
   completionTotal,
   duplicateContacts,
   drillInto,
@@ -95,6 +96,13 @@ describe("periods", () => {
     expect(periodRange("quarter", "2026-11-30")).toEqual({ start: "2026-10-01", end: "2027-01-01" });
     expect(periodRange("quarter", "2026-01-01")).toEqual({ start: "2026-01-01", end: "2026-04-01" });
     expect(periodRange("quarter", "2026-06-30")).toEqual({ start: "2026-04-01", end: "2026-07-01" });
+  });
+});
+
+describe("kanban close-date range", () => {
+  it("sends the picked days as [start, day after end), nothing without a pick", () => {
+    expect(closeRange([dayjs("2026-12-01"), dayjs("2026-12-31")])).toEqual({ start: "2026-12-01", end: "2027-01-01" });
+    expect(closeRange(null)).toEqual({});
   });
 });
 

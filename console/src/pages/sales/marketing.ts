@@ -340,3 +340,8 @@ export interface ChainAndFollowUp {
   decisionChain?: ChainLink[];
   nextFollowUp?: { at: string; note?: string | null } | null;
 }
+
+/** The kanban's close-date range from the picker's days (both included) as the API's [start, end). */
+export function closeRange(days: [Dayjs, Dayjs] | null): { start?: string; end?: string } {
+  return days ? { start: days[0].format("YYYY-MM-DD"), end: days[1].add(1, "day").format("YYYY-MM-DD") } : {};
+}
