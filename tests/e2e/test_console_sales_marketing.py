@@ -179,7 +179,7 @@ def test_forecast_at_hq_drilled_into_gd_shows_the_apis_figures(console: Console,
     for line in gd["lines"]:
         if line["currency"] != "CNY":
             continue
-        row = rows.filter(has=page.get_by_text(line["node"], exact=True))
+        row = rows.filter(has=page.get_by_test_id(f"forecast-node-{line['node']}"))
         expect()(row.get_by_test_id("forecast-pipeline")).to_have_text(money(line["pipeline"]))
         expect()(row.get_by_test_id("forecast-weighted")).to_have_text(money(line["weighted"]))
         expect()(row.get_by_test_id("forecast-committed")).to_have_text(money(line["committed"]))

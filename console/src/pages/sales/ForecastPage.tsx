@@ -54,16 +54,19 @@ export default function ForecastPage() {
       ? {
           key: "node",
           title: t("salesMarketing.node"),
-          render: (_, r) =>
-            canDrill(r.node, current) ? (
-              <Button type="link" size="small" style={{ padding: 0 }} onClick={() => setPath((p) => drillInto(p, r.node ?? ""))} data-testid={`forecast-drill-${r.node}`}>
-                {r.node}
-              </Button>
-            ) : (
-              <span>
-                {r.node} <Typography.Text type="secondary">({t("salesMarketing.own")})</Typography.Text>
-              </span>
-            ),
+          render: (_, r) => (
+            <span data-testid={`forecast-node-${r.node}`}>
+              {canDrill(r.node, current) ? (
+                <Button type="link" size="small" style={{ padding: 0 }} onClick={() => setPath((p) => drillInto(p, r.node ?? ""))} data-testid={`forecast-drill-${r.node}`}>
+                  {r.node}
+                </Button>
+              ) : (
+                <>
+                  {r.node} <Typography.Text type="secondary">({t("salesMarketing.own")})</Typography.Text>
+                </>
+              )}
+            </span>
+          ),
         }
       : { key: "am", title: t("salesMarketing.accountManager"), render: (_, r) => r.accountManager ?? "—" },
     { key: "currency", title: t("salesMarketing.currency"), dataIndex: "currency" },
