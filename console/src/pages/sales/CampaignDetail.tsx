@@ -311,7 +311,8 @@ function ResponseForm({ campaign, target, onClose, onDone }: { campaign: Campaig
 
 function EvaluationView({ campaign }: { campaign: Campaign }) {
   const { t } = useTranslation();
-  const [path, setPath] = useState<string[]>([]);
+  const session = useSession();
+  const [path, setPath] = useState<string[]>(() => (session?.claims.scope_node ? [session.claims.scope_node] : []));
   const [data, setData] = useState<Evaluation | null>(null);
   const [error, setError] = useState<string | null>(null);
   const node = path[path.length - 1];

@@ -6,6 +6,7 @@ import dayjs, { type Dayjs } from "dayjs";
 import { lazy, Suspense, useEffect, useMemo, useState } from "react";
 import { useTranslation } from "react-i18next";
 import { api } from "../../api/client";
+import { useSession } from "../../auth/useSession";
 import { formatMoney } from "./logic";
 import { canDrill, drillInto, drillUp, isLeaf, moneyNumber, periodRange, type Forecast, type ForecastLine, type PeriodKind } from "./marketing";
 
@@ -38,7 +39,9 @@ export default function ForecastPage() {
   const { t } = useTranslation();
   const [kind, setKind] = useState<PeriodKind>("quarter");
   const [day, setDay] = useState<Dayjs>(() => dayjs());
-  const [path, setPath] = useState<string[]>([]);
+  const session = useSession();
+  // the drill-down starts at the user's scope node (the API's default node)
+  const [path, setPath] = useState<string[]>(() => (session?.claims.scope_node ? [session.claims.scope_node] : []));
   const { start, end } = periodRange(kind, day);
   const node = path[path.length - 1];
   const byNode = useForecast({ start, end, node, by: "node" });
