@@ -9,6 +9,8 @@ import { hasPermission } from "../../auth/session";
 import { useSession } from "../../auth/useSession";
 import { formatTime } from "../../components/labels";
 import { formatMoney, type Opportunity, type StageChange } from "./logic";
+import { DecisionChainCard, FollowUpCard } from "./DecisionChain";
+import type { ChainAndFollowUp } from "./marketing";
 import { StageTag } from "./OpportunityList";
 import { OPPORTUNITY, StageForm } from "./StageForm";
 
@@ -19,7 +21,7 @@ export default function OpportunityDetail() {
   const navigate = useNavigate();
   const session = useSession();
   const { id = "" } = useParams();
-  const [opportunity, setOpportunity] = useState<Opportunity | null>(null);
+  const [opportunity, setOpportunity] = useState<(Opportunity & ChainAndFollowUp) | null>(null);
   const [history, setHistory] = useState<StageChange[]>([]);
   const [error, setError] = useState<string | null>(null);
   const [reloads, setReloads] = useState(0);
@@ -28,7 +30,7 @@ export default function OpportunityDetail() {
   useEffect(() => {
     const ctrl = new AbortController();
     const path = { opportunity_id: id };
-    Promise.all([api.get<Opportunity>(OPPORTUNITY, { path, signal: ctrl.signal }), api.get<StageChange[]>(HISTORY, { path, signal: ctrl.signal })])
+    Promise.all([api.get<Opportunity & ChainAndFollowUp>(OPPORTUNITY, { path, signal: ctrl.signal }), api.get<StageChange[]>(HISTORY, { path, signal: ctrl.signal })])
       .then(([o, h]) => {
         setOpportunity(o.data);
         setHistory(h.data);
@@ -53,6 +55,8 @@ export default function OpportunityDetail() {
     { key: "reason", title: t("salesPipeline.reason"), render: (_, r) => r.reason ?? "—" },
   ];
   const open = o.stage !== "WON" && o.stage !== "LOST";
+  // the decision chain and the next follow-up are written at the owner node only (409 NOT_OWNER elsewhere)
+  const atOwner = hasPermission(session?.claims, "sales.opportunity:write") && session?.claims.node === o.ownerNode;
   return (
     <Space direction="vertical" style={{ width: "100%" }} data-testid="opportunity-detail">
       <Card title={o.name} extra={<Button onClick={() => navigate("/sales/opportunities")}>{t("common.back")}</Button>}>
@@ -81,6 +85,8 @@ export default function OpportunityDetail() {
           <StageForm opportunity={o} onMoved={reload} />
         </Card>
       )}
+      <FollowUpCard opportunity={o} editable={atOwner} onSaved={setOpportunity} />
+      <DecisionChainCard opportunity={o} editable={atOwner} onSaved={setOpportunity} />
       <Card title={t("salesPipeline.stageHistory")} size="small">
         <Table<StageChange> rowKey={(r) => `${r.at}-${r.to}`} size="small" pagination={false} dataSource={history} columns={columns} data-testid="stage-history" />
       </Card>

@@ -1,6 +1,7 @@
 // Opportunities (销售机会): a table paged by the server, or a kanban with a column per stage whose count
 // and amount are the funnel's and whose cards are that stage's opportunities.
-import { App, Button, Card, Empty, Form, Input, Segmented, Select, Space, Table, Tag, Typography, type TableProps } from "antd";
+import { App, Button, Card, DatePicker, Empty, Form, Input, Segmented, Select, Space, Table, Tag, Typography, type TableProps } from "antd";
+import type { Dayjs } from "dayjs";
 import { useCallback, useEffect, useState } from "react";
 import { useTranslation } from "react-i18next";
 import { Link, useSearchParams } from "react-router";
@@ -9,6 +10,7 @@ import { tablePagination, usePagedList, useTmfList, formatTotal } from "../../ap
 import { hasPermission } from "../../auth/session";
 import { useSession } from "../../auth/useSession";
 import { formatAmounts, formatMoney, orderStages, STAGES, type Funnel, type FunnelStage, type Opportunity } from "./logic";
+import { closeRange } from "./marketing";
 import { StageForm } from "./StageForm";
 
 export const OPPORTUNITIES = "/api/v1/sales/opportunities";
@@ -109,14 +111,20 @@ export function useCustomerNames(rows: { customer?: { id?: string } | null }[]):
   return names;
 }
 
+/** A close-date range [start, end) of the kanban (the funnel's start/end, the cards' closeDate filter). */
+interface CloseRange {
+  start?: string;
+  end?: string;
+}
+
 /** The funnel (every stage's count and amount, one query); reloaded after a card moves. */
-function useFunnel(reloads: number): FunnelStage[] | null {
+function useFunnel(reloads: number, range: CloseRange): FunnelStage[] | null {
   const { message } = App.useApp();
   const [stages, setStages] = useState<FunnelStage[] | null>(null);
   useEffect(() => {
     const ctrl = new AbortController();
     api
-      .get<Funnel>(FUNNEL, { signal: ctrl.signal })
+      .get<Funnel>(FUNNEL, { query: { start: range.start, end: range.end }, signal: ctrl.signal })
       .then((r) => setStages(orderStages(r.data.stages)))
       .catch((e: unknown) => {
         if (ctrl.signal.aborted) return;
@@ -124,28 +132,37 @@ function useFunnel(reloads: number): FunnelStage[] | null {
         message.error(e instanceof Error ? e.message : String(e));
       });
     return () => ctrl.abort();
-  }, [reloads, message]);
+  }, [reloads, message, range.start, range.end]);
   return stages;
 }
 
 function Kanban() {
+  const { t } = useTranslation();
   const [reloads, setReloads] = useState(0);
-  const funnel = useFunnel(reloads);
+  const [dates, setDates] = useState<[Dayjs, Dayjs] | null>(null);
+  const range: CloseRange = closeRange(dates);
+  const funnel = useFunnel(reloads, range);
   const refresh = useCallback(() => setReloads((n) => n + 1), []);
   return (
-    <div style={{ display: "flex", gap: 12, overflowX: "auto", alignItems: "flex-start" }} data-testid="kanban">
-      {(funnel ?? orderStages([])).map((s) => (
-        <KanbanColumn key={`${s.stage}-${reloads}`} stage={s} loaded={funnel !== null} onMoved={refresh} />
-      ))}
-    </div>
+    <>
+      <Space style={{ marginBottom: 12 }}>
+        <Typography.Text type="secondary">{t("salesMarketing.closeDatePeriod")}</Typography.Text>
+        <DatePicker.RangePicker value={dates} onChange={(v) => setDates(v && v[0] && v[1] ? [v[0], v[1]] : null)} data-testid="kanban-period" />
+      </Space>
+      <div style={{ display: "flex", gap: 12, overflowX: "auto", alignItems: "flex-start" }} data-testid="kanban">
+        {(funnel ?? orderStages([])).map((s) => (
+          <KanbanColumn key={`${s.stage}-${reloads}-${range.start ?? ""}-${range.end ?? ""}`} stage={s} range={range} loaded={funnel !== null} onMoved={refresh} />
+        ))}
+      </div>
+    </>
   );
 }
 
-function KanbanColumn({ stage, loaded, onMoved }: { stage: FunnelStage; loaded: boolean; onMoved: () => void }) {
+function KanbanColumn({ stage, range, loaded, onMoved }: { stage: FunnelStage; range: CloseRange; loaded: boolean; onMoved: () => void }) {
   const { t } = useTranslation();
   const session = useSession();
   const canWrite = hasPermission(session?.claims, "sales.opportunity:write");
-  const cards = useTmfList<Opportunity>(OPPORTUNITIES, { stage: stage.stage, sort: "closeDate", limit: CARDS });
+  const cards = useTmfList<Opportunity>(OPPORTUNITIES, { stage: stage.stage, "closeDate.gte": range.start, "closeDate.lt": range.end, sort: "closeDate", limit: CARDS });
   return (
     <Card
       size="small"
