@@ -204,20 +204,8 @@ export default function Customer360() {
         </Col>
       </Row>
       <SalesPanels customerId={c.id} claims={session?.claims} />
-      {(panels.has("tickets") || panels.has("contactScheme")) && (
-        <Row gutter={[16, 16]}>
-          {panels.has("tickets") && (
-            <Col xs={24} xl={panels.has("contactScheme") ? 14 : 24}>
-              <TicketsPanel customerId={c.id} canCreate={hasPermission(session?.claims, "service.ticket:write")} />
-            </Col>
-          )}
-          {panels.has("contactScheme") && (
-            <Col xs={24} xl={panels.has("tickets") ? 10 : 24}>
-              <ContactSchemePanel customerId={c.id} />
-            </Col>
-          )}
-        </Row>
-      )}
+      {panels.has("tickets") && <TicketsPanel customerId={c.id} canCreate={hasPermission(session?.claims, "service.ticket:write")} />}
+      {panels.has("contactScheme") && <ContactSchemePanel customerId={c.id} />}
       {panels.has("documents") && (
         <DocumentsPanel customerId={c.id} customerName={c.name} canWrite={hasPermission(session?.claims, "service.document:write")} here={here} />
       )}
