@@ -1,7 +1,6 @@
 // Labels of the customer's 360 view panels fed by the sales and service services (issues 11, 12). zh is
 // the default; en has the same keys (i18n.test.ts).
 export const zh = {
-  count: "共 {{count}} 条",
   opportunities: "销售机会",
   quotes: "报价",
   contracts: "合同",
@@ -36,7 +35,6 @@ export const zh = {
   recorded: "已记录",
   campaignPeriod: "活动期",
   response: "客户响应",
-  channel: "渠道",
   expiry: { expired: "已到期", soon: "即将到期", inForce: "履行中", notInForce: "未生效" },
   renewal: { none: "未续签", renewed: "已续签", notRenewed: "不续签" },
   contractStatuses: { inProgress: "起草中", signed: "已签订", terminated: "已终止", cancelled: "已作废" },
@@ -92,7 +90,6 @@ export const zh = {
 };
 
 export const en: typeof zh = {
-  count: "{{count}} in all",
   opportunities: "Opportunities",
   quotes: "Quotes",
   contracts: "Contracts",
@@ -127,7 +124,6 @@ export const en: typeof zh = {
   recorded: "Recorded",
   campaignPeriod: "Period",
   response: "Response",
-  channel: "Channel",
   expiry: { expired: "Expired", soon: "Expiring soon", inForce: "In force", notInForce: "Not in force" },
   renewal: { none: "Not renewed", renewed: "Renewed", notRenewed: "Will not renew" },
   contractStatuses: { inProgress: "Drafting", signed: "Signed", terminated: "Terminated", cancelled: "Cancelled" },

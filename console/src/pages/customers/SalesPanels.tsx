@@ -84,7 +84,7 @@ export function ExpiryCell({ a, today }: { a: Pick<Agreement, "status" | "agreem
   if (days === null || state === "notInForce") return <span data-state={state}>—</span>;
   const text = days > 0 ? t("customer360.daysLeft", { count: days }) : days === 0 ? t("customer360.expiresToday") : t("customer360.expiredAgo", { count: -days });
   return (
-    <Tag color={EXPIRY_COLORS[state]} data-state={state} data-days={days}>
+    <Tag color={EXPIRY_COLORS[state]} data-state={state} data-days={days} title={t(`customer360.expiry.${state}`)}>
       {text}
     </Tag>
   );
