@@ -3,6 +3,7 @@ import type { Dict } from "./zh";
 import { en as salesPipeline } from "./sales-pipeline";
 import { en as salesDeals } from "./sales-deals";
 import { en as salesMarketing } from "./sales-marketing";
+import { en as customer360 } from "./customer-360";
 
 
 type Widen<T> = { [K in keyof T]: T[K] extends string ? string : Widen<T[K]> };
@@ -185,6 +186,7 @@ const en: Widen<Dict> = {
   salesPipeline,
   salesDeals,
   salesMarketing,
+  customer360,
 };
 
 export default en;

@@ -2,6 +2,7 @@
 import { zh as salesPipeline } from "./sales-pipeline";
 import { zh as salesDeals } from "./sales-deals";
 import { zh as salesMarketing } from "./sales-marketing";
+import { zh as customer360 } from "./customer-360";
 
 const zh = {
   app: { title: "大客户工作台", product: "KAM 大客户营销服务平台" },
@@ -181,6 +182,7 @@ const zh = {
   salesPipeline,
   salesDeals,
   salesMarketing,
+  customer360,
 };
 
 export default zh;

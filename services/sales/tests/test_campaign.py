@@ -240,3 +240,34 @@ async def test_a_node_keeps_only_the_target_lists_of_its_part_of_the_tree(
             kept[node] = sorted(r["scope_node"] for r in rows)
             await s.rollback()
     assert kept == {"js-nj": [], "gd-gz": ["gd"], "gd": ["gd"]}
+
+
+async def test_the_campaigns_of_a_customer_and_its_own_response(
+    clients: Clients, customer_clients: Clients, auth: Auth
+) -> None:
+    gz1 = await _customer(customer_clients["gd-gz"], auth, "gd-gz", "甲公司")
+    gz2 = await _customer(customer_clients["gd-gz"], auth, "gd-gz", "乙公司")
+    outside = await _customer(customer_clients["gd-gz"], auth, "gd-gz", "不在客群")
+    camp = await _running(clients, auth)
+    other = await _running(clients, auth, name="另一活动", segment={"filter": {"name": "乙公司"}})
+    c = clients["gd-gz"]
+    r = await c.get(BASE, params={"target.customer.id": gz1}, headers=auth("gd-gz"))
+    assert r.status_code == 200 and [x["id"] for x in r.json()] == [camp["id"]], r.text
+    assert r.headers["X-Total-Count"] == "1"
+    r = await c.get(BASE, params={"target.customer.id": gz2, "sort": "name"}, headers=auth("gd-gz"))
+    assert sorted(x["id"] for x in r.json()) == sorted([camp["id"], other["id"]]) and r.headers["X-Total-Count"] == "2"
+    r = await c.get(BASE, params={"target.customer.id": f"{gz1},{gz2}"}, headers=auth("gd-gz"))
+    assert r.headers["X-Total-Count"] == "2", r.text
+    for nobody in (outside, "not-a-uuid"):
+        r = await c.get(BASE, params={"target.customer.id": nobody}, headers=auth("gd-gz"))
+        assert r.status_code == 200 and r.json() == [] and r.headers["X-Total-Count"] == "0", r.text
+    r = await c.get(BASE, params={"target.customer.id.gt": gz1}, headers=auth("gd-gz"))
+    assert r.status_code == 400 and r.json()["@type"] == "Error", r.text
+
+    # the customer's own line of the work list, with its response
+    await c.post(f"{BASE}/{camp['id']}/targets/{gz1}/response", json={"response": "interested"}, headers=auth("gd-gz"))
+    r = await c.get(f"{BASE}/{camp['id']}/targets", params={"customer.id": gz1}, headers=auth("gd-gz"))
+    assert r.status_code == 200 and r.headers["X-Total-Count"] == "1", r.text
+    assert [(t["customer"]["id"], t["response"]) for t in r.json()] == [(gz1, "interested")]
+    r = await c.get(f"{BASE}/{camp['id']}/targets", params={"customer.id": outside}, headers=auth("gd-gz"))
+    assert r.json() == [] and r.headers["X-Total-Count"] == "0"

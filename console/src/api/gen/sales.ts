@@ -58,7 +58,8 @@ export interface paths {
          * List Campaigns
          * @description Campaigns authored in the caller's subtree or launched by an ancestor (a draft only at its author).
          *     Filters: id, name, status, channel, ownerNode, budget.value, period.startDateTime,
-         *     period.endDateTime, createdBy, createdAt, updatedAt; sort, fields, offset/limit.
+         *     period.endDateTime, target.customer.id (campaigns with that customer in a target list held here),
+         *     createdBy, createdAt, updatedAt; sort, fields, offset/limit.
          */
         get: operations["list_campaigns_api_v1_sales_campaigns_get"];
         put?: never;
@@ -192,7 +193,8 @@ export interface paths {
         /**
          * List Targets
          * @description The campaign's targets in the caller's scope (the target work list), with their attempts and
-         *     response so far; sorted by node, then name.
+         *     response so far; sorted by node, then name. `customer.id=` (comma = OR): those customers only (the
+         *     customer's 360 view asks for its own response).
          */
         get: operations["list_targets_api_v1_sales_campaigns__campaign_id__targets_get"];
         put?: never;
@@ -4136,6 +4138,7 @@ export interface operations {
             query?: {
                 offset?: number;
                 limit?: number;
+                "customer.id"?: string | null;
             };
             header?: never;
             path: {

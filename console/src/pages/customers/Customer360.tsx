@@ -10,9 +10,14 @@ import { useSession } from "../../auth/useSession";
 import { enumLabel, formatTime } from "../../components/labels";
 import { nodeInfo } from "../../env";
 import { changeLines, enumValue } from "./changes";
+import { visiblePanels } from "./c360";
 import CompetitorsPanel from "./CompetitorsPanel";
+import ContactSchemePanel from "./ContactSchemePanel";
 import DecisionMapPanel from "./DecisionMapPanel";
+import DocumentsPanel from "./DocumentsPanel";
 import NeedsPanel from "./NeedsPanel";
+import SalesPanels from "./SalesPanels";
+import TicketsPanel from "./TicketsPanel";
 import { useCustomer } from "./useCustomer";
 import VerificationPanel from "./VerificationPanel";
 
@@ -81,7 +86,9 @@ export default function Customer360() {
       })()
     : null;
 
-  const future = ["products", "bills", "contracts", "tickets", "opportunities"] as const;
+  // products and bills have no service yet; sales and service panels show what their APIs hold
+  const future = ["products", "bills"] as const;
+  const panels = new Set(visiblePanels(session?.claims));
 
   return (
     <Space direction="vertical" style={{ width: "100%" }} size="middle" data-testid="customer-360">
@@ -196,6 +203,12 @@ export default function Customer360() {
           <CompetitorsPanel customerId={c.id} canEdit={canEditAttached} />
         </Col>
       </Row>
+      <SalesPanels customerId={c.id} claims={session?.claims} />
+      {panels.has("tickets") && <TicketsPanel customerId={c.id} canCreate={hasPermission(session?.claims, "service.ticket:write")} />}
+      {panels.has("contactScheme") && <ContactSchemePanel customerId={c.id} />}
+      {panels.has("documents") && (
+        <DocumentsPanel customerId={c.id} customerName={c.name} canWrite={hasPermission(session?.claims, "service.document:write")} here={here} />
+      )}
       <Card title={t("customer.history")} size="small">
         <Table<HistoryEntry>
           size="small"

@@ -94,7 +94,8 @@ async def list_campaigns(
 ) -> list[CampaignRead] | JSONResponse:
     """Campaigns authored in the caller's subtree or launched by an ancestor (a draft only at its author).
     Filters: id, name, status, channel, ownerNode, budget.value, period.startDateTime,
-    period.endDateTime, createdBy, createdAt, updatedAt; sort, fields, offset/limit."""
+    period.endDateTime, target.customer.id (campaigns with that customer in a target list held here),
+    createdBy, createdAt, updatedAt; sort, fields, offset/limit."""
     lq = parse_list_query(request, FILTERABLE, FIELDS)
     rows, total = await service.list_campaigns(session, settings=settings, principal=who, lq=lq)
     return page(response, [read(request, r) for r in rows], total, lq)
@@ -212,12 +213,17 @@ async def list_targets(
     who: Reader,
     offset: Annotated[int, Query(ge=0)] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    customer_id: Annotated[str | None, Query(alias="customer.id", max_length=400)] = None,
 ) -> list[TargetRead]:
     """The campaign's targets in the caller's scope (the target work list), with their attempts and
-    response so far; sorted by node, then name."""
+    response so far; sorted by node, then name. `customer.id=` (comma = OR): those customers only (the
+    customer's 360 view asks for its own response)."""
     rows = await service.targets(
         session, settings=settings, principal=who, campaign_id=id_or_404(campaign_id, "campaign")
     )
+    if customer_id is not None:
+        wanted = {x.strip().lower() for x in customer_id.split(",") if x.strip()}
+        rows = [t for t in rows if t.customer_id.lower() in wanted]
     chosen = rows[offset : offset + limit]
     response.headers.update({"X-Total-Count": str(len(rows)), "X-Result-Count": str(len(chosen))})
     return [read_target(request, t) for t in chosen]

@@ -9,18 +9,39 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
 from kam_platform.auth import Principal
 from kam_platform.changes import lock
+from kam_platform.errors import InvalidQuery
 from kam_platform.scoped import ScopedRepository
 from kam_platform.tmf import Filterable, ListQuery, apply_filters, fetch_page, uuid_filter
 from kam_platform.topology import Topology
 from kam_sales.catalog.repository import visible_owners
 from kam_sales.models import Campaign, CampaignResponse, CampaignTargetList, Opportunity
 from kam_sales.opportunity.repository import OpportunityRepository
+
+
+def _targeting(op: str, values: list[Any]) -> ColumnElement[bool]:
+    """Campaigns with one of these customers in a target list held here (the customer's 360 view); an id
+    that is not a UUID cannot be a target and matches nothing."""
+    if op != "eq":
+        raise InvalidQuery("only equality filters apply to target.customer.id")
+    ids = []
+    for v in values:
+        try:
+            ids.append(str(uuid.UUID(str(v))))
+        except ValueError:
+            continue
+    if not ids:
+        return Campaign.id.in_([])
+    held = select(CampaignTargetList.campaign_id).where(
+        or_(*(CampaignTargetList.targets.contains([{"customerId": i}]) for i in ids))
+    )
+    return Campaign.id.in_(held)
+
 
 FILTERABLE: dict[str, Filterable] = {
     "id": Filterable(Campaign.id, predicate=uuid_filter(Campaign.id)),
@@ -31,6 +52,7 @@ FILTERABLE: dict[str, Filterable] = {
     "budget.value": Filterable(Campaign.budget, Decimal),
     "period.startDateTime": Filterable(Campaign.valid_from, date),
     "period.endDateTime": Filterable(Campaign.valid_to, date),
+    "target.customer.id": Filterable(Campaign.id, sortable=False, predicate=_targeting),
     "createdBy": Filterable(Campaign.created_by),
     "createdAt": Filterable(Campaign.created_at, datetime),
     "updatedAt": Filterable(Campaign.updated_at, datetime),
