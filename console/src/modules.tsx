@@ -71,6 +71,7 @@ export const SCREENS: Screen[] = [
     icon: <CustomerServiceOutlined />,
     children: [
       { key: "tickets", path: "service/tickets", permission: "service.ticket:read" },
+      { key: "quality", path: "service/quality", permission: "service.ticket:read" },
       { key: "knowledge", path: "service/knowledge", permission: "service.knowledge:read" },
       { key: "documents", path: "service/documents", permission: "service.document:read" },
       { key: "care", path: "service/care", permission: "service.care:read" },

@@ -25,7 +25,7 @@ const en: Widen<Dict> = {
     workbench: "Workbench", customers: "Customers", national: "National key accounts", federation: "Federation",
     admin: "Administration", dashboard: "Dashboard", rules: "Business rules", staff: "Staff", teams: "Teams", orgUnits: "Org units", roles: "Roles & permissions",
     // service (issue 12)
-    service: "Service", tickets: "Tickets", knowledge: "Knowledge base", documents: "Documents", care: "Customer care", experts: "Expert service",
+    service: "Service", tickets: "Tickets", quality: "Service quality", knowledge: "Knowledge base", documents: "Documents", care: "Customer care", experts: "Expert service",
     // sales (issue 11)
     sales: "Sales", leads: "Leads", opportunities: "Opportunities", pipeline: "Pipeline", visits: "Visits", forecast: "Forecast",
     deals: "Quotes & contracts", quotes: "Quotes", contracts: "Contracts", catalog: "Catalogue", offerings: "Offerings & tariffs", marketing: "Marketing", campaigns: "Campaigns",
@@ -112,6 +112,28 @@ const en: Widen<Dict> = {
   },
   // the service service's screens (issue 12)
   service: {
+    quality: "Service quality",
+    q: {
+      open: "Open tickets", accepted: "Accepted", responseBreached: "Response breached", resolveBreached: "Resolution breached", resolved: "Resolved",
+      mttr: "Mean time to resolve (MTTR)", closed: "Closed", resolveInSla: "Resolved within SLA", surveyed: "Surveyed", satisfaction: "Mean satisfaction",
+      satisfiedShare: "Satisfied (4–5)", reopened: "Reopened", breached: "Breached", openByGrade: "Open tickets by customer grade",
+      chart: "Tickets and breaches by node", byNode: "By owner node",
+      period: "Period: {{start}} to {{end}} (scope: {{node}} and below)", ofWhichBreached: "{{n}} breached", satisfiedShareOf: "{{share}} satisfied",
+      presets: { "7d": "Last 7 days", "30d": "Last 30 days", "90d": "Last 90 days", month: "This month", custom: "Custom" },
+    },
+    reassign: "Reassign", reassigned: "Reassigned to {{handler}}", assignTo: "Reassign to", queue: "Queue", queueTeam: "Queue / team",
+    assignedBy: "Assigned by", assignModes: { handler: "A named handler", queue: "A queue (its rule picks)", rule: "The assignment rule again" },
+    strategies: { ROUND_ROBIN: "Round robin", LEAST_LOADED: "Least loaded" }, noQueues: "No queues at this node",
+    assignRuleHint: "The first active queue serving the ticket's type and grade picks the handler by its rule",
+    dispatch: "Dispatch down", dispatchedOk: "Dispatched to {{node}}", toNode: "Handling node", customerOwnerNode: "The customer's owner node (default)",
+    dispatchHint: "The node below handles the ticket; this ticket mirrors its steps and takes no writes meanwhile",
+    dispatchedSteps: "Handler's ticket {{id}}; every step at {{node}} appears in the status history below, tagged with the node",
+    dispatchedFrom: "Dispatched here by {{node}}",
+    newPlan: "New care plan", newActivity: "New care activity", targetCustomers: "Target customers", occasionHint: "MM-DD every year / YYYY-MM-DD once",
+    careMoves: { PLANNED: "Plan", DONE: "Done", CANCELLED: "Cancel" }, careDone: "Care done: {{title}}",
+    newRequest: "Ask for an expert", expertActions: { assign: "Assign expert", outcome: "Record outcome", close: "Close", cancel: "Cancel" },
+    outcomeDocument: "Solution document", outcomeDocumentHint: "A document of the same customer (Documents)", noDocuments: "No documents of this customer",
+    bestMatch: "Best match", bestMatchHint: "Leave empty for the best match: domain, industry, fewest open requests, nearest pool",
     tickets: "Trouble tickets", newTicket: "New ticket", ticket: "Ticket", searchPlaceholder: "Title / customer / service number", breachedOnly: "Breached only",
     name: "Title", description: "Description", ticketType: "Type", channel: "Channel", priority: "Priority", status: "Status",
     customer: "Customer", customerGrade: "Customer grade", pickCustomer: "Search and pick a customer", affectedService: "Service number / circuit id",

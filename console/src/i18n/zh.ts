@@ -21,7 +21,7 @@ const zh = {
     workbench: "工作台", customers: "客户管理", national: "全国大客户名单", federation: "联邦状态",
     admin: "系统管理", dashboard: "统计看板", rules: "业务规则", staff: "员工", teams: "团队", orgUnits: "组织单元", roles: "角色与权限",
     // service (issue 12)
-    service: "客户服务", tickets: "服务工单", knowledge: "知识库", documents: "文档管理", care: "客户关怀", experts: "专家服务",
+    service: "客户服务", tickets: "服务工单", quality: "服务质量", knowledge: "知识库", documents: "文档管理", care: "客户关怀", experts: "专家服务",
     // sales (issue 11)
     sales: "销售管理", leads: "销售线索", opportunities: "销售机会", pipeline: "销售漏斗", visits: "客户拜访", forecast: "销售预测",
     deals: "报价与合同", quotes: "报价", contracts: "合同", catalog: "产品目录", offerings: "产品与资费", marketing: "市场营销", campaigns: "营销活动",
@@ -108,6 +108,26 @@ const zh = {
   },
   // the service service's screens (issue 12)
   service: {
+    quality: "服务质量看板",
+    q: {
+      open: "在途工单", accepted: "受理", responseBreached: "响应超时", resolveBreached: "解决超时", resolved: "已解决", mttr: "平均修复时长（MTTR）",
+      closed: "已关闭", resolveInSla: "SLA 内解决率", surveyed: "回访数", satisfaction: "平均满意度", satisfiedShare: "满意率（4–5 分）",
+      reopened: "重开", breached: "其中超时", openByGrade: "在途工单（按客户等级）", chart: "各节点工单与超时", byNode: "按受理节点",
+      period: "统计期间：{{start}} 至 {{end}}（范围：{{node}} 及下级）", ofWhichBreached: "其中超时 {{n}}", satisfiedShareOf: "满意率 {{share}}",
+      presets: { "7d": "近 7 天", "30d": "近 30 天", "90d": "近 90 天", month: "本月", custom: "自定义" },
+    },
+    reassign: "改派", reassigned: "已改派给 {{handler}}", assignTo: "改派方式", queue: "队列", queueTeam: "队列 / 班组",
+    assignedBy: "派单方式", assignModes: { handler: "指定处理人", queue: "派给队列（按队列规则）", rule: "按派单规则重派" },
+    strategies: { ROUND_ROBIN: "轮流", LEAST_LOADED: "最少在途" }, noQueues: "本节点未配置队列",
+    assignRuleHint: "按工单类型和客户等级匹配第一个启用的队列，由其规则选定处理人",
+    dispatch: "派单至下级", dispatchedOk: "已派单至 {{node}}", toNode: "处理节点", customerOwnerNode: "客户归属节点（默认）",
+    dispatchHint: "工单交由下级节点处理，本节点的工单同步其处理步骤，不再直接处理",
+    dispatchedSteps: "处理节点的工单 {{id}}；{{node}} 的每一步处理记入下方状态历史（标注节点）", dispatchedFrom: "本工单由 {{node}} 派单而来",
+    newPlan: "新建关怀计划", newActivity: "新建关怀活动", targetCustomers: "关怀对象（客户）", occasionHint: "MM-DD 每年 / YYYY-MM-DD 一次",
+    careMoves: { PLANNED: "确认计划", DONE: "完成", CANCELLED: "取消" }, careDone: "完成关怀：{{title}}",
+    newRequest: "申请专家支持", expertActions: { assign: "指派专家", outcome: "答复结论", close: "关闭", cancel: "取消" },
+    outcomeDocument: "技术方案文档", outcomeDocumentHint: "同一客户的文档（文档管理）", noDocuments: "该客户暂无文档",
+    bestMatch: "自动匹配最合适的专家", bestMatchHint: "不选择则按领域、行业、在办数和专家库远近自动匹配",
     tickets: "服务工单", newTicket: "新建工单", ticket: "工单", searchPlaceholder: "标题 / 客户 / 业务号码", breachedOnly: "仅超时",
     name: "标题", description: "问题描述", ticketType: "工单类型", channel: "受理渠道", priority: "优先级", status: "状态",
     customer: "客户", customerGrade: "客户等级", pickCustomer: "搜索并选择客户", affectedService: "业务号码 / 电路编号",

@@ -1,24 +1,37 @@
-import { Alert, App, Button, Card, Descriptions, Form, Input, Modal, Radio, Rate, Space, Spin, Table, Tag, Timeline, type ButtonProps } from "antd";
+import { Alert, App, AutoComplete, Button, Card, Descriptions, Form, Input, Modal, Radio, Rate, Select, Space, Spin, Table, Tag, Timeline, type ButtonProps } from "antd";
 import { useCallback, useEffect, useState } from "react";
 import { useTranslation } from "react-i18next";
 import { useParams } from "react-router";
 import { api } from "../../api/client";
-import { ApiError } from "../../api/errors";
+import { ApiError, applyFieldErrors } from "../../api/errors";
+import type { OrgNode } from "../../api/types";
 import type { components } from "../../api/gen/service";
 import { hasPermission } from "../../auth/session";
 import { useSession } from "../../auth/useSession";
 import { formatTime } from "../../components/labels";
+import { subtreeCodes } from "../../components/nodes";
 import { nodeInfo } from "../../env";
-import { customerOf, slaState, ticketActions, type Ticket, type TicketStatus } from "./logic";
+import { assignBody, customerOf, slaState, ticketActions, ticketCommands, type ReassignMode, type Ticket, type TicketStatus } from "./logic";
 import { DeadlineCell, PriorityTag, StatusTag } from "./Sla";
 import { useNow } from "./useNow";
 
 type Audit = components["schemas"]["AuditRecordRead"];
+type Queue = components["schemas"]["QueueRead"];
+interface AssignValues {
+  mode: ReassignMode;
+  queueId?: string;
+  handler?: string;
+  reason?: string;
+}
+interface DispatchValues {
+  toNode?: string;
+  reason?: string;
+}
 const ITEM = "/tmf-api/troubleTicket/v4/troubleTicket/{ticket_id}";
 
 export default function TicketDetail() {
   const { id = "" } = useParams();
-  const { t } = useTranslation();
+  const { t, i18n } = useTranslation();
   const { message } = App.useApp();
   const session = useSession();
   const now = useNow();
@@ -30,6 +43,16 @@ export default function TicketDetail() {
   const [busy, setBusy] = useState(false);
   const [moveForm] = Form.useForm<{ reason?: string }>();
   const [revisitForm] = Form.useForm<{ satisfied: boolean; score: number; comment?: string }>();
+  const [assignOpen, setAssignOpen] = useState(false);
+  const [dispatchOpen, setDispatchOpen] = useState(false);
+  const [queues, setQueues] = useState<Queue[]>([]);
+  const [nodes, setNodes] = useState<OrgNode[]>([]);
+  const [assignError, setAssignError] = useState<string | null>(null);
+  const [dispatchError, setDispatchError] = useState<string | null>(null);
+  const [assignForm] = Form.useForm<AssignValues>();
+  const [dispatchForm] = Form.useForm<DispatchValues>();
+  const assignMode = Form.useWatch("mode", assignForm);
+  const tier = nodeInfo()?.tier;
 
   const load = useCallback(() => {
     api
@@ -42,12 +65,28 @@ export default function TicketDetail() {
       .catch(() => setAudit([]));
   }, [id]);
   useEffect(load, [load]);
+  useEffect(() => {
+    api
+      .get<Queue[]>("/api/v1/service/queue")
+      .then((r) => setQueues(r.data.filter((q) => q.isActive !== false)))
+      .catch(() => setQueues([]));
+    if (tier && tier !== "local") {
+      api
+        .get<OrgNode[]>("/api/v1/org/nodes", { query: { limit: 1000 } })
+        .then((r) => setNodes(r.data))
+        .catch(() => setNodes([]));
+    }
+  }, [tier]);
 
   if (error) return <Alert type="error" showIcon message={error} />;
   if (!ticket) return <Spin />;
 
   const here = nodeInfo()?.code ?? session?.claims.node;
-  const actions = ticketActions(ticket, here, hasPermission(session?.claims, "service.ticket:write"));
+  const canWrite = hasPermission(session?.claims, "service.ticket:write");
+  const actions = ticketActions(ticket, here, canWrite);
+  const below = here ? subtreeCodes(nodes, here).filter((c) => c !== here) : [];
+  const commands = ticketCommands(ticket, here, canWrite, below.length > 0);
+  const members = [...new Set(queues.flatMap((q) => q.members ?? []))];
   const sla = slaState(ticket, now);
   const customer = customerOf(ticket);
 
@@ -89,10 +128,56 @@ export default function TicketDetail() {
     }
   };
 
+  const doAssign = async (v: AssignValues) => {
+    setBusy(true);
+    setAssignError(null);
+    try {
+      const { data } = await api.post<Ticket>("/api/v1/service/troubleTicket/{ticket_id}/assign", { path: { ticket_id: id }, body: assignBody(v) });
+      setTicket(data);
+      setAssignOpen(false);
+      assignForm.resetFields();
+      message.success(t("service.reassigned", { handler: data.handler ?? "—" }));
+      load();
+    } catch (e) {
+      const shown = v.mode === "handler" ? ["handler", "queueId", "reason"] : v.mode === "queue" ? ["queueId", "reason"] : ["reason"];
+      setAssignError(applyFieldErrors(assignForm, e, shown));
+    } finally {
+      setBusy(false);
+    }
+  };
+  const doDispatch = async (v: DispatchValues) => {
+    setBusy(true);
+    setDispatchError(null);
+    try {
+      const { data } = await api.post<Ticket>("/api/v1/service/troubleTicket/{ticket_id}/dispatch", {
+        path: { ticket_id: id },
+        body: { toNode: v.toNode || undefined, reason: v.reason || undefined },
+      });
+      setTicket(data);
+      setDispatchOpen(false);
+      dispatchForm.resetFields();
+      message.success(t("service.dispatchedOk", { node: data.dispatch?.dispatchedTo ?? "" }));
+      load();
+    } catch (e) {
+      setDispatchError(applyFieldErrors(dispatchForm, e, ["toNode", "reason"]));
+    } finally {
+      setBusy(false);
+    }
+  };
+
   return (
     <Space direction="vertical" style={{ width: "100%" }} size="middle" data-testid="ticket-detail">
       {ticket.ownerNode !== here && <Alert type="info" showIcon message={t("service.replica", { owner: ticket.ownerNode })} data-testid="ticket-replica" />}
-      {ticket.dispatch?.dispatchedTo && <Alert type="info" showIcon message={t("service.dispatched", { node: ticket.dispatch.dispatchedTo })} />}
+      {ticket.dispatch?.dispatchedTo && (
+        <Alert
+          type="info"
+          showIcon
+          data-testid="ticket-dispatched"
+          message={t("service.dispatched", { node: ticket.dispatch.dispatchedTo })}
+          description={t("service.dispatchedSteps", { node: ticket.dispatch.dispatchedTo, id: ticket.dispatch.handlerTicketId ?? "—" })}
+        />
+      )}
+      {ticket.dispatch?.reportedAtNode && <Alert type="info" showIcon message={t("service.dispatchedFrom", { node: ticket.dispatch.reportedAtNode })} />}
       <Card
         title={
           <Space>
@@ -102,7 +187,17 @@ export default function TicketDetail() {
         }
         extra={
           <Space wrap data-testid="ticket-actions">
-            {actions.length === 0 && <span>{t("service.noActions")}</span>}
+            {actions.length === 0 && commands.length === 0 && <span>{t("service.noActions")}</span>}
+            {commands.includes("reassign") && (
+              <Button onClick={() => setAssignOpen(true)} data-testid="action-reassign">
+                {t("service.reassign")}
+              </Button>
+            )}
+            {commands.includes("dispatch") && (
+              <Button onClick={() => setDispatchOpen(true)} data-testid="action-dispatch">
+                {t("service.dispatch")}
+              </Button>
+            )}
             {actions.map((a) =>
               a.kind === "revisit" ? (
                 <Button key="revisit" type="primary" onClick={() => setRevisit(true)} data-testid="action-revisit">
@@ -132,7 +227,11 @@ export default function TicketDetail() {
             <PriorityTag priority={ticket.priority} />
           </Descriptions.Item>
           <Descriptions.Item label={t("service.affectedService")}>{ticket.affectedService ?? "—"}</Descriptions.Item>
-          <Descriptions.Item label={t("service.handler")}>{ticket.handler ?? "—"}</Descriptions.Item>
+          <Descriptions.Item label={t("service.handler")}>
+            <span data-testid="ticket-handler">{ticket.handler ?? "—"}</span>
+          </Descriptions.Item>
+          <Descriptions.Item label={t("service.queue")}>{ticket.assignment?.queueName ?? "—"}</Descriptions.Item>
+          <Descriptions.Item label={t("service.assignedBy")}>{ticket.assignment?.assignedBy ?? "—"}</Descriptions.Item>
           <Descriptions.Item label={t("service.ownerNode")}>
             <Tag>{ticket.ownerNode}</Tag>
           </Descriptions.Item>
@@ -255,6 +354,78 @@ export default function TicketDetail() {
           </Form.Item>
           <Form.Item name="comment" label={t("service.comment")}>
             <Input.TextArea rows={3} maxLength={1000} data-testid="revisit-comment" />
+          </Form.Item>
+        </Form>
+      </Modal>
+      <Modal
+        open={assignOpen}
+        title={t("service.reassign")}
+        onCancel={() => setAssignOpen(false)}
+        onOk={() => assignForm.submit()}
+        confirmLoading={busy}
+        okButtonProps={{ "data-testid": "assign-ok" } as ButtonProps}
+      >
+        {assignError && <Alert type="error" showIcon message={assignError} style={{ marginBottom: 12 }} data-testid="assign-error" />}
+        <Form form={assignForm} layout="vertical" onFinish={doAssign} initialValues={{ mode: "handler" }}>
+          <Form.Item name="mode" label={t("service.assignTo")}>
+            <Radio.Group data-testid="assign-mode">
+              <Radio value="handler">{t("service.assignModes.handler")}</Radio>
+              <Radio value="queue">{t("service.assignModes.queue")}</Radio>
+              <Radio value="rule">{t("service.assignModes.rule")}</Radio>
+            </Radio.Group>
+          </Form.Item>
+          {assignMode === "handler" && (
+            <Form.Item name="handler" label={t("service.handler")} rules={[{ required: true, whitespace: true, message: t("login.required", { field: t("service.handler") }) }]}>
+              <AutoComplete options={members.map((m) => ({ value: m }))} filterOption={(input, o) => String(o?.value ?? "").includes(input)} maxLength={64}>
+                <Input data-testid="assign-handler" />
+              </AutoComplete>
+            </Form.Item>
+          )}
+          {assignMode !== "rule" && (
+            <Form.Item
+              name="queueId"
+              label={t("service.queueTeam")}
+              rules={assignMode === "queue" ? [{ required: true, message: t("login.required", { field: t("service.queue") }) }] : []}
+            >
+              <Select
+                allowClear
+                data-testid="assign-queue"
+                options={queues.map((q) => ({ value: q.id, label: `${q.name} · ${q.team} · ${t(`service.strategies.${q.strategy ?? ""}`, { defaultValue: q.strategy ?? "" })}` }))}
+                notFoundContent={t("service.noQueues")}
+              />
+            </Form.Item>
+          )}
+          {assignMode === "rule" && <Alert type="info" message={t("service.assignRuleHint")} style={{ marginBottom: 12 }} />}
+          <Form.Item name="reason" label={t("service.reason")}>
+            <Input.TextArea rows={2} maxLength={1000} data-testid="assign-reason" />
+          </Form.Item>
+        </Form>
+      </Modal>
+      <Modal
+        open={dispatchOpen}
+        title={t("service.dispatch")}
+        onCancel={() => setDispatchOpen(false)}
+        onOk={() => dispatchForm.submit()}
+        confirmLoading={busy}
+        okButtonProps={{ "data-testid": "dispatch-ok" } as ButtonProps}
+      >
+        {dispatchError && <Alert type="error" showIcon message={dispatchError} style={{ marginBottom: 12 }} data-testid="dispatch-error" />}
+        <Form form={dispatchForm} layout="vertical" onFinish={doDispatch} initialValues={{ toNode: "" }}>
+          <Form.Item name="toNode" label={t("service.toNode")} extra={t("service.dispatchHint")}>
+            <Select
+              data-testid="dispatch-node"
+              options={[
+                { value: "", label: t("service.customerOwnerNode") },
+                ...below.map((c) => {
+                  const n = nodes.find((x) => x.code === c);
+                  const name = i18n.language.startsWith("zh") ? n?.nameZh : n?.nameEn;
+                  return { value: c, label: name ? `${name} (${c})` : c };
+                }),
+              ]}
+            />
+          </Form.Item>
+          <Form.Item name="reason" label={t("service.reason")}>
+            <Input.TextArea rows={2} maxLength={1000} data-testid="dispatch-reason" />
           </Form.Item>
         </Form>
       </Modal>

@@ -101,6 +101,25 @@ export default function TicketList() {
           </Button>
         </Space>
       </Form>
+      {(state.ownerNode || state.customerGrade || state.createdFrom || state.createdTo) && (
+        <Space wrap style={{ marginBottom: 12 }} data-testid="ticket-drill">
+          {state.ownerNode && (
+            <Tag closable onClose={() => update({ ownerNode: "", page: 1 })}>
+              {t("service.ownerNode")}: {state.ownerNode}
+            </Tag>
+          )}
+          {state.customerGrade && (
+            <Tag closable onClose={() => update({ customerGrade: "", page: 1 })}>
+              {t("service.customerGrade")}: {state.customerGrade}
+            </Tag>
+          )}
+          {(state.createdFrom || state.createdTo) && (
+            <Tag closable onClose={() => update({ createdFrom: "", createdTo: "", page: 1 })}>
+              {t("service.creationDate")}: {formatTime(state.createdFrom)} – {formatTime(state.createdTo)}
+            </Tag>
+          )}
+        </Space>
+      )}
       <Table<Ticket>
         rowKey="id"
         size="middle"

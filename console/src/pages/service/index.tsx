@@ -15,6 +15,7 @@ const KnowledgeForm = lazy(() => import("./KnowledgeForm"));
 const DocumentList = lazy(() => import("./DocumentList"));
 const CarePage = lazy(() => import("./CarePage"));
 const ExpertPage = lazy(() => import("./ExpertPage"));
+const QualityBoard = lazy(() => import("./QualityBoard"));
 
 export default function ServicePage() {
   const ticket = (el: ReactNode) => <Gate permission="service.ticket:read">{el}</Gate>;
@@ -26,6 +27,7 @@ export default function ServicePage() {
         <Route path="tickets" element={ticket(<TicketList />)} />
         <Route path="tickets/new" element={<Gate permission="service.ticket:write">{<TicketCreate />}</Gate>} />
         <Route path="tickets/:id" element={ticket(<TicketDetail />)} />
+        <Route path="quality" element={ticket(<QualityBoard />)} />
         <Route path="knowledge" element={knowledge(<KnowledgeList />)} />
         <Route path="knowledge/new" element={<Gate permission="service.knowledge:write">{<KnowledgeForm />}</Gate>} />
         <Route path="knowledge/:id" element={knowledge(<KnowledgeView />)} />

@@ -1,13 +1,18 @@
 import { describe, expect, it } from "vitest";
 import { SCREENS, visibleScreens } from "../../modules";
 import {
+  assignBody,
+  careMoves,
+  expertActions,
   highlightSegments,
   isBreached,
   knowledgeActions,
   slaState,
   splitMinutes,
   ticketActions,
+  ticketCommands,
   ticketQuery,
+  toMoney,
   ticketStateFromSearch,
   ticketStateToSearch,
   type Sla,
@@ -87,11 +92,74 @@ describe("ticket actions (TMF621 statuses and the closed loop)", () => {
   });
 });
 
+describe("reassign and dispatch (改派, 派单)", () => {
+  const tk = (status: "acknowledged" | "inProgress" | "pending" | "resolved" | "closed" | "cancelled", ownerNode = "gd") => ({ status, ownerNode, dispatch: null });
+  it("reassigns until the ticket is finished, and dispatches an open ticket from a node with nodes below", () => {
+    expect(ticketCommands(tk("acknowledged"), "gd", true, true)).toEqual(["reassign", "dispatch"]);
+    expect(ticketCommands(tk("pending"), "gd", true, true)).toEqual(["reassign", "dispatch"]);
+    expect(ticketCommands(tk("resolved"), "gd", true, true)).toEqual(["reassign"]);
+    expect(ticketCommands(tk("closed"), "gd", true, true)).toEqual([]);
+    expect(ticketCommands(tk("cancelled"), "gd", true, true)).toEqual([]);
+    // a local network has no node below: no dispatch
+    expect(ticketCommands(tk("inProgress", "gd-gz"), "gd-gz", true, false)).toEqual(["reassign"]);
+  });
+  it("offers neither without write, at a replica or once the ticket is dispatched", () => {
+    expect(ticketCommands(tk("acknowledged"), "gd", false, true)).toEqual([]);
+    expect(ticketCommands(tk("acknowledged", "gd-gz"), "gd", true, true)).toEqual([]);
+    expect(ticketCommands(tk("acknowledged"), undefined, true, true)).toEqual([]);
+    const dispatched = { status: "acknowledged" as const, ownerNode: "hq", dispatch: { dispatchId: "d", reportedAtNode: null, dispatchedTo: "gd-gz", handlerTicketId: "h", handlerVersion: 1 } };
+    expect(ticketCommands(dispatched, "hq", true, true)).toEqual([]);
+    // the handler's ticket (dispatched here from above) is this node's own: it may be reassigned
+    const handled = { status: "acknowledged" as const, ownerNode: "gd-gz", dispatch: { dispatchId: "d", reportedAtNode: "hq", dispatchedTo: null, handlerTicketId: null, handlerVersion: 0 } };
+    expect(ticketCommands(handled, "gd-gz", true, false)).toEqual(["reassign"]);
+  });
+  it("builds the assign body per mode: named handler (optionally under a queue), a queue's rule, or the rule again", () => {
+    expect(assignBody({ mode: "handler", handler: " agent ", queueId: "q1", reason: " 客户要求 " })).toEqual({ handler: "agent", queueId: "q1", reason: "客户要求" });
+    expect(assignBody({ mode: "queue", queueId: "q1", handler: "ignored" })).toEqual({ queueId: "q1" });
+    expect(assignBody({ mode: "rule", queueId: "q1", handler: "x", reason: "" })).toEqual({});
+  });
+});
+
+describe("care and expert actions", () => {
+  it("moves a care activity as the API allows, only at its owner node with write", () => {
+    expect(careMoves({ status: "PROPOSED", ownerNode: "gd-gz" }, "gd-gz", true)).toEqual(["PLANNED", "DONE", "CANCELLED"]);
+    expect(careMoves({ status: "PLANNED", ownerNode: "gd-gz" }, "gd-gz", true)).toEqual(["DONE", "CANCELLED"]);
+    expect(careMoves({ status: "DONE", ownerNode: "gd-gz" }, "gd-gz", true)).toEqual([]);
+    expect(careMoves({ status: "PLANNED", ownerNode: "gd-gz" }, "gd", true)).toEqual([]);
+    expect(careMoves({ status: "PLANNED", ownerNode: "gd-gz" }, "gd-gz", false)).toEqual([]);
+  });
+  it("sends a cost as CNY money with at most two decimals, none when empty", () => {
+    expect(toMoney(300)).toEqual({ value: "300", unit: "CNY" });
+    expect(toMoney("88.5")).toEqual({ value: "88.5", unit: "CNY" });
+    expect(toMoney("")).toBeNull();
+    expect(toMoney(null)).toBeNull();
+    expect(() => toMoney("-5")).toThrow();
+    expect(() => toMoney("1.234")).toThrow();
+  });
+  it("offers an expert request's steps by status and permission, the outcome to its own expert", () => {
+    const all = { read: true, write: true, request: true };
+    const am = { read: true, write: false, request: true };
+    const expertOnly = { read: true, write: false, request: false };
+    const r = (status: "REQUESTED" | "ASSIGNED" | "ANSWERED" | "CLOSED", expert: string | null = null, ownerNode = "gd-gz") => ({
+      status, ownerNode, expert: expert ? { id: expert, name: null, role: "expert" } : null,
+    });
+    expect(expertActions(r("REQUESTED"), "gd-gz", all, new Set())).toEqual(["assign", "cancel"]);
+    expect(expertActions(r("ASSIGNED", "e1"), "gd-gz", all, new Set())).toEqual(["assign", "outcome", "cancel"]);
+    expect(expertActions(r("ANSWERED", "e1"), "gd-gz", all, new Set())).toEqual(["assign", "close"]);
+    expect(expertActions(r("CLOSED", "e1"), "gd-gz", all, new Set())).toEqual([]);
+    expect(expertActions(r("ASSIGNED", "e1"), "gd-gz", am, new Set())).toEqual(["cancel"]);
+    expect(expertActions(r("ASSIGNED", "e1"), "gd-gz", expertOnly, new Set(["e1"]))).toEqual(["outcome"]);
+    expect(expertActions(r("ASSIGNED", "e1"), "gd-gz", expertOnly, new Set(["e2"]))).toEqual([]);
+    expect(expertActions(r("REQUESTED"), "gd", all, new Set())).toEqual([]);
+  });
+});
+
 describe("ticket list query", () => {
   it("turns the list state into TMF630 parameters and back", () => {
-    const state = { page: 2, pageSize: 50, q: " 断网 ", status: ["acknowledged", "inProgress"], ticketType: ["FAULT"], priority: [], breached: true };
+    const state = { page: 2, pageSize: 50, q: " 断网 ", status: ["acknowledged", "inProgress"], ticketType: ["FAULT"], priority: [], breached: true, ownerNode: "gd-gz", customerGrade: "A", createdFrom: "2026-03-01T00:00:00.000Z", createdTo: "2026-03-02T00:00:00.000Z" };
     expect(ticketQuery(state)).toEqual({
       offset: 50, limit: 50, sort: "-creationDate", q: "断网", status: "acknowledged,inProgress", ticketType: "FAULT", "sla.resolveBreached": true,
+      ownerNode: "gd-gz", customerGrade: "A", "creationDate.gte": "2026-03-01T00:00:00.000Z", "creationDate.lt": "2026-03-02T00:00:00.000Z",
     });
     expect(ticketStateFromSearch(ticketStateToSearch(state))).toEqual({ ...state, q: " 断网 " });
     expect(ticketStateFromSearch(new URLSearchParams("page=-1&pageSize=5000"))).toMatchObject({ page: 1, pageSize: 100 });
@@ -124,7 +192,7 @@ describe("service menu", () => {
   it("shows each service entry only with its permission", () => {
     const service = (perms: string[]) => visibleScreens(claims(perms), SCREENS).find((s) => s.key === "service");
     expect(service([])).toBeUndefined();
-    expect(service(["service.ticket:read", "service.knowledge:read"])?.children?.map((c) => c.key)).toEqual(["tickets", "knowledge"]);
-    expect(service(["*"])?.children?.map((c) => c.key)).toEqual(["tickets", "knowledge", "documents", "care", "experts"]);
+    expect(service(["service.ticket:read", "service.knowledge:read"])?.children?.map((c) => c.key)).toEqual(["tickets", "quality", "knowledge"]);
+    expect(service(["*"])?.children?.map((c) => c.key)).toEqual(["tickets", "quality", "knowledge", "documents", "care", "experts"]);
   });
 });

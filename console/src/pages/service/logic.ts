@@ -114,6 +114,11 @@ export interface TicketListState {
   ticketType: string[];
   priority: string[];
   breached: boolean;
+  /** drill-downs from the quality board: one owner node, one customer grade, a creation period */
+  ownerNode: string;
+  customerGrade: string;
+  createdFrom: string;
+  createdTo: string;
 }
 
 /** The list state → the TMF630 query of the ticket list (comma = OR, newest first). */
@@ -124,6 +129,10 @@ export function ticketQuery(s: TicketListState): Query {
   if (s.ticketType.length) q.ticketType = s.ticketType.join(",");
   if (s.priority.length) q.priority = s.priority.join(",");
   if (s.breached) q["sla.resolveBreached"] = true;
+  if (s.ownerNode) q.ownerNode = s.ownerNode;
+  if (s.customerGrade) q.customerGrade = s.customerGrade;
+  if (s.createdFrom) q["creationDate.gte"] = s.createdFrom;
+  if (s.createdTo) q["creationDate.lt"] = s.createdTo;
   return q;
 }
 
@@ -137,6 +146,10 @@ export function ticketStateFromSearch(p: URLSearchParams): TicketListState {
     ticketType: list("ticketType"),
     priority: list("priority"),
     breached: p.get("breached") === "1",
+    ownerNode: p.get("ownerNode") ?? "",
+    customerGrade: p.get("customerGrade") ?? "",
+    createdFrom: p.get("createdFrom") ?? "",
+    createdTo: p.get("createdTo") ?? "",
   };
 }
 
@@ -147,6 +160,7 @@ export function ticketStateToSearch(s: TicketListState): URLSearchParams {
   if (s.q) p.set("q", s.q);
   for (const k of ["status", "ticketType", "priority"] as const) if (s[k].length) p.set(k, s[k].join(","));
   if (s.breached) p.set("breached", "1");
+  for (const k of ["ownerNode", "customerGrade", "createdFrom", "createdTo"] as const) if (s[k]) p.set(k, s[k]);
   return p;
 }
 
@@ -188,5 +202,93 @@ export function knowledgeActions(
   if (item.status === "reviewed" && perms.write) out.push("publish");
   if (item.status === "published" && perms.write) out.push("revise");
   if (item.status !== "retired" && perms.write) out.push("retire");
+  return out;
+}
+
+export type TicketCommand = "reassign" | "dispatch";
+
+const OPEN_STATUSES: ReadonlySet<string> = new Set(["acknowledged", "inProgress", "pending"]);
+
+/** 改派 and 派单 as the API takes them: at the owner node with service.ticket:write, not on a reporter's
+ * ticket already handed down; reassign until the ticket is finished (closed, rejected, cancelled),
+ * dispatch of an open ticket (not resolved) from a node with nodes below it (the group, a province). */
+export function ticketCommands(
+  t: Pick<Ticket, "status" | "ownerNode" | "dispatch">,
+  node: string | undefined,
+  canWrite: boolean,
+  hasNodesBelow: boolean,
+): TicketCommand[] {
+  if (!canWrite || !node || t.ownerNode !== node || t.dispatch?.dispatchedTo) return [];
+  const status = t.status ?? "acknowledged";
+  const out: TicketCommand[] = [];
+  if (!FINISHED.has(status)) out.push("reassign");
+  if (hasNodesBelow && OPEN_STATUSES.has(status)) out.push("dispatch");
+  return out;
+}
+
+export type ReassignMode = "rule" | "queue" | "handler";
+
+/** The body of POST …/assign: a named handler (optionally filed under a queue), a queue whose rule
+ * picks, or {} — the rule again. */
+export function assignBody(v: { mode: ReassignMode; queueId?: string; handler?: string; reason?: string }): {
+  handler?: string;
+  queueId?: string;
+  reason?: string;
+} {
+  const body: { handler?: string; queueId?: string; reason?: string } = {};
+  if (v.mode === "handler" && v.handler?.trim()) body.handler = v.handler.trim();
+  if ((v.mode === "queue" || v.mode === "handler") && v.queueId) body.queueId = v.queueId;
+  if (v.reason?.trim()) body.reason = v.reason.trim();
+  return body;
+}
+
+export type CareActivity = S["CareActivityRead"];
+export type CareStatus = S["CareStatus"];
+export const CARE_KINDS: S["CareKind"][] = ["BIRTHDAY_GREETING", "HOLIDAY_GREETING", "EXECUTIVE_VISIT", "VIP_EVENT"];
+
+// kam_service.care.states.TRANSITIONS
+const CARE_MOVES: Record<CareStatus, CareStatus[]> = {
+  PROPOSED: ["PLANNED", "DONE", "CANCELLED"],
+  PLANNED: ["DONE", "CANCELLED"],
+  DONE: [],
+  CANCELLED: [],
+};
+
+/** The moves of a care activity the API takes from this user here (owner node, service.care:write). */
+export function careMoves(a: Pick<CareActivity, "status" | "ownerNode">, node: string | undefined, canWrite: boolean): CareStatus[] {
+  if (!canWrite || !node || a.ownerNode !== node) return [];
+  return CARE_MOVES[a.status ?? "PROPOSED"] ?? [];
+}
+
+/** A money amount from the form (yuan, up to 2 decimals) as the API's Money, or null when empty;
+ * a negative or malformed amount is refused here as the API would. */
+export function toMoney(value: string | number | null | undefined): { value: string; unit: "CNY" } | null {
+  if (value === null || value === undefined || String(value).trim() === "") return null;
+  const s = String(value).trim();
+  if (!/^\d+(\.\d{1,2})?$/.test(s)) throw new Error(`not an amount: ${s}`);
+  return { value: s, unit: "CNY" };
+}
+
+export type ExpertRequest = S["ExpertRequestRead"];
+export type ExpertAction = "assign" | "outcome" | "close" | "cancel";
+
+/** The expert-request steps the API takes from this user (kam_service.expert: REQUESTED → ASSIGNED →
+ * ANSWERED → CLOSED; cancel before the answer; only at the requesting node): assign with
+ * service.expert:write, the outcome by the assigned expert or a service.expert:write holder, close and
+ * cancel with service.expert:request. */
+export function expertActions(
+  r: Pick<ExpertRequest, "status" | "ownerNode" | "expert">,
+  node: string | undefined,
+  perms: { write: boolean; request: boolean; read: boolean },
+  myExpertIds: ReadonlySet<string>,
+): ExpertAction[] {
+  if (!node || r.ownerNode !== node) return [];
+  const status = r.status ?? "REQUESTED";
+  const mine = r.expert ? myExpertIds.has(r.expert.id) : false;
+  const out: ExpertAction[] = [];
+  if (perms.write && (status === "REQUESTED" || status === "ASSIGNED" || status === "ANSWERED")) out.push("assign");
+  if (status === "ASSIGNED" && (perms.write || (perms.read && mine))) out.push("outcome");
+  if (status === "ANSWERED" && perms.request) out.push("close");
+  if ((status === "REQUESTED" || status === "ASSIGNED") && perms.request) out.push("cancel");
   return out;
 }
