@@ -89,7 +89,13 @@ def fed() -> Iterator[Federation]:
     build_console()
     base = Path(tempfile.mkdtemp(prefix="kam-e2e-"))
     federation = Federation(
-        TRIO, base / "run", process_per="node", services=E2E_SERVICES, use_environment=False, pg_fast=True
+        TRIO,
+        base / "run",
+        process_per="node",
+        services=E2E_SERVICES,
+        use_environment=False,
+        pg_fast=True,
+        clone_databases=True,
     )
     pids: list[int] = []
     try:

@@ -128,7 +128,9 @@ def running(topology: Path, name: str, *, rules: bool = False, pg_fast: bool = T
     from kam_rules.seed import seed as seed_rules
 
     with run_dir(name) as where:
-        fed = Federation(topology, where, process_per="node", use_environment=False, pg_fast=pg_fast)
+        fed = Federation(
+            topology, where, process_per="node", use_environment=False, pg_fast=pg_fast, clone_databases=True
+        )
         pids: list[int] = []
         try:
             fed.start()

@@ -30,7 +30,7 @@ def durable() -> Iterator[Nodes]:
     from kam_org.seed import seed as seed_org
 
     with run_dir("durable") as where:
-        fed = Federation(TRIO, where, process_per="node", use_environment=False, pg_fast=False)
+        fed = Federation(TRIO, where, process_per="node", use_environment=False, pg_fast=False, clone_databases=True)
         pids: list[int] = []
         try:
             fed.start()

@@ -43,7 +43,7 @@ def trio() -> Iterator[tuple[Nodes, LinkProxy]]:
     from kam_org.seed import seed as seed_org
 
     with run_dir("faults") as where:
-        fed = Federation(TRIO, where, process_per="node", use_environment=False, pg_fast=True)
+        fed = Federation(TRIO, where, process_per="node", use_environment=False, pg_fast=True, clone_databases=True)
         proxy: LinkProxy | None = None
         pids: list[int] = []
         try:

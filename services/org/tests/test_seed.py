@@ -100,3 +100,25 @@ def test_openapi_document_builds() -> None:
     doc = create_app(Settings(node="gd-gz", service="org")).openapi()
     assert "/api/v1/org/staff" in doc["paths"]
     assert "/api/v1/auth/token" in doc["paths"]
+
+
+async def test_every_seeded_user_logs_in_with_the_demo_password_only(
+    make_database: Callable[[str, list[str]], str],
+) -> None:
+    """The seed hashes the demo password once per process (kam_org.seed.demo_password_hash): the hash
+    every seeded user gets is a real argon2 hash of that password, and of no other."""
+    from kam_org.auth.passwords import verify_password
+
+    url = make_database("test_org_seed", [MIGRATIONS])
+    await seed(url, "gd-gz", TOPO)
+    engine = create_async_engine(url)
+    try:
+        async with engine.connect() as conn:
+            hashes = (await conn.execute(text("SELECT password_hash FROM org.staff WHERE owner_node = 'gd-gz'"))).all()
+    finally:
+        await engine.dispose()
+    assert len(hashes) >= 11
+    for (password_hash,) in hashes:
+        assert password_hash.startswith("$argon2id$")
+        assert await verify_password(password_hash, DEMO_PASSWORD)
+        assert not await verify_password(password_hash, DEMO_PASSWORD + "x")

@@ -23,6 +23,8 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import hashlib
+import importlib.util
 import inspect
 import json
 import os
@@ -45,7 +47,12 @@ from kam_platform.embedded.ports import free_port
 from kam_platform.embedded.postgres import (
     EmbeddedPostgres,
     asyncpg_url,
+    create_database_from,
+    database_exists,
+    drop_database,
     ensure_database,
+    is_template,
+    mark_template,
     plain_dsn,
     with_database,
     write_secret,
@@ -57,6 +64,7 @@ from kam_platform.topology import Node, Topology
 ProcessPer = Literal["service", "node"]
 STATE_FILE = "run.json"
 STATE_VERSION = 1
+TEMPLATE_PREFIX = "kam_template_"
 GATEWAY = "gateway"
 NODE_PROCESS = "node"
 T = TypeVar("T")
@@ -356,13 +364,83 @@ class NodeLaunch:
         )
 
 
-def migrate_node(rt: NodeRuntime, specs: Mapping[str, ServiceSpec], topology: Topology, migrate: Migrate) -> list[str]:
+def _script_dir(script_location: str) -> Path:
+    """`package:dir` (alembic's form) or a plain path → the directory."""
+    package, sep, sub = script_location.partition(":")
+    if not sep:
+        return Path(script_location)
+    spec = importlib.util.find_spec(package)
+    if spec is None or spec.origin is None:
+        raise FederationError(f"migrations {script_location!r}: package {package!r} not found")
+    return Path(spec.origin).parent / sub
+
+
+def migration_digest(specs: Mapping[str, ServiceSpec]) -> str:
+    """sha256 of what a migrated database is made from: each service's name and every file of its
+    migration scripts (names and bytes, in start order; `__pycache__` aside) and the code that runs
+    them (kam_platform.db's alembic env and runner). Any change gives another digest."""
+    from kam_platform.db import alembic_env
+    from kam_platform.db import migrate as migrate_module
+
+    h = hashlib.sha256()
+    for name, spec in specs.items():
+        if not spec.migrations:
+            continue
+        root = _script_dir(spec.migrations)
+        h.update(f"service {name} {spec.migrations}\n".encode())
+        for path in sorted(p for p in root.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
+            h.update(f"{path.relative_to(root).as_posix()}\n".encode())
+            h.update(path.read_bytes())
+    for module in (alembic_env, migrate_module):
+        assert module.__file__
+        h.update(Path(module.__file__).read_bytes())
+    return h.hexdigest()
+
+
+def template_name(specs: Mapping[str, ServiceSpec]) -> str:
+    return TEMPLATE_PREFIX + migration_digest(specs)[:16]
+
+
+def migrate_template(server_dsn: str, specs: Mapping[str, ServiceSpec], migrate: Migrate) -> str:
+    """A template database holding every service's migrations and nothing else: created from an empty
+    database, migrated by `migrate` (alembic, as `migrate_node` does on a node's database, so its
+    alembic_version rows are the migrations' own), then closed to connections. Named by
+    `migration_digest`, so a template of other migrations is never taken; an unfinished one (not yet
+    marked a template) is dropped and made again. Returns its name."""
+    name = template_name(specs)
+    check = with_database(plain_dsn(server_dsn), "postgres")
+    if is_template(check, name):
+        return name
+    drop_database(check, name)  # an unfinished one, if any
+    ensure_database(check, name)
+    url = asyncpg_url(with_database(check, name))
+    for service, spec in specs.items():
+        if not spec.migrations:
+            continue
+        try:
+            call_blocking(functools.partial(migrate, url, spec.migrations))
+        except Exception as exc:
+            raise FederationError(f"migrations of {service} on the template database failed: {exc}") from exc
+    mark_template(check, name)
+    return name
+
+
+def migrate_node(
+    rt: NodeRuntime,
+    specs: Mapping[str, ServiceSpec],
+    topology: Topology,
+    migrate: Migrate,
+    *,
+    migrations: bool = True,
+) -> list[str]:
     """Every service's migrations on the node's database, then the `after_migrate` hooks (e.g. the
-    permission registry, once every schema is there). Returns the services migrated."""
+    permission registry, once every schema is there). Returns the services migrated.
+    `migrations=False`: the database is a copy of the migrated template (`migrate_template`); only the
+    hooks run."""
     code = rt.node.code
     scripts = {name: spec.migrations for name, spec in specs.items() if spec.migrations}
     hooks = {name: fn for name, spec in specs.items() if (fn := spec.hook("after_migrate")) is not None}
-    for service, script in scripts.items():
+    for service, script in scripts.items() if migrations else ():
         try:
             call_blocking(functools.partial(migrate, rt.database_url, script))
         except Exception as exc:
@@ -429,6 +507,10 @@ class Federation:
     - `services`: the names of the services to run (a mapping's keys; default: every installed service,
       kam_cli.services.SPECS); each is started from its discovered spec.
     - `migrate(database_url, script_location)`: default `kam_platform.db.migrate.upgrade`.
+    - `clone_databases` (tests): with the embedded PostgreSQL, the migrations run once, on a template
+      database (`migrate_template`), and each node's database that does not exist yet is created as a
+      copy of it (`CREATE DATABASE … TEMPLATE`); the `after_migrate` hooks still run on every node.
+      `kam up` and `kam node up` never set it: they run every migration on every node's database.
     """
 
     def __init__(
@@ -446,6 +528,7 @@ class Federation:
         extra_env: Mapping[str, str] | None = None,
         ready_timeout: float = 180.0,
         pg_fast: bool = False,
+        clone_databases: bool = False,
         log: Log | None = None,
     ) -> None:
         if process_per not in ("service", "node"):
@@ -467,6 +550,8 @@ class Federation:
         self.extra_env = dict(extra_env or {})
         self.ready_timeout = ready_timeout
         self.pg_fast = pg_fast
+        self.clone_databases = clone_databases
+        self._to_clone: set[str] = set()  # nodes whose database is created from the template
         self.log: Log = log or (lambda _msg: None)
         self.postgres: EmbeddedPostgres | None = None
         self.nodes: dict[str, NodeRuntime] = {}
@@ -700,7 +785,10 @@ class Federation:
             self.log(f"PostgreSQL: embedded on 127.0.0.1:{self.postgres.port} ({self.pg_data_dir})")
         for node in nodes:
             name = database_name(node.code)
-            ensure_database(server, name)
+            if self.clone_databases and self.postgres is not None and not database_exists(server, name):
+                self._to_clone.add(node.code)  # made from the migrated template by _migrate
+            else:
+                ensure_database(server, name)
             self.nodes[node.code] = NodeRuntime(
                 node=node,
                 database_url=asyncpg_url(with_database(plain_dsn(server), name)),
@@ -736,8 +824,17 @@ class Federation:
 
     def _migrate(self) -> None:
         migrated: list[str] = []
+        cloned = [code for code in self.nodes if code in self._to_clone]
+        if cloned:
+            assert self.postgres is not None
+            server = self.postgres.dsn("postgres")
+            template = migrate_template(server, self.specs, self.migrate)
+            for code in cloned:
+                create_database_from(server, database_name(code), template)
+            self._to_clone.clear()
+            self.log(f"databases of {', '.join(cloned)} created from the migrated template {template}")
         for rt in self.nodes.values():
-            migrated = migrate_node(rt, self.specs, self.topology, self.migrate)
+            migrated = migrate_node(rt, self.specs, self.topology, self.migrate, migrations=rt.node.code not in cloned)
         self.log(f"migrations applied ({', '.join(migrated) or 'none'}) on {len(self.nodes)} databases")
 
     def launch(self, code: str) -> NodeLaunch:

@@ -3,6 +3,10 @@
 Every demo user's password is ``DEMO_PASSWORD`` (``kam-demo-2026``) — for demos and tests only;
 change or deactivate these users on a real site. Idempotent: what exists is left as it is.
 
+The demo password is hashed once per process (argon2id, ~0.2 s of CPU a hash, deliberately): every demo
+user the process seeds, on every node, gets that same hash — the password is public anyway, and a
+federation of 6 nodes no longer spends ~60 hashes on it (docs/testing.md).
+
 Users: ``admin`` (sys_admin + ka_dept_manager), ``sysadmin``, ``ka_mgr``, ``am01``… (account managers:
 5 per local network, 3 at a province or the group), ``agent01``, ``analyst01``, ``auditor01``.
 """
@@ -12,6 +16,7 @@ from __future__ import annotations
 import zlib
 
 from kam_org.api import Caller
+from kam_org.auth.passwords import hash_password
 from kam_org.org_unit import service as org_unit_service
 from kam_org.org_unit.repository import OrgUnitRepository
 from kam_org.org_unit.schemas import OrgUnitCreate
@@ -23,6 +28,7 @@ from kam_platform.db import create_database
 from kam_platform.topology import Tier, Topology
 
 DEMO_PASSWORD = "kam-demo-2026"
+_demo_hash: list[str] = []  # DEMO_PASSWORD's hash, once made
 
 ORG_UNITS = [("KA", "大客户部", "大客户部"), ("GOV", "政企客户部", "政企部")]
 
@@ -81,6 +87,13 @@ def system_caller(node: str, topology: Topology) -> Caller:
     return Caller(principal=principal, node=node, topology=topology)
 
 
+async def demo_password_hash() -> str:
+    """The argon2 hash of DEMO_PASSWORD, made on the first call of the process."""
+    if not _demo_hash:
+        _demo_hash.append(await hash_password(DEMO_PASSWORD))
+    return _demo_hash[0]
+
+
 async def seed(database_url: str, node: str, topology: Topology) -> None:
     """Create the node's org units and demo users where they are missing (audited and published)."""
     tier = topology.node(node).tier
@@ -110,7 +123,9 @@ async def seed(database_url: str, node: str, topology: Topology) -> None:
                     phone=f"139{zlib.crc32(node.encode()) % 10000:04d}{i:04d}",
                     email=f"{username}@{node}.kam.example",
                 )
-                await staff_service.create_staff(session, caller=caller, data=data)
+                await staff_service.create_staff(
+                    session, caller=caller, data=data, password_hash=await demo_password_hash()
+                )
     finally:
         await db.dispose()
 

@@ -118,6 +118,38 @@ def ensure_database(server_dsn: str, name: str) -> bool:
     return True
 
 
+def database_exists(server_dsn: str, name: str) -> bool:
+    _quote_ident(name)
+    check = _psql(server_dsn, f"SELECT 1 FROM pg_database WHERE datname = '{name}'")
+    if check.returncode != 0:
+        raise PostgresError(f"cannot query databases on {_redact(server_dsn)}: {check.stderr.strip()}")
+    return check.stdout.strip() == "1"
+
+
+def is_template(server_dsn: str, name: str) -> bool:
+    """True when database `name` exists and is marked a template (`mark_template`)."""
+    _quote_ident(name)
+    check = _psql(server_dsn, f"SELECT datistemplate FROM pg_database WHERE datname = '{name}'")
+    if check.returncode != 0:
+        raise PostgresError(f"cannot query databases on {_redact(server_dsn)}: {check.stderr.strip()}")
+    return check.stdout.strip() == "t"
+
+
+def create_database_from(server_dsn: str, name: str, template: str) -> None:
+    """`CREATE DATABASE name TEMPLATE template`: a copy of the template's files, so of everything in
+    it (schemas, rows, alembic_version), in one statement. The template must have no connections."""
+    result = _psql(server_dsn, f"CREATE DATABASE {_quote_ident(name)} TEMPLATE {_quote_ident(template)}")
+    if result.returncode != 0:
+        raise PostgresError(f"CREATE DATABASE {name} TEMPLATE {template} failed: {result.stderr.strip()}")
+
+
+def mark_template(server_dsn: str, name: str) -> None:
+    """Make database `name` a template nobody connects to any more (nothing can change it after)."""
+    result = _psql(server_dsn, f"ALTER DATABASE {_quote_ident(name)} WITH IS_TEMPLATE true ALLOW_CONNECTIONS false")
+    if result.returncode != 0:
+        raise PostgresError(f"ALTER DATABASE {name} failed: {result.stderr.strip()}")
+
+
 def drop_database(server_dsn: str, name: str) -> None:
     """Drop database `name` if it exists (closing its connections)."""
     ident = _quote_ident(name)

@@ -102,7 +102,11 @@ async def _get_owned(session: AsyncSession, caller: Caller, staff_id: uuid.UUID)
     return staff, roles
 
 
-async def create_staff(session: AsyncSession, *, caller: Caller, data: StaffCreate) -> StaffWithRoles:
+async def create_staff(
+    session: AsyncSession, *, caller: Caller, data: StaffCreate, password_hash: str | None = None
+) -> StaffWithRoles:
+    """`password_hash`: an argon2 hash of `data.password` the caller already made (the demo seed hashes
+    its one password once); None: hashed here."""
     repo = StaffRepository.from_session(session)
     if await repo.get_by_username(caller.node, data.username) is not None:
         raise Conflict(f"user name {data.username!r} is already taken at node {caller.node!r}")
@@ -117,7 +121,7 @@ async def create_staff(session: AsyncSession, *, caller: Caller, data: StaffCrea
         email=data.email,
         org_unit_id=data.org_unit_id,
         is_active=data.is_active,
-        password_hash=await hash_password(data.password),
+        password_hash=password_hash or await hash_password(data.password),
     )
     try:
         await repo.add(staff)
