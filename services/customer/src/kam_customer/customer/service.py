@@ -171,6 +171,7 @@ async def _resolve_organization(
         external = [{"externalReferenceType": PARTY_REFERENCE, "name": ref.id}]
     org_name = ref.name if ref and ref.name else name
     org = Organization(
+        id=uuid7(),  # known before the row is written: it goes in with the customer's (one flush, not two)
         owner_node=node,
         name=org_name,
         trading_name=org_name,  # TMF632's one mandatory attribute: the name is all we know
@@ -184,7 +185,6 @@ async def _resolve_organization(
         updated_at=now,
     )
     session.add(org)
-    await session.flush()
     await events.emit(
         session,
         node=node,
@@ -211,6 +211,7 @@ async def _record_assignment(
     if not first:  # a customer being created has no open assignment to close
         await repo.close_open_assignment(c.id, now)
     row = AccountManagerAssignment(
+        id=uuid7(),
         owner_node=c.owner_node,
         customer_id=c.id,
         account_manager=c.account_manager,
@@ -221,7 +222,10 @@ async def _record_assignment(
         reason=reason,
     )
     session.add(row)
-    await session.flush()
+    if not first:
+        await session.flush()
+    # a first assignment is written with the customer's audit row at the commit (one flush less); a
+    # change is written now, after the UPDATE that closed the open one
     await events.emit(
         session,
         node=c.owner_node,
