@@ -292,3 +292,27 @@ async def test_parent_outside_a_narrowed_scope_is_only_not_found(clients, make_t
         headers=narrowed,
     )
     assert mine.status_code == 201, mine.text  # an ancestor's group customer stays a valid parent
+
+
+async def test_parallel_creates_of_one_code_have_exactly_one_winner(clients, db, make_token) -> None:
+    # the code's uniqueness is judged by the unique index when the row is written: every loser is a 409
+    # (never a 500) and leaves nothing behind (no organization, audit or outbox row of its own)
+    h = headers(make_token, "gd-gz")
+    code = f"KAGDGZ-RACE-{uuid.uuid4().hex[:6].upper()}"
+    body = {"industry": "FINANCE", "grade": "B", "customerCode": code}
+    rs = await asyncio.gather(
+        *(clients["gd-gz"].post(URL, json={**body, "name": f"并发同码{i}"}, headers=h) for i in range(8))
+    )
+    codes = sorted(r.status_code for r in rs)
+    assert codes == [201] + [409] * 7, [r.text for r in rs]
+    assert all(code in r.json()["message"] for r in rs if r.status_code == 409)
+    async with db.connect() as conn:
+        orgs = await conn.scalar(text("SELECT count(*) FROM customer.organization WHERE name LIKE '并发同码%'"))
+        audits = await conn.scalar(
+            text(
+                "SELECT count(*) FROM customer.audit a JOIN customer.customer c ON c.id = a.entity_id "
+                "WHERE c.customer_code = :code"
+            ),
+            {"code": code},
+        )
+    assert orgs == 1 and audits == 1

@@ -83,3 +83,64 @@ async def test_scan_queues_pairs_within_scope_and_review_dismisses(
     assert not [p for p in again.json() if p["id"] == pair["id"]]  # a reviewed pair keeps its verdict
     bad = await client.get("/api/v1/customer/duplicates", params={"status": "MAYBE"}, headers=auth())
     assert bad.status_code in (400, 422)
+
+
+async def test_create_warning_counts_what_the_duplicates_link_lists_up_to_the_cap(client, auth, customer_body) -> None:
+    # the header is counted in one query (not read back); it must agree with GET …/duplicates,
+    # including the cap of the listing (duplicates.repository.MAX_CANDIDATES)
+    from kam_customer.duplicates.repository import MAX_CANDIDATES
+
+    name = "广州重名计数科技有限公司"
+    for _ in range(2):
+        await _create(client, auth, customer_body(name=name))
+    third = await _create(client, auth, customer_body(name=name))
+    assert third.headers["x-duplicate-candidates"] == "2"
+    found = await client.get(f"/api/v1/customer/customers/{third.json()['id']}/duplicates", headers=auth())
+    assert len(found.json()) == 2
+    for _ in range(MAX_CANDIDATES - 2):
+        await _create(client, auth, customer_body(name=name))
+    last = await _create(client, auth, customer_body(name=name))  # MAX_CANDIDATES + 1 others exist now
+    assert last.headers["x-duplicate-candidates"] == str(MAX_CANDIDATES)
+    found = await client.get(f"/api/v1/customer/customers/{last.json()['id']}/duplicates", headers=auth())
+    assert len(found.json()) == MAX_CANDIDATES
+
+
+async def test_create_warning_counts_only_what_the_callers_portfolio_shows(
+    client, auth, customer_body, signing_key
+) -> None:
+    import time
+
+    from kam_platform.auth import sign_token
+    from kam_platform.testing.plugin import TOKEN_KID, bearer
+
+    def own(user: str) -> dict[str, str]:
+        now = int(time.time())
+        claims = {
+            "sub": user,
+            "node": "gd-gz",
+            "scope_node": "gd-gz",
+            "scope_level": "own",
+            "roles": ["account_manager"],
+            "perms": ["customer:read", "customer:create"],
+            "iat": now,
+            "exp": now + 3600,
+            "aud": "kam",
+            "iss": "kam:gd-gz",
+            "jti": f"{user}-{now}-own",
+        }
+        return bearer(sign_token(signing_key, TOKEN_KID, claims))
+
+    name = "广州组合重名数据有限公司"
+    am02 = [{"id": "am02", "name": "李娜", "role": "accountManager"}]
+    am01 = [{"id": "am01", "name": "张伟", "role": "accountManager"}]
+    await _create(client, auth, customer_body(name=name, relatedParty=am02))  # outside am01's portfolio
+    await _create(client, auth, customer_body(name=name, relatedParty=am01))
+    r = await client.post(URL, json=customer_body(name=name, relatedParty=am01), headers=own("am01"))
+    assert r.status_code == 201, r.text
+    assert r.headers["x-duplicate-candidates"] == "1"  # am01's own one, not am02's
+    found = await client.get(f"/api/v1/customer/customers/{r.json()['id']}/duplicates", headers=own("am01"))
+    assert len(found.json()) == 1
+    # created for another manager: the new record lies outside the caller's portfolio, nothing to compare
+    r = await client.post(URL, json=customer_body(name=name, relatedParty=am02), headers=own("am01"))
+    assert r.status_code == 201, r.text
+    assert "x-duplicate-candidates" not in r.headers and "link" not in r.headers

@@ -78,16 +78,11 @@ async def create_customer(
     c = await service.create(session, settings=settings, principal=principal, data=data)
     base = base_url(request)
     response.headers["Location"] = customer_href(base, c.id)
-    # F1: possible duplicates are a warning, never a refusal (docs/customer-f1.md); a token narrowed to a
-    # descendant may create here a record its own scope does not show: then there is nothing to compare
-    try:
-        candidates = await duplicates_service.for_customer(
-            session, settings=settings, principal=principal, customer_id=c.id
-        )
-    except NotFound:
-        candidates = []
+    # F1: possible duplicates are a warning, never a refusal (docs/customer-f1.md); the header counts what
+    # the Link lists (GET …/duplicates), at most duplicates.repository.MAX_CANDIDATES
+    candidates = await duplicates_service.count_for_created(session, settings=settings, principal=principal, customer=c)
     if candidates:
-        response.headers["X-Duplicate-Candidates"] = str(len(candidates))
+        response.headers["X-Duplicate-Candidates"] = str(candidates)
         response.headers["Link"] = f'<{base}/api/v1/customer/customers/{c.id}/duplicates>; rel="duplicates"'
     return to_api(c, base)
 

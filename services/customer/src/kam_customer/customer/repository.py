@@ -107,10 +107,6 @@ class CustomerRepository(ScopedRepository[Customer]):
         rows = (await self.session.scalars(select(Customer).where(Customer.id.in_(ids)))).all()
         return {r.id: r for r in rows}
 
-    async def code_exists(self, code: str) -> bool:
-        stmt = select(Customer.id).where(Customer.customer_code == code, Customer.deleted_at.is_(None))
-        return (await self.session.scalar(stmt)) is not None
-
     async def next_code(self, node: str) -> str:
         seq = await self.session.scalar(text("SELECT nextval('customer.customer_code_seq')"))
         return f"{rules.code_prefix(node)}{int(seq or 0):08d}"

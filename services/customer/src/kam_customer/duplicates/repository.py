@@ -25,6 +25,8 @@ TEXT_KEY = func.customer.text_key
 # a group larger than this (one phone shared by a hundred customers: a switchboard) says little about
 # any one pair; its pairs are not listed
 MAX_GROUP = 50
+# the candidates listed for one customer
+MAX_CANDIDATES = 50
 OWNERS_CHUNK = 10_000
 
 
@@ -40,7 +42,7 @@ class DuplicateRepository:
     def from_session(cls, session: AsyncSession) -> DuplicateRepository:
         return cls(session)
 
-    async def matches(
+    def _matching(
         self,
         principal: Principal,
         topology: Topology,
@@ -49,10 +51,10 @@ class DuplicateRepository:
         credit_code: str | None,
         address: str | None,
         phones: Sequence[str],
-        exclude: uuid.UUID | None = None,
-        limit: int = 50,
-    ) -> list[tuple[Customer, set[str]]]:
-        """Visible customers sharing a signal with the given attributes, with the signals they share."""
+        exclude: uuid.UUID | None,
+    ) -> tuple[Select[Any], dict[str, ColumnElement[bool]]] | None:
+        """The visible customers sharing a signal with the given attributes, and the signals (None when
+        there is nothing to compare)."""
         signals: dict[str, ColumnElement[bool]] = {}
         if credit_code:
             signals["creditCode"] = Customer.credit_code == credit_code
@@ -64,13 +66,55 @@ class DuplicateRepository:
             with_phone = select(Contact.customer_id).where(Contact.phone.in_(phones), Contact.deleted_at.is_(None))
             signals["phone"] = Customer.id.in_(with_phone)
         if not signals:
-            return []
+            return None
         stmt = _scoped(self.session, principal, topology).where(or_(*signals.values()))
-        stmt = stmt.add_columns(*[clause.label(key) for key, clause in signals.items()])
         if exclude is not None:
             stmt = stmt.where(Customer.id != exclude)
+        return stmt, signals
+
+    async def matches(
+        self,
+        principal: Principal,
+        topology: Topology,
+        *,
+        name: str | None,
+        credit_code: str | None,
+        address: str | None,
+        phones: Sequence[str],
+        exclude: uuid.UUID | None = None,
+        limit: int = MAX_CANDIDATES,
+    ) -> list[tuple[Customer, set[str]]]:
+        """Visible customers sharing a signal with the given attributes, with the signals they share."""
+        found = self._matching(
+            principal, topology, name=name, credit_code=credit_code, address=address, phones=phones, exclude=exclude
+        )
+        if found is None:
+            return []
+        stmt, signals = found
+        stmt = stmt.add_columns(*[clause.label(key) for key, clause in signals.items()])
         rows = (await self.session.execute(stmt.limit(limit))).all()
         return [(r[0], {k for k in signals if getattr(r, k)}) for r in rows]
+
+    async def count_matches(
+        self,
+        principal: Principal,
+        topology: Topology,
+        *,
+        name: str | None,
+        credit_code: str | None,
+        address: str | None,
+        phones: Sequence[str],
+        exclude: uuid.UUID | None = None,
+        limit: int = MAX_CANDIDATES,
+    ) -> int:
+        """How many customers `matches` would list (at most `limit`), without reading them."""
+        found = self._matching(
+            principal, topology, name=name, credit_code=credit_code, address=address, phones=phones, exclude=exclude
+        )
+        if found is None:
+            return 0
+        ids = found[0].with_only_columns(Customer.id).limit(limit).subquery()
+        return int(await self.session.scalar(select(func.count()).select_from(ids)) or 0)
 
     async def phones_of(self, customer_id: uuid.UUID) -> list[str]:
         stmt = select(Contact.phone).where(

@@ -66,6 +66,32 @@ async def for_customer(
     return _ranked(found)
 
 
+async def count_for_created(
+    session: AsyncSession, *, settings: Settings, principal: Principal, customer: Customer
+) -> int:
+    """How many candidates `for_customer` lists for a customer this request has just written (the
+    create's warning header), counted without re-reading the customer or loading the candidates: a
+    new customer has no contacts yet (no phone signal), and it is visible to the caller exactly when
+    its owner lies in the caller's scope and its account manager in the caller's portfolio (a token
+    narrowed to a descendant may create here a record its own scope does not show: then nothing)."""
+    visible = (
+        customer.deleted_at is None
+        and settings.topology.is_in_subtree(customer.owner_node, principal.scope_node)
+        and principal.sees_portfolio_of(customer.account_manager)
+    )
+    if not visible:
+        return 0
+    return await DuplicateRepository.from_session(session).count_matches(
+        principal,
+        settings.topology,
+        name=customer.name,
+        credit_code=customer.credit_code,
+        address=customer.address,
+        phones=[],
+        exclude=customer.id,
+    )
+
+
 async def scan(session: AsyncSession, *, settings: Settings, principal: Principal) -> tuple[int, Counter[str]]:
     """The job over the whole scope: every pair found is queued for review (OPEN)."""
     if principal.by_portfolio:
