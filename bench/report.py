@@ -374,6 +374,50 @@ def _ka_lookup_metrics() -> list[Metric]:
     ]
 
 
+def _knowledge_metrics() -> list[Metric]:
+    size = (("items", ("items",)), ("limit", ("limit",)))
+    k = "knowledge"
+    out: list[Metric] = []
+    for q in ("专线", "等保", "量子密话", "智慧医院 天翼云"):
+        s = ("search", q)
+        out += [
+            Metric(k, k, f"`q={q}`: matches (X-Total-Count)", (*s, "total"), "", size, 0),
+            Metric(k, k, f"`q={q}` through the API (uvicorn), p50", (*s, "api_p50_ms"), "ms", size),
+            Metric(k, k, f"`q={q}` through the API (uvicorn), p95", (*s, "api_p95_ms"), "ms", size),
+            Metric(k, k, f"`q={q}` through the API (uvicorn), p99", (*s, "api_p99_ms"), "ms", size),
+            Metric(k, k, f"ceiling: the same SQL on bare asyncpg, `q={q}`, p95", (*s, "raw_p95_ms"), "ms", size),
+            Metric(k, k, f"ceiling: the same SQL on bare asyncpg, `q={q}`, p99", (*s, "raw_p99_ms"), "ms", size),
+        ]
+    out += [
+        Metric(k, k, "load: bigram GIN index build", ("load", "index_build_seconds"), "s", size),
+        Metric(k, k, "load: bigram GIN index size", ("load", "bigram_index_mb"), "MB", size),
+        Metric(k, k, "context: load average (1 min) before the calls", ("loadavg_before", "1m"), "", size, 2),
+    ]
+    return out
+
+
+def _sla_metrics() -> list[Metric]:
+    run = (("tickets", ("tickets",)), ("code", ("label",)))
+    backlog = (*run, ("backlog min", ("backlog_minutes",)))
+    k = "sla"
+    return [
+        Metric(k, k, "tick of 30 s: tickets due per pass, median", ("tick", "due_per_pass_median"), "", run, 1),
+        Metric(k, k, "tick of 30 s: one evaluator pass, median", ("tick", "pass_median_s"), "s", run, 3),
+        Metric(k, k, "tick of 30 s: one evaluator pass, slowest", ("tick", "pass_max_s"), "s", run, 3),
+        Metric(k, k, "tick of 30 s: tickets evaluated per second", ("tick", "evaluated_per_second"), "/s", run, 0),
+        Metric(k, k, "ceiling: raw indexed scan, tick, median", ("tick", "raw_scan_median_s"), "s", run, 4),
+        Metric(k, k, "backlog: tickets due", ("backlog", "due"), "", backlog, 0),
+        Metric(k, k, "backlog: one evaluator pass", ("backlog", "seconds"), "s", backlog, 1),
+        Metric(k, k, "backlog: tickets evaluated per second", ("backlog", "evaluated_per_second"), "/s", backlog, 0),
+        Metric(k, k, "backlog: steps fired per second", ("backlog", "steps_fired_per_second"), "/s", backlog, 0),
+        Metric(
+            k, k, "ceiling: raw indexed scan, backlog, rows/s", ("backlog", "raw_rows_per_second"), "/s", backlog, 0
+        ),
+        Metric(k, k, "evaluator ÷ raw scan, backlog", ("backlog", "ratio_evaluator_to_raw"), "", backlog, 4),
+        Metric(k, k, "context: load average (1 min) before the passes", ("loadavg_before", "1m"), "", run, 2),
+    ]
+
+
 def _cli_metrics() -> list[Metric]:
     run = (("code", ("label",)), ("nodes", ("nodes",)))
     out: list[Metric] = []
@@ -394,6 +438,8 @@ METRICS: tuple[Metric, ...] = (
     *_import_metrics(),
     *_scale_metrics(),
     *_ka_lookup_metrics(),
+    *_knowledge_metrics(),
+    *_sla_metrics(),
     *_cli_metrics(),
 )
 SECTIONS = {
@@ -402,6 +448,8 @@ SECTIONS = {
     "scale": "Stream layout at scale, nats-servers only (`bench/scale.py`)",
     "cli": "The `kam` command, demo federation (`bench/cli.py`; a fresh process per run, after one warm-up)",
     "ka_lookup": "KA_LOOKUP at a local network, the 10000 interface (`bench/ka_lookup.py`)",
+    "knowledge": "Knowledge search at a province, bigram index (`bench/knowledge.py`)",
+    "sla": "SLA evaluator at a local network (`bench/sla.py`; the service's evaluator, its clock moved on)",
 }
 
 

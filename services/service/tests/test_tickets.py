@@ -300,6 +300,51 @@ async def test_escalation_fires_once_per_step_across_a_restart(
     assert await Evaluator(sessions, node="gd", clock=clock).run_once() == {}
 
 
+async def test_a_pass_in_batches_records_each_ticket_once_with_its_own_version_event_and_audit(
+    clients: Clients,
+    auth: Auth,
+    insert_customer: Callable[..., Any],
+    publish_sla: Callable[..., Any],
+    clock: MovableClock,
+    sessions: async_sessionmaker[AsyncSession],
+    rollback_conn: AsyncConnection,
+) -> None:
+    """The evaluator claims a batch's steps in one statement and writes the batch's changes together:
+    every ticket still gets exactly one new version, one TroubleTicketChanged at that version and one
+    escalate audit record naming its step, across batches smaller than the tickets due."""
+    await publish_sla("business")
+    c = clients["gd-gz"]
+    clock.now = local("2026-03-02T09:00")
+    tickets = [
+        await _ticket(c, auth, "gd-gz", await insert_customer("gd-gz", grade="A"), name=f"专线中断 {i}")
+        for i in range(5)
+    ]
+    versions = {t["id"]: (await c.get(f"{BASE}/{t['id']}", headers=auth("gd-gz"))).json()["version"] for t in tickets}
+
+    clock.now = local("2026-03-02T09:25")  # step 1 (20 minutes) of every ticket is due
+    fired = await Evaluator(sessions, node="gd-gz", clock=clock, batch=2).run_once()
+    assert fired == {t["id"]: [1] for t in tickets}
+    for t in tickets:
+        tid = t["id"]
+        after = (await c.get(f"{BASE}/{tid}", headers=auth("gd-gz"))).json()
+        assert after["version"] == versions[tid] + 1
+        assert after["sla"]["escalationLevel"] == 1
+        events = (
+            await rollback_conn.execute(
+                text(
+                    "SELECT version FROM service.outbox WHERE aggregate_id = :id "
+                    "AND event_type LIKE '%TroubleTicketChanged' AND version > :v"
+                ),
+                {"id": tid, "v": versions[tid]},
+            )
+        ).all()
+        assert [e.version for e in events] == [versions[tid] + 1]
+        audit = (await c.get(f"/api/v1/service/troubleTicket/{tid}/audit", headers=auth("gd-gz"))).json()
+        escalations = [a for a in audit if a["action"] == "escalate"]
+        assert len(escalations) == 1 and "step 1" in (escalations[0].get("note") or "")
+    assert await Evaluator(sessions, node="gd-gz", clock=clock, batch=2).run_once() == {}
+
+
 async def test_ancestor_sees_the_ticket_and_refuses_writes_naming_the_owner(
     clients: Clients, auth: Auth, insert_customer: Callable[..., Any], publish_sla: Callable[..., Any]
 ) -> None:

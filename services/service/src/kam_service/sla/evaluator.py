@@ -14,11 +14,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import uuid
+from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from kam_platform.audit import diff
+from kam_platform.changes import Change
 from kam_service.deps import ClockFn
 from kam_service.models import TroubleTicket
 from kam_service.ticket.events import AGGREGATE, CHANGES, ticket_message
@@ -31,8 +35,31 @@ log = logging.getLogger("kam.service.sla")
 ACTOR = "system:sla-evaluator"
 
 
-async def evaluate(session: AsyncSession, t: TroubleTicket, now: datetime) -> list[int]:
-    """Record the breaches and fire the steps due at `now` for one locked ticket; the steps fired."""
+def due_steps(t: TroubleTicket, now: datetime) -> list[dict[str, Any]]:
+    """The `escalation_fired` rows of the ticket's unfired steps due at `now` (to be claimed)."""
+    out = []
+    for s in t.escalation or []:
+        due = terms.parse(s["dueAt"])
+        if s.get("firedAt") is None and due is not None and due <= now:
+            out.append(
+                {
+                    "ticket_id": t.id,
+                    "step": s["step"],
+                    "owner_node": t.owner_node,
+                    "notified": s["to"],
+                    "handler": t.handler,
+                    "due_at": due,
+                    "fired_at": now,
+                }
+            )
+    return out
+
+
+def judge(t: TroubleTicket, now: datetime, claimed: set[tuple[uuid.UUID, int]]) -> tuple[list[int], Change | None]:
+    """Flag the breaches and mark the steps due at `now` on one locked ticket, `claimed` being the
+    (ticket, step) pairs whose `escalation_fired` rows were written now (`SlaRepository.claim_steps`): the
+    steps fired and the change to record (None: only ``next_due_at`` moved on). A step already recorded
+    (by another evaluator, before a restart) is marked on the ticket but not fired again."""
     before = {
         "response_breached": t.response_breached,
         "resolve_breached": t.resolve_breached,
@@ -42,21 +69,12 @@ async def evaluate(session: AsyncSession, t: TroubleTicket, now: datetime) -> li
         t.response_breached = True
     if t.resolve_due_at and t.resolved_at is None and now > t.resolve_due_at:
         t.resolve_breached = True
-    repo = SlaRepository.from_session(session)
     fired: list[int] = []
     steps = []
     for s in t.escalation or []:
         due = terms.parse(s["dueAt"])
         if s.get("firedAt") is None and due is not None and due <= now:
-            if await repo.claim_step(
-                ticket_id=t.id,
-                step=s["step"],
-                node=t.owner_node,
-                notified=s["to"],
-                handler=t.handler,
-                due_at=due,
-                at=now,
-            ):
+            if (t.id, s["step"]) in claimed:
                 fired.append(s["step"])
             s = {**s, "firedAt": now.isoformat()}
             t.escalation_level = max(t.escalation_level, int(s["step"]))
@@ -69,22 +87,39 @@ async def evaluate(session: AsyncSession, t: TroubleTicket, now: datetime) -> li
         "escalation_level": t.escalation_level,
     }
     changes = diff(before, after)
-    if changes or fired:
-        notes = [f"step {s['step']}: notify {s['to']}" for s in steps if s["step"] in fired]
-        await CHANGES.record_change(
-            session,
-            t,
-            aggregate_type=AGGREGATE,
-            event=ticket_message,
-            actor=ACTOR,
-            action="escalate" if fired else "breach",
-            changes=changes,
-            note="; ".join(notes) or None,
-            at=now,
+    if not (changes or fired):
+        return fired, None
+    notes = [f"step {s['step']}: notify {s['to']}" for s in steps if s["step"] in fired]
+    return fired, Change(t, "escalate" if fired else "breach", changes, "; ".join(notes) or None)
+
+
+async def evaluate(session: AsyncSession, t: TroubleTicket, now: datetime) -> list[int]:
+    """Record the breaches and fire the steps due at `now` for one locked ticket; the steps fired."""
+    claimed = await SlaRepository.from_session(session).claim_steps(due_steps(t, now))
+    fired, change = judge(t, now, claimed)
+    if change is not None:
+        await CHANGES.record_changes(
+            session, [change], aggregate_type=AGGREGATE, event=ticket_message, actor=ACTOR, at=now
         )
-    else:
-        await session.flush()  # next_due_at moved on
     return fired
+
+
+async def evaluate_batch(session: AsyncSession, rows: Sequence[TroubleTicket], now: datetime) -> dict[str, list[int]]:
+    """`evaluate` for a batch of locked tickets, set-based: their due steps claimed in one statement,
+    their versions written in one flush and their events and audit records in another (instead of a
+    claim per step and two flushes per ticket); ticket id → steps fired. Tickets whose only change is
+    ``next_due_at`` are written with the transaction's commit."""
+    claimed = await SlaRepository.from_session(session).claim_steps([s for t in rows for s in due_steps(t, now)])
+    out: dict[str, list[int]] = {}
+    changes: list[Change] = []
+    for t in rows:
+        fired, change = judge(t, now, claimed)
+        if fired:
+            out[str(t.id)] = fired
+        if change is not None:
+            changes.append(change)
+    await CHANGES.record_changes(session, changes, aggregate_type=AGGREGATE, event=ticket_message, actor=ACTOR, at=now)
+    return out
 
 
 class Evaluator:
@@ -113,10 +148,7 @@ class Evaluator:
             now = self.clock()
             async with self.sessionmaker() as session, session.begin():
                 rows = await TicketRepository.from_session(session).due_for_update(self.node, now, limit=self.batch)
-                for t in rows:
-                    fired = await evaluate(session, t, now)
-                    if fired:
-                        out[str(t.id)] = fired
+                out.update(await evaluate_batch(session, rows, now))
             if len(rows) < self.batch:
                 break
         return out

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
-from typing import Self
+from collections.abc import Sequence
+from typing import Any, Self
 
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
@@ -31,33 +31,19 @@ class SlaRepository:
         self.session.add(row)
         await self.session.flush()
 
-    async def claim_step(
-        self,
-        *,
-        ticket_id: uuid.UUID,
-        step: int,
-        node: str,
-        notified: str,
-        handler: str | None,
-        due_at: datetime,
-        at: datetime,
-    ) -> bool:
-        """Record that `step` of the ticket fired; False when it already had (another run, a restart)."""
+    async def claim_steps(self, steps: Sequence[dict[str, Any]]) -> set[tuple[uuid.UUID, int]]:
+        """Record that these escalation steps fired, in one statement (the evaluator's batch; each dict
+        names ticket_id, step, owner_node, notified, handler, due_at, fired_at): the (ticket, step) pairs
+        that fired now — not those that already had (another run, a restart)."""
+        if not steps:
+            return set()
         stmt = (
             insert(EscalationFired)
-            .values(
-                ticket_id=ticket_id,
-                step=step,
-                owner_node=node,
-                notified=notified,
-                handler=handler,
-                due_at=due_at,
-                fired_at=at,
-            )
+            .values(list(steps))
             .on_conflict_do_nothing(index_elements=["ticket_id", "step"])
-            .returning(EscalationFired.step)
+            .returning(EscalationFired.ticket_id, EscalationFired.step)
         )
-        return (await self.session.execute(stmt)).scalar_one_or_none() is not None
+        return {(r.ticket_id, r.step) for r in (await self.session.execute(stmt)).all()}
 
     async def fired(self, ticket_id: uuid.UUID) -> list[EscalationFired]:
         stmt = select(EscalationFired).where(EscalationFired.ticket_id == ticket_id).order_by(EscalationFired.step)
