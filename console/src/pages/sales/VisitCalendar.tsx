@@ -5,6 +5,7 @@ import { Alert, App, Badge, Button, Calendar, Card, Col, DatePicker, Description
 import dayjs, { type Dayjs } from "dayjs";
 import { useCallback, useEffect, useMemo, useState } from "react";
 import { useTranslation } from "react-i18next";
+import { useParams } from "react-router";
 import { api } from "../../api/client";
 import { applyFieldErrors } from "../../api/errors";
 import { hasPermission } from "../../auth/session";
@@ -32,6 +33,22 @@ export default function VisitCalendar() {
   const [open, setOpen] = useState<Visit | null>(null);
   const reload = useCallback(() => setReloads((n) => n + 1), []);
   const monthKey = month.format("YYYY-MM");
+  // /sales/visits/:id (the 360 view's link): the visit's month, with the visit open
+  const { id } = useParams();
+  useEffect(() => {
+    if (!id) return;
+    const ctrl = new AbortController();
+    api
+      .get<Visit>(VISIT, { path: { visit_id: id }, signal: ctrl.signal })
+      .then((r) => {
+        setMonth(dayjs(r.data.plannedAt).startOf("month"));
+        setOpen(r.data);
+      })
+      .catch((e: unknown) => {
+        if (!ctrl.signal.aborted) message.error(e instanceof Error ? e.message : String(e));
+      });
+    return () => ctrl.abort();
+  }, [id, message]);
 
   useEffect(() => {
     const ctrl = new AbortController();

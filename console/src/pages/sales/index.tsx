@@ -50,6 +50,7 @@ export default function SalesPage() {
         <Route path="contracts/:id" element={gate(AGREEMENT_READ, <ContractDetail />)} />
         <Route path="leads" element={opportunities(<LeadList />)} />
         <Route path="visits" element={opportunities(<VisitCalendar />)} />
+        <Route path="visits/:id" element={opportunities(<VisitCalendar />)} />
         <Route path="forecast" element={opportunities(<ForecastPage />)} />
         <Route path="campaigns" element={campaigns(<CampaignList />)} />
         <Route path="campaigns/:id" element={campaigns(<CampaignDetail />)} />
