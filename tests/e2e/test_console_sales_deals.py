@@ -1,6 +1,6 @@
 """Browser test of the deals screens (issue 11): the catalogue shows an offering's price as the API has it;
-a quote drafted in the browser with one line is stored at the API (and submitted within the discount
-threshold, approved at once); a contract signed at gd-gz via the API is on the expiry list with its days
+a quote drafted in the browser with one line is stored at the API (a discount above the rule's maximum
+refused at the line first; above the threshold it waits for the manager once submitted); a contract signed at gd-gz via the API is on the expiry list with its days
 left, and renewing it in the browser makes a new version linked to the old one at the API."""
 
 from __future__ import annotations
@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 import uuid
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from .conftest import CUSTOMER, Console
@@ -89,6 +90,20 @@ def test_catalogue_shows_the_apis_price_and_a_browser_quote_is_stored(console: C
     page.locator(".ant-select-dropdown:visible .ant-select-item-option").filter(has_text=offering["name"]).first.click()
     expect()(form.get_by_test_id("line-unitPrice")).to_have_value(price["price"]["value"])  # the list tariff
     form.get_by_test_id("line-quantity").fill("2")
+    # above the discount rule's maximum (30 %, the national default): the server's 422 is at the line's field
+    console.allowed.append("422")  # the browser logs the refused request; the form shows it at the line
+    form.get_by_test_id("line-discount").fill("50")
+    form.get_by_test_id("save-quote").click()
+    line_error = form.get_by_test_id("quote-line").first.locator(".ant-form-item-explain-error")
+    expect()(line_error).to_contain_text("discountPercent")
+    assert ok(api.get("gd-gz", QUOTES, params={"number": number})) == []  # nothing written
+    # above the threshold (10 %) but within the maximum: saved, and pending the manager's approval once submitted
+    form.get_by_test_id("line-discount").fill("15")
+    expected = {
+        "unit": "CNY",
+        "value": str((Decimal(price["price"]["value"]) * 2 * Decimal("0.85")).quantize(Decimal("0.01"))),
+    }
+    expect()(form.get_by_test_id("estimate-total")).to_have_text(money(expected))  # the editor's estimate
     form.get_by_test_id("save-quote").click()
     page.wait_for_url(re.compile(r".*/sales/quotes/[0-9a-f-]{36}$"))
 
@@ -96,17 +111,22 @@ def test_catalogue_shows_the_apis_price_and_a_browser_quote_is_stored(console: C
     assert len(stored) == 1
     q = stored[0]
     assert q["customer"]["id"] == customer["id"] and q["state"] == "inProgress"
-    assert [(it["productOffering"]["id"], it["quantity"], it["unitPrice"]) for it in q["quoteItem"]] == [
-        (offering["id"], 2, price["price"])
-    ]
+    assert [
+        (it["productOffering"]["id"], it["quantity"], it["unitPrice"], Decimal(it["discountPercent"]))
+        for it in q["quoteItem"]
+    ] == [(offering["id"], 2, price["price"], Decimal(15))]
     detail = page.get_by_test_id("quote-detail")
     expect()(detail.get_by_test_id("quote-total")).to_have_text(money(q["total"]))  # the server's total
-    console.shot("44-sales-quote-detail")
+    assert q["total"] == expected  # the estimate was what the server computed
 
-    # no discount: submitting approves at once (no manager needed)
+    # 15 % > the threshold: submitted, it waits for the account manager's manager; the author may not approve
     detail.get_by_test_id("quote-submit").click()
-    expect()(detail.get_by_test_id("quote-state").first).to_have_text("已批准")
-    assert ok(api.get("gd-gz", f"{QUOTES}/{q['id']}"))["state"] == "approved"
+    expect()(detail.get_by_test_id("quote-state").first).to_have_text("待审批")
+    expect()(detail.get_by_test_id("quote-approval")).to_contain_text("需客户经理的直属主管审批")
+    expect()(detail.get_by_test_id("quote-approve")).to_have_count(0)
+    expect()(detail.get_by_test_id("quote-revise")).to_be_visible()
+    assert ok(api.get("gd-gz", f"{QUOTES}/{q['id']}"))["state"] == "pending"
+    console.shot("44-sales-quote-detail")
 
 
 def test_an_expiring_contract_is_renewed_in_the_browser(console: Console, api: Any) -> None:

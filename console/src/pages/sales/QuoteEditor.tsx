@@ -132,120 +132,122 @@ export default function QuoteEditor() {
     }
   }
 
-  if (id && !quote && !formError) return <Spin />;
+  const loading = !!id && !quote && !formError; // the form stays mounted (its values are set when the quote comes)
   const totals = quoteTotals(draftLines(lines));
   const currency = totals.currency ?? "CNY";
   const req = (field: string) => [{ required: true, message: t("login.required", { field }) }];
   return (
-    <Card title={quote ? `${t("salesDeals.editQuote")} · ${quote.number ?? ""} v${quote.quoteVersion ?? 1}` : t("salesDeals.newQuote")} data-testid="quote-form" extra={<Button onClick={() => navigate(-1)}>{t("common.back")}</Button>}>
-      {formError && <Alert type="error" showIcon message={formError} style={{ marginBottom: 16 }} data-testid="form-error" />}
-      <Form form={form} layout="vertical" onFinish={(v) => void submit(v)} initialValues={{ quoteItem: [{ quantity: 1, discountPercent: 0, unit: "CNY" }] }}>
-        <Row gutter={16}>
-          <Col span={6}>
-            <Form.Item name="number" label={t("salesDeals.number")} rules={req(t("salesDeals.number"))}>
-              <Input maxLength={64} disabled={!!quote} data-testid="field-number" />
-            </Form.Item>
-          </Col>
-          <Col span={10}>
-            <Form.Item name="name" label={t("salesDeals.name")} rules={req(t("salesDeals.name"))}>
-              <Input maxLength={200} data-testid="field-name" />
-            </Form.Item>
-          </Col>
-          <Col span={8}>
-            <Form.Item name="customer" label={t("salesDeals.customer")} rules={req(t("salesDeals.customer"))}>
-              <Select
-                showSearch
-                disabled={!!quote}
-                filterOption={false}
-                onSearch={searchCustomers}
-                options={customers.map((c) => ({ value: c.id, label: c.customerCode ? `${c.name} · ${c.customerCode}` : c.name }))}
-                data-testid="field-customer"
-              />
-            </Form.Item>
-          </Col>
-          <Col span={8}>
-            <Form.Item name="opportunity" label={t("salesDeals.opportunityId")}>
-              <Input maxLength={64} disabled={!!quote} data-testid="field-opportunity" />
-            </Form.Item>
-          </Col>
-          <Col span={6}>
-            <Form.Item name="validUntil" label={t("salesDeals.validUntil")}>
-              <DatePicker style={{ width: "100%" }} data-testid="field-validUntil" />
-            </Form.Item>
-          </Col>
-          <Col span={10}>
-            <Form.Item name="description" label={t("salesDeals.description")}>
-              <Input maxLength={4000} />
-            </Form.Item>
-          </Col>
-        </Row>
-        <Typography.Title level={5}>{t("salesDeals.lines")}</Typography.Title>
-        <Form.List name="quoteItem">
-          {(fields, { add, remove }) => (
-            <>
-              {fields.map((f, i) => (
-                <Row gutter={8} key={f.key} data-testid="quote-line" align="top">
-                  <Col span={9}>
-                    <Form.Item name={[f.name, "offeringId"]} label={i === 0 ? t("salesDeals.offering") : undefined} rules={req(t("salesDeals.offering"))}>
-                      <Select
-                        showSearch
-                        optionFilterProp="label"
-                        placeholder={t("salesDeals.pickOffering")}
-                        options={offerings.map((o) => ({ value: o.id, label: `${o.name ?? o.id}${o.isBundle ? ` · ${t("salesDeals.bundle")}` : ""}` }))}
-                        onChange={(v: string) => void pick(f.name, v)}
-                        data-testid="line-offering"
-                      />
-                    </Form.Item>
-                  </Col>
-                  <Col span={3}>
-                    <Form.Item name={[f.name, "quantity"]} label={i === 0 ? t("salesDeals.quantity") : undefined} rules={req(t("salesDeals.quantity"))}>
-                      <InputNumber min={1} precision={0} style={{ width: "100%" }} data-testid="line-quantity" />
-                    </Form.Item>
-                  </Col>
-                  <Col span={4}>
-                    <Form.Item name={[f.name, "unitPrice"]} label={i === 0 ? t("salesDeals.unitPrice") : undefined} rules={req(t("salesDeals.unitPrice"))}>
-                      <Input prefix={(lines?.[i]?.unit as string | undefined) ?? "CNY"} data-testid="line-unitPrice" />
-                    </Form.Item>
-                    <Form.Item name={[f.name, "unit"]} hidden>
-                      <Input />
-                    </Form.Item>
-                  </Col>
-                  <Col span={3}>
-                    <Form.Item name={[f.name, "discountPercent"]} label={i === 0 ? t("salesDeals.discountPercent") : undefined}>
-                      <InputNumber<string> min="0" max="100" step="0.5" stringMode style={{ width: "100%" }} data-testid="line-discount" />
-                    </Form.Item>
-                  </Col>
-                  <Col span={3} style={{ textAlign: "right", paddingTop: i === 0 ? 36 : 6 }}>
-                    <span data-testid="line-amount">{formatMoney(lineAmount(totals.lines[i], currency))}</span>
-                  </Col>
-                  <Col span={2} style={{ paddingTop: i === 0 ? 30 : 0 }}>
-                    <Button danger type="link" disabled={fields.length <= 1} onClick={() => remove(f.name)}>
-                      {t("salesDeals.removeLine")}
-                    </Button>
-                  </Col>
-                </Row>
-              ))}
-              <Button type="dashed" onClick={() => add({ quantity: 1, discountPercent: 0, unit: "CNY" })} style={{ marginBottom: 16 }} data-testid="add-line">
-                {t("salesDeals.addLine")}
-              </Button>
-            </>
-          )}
-        </Form.List>
-        <Descriptions size="small" bordered column={4} title={<Typography.Text type="secondary">{t("salesDeals.estimate")}</Typography.Text>} data-testid="quote-estimate">
-          <Descriptions.Item label={t("salesDeals.subtotal")}>{formatMoney({ unit: currency, value: totals.subtotal })}</Descriptions.Item>
-          <Descriptions.Item label={t("salesDeals.discountAmount")}>{formatMoney({ unit: currency, value: totals.discount })}</Descriptions.Item>
-          <Descriptions.Item label={t("salesDeals.total")}>
-            <span data-testid="estimate-total">{formatMoney({ unit: currency, value: totals.total })}</span>
-          </Descriptions.Item>
-          <Descriptions.Item label={t("salesDeals.maxDiscount")}>{totals.maxDiscountPercent}%</Descriptions.Item>
-        </Descriptions>
-        <Space style={{ marginTop: 16 }}>
-          <Button type="primary" htmlType="submit" loading={busy} data-testid="save-quote">
-            {t("salesDeals.save")}
-          </Button>
-          <Button onClick={() => navigate(-1)}>{t("salesDeals.cancel")}</Button>
-        </Space>
-      </Form>
-    </Card>
+    <Spin spinning={loading}>
+      <Card title={quote ? `${t("salesDeals.editQuote")} · ${quote.number ?? ""} v${quote.quoteVersion ?? 1}` : t("salesDeals.newQuote")} data-testid="quote-form" extra={<Button onClick={() => navigate(-1)}>{t("common.back")}</Button>}>
+        {formError && <Alert type="error" showIcon message={formError} style={{ marginBottom: 16 }} data-testid="form-error" />}
+        <Form form={form} layout="vertical" onFinish={(v) => void submit(v)} initialValues={{ quoteItem: [{ quantity: 1, discountPercent: 0, unit: "CNY" }] }}>
+          <Row gutter={16}>
+            <Col span={6}>
+              <Form.Item name="number" label={t("salesDeals.number")} rules={req(t("salesDeals.number"))}>
+                <Input maxLength={64} disabled={!!quote} data-testid="field-number" />
+              </Form.Item>
+            </Col>
+            <Col span={10}>
+              <Form.Item name="name" label={t("salesDeals.name")} rules={req(t("salesDeals.name"))}>
+                <Input maxLength={200} data-testid="field-name" />
+              </Form.Item>
+            </Col>
+            <Col span={8}>
+              <Form.Item name="customer" label={t("salesDeals.customer")} rules={req(t("salesDeals.customer"))}>
+                <Select
+                  showSearch
+                  disabled={!!quote}
+                  filterOption={false}
+                  onSearch={searchCustomers}
+                  options={customers.map((c) => ({ value: c.id, label: c.customerCode ? `${c.name} · ${c.customerCode}` : c.name }))}
+                  data-testid="field-customer"
+                />
+              </Form.Item>
+            </Col>
+            <Col span={8}>
+              <Form.Item name="opportunity" label={t("salesDeals.opportunityId")}>
+                <Input maxLength={64} disabled={!!quote} data-testid="field-opportunity" />
+              </Form.Item>
+            </Col>
+            <Col span={6}>
+              <Form.Item name="validUntil" label={t("salesDeals.validUntil")}>
+                <DatePicker style={{ width: "100%" }} data-testid="field-validUntil" />
+              </Form.Item>
+            </Col>
+            <Col span={10}>
+              <Form.Item name="description" label={t("salesDeals.description")}>
+                <Input maxLength={4000} />
+              </Form.Item>
+            </Col>
+          </Row>
+          <Typography.Title level={5}>{t("salesDeals.lines")}</Typography.Title>
+          <Form.List name="quoteItem">
+            {(fields, { add, remove }) => (
+              <>
+                {fields.map((f, i) => (
+                  <Row gutter={8} key={f.key} data-testid="quote-line" align="top">
+                    <Col span={9}>
+                      <Form.Item name={[f.name, "offeringId"]} label={i === 0 ? t("salesDeals.offering") : undefined} rules={req(t("salesDeals.offering"))}>
+                        <Select
+                          showSearch
+                          optionFilterProp="label"
+                          placeholder={t("salesDeals.pickOffering")}
+                          options={offerings.map((o) => ({ value: o.id, label: `${o.name ?? o.id}${o.isBundle ? ` · ${t("salesDeals.bundle")}` : ""}` }))}
+                          onChange={(v: string) => void pick(f.name, v)}
+                          data-testid="line-offering"
+                        />
+                      </Form.Item>
+                    </Col>
+                    <Col span={3}>
+                      <Form.Item name={[f.name, "quantity"]} label={i === 0 ? t("salesDeals.quantity") : undefined} rules={req(t("salesDeals.quantity"))}>
+                        <InputNumber min={1} precision={0} style={{ width: "100%" }} data-testid="line-quantity" />
+                      </Form.Item>
+                    </Col>
+                    <Col span={4}>
+                      <Form.Item name={[f.name, "unitPrice"]} label={i === 0 ? t("salesDeals.unitPrice") : undefined} rules={req(t("salesDeals.unitPrice"))}>
+                        <Input prefix={(lines?.[i]?.unit as string | undefined) ?? "CNY"} data-testid="line-unitPrice" />
+                      </Form.Item>
+                      <Form.Item name={[f.name, "unit"]} hidden>
+                        <Input />
+                      </Form.Item>
+                    </Col>
+                    <Col span={3}>
+                      <Form.Item name={[f.name, "discountPercent"]} label={i === 0 ? t("salesDeals.discountPercent") : undefined}>
+                        <InputNumber<string> min="0" max="100" step="0.5" stringMode style={{ width: "100%" }} data-testid="line-discount" />
+                      </Form.Item>
+                    </Col>
+                    <Col span={3} style={{ textAlign: "right", paddingTop: i === 0 ? 36 : 6 }}>
+                      <span data-testid="line-amount">{formatMoney(lineAmount(totals.lines[i], currency))}</span>
+                    </Col>
+                    <Col span={2} style={{ paddingTop: i === 0 ? 30 : 0 }}>
+                      <Button danger type="link" disabled={fields.length <= 1} onClick={() => remove(f.name)}>
+                        {t("salesDeals.removeLine")}
+                      </Button>
+                    </Col>
+                  </Row>
+                ))}
+                <Button type="dashed" onClick={() => add({ quantity: 1, discountPercent: 0, unit: "CNY" })} style={{ marginBottom: 16 }} data-testid="add-line">
+                  {t("salesDeals.addLine")}
+                </Button>
+              </>
+            )}
+          </Form.List>
+          <Descriptions size="small" bordered column={4} title={<Typography.Text type="secondary">{t("salesDeals.estimate")}</Typography.Text>} data-testid="quote-estimate">
+            <Descriptions.Item label={t("salesDeals.subtotal")}>{formatMoney({ unit: currency, value: totals.subtotal })}</Descriptions.Item>
+            <Descriptions.Item label={t("salesDeals.discountAmount")}>{formatMoney({ unit: currency, value: totals.discount })}</Descriptions.Item>
+            <Descriptions.Item label={t("salesDeals.total")}>
+              <span data-testid="estimate-total">{formatMoney({ unit: currency, value: totals.total })}</span>
+            </Descriptions.Item>
+            <Descriptions.Item label={t("salesDeals.maxDiscount")}>{totals.maxDiscountPercent}%</Descriptions.Item>
+          </Descriptions>
+          <Space style={{ marginTop: 16 }}>
+            <Button type="primary" htmlType="submit" loading={busy} data-testid="save-quote">
+              {t("salesDeals.save")}
+            </Button>
+            <Button onClick={() => navigate(-1)}>{t("salesDeals.cancel")}</Button>
+          </Space>
+        </Form>
+      </Card>
+    </Spin>
   );
 }

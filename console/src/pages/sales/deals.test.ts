@@ -65,6 +65,13 @@ describe("quote totals", () => {
     expect(t.mixedCurrencies).toBe(true);
   });
 
+  it("rounds an exact half-cent to the even cent, as the server's Decimal.quantize", () => {
+    const half = (price: string, discount: string) => quoteTotals([{ quantity: 1, unitPrice: cny(price), discountPercent: discount }]).total;
+    expect(half("0.25", "50")).toBe("0.12"); // 0.125 → 0.12
+    expect(half("0.35", "50")).toBe("0.18"); // 0.175 → 0.18
+    expect(half("0.33", "50")).toBe("0.16"); // 0.165 → 0.16
+  });
+
   it("parses and prints cents", () => {
     expect(toCents("12.5")).toBe(1250n);
     expect(toCents(7)).toBe(700n);

@@ -121,10 +121,13 @@ export interface QuoteTotals {
   mixedCurrencies: boolean;
 }
 
-/** Half-up division of a non-negative numerator (the server's Decimal.quantize is half-even; the
- * difference is at most one cent on an exact half and the server's totals are what is shown once saved). */
+/** n ÷ d to the nearest integer, an exact half to the even one: Python's Decimal.quantize (ROUND_HALF_EVEN),
+ * which the server's amounts use. For a non-negative numerator. */
 function divRound(n: bigint, d: bigint): bigint {
-  return (n * 2n + d) / (2n * d);
+  const q = n / d;
+  const twice = (n % d) * 2n;
+  if (twice > d || (twice === d && q % 2n === 1n)) return q + 1n;
+  return q;
 }
 
 /** The quote's totals as the server computes them: a line is quantity × unit price × (1 − discount%), to
