@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
-from .conftest import Console
+from .conftest import Console, wait_until
 
 TICKETS = "/tmf-api/troubleTicket/v4/troubleTicket"
 ITEMS = "/api/v1/service/knowledge/item"
@@ -129,7 +129,7 @@ def test_closed_loop_in_the_browser_reopens_on_a_dissatisfied_revisit_and_closes
     reopened = ticket_at(api, "gd-gz", ticket["id"])
     assert reopened["status"] == "inProgress"
     assert reopened["reopenCount"] == 1
-    assert reopened["satisfaction"] is None
+    assert reopened["satisfaction"] == {"score": 2, "comment": "仍有丢包"}  # the dissatisfied survey, until the next
     steps = [(s["fromStatus"], s["status"]) for s in reopened["statusChange"]]
     assert steps == [
         (None, "acknowledged"),
@@ -251,3 +251,56 @@ def test_the_quality_board_shows_the_api_figures_for_the_period(console: Console
     page.wait_for_url("**/service/tickets?**")
     expect()(page.get_by_test_id("ticket-drill")).to_contain_text("gd-gz")
     expect()(page.locator(".ant-pagination-total-text")).to_contain_text(f"共 {gz['accepted']} 条")
+
+
+def test_a_province_dispatches_a_ticket_down_in_the_browser_and_shows_the_handlers_steps(
+    console: Console, api: Any
+) -> None:
+    customers = api.get("gd", CUSTOMER, params={"ownerNode": "gd-gz", "limit": 1, "sort": "name"})
+    assert customers.status_code == 200, customers.text
+    customer = customers.json()[0]
+    created = api.post(
+        "gd",
+        TICKETS,
+        {
+            "name": "e2e 派单：省级受理的专线故障",
+            "ticketType": "FAULT",
+            "channel": "HOTLINE",
+            "priority": "HIGH",
+            "relatedParty": [{"id": customer["id"], "role": "customer", "name": customer["name"]}],
+        },
+    )
+    assert created.status_code == 201, created.text
+    ticket = created.json()
+    console.login("gd", path=f"/service/tickets/{ticket['id']}")
+    page = console.page
+    page.get_by_test_id("action-dispatch").click()
+    page.get_by_test_id("dispatch-reason").fill("归属广州本地网处理")
+    page.get_by_test_id("dispatch-ok").click()  # default target: the customer's owner node
+    expect()(page.get_by_test_id("ticket-dispatched")).to_contain_text("gd-gz")
+    # handed down: no more moves here
+    expect()(page.get_by_test_id("ticket-actions")).to_contain_text("无可执行操作")
+    reported = ticket_at(api, "gd", ticket["id"])
+    assert reported["dispatch"]["dispatchedTo"] == "gd-gz"
+    handler_id = reported["dispatch"]["handlerTicketId"]
+
+    # the handler takes it up; its step comes back to the reporter, tagged with the handling node
+    wait_until(
+        lambda: api.get("gd-gz", f"{TICKETS}/{handler_id}").status_code == 200, timeout=120, what="handler's ticket"
+    )
+    moved = api.http.patch(
+        api.url("gd-gz", f"{TICKETS}/{handler_id}"),
+        headers={"Authorization": f"Bearer {api.token('gd-gz')}", "Content-Type": "application/merge-patch+json"},
+        json={"status": "inProgress", "statusChangeReason": "装维已出发"},
+    )
+    assert moved.status_code == 200, moved.text
+
+    def mirrored() -> bool:
+        steps = ticket_at(api, "gd", ticket["id"])["statusChange"]
+        return any(s["node"] == "gd-gz" and s["status"] == "inProgress" for s in steps)
+
+    wait_until(mirrored, timeout=120, what="the handler's step mirrored at gd")
+    page.reload()
+    history = page.get_by_test_id("ticket-history")
+    expect()(history).to_contain_text("装维已出发")
+    expect()(history.locator(".ant-tag", has_text="gd-gz").first).to_be_visible()
