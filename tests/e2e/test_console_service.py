@@ -304,3 +304,45 @@ def test_a_province_dispatches_a_ticket_down_in_the_browser_and_shows_the_handle
     history = page.get_by_test_id("ticket-history")
     expect()(history).to_contain_text("装维已出发")
     expect()(history.locator(".ant-tag", has_text="gd-gz").first).to_be_visible()
+
+
+def test_a_care_activity_planned_and_done_in_the_browser_keeps_its_cost_and_feedback(
+    console: Console, api: Any
+) -> None:
+    title = "e2e 高层拜访：年度服务回顾"
+    console.login("gd-gz", path="/service/care")
+    page = console.page
+    page.get_by_role("tab", name="关怀活动").click()
+    page.get_by_test_id("care-activity-new").click()
+    modal = page.locator(".ant-modal:visible")
+    page.get_by_test_id("activity-title").fill(title)
+    modal.locator(".ant-form-item", has_text="客户").locator(".ant-select").click()
+    page.locator(".ant-select-dropdown:visible .ant-select-item-option").first.click()
+    due = modal.locator(".ant-picker input")
+    due.click()
+    due.fill("2026-12-20")
+    due.press("Enter")
+    modal.locator(".ant-input-number input").fill("1200")
+    page.get_by_test_id("care-activity-save").click()
+    expect()(modal).to_have_count(0)
+
+    row = page.get_by_test_id("care-activities").locator("tbody tr", has_text=title)
+    expect()(row).to_contain_text("已计划")
+    row.get_by_test_id("care-DONE").click()
+    done = page.locator(".ant-modal:visible")
+    done.locator(".ant-input-number input").fill("1350.50")
+    page.get_by_test_id("done-feedback").fill("客户认可年度服务，提出扩容需求")
+    done.locator(".ant-rate-star").nth(4).click()
+    page.get_by_test_id("care-done-save").click()
+    expect()(row).to_contain_text("已完成")
+
+    listed = api.get("gd-gz", "/api/v1/service/care/activity", params={"dueOn": "2026-12-20", "limit": 100})
+    assert listed.status_code == 200, listed.text
+    mine = [a for a in listed.json() if a["title"] == title]
+    assert len(mine) == 1
+    activity = mine[0]
+    assert activity["status"] == "DONE"
+    assert activity["kind"] == "EXECUTIVE_VISIT"
+    assert float(activity["cost"]["value"]) == 1350.5 and activity["cost"]["unit"] == "CNY"
+    assert activity["feedback"] == "客户认可年度服务，提出扩容需求"
+    assert activity["satisfaction"] == 5
