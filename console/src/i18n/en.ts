@@ -129,7 +129,7 @@ const en: Widen<Dict> = {
     dispatchHint: "The node below handles the ticket; this ticket mirrors its steps and takes no writes meanwhile",
     dispatchedSteps: "Handler's ticket {{id}}; every step at {{node}} appears in the status history below, tagged with the node",
     dispatchedFrom: "Dispatched here by {{node}}",
-    newPlan: "New care plan", newActivity: "New care activity", targetCustomers: "Target customers", occasionHint: "MM-DD every year / YYYY-MM-DD once",
+    careKind: "Kind of care", newPlan: "New care plan", newActivity: "New care activity", targetCustomers: "Target customers", occasionHint: "MM-DD every year / YYYY-MM-DD once",
     careMoves: { PLANNED: "Plan", DONE: "Done", CANCELLED: "Cancel" }, careDone: "Care done: {{title}}",
     newRequest: "Ask for an expert", expertActions: { assign: "Assign expert", outcome: "Record outcome", close: "Close", cancel: "Cancel" },
     outcomeDocument: "Solution document", outcomeDocumentHint: "A document of the same customer (Documents)", noDocuments: "No documents of this customer",

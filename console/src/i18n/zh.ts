@@ -123,7 +123,7 @@ const zh = {
     dispatch: "派单至下级", dispatchedOk: "已派单至 {{node}}", toNode: "处理节点", customerOwnerNode: "客户归属节点（默认）",
     dispatchHint: "工单交由下级节点处理，本节点的工单同步其处理步骤，不再直接处理",
     dispatchedSteps: "处理节点的工单 {{id}}；{{node}} 的每一步处理记入下方状态历史（标注节点）", dispatchedFrom: "本工单由 {{node}} 派单而来",
-    newPlan: "新建关怀计划", newActivity: "新建关怀活动", targetCustomers: "关怀对象（客户）", occasionHint: "MM-DD 每年 / YYYY-MM-DD 一次",
+    careKind: "关怀类型", newPlan: "新建关怀计划", newActivity: "新建关怀活动", targetCustomers: "关怀对象（客户）", occasionHint: "MM-DD 每年 / YYYY-MM-DD 一次",
     careMoves: { PLANNED: "确认计划", DONE: "完成", CANCELLED: "取消" }, careDone: "完成关怀：{{title}}",
     newRequest: "申请专家支持", expertActions: { assign: "指派专家", outcome: "答复结论", close: "关闭", cancel: "取消" },
     outcomeDocument: "技术方案文档", outcomeDocumentHint: "同一客户的文档（文档管理）", noDocuments: "该客户暂无文档",

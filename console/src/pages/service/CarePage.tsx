@@ -186,7 +186,7 @@ export default function CarePage() {
                   pagination={tablePagination(plans, t)}
                   columns={[
                     { title: t("common.name"), dataIndex: "name" },
-                    { title: t("service.kind"), render: (_, p) => kind(p.kind) },
+                    { title: t("service.careKind"), render: (_, p) => kind(p.kind) },
                     { title: t("service.occasion"), render: (_, p) => p.occasion || "—" },
                     { title: t("service.leadDays"), dataIndex: "leadDays" },
                     { title: t("service.budget"), render: (_, p) => money(p.budgetPerTarget) },
@@ -227,7 +227,7 @@ export default function CarePage() {
                   pagination={tablePagination(activities, t)}
                   columns={[
                     { title: t("service.title"), dataIndex: "title" },
-                    { title: t("service.kind"), render: (_, a) => kind(a.kind) },
+                    { title: t("service.careKind"), render: (_, a) => kind(a.kind) },
                     { title: t("service.customer"), render: (_, a) => a.relatedParty?.find((p) => p.role === "customer")?.name ?? "—" },
                     { title: t("service.dueOn"), dataIndex: "dueOn" },
                     { title: t("service.status"), render: (_, a) => <Tag>{t(`service.careStatuses.${a.status ?? ""}`, { defaultValue: a.status ?? "—" })}</Tag> },
@@ -272,7 +272,7 @@ export default function CarePage() {
               </Form.Item>
             </Col>
             <Col span={12}>
-              <Form.Item name="kind" label={t("service.kind")} rules={req(t("service.kind"))}>
+              <Form.Item name="kind" label={t("service.careKind")} rules={req(t("service.careKind"))}>
                 <Select options={kindOptions(PLAN_KINDS)} data-testid="plan-kind" />
               </Form.Item>
             </Col>
@@ -322,7 +322,7 @@ export default function CarePage() {
           <Form.Item name="title" label={t("service.title")} rules={req(t("service.title"))}>
             <Input maxLength={200} data-testid="activity-title" />
           </Form.Item>
-          <Form.Item name="kind" label={t("service.kind")} rules={req(t("service.kind"))}>
+          <Form.Item name="kind" label={t("service.careKind")} rules={req(t("service.careKind"))}>
             <Select options={kindOptions(CARE_KINDS)} data-testid="activity-kind" />
           </Form.Item>
           <Form.Item name="customer" label={t("service.customer")} rules={req(t("service.customer"))}>

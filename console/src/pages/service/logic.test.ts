@@ -18,6 +18,8 @@ import {
   type Sla,
 } from "./logic";
 import { ticketField } from "./TicketCreate";
+import { pickerOptions } from "./CustomerPicker";
+import type { Customer } from "../../api/types";
 
 const NOW = new Date("2026-03-02T10:00:00Z");
 
@@ -151,6 +153,19 @@ describe("care and expert actions", () => {
     expect(expertActions(r("ASSIGNED", "e1"), "gd-gz", expertOnly, new Set(["e1"]))).toEqual(["outcome"]);
     expect(expertActions(r("ASSIGNED", "e1"), "gd-gz", expertOnly, new Set(["e2"]))).toEqual([]);
     expect(expertActions(r("REQUESTED"), "gd", all, new Set())).toEqual([]);
+  });
+});
+
+describe("customer picker", () => {
+  it("keeps a picked customer's label when a later search leaves it out", () => {
+    const c = (id: string, name: string) => ({ id, name, customerCode: `C-${id}`, grade: "A" }) as unknown as Customer;
+    const seen = new Map([["1", c("1", "广州地铁")]]);
+    expect(pickerOptions([c("2", "南方电网")], ["1", "2", "9"], seen)).toEqual([
+      { value: "2", label: "南方电网 · C-2 · A" },
+      { value: "1", label: "广州地铁 · C-1 · A" },
+      { value: "9", label: "9" },
+    ]);
+    expect(pickerOptions([c("2", "南方电网")], "2", seen)).toEqual([{ value: "2", label: "南方电网 · C-2 · A" }]);
   });
 });
 

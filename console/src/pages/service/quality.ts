@@ -93,7 +93,7 @@ export function nodeChartOption(rows: readonly NodeQuality[], label: (key: "acce
   };
   return {
     tooltip: { trigger: "axis" },
-    legend: { data: keys.map(label) },
+    legend: { top: 0, data: keys.map(label) },
     grid: { left: 40, right: 16, top: 40, bottom: 30 },
     xAxis: { type: "category", data: rows.map((r) => r.node) },
     yAxis: { type: "value", minInterval: 1 },
