@@ -7,6 +7,7 @@ same figures computed directly from the opportunity rows; a province's user sees
 
 from __future__ import annotations
 
+import asyncio
 import time
 import uuid
 from collections.abc import Callable
@@ -14,17 +15,21 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
+import asyncpg
 import httpx
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from kam_contracts import envelope_pb2
 from kam_platform.auth import sign_token
+from kam_platform.db.migrate import upgrade
+from kam_platform.embedded.postgres import asyncpg_url, ensure_database, with_database
 from kam_platform.outbox import build_event
 from kam_platform.replication import Event
 from kam_platform.testing.helpers import topology_file
 from kam_platform.testing.plugin import TOKEN_KID, bearer
 from kam_platform.topology import Topology
+from kam_sales.main import MIGRATIONS
 from kam_sales.models import Opportunity, OpportunityRollup
 from kam_sales.opportunity.dataset import OPPORTUNITIES
 
@@ -292,3 +297,63 @@ async def test_rollup_answers_only_the_callers_subtree(
         rows = [o for o in await _rows(s) if o.account_manager == "am1"]
         assert _answered_funnel(r.json()) == _expected_funnel(rows, "gd-gz", WHOLE["start"], WHOLE["end"])
         await s.rollback()
+
+
+ROW_SQL = (
+    "INSERT INTO sales.opportunity (id, owner_node, version, customer_id, name, source, stage, probability, "
+    "probability_rule, expected_amount, currency, close_date, account_manager, products, decision_chain, "
+    "stage_history, created_by, created_at, updated_at) "
+    "VALUES ($1, $2, 1, $1, 'x', 'SELF', $3, $4, 'default', $5, 'CNY', $6, $7, '[]', '[]', '[]', 'x', now(), now())"
+)
+
+
+def test_the_migration_backfills_existing_opportunities(pg_dsn: str) -> None:
+    name = f"test_sales_rollup_{uuid.uuid4().hex[:8]}"
+    ensure_database(pg_dsn, name)
+    dsn = with_database(pg_dsn, name)
+    url = asyncpg_url(dsn)
+    rows = [
+        ("gd-gz", "LEAD", 10, Decimal("100.05"), date(2030, 2, 3), "am1"),
+        ("gd-gz", "LEAD", 10, Decimal("0.15"), date(2030, 2, 28), "am1"),  # the same bucket
+        ("gd-gz", "WON", 100, Decimal("9.99"), date(2030, 2, 28), "am1"),
+        ("js", "NEGOTIATION", 75, Decimal("33.33"), None, "am2"),
+    ]
+
+    async def fill() -> None:
+        conn = await asyncpg.connect(dsn)
+        try:
+            for i, (node, stage, p, amount, close, am) in enumerate(rows):
+                await conn.execute(ROW_SQL, uuid.UUID(int=i + 1), node, stage, p, amount, close, am)
+        finally:
+            await conn.close()
+
+    async def rollup() -> list[tuple[Any, ...]]:
+        conn = await asyncpg.connect(dsn)
+        try:
+            got = await conn.fetch(
+                "SELECT owner_node, account_manager, stage, currency, close_month, deals, amount, weighted "
+                "FROM sales.opportunity_rollup ORDER BY owner_node, stage"
+            )
+            return [tuple(r) for r in got]
+        finally:
+            await conn.close()
+
+    try:
+        upgrade(url, MIGRATIONS, "0005")  # before the roll-up: opportunities exist, no table keeps them
+        asyncio.run(fill())
+        upgrade(url, MIGRATIONS)
+        assert asyncio.run(rollup()) == [
+            ("gd-gz", "am1", "LEAD", "CNY", date(2030, 2, 1), 2, Decimal("100.20"), Decimal("10.0200")),
+            ("gd-gz", "am1", "WON", "CNY", date(2030, 2, 1), 1, Decimal("9.99"), Decimal("9.99")),
+            ("js", "am2", "NEGOTIATION", "CNY", None, 1, Decimal("33.33"), Decimal("24.9975")),
+        ]
+    finally:
+        asyncio.run(_drop(pg_dsn, name))
+
+
+async def _drop(server: str, name: str) -> None:
+    conn = await asyncpg.connect(server)
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await conn.close()
