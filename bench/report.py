@@ -432,6 +432,86 @@ def _cli_metrics() -> list[Metric]:
     return out
 
 
+def _sales_metrics() -> list[Metric]:
+    # runs that read the roll-up record its size; the first run (before the roll-up) does not
+    size = (("opportunities", ("opportunities",)), ("roll-up rows", ("forecast_funnel", "rollup", "rows")))
+    g = ("forecast_funnel",)
+    out: list[Metric] = []
+    for key, what in (
+        ("forecast_by_node", "forecast by node"),
+        ("forecast_by_account_manager", "forecast by account manager"),
+        ("funnel", "funnel"),
+    ):
+        out += [
+            Metric("sales", "sales", f"{what} at hq, one year, p50", (*g, key, "p50_ms"), "ms", size),
+            Metric(
+                "sales",
+                "sales",
+                f"{what} at hq, one year, p95",
+                (*g, key, "p95_ms"),
+                "ms",
+                size,
+                1,
+                Goal("<", 200, "ms"),
+            ),
+        ]
+    for key, what in (
+        ("raw_forecast", "ceiling: raw asyncpg, the forecast's aggregate over the opportunities"),
+        ("raw_funnel", "ceiling: raw asyncpg, the funnel's aggregate over the opportunities"),
+        ("raw_rollup_forecast", "ceiling: raw asyncpg, the forecast's aggregate over the roll-up"),
+        ("raw_rollup_funnel", "ceiling: raw asyncpg, the funnel's aggregate over the roll-up"),
+    ):
+        out.append(Metric("sales", "sales", f"{what}, p95", (*g, key, "p95_ms"), "ms", size))
+    out += [
+        Metric(
+            "sales",
+            "sales",
+            "raw roll-up aggregate ÷ API, forecast by node (p95)",
+            (*g, "ratio_raw_rollup_to_api_forecast_by_node_p95"),
+            "",
+            size,
+            3,
+        ),
+        Metric(
+            "sales",
+            "sales",
+            "raw roll-up aggregate ÷ API, funnel (p95)",
+            (*g, "ratio_raw_rollup_to_api_funnel_p95"),
+            "",
+            size,
+            3,
+        ),
+        Metric(
+            "sales",
+            "sales",
+            "roll-up rows differing from a fresh aggregate after the load",
+            (*g, "rollup", "rows_differing_from_a_fresh_aggregate"),
+            "",
+            size,
+            0,
+            Goal("<=", 0),
+        ),
+    ]
+    pub = (("offerings", ("h_publication", "offerings")), ("rate/s", ("h_publication", "rate_per_s")))
+    lag = ("h_publication", "lag_ms")
+    c = "sales-catalog"
+    out += [
+        Metric("sales", c, "catalogue publication hq → slowest local network, p50", (*lag, "p50"), "ms", pub),
+        Metric("sales", c, "catalogue publication, p95", (*lag, "p95"), "ms", pub),
+        Metric("sales", c, "catalogue publication, p99", (*lag, "p99"), "ms", pub, 1, Goal("<", 1000, "ms")),
+        Metric(
+            "sales",
+            c,
+            "catalogue publication, offerings visible everywhere",
+            ("h_publication", "visible_everywhere"),
+            "",
+            pub,
+            0,
+        ),
+    ]
+    return out
+
+
 METRICS: tuple[Metric, ...] = (
     *_customer_metrics(),
     *_federation_metrics(),
@@ -441,6 +521,7 @@ METRICS: tuple[Metric, ...] = (
     *_knowledge_metrics(),
     *_sla_metrics(),
     *_cli_metrics(),
+    *_sales_metrics(),
 )
 SECTIONS = {
     "customer": "Customer service (`bench/run.py`)",
@@ -450,6 +531,7 @@ SECTIONS = {
     "ka_lookup": "KA_LOOKUP at a local network, the 10000 interface (`bench/ka_lookup.py`)",
     "knowledge": "Knowledge search at a province, bigram index (`bench/knowledge.py`)",
     "sla": "SLA evaluator at a local network (`bench/sla.py`; the service's evaluator, its clock moved on)",
+    "sales": "Sales: forecast and funnel at hq (`bench/sales.py`), catalogue publication (`bench/sales_catalog.py`)",
 }
 
 

@@ -51,7 +51,11 @@ class Opportunity(Base):
     """A sales opportunity (销售机会) on a customer, owned by the node where it was created."""
 
     __tablename__ = "opportunity"
-    __table_args__ = (Index("ix_opportunity_owner_stage", "owner_node", "stage"),)
+    __table_args__ = (
+        Index("ix_opportunity_owner_stage", "owner_node", "stage"),
+        # the forecast's and funnel's partial months at a period's edges (the roll-up holds whole months)
+        Index("ix_opportunity_close_date", "close_date"),
+    )
 
     id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
     owner_node: Mapped[str] = mapped_column(String(32), index=True)
@@ -78,6 +82,41 @@ class Opportunity(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class OpportunityRollup(Base):
+    """The forecast's and the funnel's roll-up of `Opportunity`: one row per owner node × account manager
+    × stage × currency × close month (NULL: no close date) with its deals, their expected amount and their
+    weighted amount (expected × probability / 100, unrounded). Kept by the statement triggers migration
+    0006 puts on `sales.opportunity` — in the transaction of every write, apply, snapshot repair or bulk
+    load, whatever the path — never written by the application. docs/sales.md, Forecast."""
+
+    __tablename__ = "opportunity_rollup"
+    __table_args__ = (
+        Index(
+            "ux_opportunity_rollup_key",
+            "owner_node",
+            "account_manager",
+            "stage",
+            "currency",
+            "close_month",
+            unique=True,
+            postgresql_nulls_not_distinct=True,
+        ),
+    )
+
+    owner_node: Mapped[str] = mapped_column(String(32))
+    account_manager: Mapped[str] = mapped_column(String(128))
+    stage: Mapped[str] = mapped_column(String(16))
+    currency: Mapped[str] = mapped_column(String(3))
+    close_month: Mapped[date | None] = mapped_column(Date, nullable=True)
+    deals: Mapped[int] = mapped_column(BigInteger)
+    amount: Mapped[Decimal] = mapped_column(Numeric)
+    weighted: Mapped[Decimal] = mapped_column(Numeric)
+
+    __mapper_args__ = {  # noqa: RUF012 (SQLAlchemy's declarative attribute)
+        "primary_key": [owner_node, account_manager, stage, currency, close_month]
+    }
 
 
 class SalesLead(Base):
