@@ -1,7 +1,7 @@
 import { Alert, App, Button, Card, Col, Form, Input, Row, Select, Space } from "antd";
 import { useEffect, useRef, useState } from "react";
 import { useTranslation } from "react-i18next";
-import { useNavigate } from "react-router";
+import { useNavigate, useSearchParams } from "react-router";
 import { api } from "../../api/client";
 import { applyFieldErrors } from "../../api/errors";
 import type { Customer } from "../../api/types";
@@ -40,11 +40,34 @@ export default function TicketCreate() {
     api
       .get<Customer[]>("/tmf-api/customerManagement/v4/customer", { query: { q: q.trim() || undefined, limit: 20, sort: "name" } })
       .then((r) => {
-        if (seq === searchSeq.current) setCustomers(r.data);
+        if (seq !== searchSeq.current) return;
+        // the picked customer stays among the options (its label), whatever the search found
+        setCustomers((prev) => {
+          const picked = prev.find((c) => c.id === form.getFieldValue("customer"));
+          return picked && !r.data.some((c) => c.id === picked.id) ? [picked, ...r.data] : r.data;
+        });
       })
       .catch(() => undefined);
   };
   useEffect(() => searchCustomers(""), []);
+  // /service/tickets/new?customer=<id> (the customer's 360 view): that customer picked
+  const [params] = useSearchParams();
+  const preset = params.get("customer");
+  useEffect(() => {
+    if (!preset) return;
+    let live = true;
+    api
+      .get<Customer>("/tmf-api/customerManagement/v4/customer/{customer_id}", { path: { customer_id: preset } })
+      .then((r) => {
+        if (!live) return;
+        setCustomers((list) => [r.data, ...list.filter((c) => c.id !== r.data.id)]);
+        form.setFieldsValue({ customer: r.data.id });
+      })
+      .catch(() => undefined);
+    return () => {
+      live = false;
+    };
+  }, [preset, form]);
 
   async function submit(v: Values) {
     setBusy(true);
