@@ -1,5 +1,5 @@
 import { Alert, App, Button, Card, Col, Form, Input, Row, Select, Space } from "antd";
-import { useEffect, useRef, useState } from "react";
+import { useCallback, useEffect, useRef, useState } from "react";
 import { useTranslation } from "react-i18next";
 import { useNavigate, useSearchParams } from "react-router";
 import { api } from "../../api/client";
@@ -35,7 +35,7 @@ export default function TicketCreate() {
   const [formError, setFormError] = useState<string | null>(null);
   const searchSeq = useRef(0);
 
-  const searchCustomers = (q: string) => {
+  const searchCustomers = useCallback((q: string) => {
     const seq = ++searchSeq.current;
     api
       .get<Customer[]>("/tmf-api/customerManagement/v4/customer", { query: { q: q.trim() || undefined, limit: 20, sort: "name" } })
@@ -48,8 +48,8 @@ export default function TicketCreate() {
         });
       })
       .catch(() => undefined);
-  };
-  useEffect(() => searchCustomers(""), []);
+  }, [form]);
+  useEffect(() => searchCustomers(""), [searchCustomers]);
   // /service/tickets/new?customer=<id> (the customer's 360 view): that customer picked
   const [params] = useSearchParams();
   const preset = params.get("customer");
