@@ -137,7 +137,9 @@ def is_template(server_dsn: str, name: str) -> bool:
 
 def create_database_from(server_dsn: str, name: str, template: str) -> None:
     """`CREATE DATABASE name TEMPLATE template`: a copy of the template's files, so of everything in
-    it (schemas, rows, alembic_version), in one statement. The template must have no connections."""
+    it (schemas, rows, alembic_version), in one statement. The template must have no connections.
+    The default strategy (WAL_LOG): STRATEGY FILE_COPY measured no quicker for this 12 MB template
+    (its checkpoints; docs/testing.md)."""
     result = _psql(server_dsn, f"CREATE DATABASE {_quote_ident(name)} TEMPLATE {_quote_ident(template)}")
     if result.returncode != 0:
         raise PostgresError(f"CREATE DATABASE {name} TEMPLATE {template} failed: {result.stderr.strip()}")
