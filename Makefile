@@ -69,6 +69,9 @@ bench: bootstrap
 	$(UV) run python bench/run.py
 	$(UV) run python bench/federation.py
 	$(UV) run python bench/scale.py
+	$(UV) run python bench/ka_lookup.py
+	$(UV) run python bench/knowledge.py
+	$(UV) run python bench/sla.py
 	$(UV) run pytest -m load -q  # the load runs of tests (docs/testing.md), skipped by make test
 	$(UV) run python bench/report.py --write docs/benchmarks.md
 
