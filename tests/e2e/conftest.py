@@ -163,6 +163,16 @@ class Console:
         self.page.get_by_role("button", name="登 录").or_(self.page.get_by_role("button", name="登录")).click()
         self.page.wait_for_url(lambda url: "/login" not in url)
 
+    def pick(self, text: str | None = None) -> None:
+        """Click an option of the open select dropdown (the first, or the first showing `text`), then wait
+        until that dropdown has closed: a dropdown still fading out also matches `:visible`, and
+        the next pick would otherwise land on its option as it disappears."""
+        options = self.page.locator(".ant-select-dropdown:visible .ant-select-item-option")
+        (options.filter(has_text=text) if text else options).first.click()
+        from playwright.sync_api import expect
+
+        expect(self.page.locator(".ant-select-dropdown:visible")).to_have_count(0)
+
     def shot(self, name: str) -> Path:
         SHOTS.mkdir(parents=True, exist_ok=True)
         self.page.wait_for_load_state("networkidle")

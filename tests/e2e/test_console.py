@@ -133,7 +133,7 @@ def test_customer_360(console: Console, api: Api) -> None:
         "账单",
         "合同",
         "服务工单",
-        "商机",
+        "销售机会",
     ):
         expect()(view).to_contain_text(panel)
     expect()(page.get_by_test_id("customer-edit")).to_be_enabled()

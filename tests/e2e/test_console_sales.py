@@ -74,7 +74,7 @@ def test_pipeline_table_and_kanban_count_what_the_server_counts(console: Console
     card = page.get_by_test_id("kanban-column-LEAD").get_by_test_id("kanban-card").first
     name = card.locator("a").first.inner_text()
     card.locator(".ant-select").click()
-    page.locator(".ant-select-dropdown:visible .ant-select-item-option").filter(has_text="方案/报价").click()
+    console.pick("方案/报价")
     card.get_by_test_id("stage-move").click()
     proposal = page.get_by_test_id("kanban-column-PROPOSAL")
     expect()(proposal.get_by_test_id("kanban-card").filter(has_text=name)).to_have_count(1)

@@ -49,11 +49,6 @@ def quarter(today: date) -> tuple[str, str]:
     return first.isoformat(), end.isoformat()
 
 
-def pick_option(page: Any, text: str | None = None) -> None:
-    options = page.locator(".ant-select-dropdown:visible .ant-select-item-option")
-    (options.filter(has_text=text) if text else options).first.click()
-
-
 def test_campaign_drafted_launched_and_a_response_recorded_at_gd_gz(console: Console, api: Api) -> None:
     console.allowed.append("422")  # the browser logs the refused draft; the form shows it at the field
     page = console.page
@@ -117,7 +112,7 @@ def test_campaign_drafted_launched_and_a_response_recorded_at_gd_gz(console: Con
     expect()(row.locator("td").nth(3)).to_contain_text("1 ·")
     row.get_by_test_id("target-respond").click()
     page.get_by_test_id("response-select").click()
-    pick_option(page, "有意向")
+    console.pick("有意向")
     page.locator(".ant-modal:visible").get_by_role("button", name=re.compile("确 ?定|OK")).click()
     expect()(row).to_contain_text("有意向")
 
@@ -204,7 +199,7 @@ def test_visit_planned_in_the_browser_is_in_the_calendar_and_at_the_api(console:
     page.get_by_test_id("visit-new").click()
     form = page.get_by_test_id("visit-form")
     form.get_by_test_id("visit-customer").click()
-    pick_option(page)
+    console.pick()
     form.get_by_test_id("visit-subject").fill(subject)
     form.get_by_test_id("participant-name").first.fill("王经理")
     page.locator(".ant-modal:visible").get_by_role("button", name=re.compile("确 ?定|OK")).click()
@@ -263,19 +258,19 @@ def test_decision_chain_and_next_follow_up_edited_in_the_browser_are_stored(cons
     chain = page.get_by_test_id("decision-chain")
     # the first contact as decision maker, the second as user, then the second changed to influencer
     chain.get_by_test_id("chain-contact").click()
-    pick_option(page)
+    console.pick()
     chain.get_by_test_id("chain-new-role").click()
-    pick_option(page, "决策者")
+    console.pick("决策者")
     chain.get_by_test_id("chain-add").click()
     chain.get_by_test_id("chain-contact").click()
-    pick_option(page)
+    console.pick()
     chain.get_by_test_id("chain-new-role").click()
-    pick_option(page, "使用者")
+    console.pick("使用者")
     chain.get_by_test_id("chain-add").click()
     rows = chain.get_by_test_id("chain-table").locator("tbody tr.ant-table-row")
     expect()(rows).to_have_count(2)
     rows.nth(1).get_by_test_id("chain-role").click()
-    pick_option(page, "影响者")
+    console.pick("影响者")
     chain.get_by_test_id("chain-save").click()
     expect()(chain.get_by_test_id("chain-save")).to_be_disabled()
 

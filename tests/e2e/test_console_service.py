@@ -317,7 +317,7 @@ def test_a_care_activity_planned_and_done_in_the_browser_keeps_its_cost_and_feed
     modal = page.locator(".ant-modal:visible")
     page.get_by_test_id("activity-title").fill(title)
     modal.locator(".ant-form-item", has_text="客户").locator(".ant-select").click()
-    page.locator(".ant-select-dropdown:visible .ant-select-item-option").first.click()
+    console.pick()
     due = modal.locator(".ant-picker input")
     due.click()
     due.fill("2026-12-20")
