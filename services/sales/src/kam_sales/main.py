@@ -28,6 +28,7 @@ from kam_sales.forecast.endpoints import router as forecast_router
 from kam_sales.lead.dataset import LEADS
 from kam_sales.lead.endpoints import router as lead_router
 from kam_sales.models import SCHEMA
+from kam_sales.notifications import router as notification_router
 from kam_sales.opportunity.dataset import OPPORTUNITIES
 from kam_sales.opportunity.endpoints import router as opportunity_router
 from kam_sales.quote.dataset import QUOTES
@@ -119,6 +120,7 @@ def create_app(
             quote_router,
             agreement_router,
             forecast_router,
+            notification_router,
         ],
         outbox_schemas=[SCHEMA],
         verifier=verifier,

@@ -27,6 +27,7 @@ from kam_service.hub.endpoints import router as hub_router
 from kam_service.knowledge.endpoints import router as knowledge_router
 from kam_service.lookups import Lookups
 from kam_service.models import SCHEMA
+from kam_service.notifications import router as notification_router
 from kam_service.quality.endpoints import router as quality_router
 from kam_service.sla.endpoints import router as calendar_router
 from kam_service.sla.evaluator import Evaluator
@@ -93,6 +94,7 @@ def create_app(
             scheme_router,
             quality_router,
             cs10000_router,
+            notification_router,
         ],
         outbox_schemas=[SCHEMA],
         verifier=verifier,

@@ -3,7 +3,8 @@ node's configured identity (`run_as`, default the node's seeded administrator). 
 identity service's `issue_token` hook, found through the service specs (as customer/recognition's
 schedule does), so the run asks the rules service for the reminder rule in force like any caller. Without
 an identity (no hook, no such user, no rules address) it uses the documented default offsets and says so
-(`rule: "default"`). Either way each reminder is given once (the table's key)."""
+(`rule: "default"`). Either way each reminder is given once (the table's key). The same run delivers the
+opportunities' due follow-ups (`opportunity.service.notify_follow_ups`), once each."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from kam_platform.service import find_hook
 from kam_platform.settings import Settings
 from kam_rules.client import RulesClient
 from kam_sales.clock import Clock
+from kam_sales.opportunity import service as opportunity_service
 from kam_sales.probability import Asker
 
 from . import service
@@ -53,12 +55,13 @@ async def run_once(
     run_as: str = RUN_AS,
 ) -> int:
     ask = await ask_for() if ask_for is not None else None
+    now = clock.now()
     async with sessionmaker() as session, session.begin():
-        written = await service.remind_due(
-            session, settings=settings, now=clock.now(), ask=ask, actor=f"system:schedule:{run_as}"
-        )
-    if written:
-        log.info("gave %d contract expiry reminder(s)", len(written))
+        actor = f"system:schedule:{run_as}"
+        written = await service.remind_due(session, settings=settings, now=now, ask=ask, actor=actor)
+        follow_ups = await opportunity_service.notify_follow_ups(session, node=settings.node, now=now)
+    if written or follow_ups:
+        log.info("gave %d contract expiry reminder(s), %d follow-up reminder(s)", len(written), follow_ups)
     return len(written)
 
 

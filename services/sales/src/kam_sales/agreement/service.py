@@ -15,10 +15,12 @@ from kam_platform.audit import diff
 from kam_platform.auth import Principal
 from kam_platform.errors import Conflict, InvalidTransition, NotFound, NotOwner, ValidationFailed
 from kam_platform.ids import uuid7
+from kam_platform.notify import Note
 from kam_platform.settings import Settings
 from kam_platform.tmf import ListQuery
 from kam_sales.changes import CHANGES
 from kam_sales.models import Agreement, AgreementReminder
+from kam_sales.notifications import NOTIFICATIONS
 from kam_sales.opportunity import service as opportunity_service
 from kam_sales.probability import Asker, expiry_offsets
 
@@ -314,13 +316,30 @@ async def renew(
     return new
 
 
+def expiry_note(a: Agreement, rem: AgreementReminder) -> Note:
+    """The notification of one expiry reminder, to the contract's account manager (key: contract + offset)."""
+    return Note(
+        key=f"agreement:{a.id}:expiry:{rem.offset_days}",
+        kind="agreementExpiry",
+        title=f"合同到期提醒 · {a.name}",
+        text=(
+            f"合同 {a.number} 将于 {a.end_date.isoformat()} 到期（提前 {rem.offset_days} 天提醒）。"
+            f" Contract {a.number} expires on {a.end_date.isoformat()} ({rem.offset_days} days' notice)."
+        ),
+        subject_type="Agreement",
+        subject_id=a.id,
+        user=a.account_manager,
+    )
+
+
 async def remind_due(
     session: AsyncSession, *, settings: Settings, now: datetime, ask: Asker | None, actor: str
 ) -> Sequence[AgreementReminder]:
     """The scheduled job: for each signed, unrenewed contract this node owns, one reminder per offset of
     the reminder rule whose day has come (end − offset ≤ today < end). The (contract, offset) key makes
     each exactly once, however often and wherever the job runs; replicas own nothing, so they remind of
-    nothing. A contract found past several offsets at once (the job was down) gets each of them."""
+    nothing. A contract found past several offsets at once (the job was down) gets each of them. Each
+    reminder given is delivered to the contract's account manager's inbox in the same transaction."""
     today = now.date()
     offsets, rule = await expiry_offsets(ask, node=settings.node, on=today)
     due = await AgreementRepository.from_session(session).expiring(
@@ -343,6 +362,9 @@ async def remind_due(
         if a.end_date - timedelta(days=off) <= today
     ]
     written = await ReminderRepository.from_session(session).add_once(rows)
+    by_id = {a.id: a for a in due}
+    await NOTIFICATIONS.notify(session, [expiry_note(by_id[rem.agreement_id], rem) for rem in written],
+                               node=settings.node, at=now)  # fmt: skip
     for rem in written:
         await CHANGES.audit(
             session,

@@ -15,6 +15,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from kam_platform.audit import AuditMixin
 from kam_platform.db import service_metadata
 from kam_platform.hub import HubDeliveryMixin, HubSubscriptionMixin
+from kam_platform.notify import NotificationMixin
 from kam_platform.outbox import OutboxMixin
 from kam_platform.replication import DeadLetterMixin, InboxMixin
 
@@ -350,6 +351,13 @@ class HubDelivery(HubDeliveryMixin, Base):
     """A TMF event waiting to be POSTed to one listener; deleted once delivered (or given up)."""
 
     __tablename__ = "hub_delivery"
+
+
+class Notification(NotificationMixin, Base):
+    """A notification (消息) of the sales jobs to a user of this node: contract expiry reminders, due
+    follow-ups (the columns are the platform's, docs/notifications.md). Not replicated."""
+
+    __tablename__ = "notification"
 
 
 class Audit(AuditMixin, Base):

@@ -7,7 +7,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -17,12 +17,14 @@ from kam_platform.audit import diff
 from kam_platform.auth import Principal
 from kam_platform.errors import InvalidTransition, NotFound, NotOwner, ValidationFailed
 from kam_platform.ids import uuid7
+from kam_platform.notify import Note
 from kam_platform.settings import Settings
 from kam_platform.tmf import ListQuery
 from kam_sales.catalog import service as catalog_service
 from kam_sales.changes import CHANGES
 from kam_sales.models import Opportunity
 from kam_sales.money import Money, money_json
+from kam_sales.notifications import NOTIFICATIONS
 from kam_sales.probability import Asker, stage_probabilities
 
 from .dataset import OPPORTUNITIES
@@ -30,6 +32,9 @@ from .repository import OpportunityRepository
 from .schemas import OPEN, TRANSITIONS, DecisionMaker, OpportunityCreate, OpportunityUpdate, Stage
 
 AGGREGATE = "opportunity"
+# how far back the follow-up job looks for due follow-ups it has not delivered (a job down longer
+# than this does not deliver the older ones: they are history, not reminders)
+FOLLOW_UP_LOOKBACK = timedelta(days=30)
 
 
 @dataclass(frozen=True)
@@ -280,3 +285,24 @@ def weighted(r: Opportunity) -> dict[str, str]:
     """expectedAmount × probability, to the cent."""
     value = (r.expected_amount * Decimal(r.probability) / Decimal(100)).quantize(Decimal("0.01"))
     return money_json(Money(unit=r.currency, value=value))
+
+
+async def notify_follow_ups(session: AsyncSession, *, node: str, now: datetime) -> int:
+    """The scheduled job: each open opportunity of this node whose next follow-up (下次跟进) is due is
+    delivered once to its account manager's inbox — once per follow-up time (a new date reminds again)."""
+    due = await OpportunityRepository.from_session(session).follow_ups_due(node, now - FOLLOW_UP_LOOKBACK, now)
+    notes = [
+        Note(
+            key=f"opportunity:{r.id}:followUp:{r.next_follow_up_at.isoformat()}",
+            kind="opportunityFollowUp",
+            title=f"跟进提醒 · {r.name}",
+            text=(r.follow_up_note or "下次跟进时间已到 / The next follow-up is due")
+            + f" ({r.next_follow_up_at.isoformat()})",
+            subject_type="Opportunity",
+            subject_id=r.id,
+            user=r.account_manager,
+        )
+        for r in due
+        if r.next_follow_up_at is not None
+    ]
+    return await NOTIFICATIONS.notify(session, notes, node=node, at=now)

@@ -16,10 +16,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from kam_platform.audit import diff
 from kam_platform.auth import Principal
 from kam_platform.errors import InvalidTransition, NotFound, NotOwner, ValidationFailed
+from kam_platform.notify import Note
 from kam_platform.settings import Settings
 from kam_platform.tmf import ListQuery
 from kam_service.lookups import Lookups
 from kam_service.models.care import CareActivity, CarePlan
+from kam_service.notifications import NOTIFICATIONS
 from kam_service.ticket.events import CHANGES
 
 from .events import ACTIVITY, PLAN, activity_message, plan_message
@@ -305,7 +307,8 @@ def occurrence(plan: CarePlan, target: dict[str, Any], today: date) -> date | No
 
 async def propose_due(session: AsyncSession, *, node: str, today: date, now: datetime) -> list[CareActivity]:
     """The daily job's pass at this node: PROPOSED activities for every occasion within lead days, made
-    once per (plan, target, occurrence) even when several processes run it."""
+    once per (plan, target, occurrence) even when several processes run it; each delivered to the
+    customer's account manager's inbox in the same transaction."""
     plans_repo = PlanRepository.from_session(session)
     repo = ActivityRepository.from_session(session)
     await repo.lock_job(node)
@@ -349,4 +352,23 @@ async def propose_due(session: AsyncSession, *, node: str, today: date, now: dat
             changes=diff({}, _snap(a, ACTIVITY_TRACKED)), note=f"care plan {plan.name}", created=True, at=now,
         )  # fmt: skip
         made.append(a)
+    await NOTIFICATIONS.notify(session, [care_note(a) for a in made], node=node, at=now)
     return made
+
+
+# who receives a proposal whose target names no account manager: the node's key-account managers
+UNASSIGNED_CARE_ROLE = "ka_dept_manager"
+
+
+def care_note(a: CareActivity) -> Note:
+    """The notification of one proposed care activity, to the customer's account manager (key: the proposal's)."""
+    return Note(
+        key=f"care:{a.proposal_key}",
+        kind="careProposal",
+        title=f"客户关怀 · {a.title}",
+        text=f"{a.customer_name}：{a.due_on.isoformat()} 的关怀待安排。 Care for {a.customer_name} due {a.due_on}.",
+        subject_type="CareActivity",
+        subject_id=a.id,
+        user=a.account_manager,
+        role=None if a.account_manager else UNASSIGNED_CARE_ROLE,
+    )

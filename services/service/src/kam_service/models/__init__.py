@@ -14,6 +14,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from kam_platform.audit import AuditMixin
 from kam_platform.db import service_metadata
+from kam_platform.notify import NotificationMixin
 from kam_platform.outbox import OutboxMixin
 from kam_platform.replication import DeadLetterMixin, InboxMixin
 
@@ -229,6 +230,13 @@ class BusinessCalendar(Base):
     workdays: Mapped[list[str]] = mapped_column(JSONB, default=list)  # 调休 make-up working days
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     updated_by: Mapped[str] = mapped_column(String(128))
+
+
+class Notification(NotificationMixin, Base):
+    """A notification (消息) of the service jobs at this node: SLA escalation steps, due care proposals
+    (the columns are the platform's, docs/notifications.md). Not replicated."""
+
+    __tablename__ = "notification"
 
 
 class Audit(AuditMixin, Base):

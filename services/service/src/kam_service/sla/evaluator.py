@@ -2,6 +2,7 @@
 due — a deadline passed (the breach is recorded) or an escalation step reached (handler before the
 breach, team leader at it, then the department, as the rule's ladder says).
 
+Each fired step is delivered to the inbox of whom it names (`escalation_notes`), in the same transaction.
 Each step fires exactly once: a row in ``escalation_fired`` (primary key ticket + step) is inserted in
 the same transaction as the ticket's change, so a second evaluator, a retry after a crash or a restarted
 node finds the step taken and does nothing. Tickets another evaluator holds are skipped (SKIP LOCKED).
@@ -23,8 +24,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from kam_platform.audit import diff
 from kam_platform.changes import Change
+from kam_platform.notify import Note
 from kam_service.deps import ClockFn
 from kam_service.models import TroubleTicket
+from kam_service.notifications import NOTIFICATIONS
 from kam_service.ticket.events import AGGREGATE, CHANGES, ticket_message
 from kam_service.ticket.repository import TicketRepository
 
@@ -93,6 +96,37 @@ def judge(t: TroubleTicket, now: datetime, claimed: set[tuple[uuid.UUID, int]]) 
     return fired, Change(t, "escalate" if fired else "breach", changes, "; ".join(notes) or None)
 
 
+HANDLER = "handler"
+
+
+def escalation_notes(t: TroubleTicket, fired: Sequence[int]) -> list[Note]:
+    """The notifications of the steps fired now: a step to ``handler`` goes to the ticket's handler (to
+    the handler role at the node while nobody handles it); any other `to` (``team_leader``,
+    ``ka_dept_manager``, ``province``…) names a role, addressed to its holders at the owner node."""
+    out = []
+    for s in t.escalation or []:
+        if s["step"] not in fired:
+            continue
+        to = str(s["to"])
+        user = t.handler if to == HANDLER and t.handler else None
+        out.append(
+            Note(
+                key=f"ticket:{t.id}:escalation:{s['step']}",
+                kind="slaEscalation",
+                title=f"工单升级 · {t.name}",
+                text=(
+                    f"工单 {t.customer_name} · {t.name} 升级第 {s['step']} 级（{to}）。"
+                    f" Ticket escalated, step {s['step']} ({to})."
+                ),
+                subject_type="TroubleTicket",
+                subject_id=t.id,
+                user=user,
+                role=None if user else to,
+            )
+        )
+    return out
+
+
 async def evaluate(session: AsyncSession, t: TroubleTicket, now: datetime) -> list[int]:
     """Record the breaches and fire the steps due at `now` for one locked ticket; the steps fired."""
     claimed = await SlaRepository.from_session(session).claim_steps(due_steps(t, now))
@@ -101,6 +135,7 @@ async def evaluate(session: AsyncSession, t: TroubleTicket, now: datetime) -> li
         await CHANGES.record_changes(
             session, [change], aggregate_type=AGGREGATE, event=ticket_message, actor=ACTOR, at=now
         )
+    await NOTIFICATIONS.notify(session, escalation_notes(t, fired), node=t.owner_node, at=now)
     return fired
 
 
@@ -112,13 +147,17 @@ async def evaluate_batch(session: AsyncSession, rows: Sequence[TroubleTicket], n
     claimed = await SlaRepository.from_session(session).claim_steps([s for t in rows for s in due_steps(t, now)])
     out: dict[str, list[int]] = {}
     changes: list[Change] = []
+    notes: list[Note] = []
     for t in rows:
         fired, change = judge(t, now, claimed)
         if fired:
             out[str(t.id)] = fired
+            notes.extend(escalation_notes(t, fired))
         if change is not None:
             changes.append(change)
     await CHANGES.record_changes(session, changes, aggregate_type=AGGREGATE, event=ticket_message, actor=ACTOR, at=now)
+    if rows:
+        await NOTIFICATIONS.notify(session, notes, node=rows[0].owner_node, at=now)
     return out
 
 
