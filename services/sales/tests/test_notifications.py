@@ -163,7 +163,9 @@ async def test_a_due_follow_up_reaches_the_account_manager_once(
     await _run_as_restarted(apps, rollback_conn, clock)
     await _run_as_restarted(apps, rollback_conn, clock)
     got = await follow_ups()
-    assert len(got) == 1 and "带方案拜访信息中心" in got[0]["text"] and got[0]["subject"]["@referredType"] == "Opportunity"
+    assert (
+        len(got) == 1 and "带方案拜访信息中心" in got[0]["text"] and got[0]["subject"]["@referredType"] == "Opportunity"
+    )
     assert (await _inbox(c, auth, user="am2", kind="opportunityFollowUp")).json() == []
     # a new follow-up date reminds again, once
     later = (clock.now() + timedelta(days=1)).isoformat()
