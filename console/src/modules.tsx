@@ -2,6 +2,7 @@
 // and ONE folder under pages/ whose index.tsx is the lazily loaded page (docs/console.md).
 import {
   BarChartOutlined,
+  BellOutlined,
   ClusterOutlined,
   CustomerServiceOutlined,
   DesktopOutlined,
@@ -79,6 +80,8 @@ export const SCREENS: Screen[] = [
     ],
     page: lazy(() => import("./pages/service")),
   },
+  // the notification centre: every user's own inboxes (no permission: nobody is refused their own)
+  { key: "notifications", path: "notifications", icon: <BellOutlined />, page: lazy(() => import("./pages/notifications")) },
   {
     key: "federation",
     path: "federation",

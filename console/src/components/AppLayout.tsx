@@ -7,6 +7,7 @@ import { useSession } from "../auth/useSession";
 import { visibleScreens } from "../modules";
 import LangSwitch from "./LangSwitch";
 import NodeBadge from "./NodeBadge";
+import NotificationBell from "./NotificationBell";
 
 export default function AppLayout() {
   const { t } = useTranslation();
@@ -53,6 +54,7 @@ export default function AppLayout() {
                 {t("common.scope")}: <Tag>{session?.claims.scope_node}</Tag>
               </Typography.Text>
             </span>
+            <NotificationBell />
             <LangSwitch />
             <Button
               icon={<LogoutOutlined />}

@@ -22,6 +22,7 @@ const en: Widen<Dict> = {
     error: "Something went wrong", forbidden: "Not permitted", notFound: "Not found", retry: "Retry",
   },
   menu: {
+    notifications: "Notifications",
     workbench: "Workbench", customers: "Customers", national: "National key accounts", federation: "Federation",
     admin: "Administration", dashboard: "Dashboard", rules: "Business rules", staff: "Staff", teams: "Teams", orgUnits: "Org units", roles: "Roles & permissions",
     // service (issue 12)
@@ -29,6 +30,12 @@ const en: Widen<Dict> = {
     // sales (issue 11)
     sales: "Sales", leads: "Leads", opportunities: "Opportunities", pipeline: "Pipeline", visits: "Visits", forecast: "Forecast",
     deals: "Quotes & contracts", quotes: "Quotes", contracts: "Contracts", catalog: "Catalogue", offerings: "Offerings & tariffs", marketing: "Marketing", campaigns: "Campaigns",
+  },
+  notifications: {
+    title: "Notifications", none: "No notifications", viewAll: "All notifications", subject: "Notification", kind: "Kind",
+    to: "To", role: "role {{role}}", read: "Read", unread: "Unread", all: "All", markRead: "Mark read",
+    markAllRead: "Mark all read",
+    kinds: { agreementExpiry: "Contract expiry", opportunityFollowUp: "Follow-up", slaEscalation: "Ticket escalation", careProposal: "Customer care" },
   },
   login: {
     title: "Sign in", username: "User name", password: "Password", submit: "Sign in", failed: "Invalid user name or password",

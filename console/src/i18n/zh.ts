@@ -18,6 +18,7 @@ const zh = {
     error: "出错了", forbidden: "无权限", notFound: "未找到", retry: "重试",
   },
   menu: {
+    notifications: "消息中心",
     workbench: "工作台", customers: "客户管理", national: "全国大客户名单", federation: "联邦状态",
     admin: "系统管理", dashboard: "统计看板", rules: "业务规则", staff: "员工", teams: "团队", orgUnits: "组织单元", roles: "角色与权限",
     // service (issue 12)
@@ -25,6 +26,11 @@ const zh = {
     // sales (issue 11)
     sales: "销售管理", leads: "销售线索", opportunities: "销售机会", pipeline: "销售漏斗", visits: "客户拜访", forecast: "销售预测",
     deals: "报价与合同", quotes: "报价", contracts: "合同", catalog: "产品目录", offerings: "产品与资费", marketing: "市场营销", campaigns: "营销活动",
+  },
+  notifications: {
+    title: "消息中心", none: "暂无消息", viewAll: "查看全部消息", subject: "消息", kind: "类型", to: "接收人",
+    role: "角色 {{role}}", read: "已读", unread: "未读", all: "全部", markRead: "标为已读", markAllRead: "全部标为已读",
+    kinds: { agreementExpiry: "合同到期", opportunityFollowUp: "跟进提醒", slaEscalation: "工单升级", careProposal: "客户关怀" },
   },
   login: {
     title: "登录", username: "用户名", password: "密码", submit: "登录", failed: "用户名或密码错误",
