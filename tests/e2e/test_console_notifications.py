@@ -23,7 +23,9 @@ def ok(r: Any, status: int = 200) -> Any:
 
 def unread(api: Any, node: str = "gd-gz") -> int:
     """What the server says: the unread notifications of the operator (admin) over both inboxes."""
-    return sum(int(api.get(node, path, params={"read": "false", "limit": 0}).headers["X-Total-Count"]) for path in INBOXES)
+    return sum(
+        int(api.get(node, path, params={"read": "false", "limit": 0}).headers["X-Total-Count"]) for path in INBOXES
+    )
 
 
 def test_the_bell_counts_unread_and_marking_one_read_drops_it(console: Console, api: Any) -> None:
@@ -51,7 +53,9 @@ def test_the_bell_counts_unread_and_marking_one_read_drops_it(console: Console, 
     assert r.status_code == 200, r.text
     given = ok(api.post("gd-gz", "/api/v1/sales/agreementReminder/run", {}))
     assert sorted(x["offsetDays"] for x in given if x["agreement"]["id"] == contract["id"]) == [30, 60, 90]
-    mine = ok(api.get("gd-gz", INBOXES[0], params={"subject.@referredType": "Agreement", "read": "false", "limit": 1000}))
+    mine = ok(
+        api.get("gd-gz", INBOXES[0], params={"subject.@referredType": "Agreement", "read": "false", "limit": 1000})
+    )
     assert len([n for n in mine if n["subject"]["id"] == contract["id"]]) == 3
 
     before = unread(api)
