@@ -13,6 +13,7 @@ import {
 } from "@ant-design/icons";
 import { lazy, type ComponentType, type LazyExoticComponent, type ReactNode } from "react";
 import { hasPermission, type Claims } from "./auth/session";
+import { inboxesFor } from "./components/inbox";
 
 export interface Screen {
   /** the menu key and the i18n key under menu.* */
@@ -22,6 +23,8 @@ export interface Screen {
   icon: ReactNode;
   /** the permission without which the menu entry is not offered (the API would refuse) */
   permission?: string;
+  /** offered only when this holds for the user (a condition no single permission says) */
+  when?: (claims: Claims | null) => boolean;
   /** sub-menu entries (paths relative to the console root) */
   children?: { key: string; path: string; permission?: string }[];
   page: LazyExoticComponent<ComponentType>;
@@ -80,8 +83,15 @@ export const SCREENS: Screen[] = [
     ],
     page: lazy(() => import("./pages/service")),
   },
-  // the notification centre: every user's own inboxes (no permission: nobody is refused their own)
-  { key: "notifications", path: "notifications", icon: <BellOutlined />, page: lazy(() => import("./pages/notifications")) },
+  // the notification centre: the user's own inboxes (no permission: nobody is refused their own), offered
+  // when the user can use a service that delivers any (components/inbox.ts)
+  {
+    key: "notifications",
+    path: "notifications",
+    icon: <BellOutlined />,
+    when: (claims) => inboxesFor(claims).length > 0,
+    page: lazy(() => import("./pages/notifications")),
+  },
   {
     key: "federation",
     path: "federation",
@@ -110,6 +120,7 @@ export function visibleScreens(claims: Claims | null, screens: Screen[] = SCREEN
   const out: Screen[] = [];
   for (const s of screens) {
     if (s.permission && !hasPermission(claims, s.permission)) continue;
+    if (s.when && !s.when(claims)) continue;
     if (s.children) {
       const children = s.children.filter((c) => !c.permission || hasPermission(claims, c.permission));
       if (children.length === 0) continue;

@@ -48,6 +48,8 @@ describe("menu by permission", () => {
     expect(keys([])).toEqual(["workbench"]);
     expect(keys(["customer:read"])).toEqual(["workbench", "customers", "national", "dashboard"]);
     expect(keys(["sync:read", "org.role:read"])).toEqual(["workbench", "federation", "admin"]);
+    // the notification centre: for a user of a service that delivers notifications
+    expect(keys(["sales.agreement:read"])).toEqual(["workbench", "sales", "notifications"]);
     const admin = visibleScreens(claims(["org.role:read"])).find((s) => s.key === "admin");
     expect(admin?.children?.map((c) => c.key)).toEqual(["roles"]);
     expect(visibleScreens(claims(["*"])).length).toBe(SCREENS.length);
