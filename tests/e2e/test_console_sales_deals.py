@@ -217,3 +217,99 @@ def test_a_province_withdraws_a_national_offering_and_drafts_its_own(console: Co
     assert [(o["ownerNode"], o["lifecycleStatus"], o["category"][0]["id"]) for o in created] == [
         ("gd", "inDesign", line["id"])
     ]
+
+
+def test_a_price_added_at_the_province_is_in_the_price_table_and_at_the_api(console: Console, api: Any) -> None:
+    line, _, _ = priced_offering(api)
+    today = datetime.now(UTC).date().isoformat()
+    body = {
+        "name": f"粤 专线资费 e2e {uuid.uuid4().hex[:6]}",
+        "category": [{"id": line["id"]}],
+        "lifecycleStatus": "inDesign",
+        "validFor": {"startDateTime": today},
+    }
+    offering = ok(api.post("gd", f"{TMF620}/productOffering", body), 201)
+    assert offering["ownerNode"] == "gd" and offering.get("productOfferingPrice", []) == []
+
+    console.login("gd", path=f"/sales/catalog/{offering['id']}")
+    page = console.page
+    page.wait_for_url(f"**/sales/catalog/{offering['id']}")
+    page.get_by_test_id("new-price").click()
+    form = page.get_by_test_id("productOfferingPrice-form")
+    console.allowed.append("422")  # the refused amount is shown at its field
+    form.get_by_test_id("catalog-name").fill("广东 专线 200M 月租")
+    form.get_by_test_id("catalog-priceValue").fill("12.345")
+    page.locator(".ant-modal:visible").get_by_role("button", name=re.compile("OK|确定|确 定")).click()
+    value_item = page.locator(".ant-form-item-has-error", has=page.get_by_test_id("catalog-priceValue"))
+    expect()(value_item.locator(".ant-form-item-explain-error")).to_contain_text("decimal")  # the 422 at the field
+    form.get_by_test_id("catalog-priceValue").fill("1280.00")
+    page.locator(".ant-modal:visible").get_by_role("button", name=re.compile("OK|确定|确 定")).click()
+    row = page.get_by_test_id("price-table").locator("tr", has_text="广东 专线 200M 月租")
+    expect()(row.get_by_test_id("price-value")).to_have_text("¥1,280.00")
+    console.shot("47b-sales-price-added-at-gd")
+
+    stored = ok(api.get("gd", f"{TMF620}/productOffering/{offering['id']}"))
+    ids = [p["id"] for p in stored["productOfferingPrice"]]
+    assert len(ids) == 1
+    price = ok(api.get("gd", f"{TMF620}/productOfferingPrice/{ids[0]}"))
+    assert (price["ownerNode"], price["priceType"], price["price"], price["recurringChargePeriodType"]) == (
+        "gd",
+        "recurring",
+        {"unit": "CNY", "value": "1280.00"},
+        "month",
+    )
+    assert price["lifecycleStatus"] == "inDesign"
+    # its lifecycle moved in the row: only the allowed moves are offered
+    row.get_by_test_id("lifecycle-active").click()
+    expect()(row.get_by_test_id("lifecycle-active")).to_have_count(0)
+    expect()(row.get_by_test_id("lifecycle-retired")).to_be_visible()
+    assert ok(api.get("gd", f"{TMF620}/productOfferingPrice/{ids[0]}"))["lifecycleStatus"] == "active"
+
+    # a local network reads only: no authoring button in its catalogue
+    console.login("gd-gz", path=f"/sales/catalog?line={line['id']}")
+    page.wait_for_url("**/sales/catalog?line=*")
+    expect()(page.get_by_test_id("offering-table")).to_be_visible()
+    expect()(page.get_by_test_id("specification-table")).to_be_visible()
+    for button in ("new-line", "edit-line", "new-offering", "new-specification", "edit-specification"):
+        expect()(page.get_by_test_id(button)).to_have_count(0)
+
+
+def test_a_quote_is_linked_to_an_open_opportunity_of_its_customer(console: Console, api: Any) -> None:
+    _, offering, _ = priced_offering(api)
+    customer = ok(api.get("gd-gz", CUSTOMER, params={"limit": 1, "sort": "-name"}))[0]
+    name = f"地铁 专线扩容 e2e {uuid.uuid4().hex[:6]}"
+    opp = ok(
+        api.post(
+            "gd-gz",
+            "/api/v1/sales/opportunities",
+            {"name": name, "customer": {"id": customer["id"]}, "expectedAmount": {"unit": "CNY", "value": "90000.00"}},
+        ),
+        201,
+    )
+    number = f"Q-OPP-{uuid.uuid4().hex[:8]}"
+
+    console.login("gd-gz", path="/sales/quotes/new")
+    page = console.page
+    page.wait_for_url("**/sales/quotes/new")
+    form = page.get_by_test_id("quote-form")
+    form.get_by_test_id("field-number").fill(number)
+    form.get_by_test_id("field-name").fill("专线扩容报价（e2e）")
+    form.get_by_test_id("field-customer").click()
+    page.keyboard.type(customer["name"])
+    console.pick(customer["name"])
+    form.get_by_test_id("field-opportunity").click()  # the customer's open opportunities
+    console.pick(name)
+    form.get_by_test_id("line-offering").click()
+    page.keyboard.type(offering["name"])
+    console.pick(offering["name"])
+    expect()(form.get_by_test_id("line-unitPrice")).not_to_have_value("")
+    form.get_by_test_id("save-quote").click()
+    page.wait_for_url(re.compile(r".*/sales/quotes/[0-9a-f-]{36}$"))
+
+    stored = ok(api.get("gd-gz", QUOTES, params={"number": number}))
+    assert [(q["customer"]["id"], q["opportunity"]["id"]) for q in stored] == [(customer["id"], opp["id"])]
+    link = page.get_by_test_id("quote-opportunity")
+    expect()(link).to_have_text(name)
+    console.shot("44b-sales-quote-linked-to-opportunity")
+    link.click()
+    page.wait_for_url(f"**/sales/opportunities/{opp['id']}")

@@ -293,3 +293,64 @@ def test_decision_chain_and_next_follow_up_edited_in_the_browser_are_stored(cons
     stored = api.get("gd-gz", f"{OPPORTUNITIES}/{opp['id']}").json()
     assert stored["nextFollowUp"]["note"] == "送技术方案" and stored["nextFollowUp"]["at"].startswith(when[:7]), stored
     console.shot("56-sales-decision-chain")
+
+
+def test_a_draft_campaign_is_edited_in_the_browser_and_stored(console: Console, api: Api) -> None:
+    today = date.today()
+    body = {
+        "name": f"草稿编辑 e2e {uuid.uuid4().hex[:6]}",
+        "objective": "专线续约",
+        "channel": "visit",
+        "budget": {"unit": "CNY", "value": "10000.00"},
+        "period": {"startDateTime": today.isoformat(), "endDateTime": (today + timedelta(days=30)).isoformat()},
+        "segment": {"filter": {"grade": "A"}},
+        "offers": [],
+    }
+    created = api.post("gd-gz", CAMPAIGNS, body)
+    assert created.status_code == 201, created.text
+    campaign_id = created.json()["id"]
+    offering = api.get("gd-gz", "/api/v1/sales/sellableOffering", params={"limit": 1000}).json()[0]
+
+    console.login("gd-gz", path=f"/sales/campaigns/{campaign_id}")
+    page = console.page
+    page.wait_for_url(f"**/sales/campaigns/{campaign_id}")
+    page.get_by_test_id("campaign-edit").click()
+    form = page.get_by_test_id("campaign-form")
+    expect()(form.get_by_test_id("field-budget")).to_have_value("10000.00")  # the draft's values in the form
+    name = body["name"] + "（改）"
+    form.get_by_test_id("field-name").fill(name)
+    form.get_by_test_id("field-budget").fill("25000.50")
+    end = today + timedelta(days=90)
+    period = form.locator(".ant-picker-range input")
+    period.nth(1).click()
+    period.nth(1).fill(end.isoformat())
+    period.nth(1).press("Enter")
+    form.get_by_test_id("field-segment").locator("input.ant-input").first.fill("A,B")
+    form.get_by_test_id("field-offers").click()
+    page.keyboard.type(offering["name"])
+    # a multiple select stays open after a pick (Console.pick waits for it to close): pick, then Escape
+    page.locator(".ant-select-dropdown:visible .ant-select-item-option").filter(has_text=offering["name"]).first.click()
+    page.keyboard.press("Escape")
+    expect()(page.locator(".ant-select-dropdown:visible")).to_have_count(0)
+    page.get_by_role("button", name="保存草稿").click()
+    expect()(page.get_by_test_id("campaign-budget")).to_have_text("¥25,000.50")
+    expect()(page.get_by_test_id("campaign-period")).to_contain_text(end.isoformat())
+    expect()(page.get_by_test_id("campaign-detail").get_by_text(name, exact=True)).to_be_visible()
+    console.shot("57-sales-campaign-draft-edited")
+
+    stored = api.get("gd-gz", f"{CAMPAIGNS}/{campaign_id}").json()
+    assert stored["status"] == "draft" and stored["name"] == name
+    assert stored["budget"] == {"unit": "CNY", "value": "25000.50"}
+    assert stored["period"]["endDateTime"][:10] == end.isoformat()
+    assert stored["segment"]["filter"] == {"grade": "A,B"}
+    assert [o["id"] for o in stored["offers"]] == [offering["id"]]
+    # the author edits but does not approve; once approved by someone else it is no draft to edit
+    expect()(page.get_by_test_id("campaign-approve")).to_have_count(0)
+    approver = token_of(api, "gd-gz", "ka_mgr")
+    r = api.http.post(
+        api.url("gd-gz", f"{CAMPAIGNS}/{campaign_id}/approve"), headers={"Authorization": f"Bearer {approver}"}
+    )
+    assert r.status_code == 200, r.text
+    page.reload()
+    expect()(page.get_by_test_id("campaign-status")).to_have_text("已审批")
+    expect()(page.get_by_test_id("campaign-edit")).to_have_count(0)

@@ -10,9 +10,9 @@ import { api } from "../../api/client";
 import { ApiError, applyFieldErrors } from "../../api/errors";
 import { useSession } from "../../auth/useSession";
 import { formatTime } from "../../components/labels";
-import { CampaignStatusTag } from "./CampaignList";
+import { CampaignForm, CampaignStatusTag } from "./CampaignList";
 import { formatMoney } from "./logic";
-import { campaignActions, canDrill, canWorkTarget, CHANNELS, drillInto, drillUp, responseMoves, type Campaign, type CampaignAction, type CampaignTarget, type Evaluation, type EvaluationLine } from "./marketing";
+import { campaignActions, canDrill, canEditCampaign, canWorkTarget, CHANNELS, drillInto, drillUp, responseMoves, type Campaign, type CampaignAction, type CampaignTarget, type Evaluation, type EvaluationLine } from "./marketing";
 
 const CAMPAIGN = "/api/v1/sales/campaigns/{campaign_id}";
 const ACTION_PATHS = {
@@ -35,6 +35,7 @@ export default function CampaignDetail() {
   const [campaign, setCampaign] = useState<Campaign | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState<CampaignAction | null>(null);
+  const [editing, setEditing] = useState(false);
 
   useEffect(() => {
     const ctrl = new AbortController();
@@ -71,10 +72,25 @@ export default function CampaignDetail() {
   const filter = Object.entries(c.segment.filter ?? {});
   return (
     <Space direction="vertical" style={{ width: "100%" }} data-testid="campaign-detail">
+      {editing && (
+        <CampaignForm
+          campaign={c}
+          onClose={() => setEditing(false)}
+          onSaved={(saved) => {
+            setCampaign(saved);
+            setEditing(false);
+          }}
+        />
+      )}
       <Card
         title={c.name}
         extra={
           <Space>
+            {canEditCampaign(c, session?.claims) && (
+              <Button onClick={() => setEditing(true)} data-testid="campaign-edit">
+                {t("salesMarketing.editDraft")}
+              </Button>
+            )}
             {actions.map((a) => (
               <Button key={a} type="primary" loading={busy === a} onClick={() => void act(a)} data-testid={`campaign-${a}`}>
                 {t(`salesMarketing.actions.${a}`)}
@@ -91,9 +107,13 @@ export default function CampaignDetail() {
             </span>
           </Descriptions.Item>
           <Descriptions.Item label={t("salesMarketing.channel")}>{t(`salesMarketing.channels.${c.channel}`, { defaultValue: c.channel })}</Descriptions.Item>
-          <Descriptions.Item label={t("salesMarketing.budget")}>{formatMoney(c.budget)}</Descriptions.Item>
+          <Descriptions.Item label={t("salesMarketing.budget")}>
+            <span data-testid="campaign-budget">{formatMoney(c.budget)}</span>
+          </Descriptions.Item>
           <Descriptions.Item label={t("salesMarketing.period")}>
-            {c.period.startDateTime.slice(0, 10)} ~ {c.period.endDateTime.slice(0, 10)}
+            <span data-testid="campaign-period">
+              {c.period.startDateTime.slice(0, 10)} ~ {c.period.endDateTime.slice(0, 10)}
+            </span>
           </Descriptions.Item>
           <Descriptions.Item label={t("salesMarketing.segment")}>
             {filter.length ? filter.map(([k, v]) => <Tag key={k}>{`${k} = ${v}`}</Tag>) : "—"}

@@ -1,7 +1,8 @@
-// Campaigns (营销活动): the list (status filter, paged by the server) and the draft form. A campaign is
-// drafted at the user's node; approve / launch / close are on its detail page.
+// Campaigns (营销活动): the list (status filter, paged by the server) and the draft form, which also
+// edits a draft (merge patch; only a draft, at its author node). A campaign is drafted at the user's node;
+// edit / approve / launch / close are on its detail page.
 import { Alert, App, Button, Card, DatePicker, Form, Input, Modal, Select, Space, Table, Tag, type TableProps } from "antd";
-import type { Dayjs } from "dayjs";
+import dayjs, { type Dayjs } from "dayjs";
 import { useEffect, useState } from "react";
 import { useTranslation } from "react-i18next";
 import { Link, useNavigate } from "react-router";
@@ -11,9 +12,10 @@ import { tablePagination, usePagedList } from "../../api/useTmfList";
 import { hasPermission } from "../../auth/session";
 import { useSession } from "../../auth/useSession";
 import { formatMoney } from "./logic";
-import { CAMPAIGN_STATUSES, CHANNELS, SEGMENT_ATTRIBUTES, segmentFilter, type Campaign } from "./marketing";
+import { CAMPAIGN_STATUSES, CHANNELS, SEGMENT_ATTRIBUTES, segmentFilter, segmentRows, type Campaign } from "./marketing";
 
 export const CAMPAIGNS = "/api/v1/sales/campaigns";
+const CAMPAIGN = "/api/v1/sales/campaigns/{campaign_id}";
 const SELLABLE = "/api/v1/sales/sellableOffering";
 
 export function CampaignStatusTag({ status }: { status: string }) {
@@ -79,15 +81,30 @@ interface Values {
 
 const FIELDS = ["name", "objective", "channel", "budget", "period", "segment", "offers"];
 
-/** The draft form; a 422's field errors are shown at their fields. */
-function CampaignForm({ onClose }: { onClose: () => void }) {
+/** A campaign's values in the form (editing a draft). */
+function formValues(c: Campaign): Values {
+  return {
+    name: c.name,
+    objective: c.objective,
+    channel: c.channel,
+    budget: String(c.budget.value),
+    unit: c.budget.unit,
+    period: [dayjs(c.period.startDateTime.slice(0, 10)), dayjs(c.period.endDateTime.slice(0, 10))],
+    segment: segmentRows(c.segment.filter),
+    offers: c.offers.map((o) => o.id),
+  };
+}
+
+/** The draft form, new (POST) or a draft edited (`campaign`: a merge patch of every field, then
+ * `onSaved` with the stored campaign); a 422's field errors are shown at their fields. */
+export function CampaignForm({ campaign, onClose, onSaved }: { campaign?: Campaign; onClose: () => void; onSaved?: (c: Campaign) => void }) {
   const { t } = useTranslation();
   const { message } = App.useApp();
   const navigate = useNavigate();
   const [form] = Form.useForm<Values>();
   const [busy, setBusy] = useState(false);
   const [formError, setFormError] = useState<string | null>(null);
-  const [offers, setOffers] = useState<{ id: string; name: string }[]>([]);
+  const [offers, setOffers] = useState<{ id: string; name?: string }[]>([]);
   useEffect(() => {
     const ctrl = new AbortController();
     api
@@ -101,17 +118,22 @@ function CampaignForm({ onClose }: { onClose: () => void }) {
     setBusy(true);
     setFormError(null);
     try {
-      const { data } = await api.post<Campaign>(CAMPAIGNS, {
-        body: {
-          name: v.name,
-          objective: v.objective,
-          channel: v.channel,
-          budget: { unit: v.unit, value: v.budget?.trim() },
-          period: v.period ? { startDateTime: v.period[0].format("YYYY-MM-DD"), endDateTime: v.period[1].format("YYYY-MM-DD") } : undefined,
-          segment: { filter: segmentFilter(v.segment) },
-          offers: (v.offers ?? []).map((id) => ({ id })),
-        },
-      });
+      const body = {
+        name: v.name,
+        objective: v.objective,
+        channel: v.channel,
+        budget: { unit: v.unit, value: v.budget?.trim() },
+        period: v.period ? { startDateTime: v.period[0].format("YYYY-MM-DD"), endDateTime: v.period[1].format("YYYY-MM-DD") } : undefined,
+        segment: { filter: segmentFilter(v.segment) },
+        offers: (v.offers ?? []).map((id) => ({ id })),
+      };
+      if (campaign) {
+        const { data } = await api.patch<Campaign>(CAMPAIGN, { path: { campaign_id: campaign.id }, body });
+        message.success(t("salesMarketing.draftSaved"));
+        onSaved?.(data);
+        return;
+      }
+      const { data } = await api.post<Campaign>(CAMPAIGNS, { body });
       message.success(t("common.created"));
       navigate(`/sales/campaigns/${data.id}`);
     } catch (e) {
@@ -122,9 +144,9 @@ function CampaignForm({ onClose }: { onClose: () => void }) {
   };
 
   return (
-    <Modal open title={t("salesMarketing.newCampaign")} onCancel={onClose} onOk={() => form.submit()} okText={t("salesMarketing.saveDraft")} confirmLoading={busy} width={720} destroyOnHidden>
+    <Modal open title={campaign ? t("salesMarketing.editDraft") : t("salesMarketing.newCampaign")} onCancel={onClose} onOk={() => form.submit()} okText={t("salesMarketing.saveDraft")} confirmLoading={busy} width={720} destroyOnHidden>
       {formError && <Alert type="error" showIcon message={formError} style={{ marginBottom: 16 }} data-testid="form-error" />}
-      <Form form={form} layout="vertical" onFinish={(v) => void submit(v)} initialValues={{ unit: "CNY", channel: "visit", segment: [{ key: "grade", value: "A" }] }} data-testid="campaign-form">
+      <Form form={form} layout="vertical" onFinish={(v) => void submit(v)} initialValues={campaign ? formValues(campaign) : { unit: "CNY", channel: "visit", segment: [{ key: "grade", value: "A" }] }} data-testid="campaign-form">
         <Form.Item name="name" label={t("salesMarketing.campaignName")}>
           <Input maxLength={200} data-testid="field-name" />
         </Form.Item>
@@ -149,7 +171,7 @@ function CampaignForm({ onClose }: { onClose: () => void }) {
           <SegmentEditor />
         </Form.Item>
         <Form.Item name="offers" label={t("salesMarketing.offers")}>
-          <Select mode="multiple" allowClear optionFilterProp="label" options={offers.map((o) => ({ value: o.id, label: o.name }))} data-testid="field-offers" />
+          <Select mode="multiple" allowClear optionFilterProp="label" options={[...offers, ...(campaign?.offers ?? []).filter((o) => !offers.some((x) => x.id === o.id))].map((o) => ({ value: o.id, label: o.name ?? o.id }))} data-testid="field-offers" />
         </Form.Item>
       </Form>
     </Modal>

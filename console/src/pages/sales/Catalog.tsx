@@ -1,6 +1,9 @@
 // The catalogue browser (产品目录, TMF620): product lines as a tree (sub-lines by parentId), the selected
-// line's offerings, and an offering's detail — its price table, where it is sellable, and at a province
-// the province's own availability item with a toggle (the API refuses it at the group and local networks).
+// line's offerings, the product specifications, and an offering's detail — its price table, where it is
+// sellable, and at a province the province's own availability item with a toggle (the API refuses it at
+// the group and local networks). At the group and a province (the authoring nodes) product lines,
+// specifications, offerings and prices are created and edited here (CatalogForms), and moved along their
+// lifecycle at their author node; a local network sees no authoring button (the API refuses it there).
 import { App, Button, Card, Col, DatePicker, Descriptions, Empty, Form, Input, Modal, Row, Select, Space, Spin, Switch, Table, Tag, Tree, Typography, Result, type TableProps } from "antd";
 import dayjs, { type Dayjs } from "dayjs";
 import { useCallback, useEffect, useMemo, useState } from "react";
@@ -11,7 +14,8 @@ import { ApiError, applyFieldErrors } from "../../api/errors";
 import { tablePagination, usePagedList } from "../../api/useTmfList";
 import { useSession } from "../../auth/useSession";
 import { nodeInfo } from "../../env";
-import { canAuthorAvailability, canAuthorCatalog, categoryTree, formatValidFor, lifecycleMoves, offeringField, ownAvailability, todayUtc, type Availability, type Category, type Offering, type Price } from "./deals";
+import { CatalogItemForm, LifecycleButtons } from "./CatalogForms";
+import { canAuthorAvailability, canAuthorCatalog, canEditCatalogItem, categoryTree, formatValidFor, offeringField, ownAvailability, todayUtc, type Availability, type Category, type Offering, type Price, type Specification } from "./deals";
 import { formatMoney } from "./logic";
 
 const TMF = "/tmf-api/productCatalogManagement/v4";
@@ -37,7 +41,12 @@ export default function Catalog() {
   const [params, setParams] = useSearchParams();
   const selected = params.get("line") ?? "";
   const [categories, setCategories] = useState<Category[] | null>(null);
+  const [reloads, setReloads] = useState(0);
+  const [editing, setEditing] = useState<Category | "new" | null>(null);
   const { message } = App.useApp();
+  const session = useSession();
+  const here = nodeInfo();
+  const author = canAuthorCatalog(here?.tier, session?.claims);
   useEffect(() => {
     const ctrl = new AbortController();
     api
@@ -49,13 +58,23 @@ export default function Catalog() {
         message.error(e instanceof Error ? e.message : String(e));
       });
     return () => ctrl.abort();
-  }, [message]);
+  }, [message, reloads]);
   const tree = useMemo(() => categoryTree(categories ?? []), [categories]);
   const line = categories?.find((c) => c.id === selected);
   return (
     <Row gutter={16} data-testid="catalog-page">
       <Col span={6}>
-        <Card title={t("salesDeals.productLines")} size="small">
+        <Card
+          title={t("salesDeals.productLines")}
+          size="small"
+          extra={
+            author && (
+              <Button size="small" onClick={() => setEditing("new")} data-testid="new-line">
+                {t("salesDeals.newLine")}
+              </Button>
+            )
+          }
+        >
           {categories === null ? (
             <Spin />
           ) : (
@@ -67,13 +86,43 @@ export default function Catalog() {
               data-testid="category-tree"
             />
           )}
+          {line && (
+            <div style={{ marginTop: 12 }} data-testid="line-detail">
+              <Space wrap size="small">
+                <LifecycleTag status={line.lifecycleStatus} />
+                <Tag>{line.ownerNode}</Tag>
+                {canEditCatalogItem(line, here?.tier, here?.code, session?.claims) && (
+                  <Button size="small" onClick={() => setEditing(line)} data-testid="edit-line">
+                    {t("salesDeals.edit")}
+                  </Button>
+                )}
+                <LifecycleButtons kind="category" item={line} size="small" onMoved={() => setReloads((n) => n + 1)} />
+              </Space>
+            </div>
+          )}
         </Card>
       </Col>
       <Col span={18}>
-        <Card title={line ? `${t("salesDeals.offerings")} · ${line.name ?? ""}` : t("salesDeals.offerings")} size="small">
-          {selected ? <OfferingTable category={selected} /> : <Empty description={t("salesDeals.selectLine")} />}
-        </Card>
+        <Space orientation="vertical" style={{ width: "100%" }}>
+          <Card title={line ? `${t("salesDeals.offerings")} · ${line.name ?? ""}` : t("salesDeals.offerings")} size="small">
+            {selected ? <OfferingTable category={selected} /> : <Empty description={t("salesDeals.selectLine")} />}
+          </Card>
+          <SpecificationTable />
+        </Space>
       </Col>
+      {editing && (
+        <CatalogItemForm<Category>
+          kind="category"
+          item={editing === "new" ? undefined : editing}
+          categories={categories ?? []}
+          onClose={(saved) => {
+            setEditing(null);
+            if (!saved) return;
+            setReloads((n) => n + 1);
+            if (editing === "new") setParams({ line: saved.id });
+          }}
+        />
+      )}
     </Row>
   );
 }
@@ -108,6 +157,62 @@ function OfferingTable({ category }: { category: string }) {
         />
       )}
     </>
+  );
+}
+
+/** The product specifications this node sees (authored here or above), with their authoring actions. */
+function SpecificationTable() {
+  const { t } = useTranslation();
+  const session = useSession();
+  const here = nodeInfo();
+  const [editing, setEditing] = useState<Specification | "new" | null>(null);
+  const list = usePagedList<Specification>(SPECIFICATIONS, { sort: "name" }, 10);
+  const columns: TableProps<Specification>["columns"] = [
+    { key: "name", title: t("salesDeals.name"), dataIndex: "name" },
+    { key: "brand", title: t("salesDeals.brand"), render: (_, r) => r.brand ?? "—" },
+    { key: "productNumber", title: t("salesDeals.productNumber"), render: (_, r) => r.productNumber ?? "—" },
+    { key: "lifecycleStatus", title: t("salesDeals.lifecycleStatus"), render: (_, r) => <LifecycleTag status={r.lifecycleStatus} /> },
+    { key: "validFor", title: t("salesDeals.validFor"), render: (_, r) => formatValidFor(r.validFor) },
+    { key: "ownerNode", title: t("salesDeals.ownerNode"), render: (_, r) => <Tag>{r.ownerNode}</Tag> },
+    {
+      key: "actions",
+      title: "",
+      render: (_, r) => (
+        <Space size="small">
+          {canEditCatalogItem(r, here?.tier, here?.code, session?.claims) && (
+            <Button size="small" onClick={() => setEditing(r)} data-testid="edit-specification">
+              {t("salesDeals.edit")}
+            </Button>
+          )}
+          <LifecycleButtons kind="productSpecification" item={r} size="small" onMoved={list.reload} />
+        </Space>
+      ),
+    },
+  ];
+  return (
+    <Card
+      title={t("salesDeals.specifications")}
+      size="small"
+      extra={
+        canAuthorCatalog(here?.tier, session?.claims) && (
+          <Button size="small" onClick={() => setEditing("new")} data-testid="new-specification">
+            {t("salesDeals.newSpecification")}
+          </Button>
+        )
+      }
+    >
+      <Table<Specification> rowKey="id" size="small" loading={list.loading} dataSource={list.rows} columns={columns} pagination={tablePagination(list, t)} data-testid="specification-table" />
+      {editing && (
+        <CatalogItemForm<Specification>
+          kind="productSpecification"
+          item={editing === "new" ? undefined : editing}
+          onClose={(saved) => {
+            setEditing(null);
+            if (saved) list.reload();
+          }}
+        />
+      )}
+    </Card>
   );
 }
 
@@ -228,15 +333,14 @@ export function OfferingDetail() {
   const [error, setError] = useState<string | null>(null);
   const session = useSession();
   const { message } = App.useApp();
-  const [moving, setMoving] = useState(false);
+  const [editingPrice, setEditingPrice] = useState<Price | "new" | null>(null);
+  const [priceReloads, setPriceReloads] = useState(0);
 
   useEffect(() => {
     const ctrl = new AbortController();
     (async () => {
       const o = (await api.get<Offering>(OFFERING, { path: { item_id: id }, signal: ctrl.signal })).data;
       setOffering(o);
-      const ids = (o.productOfferingPrice ?? []).map((p) => p.id);
-      if (ids.length) setPrices((await api.get<Price[]>(PRICES, { query: { id: ids.join(","), limit: ids.length }, signal: ctrl.signal })).data);
       if (o.productSpecification) {
         const s = await api.get<{ name?: string }>(SPECIFICATION, { path: { item_id: o.productSpecification.id }, signal: ctrl.signal }).catch(() => null);
         setSpec(s?.data.name ?? o.productSpecification.id);
@@ -248,21 +352,43 @@ export function OfferingDetail() {
     return () => ctrl.abort();
   }, [id, t]);
 
+  // the offering's prices (again after one is added, edited or moved)
+  const priceIds = (offering?.productOfferingPrice ?? []).map((p) => p.id).join(",");
+  useEffect(() => {
+    if (!priceIds) {
+      setPrices([]);
+      return;
+    }
+    const ctrl = new AbortController();
+    api
+      .get<Price[]>(PRICES, { query: { id: priceIds, limit: priceIds.split(",").length }, signal: ctrl.signal })
+      .then((r) => setPrices(r.data))
+      .catch((e: unknown) => {
+        if (!ctrl.signal.aborted) message.error(e instanceof Error ? e.message : String(e));
+      });
+    return () => ctrl.abort();
+  }, [priceIds, priceReloads, message]);
+
   if (error) return <Result status="warning" title={error} extra={<Button onClick={() => navigate("/sales/catalog")}>{t("common.back")}</Button>} />;
   if (!offering) return <Spin />;
   const o = offering;
   const here = nodeInfo();
-  const moves = lifecycleMoves(o, here?.tier, here?.code, session?.claims);
-  const move = async (lifecycleStatus: string) => {
-    setMoving(true);
+  const editable = canEditCatalogItem(o, here?.tier, here?.code, session?.claims);
+  /** A new price is created, then added to the offering's prices (the offering refers to it). */
+  const priceSaved = async (saved: Price | null) => {
+    const added = editingPrice === "new";
+    setEditingPrice(null);
+    if (!saved) return;
+    if (!added) {
+      setPriceReloads((n) => n + 1);
+      return;
+    }
     try {
-      const r = await api.patch<Offering>(OFFERING, { path: { item_id: o.id }, body: { lifecycleStatus } });
+      const refs = [...(o.productOfferingPrice ?? []).map((p) => ({ id: p.id })), { id: saved.id }];
+      const r = await api.patch<Offering>(OFFERING, { path: { item_id: o.id }, body: { productOfferingPrice: refs } });
       setOffering(r.data);
-      message.success(t("salesDeals.lifecycleMoved", { status: t(`salesDeals.lifecycle.${lifecycleStatus}`) }));
     } catch (e) {
       message.error(e instanceof Error ? e.message : String(e));
-    } finally {
-      setMoving(false);
     }
   };
   const columns: TableProps<Price>["columns"] = [
@@ -276,18 +402,29 @@ export function OfferingDetail() {
     },
     { key: "lifecycleStatus", title: t("salesDeals.lifecycleStatus"), render: (_, r) => <LifecycleTag status={r.lifecycleStatus} /> },
     { key: "validFor", title: t("salesDeals.validFor"), render: (_, r) => formatValidFor(r.validFor) },
+    {
+      key: "actions",
+      title: "",
+      render: (_, r) => (
+        <Space size="small">
+          {canEditCatalogItem(r, here?.tier, here?.code, session?.claims) && (
+            <Button size="small" onClick={() => setEditingPrice(r)} data-testid="edit-price">
+              {t("salesDeals.edit")}
+            </Button>
+          )}
+          <LifecycleButtons kind="productOfferingPrice" item={r} size="small" onMoved={() => setPriceReloads((n) => n + 1)} />
+        </Space>
+      ),
+    },
   ];
   return (
     <Space orientation="vertical" style={{ width: "100%" }} data-testid="offering-detail">
+      {editingPrice && <CatalogItemForm<Price> kind="productOfferingPrice" item={editingPrice === "new" ? undefined : editingPrice} onClose={(saved) => void priceSaved(saved)} />}
       <Card
         title={o.name}
         extra={
           <Space>
-            {moves.map((m) => (
-              <Button key={m} danger={m === "retired"} loading={moving} onClick={() => void move(m)} data-testid={`lifecycle-${m}`}>
-                {t("salesDeals.moveLifecycle", { status: t(`salesDeals.lifecycle.${m}`) })}
-              </Button>
-            ))}
+            <LifecycleButtons kind="productOffering" item={o} onMoved={setOffering} />
             <Button onClick={() => navigate(-1)}>{t("common.back")}</Button>
           </Space>
         }
@@ -307,7 +444,17 @@ export function OfferingDetail() {
           </Descriptions.Item>
         </Descriptions>
       </Card>
-      <Card title={t("salesDeals.prices")} size="small">
+      <Card
+        title={t("salesDeals.prices")}
+        size="small"
+        extra={
+          editable && (
+            <Button size="small" onClick={() => setEditingPrice("new")} data-testid="new-price">
+              {t("salesDeals.newPrice")}
+            </Button>
+          )
+        }
+      >
         <Table<Price> rowKey="id" size="small" pagination={false} dataSource={prices} columns={columns} locale={{ emptyText: t("salesDeals.noPrices") }} data-testid="price-table" />
       </Card>
       <Sellable offering={o} />

@@ -13,6 +13,7 @@ import { quoteActions, type Quote, type QuoteAction, type QuoteItem } from "./de
 import { formatMoney } from "./logic";
 import { useCustomerNames } from "./OpportunityList";
 import { QUOTE, QuoteStateTag } from "./QuoteList";
+import { OPPORTUNITY } from "./StageForm";
 
 const DOCUMENT = "/tmf-api/quoteManagement/v4/quote/{quote_id}/document" as const;
 const OPERATIONS = {
@@ -52,6 +53,20 @@ export default function QuoteDetail() {
       });
     return () => ctrl.abort();
   }, [id, reloads, t]);
+
+  // the linked opportunity's name (the quote keeps only the reference; a deal out of scope shows its id)
+  const opportunityId = quote?.opportunity?.id;
+  const [opportunityName, setOpportunityName] = useState<string | null>(null);
+  useEffect(() => {
+    setOpportunityName(null);
+    if (!opportunityId) return;
+    const ctrl = new AbortController();
+    api
+      .get<{ name: string }>(OPPORTUNITY, { path: { opportunity_id: opportunityId }, query: { fields: "id,name" }, signal: ctrl.signal })
+      .then((r) => setOpportunityName(r.data.name))
+      .catch(() => undefined);
+    return () => ctrl.abort();
+  }, [opportunityId]);
 
   // the lines' offering names (a line keeps only the reference)
   const offeringIds = [...new Set((quote?.quoteItem ?? []).map((it) => it.productOffering.id))].sort().join(",");
@@ -137,7 +152,13 @@ export default function QuoteDetail() {
           </Descriptions.Item>
           <Descriptions.Item label={t("salesDeals.maxDiscount")}>{q.maxDiscountPercent ?? "0"}%</Descriptions.Item>
           <Descriptions.Item label={t("salesDeals.validUntil")}>{q.validUntil ?? "—"}</Descriptions.Item>
-          <Descriptions.Item label={t("salesDeals.linkedOpportunity")}>{q.opportunity ? <Link to={`/sales/opportunities/${q.opportunity.id}`}>{q.opportunity.id}</Link> : "—"}</Descriptions.Item>
+          <Descriptions.Item label={t("salesDeals.linkedOpportunity")}>{q.opportunity ? (
+              <Link to={`/sales/opportunities/${q.opportunity.id}`} data-testid="quote-opportunity">
+                {opportunityName ?? q.opportunity.id}
+              </Link>
+            ) : (
+              "—"
+            )}</Descriptions.Item>
           <Descriptions.Item label={t("salesDeals.updatedAt")}>{q.updatedAt ? formatTime(q.updatedAt) : "—"}</Descriptions.Item>
           <Descriptions.Item label={t("salesDeals.previousQuote")}>{q.previousQuote ? <Link to={`/sales/quotes/${q.previousQuote.id}`}>v{(q.quoteVersion ?? 2) - 1}</Link> : "—"}</Descriptions.Item>
           <Descriptions.Item label={t("salesDeals.supersededBy")}>{q.supersededBy ? <Link to={`/sales/quotes/${q.supersededBy.id}`}>v{(q.quoteVersion ?? 1) + 1}</Link> : "—"}</Descriptions.Item>

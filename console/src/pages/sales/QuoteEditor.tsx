@@ -2,6 +2,7 @@
 // sellable at this node; the unit price is the offering's list tariff; the totals shown while editing are
 // an estimate (the pure quoteTotals), the server's are what the quote shows once saved. A 422 naming a
 // line (a retired or unavailable offering, a discount above the rule's maximum) is shown at that line.
+// A new quote may be linked to one of the chosen customer's open opportunities (picked from a list).
 import { Alert, App, Button, Card, Col, DatePicker, Descriptions, Form, Input, InputNumber, Row, Select, Space, Spin, Typography } from "antd";
 import dayjs, { type Dayjs } from "dayjs";
 import { useEffect, useRef, useState } from "react";
@@ -13,7 +14,8 @@ import type { Customer } from "../../api/types";
 import { nodeInfo } from "../../env";
 import { PRICES, SELLABLE } from "./Catalog";
 import { draftLines, formLines, listPrice, quoteFieldPath, quoteItems, quoteTotals, rawFieldErrors, type FormLine, type Offering, type Price, type Quote } from "./deals";
-import { formatMoney } from "./logic";
+import { formatMoney, OPEN_STAGES, type Opportunity } from "./logic";
+import { OPPORTUNITIES } from "./OpportunityList";
 import { QUOTE, QUOTES } from "./QuoteList";
 
 const CUSTOMERS = "/tmf-api/customerManagement/v4/customer";
@@ -37,6 +39,8 @@ export default function QuoteEditor() {
   const { id } = useParams();
   const [form] = Form.useForm<Values>();
   const lines = Form.useWatch("quoteItem", form);
+  const customer = Form.useWatch("customer", form);
+  const [opportunities, setOpportunities] = useState<Opportunity[]>([]);
   const [quote, setQuote] = useState<Quote | null>(null);
   const [offerings, setOfferings] = useState<Offering[]>([]);
   const [customers, setCustomers] = useState<Customer[]>([]);
@@ -91,6 +95,20 @@ export default function QuoteEditor() {
       });
     return () => ctrl.abort();
   }, [id, form]);
+
+  // the chosen customer's open opportunities (a new quote links one of them; an edited one shows its link)
+  useEffect(() => {
+    setOpportunities([]);
+    if (!customer || quote) return;
+    const ctrl = new AbortController();
+    api
+      .get<Opportunity[]>(OPPORTUNITIES, { query: { "customer.id": customer, stage: OPEN_STAGES.join(","), sort: "name", limit: 100 }, signal: ctrl.signal })
+      .then((r) => setOpportunities(r.data))
+      .catch((e: unknown) => {
+        if (!ctrl.signal.aborted) message.error(e instanceof Error ? e.message : String(e));
+      });
+    return () => ctrl.abort();
+  }, [customer, quote, message]);
 
   /** An offering picked for line `i`: its list tariff becomes the line's unit price. */
   const pick = async (i: number, offeringId: string) => {
@@ -159,14 +177,30 @@ export default function QuoteEditor() {
                   disabled={!!quote}
                   filterOption={false}
                   onSearch={searchCustomers}
+                  onChange={() => form.setFieldValue("opportunity", undefined)}
                   options={customers.map((c) => ({ value: c.id, label: c.customerCode ? `${c.name} · ${c.customerCode}` : c.name }))}
                   data-testid="field-customer"
                 />
               </Form.Item>
             </Col>
             <Col span={8}>
-              <Form.Item name="opportunity" label={t("salesDeals.opportunityId")}>
-                <Input maxLength={64} disabled={!!quote} data-testid="field-opportunity" />
+              <Form.Item name="opportunity" label={t("salesDeals.linkedOpportunity")} extra={quote ? undefined : t("salesDeals.opportunityHint")}>
+                <Select
+                  allowClear
+                  showSearch
+                  optionFilterProp="label"
+                  disabled={!!quote || !customer}
+                  placeholder={t("salesDeals.pickOpportunity")}
+                  notFoundContent={t("salesDeals.noOpenOpportunity")}
+                  options={
+                    quote
+                      ? quote.opportunity
+                        ? [{ value: quote.opportunity.id, label: quote.opportunity.name ?? quote.opportunity.id }]
+                        : []
+                      : opportunities.map((o) => ({ value: o.id, label: `${o.name} · ${t(`salesPipeline.stages.${o.stage}`, { defaultValue: o.stage })} · ${formatMoney(o.expectedAmount)}` }))
+                  }
+                  data-testid="field-opportunity"
+                />
               </Form.Item>
             </Col>
             <Col span={6}>

@@ -5,6 +5,11 @@ import {
   agreementActions,
   canAuthorAvailability,
   canAuthorCatalog,
+  canEditCatalogItem,
+  catalogField,
+  catalogFormValues,
+  catalogItemBody,
+  parentChoices,
   categoryTree,
   lifecycleMoves,
   offeringField,
@@ -219,5 +224,78 @@ describe("catalogue authoring", () => {
     expect(offeringField("productSpecification.id")).toBe("productSpecification");
     expect(offeringField("validFor.startDateTime")).toBe("validFor");
     expect(offeringField("body.name")).toBe("name");
+  });
+});
+
+describe("catalogue item forms", () => {
+  const w = claims("a", ["sales.catalog:write"]);
+  const common = { name: " 专线 100M 月租 ", description: "", validFrom: "2027-01-01", validTo: null };
+
+  it("makes a price's create body by its type: money for a tariff, a percentage or an amount for a discount", () => {
+    const recurring = catalogItemBody("productOfferingPrice", { ...common, priceType: "recurring", priceUnit: "CNY", priceValue: "800.00", recurringChargePeriodType: "month", percentage: "5" });
+    expect(recurring).toEqual({
+      name: "专线 100M 月租",
+      validFor: { startDateTime: "2027-01-01" },
+      lifecycleStatus: "inDesign",
+      priceType: "recurring",
+      price: { unit: "CNY", value: "800.00" },
+      recurringChargePeriodType: "month",
+    });
+    const byPercent = catalogItemBody("productOfferingPrice", { ...common, priceType: "discount", priceValue: "100", percentage: "12.5", recurringChargePeriodType: "month" });
+    expect(byPercent).toMatchObject({ priceType: "discount", percentage: "12.5" });
+    expect(byPercent).not.toHaveProperty("price");
+    expect(byPercent).not.toHaveProperty("recurringChargePeriodType");
+    const amountOff = catalogItemBody("productOfferingPrice", { ...common, priceType: "discount", priceUnit: "CNY", priceValue: "100.00", percentage: "" });
+    expect(amountOff).toMatchObject({ price: { unit: "CNY", value: "100.00" } });
+    expect(amountOff).not.toHaveProperty("percentage");
+    expect(catalogItemBody("productOfferingPrice", { ...common, priceType: "usage", priceValue: "0.05", usageUnits: "GB" })).toMatchObject({ unitOfMeasure: { amount: 1, units: "GB" } });
+  });
+
+  it("makes a merge patch that clears what the form left empty and what the price type does not take", () => {
+    const patch = catalogItemBody("productOfferingPrice", { ...common, validTo: "2028-01-01", priceType: "discount", percentage: "10", priceValue: null }, true);
+    expect(patch).toEqual({
+      name: "专线 100M 月租",
+      description: null,
+      validFor: { startDateTime: "2027-01-01", endDateTime: "2028-01-01" },
+      priceType: "discount",
+      price: null,
+      percentage: "10",
+      recurringChargePeriodType: null,
+      recurringChargePeriodLength: null,
+      unitOfMeasure: null,
+    });
+    expect(patch).not.toHaveProperty("lifecycleStatus"); // the lifecycle moves by its own patch
+    expect(catalogItemBody("category", { ...common, parentId: "p1", code: " " }, true)).toMatchObject({ parentId: "p1", code: null });
+    expect(catalogItemBody("productSpecification", { ...common, brand: "天翼", productNumber: "" })).toMatchObject({ brand: "天翼" });
+    expect(catalogItemBody("productSpecification", { ...common, brand: "天翼", productNumber: "" })).not.toHaveProperty("productNumber");
+  });
+
+  it("reads a stored item back into the form's values", () => {
+    const v = catalogFormValues({ name: "n", validFor: { startDateTime: "2027-01-01T00:00:00+00:00", endDateTime: null }, priceType: "recurring", price: { unit: "USD", value: "9.90" }, recurringChargePeriodType: "year" });
+    expect(v).toMatchObject({ name: "n", validFrom: "2027-01-01", validTo: null, priceType: "recurring", priceUnit: "USD", priceValue: "9.90", recurringChargePeriodType: "year", percentage: null });
+    const round = catalogItemBody("productOfferingPrice", v);
+    expect(round).toMatchObject({ price: { unit: "USD", value: "9.90" }, recurringChargePeriodType: "year", validFor: { startDateTime: "2027-01-01" } });
+  });
+
+  it("names the form field of a server error of a price", () => {
+    expect(catalogField("price")).toBe("priceValue");
+    expect(catalogField("body.unitOfMeasure")).toBe("usageUnits");
+    expect(catalogField("validFor")).toBe("validFor");
+    expect(catalogField("parentId")).toBe("parentId");
+  });
+
+  it("lets the author node edit an item until it is retired, nowhere else", () => {
+    expect(canEditCatalogItem({ lifecycleStatus: "active", ownerNode: "gd" }, "province", "gd", w)).toBe(true);
+    expect(canEditCatalogItem({ lifecycleStatus: "retired", ownerNode: "gd" }, "province", "gd", w)).toBe(false);
+    expect(canEditCatalogItem({ lifecycleStatus: "active", ownerNode: "hq" }, "province", "gd", w)).toBe(false);
+    expect(canEditCatalogItem({ lifecycleStatus: "inDesign", ownerNode: "gd-gz" }, "local", "gd-gz", w)).toBe(false);
+  });
+
+  it("offers as a line's parent no line below it (no cycle) and no retired one", () => {
+    const c = (id: string, parentId?: string, lifecycleStatus = "active"): Category => ({ "@type": "Category", href: "", id, name: id, parentId, lifecycleStatus, isRoot: !parentId });
+    const all = [c("a"), c("b", "a"), c("c", "b"), c("d"), c("e", undefined, "retired")];
+    expect(parentChoices(all, "a").map((x) => x.id)).toEqual(["d"]);
+    expect(parentChoices(all, "b").map((x) => x.id)).toEqual(["a", "d"]);
+    expect(parentChoices(all, undefined).map((x) => x.id)).toEqual(["a", "b", "c", "d"]);
   });
 });

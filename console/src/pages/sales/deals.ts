@@ -338,3 +338,133 @@ export function lifecycleMoves(item: { lifecycleStatus?: string; ownerNode?: str
 export function offeringField(field: string): string {
   return field.replace(/^body\./, "").replace(/\[\d+\].*$|\.\d+.*$/, "").replace(/\.(id|startDateTime|endDateTime)$/, "");
 }
+
+// --- catalogue authoring: product lines, specifications, prices -----------------------------------
+
+export type Specification = S["SpecificationRead"];
+/** The catalogue items the console authors in one form (an offering has its own). */
+export type CatalogKind = "category" | "productSpecification" | "productOfferingPrice";
+export const PRICE_TYPES = ["recurring", "oneTime", "usage", "discount"] as const;
+export const CHARGE_PERIODS = ["month", "year"] as const;
+export const CURRENCIES = ["CNY", "USD", "EUR", "HKD"] as const;
+
+/** The catalogue form's values: the common attributes, then each kind's own (dates as YYYY-MM-DD). */
+export interface CatalogFormValues {
+  name: string;
+  description?: string | null;
+  lifecycleStatus?: string;
+  validFrom: string;
+  validTo?: string | null;
+  parentId?: string | null;
+  code?: string | null;
+  brand?: string | null;
+  productNumber?: string | null;
+  priceType?: string;
+  priceUnit?: string;
+  priceValue?: string | null;
+  percentage?: string | null;
+  recurringChargePeriodType?: string | null;
+  recurringChargePeriodLength?: number | null;
+  usageUnits?: string | null;
+}
+
+const text = (v: string | null | undefined): string | null => (v === null || v === undefined || v.trim() === "" ? null : v.trim());
+
+/** The API body of the form's values for `kind`: a create body (absent optionals left out), or with
+ * `patch` a merge patch of every field the form shows (a cleared one null, so the server drops it; the
+ * price attributes that do not fit the price type null too). The lifecycle moves by its own patch. */
+export function catalogItemBody(kind: CatalogKind, v: CatalogFormValues, patch = false): Record<string, unknown> {
+  const gone = patch ? null : undefined;
+  const opt = (x: unknown) => (x === null || x === undefined ? gone : x);
+  const body: Record<string, unknown> = {
+    name: v.name.trim(),
+    description: opt(text(v.description)),
+    validFor: { startDateTime: v.validFrom, endDateTime: opt(text(v.validTo)) },
+  };
+  if (!patch) body.lifecycleStatus = v.lifecycleStatus ?? "inDesign";
+  if (kind === "category") {
+    body.parentId = opt(text(v.parentId));
+    body.code = opt(text(v.code));
+  } else if (kind === "productSpecification") {
+    body.brand = opt(text(v.brand));
+    body.productNumber = opt(text(v.productNumber));
+  } else {
+    const type = v.priceType ?? "recurring";
+    const byPercent = type === "discount" && text(v.percentage) !== null;
+    body.priceType = type;
+    body.price = byPercent || text(v.priceValue) === null ? gone : { unit: v.priceUnit ?? "CNY", value: text(v.priceValue) };
+    body.percentage = byPercent ? text(v.percentage) : gone;
+    body.recurringChargePeriodType = type === "recurring" ? opt(v.recurringChargePeriodType) : gone;
+    body.recurringChargePeriodLength = type === "recurring" ? opt(v.recurringChargePeriodLength) : gone;
+    body.unitOfMeasure = type === "usage" && text(v.usageUnits) !== null ? { amount: 1, units: text(v.usageUnits) } : gone;
+  }
+  return patch ? body : Object.fromEntries(Object.entries(body).filter(([, x]) => x !== undefined));
+}
+
+export interface CatalogItemLike {
+  name?: string;
+  description?: string | null;
+  lifecycleStatus?: string;
+  validFor?: { startDateTime?: string | null; endDateTime?: string | null } | null;
+  parentId?: string | null;
+  code?: string | null;
+  brand?: string | null;
+  productNumber?: string | null;
+  priceType?: string;
+  price?: { unit: string; value: string | number } | null;
+  percentage?: string | number | null;
+  recurringChargePeriodType?: string | null;
+  recurringChargePeriodLength?: number | null;
+  unitOfMeasure?: { units: string } | null;
+}
+
+/** A stored item as the form's values (catalogItemBody's inverse for what the form shows). */
+export function catalogFormValues(item: CatalogItemLike): CatalogFormValues {
+  const day = (s: string | null | undefined) => (s ? s.slice(0, 10) : null);
+  return {
+    name: item.name ?? "",
+    description: item.description ?? null,
+    lifecycleStatus: item.lifecycleStatus,
+    validFrom: day(item.validFor?.startDateTime) ?? todayUtc(),
+    validTo: day(item.validFor?.endDateTime),
+    parentId: item.parentId ?? null,
+    code: item.code ?? null,
+    brand: item.brand ?? null,
+    productNumber: item.productNumber ?? null,
+    priceType: item.priceType,
+    priceUnit: item.price?.unit ?? "CNY",
+    priceValue: item.price ? String(item.price.value) : null,
+    percentage: item.percentage === null || item.percentage === undefined ? null : String(item.percentage),
+    recurringChargePeriodType: item.recurringChargePeriodType ?? null,
+    recurringChargePeriodLength: item.recurringChargePeriodLength ?? null,
+    usageUnits: item.unitOfMeasure?.units ?? null,
+  };
+}
+
+/** A server field of a catalogue item (already cut to its first part by fieldErrors: `price`, `validFor`,
+ * `unitOfMeasure`) → the form's field name. */
+export function catalogField(field: string): string {
+  const name = offeringField(field);
+  return { price: "priceValue", unitOfMeasure: "usageUnits" }[name] ?? name;
+}
+
+/** Whether this node may change an item (not its lifecycle alone): its author, with write, until retired. */
+export function canEditCatalogItem(item: { lifecycleStatus?: string; ownerNode?: string }, tier: string | undefined, node: string | undefined, claims: Claims | null | undefined): boolean {
+  return canAuthorCatalog(tier, claims) && item.ownerNode === node && item.lifecycleStatus !== "retired";
+}
+
+/** A product line's possible parents: every other line that is not below it (no cycles), by name. */
+export function parentChoices(categories: Category[], self: string | undefined): Category[] {
+  const below = new Set<string>(self ? [self] : []);
+  let grew = !!self;
+  while (grew) {
+    grew = false;
+    for (const c of categories) {
+      if (c.parentId && below.has(c.parentId) && !below.has(c.id)) {
+        below.add(c.id);
+        grew = true;
+      }
+    }
+  }
+  return categories.filter((c) => !below.has(c.id) && c.lifecycleStatus !== "retired").sort((a, b) => (a.name ?? "").localeCompare(b.name ?? "", "zh"));
+}

@@ -4,6 +4,8 @@
 /** The stages in pipeline order (services/sales opportunity/schemas.py Stage); WON and LOST are final. */
 export const STAGES = ["LEAD", "QUALIFIED", "PROPOSAL", "NEGOTIATION", "WON", "LOST"] as const;
 export type Stage = (typeof STAGES)[number];
+/** The stages of an open deal (opportunity/schemas.py OPEN): what a quote may still be linked to. */
+export const OPEN_STAGES = STAGES.filter((s) => s !== "WON" && s !== "LOST");
 
 export interface Money {
   unit: string;

@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import {
   bucketByDay,
   campaignActions,
+  canEditCampaign,
   canDrill,
   canWorkTarget,
   closeRange,
@@ -18,6 +19,7 @@ import {
   removeFromChain,
   responseMoves,
   segmentFilter,
+  segmentRows,
   setChainRole,
   type ChainLink,
 } from "./marketing";
@@ -170,5 +172,33 @@ describe("visit completion", () => {
   it("adds the node's own and its children's lines up", () => {
     expect(completionTotal([{ planned: 3, done: 1 }, { planned: 5, done: 4 }])).toEqual({ planned: 8, done: 5, rate: "62.50" });
     expect(completionTotal([{ planned: 0, done: 0 }])).toEqual({ planned: 0, done: 0, rate: null });
+  });
+});
+
+describe("canEditCampaign", () => {
+  const draft = { status: "draft", ownerNode: "gd-gz" };
+  it("offers the edit of a draft at its author node with write", () => {
+    expect(canEditCampaign(draft, author)).toBe(true);
+    expect(canEditCampaign(draft, { ...author, perms: ["*"] })).toBe(true);
+  });
+  it("offers no edit once approved, at another node, without write or signed out", () => {
+    for (const status of ["approved", "running", "closed"]) expect(canEditCampaign({ ...draft, status }, author)).toBe(false);
+    expect(canEditCampaign(draft, { ...author, node: "gd" })).toBe(false);
+    expect(canEditCampaign(draft, { ...author, perms: ["sales.campaign:read", "sales.campaign:approve"] })).toBe(false);
+    expect(canEditCampaign(draft, null)).toBe(false);
+  });
+});
+
+describe("segmentRows", () => {
+  it("turns a saved filter into the form's rows in the attributes' order, segmentFilter's inverse", () => {
+    const filter = { industry: "金融", grade: "A,B", zzz: "x" };
+    const rows = segmentRows(filter);
+    expect(rows).toEqual([
+      { key: "grade", value: "A,B" },
+      { key: "industry", value: "金融" },
+      { key: "zzz", value: "x" },
+    ]);
+    expect(segmentFilter(rows)).toEqual(filter);
+    expect(segmentRows(undefined)).toEqual([]);
   });
 });

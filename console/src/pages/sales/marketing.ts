@@ -50,6 +50,24 @@ export function campaignActions(c: Pick<Campaign, "status" | "ownerNode" | "crea
   return has("sales.campaign:write") ? [action] : [];
 }
 
+/** A campaign is edited (merge patch) only while a draft, at its author node, with sales.campaign:write
+ * (campaign/service.py: anything but a draft is a 409, another node's a 409 NOT_OWNER). */
+export function canEditCampaign(c: Pick<Campaign, "status" | "ownerNode">, claims: Pick<Claims, "node" | "perms"> | null | undefined): boolean {
+  if (!claims || c.status !== "draft" || claims.node !== c.ownerNode) return false;
+  return claims.perms.includes("*") || claims.perms.includes("sales.campaign:write");
+}
+
+/** A saved filter as the form's rows (segmentFilter's inverse), in the attributes' order. */
+export function segmentRows(filter: Record<string, string> | undefined): { key: string; value: string }[] {
+  const order = (k: string) => {
+    const i = (SEGMENT_ATTRIBUTES as readonly string[]).indexOf(k);
+    return i < 0 ? SEGMENT_ATTRIBUTES.length : i;
+  };
+  return Object.entries(filter ?? {})
+    .sort(([a], [b]) => order(a) - order(b) || a.localeCompare(b))
+    .map(([key, value]) => ({ key, value }));
+}
+
 /** A segment's filter without empty values ({} when nothing is left), from the form's rows. */
 export function segmentFilter(rows: { key?: string; value?: string }[] | undefined): Record<string, string> {
   const out: Record<string, string> = {};

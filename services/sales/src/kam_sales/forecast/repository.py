@@ -13,7 +13,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import BigInteger, Numeric, Select, and_, cast, false, func, or_, select, true, union_all
+from sqlalchemy import BigInteger, Numeric, Select, and_, cast, func, or_, select, true, union_all
 from sqlalchemy.sql.elements import ColumnElement
 
 from kam_platform.auth import Principal, scope_filter
@@ -73,7 +73,9 @@ class ForecastRepository(OpportunityRepository):
                 for a, b in ((start, lo), (hi, end))
                 if a is not None and b is not None and a < b
             ]
-            rest = or_(*edges) if edges else false()
+            if not edges:  # whole months only: the roll-up alone answers (no empty branch to plan)
+                return parts[0]
+            rest = or_(*edges)
         o = self.scoped(principal, topology).where(rest).subquery()
         parts.append(
             select(
