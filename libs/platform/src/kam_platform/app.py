@@ -63,7 +63,7 @@ def create_service_app(
                 await hook(app)
             # everything made so far (modules, the app, its routes and models) lives as long as the
             # process: out of the collector's sight, a full collection no longer walks it while
-            # requests wait (docs/performance.md)
+            # requests wait (docs/benchmarks.md, API create)
             gc.freeze()
             yield
         finally:
