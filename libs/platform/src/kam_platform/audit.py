@@ -29,7 +29,15 @@ class AuditMixin:
     note: Mapped[str | None] = mapped_column(Text, nullable=True)
 
 
+# values that are already JSON as they are (the common case: most audited attributes are text or None)
+_PLAIN = frozenset({str, int, float, bool, type(None)})
+# ... and those whose equality is their JSON text's (not float: -0.0 == 0.0 and nan != nan)
+_EXACT = frozenset({str, int, bool, type(None)})
+
+
 def jsonable(value: Any) -> Any:
+    if type(value) in _PLAIN:
+        return value
     if isinstance(value, datetime | date):
         return value.isoformat()
     if isinstance(value, Decimal):
@@ -50,6 +58,17 @@ def diff(old: dict[str, Any], new: dict[str, Any]) -> dict[str, list[Any]]:
     out: dict[str, list[Any]] = {}
     for key in sorted(set(old) | set(new)):
         a, b = jsonable(old.get(key)), jsonable(new.get(key))
-        if json.dumps(a, sort_keys=True, default=str) != json.dumps(b, sort_keys=True, default=str):
-            out[key] = [a, b]
+        if _same(a, b):
+            continue
+        out[key] = [a, b]
     return out
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Equal as JSON. Plain values of one type compare directly (a create's diff against nothing is all
+    None against text); anything else as its JSON text (1 and True differ, key order does not)."""
+    if a is None or b is None:
+        return a is b  # only null is null
+    if type(a) is type(b) and type(a) in _EXACT:
+        return bool(a == b)
+    return json.dumps(a, sort_keys=True, default=str) == json.dumps(b, sort_keys=True, default=str)

@@ -32,6 +32,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kam_platform.audit import AuditMixin, jsonable
+from kam_platform.ids import uuid7
 from kam_platform.observability import request_id_var
 from kam_platform.outbox import add_event
 
@@ -116,6 +117,8 @@ class ChangeLog:
         # the time is set here, not by the column default, so that the event carries the stored value
         # and every replica holds the same `at` as the owner
         row: AuditMixin = self.audit_model(
+            # the id too: the audit row's event can be built before the row is flushed (record_created)
+            id=uuid7(),
             at=at or datetime.now(UTC),
             owner_node=node,
             entity_type=entity_type,
@@ -141,6 +144,32 @@ class ChangeLog:
         note: str | None = None,
     ) -> AuditMixin:
         """Append an audit record (and, when audit rows replicate, its event)."""
+        row = await self._append_audit(
+            session,
+            node=node,
+            entity_type=entity_type,
+            entity_id=entity_id,
+            action=action,
+            actor=actor,
+            changes=changes,
+            note=note,
+        )
+        await session.flush()
+        return row
+
+    async def _append_audit(
+        self,
+        session: AsyncSession,
+        *,
+        node: str,
+        entity_type: str,
+        entity_id: uuid.UUID,
+        action: str,
+        actor: str,
+        changes: dict[str, Any],
+        note: str | None,
+    ) -> AuditMixin:
+        """The audit row added to the session (not flushed) and its event appended."""
         row = self.audit_row(
             node=node,
             entity_type=entity_type,
@@ -151,7 +180,6 @@ class ChangeLog:
             note=note,
         )
         session.add(row)
-        await session.flush()
         if self.audit_event is not None:
             await self.emit(
                 session,
@@ -189,19 +217,53 @@ class ChangeLog:
             row.version += 1
             row.updated_at = at or datetime.now(UTC)
         await session.flush()
+        audit = await self.record_created(
+            session,
+            row,
+            aggregate_type=aggregate_type,
+            event=event,
+            actor=actor,
+            action=action,
+            changes=changes,
+            note=note,
+            entity_type=entity_type,
+            node=node,
+            down_scope=down_scope,
+        )
+        await session.flush()
+        return audit
+
+    async def record_created(
+        self,
+        session: AsyncSession,
+        row: Versioned,
+        *,
+        aggregate_type: str,
+        event: Message | Callable[[Any], Message],
+        actor: str,
+        action: str,
+        changes: dict[str, Any],
+        note: str | None = None,
+        entity_type: str | None = None,
+        node: str | None = None,
+        down_scope: str | None = None,
+    ) -> AuditMixin:
+        """`record_change` for a row new in this transaction whose every column the caller has set (id,
+        version, timestamps), without flushing: its event (built from the row as it will be stored)
+        and its audit record are appended, and the caller's one flush writes the row, the audit
+        record and whatever else it added together (the create hot path: one flush, not three)."""
         origin = node or row.owner_node
-        message = event(row) if callable(event) else event
         await self.emit(
             session,
             node=origin,
             aggregate_type=aggregate_type,
             aggregate_id=row.id,
             version=row.version,
-            message=message,
+            message=event(row) if callable(event) else event,
             actor=actor,
             down_scope=down_scope,
         )
-        return await self.audit(
+        return await self._append_audit(
             session,
             node=origin,
             entity_type=entity_type or aggregate_type,

@@ -161,3 +161,4 @@ CHANGES = ChangeLog(schema=SCHEMA, service=SERVICE, audit_model=Audit, audit_eve
 emit = CHANGES.emit
 audit = CHANGES.audit
 record_change = CHANGES.record_change
+record_created = CHANGES.record_created

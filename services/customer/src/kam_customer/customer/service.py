@@ -20,6 +20,7 @@ from kam_customer.organization.schemas import PARTY_REFERENCE, UNVERIFIED
 from kam_customer.replication import attached as f1_records
 from kam_platform.audit import diff
 from kam_platform.auth import Principal
+from kam_platform.db.together import flush_new
 from kam_platform.errors import Conflict, InvalidTransition, NotFound, NotOwner, ValidationFailed
 from kam_platform.ids import uuid7
 from kam_platform.outbox import ts
@@ -224,8 +225,8 @@ async def _record_assignment(
     session.add(row)
     if not first:
         await session.flush()
-    # a first assignment is written with the customer's audit row at the commit (one flush less); a
-    # change is written now, after the UPDATE that closed the open one
+    # a first assignment is written by the create's one statement, with the customer; a change is written
+    # now, after the UPDATE that closed the open one
     await events.emit(
         session,
         node=c.owner_node,
@@ -318,25 +319,27 @@ async def create(
         updated_at=now,
     )
     session.add(c)
-    try:
-        await session.flush()
-    except IntegrityError as exc:
-        # the transaction is aborted: the request's session rolls back everything written so far
-        if LIVE_CODE_INDEX in str(exc.orig):
-            raise Conflict(f"customerCode {code!r} already exists") from None
-        raise
     if c.account_manager:
         await _record_assignment(session, repo, c, None, principal.username, "initial assignment", now, first=True)
-    await events.record_change(
+    # every column of the new rows is set here, so their events and the audit record are built before
+    # the write, and one statement writes the organization, customer, assignment and audit rows
+    # together (kam_platform.db.together; the outbox rows follow at the commit)
+    await events.record_created(
         session,
         c,
-        created=True,
         aggregate_type="customer",
         event=lambda row: events.customer_changed(events.customer_state(row), created=True, changes=()),
         actor=principal.username,
         action=action,
         changes=diff({}, snapshot(c)),
     )
+    try:
+        await flush_new(session)
+    except IntegrityError as exc:
+        # the transaction is aborted: the request's session rolls back everything written so far
+        if LIVE_CODE_INDEX in str(exc.orig):
+            raise Conflict(f"customerCode {code!r} already exists") from None
+        raise
     return c
 
 
