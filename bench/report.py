@@ -150,29 +150,46 @@ def _customer_metrics() -> list[Metric]:
             2,
             Goal(">=", 0.5),
         ),
-        Metric(
-            "customer",
-            "customer",
-            "import from CSV",
-            ("import", "import_seconds"),
-            "s",
-            size,
-            1,
-            Goal("<=", 60, "s", (("customers", 1_000_000),)),
-        ),
-        Metric("customer", "customer", "import rows/s", ("import", "import_rows_per_second"), "/s", size, 0),
-        Metric("customer", "customer", "ceiling: raw COPY of the same file", ("import", "raw_copy_seconds"), "s", size),
-        Metric(
-            "customer",
-            "customer",
-            "raw COPY time ÷ import time",
-            ("import", "ratio_import_to_raw_copy"),
-            "",
-            size,
-            3,
-            Goal(">=", 0.5),
-        ),
     ]
+    for key, fmt in (("import", "CSV"), ("import_xlsx", "XLSX")):
+        # the CSV rows keep their labels of before the XLSX import was measured (the runs group by label)
+        of = "" if fmt == "CSV" else f" ({fmt})"
+        out += [
+            Metric(
+                "customer",
+                "customer",
+                f"import from {fmt}",
+                (key, "import_seconds"),
+                "s",
+                size,
+                1,
+                Goal("<=", 60, "s", (("customers", 1_000_000),)),
+            ),
+            Metric("customer", "customer", f"import rows/s{of}", (key, "import_rows_per_second"), "/s", size, 0),
+        ]
+        if fmt == "CSV":  # one ceiling: the XLSX holds the same rows as the CSV, copied once
+            out.append(
+                Metric(
+                    "customer",
+                    "customer",
+                    "ceiling: raw COPY of the same file",
+                    (key, "raw_copy_seconds"),
+                    "s",
+                    size,
+                )
+            )
+        out.append(
+            Metric(
+                "customer",
+                "customer",
+                f"raw COPY time ÷ import time{of}",
+                (key, "ratio_import_to_raw_copy"),
+                "",
+                size,
+                3,
+                Goal(">=", 0.5),
+            )
+        )
     for user in ("hq", "gd", "gd-gz"):
         for query in ("list", "q=银行", "q=人民医院"):
             key = f"{user} {query}"

@@ -3,9 +3,10 @@
 (a) customer create through uvicorn + httpx at 1, 8, 32 clients vs raw asyncpg executing the same rows
 (b) scoped list with X-Total-Count and Chinese substring search at N customers, per user scope
 (c) import of N customers from CSV through the import service vs raw COPY of the same file
+(x) the same N rows imported from XLSX, against the same raw COPY
 (d) export of N customers to XLSX: time and peak RSS of the serving process
 
-Usage: uv run python bench/run.py [--customers 1000000] [--api-n 2000] [--only a,b,c,d]
+Usage: uv run python bench/run.py [--customers 1000000] [--api-n 2000] [--only a,b,c,x,d]
 Results: bench/results/customer-<timestamp>.json (see bench/README.md).
 """
 
@@ -443,7 +444,10 @@ def write_csv(path: Path, n: int) -> None:
             w.writerow(gen_row(rng, i, "gd-gz", prefix="KA"))  # in gd-gz's code namespace
 
 
-async def bench_import(server_dsn: str, auth: Auth, n: int, workdir: Path) -> dict[str, Any]:
+async def bench_import(
+    server_dsn: str, auth: Auth, n: int, workdir: Path, *, xlsx: bool = True
+) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    """The CSV import and (with `xlsx`) the same rows from XLSX, each against the raw COPY of the CSV."""
     dbname = "kam_bench_import"
     ensure_database(server_dsn, dbname)
     url = asyncpg_url(with_database(server_dsn, dbname))
@@ -500,6 +504,62 @@ async def bench_import(server_dsn: str, auth: Auth, n: int, workdir: Path) -> di
     finally:
         await conn.close()
     log(f"  raw COPY: {raw:.1f}s")
+    seconds = await post_import(url, auth, path, "text/csv", n)
+    log(f"  import: {seconds:.1f}s ({n / seconds:.0f} rows/s)")
+    out: dict[str, Any] = {
+        "n": n,
+        "file_mb": round(path.stat().st_size / 1e6, 1),
+        **_import_figures(n, seconds, raw),
+        "written_per_customer": (
+            "customer + organization + assignment; per ~700 customers one CustomersImported event and one audit record"
+        ),
+    }
+    if not xlsx:
+        return out, None
+    # the same rows as an XLSX workbook, into another fresh database
+    # migrated alike; its ceiling is the raw COPY above (the same rows, the same table)
+    book = workdir / "import.xlsx"
+    t0 = time.perf_counter()
+    write_xlsx(path, book)
+    log(f"  wrote {book.name}, {book.stat().st_size / 1e6:.0f} MB in {time.perf_counter() - t0:.1f}s")
+    ensure_database(server_dsn, dbname + "_xlsx")
+    xlsx_url = asyncpg_url(with_database(server_dsn, dbname + "_xlsx"))
+    upgrade(xlsx_url, MIGRATIONS)
+    seconds = await post_import(
+        xlsx_url, auth, book, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", n
+    )
+    log(f"  import from XLSX: {seconds:.1f}s ({n / seconds:.0f} rows/s)")
+    return out, {"n": n, "file_mb": round(book.stat().st_size / 1e6, 1), **_import_figures(n, seconds, raw)}
+
+
+def _import_figures(n: int, seconds: float, raw: float) -> dict[str, Any]:
+    return {
+        "import_seconds": round(seconds, 2),
+        "import_rows_per_second": round(n / seconds),
+        "raw_copy_seconds": round(raw, 2),
+        "ratio_import_to_raw_copy": round(raw / seconds, 3),
+        "goal_import_seconds": 60,
+        "goal_ratio": 0.5,
+    }
+
+
+def write_xlsx(csv_path: Path, target: Path) -> None:
+    """The CSV's rows as a workbook written as the service's own export writes one (xlsxwriter in
+    constant memory: inline strings, row by row), so a million rows do not need gigabytes here."""
+    import xlsxwriter
+
+    wb = xlsxwriter.Workbook(str(target), {"constant_memory": True, "tmpdir": str(target.parent)})
+    ws = wb.add_worksheet("customers")
+    with open(csv_path, encoding="utf-8-sig", newline="") as fh:
+        for r, row in enumerate(csv.reader(fh)):
+            for c, value in enumerate(row):
+                if value:
+                    ws.write_string(r, c, value)
+    wb.close()
+
+
+async def post_import(url: str, auth: Auth, path: Path, content_type: str, n: int) -> float:
+    """POST the file to /api/v1/customer/imports of gd-gz's service on `url` (in process); its seconds."""
     app = create_app(settings(url, auth))
 
     async def blocks() -> Any:
@@ -515,26 +575,15 @@ async def bench_import(server_dsn: str, auth: Auth, n: int, workdir: Path) -> di
     ):
         t0 = time.perf_counter()
         r = await client.post(
-            "/api/v1/customer/imports", content=blocks(), headers={**auth.headers("gd-gz"), "Content-Type": "text/csv"}
+            "/api/v1/customer/imports",
+            content=blocks(),
+            headers={**auth.headers("gd-gz"), "Content-Type": content_type},
         )
-        imp = time.perf_counter() - t0
+        seconds = time.perf_counter() - t0
     body = r.json()
     if r.status_code != 200 or body.get("created") != n:
         raise RuntimeError(f"import failed: {r.status_code} {str(body)[:500]}")
-    log(f"  import: {imp:.1f}s ({n / imp:.0f} rows/s)")
-    return {
-        "n": n,
-        "file_mb": round(path.stat().st_size / 1e6, 1),
-        "import_seconds": round(imp, 2),
-        "import_rows_per_second": round(n / imp),
-        "raw_copy_seconds": round(raw, 2),
-        "ratio_import_to_raw_copy": round(raw / imp, 3),
-        "goal_import_seconds": 60,
-        "goal_ratio": 0.5,
-        "written_per_customer": (
-            "customer + organization + assignment; per ~700 customers one CustomersImported event and one audit record"
-        ),
-    }
+    return seconds
 
 
 # --- (d) export to XLSX in a separate server process ----------------------------------------------
@@ -642,10 +691,16 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
                     server, auth, args.api_n, Settings.model_fields["db_pool_size"].default
                 )
                 log(f"  {result['create']}")
-            if "c" in only:
-                log(f"(c) import {args.customers} from CSV vs raw COPY")
-                result["import"] = await bench_import(server, auth, args.customers, work)
+            if "c" in only or "x" in only:
+                log(
+                    f"(c) import {args.customers} from CSV vs raw COPY"
+                    + (", then from XLSX (x)" if "x" in only else "")
+                )
+                result["import"], from_xlsx = await bench_import(server, auth, args.customers, work, xlsx="x" in only)
                 log(f"  {result['import']}")
+                if from_xlsx is not None:
+                    result["import_xlsx"] = from_xlsx
+                    log(f"  XLSX: {from_xlsx}")
             if "b" in only or "d" in only:
                 log(f"(b) loading {args.customers} customers over the demo nodes")
                 t0 = time.perf_counter()
@@ -675,7 +730,7 @@ def cli() -> None:
     p.add_argument("--customers", type=int, default=int(os.environ.get("KAM_BENCH_CUSTOMERS", "1000000")))
     p.add_argument("--api-n", type=int, default=int(os.environ.get("KAM_BENCH_API_N", "2000")))
     p.add_argument("--runs", type=int, default=30, help="timed runs per list query")
-    p.add_argument("--only", default="a,b,c,d", help="comma-separated subset of a,b,c,d")
+    p.add_argument("--only", default="a,b,c,x,d", help="comma-separated subset of a,b,c,x,d (x: import from XLSX too)")
     p.add_argument("--out", type=Path, default=None, help="result file (default bench/results/customer-<ts>.json)")
     args = p.parse_args()
     result = asyncio.run(main(args))
@@ -683,7 +738,7 @@ def cli() -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, ensure_ascii=False, indent=2))
     log(f"results: {out}")
-    summary = {k: result[k] for k in ("create", "import", "export_xlsx") if k in result}
+    summary = {k: result[k] for k in ("create", "import", "import_xlsx", "export_xlsx") if k in result}
     print(json.dumps(summary, ensure_ascii=False, indent=2))
     if "list" in result:
         print(json.dumps({k: v["p95_ms"] for k, v in result["list"].items()}, ensure_ascii=False, indent=2))

@@ -7,10 +7,13 @@ import json
 from typing import Any
 
 import httpx
+import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from kam_customer.duplicates import importing
+from kam_customer.importexport import schemas as import_schemas
+from kam_customer.importexport import service as import_service
 
 from .conftest import valid_credit_code
 
@@ -108,4 +111,36 @@ async def test_an_import_refreshes_statistics_that_claim_an_empty_table_so_look_
     reltuples = await raw.fetchval("SELECT reltuples FROM pg_class WHERE oid = 'customer.customer'::regclass")
     assert reltuples >= 5060
     looked_up = _look_ups(await plan())
+    assert looked_up and all(looked_up), looked_up
+
+
+async def test_past_the_named_warnings_an_import_counts_the_rest_exactly_by_probes(
+    client: httpx.AsyncClient, auth, rollback_conn: AsyncConnection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Once the result names MAX_ERRORS warnings, later chunks only count theirs (issue 13: a million
+    look-alike rows shipped and scored 10 candidates each): the count is the one the named look-up
+    gives, and its look-ups are index probes too."""
+    monkeypatch.setattr(import_schemas, "MAX_ERRORS", 3)
+    monkeypatch.setitem(import_service.import_file.__kwdefaults__, "chunk", 4)  # three chunks of four
+    code = valid_credit_code("91440101MA5MPCNT0")
+    rows = [f"KAGDGZCNT{i:04d},计数测试重名有限公司,SINGLE,FINANCE,B," for i in range(9)]  # all alike
+    rows.insert(5, f"KAGDGZCNT0100,毫不相干的计数客户,SINGLE,FINANCE,B,{code}")  # no candidate
+    rows.append(f"KAGDGZCNT0101,另一个计数客户,SINGLE,FINANCE,B,{code}")  # the credit code of row 7
+    r = await client.post(
+        IMPORTS, content="\n".join([HEADER, *rows]).encode(), headers={**auth(), "Content-Type": "text/csv"}
+    )
+    assert r.status_code == 200, r.text
+    result = r.json()
+    assert result["created"] == 11
+    # every look-alike has its twins; of the two sharing a credit code only the later one (row 12) finds
+    # the other, row 7's chunk was looked up before row 12 was written
+    assert result["warningCount"] == 10
+    assert [w["row"] for w in result["warnings"]] == [2, 3, 4]
+    raw = (await rollback_conn.get_raw_connection()).driver_connection
+    ids = [r["id"] for r in await raw.fetch("SELECT id FROM customer.customer WHERE customer_code LIKE 'KAGDGZCNT%'")]
+    named = await raw.fetch(importing._CANDIDATES, ids, None, importing.PER_ROW)
+    assert await raw.fetchval(importing._COUNT, ids, None) == len({r["new_id"] for r in named}) == 11
+    assert await raw.fetchval(importing._COUNT, ids[:1], ["js"]) == 0  # the scope holds for the count too
+    out = await raw.fetchval("EXPLAIN (FORMAT JSON) " + importing._COUNT, ids, None)
+    looked_up = _look_ups(json.loads(out) if isinstance(out, str) else out)
     assert looked_up and all(looked_up), looked_up

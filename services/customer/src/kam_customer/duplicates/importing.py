@@ -16,30 +16,44 @@ from . import rules
 PER_ROW = 5
 
 # one statement per chunk: each new row's candidates per signal, a bounded LATERAL look-up in the
-# credit-code index and the normalised-name expression index (migration 0011), within the scope ($3)
-_CANDIDATES = """
+# credit-code index and the normalised-name expression index (migration 0011), within the scope ($2)
+_NEW = """
 WITH n AS (
     SELECT c.id, c.credit_code, customer.name_key(c.name) AS name_key
     FROM unnest($1::uuid[]) AS u(id) JOIN customer.customer c ON c.id = u.id
 )
-SELECT n.id AS new_id, m.id, m.customer_code, m.name, m.owner_node, 'creditCode' AS signal
-FROM n CROSS JOIN LATERAL (
-    SELECT m.id, m.customer_code, m.name, m.owner_node FROM customer.customer m
-    WHERE m.credit_code = n.credit_code AND m.deleted_at IS NULL AND m.id <> n.id
-      AND ($2::text[] IS NULL OR m.owner_node = ANY($2))
-    LIMIT $3
-) m
-WHERE n.credit_code IS NOT NULL
-UNION ALL
-SELECT n.id, m.id, m.customer_code, m.name, m.owner_node, 'name'
-FROM n CROSS JOIN LATERAL (
-    SELECT m.id, m.customer_code, m.name, m.owner_node FROM customer.customer m
-    WHERE customer.name_key(m.name) = n.name_key AND m.deleted_at IS NULL AND m.id <> n.id
-      AND ($2::text[] IS NULL OR m.owner_node = ANY($2))
-    LIMIT $3
-) m
-WHERE n.name_key <> ''
 """
+_LIVE_IN_SCOPE = "m.deleted_at IS NULL AND m.id <> n.id AND ($2::text[] IS NULL OR m.owner_node = ANY($2))"
+# signal → (the look-up's condition, when the new row has the signal at all)
+_SIGNALS = {
+    "creditCode": ("m.credit_code = n.credit_code", "n.credit_code IS NOT NULL"),
+    "name": ("customer.name_key(m.name) = n.name_key", "n.name_key <> ''"),
+}
+_CANDIDATES = _NEW + "\nUNION ALL\n".join(
+    f"""SELECT n.id AS new_id, m.id, m.customer_code, m.name, m.owner_node, '{signal}' AS signal
+FROM n CROSS JOIN LATERAL (
+    SELECT m.id, m.customer_code, m.name, m.owner_node FROM customer.customer m
+    WHERE {match} AND {_LIVE_IN_SCOPE}
+    LIMIT $3
+) m
+WHERE {has}"""
+    for signal, (match, has) in _SIGNALS.items()
+)
+# how many new rows have a candidate, without naming them: once the result holds MAX_ERRORS warnings,
+# the rest of a million-row import is counted in the database instead of shipping and scoring up to
+# 2 × PER_ROW candidates per row (a file of look-alike names made that the import's largest cost). Each
+# look-up stays a LATERAL probe of one row (LIMIT 1), never a join over the whole table.
+_COUNT = (
+    _NEW
+    + "SELECT count(*) FROM n\n"
+    + "".join(
+        f"LEFT JOIN LATERAL (SELECT true AS hit FROM customer.customer m WHERE {has} AND {match} "
+        f"AND {_LIVE_IN_SCOPE} LIMIT 1) {signal.lower()} ON true\n"
+        for signal, (match, has) in _SIGNALS.items()
+    )
+    + "WHERE "
+    + " OR ".join(f"{signal.lower()}.hit" for signal in _SIGNALS)
+)
 
 
 @dataclass(frozen=True)
@@ -84,26 +98,35 @@ class _Row(Protocol):
 
 
 async def import_warnings(
-    conn: Any, planned: Mapping[str, _Row], returned: Sequence[Mapping[str, Any]], visible: frozenset[str] | None
-) -> list[ImportWarning]:
+    conn: Any,
+    planned: Mapping[str, _Row],
+    returned: Sequence[Mapping[str, Any]],
+    visible: frozenset[str] | None,
+    *,
+    named: int | None = None,
+) -> tuple[list[ImportWarning], int]:
     """The duplicate candidates of a chunk's created rows (`returned` by the upsert, `planned` by code
-    for their lines), among the customers whose owner is `visible` (None: all)."""
+    for their lines), among the customers whose owner is `visible` (None: all): the first `named` rows
+    with candidates (None: all) with them, and how many created rows have any."""
     created = {r["id"]: r["customer_code"] for r in returned if r["inserted"]}
     if not created:
-        return []
-    found: dict[uuid.UUID, dict[uuid.UUID, tuple[str, str, str, set[str]]]] = {}
+        return [], 0
     owners = sorted(visible) if visible is not None else None
+    if named == 0:
+        return [], int(await conn.fetchval(_COUNT, list(created), owners))
+    found: dict[uuid.UUID, dict[uuid.UUID, tuple[str, str, str, set[str]]]] = {}
     for r in await conn.fetch(_CANDIDATES, list(created), owners, PER_ROW):
         hit = found.setdefault(r["new_id"], {}).setdefault(
             r["id"], (r["customer_code"], r["name"], r["owner_node"], set())
         )
         hit[3].add(r["signal"])
+    first = sorted(found, key=lambda new_id: planned[created[new_id]].line)[:named]
     out = []
-    for new_id, hits in found.items():
+    for new_id in first:
         code = created[new_id]
         candidates = sorted(
-            (Candidate(cid, c, n, o, frozenset(s)) for cid, (c, n, o, s) in hits.items()),
+            (Candidate(cid, c, n, o, frozenset(s)) for cid, (c, n, o, s) in found[new_id].items()),
             key=lambda x: (-rules.score(x.signals), x.customer_code),
         )
         out.append(ImportWarning(planned[code].line, code, new_id, candidates[:PER_ROW]))
-    return sorted(out, key=lambda w: w.row)
+    return out, len(found)

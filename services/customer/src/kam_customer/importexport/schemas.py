@@ -93,9 +93,14 @@ class ImportResult:
         if len(self.errors) < MAX_ERRORS:
             self.errors.append(error)
 
-    def warn(self, warnings: list[ImportWarning]) -> None:
-        self.warning_count += len(warnings)
-        self.warnings.extend(warnings[: max(0, MAX_ERRORS - len(self.warnings))])
+    def warning_room(self) -> int:
+        """How many more warnings the result names (the rest are counted only)."""
+        return max(0, MAX_ERRORS - len(self.warnings))
+
+    def warn(self, warnings: list[ImportWarning], count: int | None = None) -> None:
+        """`warnings` named, of `count` (default: as many as named)."""
+        self.warning_count += len(warnings) if count is None else count
+        self.warnings.extend(warnings[: self.warning_room()])
 
     def to_api(self) -> dict[str, Any]:
         return {

@@ -375,7 +375,10 @@ class Loader:
 
     async def after_upsert(self, planned: dict[str, _Planned], returned: list[dict[str, Any]]) -> None:
         """What is judged on the written rows before they are recorded."""
-        self.result.warn(await duplicates_importing.import_warnings(self.conn, planned, returned, self.visible))
+        warnings, count = await duplicates_importing.import_warnings(
+            self.conn, planned, returned, self.visible, named=self.result.warning_room()
+        )
+        self.result.warn(warnings, count)
 
     def _in_scope(self, owner_node: str) -> bool:
         return self.visible is None or owner_node in self.visible

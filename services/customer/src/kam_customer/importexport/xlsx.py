@@ -21,6 +21,7 @@ Values are what the sheet shows, not what a float would make of them:
 from __future__ import annotations
 
 import contextlib
+import functools
 import re
 import zipfile
 from collections.abc import Iterator
@@ -192,6 +193,7 @@ def _zero_padding(styles: ET.Element) -> dict[int, int]:
     return out
 
 
+@functools.lru_cache(maxsize=256)  # a sheet has a handful of tag names, asked for on every XML event
 def _local(tag: str) -> str:
     return tag.rsplit("}", 1)[-1]
 
