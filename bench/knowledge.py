@@ -1,7 +1,7 @@
 """Knowledge search (知识库检索, F2) at a province over N items: `GET /api/v1/service/knowledge/item?q=`
 (ranked, highlighted, X-Total-Count) through the service under uvicorn in a child process, against the
-ceiling of the same SQL — the count and the ranked page, captured from the service's own repository —
-on a bare asyncpg connection. Issue 12: no goal, a measurement of the bigram technique
+ceiling of the same SQL — the capped count and the ranked page, captured from the service's own
+repository — on a bare asyncpg connection, in one transaction per call as the service's session. Issue 12: no goal, a measurement of the bigram technique
 (docs/service.md, "Knowledge base").
 
     uv run python bench/knowledge.py [--items 100000] [--calls 200] [--out FILE]
@@ -429,7 +429,8 @@ async def bench_raw(dsn: str, url: str, calls: int) -> dict[str, Any]:
             out[q] = {
                 "statements": len(statements),
                 "sql": [sql for sql, _ in statements],
-                "total": results[0][0][0],
+                # the rows the capped count saw (COUNT_BOUND + 1 past the bound; the API answers the bound)
+                "raw_counted": results[0][0][0],
                 **{f"raw_{k}": v for k, v in lat(times).items()},
                 "explain": plans,
             }
