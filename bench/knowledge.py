@@ -1,8 +1,8 @@
 """Knowledge search (知识库检索, F2) at a province over N items: `GET /api/v1/service/knowledge/item?q=`
 (ranked, highlighted, X-Total-Count) through the service under uvicorn in a child process, against the
 ceiling of the same SQL — the capped count and the ranked page, captured from the service's own
-repository — on a bare asyncpg connection, in one transaction per call as the service's session. Issue 12: no goal, a measurement of the bigram technique
-(docs/service.md, "Knowledge base").
+repository — on a bare asyncpg connection, in one transaction per call as the service's session.
+Issue 12: no goal, a measurement of the bigram technique (docs/service.md, "Knowledge base").
 
     uv run python bench/knowledge.py [--items 100000] [--calls 200] [--out FILE]
 
