@@ -125,7 +125,7 @@ const en: Widen<Dict> = {
     assignedBy: "Assigned by", assignModes: { handler: "A named handler", queue: "A queue (its rule picks)", rule: "The assignment rule again" },
     strategies: { ROUND_ROBIN: "Round robin", LEAST_LOADED: "Least loaded" }, noQueues: "No queues at this node",
     assignRuleHint: "The first active queue serving the ticket's type and grade picks the handler by its rule",
-    dispatch: "Dispatch down", dispatchedOk: "Dispatched to {{node}}", toNode: "Handling node", customerOwnerNode: "The customer's owner node (default)",
+    dispatch: "Dispatch down", dispatchedOk: "Dispatched to {{node}}", withdrawDispatch: "Withdraw dispatch", withdrawnOk: "Dispatch withdrawn: the ticket is handled here again", toNode: "Handling node", customerOwnerNode: "The customer's owner node (default)",
     dispatchHint: "The node below handles the ticket; this ticket mirrors its steps and takes no writes meanwhile",
     dispatchedSteps: "Handler's ticket {{id}}; every step at {{node}} appears in the status history below, tagged with the node",
     dispatchedFrom: "Dispatched here by {{node}}",

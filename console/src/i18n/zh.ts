@@ -120,7 +120,7 @@ const zh = {
     assignedBy: "派单方式", assignModes: { handler: "指定处理人", queue: "派给队列（按队列规则）", rule: "按派单规则重派" },
     strategies: { ROUND_ROBIN: "轮流", LEAST_LOADED: "最少在途" }, noQueues: "本节点未配置队列",
     assignRuleHint: "按工单类型和客户等级匹配第一个启用的队列，由其规则选定处理人",
-    dispatch: "派单至下级", dispatchedOk: "已派单至 {{node}}", toNode: "处理节点", customerOwnerNode: "客户归属节点（默认）",
+    dispatch: "派单至下级", dispatchedOk: "已派单至 {{node}}", withdrawDispatch: "撤回派单", withdrawnOk: "已撤回派单，工单由本节点处理", toNode: "处理节点", customerOwnerNode: "客户归属节点（默认）",
     dispatchHint: "工单交由下级节点处理，本节点的工单同步其处理步骤，不再直接处理",
     dispatchedSteps: "处理节点的工单 {{id}}；{{node}} 的每一步处理记入下方状态历史（标注节点）", dispatchedFrom: "本工单由 {{node}} 派单而来",
     careKind: "关怀类型", newPlan: "新建关怀计划", newActivity: "新建关怀活动", targetCustomers: "关怀对象（客户）", occasionHint: "MM-DD 每年 / YYYY-MM-DD 一次",
