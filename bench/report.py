@@ -392,7 +392,8 @@ def _ka_lookup_metrics() -> list[Metric]:
 
 
 def _knowledge_metrics() -> list[Metric]:
-    size = (("items", ("items",)), ("limit", ("limit",)))
+    # runs before the rank window (issue 12's first measurement) record no rank_window: a row of their own
+    size = (("items", ("items",)), ("limit", ("limit",)), ("rank window", ("rank_window",)))
     k = "knowledge"
     out: list[Metric] = []
     for q in ("专线", "等保", "量子密话", "智慧医院 天翼云"):

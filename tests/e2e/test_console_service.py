@@ -346,3 +346,47 @@ def test_a_care_activity_planned_and_done_in_the_browser_keeps_its_cost_and_feed
     assert float(activity["cost"]["value"]) == 1350.5 and activity["cost"]["unit"] == "CNY"
     assert activity["feedback"] == "客户认可年度服务，提出扩容需求"
     assert activity["satisfaction"] == 5
+
+
+def test_a_document_uploaded_on_the_documents_screen_is_linked_and_takes_a_new_version(
+    console: Console, api: Any, tmp_path: Any
+) -> None:
+    """The documents screen's upload (the 360 view's dialog, with a customer picked and a contract named)
+    stores version 1 with the sha256 of the file's bytes; a new version from the row is version 2."""
+    import hashlib
+
+    from .test_console_360 import tiny_pdf
+
+    title = "e2e 专线合同扫描件"
+    first = tiny_pdf("KAM documents e2e v1")
+    pdf = tmp_path / "contract-v1.pdf"
+    pdf.write_bytes(first)
+    console.login("gd-gz", path="/service/documents")
+    page = console.page
+    page.get_by_test_id("doc-new").click()
+    modal = page.locator(".ant-modal:visible")
+    page.get_by_test_id("doc-title").fill(title)
+    modal.locator(".ant-form-item", has_text="客户").first.locator(".ant-select").click()
+    console.pick()
+    modal.locator(".ant-form-item", has_text="关联对象").first.locator(".ant-select").click()
+    console.pick("合同")
+    page.get_by_test_id("doc-related-id").fill("CT-E2E-0001")
+    modal.locator("input[type=file]").set_input_files(str(pdf))
+    page.get_by_test_id("doc-submit").click()
+    expect()(modal).to_have_count(0)
+    row = page.get_by_test_id("document-table").locator("tr", has_text=title)
+    expect()(row).to_contain_text("v1 · contract-v1.pdf")
+
+    stored = api.get("gd-gz", "/api/v1/service/document", params={"title": title}).json()
+    assert len(stored) == 1, stored
+    doc = stored[0]
+    assert doc["relatedEntity"] == {"type": "contract", "id": "CT-E2E-0001"}, doc
+    assert doc["relatedParty"][0]["id"] and doc["ownerNode"] == "gd-gz"
+    assert doc["versions"][0]["sha256"] == hashlib.sha256(first).hexdigest(), doc
+
+    pdf2 = tmp_path / "contract-v2.pdf"
+    pdf2.write_bytes(tiny_pdf("KAM documents e2e v2"))
+    page.get_by_test_id(f"doc-upload-{doc['id']}").locator("input[type=file]").set_input_files(str(pdf2))
+    expect()(row).to_contain_text("v2 · contract-v2.pdf")
+    again = api.get("gd-gz", f"/api/v1/service/document/{doc['id']}").json()
+    assert again["currentVersion"] == 2, again

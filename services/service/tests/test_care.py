@@ -6,12 +6,15 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import httpx
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
 
 from kam_platform.testing.plugin import bearer
+from kam_service.care.job import CareJob
 
 from .conftest import MovableClock
 
@@ -221,3 +224,53 @@ async def test_contact_scheme_maps_layers_and_masks_customer_phones(
     assert r.status_code == 422 and r.json()["message"].startswith("entries[0].telecomNode")
     r = await clients["gd"].patch(f"{SCHEMES}/{made['id']}", json={"note": "x"}, headers={**who("gd", "boss"), **MERGE})
     assert r.status_code == 409
+
+
+async def test_the_daily_job_greets_a_contact_on_the_birthday_of_its_record(
+    clients: Clients,
+    make_token: Callable[..., str],
+    insert_customer: Callable[..., Any],
+    rollback_conn: AsyncConnection,
+    sessions: async_sessionmaker[AsyncSession],
+    clock: MovableClock,
+) -> None:
+    """A birthday greeting's target names the contact only: the plan takes the birthday (MM-DD) and the
+    name from the contact's record in the customer service, and the daily job, on the injectable clock,
+    proposes the greeting within lead days of it, once a year."""
+    who = _who(make_token)
+    c = clients["gd-gz"]
+    bank = await insert_customer("gd-gz", name="招商银行广州分行")
+    chen, nobody = uuid.uuid4(), uuid.uuid4()
+    for cid, name, born in ((chen, "陈总", date(1971, 3, 4)), (nobody, "周经理", None)):
+        await rollback_conn.execute(
+            text(
+                "INSERT INTO customer.contact (id, owner_node, version, customer_id, full_name, birth_date, is_primary)"
+                " VALUES (:id, 'gd-gz', 1, :customer, :name, :born, false)"
+            ),
+            {"id": cid, "customer": uuid.UUID(bank), "name": name, "born": born},
+        )
+    plan = {
+        "kind": "BIRTHDAY_GREETING",
+        "name": "生日祝福",
+        "leadDays": 3,
+        "targets": [{"customerId": bank, "contactId": str(chen)}],
+    }
+    made = await _post(c, f"{CARE}/plan", plan, who())
+    assert made["targets"][0]["monthDay"] == "03-04" and made["targets"][0]["contactName"] == "陈总", made
+    r = await c.post(
+        f"{CARE}/plan", json={**plan, "targets": [{"customerId": bank, "contactId": str(nobody)}]}, headers=who()
+    )
+    assert r.status_code == 422 and r.json()["details"]["field"] == "targets[0].monthDay", r.text
+
+    job = CareJob(sessions, node="gd-gz", clock=clock)
+    clock.now = datetime(2026, 2, 28, 1, 0, tzinfo=UTC)  # 4 days before: not yet
+    assert await job.run_once() == 0
+    clock.now = datetime(2026, 3, 1, 1, 0, tzinfo=UTC)  # 3 days before (Shanghai): due
+    assert await job.run_once() == 1
+    assert await job.run_once() == 0  # once per occasion
+    listed = await c.get(f"{CARE}/activity", params={"relatedParty.id": bank}, headers=who())
+    assert [(a["title"], a["dueOn"], a["status"]) for a in listed.json()] == [
+        ("生日祝福 · 陈总", "2026-03-04", "PROPOSED")
+    ]
+    clock.now = datetime(2027, 3, 2, 1, 0, tzinfo=UTC)  # next year's birthday
+    assert await job.run_once() == 1

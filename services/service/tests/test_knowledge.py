@@ -4,12 +4,15 @@ up, reviewed and published by its province; writes refused where the node does n
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from typing import Any
 
 import httpx
+import pytest
 
 from kam_platform.db.migrate import check
+from kam_service.knowledge import repository
 from kam_service.main import MIGRATIONS
 
 BASE = "/api/v1/service/knowledge"
@@ -172,3 +175,37 @@ async def test_bad_input_is_an_error_envelope(clients: dict[str, httpx.AsyncClie
 
 def test_models_match_migrations(database_url: str) -> None:
     check(database_url, MIGRATIONS)
+
+
+async def test_a_search_counts_up_to_the_bound_and_ranks_within_its_window(
+    clients: dict[str, httpx.AsyncClient], auth: Auth, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """X-Total-Count of a search is exact up to COUNT_BOUND (X-Total-Count-Relation: eq) and past it the
+    bound as a lower bound (gte); a list without q= is counted exactly. The ranked pages of a search are
+    cut from one window of RANK_WINDOW matches: no page repeats another, and past the window a 422."""
+    monkeypatch.setattr(repository, "COUNT_BOUND", 3)
+    monkeypatch.setattr(repository, "RANK_WINDOW", 4)
+    hq = clients["hq"]
+    term = f"量子密话{uuid.uuid4().hex[:6]}"
+    for i, kind in enumerate(("FAQ", "FAQ", "FAQ", "POLICY", "POLICY")):
+        body = {"kind": kind, "title": f"条目{i}", "summary": "摘要", "body": f"{term}正文 {i}", "tags": []}
+        r = await hq.post(f"{BASE}/item", json=body, headers=who(auth, "hq", "author"))
+        assert r.status_code == 201, r.text
+
+    five = await search(hq, auth, "hq", term)
+    assert five.headers["X-Total-Count"] == "3" and five.headers["X-Total-Count-Relation"] == "gte"
+    two = await search(hq, auth, "hq", term, kind="POLICY")
+    assert two.headers["X-Total-Count"] == "2" and two.headers["X-Total-Count-Relation"] == "eq"
+    assert len(two.json()) == 2
+    r = await hq.get(f"{BASE}/item", headers=who(auth, "hq", "reader"))  # all five and more: no bound
+    assert r.status_code == 200 and "X-Total-Count-Relation" not in r.headers
+    assert int(r.headers["X-Total-Count"]) >= 5
+
+    pages = [await search(hq, auth, "hq", term, limit="2", offset=str(o)) for o in (0, 2)]
+    ids = [i["id"] for p in pages for i in p.json()]
+    assert len(ids) == 4 and len(set(ids)) == 4, ids
+    r = await hq.get(f"{BASE}/item", params={"q": term, "offset": "4"}, headers=who(auth, "hq", "reader"))
+    assert r.status_code == 422 and r.json()["details"]["field"] == "offset", r.text
+    # sort= orders every match: all five are reachable
+    pages = [await search(hq, auth, "hq", term, sort="lastUpdate", limit="2", offset=str(o)) for o in (0, 2, 4)]
+    assert len({i["id"] for p in pages for i in p.json()}) == 5

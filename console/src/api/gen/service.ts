@@ -1025,6 +1025,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/service/troubleTicket/{ticket_id}/dispatch/withdraw": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Withdraw
+         * @description 撤回派单: take this node's dispatched ticket back while the handler has not started on it (its
+         *     ticket, as mirrored here, is still acknowledged; 409 naming its status once it has). The withdrawal
+         *     flows down and cancels the handler's ticket; this ticket is handled here again.
+         */
+        post: operations["withdraw_api_v1_service_troubleTicket__ticket_id__dispatch_withdraw_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/service/troubleTicket/{ticket_id}/revisit": {
         parameters: {
             query?: never;
@@ -1622,6 +1644,14 @@ export interface components {
             handlerVersion: number;
             /** Reportedatnode */
             reportedAtNode: string | null;
+        };
+        /**
+         * DispatchWithdraw
+         * @description 撤回派单: take the ticket back from the node it was dispatched to, before handling starts there.
+         */
+        DispatchWithdraw: {
+            /** Reason */
+            reason?: string | null;
         };
         /** DocumentCreate */
         DocumentCreate: {
@@ -2824,7 +2854,7 @@ export interface components {
             customerId: string;
             /**
              * Monthday
-             * @description MM-DD of the contact's birthday
+             * @description MM-DD of the contact's birthday (default: the contact's birthDate)
              */
             monthDay?: string | null;
         };
@@ -11345,6 +11375,131 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": components["schemas"]["DispatchCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TroubleTicketRead"];
+                };
+            };
+            /** @description Bad request: a malformed parameter, filter or body */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The token lacks the permission this operation needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such resource in the caller's data scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Method not allowed (see the Allow header) */
+            405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict: not the owner node, an illegal state transition, or a concurrent change */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unsupported media type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body or a parameter failed validation (the message names the field) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests (see Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A dependency (database) is unavailable (see Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    withdraw_api_v1_service_troubleTicket__ticket_id__dispatch_withdraw_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                ticket_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DispatchWithdraw"];
             };
         };
         responses: {

@@ -1,35 +1,25 @@
 // The customer's documents in its 360 view (F4, issue 12): the documents linked to the customer with
-// their versions; upload (metadata, then the file streamed as the raw body of …/content), a new version,
+// their versions; upload and a new version (service/DocumentUpload, shared with the documents screen),
 // download, and a preview of PDF (a frame) and images (antd Image) read with the token into a blob URL.
 // Over 100 MB is said before sending and on a 413; content not yet at this node shows the API's message.
 import { DownloadOutlined, EyeOutlined, UploadOutlined } from "@ant-design/icons";
-import { Alert, App, Button, Form, Image, Input, Modal, Select, Space, Table, Tag, Typography, Upload } from "antd";
-import type { UploadFile } from "antd";
-import type { TFunction } from "i18next";
+import { Alert, App, Button, Image, Modal, Space, Table, Tag, Typography } from "antd";
 import { useEffect, useState } from "react";
 import { useTranslation } from "react-i18next";
-import { api } from "../../api/client";
-import { ApiError, applyFieldErrors } from "../../api/errors";
+import { ApiError } from "../../api/errors";
 import type { components } from "../../api/gen/service";
 import { usePagedList } from "../../api/useTmfList";
 import { currentSession } from "../../auth/session";
 import { formatTime } from "../../components/labels";
 import { formatBytes } from "../service/DocumentList";
-import { CATEGORIES } from "../service/logic";
-import { checkUpload, contentNotice, previewKind, uploadContentType, uploadProblem, type PreviewKind, type UploadProblem } from "./c360";
+import { NewDocumentModal, UploadVersionButton } from "../service/DocumentUpload";
+import { contentNotice, previewKind, type PreviewKind } from "./c360";
 import { ListPanel, PANEL_PAGE } from "./ListPanel";
 
 type Doc = components["schemas"]["DocumentRead"];
 type Version = components["schemas"]["DocumentVersionRead"];
 
 const DOCS = "/api/v1/service/document";
-const CONTENT = "/api/v1/service/document/{document_id}/content";
-
-function problemText(t: TFunction, p: UploadProblem): string {
-  if (p.kind === "tooLarge") return t("customer360.tooLarge");
-  if (p.kind === "badType") return t("customer360.badType", { type: p.type || "?" });
-  return p.text;
-}
 
 /** The version's bytes read with the token; a refusal (503 not yet here, 410 expired, …) as the API's message. */
 async function readContent(v: Version, download: boolean): Promise<Blob> {
@@ -42,18 +32,6 @@ async function readContent(v: Version, download: boolean): Promise<Blob> {
     throw new ApiError(resp.status, { message: notice.message }, notice.message);
   }
   return resp.blob();
-}
-
-/** Send one file as the next version of `docId` (the raw body, its media type as Content-Type). */
-async function sendFile(docId: string, file: File): Promise<Doc> {
-  const problem = checkUpload(file);
-  if (problem) throw problem;
-  const contentType = uploadContentType(file) ?? "application/octet-stream";
-  return (await api.post<Doc>(CONTENT, { path: { document_id: docId }, query: { fileName: file.name }, raw: file, contentType })).data;
-}
-
-function isProblem(e: unknown): e is UploadProblem {
-  return typeof e === "object" && e !== null && "kind" in e;
 }
 
 interface Preview {
@@ -98,13 +76,6 @@ function PreviewModal({ preview, onClose }: { preview: Preview | null; onClose: 
   );
 }
 
-interface NewDoc {
-  title: string;
-  category: string;
-  description?: string;
-  file?: UploadFile[];
-}
-
 export default function DocumentsPanel({
   customerId,
   customerName,
@@ -121,9 +92,6 @@ export default function DocumentsPanel({
   const list = usePagedList<Doc>(DOCS, { "relatedParty.id": customerId, sort: "-lastUpdate" }, PANEL_PAGE);
   const [preview, setPreview] = useState<Preview | null>(null);
   const [creating, setCreating] = useState(false);
-  const [busy, setBusy] = useState<string | null>(null);
-  const [formError, setFormError] = useState<string | null>(null);
-  const [form] = Form.useForm<NewDoc>();
 
   // a blob URL lives as long as its preview
   useEffect(() => {
@@ -161,56 +129,6 @@ export default function DocumentsPanel({
     } catch (e) {
       const waiting = e instanceof ApiError && e.status === 503;
       message[waiting ? "warning" : "error"](e instanceof Error ? e.message : String(e));
-    }
-  }
-
-  async function uploadVersion(doc: Doc, file: File) {
-    setBusy(doc.id);
-    try {
-      const d = await sendFile(doc.id, file);
-      message.success(t("customer360.uploaded", { version: d.currentVersion ?? "" }));
-      list.reload();
-    } catch (e) {
-      message.error(problemText(t, isProblem(e) ? e : uploadProblem(e)));
-    } finally {
-      setBusy(null);
-    }
-  }
-
-  async function create(v: NewDoc) {
-    const file = v.file?.[0]?.originFileObj;
-    if (!file) return;
-    const problem = checkUpload(file);
-    if (problem) {
-      form.setFields([{ name: "file", errors: [problemText(t, problem)] }]);
-      return;
-    }
-    setBusy("new");
-    setFormError(null);
-    let created: Doc;
-    try {
-      created = (
-        await api.post<Doc>(DOCS, {
-          body: { title: v.title, category: v.category, description: v.description ?? "", relatedParty: [{ id: customerId, role: "customer", name: customerName }] },
-        })
-      ).data;
-    } catch (e) {
-      setFormError(applyFieldErrors(form, e, ["title", "category", "description"]));
-      setBusy(null);
-      return;
-    }
-    try {
-      const d = await sendFile(created.id, file);
-      message.success(t("customer360.uploaded", { version: d.currentVersion ?? "" }));
-      setCreating(false);
-      form.resetFields();
-      list.reload();
-    } catch (e) {
-      // the file was refused: take the empty document back, so nothing half-made is left listed
-      await api.del("/api/v1/service/document/{document_id}", { path: { document_id: created.id } }).catch(() => undefined);
-      form.setFields([{ name: "file", errors: [problemText(t, isProblem(e) ? e : uploadProblem(e))] }]);
-    } finally {
-      setBusy(null);
     }
   }
 
@@ -277,7 +195,6 @@ export default function DocumentsPanel({
             title: t("common.actions"),
             render: (_, d) => {
               const v = current(d);
-              const owner = d.ownerNode === here;
               return (
                 <Space size={4} wrap>
                   {v && !d.isExpired && previewKind(v.contentType) && (
@@ -290,22 +207,7 @@ export default function DocumentsPanel({
                       {t("customer360.download")}
                     </Button>
                   )}
-                  {canWrite && (
-                    <span title={owner ? undefined : t("customer360.ownerOnly", { owner: d.ownerNode })} data-testid={`c360-doc-upload-${d.id}`}>
-                      <Upload
-                        showUploadList={false}
-                        disabled={!owner || busy === d.id}
-                        beforeUpload={(file) => {
-                          void uploadVersion(d, file);
-                          return false;
-                        }}
-                      >
-                        <Button size="small" icon={<UploadOutlined />} loading={busy === d.id} disabled={!owner}>
-                          {t("customer360.uploadVersion")}
-                        </Button>
-                      </Upload>
-                    </span>
-                  )}
+                  {canWrite && <UploadVersionButton doc={d} here={here} onUploaded={list.reload} testId={`c360-doc-upload-${d.id}`} />}
                 </Space>
               );
             },
@@ -313,40 +215,7 @@ export default function DocumentsPanel({
         ]}
       />
       <PreviewModal preview={preview} onClose={() => setPreview(null)} />
-      <Modal
-        open={creating}
-        title={t("customer360.newDocument")}
-        onCancel={() => setCreating(false)}
-        onOk={() => form.submit()}
-        okText={t("customer360.upload")}
-        confirmLoading={busy === "new"}
-        destroyOnHidden
-        okButtonProps={{ "data-testid": "c360-doc-submit" } as Record<`data-${string}`, string>}
-      >
-        {formError && <Alert type="error" showIcon message={formError} style={{ marginBottom: 12 }} />}
-        <Form<NewDoc> form={form} layout="vertical" onFinish={(v) => void create(v)} initialValues={{ category: "OTHER" }} preserve={false}>
-          <Form.Item name="title" label={t("customer360.title")} rules={[{ required: true, message: t("customer360.title") }]}>
-            <Input maxLength={200} data-testid="c360-doc-title" />
-          </Form.Item>
-          <Form.Item name="category" label={t("customer360.category")}>
-            <Select options={CATEGORIES.map((c) => ({ value: c, label: t(`service.categories.${c}`) }))} />
-          </Form.Item>
-          <Form.Item name="description" label={t("customer360.description")}>
-            <Input.TextArea rows={2} maxLength={4000} />
-          </Form.Item>
-          <Form.Item
-            name="file"
-            label={t("customer360.file")}
-            valuePropName="fileList"
-            getValueFromEvent={(e: { fileList: UploadFile[] }) => e.fileList.slice(-1)}
-            rules={[{ required: true, message: t("customer360.fileRequired") }]}
-          >
-            <Upload beforeUpload={() => false} maxCount={1} data-testid="c360-doc-file">
-              <Button icon={<UploadOutlined />}>{t("customer360.chooseFile")}</Button>
-            </Upload>
-          </Form.Item>
-        </Form>
-      </Modal>
+      <NewDocumentModal open={creating} onClose={() => setCreating(false)} onCreated={list.reload} customer={{ id: customerId, name: customerName }} testPrefix="c360-doc" />
     </>
   );
 }

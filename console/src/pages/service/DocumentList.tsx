@@ -1,10 +1,16 @@
+// The documents screen (F4, issue 12): every document in scope by category and title, opened with the
+// token; upload a new document linked to a customer (and an opportunity, contract or ticket) and a new
+// version of one, with the 360 view's upload pieces (DocumentUpload).
+import { UploadOutlined } from "@ant-design/icons";
 import { App, Button, Card, Input, Select, Space, Table, Tag } from "antd";
 import { useState } from "react";
 import { useTranslation } from "react-i18next";
 import type { components } from "../../api/gen/service";
-import { currentSession } from "../../auth/session";
+import { currentSession, hasPermission } from "../../auth/session";
 import { formatTime } from "../../components/labels";
+import { nodeInfo } from "../../env";
 import { CATEGORIES } from "./logic";
+import { NewDocumentModal, UploadVersionButton } from "./DocumentUpload";
 import { tablePagination, usePagedList as useList } from "../../api/useTmfList";
 
 type Doc = components["schemas"]["DocumentRead"];
@@ -21,6 +27,9 @@ export default function DocumentList() {
   const [category, setCategory] = useState<string | undefined>();
   const [title, setTitle] = useState("");
   const list = useList<Doc>("/api/v1/service/document", { category, title: title || undefined, sort: "-lastUpdate" });
+  const [creating, setCreating] = useState(false);
+  const here = nodeInfo()?.code;
+  const canWrite = hasPermission(currentSession()?.claims, "service.document:write");
 
   // the content with the bearer token, opened in a new tab (PDF and images preview inline)
   const open = async (href: string) => {
@@ -41,7 +50,17 @@ export default function DocumentList() {
   };
 
   return (
-    <Card title={t("service.documents")} data-testid="document-list">
+    <Card
+      title={t("service.documents")}
+      data-testid="document-list"
+      extra={
+        canWrite && (
+          <Button type="primary" icon={<UploadOutlined />} onClick={() => setCreating(true)} data-testid="doc-new">
+            {t("customer360.newDocument")}
+          </Button>
+        )
+      }
+    >
       <Space style={{ marginBottom: 16 }} wrap>
         <Input.Search placeholder={t("service.title")} allowClear onSearch={(v) => setTitle(v.trim())} style={{ width: 260 }} />
         <Select
@@ -79,15 +98,21 @@ export default function DocumentList() {
             title: t("common.actions"),
             render: (_, d) => {
               const v = d.versions?.find((x) => x.number === d.currentVersion);
-              return v && !d.isExpired ? (
-                <Button size="small" onClick={() => void open(v.contentHref)}>
-                  {t("service.open")}
-                </Button>
-              ) : null;
+              return (
+                <Space size={4} wrap>
+                  {v && !d.isExpired && (
+                    <Button size="small" onClick={() => void open(v.contentHref)}>
+                      {t("service.open")}
+                    </Button>
+                  )}
+                  {canWrite && <UploadVersionButton doc={d} here={here} onUploaded={list.reload} testId={`doc-upload-${d.id}`} />}
+                </Space>
+              );
             },
           },
         ]}
       />
+      <NewDocumentModal open={creating} onClose={() => setCreating(false)} onCreated={list.reload} testPrefix="doc" />
     </Card>
   );
 }

@@ -16,6 +16,9 @@ import { ITEM_KINDS, ITEM_STATUSES, type KnowledgeItem } from "./logic";
 type Contribution = components["schemas"]["ContributionRead"];
 export const ITEMS = "/api/v1/service/knowledge/item";
 const PAGE = 10;
+// the service ranks a search within its first 1000 matches (RANK_WINDOW of kam_service.knowledge.repository):
+// a search pages that far, its count says how many match in all
+const RANK_WINDOW = 1000;
 
 export default function KnowledgeList() {
   const { t } = useTranslation();
@@ -89,7 +92,7 @@ export default function KnowledgeList() {
         loading={loading}
         dataSource={rows}
         data-testid="knowledge-results"
-        pagination={{ current: page, pageSize: PAGE, total, onChange: (p) => set({ page: String(p) }), showTotal: (n) => t("common.total", { count: formatTotal(n, totalIsLowerBound) }) }}
+        pagination={{ current: page, pageSize: PAGE, total: q ? Math.min(total, RANK_WINDOW) : total, onChange: (p) => set({ page: String(p) }), showTotal: () => t("common.total", { count: formatTotal(total, totalIsLowerBound) }) }}
         renderItem={(it) => (
           <List.Item key={it.id} data-testid="knowledge-hit">
             <List.Item.Meta

@@ -11,7 +11,7 @@ import { useSession } from "../../auth/useSession";
 import { formatTime } from "../../components/labels";
 import { subtreeCodes } from "../../components/nodes";
 import { nodeInfo } from "../../env";
-import { assignBody, customerOf, slaState, ticketActions, ticketCommands, type ReassignMode, type Ticket, type TicketStatus } from "./logic";
+import { assignBody, canWithdrawDispatch, customerOf, slaState, ticketActions, ticketCommands, type ReassignMode, type Ticket, type TicketStatus } from "./logic";
 import { DeadlineCell, PriorityTag, StatusTag } from "./Sla";
 import { useNow } from "./useNow";
 
@@ -165,6 +165,20 @@ export default function TicketDetail() {
     }
   };
 
+  const doWithdraw = async () => {
+    setBusy(true);
+    try {
+      const { data } = await api.post<Ticket>("/api/v1/service/troubleTicket/{ticket_id}/dispatch/withdraw", { path: { ticket_id: id }, body: {} });
+      setTicket(data);
+      message.success(t("service.withdrawnOk"));
+      load();
+    } catch (e) {
+      message.error(e instanceof Error ? e.message : String(e));
+    } finally {
+      setBusy(false);
+    }
+  };
+
   return (
     <Space direction="vertical" style={{ width: "100%" }} size="middle" data-testid="ticket-detail">
       {ticket.ownerNode !== here && <Alert type="info" showIcon message={t("service.replica", { owner: ticket.ownerNode })} data-testid="ticket-replica" />}
@@ -175,6 +189,13 @@ export default function TicketDetail() {
           data-testid="ticket-dispatched"
           message={t("service.dispatched", { node: ticket.dispatch.dispatchedTo })}
           description={t("service.dispatchedSteps", { node: ticket.dispatch.dispatchedTo, id: ticket.dispatch.handlerTicketId ?? "—" })}
+          action={
+            canWithdrawDispatch(ticket, here, canWrite) && (
+              <Button size="small" loading={busy} onClick={() => void doWithdraw()} data-testid="action-withdraw">
+                {t("service.withdrawDispatch")}
+              </Button>
+            )
+          }
         />
       )}
       {ticket.dispatch?.reportedAtNode && <Alert type="info" showIcon message={t("service.dispatchedFrom", { node: ticket.dispatch.reportedAtNode })} />}

@@ -11,6 +11,8 @@ import {
   splitMinutes,
   ticketActions,
   ticketCommands,
+  canWithdrawDispatch,
+  type TicketStatus,
   ticketQuery,
   toMoney,
   ticketStateFromSearch,
@@ -209,5 +211,23 @@ describe("service menu", () => {
     expect(service([])).toBeUndefined();
     expect(service(["service.ticket:read", "service.knowledge:read"])?.children?.map((c) => c.key)).toEqual(["tickets", "quality", "knowledge"]);
     expect(service(["*"])?.children?.map((c) => c.key)).toEqual(["tickets", "quality", "knowledge", "documents", "care", "experts"]);
+  });
+});
+
+describe("canWithdrawDispatch", () => {
+  const sent = (status: TicketStatus, handlerVersion: number) => ({
+    status,
+    ownerNode: "hq",
+    dispatch: { dispatchId: null, reportedAtNode: null, dispatchedTo: "gd-gz", handlerTicketId: "h", handlerVersion },
+  });
+  it("is offered at the reporter until the handler starts", () => {
+    expect(canWithdrawDispatch(sent("inProgress", 0), "hq", true)).toBe(true); // nothing back yet
+    expect(canWithdrawDispatch(sent("acknowledged", 1), "hq", true)).toBe(true);
+    expect(canWithdrawDispatch(sent("inProgress", 2), "hq", true)).toBe(false);
+  });
+  it("is not offered elsewhere, without the permission or when not dispatched", () => {
+    expect(canWithdrawDispatch(sent("acknowledged", 1), "gd", true)).toBe(false);
+    expect(canWithdrawDispatch(sent("acknowledged", 1), "hq", false)).toBe(false);
+    expect(canWithdrawDispatch({ status: "acknowledged", ownerNode: "hq", dispatch: null }, "hq", true)).toBe(false);
   });
 });

@@ -226,6 +226,14 @@ export function ticketCommands(
   return out;
 }
 
+/** 撤回派单 as the API takes it: the reporter's dispatched ticket, at its owner node with service.ticket:write,
+ * while the handler has not started — nothing mirrored back yet (handlerVersion 0) or still acknowledged. */
+export function canWithdrawDispatch(t: Pick<Ticket, "status" | "ownerNode" | "dispatch">, node: string | undefined, canWrite: boolean): boolean {
+  const d = t.dispatch;
+  if (!canWrite || !node || t.ownerNode !== node || !d?.dispatchedTo) return false;
+  return d.handlerVersion === 0 || t.status === "acknowledged";
+}
+
 export type ReassignMode = "rule" | "queue" | "handler";
 
 /** The body of POST …/assign: a named handler (optionally filed under a queue), a queue whose rule

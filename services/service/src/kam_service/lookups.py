@@ -19,6 +19,7 @@ import httpx
 from kam_platform.errors import Forbidden, ServiceUnavailable, ValidationFailed
 
 CUSTOMER_PATH = "/tmf-api/customerManagement/v4/customer"
+CONTACT_PATH = "/tmf-api/party/v4/individual"
 EFFECTIVE_RULE_PATH = "/api/v1/rules/effective"
 
 
@@ -30,6 +31,14 @@ class CustomerFacts:
     grade: str
     owner_node: str
     account_manager: str | None
+
+
+@dataclass(frozen=True)
+class ContactFacts:
+    id: uuid.UUID
+    name: str
+    customer_id: uuid.UUID | None
+    birth_date: date | None
 
 
 @dataclass(frozen=True)
@@ -72,6 +81,25 @@ class Lookups:
         if r.status_code != 200:
             raise ServiceUnavailable(f"the customer service answered {r.status_code} for customer {customer_id}")
         return _facts(r.json())
+
+    async def contact(self, contact_id: uuid.UUID, token: str, *, field: str) -> ContactFacts:
+        """A contact of a key account (the customer service's TMF632 individual) as the caller may see
+        it; not visible (404) is the caller's 422 on `field`."""
+        r = await self._get(f"{CONTACT_PATH}/{contact_id}", token)
+        if r.status_code == 403:
+            raise Forbidden(f"reading contact {contact_id}: {r.json().get('message', 'permission denied')}")
+        if r.status_code == 404:
+            raise ValidationFailed(f"{field}: contact {contact_id} not found", field=field)
+        if r.status_code != 200:
+            raise ServiceUnavailable(f"the customer service answered {r.status_code} for contact {contact_id}")
+        body = r.json()
+        customer = body.get("customer") or {}  # a reference {id, href, name}; none until linked
+        return ContactFacts(
+            id=uuid.UUID(body["id"]),
+            name=body.get("fullName") or "",
+            customer_id=uuid.UUID(customer["id"]) if customer.get("id") else None,
+            birth_date=date.fromisoformat(body["birthDate"]) if body.get("birthDate") else None,
+        )
 
     async def customers_by_id(
         self, ids: list[uuid.UUID], token: str, *, chunk: int = 100

@@ -85,6 +85,7 @@ class TicketApplier:
             rows = await ds.apply(session, [e for e in events if e.event_type == etype])
             if rows and ds is DISPATCHES:
                 await dispatch_service.accept(session, self.settings, rows)
+                await dispatch_service.withdrawn(session, self.settings, rows)
             elif rows and ds is TICKETS:
                 await dispatch_service.mirror(session, self.settings, rows)
         audits = [audit_row(e.payload_as(customer_pb2.AuditRecorded)) for e in events if e.event_type == AUDIT]

@@ -31,15 +31,18 @@ class TargetIn(ApiModel):
     customer_id: Id
     contact_id: Id | None = None
     contact_name: Annotated[str | None, Field(max_length=100)] = None
-    month_day: Annotated[str | None, Field(pattern=MONTH_DAY, description="MM-DD of the contact's birthday")] = None
+    month_day: Annotated[
+        str | None,
+        Field(pattern=MONTH_DAY, description="MM-DD of the contact's birthday (default: the contact's birthDate)"),
+    ] = None
 
 
 def _check_kind(kind: CareKind | None, occasion: str | None, targets: list[TargetIn] | None) -> None:
     if kind is CareKind.BIRTHDAY_GREETING:
         if occasion:
             raise ValueError("occasion: a birthday greeting takes each contact's birthday (targets[].monthDay)")
-        if targets is not None and any(not t.contact_id or not t.month_day for t in targets):
-            raise ValueError("targets: a birthday greeting needs contactId and monthDay for every target")
+        if targets is not None and any(not t.contact_id for t in targets):
+            raise ValueError("targets: a birthday greeting needs contactId for every target (monthDay: its birthday)")
     elif kind is not None and not occasion:
         raise ValueError("occasion: MM-DD (every year) or YYYY-MM-DD (once) is required for this kind")
 

@@ -48,24 +48,43 @@ def _id(value: str, field: str) -> uuid.UUID:
 # --- plans ----------------------------------------------------------------------------------------
 
 
-async def _targets(targets: Sequence[TargetIn], lookups: Lookups, token: str) -> list[dict[str, Any]]:
-    """Each target's customer as the caller sees it (name and account manager kept on the plan)."""
+async def _targets(
+    targets: Sequence[TargetIn], lookups: Lookups, token: str, *, birthdays: bool
+) -> list[dict[str, Any]]:
+    """Each target's customer as the caller sees it (name and account manager kept on the plan); for a
+    birthday greeting, a target without monthDay takes its contact's birthday (birthDate) and name from
+    the customer service."""
     facts: dict[uuid.UUID, Any] = {}
     out = []
     for i, t in enumerate(targets):
         cid = _id(t.customer_id, f"targets[{i}].customerId")
         if cid not in facts:
             facts[cid] = await lookups.customer(cid, token)
+        month_day, contact_name = t.month_day, t.contact_name
         if t.contact_id is not None:
-            _id(t.contact_id, f"targets[{i}].contactId")
+            contact_id = _id(t.contact_id, f"targets[{i}].contactId")
+            if birthdays and month_day is None:
+                contact = await lookups.contact(contact_id, token, field=f"targets[{i}].contactId")
+                if contact.customer_id != cid:
+                    raise ValidationFailed(
+                        f"targets[{i}].contactId: contact {contact_id} is not a contact of customer {cid}",
+                        field=f"targets[{i}].contactId",
+                    )
+                if contact.birth_date is None:
+                    raise ValidationFailed(
+                        f"targets[{i}].monthDay: contact {contact_id} has no birthDate; give monthDay (MM-DD)",
+                        field=f"targets[{i}].monthDay",
+                    )
+                month_day = contact.birth_date.strftime("%m-%d")
+                contact_name = contact_name or contact.name
         c = facts[cid]
         out.append(
             {
                 "customerId": str(cid),
                 "customerName": c.name,
                 "contactId": t.contact_id,
-                "contactName": t.contact_name,
-                "monthDay": t.month_day,
+                "contactName": contact_name,
+                "monthDay": month_day,
                 "accountManager": c.account_manager,
             }
         )
@@ -106,7 +125,7 @@ async def create_plan(
         lead_days=data.lead_days,
         budget_per_target=data.budget_per_target.value if data.budget_per_target else None,
         is_active=data.is_active,
-        targets=await _targets(data.targets, lookups, token),
+        targets=await _targets(data.targets, lookups, token, birthdays=data.kind is CareKind.BIRTHDAY_GREETING),
         created_by=principal.username,
         created_at=now,
         updated_at=now,
@@ -163,7 +182,7 @@ async def update_plan(
     if "budgetPerTarget" in present:
         p.budget_per_target = patch.budget_per_target.value if patch.budget_per_target else None
     if patch.targets is not None:
-        p.targets = await _targets(patch.targets, lookups, token)
+        p.targets = await _targets(patch.targets, lookups, token, birthdays=p.kind == CareKind.BIRTHDAY_GREETING.value)
     changes = diff(before, _snap(p, PLAN_TRACKED))
     if changes:
         await CHANGES.record_change(

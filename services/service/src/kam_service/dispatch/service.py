@@ -5,7 +5,10 @@
 - the target node accepts the directive as its own ticket (same content, customer and SLA terms, so the
   customer gets one answer and one deadline), handled there like any other, flowing up as tickets do;
 - the reporter mirrors each new version of the handler's ticket onto its own ticket (status, SLA facts,
-  survey, and every step tagged with the handling node), so it sees every step where it works.
+  survey, and every step tagged with the handling node), so it sees every step where it works;
+- the reporter may withdraw the directive (撤回) while the handler has not started on it (the handler's
+  ticket, as last mirrored, is still acknowledged): the directive, WITHDRAWN, flows down, the target
+  cancels its ticket (its step names the withdrawal) and the reporter handles its ticket again.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from kam_contracts.gen.kam.v1 import service_pb2
 from kam_platform.audit import diff
 from kam_platform.auth import Principal
+from kam_platform.changes import lock
 from kam_platform.errors import Conflict, ValidationFailed
 from kam_platform.settings import Settings
 from kam_service.assignment import service as assignment_service
@@ -29,12 +33,13 @@ from kam_service.models import TicketDispatch, TroubleTicket
 from kam_service.sla import terms
 from kam_service.ticket import service as ticket_service
 from kam_service.ticket.events import AGGREGATE, CHANGES, ticket_event, ticket_message, ticket_row
-from kam_service.ticket.schemas import DispatchCreate
+from kam_service.ticket.schemas import DispatchCreate, DispatchWithdraw
 from kam_service.ticket.states import FINISHED, Status
 
 from .events import DISPATCHES, handler_ticket_id
 
 DISPATCHED = "DISPATCHED"
+WITHDRAWN = "WITHDRAWN"
 ACTOR = "system:dispatch"
 # what the reporter takes over from the handler's ticket
 MIRRORED = (
@@ -127,6 +132,110 @@ async def dispatch(
         at=now,
     )
     return t
+
+
+async def withdraw(
+    session: AsyncSession,
+    *,
+    settings: Settings,
+    principal: Principal,
+    ticket_id: uuid.UUID,
+    body: DispatchWithdraw,
+    now: datetime,
+) -> TroubleTicket:
+    """Take back the caller's dispatched ticket while the handler has not started on it (409 once it
+    has, naming the handler's status); the handler's ticket is cancelled there when the directive
+    arrives, and this ticket is handled here again (its clock runs from the SLA terms it carries)."""
+    t = await ticket_service.owned(session, settings, principal, ticket_id)
+    if not t.dispatched_to:
+        raise Conflict(f"troubleTicket {t.id} is not dispatched: there is nothing to withdraw")
+    target = t.dispatched_to
+    # what this node knows of the handler: nothing yet (handler_version 0), or its mirrored status
+    if t.handler_version > 0 and t.status != Status.ACKNOWLEDGED.value:
+        raise Conflict(
+            f"troubleTicket {t.id} cannot be withdrawn from {target}: the handler has started on it "
+            f"(its ticket {t.handler_ticket_id} is {t.status}); a dispatch is withdrawn only while the "
+            f"handler's ticket is {Status.ACKNOWLEDGED.value}",
+            details={"dispatchedTo": target, "handlerStatus": t.status, "withdrawableWhile": [Status.ACKNOWLEDGED]},
+        )
+    d = (
+        await session.scalars(
+            select(TicketDispatch)
+            .where(TicketDispatch.ticket_id == t.id, TicketDispatch.status == DISPATCHED)
+            .with_for_update()
+        )
+    ).one()
+    d.status = WITHDRAWN
+    d.version += 1
+    d.updated_at = now
+    await session.flush()
+    await DISPATCHES.publish(session, settings, d, actor=principal.username)
+    t.dispatched_to = None
+    t.handler_ticket_id = None
+    reason = f"dispatch to {target} withdrawn" + (f": {body.reason}" if body.reason else "")
+    t.status_change = [
+        *(t.status_change or []),
+        {
+            "status": t.status,
+            "fromStatus": t.status,
+            "at": now.isoformat(),
+            "actor": principal.username,
+            "reason": reason,
+        },
+    ]
+    terms.refresh_next_due(t)  # this node's evaluator escalates it again
+    await CHANGES.record_change(
+        session,
+        t,
+        aggregate_type=AGGREGATE,
+        event=ticket_message,
+        actor=principal.username,
+        action="withdraw",
+        changes=diff({"dispatchedTo": target}, {"dispatchedTo": None}),
+        note=body.reason,
+        at=now,
+    )
+    return t
+
+
+async def withdrawn(session: AsyncSession, settings: Settings, rows: Sequence[dict[str, Any]]) -> list[uuid.UUID]:
+    """At the target node, in the apply transaction: each withdrawn directive cancels this node's ticket
+    of it (unless it is finished). A withdrawal that crossed the handler's start cancels it too: the
+    reporter has taken the ticket back, and the customer gets one answer. Returns the tickets cancelled."""
+    cancelled: list[uuid.UUID] = []
+    for row in rows:
+        if row["target_node"] != settings.node or row["status"] != WITHDRAWN:
+            continue
+        t = await lock(session, TroubleTicket, handler_ticket_id(row["id"]))
+        if t is None or Status(t.status) in FINISHED:
+            continue  # never accepted here (the withdrawal came first), or already done
+        now = datetime.now(UTC)
+        before = t.status
+        t.status = Status.CANCELLED.value
+        t.next_due_at = None
+        t.status_change = [
+            *(t.status_change or []),
+            {
+                "status": t.status,
+                "fromStatus": before,
+                "at": now.isoformat(),
+                "actor": row["actor"],
+                "reason": f"dispatch withdrawn by {row['owner_node']}",
+            },
+        ]
+        await CHANGES.record_change(
+            session,
+            t,
+            aggregate_type=AGGREGATE,
+            event=ticket_event("status"),
+            actor=ACTOR,
+            action="status",
+            changes={"status": [before, t.status]},
+            note=f"dispatch withdrawn by {row['owner_node']}",
+            at=now,
+        )
+        cancelled.append(t.id)
+    return cancelled
 
 
 async def accept(session: AsyncSession, settings: Settings, rows: Sequence[dict[str, Any]]) -> list[uuid.UUID]:

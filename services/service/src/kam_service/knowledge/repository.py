@@ -8,14 +8,16 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Integer, Select, Text, any_, case, cast, func, literal, or_, select
+from sqlalchemy import Integer, Select, Text, any_, case, cast, func, literal, or_, select, text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import ColumnElement
 
 from kam_platform.auth import Principal, scope_nodes
 from kam_platform.changes import lock
-from kam_platform.tmf import Filterable, ListQuery, apply_filters, apply_sort
+from kam_platform.errors import ValidationFailed
+from kam_platform.tmf import COUNT_BOUND, Filterable, ListQuery, Total, apply_filters, apply_sort, count, is_search
 from kam_platform.topology import Topology
 from kam_service.models import SCHEMA, KnowledgeContribution, KnowledgeItem, KnowledgeRevision
 
@@ -45,6 +47,13 @@ CONTRIBUTION_FILTERABLE = {
     "reviewingNode": Filterable(KnowledgeContribution.reviewing_node),
     "lastUpdate": Filterable(KnowledgeContribution.updated_at, datetime),
 }
+
+
+# A search ranks at most this many of its matches, the first the bigram index yields (all of them when
+# there are fewer): a common term (专线 in half the items) costs a bounded scan, not a rank of every match.
+# Its pages end with the window (an offset past it is a 422; `sort=` orders every match). docs/service.md,
+# "Knowledge base".
+RANK_WINDOW = 1000
 
 
 def bigrams(term: str) -> list[str]:
@@ -105,22 +114,36 @@ class KnowledgeRepository:
 
     async def page(
         self, principal: Principal, topology: Topology, node: str, lq: ListQuery
-    ) -> tuple[Sequence[tuple[KnowledgeItem, float | None]], int]:
+    ) -> tuple[Sequence[tuple[KnowledgeItem, float | None]], Total]:
+        """One page and the total: for a search (`q=`) the count stops at COUNT_BOUND (a lower bound past
+        it, `kam_platform.tmf.count`) and, unless `sort=` asks for an order of every match, the page is
+        ranked within the RANK_WINDOW first matches (the same window for every page of it)."""
         stmt = apply_filters(self.visible(principal, topology, node), lq, FILTERABLE)
         terms = terms_of(lq.q or "")
-        rank: ColumnElement[Any] | None = None
-        if terms:
-            stmt, rank = self._search(stmt, terms)
-        total = await self.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
-        if rank is not None:
-            ranked = stmt.add_columns(rank.label("rank"))
-            ranked = ranked.order_by(rank.desc()) if not lq.sort else ranked
-            ranked = apply_sort(ranked, lq, FILTERABLE, KnowledgeItem.id)
-            rows = (await self.session.execute(ranked.offset(lq.offset).limit(lq.limit))).all()
-            return [(r[0], float(r[1])) for r in rows], int(total or 0)
-        plain = apply_sort(stmt, lq, FILTERABLE, KnowledgeItem.id)
-        items = (await self.session.scalars(plain.offset(lq.offset).limit(lq.limit))).all()
-        return [(i, None) for i in items], int(total or 0)
+        if not terms:
+            total = await count(self.session, stmt)
+            plain = apply_sort(stmt, lq, FILTERABLE, KnowledgeItem.id)
+            items = (await self.session.scalars(plain.offset(lq.offset).limit(lq.limit))).all()
+            return [(i, None) for i in items], total
+        stmt, rank = self._search(stmt, terms)
+        total = await count(self.session, stmt, bound=COUNT_BOUND if is_search(lq) else None)
+        if lq.sort:
+            ranked = apply_sort(stmt.add_columns(rank.label("rank")), lq, FILTERABLE, KnowledgeItem.id)
+        else:
+            # the window is cut in the order the index yields rows, by one process (a parallel scan would
+            # hand a different first RANK_WINDOW to each call, and pages would overlap)
+            await self.session.execute(text("SET LOCAL max_parallel_workers_per_gather = 0"))
+            if lq.offset >= RANK_WINDOW:
+                raise ValidationFailed(
+                    f"offset: a search ranks its first {RANK_WINDOW} matches; narrow it (more words, filters) "
+                    "or sort it (sort=) to page further",
+                    field="offset",
+                )
+            window = stmt.add_columns(rank.label("rank")).limit(RANK_WINDOW).subquery()
+            item = aliased(KnowledgeItem, window)
+            ranked = select(item, window.c.rank).order_by(window.c.rank.desc(), window.c.id)
+        rows = (await self.session.execute(ranked.offset(lq.offset).limit(lq.limit))).all()
+        return [(r[0], float(r[1])) for r in rows], total
 
     async def get_visible(
         self, item_id: uuid.UUID, principal: Principal, topology: Topology, node: str

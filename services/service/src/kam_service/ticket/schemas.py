@@ -92,6 +92,12 @@ class DispatchCreate(ApiModel):
     reason: Annotated[str | None, Field(max_length=1000)] = None
 
 
+class DispatchWithdraw(ApiModel):
+    """撤回派单: take the ticket back from the node it was dispatched to, before handling starts there."""
+
+    reason: Annotated[str | None, Field(max_length=1000)] = None
+
+
 class DispatchRead(ReadModel):
     """Across the tree: at the reporter, where the ticket is handled and the handler's ticket; at the
     handler, the directive and where the fault was reported."""
