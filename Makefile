@@ -49,7 +49,7 @@ down: bootstrap
 	$(KAM) down
 
 test: bootstrap console
-	$(UV) run pytest
+	$(UV) run pytest --durations=30  # the slowest tests, in every CI log (docs/testing.md: suite time)
 
 lint: bootstrap
 	$(UV) run ruff check .
