@@ -167,11 +167,14 @@ class Console:
         """Click an option of the open select dropdown (the first, or the first showing `text`), then wait
         until that dropdown has closed: a dropdown still fading out also matches `:visible`, and
         the next pick would otherwise land on its option as it disappears."""
-        options = self.page.locator(".ant-select-dropdown:visible .ant-select-item-option")
-        (options.filter(has_text=text) if text else options).first.click()
         from playwright.sync_api import expect
 
-        expect(self.page.locator(".ant-select-dropdown:visible")).to_have_count(0)
+        options = self.page.locator(".ant-select-dropdown:visible .ant-select-item-option")
+        open_dropdowns = self.page.locator(".ant-select-dropdown:visible")
+        click_until(
+            (options.filter(has_text=text) if text else options).first,
+            lambda ms: expect(open_dropdowns).to_have_count(0, timeout=ms),
+        )
 
     def shot(self, name: str) -> Path:
         SHOTS.mkdir(parents=True, exist_ok=True)
@@ -183,6 +186,21 @@ class Console:
 
     def unexpected_errors(self) -> list[str]:
         return [e for e in self.errors if not any(a in e for a in self.allowed)]
+
+
+def click_until(target: Any, settled: Callable[[float], None], *, tries: int = 3, wait_ms: float = 5_000) -> None:
+    """Click `target` until `settled(timeout_ms)` (an `expect` assertion) passes. A click that lands
+    while antd re-renders the element (a select's options arriving, a modal's content mounting) is
+    sometimes lost; the click is then repeated, and the last try waits the full EXPECT_MS."""
+    for _ in range(tries - 1):
+        target.click()
+        try:
+            settled(wait_ms)
+            return
+        except AssertionError:
+            continue
+    target.click()
+    settled(EXPECT_MS)
 
 
 @pytest.fixture

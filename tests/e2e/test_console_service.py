@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
-from .conftest import Console, wait_until
+from .conftest import Console, click_until, wait_until
 
 TICKETS = "/tmf-api/troubleTicket/v4/troubleTicket"
 ITEMS = "/api/v1/service/knowledge/item"
@@ -103,7 +103,9 @@ def move_in_browser(page: Any, to: str, label: str, reason: str) -> None:
 def revisit_in_browser(page: Any, *, satisfied: bool, stars: int, comment: str) -> None:
     page.get_by_test_id("action-revisit").click()
     modal = page.locator(".ant-modal").filter(has=page.get_by_test_id("revisit-comment"))
-    modal.get_by_text("满意（关闭工单）" if satisfied else "不满意（重开工单）").click()
+    choice = "满意（关闭工单）" if satisfied else "不满意（重开工单）"
+    radio = modal.get_by_role("radio", name=choice)
+    click_until(modal.get_by_text(choice), lambda ms: expect()(radio).to_be_checked(timeout=ms))
     modal.locator(".ant-rate-star").nth(stars - 1).click()
     page.get_by_test_id("revisit-comment").fill(comment)
     page.get_by_test_id("revisit-ok").click()
