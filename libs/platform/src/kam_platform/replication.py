@@ -57,6 +57,12 @@ PRUNE_EVERY_SECONDS = 3600.0
 BACKOFF_SECONDS = (0.5, 1.0, 2.0, 5.0, 10.0)
 # Reconnect back-off of a consumer whose connection or loop failed; reset by every healthy batch.
 RECONNECT_FIRST, RECONNECT_MAX = 0.5, 10.0
+# A replica that grows fast (a new node catching up, a resync, a large import upstream) outruns
+# autovacuum's statistics: it analyzes a table at most once a minute, and until then the planner takes the
+# table for its old size and may answer the screen's reads (`Screen._holders`) with a scan of all live
+# rows. The consumer analyzes the tables it wrote once it has applied as many events as they held at its
+# last analyze (at least this many): O(log n) analyzes while a table grows, none in the steady state.
+ANALYZE_AFTER_MIN = 1000
 
 
 class InboxMixin:
@@ -265,6 +271,8 @@ class Screen:
         self.claims = claims
         # asked several times per event over a handful of node pairs: remember the answers
         self._in_subtree = functools.lru_cache(maxsize=8192)(topology.is_in_subtree)
+        # the tables accepted events wrote (the service's own table names, from its claims)
+        self.tables: set[str] = set()
 
     async def split(
         self, session: AsyncSession, events: Sequence[Event]
@@ -304,6 +312,7 @@ class Screen:
                 owners[(c.table, c.record_id)] = c.owner
                 for u in c.unique:
                     holders[(c.table, u.column, u.value)] = (c.record_id, c.owner)
+                self.tables.add(c.table)
             accepted.append(ev)
         return accepted, refused
 
@@ -474,6 +483,8 @@ class ReplicationConsumer:
         self.idle_fetches = 0
         self._stopping = asyncio.Event()
         self.applied = 0
+        self._since_analyze = 0  # events applied since the last analyze of the tables written
+        self.analyzed_rows = 0  # the rows those tables held at it (pg_class.reltuples)
 
     def stop(self) -> None:
         self._stopping.set()
@@ -634,7 +645,32 @@ class ReplicationConsumer:
         self.applied += len(accepted)
         APPLIED.labels(self.service, self.stream).inc(len(accepted))
         REFUSED.labels(self.service, self.stream).inc(len(refused))
+        self._since_analyze += len(accepted)
+        if self._since_analyze >= max(ANALYZE_AFTER_MIN, self.analyzed_rows):
+            await self.refresh_statistics()
         return refused
+
+    async def refresh_statistics(self) -> None:
+        """ANALYZE the tables this consumer's events wrote (see ANALYZE_AFTER_MIN). A failure (a role that
+        does not own the tables) is logged, never fails the apply: autovacuum still analyzes them."""
+        tables = [f'"{self.schema}"."{t}"' for t in sorted(self.screen.tables)]
+        self._since_analyze = 0
+        if not tables:
+            return
+        try:
+            async with self.sessionmaker() as session, session.begin():
+                for t in tables:
+                    await session.execute(text(f"ANALYZE {t}"))
+                rows = await session.execute(
+                    text(
+                        "SELECT coalesce(sum(greatest(reltuples, 0)), 0) FROM pg_class "
+                        "WHERE oid = ANY(CAST(:t AS regclass[]))"
+                    ),
+                    {"t": tables},
+                )
+                self.analyzed_rows = int(rows.scalar_one())
+        except Exception as exc:
+            log.warning("apply consumer %s/%s: analyze of %s failed: %s", self.service, self.stream, tables, exc)
 
     async def _retry_or_dead_letter(self, msgs: list[Any], nc: Any, exc: Exception) -> None:
         """A failing batch: retry message by message so one poison event cannot block the stream."""

@@ -1,0 +1,92 @@
+"""A replica that grows fast refreshes its planner statistics itself (issue 13): the apply consumer
+analyzes the tables it wrote once it has applied as many events as they held at its last analyze, so a
+new node catching up is not read with the plan of an empty table (`ANALYZE_AFTER_MIN`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from kam_contracts import customer_pb2, envelope_pb2
+from kam_customer.main import MIGRATIONS
+from kam_customer.models import SCHEMA
+from kam_customer.replication.handlers import CustomerApplier
+from kam_platform.db import create_database
+from kam_platform.ids import uuid7
+from kam_platform.outbox import build_event
+from kam_platform.replication import ANALYZE_AFTER_MIN, Event, ReplicationConsumer
+
+
+def _created(k: int) -> Event:
+    cid = uuid7()
+    code = f"KAGDGZSTAT{k:06d}"
+    state = customer_pb2.CustomerState(
+        id=str(cid),
+        owner_node="gd-gz",
+        version=1,
+        customer_code=code,
+        name=f"统计信息测试客户{k}",
+        customer_type="SINGLE",
+        mgmt_level="LOCAL",
+        industry="FINANCE",
+        grade="B",
+        life_status="ACTIVE",
+        recog_status="CONFIRMED",
+    )
+    _, subject, _, payload = build_event(
+        node="gd-gz",
+        service="customer",
+        aggregate_type="customer",
+        aggregate_id=str(cid),
+        version=1,
+        message=customer_pb2.CustomerCreated(customer=state),
+        actor="test",
+    )
+    return Event(envelope_pb2.Envelope.FromString(payload), subject, "UP_gd")
+
+
+async def _reltuples(url: str) -> float:
+    engine = create_async_engine(url)
+    try:
+        async with engine.connect() as conn:
+            return float(
+                (
+                    await conn.execute(
+                        text(f"SELECT reltuples FROM pg_class WHERE oid = '{SCHEMA}.customer'::regclass")
+                    )
+                ).scalar_one()
+            )
+    finally:
+        await engine.dispose()
+
+
+async def test_a_fast_growing_replica_analyzes_the_tables_its_events_wrote(
+    make_database: Any, settings_for: Any, jwks: Any
+) -> None:
+    url: str = make_database("test_customer_apply_statistics", [MIGRATIONS])
+    db = create_database(url)
+    try:
+        consumer = ReplicationConsumer(
+            sessionmaker=db.sessionmaker,
+            nats_url="",
+            service="customer",
+            schema=SCHEMA,
+            node="gd",
+            stream="UP_gd",
+            filter_subjects=[],
+            apply=CustomerApplier(settings_for(url, jwks, node="gd")),
+        )
+        events = [_created(k) for k in range(ANALYZE_AFTER_MIN + 500)]
+        assert await consumer._apply_batch(events[:500]) == []
+        # below the threshold: not analyzed by the consumer, the planner still sees no rows
+        assert consumer.analyzed_rows == 0
+        assert await _reltuples(url) < 500
+        for i in range(500, len(events), 500):
+            assert await consumer._apply_batch(events[i : i + 500]) == []
+        # past it: analyzed, and the next analyze waits until the table has doubled again
+        assert consumer.analyzed_rows >= ANALYZE_AFTER_MIN
+        assert await _reltuples(url) >= ANALYZE_AFTER_MIN
+    finally:
+        await db.dispose()
