@@ -18,23 +18,12 @@ from kam_platform.ids import uuid7
 from kam_platform.outbox import build_event
 from kam_platform.replication import ANALYZE_AFTER_MIN, Event, ReplicationConsumer
 
+from .test_apply_integrity import customer_state
+
 
 def _created(k: int) -> Event:
     cid = uuid7()
-    code = f"KAGDGZSTAT{k:06d}"
-    state = customer_pb2.CustomerState(
-        id=str(cid),
-        owner_node="gd-gz",
-        version=1,
-        customer_code=code,
-        name=f"统计信息测试客户{k}",
-        customer_type="SINGLE",
-        mgmt_level="LOCAL",
-        industry="FINANCE",
-        grade="B",
-        life_status="ACTIVE",
-        recog_status="CONFIRMED",
-    )
+    state = customer_state(cid, "gd-gz", 1, f"统计信息测试客户{k}", f"KAGDGZSTAT{k:06d}")
     _, subject, _, payload = build_event(
         node="gd-gz",
         service="customer",
