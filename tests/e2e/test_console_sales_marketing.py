@@ -13,7 +13,7 @@ import uuid
 from datetime import date, timedelta
 from typing import Any
 
-from .conftest import CUSTOMER, Api, Console, wait_until
+from .conftest import CUSTOMER, Api, Console, click_until, wait_until
 
 CAMPAIGNS = "/api/v1/sales/campaigns"
 OPPORTUNITIES = "/api/v1/sales/opportunities"
@@ -328,8 +328,11 @@ def test_a_draft_campaign_is_edited_in_the_browser_and_stored(console: Console, 
     form.get_by_test_id("field-segment").locator("input.ant-input").first.fill("A,B")
     form.get_by_test_id("field-offers").click()
     page.keyboard.type(offering["name"])
-    # a multiple select stays open after a pick (Console.pick waits for it to close): pick, then Escape
-    page.locator(".ant-select-dropdown:visible .ant-select-item-option").filter(has_text=offering["name"]).first.click()
+    # a multiple select stays open after a pick (Console.pick waits for it to close): pick until the
+    # offering shows as chosen in the field (antd loses a click while the options re-render), then Escape
+    option = page.locator(".ant-select-dropdown:visible .ant-select-item-option").filter(has_text=offering["name"])
+    chosen = form.get_by_test_id("field-offers").locator(".ant-select-selection-item").filter(has_text=offering["name"])
+    click_until(option.first, lambda ms: expect()(chosen).to_have_count(1, timeout=ms))
     page.keyboard.press("Escape")
     expect()(page.locator(".ant-select-dropdown:visible")).to_have_count(0)
     page.get_by_role("button", name="保存草稿").click()
