@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import platform
@@ -289,16 +290,37 @@ async def catchup_run(fed: Federation, backlog: int) -> dict[str, Any]:
     t_resume = time.monotonic()
     await asyncio.get_running_loop().run_in_executor(None, fed.restart_nats, "gd")
     t_first: float | None = None
+    timeline: list[dict[str, Any]] = []
+    gd_nc = await nats.connect(fed.nats_url("gd"), max_reconnect_attempts=-1)
+    gd_js = gd_nc.jetstream()
+    up_gd_before: int | None = None
+    last_sample = 0.0
     while True:
         applied = await gd.fetchval("SELECT count(*) FROM customer.inbox") - before
+        now = time.monotonic()
         if applied and t_first is None:
-            t_first = time.monotonic()
+            t_first = now
+        if now - last_sample >= 2.0 or applied >= written:
+            # where the time goes: how far the province's stream has sourced the backlog from gd-gz,
+            # and how far its apply consumer is behind that stream
+            last_sample = now
+            sample: dict[str, Any] = {"t": round(now - t_resume, 1), "applied": applied}
+            with contextlib.suppress(Exception):
+                info = await gd_js.stream_info("UP_gd")
+                if up_gd_before is None:
+                    up_gd_before = info.state.messages
+                sample["sourced"] = info.state.messages - up_gd_before
+                ci = await gd_js.consumer_info("UP_gd", "customer-apply-UP_gd")
+                sample["apply_pending"] = ci.num_pending
+                sample["apply_ack_pending"] = ci.num_ack_pending
+            timeline.append(sample)
         if applied >= written:
             break
-        if time.monotonic() - t_resume > 900:
+        if now - t_resume > 900:
             break
         await asyncio.sleep(0.25)
     elapsed = time.monotonic() - t_resume
+    await gd_nc.close()
     # ceiling: bare JetStream consume of the same events from gd-gz's stream + PostgreSQL upsert
     nc = await nats.connect(fed.nats_url("gd-gz"))
     js = nc.jetstream()
@@ -335,6 +357,8 @@ async def catchup_run(fed: Federation, backlog: int) -> dict[str, Any]:
         "ceiling_events": got,
         "ratio_to_setbased_ceiling": round(rate / ceiling, 2) if ceiling else None,
         "isolated_apply": isolated,
+        # every 2 s from the restart: events applied at gd, backlog sourced into UP_gd, apply consumer lag
+        "timeline": timeline,
     }
 
 

@@ -63,6 +63,10 @@ RECONNECT_FIRST, RECONNECT_MAX = 0.5, 10.0
 # rows. The consumer analyzes the tables it wrote once it has applied as many events as they held at its
 # last analyze (at least this many): O(log n) analyzes while a table grows, none in the steady state.
 ANALYZE_AFTER_MIN = 1000
+# A JetStream consumer with several filter subjects is served by the server's multi-filter path, which on
+# a stream of many subjects (one per aggregate) costs it a full core for ~1,000 messages/s, where a
+# consumer with one filter subject is served at over 20,000/s (nats-server 2.15; docs/federation.md,
+# "One filter subject per consumer"). So an apply consumer runs one durable per filter subject.
 
 
 class InboxMixin:
@@ -520,6 +524,21 @@ class ReplicationConsumer:
             await asyncio.wait_for(self._stopping.wait(), self._reconnect_delay)
         self._reconnect_delay = min(self._reconnect_delay * 2, RECONNECT_MAX)
 
+    def durables(self) -> dict[str, str | None]:
+        """The JetStream durable of each filter subject: one single-filter consumer per subject, never one
+        with several (the server's multi-filter path is slow: the note above `ReplicationConsumer`). The
+        first subject keeps the consumer's own name (and so its position in the stream); the others add
+        their subject's literal tokens (``customer-apply-UP_gd-up_sync`` for ``up.*.sync.>``)."""
+        if not self.filter_subjects:
+            return {self.durable: None}
+        out: dict[str, str | None] = {}
+        for i, subject in enumerate(self.filter_subjects):
+            name = self.durable
+            if i:
+                name += "-" + "_".join(t for t in subject.split(".") if t not in ("*", ">"))
+            out[name] = subject
+        return out
+
     async def _consume(self) -> None:
         nc = await nats.connect(nats_servers(self.nats_url), max_reconnect_attempts=-1, reconnect_time_wait=0.5)
         try:
@@ -530,41 +549,56 @@ class ReplicationConsumer:
                 raise StreamNotDeclared(
                     f"stream {self.stream} not declared yet (the sync service declares it)"
                 ) from None
-            config = ConsumerConfig(
-                durable_name=self.durable,
-                ack_policy=AckPolicy.EXPLICIT,
-                deliver_policy=DeliverPolicy.ALL,
-                ack_wait=60,
-                max_deliver=-1,  # bounded by us (dead letter after MAX_DELIVER), not by the server
-                max_ack_pending=self.batch * 4,
-                filter_subjects=self.filter_subjects,
-            )
-            await js.add_consumer(self.stream, config)
-            sub = await js.pull_subscribe_bind(self.durable, self.stream)
+            subs = []
+            for durable, subject in self.durables().items():
+                config = ConsumerConfig(
+                    durable_name=durable,
+                    ack_policy=AckPolicy.EXPLICIT,
+                    deliver_policy=DeliverPolicy.ALL,
+                    ack_wait=60,
+                    max_deliver=-1,  # bounded by us (dead letter after MAX_DELIVER), not by the server
+                    max_ack_pending=self.batch * 4,
+                    filter_subject=subject,
+                )
+                await js.add_consumer(self.stream, config)
+                subs.append(await js.pull_subscribe_bind(durable, self.stream))
             if self._waited_for_stream:
                 log.info("apply consumer %s/%s: stream declared, consuming", self.service, self.stream)
                 self._waited_for_stream = False
-            # None, not 0.0: the monotonic clock starts at boot, so on a machine up for less than an hour
-            # "0.0" would skip the first prune
-            last_prune: float | None = None
-            while not self._stopping.is_set():
-                if last_prune is None or time.monotonic() - last_prune > PRUNE_EVERY_SECONDS:
-                    await self.prune_inbox()
-                    last_prune = time.monotonic()
-                try:
-                    msgs = await sub.fetch(self.batch, timeout=self.fetch_timeout)
-                except TimeoutError:
-                    # nats.py raises its own TimeoutError, and a bare asyncio.TimeoutError (empty message)
-                    # when the no-wait probe's answer lands just before the deadline: both mean "no messages"
-                    self.idle_fetches += 1
-                    await self._report_pending(js)
-                    continue
-                await self.handle(msgs, nc)
-                # connected and applying: the next failure starts the back-off from the beginning again
-                self._reconnect_delay = RECONNECT_FIRST
+            loops = [asyncio.create_task(self._fetch_loop(js, nc, sub, first=i == 0)) for i, sub in enumerate(subs)]
+            try:
+                # the first loop to fail (a dropped connection) ends them all: `run` reconnects
+                done, _ = await asyncio.wait(loops, return_when=asyncio.FIRST_EXCEPTION)
+                for task in done:
+                    task.result()
+            finally:
+                for task in loops:
+                    task.cancel()
+                await asyncio.gather(*loops, return_exceptions=True)
         finally:
             with contextlib.suppress(Exception):
                 await nc.close()
+
+    async def _fetch_loop(self, js: Any, nc: Any, sub: Any, *, first: bool) -> None:
+        # None, not 0.0: the monotonic clock starts at boot, so on a machine up for less than an hour
+        # "0.0" would skip the first prune
+        last_prune: float | None = None
+        while not self._stopping.is_set():
+            if first and (last_prune is None or time.monotonic() - last_prune > PRUNE_EVERY_SECONDS):
+                await self.prune_inbox()
+                last_prune = time.monotonic()
+            try:
+                msgs = await sub.fetch(self.batch, timeout=self.fetch_timeout)
+            except TimeoutError:
+                # nats.py raises its own TimeoutError, and a bare asyncio.TimeoutError (empty message)
+                # when the no-wait probe's answer lands just before the deadline: both mean "no messages"
+                self.idle_fetches += 1
+                if first:
+                    await self._report_pending(js)
+                continue
+            await self.handle(msgs, nc)
+            # connected and applying: the next failure starts the back-off from the beginning again
+            self._reconnect_delay = RECONNECT_FIRST
 
     async def prune_inbox(self) -> int:
         async with self.sessionmaker() as session, session.begin():
@@ -576,8 +610,10 @@ class ReplicationConsumer:
 
     async def _report_pending(self, js: Any) -> None:
         with contextlib.suppress(Exception):
-            info = await js.consumer_info(self.stream, self.durable)
-            LAG.labels(self.service, self.stream).set(info.num_pending or 0)
+            pending = 0
+            for durable in self.durables():
+                pending += (await js.consumer_info(self.stream, durable)).num_pending or 0
+            LAG.labels(self.service, self.stream).set(pending)
 
     async def handle(self, msgs: list[Any], nc: Any) -> None:
         events: list[Event] = []
