@@ -48,11 +48,21 @@ class Watcher:
         # (stream, source) → restarts of that source; kept for the process's life so an operator (and a
         # test) can see that the watcher acted, and how long the source took to resume after it did
         self.restarts: dict[tuple[str, str], SourceRestart] = {}
+        # one client for the watcher's life: a new one per tick built its TLS context every 2 s
+        self._http: httpx.AsyncClient | None = None
 
     def stop(self) -> None:
         self._stopping.set()
 
     async def run(self) -> None:
+        try:
+            await self._watch()
+        finally:
+            if self._http is not None:
+                await self._http.aclose()
+                self._http = None
+
+    async def _watch(self) -> None:
         while not self._stopping.is_set():
             try:
                 nc = await nats.connect(
@@ -80,10 +90,11 @@ class Watcher:
         url = self.settings.nats_monitor_url
         if not url:
             return None
+        if self._http is None:
+            self._http = httpx.AsyncClient(timeout=2.0)
         try:
-            async with httpx.AsyncClient(timeout=2.0) as client:
-                resp = await client.get(url.rstrip("/") + "/leafz")
-                return {str(leaf.get("name", "")) for leaf in resp.json().get("leafs") or []}
+            resp = await self._http.get(url.rstrip("/") + "/leafz")
+            return {str(leaf.get("name", "")) for leaf in resp.json().get("leafs") or []}
         except httpx.HTTPError:
             return set()
 
