@@ -1,9 +1,11 @@
 """A replica that grows fast refreshes its planner statistics itself (issue 13): the apply consumer
-analyzes the tables it wrote once it has applied as many events as they held at its last analyze, so a
-new node catching up is not read with the plan of an empty table (`ANALYZE_AFTER_MIN`)."""
+analyzes the tables it wrote once its events have created as many records as they held at its last
+analyze, so a new node catching up is not read with the plan of an empty table (`ANALYZE_AFTER_MIN`);
+a backlog of updates to records already held triggers no analyze."""
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from sqlalchemy import text
@@ -21,16 +23,20 @@ from kam_platform.replication import ANALYZE_AFTER_MIN, Event, ReplicationConsum
 from .test_apply_integrity import customer_state
 
 
-def _created(k: int) -> Event:
-    cid = uuid7()
-    state = customer_state(cid, "gd-gz", 1, f"统计信息测试客户{k}", f"KAGDGZSTAT{k:06d}")
+def _changed(k: int, cid: uuid.UUID, version: int = 1) -> Event:
+    state = customer_state(cid, "gd-gz", version, f"统计信息测试客户{k}", f"KAGDGZSTAT{k:06d}")
+    message = (
+        customer_pb2.CustomerCreated(customer=state)
+        if version == 1
+        else customer_pb2.CustomerUpdated(customer=state, changed_fields=["name"])
+    )
     _, subject, _, payload = build_event(
         node="gd-gz",
         service="customer",
         aggregate_type="customer",
         aggregate_id=str(cid),
-        version=1,
-        message=customer_pb2.CustomerCreated(customer=state),
+        version=version,
+        message=message,
         actor="test",
     )
     return Event(envelope_pb2.Envelope.FromString(payload), subject, "UP_gd")
@@ -67,7 +73,8 @@ async def test_a_fast_growing_replica_analyzes_the_tables_its_events_wrote(
             filter_subjects=[],
             apply=CustomerApplier(settings_for(url, jwks, node="gd")),
         )
-        events = [_created(k) for k in range(ANALYZE_AFTER_MIN + 500)]
+        ids = [uuid7() for _ in range(ANALYZE_AFTER_MIN + 500)]
+        events = [_changed(k, cid) for k, cid in enumerate(ids)]
         assert await consumer._apply_batch(events[:500]) == []
         # below the threshold: not analyzed by the consumer, the planner still sees no rows
         assert consumer.analyzed_rows == 0
@@ -77,5 +84,13 @@ async def test_a_fast_growing_replica_analyzes_the_tables_its_events_wrote(
         # past it: analyzed, and the next analyze waits until the table has doubled again
         assert consumer.analyzed_rows >= ANALYZE_AFTER_MIN
         assert await _reltuples(url) >= ANALYZE_AFTER_MIN
+        analyzes = consumer.analyzes
+        # a backlog of updates to the records held (twice as many events as rows) grows nothing: the
+        # statistics stay true and are not refreshed again
+        for version in (2, 3):
+            updates = [_changed(k, cid, version) for k, cid in enumerate(ids)]
+            for i in range(0, len(updates), 500):
+                assert await consumer._apply_batch(updates[i : i + 500]) == []
+        assert consumer.analyzes == analyzes
     finally:
         await db.dispose()

@@ -60,8 +60,9 @@ RECONNECT_FIRST, RECONNECT_MAX = 0.5, 10.0
 # A replica that grows fast (a new node catching up, a resync, a large import upstream) outruns
 # autovacuum's statistics: it analyzes a table at most once a minute, and until then the planner takes the
 # table for its old size and may answer the screen's reads (`Screen._holders`) with a scan of all live
-# rows. The consumer analyzes the tables it wrote once it has applied as many events as they held at its
-# last analyze (at least this many): O(log n) analyzes while a table grows, none in the steady state.
+# rows. The consumer analyzes the tables it wrote once its events have created as many records as the
+# tables held at its last analyze (at least this many): O(log n) analyzes while a table grows, none in
+# the steady state and none for a backlog of updates to records already held.
 ANALYZE_AFTER_MIN = 1000
 # A JetStream consumer with several filter subjects is served by the server's multi-filter path, which on
 # a stream of many subjects (one per aggregate) costs it a full core for ~1,000 messages/s, where a
@@ -277,6 +278,8 @@ class Screen:
         self._in_subtree = functools.lru_cache(maxsize=8192)(topology.is_in_subtree)
         # the tables accepted events wrote (the service's own table names, from its claims)
         self.tables: set[str] = set()
+        # records accepted events created here (not held before): how much the replica has grown
+        self.new_records = 0
 
     async def split(
         self, session: AsyncSession, events: Sequence[Event]
@@ -313,6 +316,8 @@ class Screen:
             except _NotForHere:
                 continue
             for c in claims:  # later events of the batch see this one's writes
+                if (c.table, c.record_id) not in owners:
+                    self.new_records += 1
                 owners[(c.table, c.record_id)] = c.owner
                 for u in c.unique:
                     holders[(c.table, u.column, u.value)] = (c.record_id, c.owner)
@@ -487,8 +492,9 @@ class ReplicationConsumer:
         self.idle_fetches = 0
         self._stopping = asyncio.Event()
         self.applied = 0
-        self._since_analyze = 0  # events applied since the last analyze of the tables written
+        self._grown_at_analyze = 0  # `screen.new_records` at the last analyze of the tables written
         self.analyzed_rows = 0  # the rows those tables held at it (pg_class.reltuples)
+        self.analyzes = 0
 
     def stop(self) -> None:
         self._stopping.set()
@@ -681,8 +687,8 @@ class ReplicationConsumer:
         self.applied += len(accepted)
         APPLIED.labels(self.service, self.stream).inc(len(accepted))
         REFUSED.labels(self.service, self.stream).inc(len(refused))
-        self._since_analyze += len(accepted)
-        if self._since_analyze >= max(ANALYZE_AFTER_MIN, self.analyzed_rows):
+        # growth, not traffic: a backlog of updates to records held here leaves the statistics true
+        if self.screen.new_records - self._grown_at_analyze >= max(ANALYZE_AFTER_MIN, self.analyzed_rows):
             await self.refresh_statistics()
         return refused
 
@@ -690,9 +696,10 @@ class ReplicationConsumer:
         """ANALYZE the tables this consumer's events wrote (see ANALYZE_AFTER_MIN). A failure (a role that
         does not own the tables) is logged, never fails the apply: autovacuum still analyzes them."""
         tables = [f'"{self.schema}"."{t}"' for t in sorted(self.screen.tables)]
-        self._since_analyze = 0
+        self._grown_at_analyze = self.screen.new_records
         if not tables:
             return
+        self.analyzes += 1
         try:
             async with self.sessionmaker() as session, session.begin():
                 for t in tables:
