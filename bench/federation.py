@@ -41,6 +41,10 @@ from kam_platform.outbox import build_event, channel
 ROOT = Path(__file__).resolve().parents[1]
 TRIO = ROOT / "deploy" / "topologies" / "trio.yaml"
 RESULTS = ROOT / "bench" / "results"
+# What the catch-up ran with (result key f_catchup.apply_code; the report groups runs by it). Files
+# before issue 13's consumer change have none: one multi-filter durable per stream, the hub queueing
+# event by event, analyze on traffic.
+APPLY_CODE = "single-filter durables, batched hub, analyze on growth"
 
 
 def dsn(url: str) -> str:
@@ -347,6 +351,7 @@ async def catchup_run(fed: Federation, backlog: int) -> dict[str, Any]:
     ceiling = got / ceiling_elapsed if ceiling_elapsed else float("nan")
     return {
         "backlog": written,
+        "apply_code": APPLY_CODE,
         "resume_to_converged_s": round(elapsed, 1),
         "resume_to_first_applied_s": round((t_first or t_resume) - t_resume, 1),
         "applying_s": round(applying, 1),

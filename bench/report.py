@@ -231,7 +231,7 @@ def _customer_metrics() -> list[Metric]:
 
 def _federation_metrics() -> list[Metric]:
     lag = (("rate/s", ("e_lag", "target_rate")), ("duration s", ("e_lag", "duration_s")))
-    backlog = (("backlog", ("f_catchup", "backlog")),)
+    backlog = (("backlog", ("f_catchup", "backlog")), ("code", ("f_catchup", "apply_code")))
     out = [
         Metric("federation", "federation", f"e: local → group lag, {p}", ("e_lag", "lag_ms", p), "ms", lag, 1, goal)
         for p, goal in (("p50", None), ("p95", None), ("p99", Goal("<", 1000, "ms")), ("max", None))

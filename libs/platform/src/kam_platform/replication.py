@@ -107,7 +107,7 @@ class Event:
             found = self._decoded[cls] = cls.FromString(self.envelope.payload)
         return cast(M, found)
 
-    @property
+    @functools.cached_property
     def event_id(self) -> uuid.UUID:
         return uuid.UUID(self.envelope.event_id)
 
