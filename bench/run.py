@@ -46,6 +46,9 @@ from kam_platform.settings import Settings
 ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "deploy" / "topologies" / "demo.yaml"
 RESULTS = ROOT / "bench" / "results"
+# What the lists and searches (b) ran with (result key list_code; the report groups runs by it). Files
+# before it have none: generic plans after five executions, parallel workers, an owner clause at hq.
+LIST_CODE = "search planned per term, serial; no owner clause at the root"
 NODE_WEIGHTS = {"hq": 5, "gd": 10, "js": 10, "gd-gz": 30, "gd-sz": 25, "js-nj": 20}
 CITY = {"hq": "北京", "gd": "广东", "js": "江苏", "gd-gz": "广州", "gd-sz": "深圳", "js-nj": "南京"}
 REGION = {"hq": "110000", "gd": "440000", "js": "320000", "gd-gz": "440100", "gd-sz": "440300", "js-nj": "320100"}
@@ -708,6 +711,7 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
                 log(f"  loaded in {time.perf_counter() - t0:.1f}s: {result['loaded_per_node']}")
             if "b" in only:
                 log("(b) scoped list and search")
+                result["list_code"] = LIST_CODE
                 result["list"] = await bench_list(url, auth, args.runs)
             if "d" in only:
                 log("(d) export everything (hq user) to XLSX in a server subprocess")
