@@ -294,7 +294,8 @@ class Screen:
                 if claims is None:
                     raise Refused(f"{ev.event_type or 'an event without a type'} declares no claims here; refused")
                 claims = list(claims)
-                if claims and _uuid_or_none(ev.envelope.aggregate_id) not in {c.record_id for c in claims}:
+                aggregate = _uuid_or_none(ev.envelope.aggregate_id)
+                if claims and not any(c.record_id == aggregate for c in claims):
                     raise Refused(
                         f"{ev.event_type} names aggregate {ev.envelope.aggregate_id} but writes "
                         + ", ".join(f"{c.table} {c.record_id}" for c in claims)
