@@ -64,6 +64,10 @@ RECONNECT_FIRST, RECONNECT_MAX = 0.5, 10.0
 # tables held at its last analyze (at least this many): O(log n) analyzes while a table grows, none in
 # the steady state and none for a backlog of updates to records already held.
 ANALYZE_AFTER_MIN = 1000
+# What one apply transaction holds at most, in event payload bytes (a larger event alone). Batch events
+# (an import's CustomersImported carries 5,000 customers) made a fetch of 500 events one transaction of
+# up to 2,500,000 rows: 2.3 GB of a group's node process during a 1,000,000-row import below it.
+BATCH_BYTES = 4 << 20
 # A JetStream consumer with several filter subjects is served by the server's multi-filter path, which on
 # a stream of many subjects (one per aggregate) costs it a full core for ~1,000 messages/s, where a
 # consumer with one filter subject is served at over 20,000/s (nats-server 2.15; docs/federation.md,
@@ -461,6 +465,7 @@ class ReplicationConsumer:
         claims: Claims | None = None,
         topology: Topology | None = None,
         batch: int = 500,
+        batch_bytes: int = BATCH_BYTES,
         dlq_subject: str | None = None,
         max_deliver: int = MAX_DELIVER,
         backoff: Sequence[float] = BACKOFF_SECONDS,
@@ -482,6 +487,7 @@ class ReplicationConsumer:
             raise ValueError(f"{service}/{stream}: a replication consumer needs the claims callback and the topology")
         self.screen = Screen(topology=topology, node=node, schema=schema, claims=claims)
         self.batch = batch
+        self.batch_bytes = batch_bytes
         self.durable = f"{service}-apply-{stream}".replace(".", "_")
         self.dlq_subject = dlq_subject or f"dlq.{node}.{service}"
         self.max_deliver = max_deliver
@@ -493,6 +499,7 @@ class ReplicationConsumer:
         self.idle_fetches = 0
         self._stopping = asyncio.Event()
         self.applied = 0
+        self.batches = 0  # transactions `handle` applied (a fetch of large events is split: BATCH_BYTES)
         self._grown_at_analyze = 0  # `screen.new_records` at the last analyze of the tables written
         self.analyzed_rows = 0  # the rows those tables held at it (pg_class.reltuples)
         self.analyzes = 0
@@ -590,12 +597,13 @@ class ReplicationConsumer:
         # None, not 0.0: the monotonic clock starts at boot, so on a machine up for less than an hour
         # "0.0" would skip the first prune
         last_prune: float | None = None
+        size = self.batch
         while not self._stopping.is_set():
             if first and (last_prune is None or time.monotonic() - last_prune > PRUNE_EVERY_SECONDS):
                 await self.prune_inbox()
                 last_prune = time.monotonic()
             try:
-                msgs = await sub.fetch(self.batch, timeout=self.fetch_timeout)
+                msgs = await sub.fetch(size, timeout=self.fetch_timeout)
             except TimeoutError:
                 # nats.py raises its own TimeoutError, and a bare asyncio.TimeoutError (empty message)
                 # when the no-wait probe's answer lands just before the deadline: both mean "no messages"
@@ -603,9 +611,28 @@ class ReplicationConsumer:
                 if first:
                     await self._report_pending(js)
                 continue
-            await self.handle(msgs, nc)
+            if not msgs:  # an idle fetch may also answer an empty list
+                self.idle_fetches += 1
+                continue
+            for group in self._by_bytes(msgs):
+                await self.handle(group, nc)
+            # the next fetch asks for about `batch_bytes` of events the size of these
+            mean = sum(len(m.data) for m in msgs) / len(msgs)
+            size = max(1, min(self.batch, int(self.batch_bytes // max(mean, 1.0))))
             # connected and applying: the next failure starts the back-off from the beginning again
             self._reconnect_delay = RECONNECT_FIRST
+
+    def _by_bytes(self, msgs: list[Any]) -> list[list[Any]]:
+        """Consecutive groups of at most `batch_bytes` of payload (a larger event alone), in order."""
+        groups: list[list[Any]] = [[]]
+        weight = 0
+        for msg in msgs:
+            if groups[-1] and weight + len(msg.data) > self.batch_bytes:
+                groups.append([])
+                weight = 0
+            groups[-1].append(msg)
+            weight += len(msg.data)
+        return groups
 
     async def prune_inbox(self) -> int:
         async with self.sessionmaker() as session, session.begin():
@@ -642,6 +669,7 @@ class ReplicationConsumer:
             acks.append(msg)
         refused: list[tuple[Event, str]] = []
         if events:
+            self.batches += 1
             try:
                 refused = await self._apply_batch(events, by_event)
             except Exception as exc:
