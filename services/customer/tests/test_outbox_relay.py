@@ -245,3 +245,49 @@ async def test_a_failed_publish_holds_back_later_rows_of_the_same_aggregate_only
         await conn.close()
         await nc.close()
         await engine.dispose()
+
+
+async def test_large_rows_go_out_in_batches_of_bounded_bytes_in_order_without_waiting(
+    relay_db: str, nats_url: str
+) -> None:
+    """An import's batch events are up to a megabyte each: a relay batch reads at most `batch_bytes` of
+    payload (a larger row alone), and the next batch follows at once rather than after the poll."""
+    await declare_node_streams(nats_url, Topology.load(DEMO), "gd-gz")
+    engine = create_async_engine(relay_db)
+    prefix = f"up.gd-gz.customer.bulk{uuid7().hex[:8]}"
+    rows = [(uuid7(), f"{prefix}.{i % 3}", i // 3 + 1) for i in range(12)]
+    async with engine.begin() as conn:
+        for row_id, subject, version in rows:
+            await _insert_row(conn, row_id, subject, b"y" * 40_000, version)
+    # three rows per batch; a poll far longer than the test may wait
+    relay = OutboxRelay(
+        database_url=relay_db,
+        nats_url=nats_url,
+        schema="customer",
+        node="gd-gz",
+        batch_bytes=100_000,
+        poll_seconds=3600,
+    )
+    nc = await nats.connect(nats_url)
+    js = nc.jetstream(timeout=30.0)
+    conn = await asyncpg.connect(relay.dsn)
+    task: asyncio.Task[None] | None = None
+    try:
+        first = await relay.publish_batch(conn, js)
+        assert first == 3 and relay.more_pending
+        task = asyncio.create_task(relay.run())
+        async with engine.connect() as sa_conn:
+            await wait_for(lambda: _unsent(sa_conn), timeout=30)
+        published = await _stream_messages(js, f"{prefix}.*")
+        assert sorted(i for _, i in published) == sorted(str(r[0]) for r in rows)
+        # per aggregate in the order written (aggregates are published side by side within a batch)
+        for subject in {s for _, s, _ in rows}:
+            assert [i for s, i in published if s == subject] == [str(r) for r, s, _ in rows if s == subject]
+        assert not relay.more_pending
+    finally:
+        relay.stop()
+        if task is not None:
+            await asyncio.gather(task, return_exceptions=True)
+        await conn.close()
+        await nc.close()
+        await engine.dispose()

@@ -223,6 +223,10 @@ def _end_transaction(session: Session) -> None:
         del session.info[key]
 
 
+# What one relay batch reads and publishes at most, in payload bytes (see `OutboxRelay.publish_batch`).
+RELAY_BATCH_BYTES = 4 << 20
+
+
 class OutboxRelay:
     """Publishes unsent outbox rows of one schema to JetStream. Run as a background task."""
 
@@ -234,6 +238,7 @@ class OutboxRelay:
         schema: str,
         node: str,
         batch_size: int = 500,
+        batch_bytes: int = RELAY_BATCH_BYTES,
         poll_seconds: float = 1.0,
     ) -> None:
         self.dsn = plain_dsn(database_url)
@@ -241,6 +246,8 @@ class OutboxRelay:
         self.schema = schema
         self.node = node
         self.batch_size = batch_size
+        self.batch_bytes = batch_bytes
+        self.more_pending = False  # the last batch stopped at `batch_bytes` with rows left behind it
         self.poll_seconds = poll_seconds
         self.lock_key = zlib.crc32(f"kam-outbox-{schema}".encode())
         self._wake = asyncio.Event()
@@ -284,7 +291,7 @@ class OutboxRelay:
                 while not self._stopping.is_set():
                     self._wake.clear()
                     sent = await self.publish_batch(conn, js)
-                    if sent >= self.batch_size:
+                    if sent >= self.batch_size or self.more_pending:
                         continue
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(self._wake.wait(), self.poll_seconds)
@@ -302,11 +309,19 @@ class OutboxRelay:
         would put version n+1 on the stream before version n (the failed row goes out later), and a
         listener or a replica reading the stream in order would see the aggregate go backwards.
         """
+        # the oldest unsent rows, up to `batch_size` of them and `batch_bytes` of payload (the first row
+        # whatever its size): an import's batch events are up to a megabyte each
         rows = await conn.fetch(
-            f'SELECT id, subject, payload FROM "{self.schema}".outbox '
-            "WHERE sent_at IS NULL ORDER BY created_at, id LIMIT $1",
+            "SELECT id, subject, payload, candidates FROM ("
+            "SELECT id, subject, payload, created_at, count(*) OVER () AS candidates, "
+            "sum(octet_length(payload)) OVER (ORDER BY created_at, id) - octet_length(payload) AS before "
+            "FROM (SELECT id, subject, payload, created_at "
+            f'FROM "{self.schema}".outbox WHERE sent_at IS NULL ORDER BY created_at, id LIMIT $1) AS head'
+            ") AS oldest WHERE before < $2 ORDER BY created_at, id",
             self.batch_size,
+            self.batch_bytes,
         )
+        self.more_pending = bool(rows) and rows[0]["candidates"] > len(rows)
         if not rows:
             RELAY_PENDING.labels(self.schema).set(0)
             return 0
