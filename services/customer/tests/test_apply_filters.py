@@ -32,7 +32,9 @@ DURABLE = f"customer-apply-{STREAM}"
 
 
 def created(cid: uuid.UUID, name: str) -> tuple[str, bytes]:
-    return event("gd-gz", "customer", cid, 1, customer_pb2.CustomerCreated(customer=customer_state(cid, "gd-gz", 1, name)))
+    return event(
+        "gd-gz", "customer", cid, 1, customer_pb2.CustomerCreated(customer=customer_state(cid, "gd-gz", 1, name))
+    )
 
 
 def resync_request(rid: uuid.UUID) -> tuple[str, bytes]:
