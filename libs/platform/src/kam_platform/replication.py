@@ -502,7 +502,7 @@ class ReplicationConsumer:
         self.batches = 0  # transactions `handle` applied (a fetch of large events is split: BATCH_BYTES)
         self._grown_at_analyze = 0  # `screen.new_records` at the last analyze of the tables written
         self.analyzed_rows = 0  # the rows those tables held at it (pg_class.reltuples)
-        self.analyzes = 0
+        self.analyzes = 0  # refreshes of the statistics so far
 
     def stop(self) -> None:
         self._stopping.set()
@@ -540,7 +540,7 @@ class ReplicationConsumer:
 
     def durables(self) -> dict[str, str | None]:
         """The JetStream durable of each filter subject: one single-filter consumer per subject, never one
-        with several (the server's multi-filter path is slow: the note above `ReplicationConsumer`). The
+        with several (the server's multi-filter path is slow: the note at the top of this module). The
         first subject keeps the consumer's own name (and so its position in the stream); the others add
         their subject's literal tokens (``customer-apply-UP_gd-up_sync`` for ``up.*.sync.>``)."""
         if not self.filter_subjects:
