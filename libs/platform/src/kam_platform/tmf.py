@@ -230,7 +230,8 @@ async def plan_each_search(session: Any) -> None:
     force_custom_plan``). A search's cost depends on its term: after five executions of a prepared
     statement PostgreSQL may keep a generic plan, which cannot see that ``name LIKE '%人民医院%'`` matches
     a few thousand rows, and at 1,000,000 customers it chose a sequential scan (150–220 ms) over the
-    trigram bitmap the term's own plan uses (33 ms). docs/api-conventions.md, "Search"."""
+    trigram bitmap the term's own plan uses (33 ms). Called by the bounded `count` of every search;
+    docs/api-conventions.md, "How a search is planned"."""
     from sqlalchemy import text
 
     await session.execute(
@@ -243,8 +244,12 @@ async def plan_each_search(session: Any) -> None:
 
 async def count(session: Any, stmt: Select[Any], *, bound: int | None = None) -> Total:
     """The number of rows of `stmt`: exact, or with `bound`, exact up to `bound` and beyond it `bound`
-    as a lower bound (the scan stops after bound + 1 rows)."""
+    as a lower bound (the scan stops after bound + 1 rows). A bounded count is a search's: from it on,
+    the transaction is planned for the term (`plan_each_search`)."""
     from sqlalchemy import func, select
+
+    if bound is not None:
+        await plan_each_search(session)
 
     inner = stmt.order_by(None)
     if bound is not None:
@@ -260,8 +265,6 @@ async def fetch_page(
 ) -> tuple[Sequence[Any], Total]:
     """One page of a filtered list plus the total (X-Total-Count) of the whole filtered list: exact,
     except for a free-text search (`q=`) past COUNT_BOUND matches, where it is a lower bound."""
-    if is_search(lq):
-        await plan_each_search(session)
     total = await count(session, stmt, bound=COUNT_BOUND if is_search(lq) else None)
     rows = (await session.scalars(apply_sort(stmt, lq, filterable, tiebreak).offset(lq.offset).limit(lq.limit))).all()
     return rows, total

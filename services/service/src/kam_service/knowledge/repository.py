@@ -26,7 +26,6 @@ from kam_platform.tmf import (
     apply_sort,
     count,
     is_search,
-    plan_each_search,
 )
 from kam_platform.topology import Topology
 from kam_service.models import SCHEMA, KnowledgeContribution, KnowledgeItem, KnowledgeRevision
@@ -136,7 +135,6 @@ class KnowledgeRepository:
             items = (await self.session.scalars(plain.offset(lq.offset).limit(lq.limit))).all()
             return [(i, None) for i in items], total
         stmt, rank = self._search(stmt, terms)
-        await plan_each_search(self.session)
         total = await count(self.session, stmt, bound=COUNT_BOUND if is_search(lq) else None)
         if lq.sort:
             ranked = apply_sort(stmt.add_columns(rank.label("rank")), lq, FILTERABLE, KnowledgeItem.id)
