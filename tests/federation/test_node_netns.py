@@ -212,6 +212,11 @@ class Lab:
             with contextlib.suppress(Exception):
                 if (self.base / f"data-{host.code}" / "node.json").exists():
                     host.kam("down", check=False)
+            if host.proc is not None:
+                # whatever of the node's session is still running (a make test once found its nats-servers
+                # and service processes alive after the test, loading the machine for the tests after it)
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.killpg(host.proc.pid, signal.SIGKILL)
 
     def destroy(self) -> None:
         for ns in self.namespaces:
