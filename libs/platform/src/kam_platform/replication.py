@@ -243,6 +243,11 @@ class Claim:
     attached_to: tuple[tuple[str, uuid.UUID], ...] = ()
     unique: tuple[Unique, ...] = ()
 
+    @property
+    def what(self) -> str:
+        """The record as a refusal names it (formatted only for a refusal: a batch checks many claims)."""
+        return f"{self.table} {self.record_id}"
+
 
 # The records an event writes; None when the service does not know the event type (it is refused:
 # fail closed), an empty list when it writes nothing (a resync request, a transfer for another branch).
@@ -365,51 +370,51 @@ class Screen:
     ) -> None:
         me, origin = self.node, ev.origin
         up = ev.subject.startswith("up.")
-        what = f"{c.table} {c.record_id}"
         current = owners.get((c.table, c.record_id))
         if ev.envelope.restore:
             # an ancestor's copy of a record of this node's subtree, for a node restored from a backup
             if c.is_transfer:
-                raise Refused(f"restore copy of {what} from {origin} carries a transfer")
+                raise Refused(f"restore copy of {c.what} from {origin} carries a transfer")
             if not self._in_subtree(c.owner, origin):
-                raise Refused(f"owner {c.owner} claimed for {what} is outside origin {origin}'s subtree")
+                raise Refused(f"owner {c.owner} claimed for {c.what} is outside origin {origin}'s subtree")
             if not self._in_subtree(c.owner, me):
-                raise _NotForHere(what)
+                raise _NotForHere(c.what)
             if current is not None and current != c.owner:
-                raise Refused(f"owner of {what} is {current} here; restore copy from {origin} claims {c.owner}")
+                raise Refused(f"owner of {c.what} is {current} here; restore copy from {origin} claims {c.owner}")
         elif c.is_transfer:
             if c.owner not in self.topology:
-                raise Refused(f"transfer of {what} to unknown node {c.owner!r}")
+                raise Refused(f"transfer of {c.what} to unknown node {c.owner!r}")
             if c.from_node is None or not self._in_subtree(c.from_node, origin):
-                raise Refused(f"transfer of {what} from {c.from_node} is outside origin {origin}'s subtree")
+                raise Refused(f"transfer of {c.what} from {c.from_node} is outside origin {origin}'s subtree")
             if not up and not (self._in_subtree(c.owner, origin) and self._in_subtree(c.owner, me)):
-                raise Refused(f"transfer of {what} to {c.owner} relayed by {origin} does not belong below {me}")
+                raise Refused(f"transfer of {c.what} to {c.owner} relayed by {origin} does not belong below {me}")
             if current is not None and current not in (c.from_node, c.owner):
                 relayed_from_outside = (
                     not up and not self._in_subtree(current, me) and self._in_subtree(current, origin)
                 )
                 if not relayed_from_outside:
-                    raise Refused(f"transfer of {what} from {c.from_node}, but its owner here is {current}")
+                    raise Refused(f"transfer of {c.what} from {c.from_node}, but its owner here is {current}")
         else:
             if not self._in_subtree(c.owner, origin):
-                raise Refused(f"owner {c.owner} claimed for {what} is outside origin {origin}'s subtree")
+                raise Refused(f"owner {c.owner} claimed for {c.what} is outside origin {origin}'s subtree")
             if not up and (c.owner == me or not self._in_subtree(me, c.owner)):
-                raise Refused(f"owner {c.owner} claimed for reference {what} is not above {me}")
+                raise Refused(f"owner {c.owner} claimed for reference {c.what} is not above {me}")
             if current is not None and current != c.owner:
                 raise Refused(
-                    f"owner of {what} is {current} here; {origin} claims {c.owner} without a transfer from {current}"
+                    f"owner of {c.what} is {current} here; {origin} claims {c.owner} without a transfer from {current}"
                 )
         for table, parent_id in c.attached_to:
             parent_owner = owners.get((table, parent_id))
             if parent_owner is not None and not self._in_subtree(parent_owner, origin):
                 raise Refused(
-                    f"{what} attaches to {table} {parent_id} owned by {parent_owner}, outside origin {origin}'s subtree"
+                    f"{c.what} attaches to {table} {parent_id} owned by {parent_owner}, "
+                    f"outside origin {origin}'s subtree"
                 )
         for u in c.unique:
             holder = holders.get((c.table, u.column, u.value))
             if holder is not None and holder[0] != c.record_id:
                 raise Refused(
-                    f"{u.column} {u.value} of {what} (owner {c.owner}, from {origin}) collides with "
+                    f"{u.column} {u.value} of {c.what} (owner {c.owner}, from {origin}) collides with "
                     f"{c.table} {holder[0]} (owner {holder[1]}) held here: the code is assigned twice"
                 )
 
@@ -503,11 +508,21 @@ class ReplicationConsumer:
         self._grown_at_analyze = 0  # `screen.new_records` at the last analyze of the tables written
         self.analyzed_rows = 0  # the rows those tables held at it (pg_class.reltuples)
         self.analyzes = 0  # refreshes of the statistics so far
+        self._analyzing: asyncio.Task[None] | None = None  # the refresh running beside the apply
 
     def stop(self) -> None:
         self._stopping.set()
 
     async def run(self) -> None:
+        try:
+            await self._run()
+        finally:
+            if self._analyzing is not None:
+                self._analyzing.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await self._analyzing
+
+    async def _run(self) -> None:
         while not self._stopping.is_set():
             try:
                 await self._consume()
@@ -716,16 +731,36 @@ class ReplicationConsumer:
         self.applied += len(accepted)
         APPLIED.labels(self.service, self.stream).inc(len(accepted))
         REFUSED.labels(self.service, self.stream).inc(len(refused))
-        # growth, not traffic: a backlog of updates to records held here leaves the statistics true
-        if self.screen.new_records - self._grown_at_analyze >= max(ANALYZE_AFTER_MIN, self.analyzed_rows):
-            await self.refresh_statistics()
+        # growth, not traffic: a backlog of updates to records held here leaves the statistics true. The
+        # refresh runs beside the apply, on a connection of its own, one at a time: the next batches do
+        # not wait for it (an ANALYZE of a large table takes as long as applying thousands of rows)
+        grown = self.screen.new_records - self._grown_at_analyze
+        if self._analyzing is None and grown >= max(ANALYZE_AFTER_MIN, self.analyzed_rows):
+            self._grown_at_analyze = self.screen.new_records
+            self._analyzing = asyncio.create_task(self._refresh_beside(), name=f"{self.durable}-analyze")
         return refused
+
+    async def _refresh_beside(self) -> None:
+        try:
+            await self.refresh_statistics()
+        finally:
+            self._analyzing = None
+
+    @property
+    def analyzing(self) -> bool:
+        """A refresh of the statistics is running (or about to) beside the apply."""
+        return self._analyzing is not None
+
+    async def statistics_refreshed(self) -> None:
+        """Wait until a refresh of the statistics started by the apply has finished (none: at once)."""
+        if self._analyzing is not None:
+            await asyncio.shield(self._analyzing)
 
     async def refresh_statistics(self) -> None:
         """ANALYZE the tables this consumer's events wrote (see ANALYZE_AFTER_MIN). A failure (a role that
         does not own the tables) is logged, never fails the apply: autovacuum still analyzes them."""
         tables = [f'"{self.schema}"."{t}"' for t in sorted(self.screen.tables)]
-        self._grown_at_analyze = self.screen.new_records
+        self._grown_at_analyze = max(self._grown_at_analyze, self.screen.new_records)
         if not tables:
             return
         self.analyzes += 1

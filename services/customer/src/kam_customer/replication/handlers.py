@@ -68,51 +68,6 @@ def _attributes(value: str) -> dict[str, Any]:
     return dict(json.loads(value)) if value else {}
 
 
-def customer_row(c: customer_pb2.CustomerState, *, deleted: bool = False) -> dict[str, Any]:
-    cp = c.credit_profile
-    credit: dict[str, Any] | None = None
-    if c.HasField("credit_profile"):
-        credit = {}
-        if cp.credit_level:
-            credit["creditLevel"] = cp.credit_level
-        if cp.credit_score:
-            credit["creditScore"] = cp.credit_score
-        if cp.credit_limit.value:
-            credit["creditLimit"] = {"unit": cp.credit_limit.unit, "value": cp.credit_limit.value}
-        credit = credit or None
-    now = datetime.now(UTC)
-    return {
-        "id": uuid.UUID(c.id),
-        "owner_node": c.owner_node,
-        "version": c.version,
-        "customer_code": c.customer_code,
-        "name": c.name,
-        "short_name": c.short_name or None,
-        "customer_type": c.customer_type,
-        "nature": c.nature or None,
-        "mgmt_level": c.mgmt_level,
-        "industry": c.industry,
-        "value_type": c.value_type or None,
-        "grade": c.grade,
-        "life_status": c.life_status,
-        "recog_status": c.recog_status,
-        "status_reason": c.status_reason or None,
-        "credit_code": c.credit_code or None,
-        "parent_customer_id": _uuid(c.parent_customer_id),
-        "organization_id": _uuid(c.organization_id),
-        "account_manager": c.account_manager or None,
-        "account_manager_name": c.account_manager_name or None,
-        "enterprise_scale": c.enterprise_scale or None,
-        "address": c.address or None,
-        "description": c.description or None,
-        "credit_profile": credit,
-        "tmf_attributes": _attributes(c.tmf_attributes_json),
-        "created_at": _dt(c.created_at) or now,
-        "updated_at": _dt(c.updated_at) or now,
-        "deleted_at": now if deleted else None,
-    }
-
-
 def contact_row(c: customer_pb2.ContactState) -> dict[str, Any]:
     now = datetime.now(UTC)
     return {
@@ -256,7 +211,8 @@ class CustomerApplier:
 
     async def __call__(self, session: AsyncSession, events: Sequence[Event]) -> None:
         # rows with the event that carried them: an owner's snapshot replaces an equal version too
-        customers: list[tuple[Event, dict[str, Any]]] = []
+        now = datetime.now(UTC)
+        customers: list[tuple[Event, tuple[Any, ...]]] = []  # batch.customer_record
         customer_deletes: list[tuple[Event, uuid.UUID, int]] = []
         contacts: list[tuple[Event, dict[str, Any]]] = []
         contact_deletes: list[tuple[Event, uuid.UUID, int]] = []
@@ -271,7 +227,7 @@ class CustomerApplier:
             etype = ev.event_type
             cls = _CUSTOMER_STATE_EVENTS.get(etype)
             if cls is not None:
-                customers.append((ev, customer_row(ev.payload_as(cls).customer)))
+                customers.append((ev, batch.customer_record(ev.payload_as(cls).customer, now)))
             elif etype == "kam.v1.CustomerDeleted":
                 d = ev.payload_as(customer_pb2.CustomerDeleted)
                 customer_deletes.append((ev, uuid.UUID(d.id), d.version))
@@ -279,7 +235,7 @@ class CustomerApplier:
                 t = ev.payload_as(customer_pb2.CustomerOwnershipTransferred)
                 if ev.subject.startswith("down.") and not self.topology.is_in_subtree(t.to_node, self.node):
                     continue  # relayed to a sibling subtree; not ours to hold
-                customers.append((ev, customer_row(t.customer)))
+                customers.append((ev, batch.customer_record(t.customer, now)))
                 contacts.extend((ev, contact_row(c)) for c in t.contacts)
                 await f1.apply_transferred(session, ev, t)
                 await self._relay_transfer(session, ev, t)
@@ -346,7 +302,7 @@ class CustomerApplier:
         for etype, dataset_events in on_datasets.items():
             await _DATASETS[etype].apply(session, dataset_events)
         await self._apply_assignments(session, assignments)
-        await batch.apply_imports(session, imports, customer_row)
+        await batch.apply_imports(session, imports)
         await f1.apply(session, f1_events)
         if audits:
             await session.execute(insert(Audit).on_conflict_do_nothing(), audits)
