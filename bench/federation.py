@@ -41,10 +41,13 @@ from kam_platform.outbox import build_event, channel
 ROOT = Path(__file__).resolve().parents[1]
 TRIO = ROOT / "deploy" / "topologies" / "trio.yaml"
 RESULTS = ROOT / "bench" / "results"
-# What the catch-up ran with (result key f_catchup.apply_code; the report groups runs by it). Files
-# before issue 13's consumer change have none: one multi-filter durable per stream, the hub queueing
-# event by event, analyze on traffic.
-APPLY_CODE = "single-filter durables, batched hub, analyze on growth"
+# What the catch-up and the import run (f and g) ran with (result keys f_catchup.apply_code and
+# g_import.apply_code; the report groups runs by it). Files before issue 13's consumer change have none:
+# one multi-filter durable per stream, the hub queueing event by event, analyze on traffic.
+APPLY_CODE = (
+    "single-filter durables, batched hub, analyze on growth; "
+    "import records from the payload, analyze beside the apply"
+)
 
 
 def dsn(url: str) -> str:
@@ -485,6 +488,7 @@ async def import_run(fed: Federation, n: int, workdir: Path) -> dict[str, Any]:
         "start_to_all_at_hq_s": round(converged - t0, 1),
         "at_hq": at_hq,
         "goal_at_hq_s": 120,
+        "apply_code": APPLY_CODE,
     }
 
 

@@ -347,7 +347,7 @@ def _federation_metrics() -> list[Metric]:
 
 
 def _import_metrics() -> list[Metric]:
-    size = (("customers", ("g_import", "customers")),)
+    size = (("customers", ("g_import", "customers")), ("code", ("g_import", "apply_code")))
     g = "g: import at gd-gz"
     return [
         Metric("federation", "federation", f"{g}, the import itself", ("g_import", "import_s"), "s", size),
