@@ -45,8 +45,7 @@ RESULTS = ROOT / "bench" / "results"
 # g_import.apply_code; the report groups runs by it). Files before issue 13's consumer change have none:
 # one multi-filter durable per stream, the hub queueing event by event, analyze on traffic.
 APPLY_CODE = (
-    "single-filter durables, batched hub, analyze on growth; "
-    "import records from the payload, analyze beside the apply"
+    "single-filter durables, batched hub, analyze on growth; import records from the payload, analyze beside the apply"
 )
 
 

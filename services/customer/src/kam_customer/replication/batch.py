@@ -113,7 +113,10 @@ def json_object(value: str) -> str:
         return "{}"
     if value[0] == "{":
         return value
-    return json.dumps(dict(json.loads(value)), ensure_ascii=False)
+    parsed = json.loads(value)
+    if not isinstance(parsed, dict):
+        raise ValueError(f"TMF attributes must be a JSON object, not {type(parsed).__name__}")
+    return json.dumps(parsed, ensure_ascii=False)
 
 
 def customer_record(c: customer_pb2.CustomerState, now: datetime) -> tuple[Any, ...]:
@@ -292,27 +295,28 @@ def organization_record(o: customer_pb2.OrganizationState, now: datetime) -> tup
     )
 
 
-async def apply_assignments(session: AsyncSession, items: Sequence[customer_pb2.AccountManagerAssigned]) -> None:
-    """Assignment history, set-based: insert the new records (a known one is skipped), then close each
-    customer's open earlier records at the next one's start — what `CustomerApplier._apply_assignments`
-    does one by one."""
+def assignment_record(a: customer_pb2.AccountManagerAssigned, now: datetime) -> tuple[Any, ...]:
+    """A replicated assignment as a record of ASSIGNMENT_COLUMNS."""
+    return (
+        parse_uuid(a.id),
+        a.owner_node,
+        parse_uuid(a.customer_id),
+        a.account_manager or None,
+        None,
+        a.previous_account_manager or None,
+        a.assigned_by,
+        stamp(a.valid_from) or now,
+        a.reason or None,
+    )
+
+
+async def apply_assignments(session: AsyncSession, items: Sequence[tuple[Any, ...]]) -> None:
+    """Assignment history (records of `assignment_record`), set-based: insert the new records (a known
+    one is skipped), then close each customer's open earlier records at the next one's start — what
+    `CustomerApplier._apply_assignments` does one by one."""
     if not items:
         return
-    now = datetime.now(UTC)
-    records = {
-        a.id: (
-            parse_uuid(a.id),
-            a.owner_node,
-            parse_uuid(a.customer_id),
-            a.account_manager or None,
-            None,
-            a.previous_account_manager or None,
-            a.assigned_by,
-            stamp(a.valid_from) or now,
-            a.reason or None,
-        )
-        for a in items
-    }
+    records = {r[_ID]: r for r in items}
     conn = await _conn(session)
     stage = await _copy(conn, "account_manager_assignment", ASSIGNMENT_COLUMNS, list(records.values()))
     cols = ", ".join(ASSIGNMENT_COLUMNS)
@@ -353,7 +357,7 @@ async def apply_imports(session: AsyncSession, evs: Sequence[Event]) -> None:
     await copy_upsert_versioned(session, "organization", ORGANIZATION_COLUMNS, orgs)
     customers = [customer_record(c, now) for m in messages for c in m.customers]
     await copy_upsert_versioned(session, "customer", CUSTOMER_COLUMNS, customers)
-    await apply_assignments(session, [a for m in messages for a in m.assignments])
+    await apply_assignments(session, [assignment_record(a, now) for m in messages for a in m.assignments])
     audits = [
         {
             "id": uuid.UUID(m.audit.id),
