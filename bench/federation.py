@@ -410,6 +410,8 @@ async def isolated_apply(fed: Federation, js: Any, count: int) -> dict[str, Any]
     for i in range(0, len(events), 500):
         await consumer._apply_batch(events[i : i + 500])
     service_s = time.monotonic() - t0
+    # the statistics refresh runs beside the apply: let a last one finish before the ceiling's run
+    await consumer.statistics_refreshed()
     await db.dispose()
     conn = await asyncpg.connect(dsn(url))
     await ceiling_table(conn)

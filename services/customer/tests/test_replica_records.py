@@ -1,6 +1,7 @@
 """The records a replica COPYs are built straight from the payload (issue 13, `replication/batch.py`):
 they must carry what the owner wrote — ids, timestamps, the credit profile and the TMF attributes as
-the JSON the owner stored — and a payload whose TMF attributes are not an object is refused."""
+the JSON the owner stored — and a payload whose TMF attributes are not an object fails the apply (the
+batch is retried event by event, and that event dead-lettered)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import uuid
 from datetime import UTC, datetime
 
 import pytest
+from google.protobuf.timestamp_pb2 import Timestamp
 
 from kam_contracts import customer_pb2
 from kam_customer.replication.batch import (
@@ -19,6 +21,7 @@ from kam_customer.replication.batch import (
     customer_record,
     json_object,
     organization_record,
+    stamp,
 )
 from kam_platform.outbox import ts
 
@@ -39,13 +42,40 @@ def test_a_customer_record_carries_the_owners_state_column_by_column() -> None:
             credit_level="AA", credit_score=88, credit_limit=customer_pb2.Money(unit="CNY", value="100")
         )
     )
+    # every column a distinct value, so a column out of place shows
+    c.short_name, c.nature, c.value_type, c.status_reason = "广州银行", "STATE_OWNED", "STRATEGIC", "续约"
+    c.credit_code, c.account_manager, c.account_manager_name = "91440101MA59XXXX0X", "am07", "李经理"
+    c.enterprise_scale, c.address, c.description = "LARGE", "广州市天河区", "重点客户"
     row = dict(zip(CUSTOMER_COLUMNS, customer_record(c, NOW), strict=True))
-    assert row["id"] == cid and isinstance(row["id"], uuid.UUID) and str(row["id"]) == str(cid)
-    assert (row["parent_customer_id"], row["organization_id"]) == (parent, org)
-    assert (row["owner_node"], row["version"], row["customer_code"]) == ("gd-gz", 3, "KAGDGZREC000001")
-    assert row["name"] == "广州银行股份有限公司" and row["short_name"] is None  # empty text: no value
-    assert row["created_at"] == created and row["updated_at"] == NOW  # unset: the apply's time
-    assert row["deleted_at"] is None
+    assert isinstance(row["id"], uuid.UUID) and str(row["id"]) == str(cid)
+    assert {k: v for k, v in row.items() if k not in ("tmf_attributes", "credit_profile")} == {
+        "id": cid,
+        "owner_node": "gd-gz",
+        "version": 3,
+        "customer_code": "KAGDGZREC000001",
+        "name": "广州银行股份有限公司",
+        "short_name": "广州银行",
+        "customer_type": "SINGLE",
+        "nature": "STATE_OWNED",
+        "mgmt_level": "LOCAL",
+        "industry": "FINANCE",
+        "value_type": "STRATEGIC",
+        "grade": "B",
+        "life_status": "ACTIVE",
+        "recog_status": "CONFIRMED",
+        "status_reason": "续约",
+        "credit_code": "91440101MA59XXXX0X",
+        "parent_customer_id": parent,
+        "organization_id": org,
+        "account_manager": "am07",
+        "account_manager_name": "李经理",
+        "enterprise_scale": "LARGE",
+        "address": "广州市天河区",
+        "description": "重点客户",
+        "created_at": created,
+        "updated_at": NOW,  # unset: the apply's time
+        "deleted_at": None,
+    }
     assert json.loads(row["tmf_attributes"]) == {"href": "/x", "备注": "中文"}
     assert json.loads(row["credit_profile"]) == {
         "creditLevel": "AA",
@@ -55,6 +85,23 @@ def test_a_customer_record_carries_the_owners_state_column_by_column() -> None:
     plain = dict(zip(CUSTOMER_COLUMNS, customer_record(customer_state(cid, "gd-gz", 1, "n"), NOW), strict=True))
     assert plain["credit_profile"] is None and plain["tmf_attributes"] == "{}"
     assert plain["parent_customer_id"] is None and plain["organization_id"] is None
+    assert plain["short_name"] is None and plain["address"] is None  # empty text: no value
+
+
+@pytest.mark.parametrize(
+    ("seconds", "nanos"), [(1_764_000_000, 999_999_999), (-86_400 * 365, 1_000), (-1, 999_999_999), (0, 1)]
+)
+def test_a_timestamp_converts_as_protobuf_converts_it(seconds: int, nanos: int) -> None:
+    t = Timestamp(seconds=seconds, nanos=nanos)
+    assert stamp(t) == t.ToDatetime(tzinfo=UTC)
+    assert stamp(Timestamp()) is None
+
+
+def test_a_timestamp_out_of_range_is_a_value_error() -> None:
+    with pytest.raises(ValueError, match="nanos"):
+        stamp(Timestamp(seconds=1, nanos=-5))
+    with pytest.raises(ValueError, match="seconds"):
+        stamp(Timestamp(seconds=10**12, nanos=0))
 
 
 def test_organization_and_assignment_records_follow_their_columns() -> None:

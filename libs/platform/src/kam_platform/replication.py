@@ -517,10 +517,10 @@ class ReplicationConsumer:
         try:
             await self._run()
         finally:
-            if self._analyzing is not None:
-                self._analyzing.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await self._analyzing
+            analyzing, self._analyzing = self._analyzing, None
+            if analyzing is not None and not analyzing.done():
+                analyzing.cancel()
+                await asyncio.wait([analyzing])  # its own cancellation, not ours, is what ends it
 
     async def _run(self) -> None:
         while not self._stopping.is_set():
@@ -732,10 +732,10 @@ class ReplicationConsumer:
         APPLIED.labels(self.service, self.stream).inc(len(accepted))
         REFUSED.labels(self.service, self.stream).inc(len(refused))
         # growth, not traffic: a backlog of updates to records held here leaves the statistics true. The
-        # refresh runs beside the apply, on a connection of its own, one at a time: the next batches do
+        # refresh runs beside the apply, on a connection of its own, one at a time per consumer: the next batches do
         # not wait for it (an ANALYZE of a large table takes as long as applying thousands of rows)
         grown = self.screen.new_records - self._grown_at_analyze
-        if self._analyzing is None and grown >= max(ANALYZE_AFTER_MIN, self.analyzed_rows):
+        if not self.analyzing and grown >= max(ANALYZE_AFTER_MIN, self.analyzed_rows):
             self._grown_at_analyze = self.screen.new_records
             self._analyzing = asyncio.create_task(self._refresh_beside(), name=f"{self.durable}-analyze")
         return refused
@@ -749,12 +749,12 @@ class ReplicationConsumer:
     @property
     def analyzing(self) -> bool:
         """A refresh of the statistics is running (or about to) beside the apply."""
-        return self._analyzing is not None
+        return self._analyzing is not None and not self._analyzing.done()
 
     async def statistics_refreshed(self) -> None:
         """Wait until a refresh of the statistics started by the apply has finished (none: at once)."""
-        if self._analyzing is not None:
-            await asyncio.shield(self._analyzing)
+        if self._analyzing is not None and not self._analyzing.done():
+            await asyncio.wait([self._analyzing])
 
     async def refresh_statistics(self) -> None:
         """ANALYZE the tables this consumer's events wrote (see ANALYZE_AFTER_MIN). A failure (a role that

@@ -92,7 +92,12 @@ _ID, _VERSION = 0, 2
 @functools.lru_cache(maxsize=4096)
 def _at(seconds: int, nanos: int) -> datetime:
     # the rows of an import chunk share their timestamps: each distinct one is converted once
-    return _EPOCH + timedelta(seconds=seconds, microseconds=nanos // 1000)
+    if not 0 <= nanos < 1_000_000_000:
+        raise ValueError(f"timestamp nanos {nanos} out of range")
+    try:
+        return _EPOCH + timedelta(seconds=seconds, microseconds=nanos // 1000)
+    except OverflowError as exc:
+        raise ValueError(f"timestamp seconds {seconds} out of range") from exc
 
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
