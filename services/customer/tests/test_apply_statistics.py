@@ -6,6 +6,7 @@ the batch that crosses the threshold does not wait for it."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from typing import Any
 
@@ -101,5 +102,36 @@ async def test_a_fast_growing_replica_analyzes_the_tables_its_events_wrote(
                 assert await consumer._apply_batch(updates[i : i + 500]) == []
         await consumer.statistics_refreshed()
         assert consumer.analyzes == analyzes
+    finally:
+        await db.dispose()
+
+
+async def test_a_consumer_stopping_lets_the_analyze_beside_it_finish(
+    make_database: Any, settings_for: Any, jwks: Any
+) -> None:
+    url: str = make_database("test_customer_apply_statistics_stop", [MIGRATIONS])
+    db = create_database(url)
+    try:
+        consumer = ReplicationConsumer(
+            sessionmaker=db.sessionmaker,
+            nats_url="nats://127.0.0.1:1",  # nothing listens: run() only retries until it is stopped
+            service="customer",
+            schema=SCHEMA,
+            node="gd",
+            stream="UP_gd",
+            filter_subjects=[],
+            apply=CustomerApplier(settings_for(url, jwks, node="gd")),
+        )
+        events = [_changed(k, uuid7()) for k in range(ANALYZE_AFTER_MIN)]
+        assert await consumer._apply_batch(events) == []
+        assert consumer.analyzing and consumer.analyzed_rows == 0
+        task = asyncio.create_task(consumer.run())
+        await asyncio.sleep(0)
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        # the ANALYZE ran to its end (not cancelled mid-statement, which breaks its connection)
+        assert not consumer.analyzing
+        assert consumer.analyzes == 1 and consumer.analyzed_rows >= ANALYZE_AFTER_MIN
+        assert await _reltuples(url) >= ANALYZE_AFTER_MIN
     finally:
         await db.dispose()

@@ -64,6 +64,8 @@ RECONNECT_FIRST, RECONNECT_MAX = 0.5, 10.0
 # tables held at its last analyze (at least this many): O(log n) analyzes while a table grows, none in
 # the steady state and none for a backlog of updates to records already held.
 ANALYZE_AFTER_MIN = 1000
+# How long a stopping consumer waits for a statistics refresh running beside its apply (seconds)
+ANALYZE_STOP_WAIT = 10.0
 # What one apply transaction holds at most, in event payload bytes (a larger event alone). Batch events
 # (an import's CustomersImported carries 5,000 customers) made a fetch of 500 events one transaction of
 # up to 2,500,000 rows: 2.3 GB of a group's node process during a 1,000,000-row import below it.
@@ -519,8 +521,12 @@ class ReplicationConsumer:
         finally:
             analyzing, self._analyzing = self._analyzing, None
             if analyzing is not None and not analyzing.done():
-                analyzing.cancel()
-                await asyncio.wait([analyzing])  # its own cancellation, not ours, is what ends it
+                # let a running ANALYZE finish: one cancelled mid-statement leaves its connection broken
+                # (asyncpg's "unexpected connection_lost()" at shutdown); cancelled only if it lingers
+                done, _ = await asyncio.wait([analyzing], timeout=ANALYZE_STOP_WAIT)
+                if not done:
+                    analyzing.cancel()
+                    await asyncio.wait([analyzing])
 
     async def _run(self) -> None:
         while not self._stopping.is_set():
