@@ -20,13 +20,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from kam_contracts import customer_pb2, envelope_pb2
 from kam_customer.main import MIGRATIONS
 from kam_customer.models import SCHEMA
-from kam_customer.replication.handlers import CustomerApplier
 from kam_platform.db import create_database
 from kam_platform.ids import uuid7
 from kam_platform.outbox import build_event, ts
 from kam_platform.replication import ReplicationConsumer
 from kam_platform.testing.plugin import wait_for
 
+from .consumers import customer_consumer
 from .test_apply_integrity import customer_state, event
 
 STREAM = "UP_FILTERS_TEST"
@@ -70,16 +70,8 @@ class Replica:
     settings: Any
 
     def consumer(self, filters: list[str], **options: Any) -> ReplicationConsumer:
-        return ReplicationConsumer(
-            sessionmaker=self.db.sessionmaker,
-            nats_url=self.nats_url,
-            service="customer",
-            schema=SCHEMA,
-            node="gd",
-            stream=self.stream,
-            filter_subjects=filters,
-            apply=CustomerApplier(self.settings),
-            **options,
+        return customer_consumer(
+            self.db, self.settings, stream=self.stream, filter_subjects=filters, nats_url=self.nats_url, **options
         )
 
     async def scalar(self, sql: str, **params: Any) -> Any:

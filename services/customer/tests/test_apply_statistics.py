@@ -16,12 +16,12 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from kam_contracts import customer_pb2, envelope_pb2
 from kam_customer.main import MIGRATIONS
 from kam_customer.models import SCHEMA
-from kam_customer.replication.handlers import CustomerApplier
 from kam_platform.db import create_database
 from kam_platform.ids import uuid7
 from kam_platform.outbox import build_event
-from kam_platform.replication import ANALYZE_AFTER_MIN, Event, ReplicationConsumer
+from kam_platform.replication import ANALYZE_AFTER_MIN, Event
 
+from .consumers import customer_consumer
 from .test_apply_integrity import customer_state
 
 
@@ -65,16 +65,7 @@ async def test_a_fast_growing_replica_analyzes_the_tables_its_events_wrote(
     url: str = make_database("test_customer_apply_statistics", [MIGRATIONS])
     db = create_database(url)
     try:
-        consumer = ReplicationConsumer(
-            sessionmaker=db.sessionmaker,
-            nats_url="",
-            service="customer",
-            schema=SCHEMA,
-            node="gd",
-            stream="UP_gd",
-            filter_subjects=[],
-            apply=CustomerApplier(settings_for(url, jwks, node="gd")),
-        )
+        consumer = customer_consumer(db, settings_for(url, jwks, node="gd"), nats_url="")
         ids = [uuid7() for _ in range(ANALYZE_AFTER_MIN + 500)]
         events = [_changed(k, cid) for k, cid in enumerate(ids)]
         assert await consumer._apply_batch(events[:500]) == []
@@ -112,16 +103,8 @@ async def test_a_consumer_stopping_lets_the_analyze_beside_it_finish(
     url: str = make_database("test_customer_apply_statistics_stop", [MIGRATIONS])
     db = create_database(url)
     try:
-        consumer = ReplicationConsumer(
-            sessionmaker=db.sessionmaker,
-            nats_url="nats://127.0.0.1:1",  # nothing listens: run() only retries until it is stopped
-            service="customer",
-            schema=SCHEMA,
-            node="gd",
-            stream="UP_gd",
-            filter_subjects=[],
-            apply=CustomerApplier(settings_for(url, jwks, node="gd")),
-        )
+        # nothing listens at that address: run() only retries until it is stopped
+        consumer = customer_consumer(db, settings_for(url, jwks, node="gd"), nats_url="nats://127.0.0.1:1")
         events = [_changed(k, uuid7()) for k in range(ANALYZE_AFTER_MIN)]
         assert await consumer._apply_batch(events) == []
         assert consumer.analyzing and consumer.analyzed_rows == 0

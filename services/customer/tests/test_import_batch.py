@@ -20,13 +20,13 @@ from kam_customer.importexport import service as import_service
 from kam_customer.importexport.schemas import EXPORT_HEADER
 from kam_customer.main import MIGRATIONS
 from kam_customer.models import SCHEMA
-from kam_customer.replication.handlers import CustomerApplier
 from kam_platform.db import create_database
 from kam_platform.db.engine import get_read_session
 from kam_platform.outbox import build_event
-from kam_platform.replication import Event, ReplicationConsumer
+from kam_platform.replication import Event
 
 from .conftest import valid_credit_code
+from .consumers import customer_consumer
 
 IMPORTS = "/api/v1/customer/imports"
 IMPORTED = "kam.v1.CustomersImported"
@@ -237,16 +237,7 @@ async def _replica(make_database: Any, name: str) -> str:
 async def _apply(url: str, settings: Any, payloads: list[bytes]) -> None:
     db = create_database(url)
     try:
-        consumer = ReplicationConsumer(
-            sessionmaker=db.sessionmaker,
-            nats_url="",
-            service="customer",
-            schema=SCHEMA,
-            node="gd",
-            stream="UP_gd",
-            filter_subjects=[],
-            apply=CustomerApplier(settings),
-        )
+        consumer = customer_consumer(db, settings, nats_url="")
         events = []
         for p in payloads:
             env = envelope_pb2.Envelope.FromString(p)
@@ -331,16 +322,7 @@ async def test_a_batch_event_creating_a_code_outside_the_origins_namespace_is_re
     url = await _replica(make_database, "test_customer_batch_refused")
     db = create_database(url)
     try:
-        consumer = ReplicationConsumer(
-            sessionmaker=db.sessionmaker,
-            nats_url="",
-            service="customer",
-            schema=SCHEMA,
-            node="gd",
-            stream="UP_gd",
-            filter_subjects=[],
-            apply=CustomerApplier(settings_for(url, jwks, node="gd")),
-        )
+        consumer = customer_consumer(db, settings_for(url, jwks, node="gd"), nats_url="")
         ev = Event(env, f"up.gd-gz.customer.import_chunk.{env.aggregate_id}", "UP_gd")
         refused = await consumer._apply_batch([ev])
         assert len(refused) == 1 and "code namespace" in refused[0][1]
