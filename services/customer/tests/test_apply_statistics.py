@@ -7,7 +7,9 @@ the batch that crosses the threshold does not wait for it."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
+from collections.abc import AsyncIterator
 from typing import Any
 
 from sqlalchemy import text
@@ -19,7 +21,7 @@ from kam_customer.models import SCHEMA
 from kam_platform.db import create_database
 from kam_platform.ids import uuid7
 from kam_platform.outbox import build_event
-from kam_platform.replication import ANALYZE_AFTER_MIN, Event
+from kam_platform.replication import ANALYZE_AFTER_MIN, Event, ReplicationConsumer
 
 from .consumers import customer_consumer
 from .test_apply_integrity import customer_state
@@ -59,13 +61,23 @@ async def _reltuples(url: str) -> float:
         await engine.dispose()
 
 
+@contextlib.asynccontextmanager
+async def _replica(
+    make_database: Any, settings_for: Any, jwks: Any, name: str, nats_url: str
+) -> AsyncIterator[tuple[str, ReplicationConsumer]]:
+    """A fresh gd replica's database and its customer apply consumer."""
+    url: str = make_database(name, [MIGRATIONS])
+    db = create_database(url)
+    try:
+        yield url, customer_consumer(db, settings_for(url, jwks, node="gd"), nats_url=nats_url)
+    finally:
+        await db.dispose()
+
+
 async def test_a_fast_growing_replica_analyzes_the_tables_its_events_wrote(
     make_database: Any, settings_for: Any, jwks: Any
 ) -> None:
-    url: str = make_database("test_customer_apply_statistics", [MIGRATIONS])
-    db = create_database(url)
-    try:
-        consumer = customer_consumer(db, settings_for(url, jwks, node="gd"), nats_url="")
+    async with _replica(make_database, settings_for, jwks, "test_customer_apply_statistics", "") as (url, consumer):
         ids = [uuid7() for _ in range(ANALYZE_AFTER_MIN + 500)]
         events = [_changed(k, cid) for k, cid in enumerate(ids)]
         assert await consumer._apply_batch(events[:500]) == []
@@ -93,18 +105,15 @@ async def test_a_fast_growing_replica_analyzes_the_tables_its_events_wrote(
                 assert await consumer._apply_batch(updates[i : i + 500]) == []
         await consumer.statistics_refreshed()
         assert consumer.analyzes == analyzes
-    finally:
-        await db.dispose()
 
 
 async def test_a_consumer_stopping_lets_the_analyze_beside_it_finish(
     make_database: Any, settings_for: Any, jwks: Any
 ) -> None:
-    url: str = make_database("test_customer_apply_statistics_stop", [MIGRATIONS])
-    db = create_database(url)
-    try:
-        # nothing listens at that address: run() only retries until it is stopped
-        consumer = customer_consumer(db, settings_for(url, jwks, node="gd"), nats_url="nats://127.0.0.1:1")
+    # nothing listens at that address: run() only retries until it is stopped
+    async with _replica(
+        make_database, settings_for, jwks, "test_customer_apply_statistics_stop", "nats://127.0.0.1:1"
+    ) as (url, consumer):
         events = [_changed(k, uuid7()) for k in range(ANALYZE_AFTER_MIN)]
         assert await consumer._apply_batch(events) == []
         assert consumer.analyzing and consumer.analyzed_rows == 0
@@ -116,5 +125,3 @@ async def test_a_consumer_stopping_lets_the_analyze_beside_it_finish(
         assert not consumer.analyzing
         assert consumer.analyzes == 1 and consumer.analyzed_rows >= ANALYZE_AFTER_MIN
         assert await _reltuples(url) >= ANALYZE_AFTER_MIN
-    finally:
-        await db.dispose()

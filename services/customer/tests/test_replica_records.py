@@ -21,9 +21,8 @@ from kam_customer.replication.batch import (
     customer_record,
     json_object,
     organization_record,
-    stamp,
 )
-from kam_platform.outbox import ts
+from kam_platform.outbox import from_ts, ts
 
 from .test_apply_integrity import customer_state
 
@@ -93,15 +92,15 @@ def test_a_customer_record_carries_the_owners_state_column_by_column() -> None:
 )
 def test_a_timestamp_converts_as_protobuf_converts_it(seconds: int, nanos: int) -> None:
     t = Timestamp(seconds=seconds, nanos=nanos)
-    assert stamp(t) == t.ToDatetime(tzinfo=UTC)
-    assert stamp(Timestamp()) is None
+    assert from_ts(t) == t.ToDatetime(tzinfo=UTC)
+    assert from_ts(Timestamp()) is None
 
 
 def test_a_timestamp_out_of_range_is_a_value_error() -> None:
     with pytest.raises(ValueError, match="nanos"):
-        stamp(Timestamp(seconds=1, nanos=-5))
+        from_ts(Timestamp(seconds=1, nanos=-5))
     with pytest.raises(ValueError, match="seconds"):
-        stamp(Timestamp(seconds=10**12, nanos=0))
+        from_ts(Timestamp(seconds=10**12, nanos=0))
 
 
 def test_organization_and_assignment_records_follow_their_columns() -> None:

@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import uuid
 import zlib
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import asyncpg
@@ -64,6 +65,27 @@ def ts(dt: datetime | None = None) -> Timestamp:
     t = Timestamp()
     t.FromDatetime((dt or datetime.now(UTC)).astimezone(UTC))
     return t
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+@functools.lru_cache(maxsize=4096)
+def _at(seconds: int, nanos: int) -> datetime:
+    if not 0 <= nanos < 1_000_000_000:
+        raise ValueError(f"timestamp nanos {nanos} out of range")
+    try:
+        return _EPOCH + timedelta(seconds=seconds, microseconds=nanos // 1000)
+    except OverflowError as exc:
+        raise ValueError(f"timestamp seconds {seconds} out of range") from exc
+
+
+def from_ts(t: Timestamp) -> datetime | None:
+    """A payload's Timestamp as an aware datetime, as `Timestamp.ToDatetime(tzinfo=UTC)`; None when
+    unset. Each distinct value is converted once: the rows of an import chunk share their timestamps."""
+    if not t.seconds and not t.nanos:
+        return None
+    return _at(t.seconds, t.nanos)
 
 
 def build_event(

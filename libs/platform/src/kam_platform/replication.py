@@ -743,14 +743,8 @@ class ReplicationConsumer:
         grown = self.screen.new_records - self._grown_at_analyze
         if not self.analyzing and grown >= max(ANALYZE_AFTER_MIN, self.analyzed_rows):
             self._grown_at_analyze = self.screen.new_records
-            self._analyzing = asyncio.create_task(self._refresh_beside(), name=f"{self.durable}-analyze")
+            self._analyzing = asyncio.create_task(self.refresh_statistics(), name=f"{self.durable}-analyze")
         return refused
-
-    async def _refresh_beside(self) -> None:
-        try:
-            await self.refresh_statistics()
-        finally:
-            self._analyzing = None
 
     @property
     def analyzing(self) -> bool:
@@ -759,14 +753,13 @@ class ReplicationConsumer:
 
     async def statistics_refreshed(self) -> None:
         """Wait until a refresh of the statistics started by the apply has finished (none: at once)."""
-        if self._analyzing is not None and not self._analyzing.done():
+        if self._analyzing is not None and self.analyzing:
             await asyncio.wait([self._analyzing])
 
     async def refresh_statistics(self) -> None:
         """ANALYZE the tables this consumer's events wrote (see ANALYZE_AFTER_MIN). A failure (a role that
         does not own the tables) is logged, never fails the apply: autovacuum still analyzes them."""
         tables = [f'"{self.schema}"."{t}"' for t in sorted(self.screen.tables)]
-        self._grown_at_analyze = max(self._grown_at_analyze, self.screen.new_records)
         if not tables:
             return
         self.analyzes += 1

@@ -7,11 +7,10 @@ import's CustomersImported batch events (`apply_imports`), whose result equals t
 
 from __future__ import annotations
 
-import functools
 import json
 import uuid
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy.dialects.postgresql import insert
@@ -21,6 +20,7 @@ from kam_contracts import customer_pb2
 from kam_customer.customer import rules
 from kam_customer.models import SCHEMA, Audit
 from kam_platform.ids import parse_uuid
+from kam_platform.outbox import from_ts
 from kam_platform.replication import Claim, Event, Refused, Unique, replaces_equal
 
 IMPORTED = "kam.v1.CustomersImported"
@@ -84,30 +84,9 @@ ASSIGNMENT_COLUMNS = (
 )
 # A record is a tuple in its table's COPY order (id first, version third, as in the columns above),
 # built straight from the payload: ids parsed by `parse_uuid`, JSON columns as JSON text, timestamps
-# converted once per distinct value — no dict or JSON round trip per row. A replica of a bulk import
+# by `from_ts` (once per distinct value) — no dict or JSON round trip per row. A replica of a bulk import
 # builds one per customer, legal entity and assignment.
 _ID, _VERSION = 0, 2
-
-
-@functools.lru_cache(maxsize=4096)
-def _at(seconds: int, nanos: int) -> datetime:
-    # the rows of an import chunk share their timestamps: each distinct one is converted once
-    if not 0 <= nanos < 1_000_000_000:
-        raise ValueError(f"timestamp nanos {nanos} out of range")
-    try:
-        return _EPOCH + timedelta(seconds=seconds, microseconds=nanos // 1000)
-    except OverflowError as exc:
-        raise ValueError(f"timestamp seconds {seconds} out of range") from exc
-
-
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-
-
-def stamp(t: Any) -> datetime | None:
-    """A protobuf Timestamp as an aware datetime; None when unset."""
-    if not t.seconds and not t.nanos:
-        return None
-    return _at(t.seconds, t.nanos)
 
 
 def json_object(value: str) -> str:
@@ -163,8 +142,8 @@ def customer_record(c: customer_pb2.CustomerState, now: datetime) -> tuple[Any, 
         c.description or None,
         credit,
         json_object(c.tmf_attributes_json),
-        stamp(c.created_at) or now,
-        stamp(c.updated_at) or now,
+        from_ts(c.created_at) or now,
+        from_ts(c.updated_at) or now,
         None,  # deleted_at: a deletion is its own event
     )
 
@@ -310,7 +289,7 @@ def assignment_record(a: customer_pb2.AccountManagerAssigned, now: datetime) -> 
         None,
         a.previous_account_manager or None,
         a.assigned_by,
-        stamp(a.valid_from) or now,
+        from_ts(a.valid_from) or now,
         a.reason or None,
     )
 
@@ -371,7 +350,7 @@ async def apply_imports(session: AsyncSession, evs: Sequence[Event]) -> None:
             "entity_id": uuid.UUID(m.audit.entity_id),
             "action": m.audit.action,
             "actor": m.audit.actor,
-            "at": stamp(m.audit.at) or now,
+            "at": from_ts(m.audit.at) or now,
             "changes": json.loads(m.audit.changes_json or "{}"),
             "request_id": m.audit.request_id or None,
             "note": None,

@@ -16,7 +16,6 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
-from google.protobuf.timestamp_pb2 import Timestamp
 from sqlalchemy import Table, and_, or_, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -33,6 +32,7 @@ from kam_customer.models import (
     Organization,
 )
 from kam_platform.dataset import Dataset
+from kam_platform.outbox import from_ts
 from kam_platform.replication import (
     RESYNC_REQUESTED,
     Claim,
@@ -51,12 +51,6 @@ from . import attached as f1
 from . import batch, snapshot
 
 log = logging.getLogger("kam.customer.replication")
-
-
-def _dt(t: Timestamp) -> datetime | None:
-    if not t.seconds and not t.nanos:
-        return None
-    return t.ToDatetime(tzinfo=UTC)
 
 
 def _uuid(value: str) -> uuid.UUID | None:
@@ -88,8 +82,8 @@ def contact_row(c: customer_pb2.ContactState) -> dict[str, Any]:
         "birth_date": date.fromisoformat(c.birth_date) if c.birth_date else None,
         "is_primary": c.is_primary,
         "tmf_attributes": _attributes(c.tmf_attributes_json),
-        "created_at": _dt(c.created_at) or now,
-        "updated_at": _dt(c.updated_at) or now,
+        "created_at": from_ts(c.created_at) or now,
+        "updated_at": from_ts(c.updated_at) or now,
         "deleted_at": None,
     }
 
@@ -278,7 +272,7 @@ class CustomerApplier:
                         "entity_id": uuid.UUID(a.entity_id),
                         "action": a.action,
                         "actor": a.actor,
-                        "at": _dt(a.at) or datetime.now(UTC),
+                        "at": from_ts(a.at) or datetime.now(UTC),
                         "changes": json.loads(a.changes_json or "{}"),
                         "request_id": a.request_id or None,
                         "note": None,
@@ -311,7 +305,7 @@ class CustomerApplier:
 
     async def _apply_assignments(self, session: AsyncSession, items: list[customer_pb2.AccountManagerAssigned]) -> None:
         for a in sorted(items, key=lambda x: (x.valid_from.seconds, x.valid_from.nanos)):
-            valid_from = _dt(a.valid_from) or datetime.now(UTC)
+            valid_from = from_ts(a.valid_from) or datetime.now(UTC)
             customer_id = uuid.UUID(a.customer_id)
             result = await session.execute(
                 insert(AccountManagerAssignment).on_conflict_do_nothing().returning(text("id")),
