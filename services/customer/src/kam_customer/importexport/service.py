@@ -878,9 +878,10 @@ async def import_file(
                 # analyzed, emptied, or left at reltuples = 0 by a VACUUM that ran during a large import
                 # that rolled back) cost every look-up as a probe of a near-empty table and pick a plan
                 # that scans the table once per row: the code look-ups of the next chunk and the
-                # duplicate look-ups of this one turn quadratic (an import that never ends). Autovacuum
-                # cannot see into this transaction; ANALYZE can (it counts the transaction's own rows),
-                # and once the row density is known the planner scales its estimates with the table.
+                # duplicate look-ups of this one turn quadratic (an import that never ends). So do
+                # statistics in which this node owns almost nothing (repository.statistics_behind).
+                # Autovacuum cannot see into this transaction; ANALYZE can (it counts the transaction's
+                # own rows), and once the row density is known the planner scales its estimates.
                 await repository.analyze(conn)
                 analyzed = True
             await loader.after_upsert(planned, returned)
