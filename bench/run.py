@@ -1,6 +1,6 @@
 """KAM customer benchmarks, each reported against the physical ceiling measured in the same run.
 
-(a) customer create through uvicorn + httpx at 1, 8, 32 clients vs raw asyncpg executing the same rows
+(a) customer create through uvicorn and a raw HTTP/1.1 client at 1, 8, 32 clients vs raw asyncpg executing the same rows
 (b) scoped list with X-Total-Count and Chinese substring search at N customers, per user scope
 (c) import of N customers from CSV through the import service vs raw COPY of the same file
 (x) the same N rows imported from XLSX, against the same raw COPY
@@ -157,6 +157,14 @@ def pick_node(rng: random.Random) -> str:
 CREATE_LEVELS = (1, 8, 32)
 CREATE_WARMUP = 20
 # the order a create writes its tables in (foreign keys); tables not named here follow, by name
+# The create benchmark's HTTP client (result key create.client; the report groups runs by it). Files
+# before it have none: httpx.AsyncClient, ~3-4 ms of CPU per request on the server's cores.
+CREATE_CLIENT = "raw keep-alive HTTP/1.1 (bench/run.py HttpConnection)"
+# The customers already at the node when the creates start (result key create.base_customers). Files
+# before it have none: the creates started from an empty table, whose statistics then lagged behind
+# its growth until autovacuum's next pass, and the duplicate count scanned the whole table computing
+# every row's name key (PostgreSQL ~20 ms of CPU per create at 3,000 rows; docs/benchmarks.md).
+CREATE_BASE = 10_000
 WRITE_ORDER = ("organization", "customer", "account_manager_assignment", "audit", "outbox")
 
 
@@ -178,6 +186,46 @@ async def _clients(n: int, concurrency: int, one: Any) -> tuple[float, list[floa
     t0 = time.perf_counter()
     await asyncio.gather(*(worker() for _ in range(concurrency)))
     return time.perf_counter() - t0, latencies
+
+
+class HttpConnection:
+    """One keep-alive HTTP/1.1 connection that POSTs JSON and reads a Content-Length answer: the load
+    generator of the create benchmark. It costs tens of microseconds of CPU per request, where httpx
+    costs 3-4 ms on these cores, which the server under test then did not have (docs/benchmarks.md,
+    "API create"); the ceiling's client, asyncpg, is as light."""
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, host: str) -> None:
+        self.reader, self.writer, self.host = reader, writer, host
+
+    @classmethod
+    async def open(cls, host: str, port: int) -> HttpConnection:
+        reader, writer = await asyncio.open_connection(host, port)
+        return cls(reader, writer, f"{host}:{port}")
+
+    async def post_json(self, path: str, headers: dict[str, str], body: Any) -> tuple[int, bytes]:
+        payload = json.dumps(body, ensure_ascii=False).encode()
+        head = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
+        self.writer.write(
+            f"POST {path} HTTP/1.1\r\nHost: {self.host}\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {len(payload)}\r\n{head}\r\n".encode()
+            + payload
+        )
+        status_line, *lines = (await self.reader.readuntil(b"\r\n\r\n")).decode("latin-1").split("\r\n")
+        fields = dict(line.split(": ", 1) for line in lines if ": " in line)
+        length = {k.lower(): v for k, v in fields.items()}.get("content-length")
+        if length is None:
+            raise RuntimeError(f"an answer without Content-Length: {status_line}")
+        return int(status_line.split(" ", 2)[1]), await self.reader.readexactly(int(length))
+
+    async def close(self) -> None:
+        self.writer.close()
+        await self.writer.wait_closed()
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time process `pid` has used (Linux /proc/<pid>/stat), in seconds."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def serve_process(url: str, jwks: str, node: str) -> tuple[subprocess.Popen[bytes], int]:
@@ -233,7 +281,8 @@ async def _written(conn: Any) -> dict[str, list[tuple[str, list[str], list[Any]]
 
 
 async def bench_create(server_dsn: str, auth: Auth, n: int, pool_size: int) -> dict[str, Any]:
-    """Throughput and latency of POST /customer through uvicorn + httpx at 1, 8 and 32 clients, and
+    """Throughput and latency of POST /customer through uvicorn (a raw keep-alive HTTP/1.1 client,
+    HttpConnection) at 1, 8 and 32 clients, and
     the ceiling: raw asyncpg executing the same rows (read back from the API's database, grouped by
     the transaction that wrote them) in one transaction each, same concurrency, a pool of the same
     size, into a fresh database with the same schema."""
@@ -241,38 +290,62 @@ async def bench_create(server_dsn: str, auth: Auth, n: int, pool_size: int) -> d
     for db in (api_db, raw_db):
         ensure_database(server_dsn, db)
         upgrade(asyncpg_url(with_database(server_dsn, db)), MIGRATIONS)
+        # a node in use: its customers there, their statistics current (what autovacuum keeps)
+        await load_customers(asyncpg_url(with_database(server_dsn, db)), CREATE_BASE, node="gd-gz")
     api_url = asyncpg_url(with_database(server_dsn, api_db))
     proc, port = serve_process(api_url, auth.jwks, "gd-gz")
     headers = auth.headers("gd-gz")
     rng = random.Random(1)
-    out: dict[str, Any] = {"n": n, "pool_size": pool_size, "max_overflow": pool_size, "levels": {}}
+    out: dict[str, Any] = {
+        "n": n,
+        "pool_size": pool_size,
+        "max_overflow": pool_size,
+        "client": CREATE_CLIENT,
+        "base_customers": CREATE_BASE,
+        "levels": {},
+    }
     try:
         for c in CREATE_LEVELS:
-            limits = httpx.Limits(max_connections=c, max_keepalive_connections=c)
-            async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", limits=limits, timeout=120) as client:
+            connections: asyncio.Queue[HttpConnection] = asyncio.Queue()
+            for _ in range(c):
+                connections.put_nowait(await HttpConnection.open("127.0.0.1", port))
+            try:
 
-                async def create(i: int, tag: str = f"C{c:02d}", client: httpx.AsyncClient = client) -> None:
+                async def create(
+                    i: int, tag: str = f"C{c:02d}", connections: asyncio.Queue[HttpConnection] = connections
+                ) -> None:
                     industry = rng.choice(INDUSTRIES)
-                    r = await client.post(
-                        "/tmf-api/customerManagement/v4/customer",
-                        headers=headers,
-                        json={
-                            "name": customer_name(rng, industry, "广州"),
-                            "industry": industry.value,
-                            "grade": "B",
-                            "customerCode": f"KAGDGZ{tag}{i:08d}",
-                            "creditCode": credit_code(rng, industry, "440100"),
-                            "relatedParty": [{"id": "am01", "name": "张伟", "role": "accountManager"}],
-                        },
-                    )
-                    if r.status_code != 201:
-                        raise RuntimeError(f"create failed: {r.status_code} {r.text[:300]}")
+                    body = {
+                        "name": customer_name(rng, industry, "广州"),
+                        "industry": industry.value,
+                        "grade": "B",
+                        "customerCode": f"KAGDGZ{tag}{i:08d}",
+                        "creditCode": credit_code(rng, industry, "440100"),
+                        "relatedParty": [{"id": "am01", "name": "张伟", "role": "accountManager"}],
+                    }
+                    conn = await connections.get()
+                    try:
+                        status, text = await conn.post_json("/tmf-api/customerManagement/v4/customer", headers, body)
+                    finally:
+                        connections.put_nowait(conn)
+                    if status != 201:
+                        raise RuntimeError(f"create failed: {status} {text[:300]!r}")
 
                 await _clients(CREATE_WARMUP, c, lambda i, f=create, c=c: f(i, f"W{c:02d}"))
+                cpu0 = cpu_seconds(proc.pid)
                 seconds, lat = await _clients(n, c, create)
-            out["levels"][str(c)] = {"api_seconds": round(seconds, 3), "api_per_second": round(n / seconds, 1)}
+                server_cpu = cpu_seconds(proc.pid) - cpu0
+            finally:
+                while not connections.empty():
+                    await connections.get_nowait().close()
+            out["levels"][str(c)] = {
+                "api_seconds": round(seconds, 3),
+                "api_per_second": round(n / seconds, 1),
+                # the serving process's own CPU per create (what a lighter request path lowers)
+                "api_server_cpu_ms": round(server_cpu / n * 1000, 2),
+            }
             out["levels"][str(c)].update({f"api_{k}": v for k, v in _lat(lat).items()})
-            log(f"  API, {c:2} clients: {n / seconds:7.1f}/s {_lat(lat)}")
+            log(f"  API, {c:2} clients: {n / seconds:7.1f}/s {_lat(lat)}, server CPU {server_cpu / n * 1000:.2f} ms")
     finally:
         stop_process(proc)
     src = await asyncpg.connect(with_database(server_dsn, api_db))
@@ -323,8 +396,9 @@ async def bench_create(server_dsn: str, auth: Auth, n: int, pool_size: int) -> d
 # --- (b) list and search at N --------------------------------------------------------------------
 
 
-async def load_customers(url: str, n: int) -> dict[str, int]:
-    """N customers spread over the demo nodes, by COPY (stands in for replicated data)."""
+async def load_customers(url: str, n: int, *, node: str | None = None) -> dict[str, int]:
+    """N customers spread over the demo nodes (or all of `node`), by COPY (stands in for replicated
+    data), then vacuumed and analyzed."""
     conn = await asyncpg.connect(url.replace("postgresql+asyncpg://", "postgresql://"))
     rng = random.Random(2)
     per_node: dict[str, int] = dict.fromkeys(NODE_WEIGHTS, 0)
@@ -356,13 +430,13 @@ async def load_customers(url: str, n: int) -> dict[str, int]:
         while done < n:
             batch = []
             for i in range(done, min(n, done + 50_000)):
-                node = pick_node(rng)
-                per_node[node] += 1
-                r = gen_row(rng, i, node, prefix="KL")
+                owner = node or pick_node(rng)
+                per_node[owner] = per_node.get(owner, 0) + 1
+                r = gen_row(rng, i, owner, prefix="KL")
                 batch.append(
                     (
                         uuid7(),
-                        node,
+                        owner,
                         1,
                         r[0],
                         r[1],
@@ -689,7 +763,7 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
             url = asyncpg_url(with_database(server, "kam_bench"))
             upgrade(url, MIGRATIONS)
             if "a" in only:
-                log(f"(a) create through uvicorn + httpx vs raw asyncpg of the same rows, n={args.api_n} per level")
+                log(f"(a) create through uvicorn vs raw asyncpg of the same rows, n={args.api_n} per level")
                 result["create"] = await bench_create(
                     server, auth, args.api_n, Settings.model_fields["db_pool_size"].default
                 )

@@ -144,3 +144,8 @@ async def test_create_warning_counts_only_what_the_callers_portfolio_shows(
     r = await client.post(URL, json=customer_body(name=name, relatedParty=am02), headers=own("am01"))
     assert r.status_code == 201, r.text
     assert "x-duplicate-candidates" not in r.headers and "link" not in r.headers
+    # the same look-up for another portfolio (the statements are kept per scope: never shared across)
+    r = await client.post(URL, json=customer_body(name=name, relatedParty=am02), headers=own("am02"))
+    assert r.headers["x-duplicate-candidates"] == "2"  # am02's two, not am01's
+    r = await client.post(URL, json=customer_body(name=name, relatedParty=am01), headers=auth())
+    assert r.headers["x-duplicate-candidates"] == "5"  # the node's scope: every one

@@ -74,6 +74,16 @@ def scope_nodes(principal: Principal, topology: Topology) -> list[str]:
     return topology.subtree(principal.scope_node)
 
 
+ScopeKey = tuple[str, tuple[str, ...], bool, frozenset[str]]
+
+
+def scope_key(principal: Principal, topology: Topology) -> ScopeKey:
+    """Everything `scope_filter` reads of the principal and the topology: two principals with equal
+    keys get the same clause, so a statement built for one may be kept and reused for the other (a hot
+    path's cached statement)."""
+    return (topology.root.code, tuple(scope_nodes(principal, topology)), principal.by_portfolio, principal.portfolio)
+
+
 def scope_filter(
     owner_column: Any,
     principal: Principal,

@@ -8,14 +8,13 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Select, func, literal, or_, select, text
+from sqlalchemy import Integer, Select, String, bindparam, func, or_, select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.sql.elements import ColumnElement
 
 from kam_customer.customer.repository import CustomerRepository
 from kam_customer.models import Contact, Customer
-from kam_platform.auth import Principal
+from kam_platform.auth import Principal, ScopeKey, scope_key
 from kam_platform.topology import Topology
 
 from .models import DuplicateCandidate
@@ -28,6 +27,9 @@ MAX_GROUP = 50
 # the candidates listed for one customer
 MAX_CANDIDATES = 50
 OWNERS_CHUNK = 10_000
+# the matching statements kept, by scope and signals (DuplicateRepository._statements)
+MAX_STATEMENTS = 512
+_STATEMENTS: dict[tuple[ScopeKey, tuple[str, ...], bool], tuple[Select[Any], Select[Any]]] = {}
 
 
 def _scoped(session: AsyncSession, principal: Principal, topology: Topology) -> Select[Any]:
@@ -52,25 +54,52 @@ class DuplicateRepository:
         address: str | None,
         phones: Sequence[str],
         exclude: uuid.UUID | None,
-    ) -> tuple[Select[Any], dict[str, ColumnElement[bool]]] | None:
-        """The visible customers sharing a signal with the given attributes, and the signals (None when
-        there is nothing to compare)."""
-        signals: dict[str, ColumnElement[bool]] = {}
-        if credit_code:
-            signals["creditCode"] = Customer.credit_code == credit_code
-        if name:
-            signals["name"] = NAME_KEY(Customer.name) == NAME_KEY(literal(name))
-        if address:
-            signals["address"] = TEXT_KEY(Customer.address) == TEXT_KEY(literal(address))
-        if phones:
-            with_phone = select(Contact.customer_id).where(Contact.phone.in_(phones), Contact.deleted_at.is_(None))
-            signals["phone"] = Customer.id.in_(with_phone)
-        if not signals:
+        limit: int,
+    ) -> tuple[tuple[Select[Any], Select[Any]], tuple[str, ...], dict[str, Any]] | None:
+        """The visible customers sharing a signal with the given attributes: the statements listing and
+        counting them, the signals they compare and their parameters (None when there is nothing to
+        compare)."""
+        given = {"creditCode": credit_code, "name": name, "address": address, "phone": list(phones) or None}
+        params: dict[str, Any] = {k: v for k, v in given.items() if v}
+        if not params:
             return None
-        stmt = _scoped(self.session, principal, topology).where(or_(*signals.values()))
+        signals = tuple(params)
+        params["limit"] = limit
         if exclude is not None:
-            stmt = stmt.where(Customer.id != exclude)
-        return stmt, signals
+            params["exclude"] = exclude
+        key = (scope_key(principal, topology), signals, exclude is not None)
+        statements = _STATEMENTS.get(key)
+        if statements is None:
+            statements = self._statements(principal, topology, signals, exclude=exclude is not None)
+            if len(_STATEMENTS) >= MAX_STATEMENTS:
+                _STATEMENTS.clear()
+            _STATEMENTS[key] = statements
+        return statements, signals, params
+
+    def _statements(
+        self, principal: Principal, topology: Topology, signals: tuple[str, ...], *, exclude: bool
+    ) -> tuple[Select[Any], Select[Any]]:
+        """The statements listing and counting the matches of these signals within this scope, every
+        value bound by name: built once per scope and signals and kept (`_STATEMENTS`), so a create's
+        duplicate warning does not build, coerce and key a statement each time (about a quarter of a
+        create's Python time, docs/benchmarks.md)."""
+        clauses = {
+            "creditCode": lambda: Customer.credit_code == bindparam("creditCode", type_=String),
+            "name": lambda: NAME_KEY(Customer.name) == NAME_KEY(bindparam("name", type_=String)),
+            "address": lambda: TEXT_KEY(Customer.address) == TEXT_KEY(bindparam("address", type_=String)),
+            "phone": lambda: Customer.id.in_(
+                select(Contact.customer_id).where(
+                    Contact.phone.in_(bindparam("phone", expanding=True)), Contact.deleted_at.is_(None)
+                )
+            ),
+        }
+        stmt = _scoped(self.session, principal, topology).where(or_(*[clauses[s]() for s in signals]))
+        if exclude:
+            stmt = stmt.where(Customer.id != bindparam("exclude"))
+        limit = bindparam("limit", type_=Integer)
+        listing = stmt.add_columns(*[clauses[s]().label(s) for s in signals]).limit(limit)
+        counting = select(func.count()).select_from(stmt.with_only_columns(Customer.id).limit(limit).subquery())
+        return listing, counting
 
     async def matches(
         self,
@@ -86,13 +115,19 @@ class DuplicateRepository:
     ) -> list[tuple[Customer, set[str]]]:
         """Visible customers sharing a signal with the given attributes, with the signals they share."""
         found = self._matching(
-            principal, topology, name=name, credit_code=credit_code, address=address, phones=phones, exclude=exclude
+            principal,
+            topology,
+            name=name,
+            credit_code=credit_code,
+            address=address,
+            phones=phones,
+            exclude=exclude,
+            limit=limit,
         )
         if found is None:
             return []
-        stmt, signals = found
-        stmt = stmt.add_columns(*[clause.label(key) for key, clause in signals.items()])
-        rows = (await self.session.execute(stmt.limit(limit))).all()
+        (listing, _), signals, params = found
+        rows = (await self.session.execute(listing, params)).all()
         return [(r[0], {k for k in signals if getattr(r, k)}) for r in rows]
 
     async def count_matches(
@@ -109,12 +144,19 @@ class DuplicateRepository:
     ) -> int:
         """How many customers `matches` would list (at most `limit`), without reading them."""
         found = self._matching(
-            principal, topology, name=name, credit_code=credit_code, address=address, phones=phones, exclude=exclude
+            principal,
+            topology,
+            name=name,
+            credit_code=credit_code,
+            address=address,
+            phones=phones,
+            exclude=exclude,
+            limit=limit,
         )
         if found is None:
             return 0
-        ids = found[0].with_only_columns(Customer.id).limit(limit).subquery()
-        return int(await self.session.scalar(select(func.count()).select_from(ids)) or 0)
+        (_, counting), _, params = found
+        return int(await self.session.scalar(counting, params) or 0)
 
     async def phones_of(self, customer_id: uuid.UUID) -> list[str]:
         stmt = select(Contact.phone).where(
