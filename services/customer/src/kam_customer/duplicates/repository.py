@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from sqlalchemy import Integer, Select, String, bindparam, func, or_, select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import ColumnElement
 
 from kam_customer.customer.repository import CustomerRepository
 from kam_customer.models import Contact, Customer
@@ -83,7 +84,7 @@ class DuplicateRepository:
         value bound by name: built once per scope and signals and kept (`_STATEMENTS`), so a create's
         duplicate warning does not build, coerce and key a statement each time (about a quarter of a
         create's Python time, docs/benchmarks.md)."""
-        clauses = {
+        clauses: dict[str, Callable[[], ColumnElement[bool]]] = {
             "creditCode": lambda: Customer.credit_code == bindparam("creditCode", type_=String),
             "name": lambda: NAME_KEY(Customer.name) == NAME_KEY(bindparam("name", type_=String)),
             "address": lambda: TEXT_KEY(Customer.address) == TEXT_KEY(bindparam("address", type_=String)),
