@@ -99,7 +99,13 @@ class Row:
 
 def _customer_metrics() -> list[Metric]:
     size = (("customers", ("customers",)),)
-    creates = (("creates per level", ("create", "n")), ("pool", ("create", "pool_size")))
+    creates = (
+        ("creates per level", ("create", "n")),
+        ("pool", ("create", "pool_size")),
+        ("client", ("create", "client")),
+        ("customers there", ("create", "base_customers")),
+        ("code", ("create", "code")),
+    )
     out: list[Metric] = []
     for c in ("1", "8", "32"):
         level = ("create", "levels", c)
@@ -109,6 +115,15 @@ def _customer_metrics() -> list[Metric]:
             ),
             Metric("customer", "customer", f"API create, {c} clients, p50", (*level, "api_p50_ms"), "ms", creates),
             Metric("customer", "customer", f"API create, {c} clients, p95", (*level, "api_p95_ms"), "ms", creates),
+            Metric(
+                "customer",
+                "customer",
+                f"API create, {c} clients, the server's CPU per create",
+                (*level, "api_server_cpu_ms"),
+                "ms",
+                creates,
+                2,
+            ),
             Metric(
                 "customer",
                 "customer",

@@ -159,7 +159,10 @@ CREATE_WARMUP = 20
 # the order a create writes its tables in (foreign keys); tables not named here follow, by name
 # The create benchmark's HTTP client (result key create.client; the report groups runs by it). Files
 # before it have none: httpx.AsyncClient, ~3-4 ms of CPU per request on the server's cores.
-CREATE_CLIENT = "raw keep-alive HTTP/1.1 (bench/run.py HttpConnection)"
+CREATE_CLIENT = "raw HTTP/1.1"
+# What the creates ran on (result key create.code; the report groups runs by it). Files before it have
+# none: a Core insert().values() built per create, the duplicate count's statement built per create.
+CREATE_CODE = "one SQL text per create shape, duplicate statements kept"
 # The customers already at the node when the creates start (result key create.base_customers). Files
 # before it have none: the creates started from an empty table, whose statistics then lagged behind
 # its growth until autovacuum's next pass, and the duplicate count scanned the whole table computing
@@ -301,6 +304,7 @@ async def bench_create(server_dsn: str, auth: Auth, n: int, pool_size: int) -> d
         "pool_size": pool_size,
         "max_overflow": pool_size,
         "client": CREATE_CLIENT,
+        "code": CREATE_CODE,
         "base_customers": CREATE_BASE,
         "levels": {},
     }
