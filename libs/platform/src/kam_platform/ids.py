@@ -9,12 +9,10 @@ from asyncpg.pgproto.pgproto import UUID as _ASYNCPG_UUID
 
 
 def uuid7() -> uuid.UUID:
-    # a stdlib UUID set from the integer directly, as uuid_utils.compat does, without the validation
-    # of UUID.__init__: a bulk import makes three per row
-    u = object.__new__(uuid.UUID)
-    object.__setattr__(u, "int", uuid_utils.uuid7().int)
-    object.__setattr__(u, "is_safe", uuid.SafeUUID.unknown)
-    return u
+    """A new UUIDv7 as asyncpg's UUID (a `uuid.UUID`, equal and hashing alike; the type asyncpg returns
+    for uuid columns), made in C from uuid_utils' bytes: 0.19 µs against 0.66 µs for a stdlib UUID set
+    from the integer. A bulk import makes three per row."""
+    return _ASYNCPG_UUID(uuid_utils.uuid7().bytes)  # type: ignore[no-any-return]
 
 
 def parse_uuid(value: str) -> uuid.UUID:

@@ -13,11 +13,10 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any
 
 from google.protobuf.message import Message
-from google.protobuf.timestamp_pb2 import Timestamp
 from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
@@ -34,13 +33,6 @@ from kam_platform.scoped import ScopedRepository
 from kam_platform.settings import Settings
 
 SERVICE = "customer"
-
-
-def dt(t: Timestamp) -> datetime | None:
-    """A protobuf timestamp as a datetime (None when unset)."""
-    if not t.seconds and not t.nanos:
-        return None
-    return t.ToDatetime(tzinfo=UTC)
 
 
 def iso_date(value: str) -> date | None:

@@ -18,10 +18,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from kam_contracts.gen.kam.v1 import customer_pb2
 from kam_platform.changes import audit_changes_json
 from kam_platform.dataset import UpwardRecords
-from kam_platform.outbox import ts
+from kam_platform.outbox import from_ts, ts
 from kam_platform.replication import Event, newest_per_aggregate
 from kam_platform.settings import Settings
-from kam_sales.catalog.dataset import dt
 from kam_sales.models import SCHEMA, Audit
 
 
@@ -49,7 +48,7 @@ def audit_row(msg: Message) -> dict[str, Any]:
         "entity_id": uuid.UUID(msg.entity_id),
         "action": msg.action,
         "actor": msg.actor,
-        "at": dt(msg.at) or datetime.now(UTC),
+        "at": from_ts(msg.at) or datetime.now(UTC),
         "changes": json.loads(msg.changes_json or "{}"),
         "request_id": msg.request_id or None,
         "note": msg.note or None,

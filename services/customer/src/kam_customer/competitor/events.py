@@ -9,8 +9,8 @@ from typing import Any
 from google.protobuf.message import Message
 
 from kam_contracts import customer_pb2
-from kam_customer.attached import Kind, dataset, dt, iso_date
-from kam_platform.outbox import ts
+from kam_customer.attached import Kind, dataset, iso_date
+from kam_platform.outbox import from_ts, ts
 
 from .models import CompetitorPresence
 
@@ -38,7 +38,7 @@ def presence_changed(p: CompetitorPresence) -> customer_pb2.CompetitorPresenceCh
 def presence_row(m: Message) -> dict[str, Any]:
     assert isinstance(m, customer_pb2.CompetitorPresenceChanged)
     p = m.presence
-    at = dt(p.updated_at) or datetime.now(UTC)
+    at = from_ts(p.updated_at) or datetime.now(UTC)
     return {
         "id": uuid.UUID(p.id),
         "owner_node": p.owner_node,

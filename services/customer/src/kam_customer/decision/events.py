@@ -9,8 +9,8 @@ from typing import Any
 from google.protobuf.message import Message
 
 from kam_contracts import customer_pb2
-from kam_customer.attached import Kind, dataset, dt
-from kam_platform.outbox import ts
+from kam_customer.attached import Kind, dataset
+from kam_platform.outbox import from_ts, ts
 
 from .models import ContactRelation
 
@@ -35,7 +35,7 @@ def relation_changed(r: ContactRelation) -> customer_pb2.ContactRelationChanged:
 def relation_row(m: Message) -> dict[str, Any]:
     assert isinstance(m, customer_pb2.ContactRelationChanged)
     r = m.relation
-    at = dt(r.updated_at) or datetime.now(UTC)
+    at = from_ts(r.updated_at) or datetime.now(UTC)
     return {
         "id": uuid.UUID(r.id),
         "owner_node": r.owner_node,

@@ -19,21 +19,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 from google.protobuf.message import Message
-from google.protobuf.timestamp_pb2 import Timestamp
 
 from kam_contracts import customer_pb2
 from kam_customer.customer.events import SERVICE
 from kam_customer.models import SCHEMA, Designation, DesignationResponse
 from kam_platform.dataset import Dataset
 from kam_platform.federation import down_scope
-from kam_platform.outbox import ts
+from kam_platform.outbox import from_ts, ts
 from kam_platform.settings import Settings
-
-
-def _dt(t: Timestamp) -> datetime | None:
-    if not t.seconds and not t.nanos:
-        return None
-    return t.ToDatetime(tzinfo=UTC)
 
 
 def designation_state(d: Designation) -> customer_pb2.DesignationState:
@@ -98,8 +91,8 @@ def designation_row(msg: Message) -> dict[str, Any]:
         "status": d.status,
         "note": d.note or None,
         "designated_by": d.designated_by,
-        "created_at": _dt(d.updated_at) or now,
-        "updated_at": _dt(d.updated_at) or now,
+        "created_at": from_ts(d.updated_at) or now,
+        "updated_at": from_ts(d.updated_at) or now,
     }
 
 
@@ -117,8 +110,8 @@ def response_row(msg: Message) -> dict[str, Any]:
         "account_manager": r.account_manager or None,
         "account_manager_name": r.account_manager_name or None,
         "responded_by": r.responded_by,
-        "created_at": _dt(r.updated_at) or now,
-        "updated_at": _dt(r.updated_at) or now,
+        "created_at": from_ts(r.updated_at) or now,
+        "updated_at": from_ts(r.updated_at) or now,
     }
 
 

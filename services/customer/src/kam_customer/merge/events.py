@@ -10,8 +10,8 @@ from typing import Any
 from google.protobuf.message import Message
 
 from kam_contracts import customer_pb2
-from kam_customer.attached import Kind, dataset, dt
-from kam_platform.outbox import ts
+from kam_customer.attached import Kind, dataset
+from kam_platform.outbox import from_ts, ts
 
 from .models import CustomerMerge
 
@@ -36,7 +36,7 @@ def merge_changed(m: CustomerMerge) -> customer_pb2.CustomerMergeChanged:
 def merge_row(msg: Message) -> dict[str, Any]:
     assert isinstance(msg, customer_pb2.CustomerMergeChanged)
     m = msg.merge
-    at = dt(m.updated_at) or datetime.now(UTC)
+    at = from_ts(m.updated_at) or datetime.now(UTC)
     return {
         "id": uuid.UUID(m.id),
         "owner_node": m.owner_node,
@@ -47,7 +47,7 @@ def merge_row(msg: Message) -> dict[str, Any]:
         "choices": json.loads(m.choices_json) if m.choices_json else {},
         "undo": {},  # what to reverse stays at the owner, the only node that may reverse
         "merged_by": m.merged_by,
-        "reversible_until": dt(m.reversible_until) or at,
+        "reversible_until": from_ts(m.reversible_until) or at,
         "created_at": at,
         "updated_at": at,
     }

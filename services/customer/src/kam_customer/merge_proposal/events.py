@@ -12,11 +12,10 @@ from typing import Any
 from google.protobuf.message import Message
 
 from kam_contracts import customer_pb2
-from kam_customer.attached import dt
 from kam_customer.customer.events import SERVICE
 from kam_customer.models import SCHEMA
 from kam_platform.dataset import Dataset
-from kam_platform.outbox import ts
+from kam_platform.outbox import from_ts, ts
 
 from .models import MergeProposal, MergeProposalResponse
 
@@ -58,7 +57,7 @@ def response_changed(r: MergeProposalResponse) -> customer_pb2.MergeProposalResp
 def proposal_row(msg: Message) -> dict[str, Any]:
     assert isinstance(msg, customer_pb2.MergeProposalChanged)
     p = msg.proposal
-    at = dt(p.updated_at) or datetime.now(UTC)
+    at = from_ts(p.updated_at) or datetime.now(UTC)
     owners: dict[str, str] = json.loads(p.owners_json) if p.owners_json else {}
     return {
         "id": uuid.UUID(p.id),
@@ -80,7 +79,7 @@ def proposal_row(msg: Message) -> dict[str, Any]:
 def response_row(msg: Message) -> dict[str, Any]:
     assert isinstance(msg, customer_pb2.MergeProposalResponseChanged)
     r = msg.response
-    at = dt(r.updated_at) or datetime.now(UTC)
+    at = from_ts(r.updated_at) or datetime.now(UTC)
     return {
         "id": uuid.UUID(r.id),
         "owner_node": r.owner_node,

@@ -9,8 +9,8 @@ from typing import Any
 from google.protobuf.message import Message
 
 from kam_contracts import customer_pb2
-from kam_customer.attached import Kind, dataset, dt
-from kam_platform.outbox import ts
+from kam_customer.attached import Kind, dataset
+from kam_platform.outbox import from_ts, ts
 
 from .models import NeedsProfile
 from .schemas import FIELDS
@@ -33,7 +33,7 @@ def profile_changed(p: NeedsProfile) -> customer_pb2.NeedsProfileChanged:
 def profile_row(m: Message) -> dict[str, Any]:
     assert isinstance(m, customer_pb2.NeedsProfileChanged)
     p = m.profile
-    at = dt(p.updated_at) or datetime.now(UTC)
+    at = from_ts(p.updated_at) or datetime.now(UTC)
     return {
         "id": uuid.UUID(p.id),
         "owner_node": p.owner_node,

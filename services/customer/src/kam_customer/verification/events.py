@@ -9,8 +9,8 @@ from typing import Any
 from google.protobuf.message import Message
 
 from kam_contracts import customer_pb2
-from kam_customer.attached import Kind, dataset, dt
-from kam_platform.outbox import ts
+from kam_customer.attached import Kind, dataset
+from kam_platform.outbox import from_ts, ts
 
 from .models import CustomerVerification
 
@@ -35,7 +35,7 @@ def verification_changed(v: CustomerVerification) -> customer_pb2.CustomerVerifi
 def verification_row(m: Message) -> dict[str, Any]:
     assert isinstance(m, customer_pb2.CustomerVerificationChanged)
     v = m.verification
-    at = dt(v.updated_at) or datetime.now(UTC)
+    at = from_ts(v.updated_at) or datetime.now(UTC)
     return {
         "id": uuid.UUID(v.id),
         "owner_node": v.owner_node,

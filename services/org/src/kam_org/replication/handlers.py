@@ -20,7 +20,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 from google.protobuf.message import Message
-from google.protobuf.timestamp_pb2 import Timestamp
 from sqlalchemy import Table, delete, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -28,6 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from kam_contracts import customer_pb2, org_pb2
 from kam_org.models import Audit, OrgUnit, Role, Staff, StaffRole, Team, TeamMember
 from kam_org.replication import snapshot
+from kam_platform.outbox import from_ts
 from kam_platform.replication import (
     RESYNC_REQUESTED,
     Claim,
@@ -54,12 +54,6 @@ _EVENTS: dict[str, tuple[type[Message], str]] = {
 }
 
 
-def _dt(t: Timestamp) -> datetime | None:
-    if not t.seconds and not t.nanos:
-        return None
-    return t.ToDatetime(tzinfo=UTC)
-
-
 def _uuid(value: str) -> uuid.UUID | None:
     return uuid.UUID(value) if value else None
 
@@ -74,8 +68,8 @@ def org_unit_row(u: org_pb2.OrgUnitChanged) -> dict[str, Any]:
         "name": u.name,
         "kind": u.kind,
         "parent_id": _uuid(u.parent_id),
-        "created_at": _dt(u.created_at) or now,
-        "updated_at": _dt(u.updated_at) or now,
+        "created_at": from_ts(u.created_at) or now,
+        "updated_at": from_ts(u.updated_at) or now,
     }
 
 
@@ -91,8 +85,8 @@ def staff_row(s: org_pb2.StaffChanged) -> dict[str, Any]:
         "email": s.email or None,
         "org_unit_id": _uuid(s.org_unit_id),
         "is_active": s.is_active,
-        "created_at": _dt(s.created_at) or now,
-        "updated_at": _dt(s.updated_at) or now,
+        "created_at": from_ts(s.created_at) or now,
+        "updated_at": from_ts(s.updated_at) or now,
     }
 
 
@@ -108,8 +102,8 @@ def team_row(t: org_pb2.TeamChanged) -> dict[str, Any]:
         "description": t.description,
         "org_unit_id": _uuid(t.org_unit_id),
         "leader_id": _uuid(t.leader_id),
-        "created_at": _dt(t.created_at) or now,
-        "updated_at": _dt(t.updated_at) or now,
+        "created_at": from_ts(t.created_at) or now,
+        "updated_at": from_ts(t.updated_at) or now,
     }
 
 
@@ -121,7 +115,7 @@ def audit_row(a: customer_pb2.AuditRecorded) -> dict[str, Any]:
         "entity_id": uuid.UUID(a.entity_id),
         "action": a.action,
         "actor": a.actor,
-        "at": _dt(a.at) or datetime.now(UTC),
+        "at": from_ts(a.at) or datetime.now(UTC),
         "changes": json.loads(a.changes_json or "{}"),
         "request_id": a.request_id or None,
         "note": a.note or None,

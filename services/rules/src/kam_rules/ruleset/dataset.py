@@ -12,7 +12,7 @@ from google.protobuf.message import Message
 from kam_contracts import rules_pb2
 from kam_platform.changes import ChangeLog
 from kam_platform.dataset import Dataset
-from kam_platform.outbox import ts
+from kam_platform.outbox import from_ts, ts
 from kam_rules.models import SCHEMA, Audit, RuleSet
 
 SERVICE = "rules"
@@ -43,17 +43,10 @@ def rule_set_message(r: RuleSet) -> rules_pb2.RuleSetChanged:
     )
 
 
-def _dt(t: Any) -> datetime | None:
-    if not t.seconds and not t.nanos:
-        return None
-    value: datetime = t.ToDatetime(tzinfo=UTC)
-    return value
-
-
 def rule_set_row(msg: Message) -> dict[str, Any]:
     assert isinstance(msg, rules_pb2.RuleSetChanged)
     s = msg.rule_set
-    updated = _dt(s.updated_at) or datetime.now(UTC)
+    updated = from_ts(s.updated_at) or datetime.now(UTC)
     return {
         "id": uuid.UUID(s.id),
         "owner_node": s.owner_node,
@@ -73,7 +66,7 @@ def rule_set_row(msg: Message) -> dict[str, Any]:
         "note": s.note or None,
         "created_at": updated,
         "updated_at": updated,
-        "published_at": _dt(s.published_at),
+        "published_at": from_ts(s.published_at),
     }
 
 

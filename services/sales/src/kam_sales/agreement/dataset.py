@@ -11,8 +11,7 @@ from google.protobuf.message import Message
 
 from kam_contracts.gen.kam.v1 import sales_pb2
 from kam_platform.dataset import UpwardRecords
-from kam_platform.outbox import ts
-from kam_sales.catalog.dataset import dt
+from kam_platform.outbox import from_ts, ts
 from kam_sales.models import SCHEMA, Agreement
 
 
@@ -59,7 +58,7 @@ def message(r: Agreement) -> sales_pb2.AgreementChanged:
 def row(msg: Message) -> dict[str, Any]:
     assert isinstance(msg, sales_pb2.AgreementChanged)
     s = msg.agreement
-    updated = dt(s.updated_at) or datetime.now(UTC)
+    updated = from_ts(s.updated_at) or datetime.now(UTC)
     return {
         "id": uuid.UUID(s.id),
         "owner_node": s.owner_node,
@@ -84,7 +83,7 @@ def row(msg: Message) -> dict[str, Any]:
         "renewed_by_id": _uuid(s.renewed_by_id),
         "account_manager": s.account_manager,
         "created_by": s.created_by,
-        "created_at": dt(s.created_at) or updated,
+        "created_at": from_ts(s.created_at) or updated,
         "updated_at": updated,
     }
 

@@ -18,10 +18,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kam_contracts.gen.kam.v1 import sales_pb2
 from kam_platform.dataset import Dataset, UpwardRecords
-from kam_platform.outbox import ts
+from kam_platform.outbox import from_ts, ts
 from kam_platform.replication import Event
 from kam_platform.settings import Settings
-from kam_sales.catalog.dataset import dt
 from kam_sales.models import SCHEMA, Campaign, CampaignResponse, CampaignTargetList
 
 
@@ -59,7 +58,7 @@ def campaign_message(r: Campaign) -> sales_pb2.CampaignChanged:
 def campaign_row(msg: Message) -> dict[str, Any]:
     assert isinstance(msg, sales_pb2.CampaignChanged)
     s = msg.campaign
-    updated = dt(s.updated_at) or datetime.now(UTC)
+    updated = from_ts(s.updated_at) or datetime.now(UTC)
     return {
         "id": uuid.UUID(s.id),
         "owner_node": s.owner_node,
@@ -75,11 +74,11 @@ def campaign_row(msg: Message) -> dict[str, Any]:
         "valid_to": date.fromisoformat(s.end_date) if s.end_date else None,
         "status": s.status,
         "approved_by": s.approved_by or None,
-        "approved_at": dt(s.approved_at),
-        "launched_at": dt(s.launched_at),
-        "closed_at": dt(s.closed_at),
+        "approved_at": from_ts(s.approved_at),
+        "launched_at": from_ts(s.launched_at),
+        "closed_at": from_ts(s.closed_at),
         "created_by": s.created_by,
-        "created_at": dt(s.created_at) or updated,
+        "created_at": from_ts(s.created_at) or updated,
         "updated_at": updated,
     }
 
@@ -117,7 +116,7 @@ def list_message(r: CampaignTargetList) -> sales_pb2.CampaignTargetListChanged:
 def list_row(msg: Message) -> dict[str, Any]:
     assert isinstance(msg, sales_pb2.CampaignTargetListChanged)
     s = msg.target_list
-    updated = dt(s.updated_at) or datetime.now(UTC)
+    updated = from_ts(s.updated_at) or datetime.now(UTC)
     return {
         "id": uuid.UUID(s.id),
         "owner_node": s.owner_node,
@@ -127,7 +126,7 @@ def list_row(msg: Message) -> dict[str, Any]:
         "valid_from": date.fromisoformat(s.start_date),
         "valid_to": date.fromisoformat(s.end_date) if s.end_date else None,
         "targets": json.loads(s.targets_json or "[]"),
-        "created_at": dt(s.created_at) or updated,
+        "created_at": from_ts(s.created_at) or updated,
         "updated_at": updated,
     }
 
@@ -197,7 +196,7 @@ def response_message(r: CampaignResponse) -> sales_pb2.CampaignResponseChanged:
 def response_row(msg: Message) -> dict[str, Any]:
     assert isinstance(msg, sales_pb2.CampaignResponseChanged)
     s = msg.campaign_response
-    updated = dt(s.updated_at) or datetime.now(UTC)
+    updated = from_ts(s.updated_at) or datetime.now(UTC)
     return {
         "id": uuid.UUID(s.id),
         "owner_node": s.owner_node,
@@ -206,11 +205,11 @@ def response_row(msg: Message) -> dict[str, Any]:
         "customer_id": uuid.UUID(s.customer_id),
         "attempts": json.loads(s.attempts_json or "[]"),
         "response": s.response,
-        "responded_at": dt(s.responded_at),
+        "responded_at": from_ts(s.responded_at),
         "opportunity_id": uuid.UUID(s.opportunity_id) if s.opportunity_id else None,
         "account_manager": s.account_manager,
         "created_by": s.created_by,
-        "created_at": dt(s.created_at) or updated,
+        "created_at": from_ts(s.created_at) or updated,
         "updated_at": updated,
     }
 

@@ -9,12 +9,11 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from google.protobuf.message import Message
-from google.protobuf.timestamp_pb2 import Timestamp
 
 from kam_contracts.gen.kam.v1 import sales_pb2
 from kam_platform.dataset import Dataset
 from kam_platform.federation import down_scope
-from kam_platform.outbox import ts
+from kam_platform.outbox import from_ts, ts
 from kam_platform.settings import Settings
 from kam_sales.models import SCHEMA, CatalogItem
 
@@ -40,17 +39,10 @@ def item_message(r: CatalogItem) -> sales_pb2.CatalogItemChanged:
     )
 
 
-def dt(t: Timestamp) -> datetime | None:
-    if not t.seconds and not t.nanos:
-        return None
-    value: datetime = t.ToDatetime(tzinfo=UTC)
-    return value
-
-
 def item_row(msg: Message) -> dict[str, Any]:
     assert isinstance(msg, sales_pb2.CatalogItemChanged)
     s = msg.item
-    updated = dt(s.updated_at) or datetime.now(UTC)
+    updated = from_ts(s.updated_at) or datetime.now(UTC)
     return {
         "id": uuid.UUID(s.id),
         "owner_node": s.owner_node,
@@ -62,7 +54,7 @@ def item_row(msg: Message) -> dict[str, Any]:
         "valid_from": date.fromisoformat(s.valid_from),
         "valid_to": date.fromisoformat(s.valid_to) if s.valid_to else None,
         "body": json.loads(s.body_json or "{}"),
-        "created_at": dt(s.created_at) or updated,
+        "created_at": from_ts(s.created_at) or updated,
         "updated_at": updated,
     }
 

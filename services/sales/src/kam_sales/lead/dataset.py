@@ -12,8 +12,7 @@ from google.protobuf.message import Message
 
 from kam_contracts.gen.kam.v1 import sales_pb2
 from kam_platform.dataset import UpwardRecords
-from kam_platform.outbox import ts
-from kam_sales.catalog.dataset import dt
+from kam_platform.outbox import from_ts, ts
 from kam_sales.models import SCHEMA, SalesLead
 
 
@@ -46,7 +45,7 @@ def message(r: SalesLead) -> sales_pb2.SalesLeadChanged:
 def row(msg: Message) -> dict[str, Any]:
     assert isinstance(msg, sales_pb2.SalesLeadChanged)
     s = msg.sales_lead
-    updated = dt(s.updated_at) or datetime.now(UTC)
+    updated = from_ts(s.updated_at) or datetime.now(UTC)
     return {
         "id": uuid.UUID(s.id),
         "owner_node": s.owner_node,
@@ -65,7 +64,7 @@ def row(msg: Message) -> dict[str, Any]:
         "status_reason": s.status_reason or None,
         "opportunity_id": uuid.UUID(s.opportunity_id) if s.opportunity_id else None,
         "created_by": s.created_by,
-        "created_at": dt(s.created_at) or updated,
+        "created_at": from_ts(s.created_at) or updated,
         "updated_at": updated,
     }
 

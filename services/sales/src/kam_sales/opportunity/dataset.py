@@ -13,8 +13,7 @@ from google.protobuf.message import Message
 
 from kam_contracts.gen.kam.v1 import sales_pb2
 from kam_platform.dataset import UpwardRecords
-from kam_platform.outbox import ts
-from kam_sales.catalog.dataset import dt
+from kam_platform.outbox import from_ts, ts
 from kam_sales.models import SCHEMA, Opportunity
 
 R = TypeVar("R")
@@ -55,7 +54,7 @@ def message(r: Opportunity) -> sales_pb2.OpportunityChanged:
 def row(msg: Message) -> dict[str, Any]:
     assert isinstance(msg, sales_pb2.OpportunityChanged)
     s = msg.opportunity
-    updated = dt(s.updated_at) or datetime.now(UTC)
+    updated = from_ts(s.updated_at) or datetime.now(UTC)
     return {
         "id": uuid.UUID(s.id),
         "owner_node": s.owner_node,
@@ -76,12 +75,12 @@ def row(msg: Message) -> dict[str, Any]:
         "products": json.loads(s.products_json or "[]"),
         "decision_chain": json.loads(s.decision_chain_json or "[]"),
         "stage_history": json.loads(s.stage_history_json or "[]"),
-        "next_follow_up_at": dt(s.next_follow_up_at),
+        "next_follow_up_at": from_ts(s.next_follow_up_at),
         "follow_up_note": s.follow_up_note or None,
         "created_by": s.created_by,
-        "created_at": dt(s.created_at) or updated,
+        "created_at": from_ts(s.created_at) or updated,
         "updated_at": updated,
-        "closed_at": dt(s.closed_at),
+        "closed_at": from_ts(s.closed_at),
     }
 
 

@@ -12,8 +12,7 @@ from google.protobuf.message import Message
 
 from kam_contracts.gen.kam.v1 import sales_pb2
 from kam_platform.dataset import UpwardRecords
-from kam_platform.outbox import ts
-from kam_sales.catalog.dataset import dt
+from kam_platform.outbox import from_ts, ts
 from kam_sales.models import SCHEMA, Quote
 
 
@@ -62,7 +61,7 @@ def message(r: Quote) -> sales_pb2.QuoteChanged:
 def row(msg: Message) -> dict[str, Any]:
     assert isinstance(msg, sales_pb2.QuoteChanged)
     s = msg.quote
-    updated = dt(s.updated_at) or datetime.now(UTC)
+    updated = from_ts(s.updated_at) or datetime.now(UTC)
     return {
         "id": uuid.UUID(s.id),
         "owner_node": s.owner_node,
@@ -83,13 +82,13 @@ def row(msg: Message) -> dict[str, Any]:
         "approval_rule": s.approval_rule or None,
         "approved_by": s.approved_by or None,
         "approval_note": s.approval_note or None,
-        "decided_at": dt(s.decided_at),
+        "decided_at": from_ts(s.decided_at),
         "valid_until": date.fromisoformat(s.valid_until) if s.valid_until else None,
         "previous_id": _uuid(s.previous_id),
         "superseded_by_id": _uuid(s.superseded_by_id),
         "account_manager": s.account_manager,
         "created_by": s.created_by,
-        "created_at": dt(s.created_at) or updated,
+        "created_at": from_ts(s.created_at) or updated,
         "updated_at": updated,
     }
 

@@ -11,8 +11,7 @@ from google.protobuf.message import Message
 
 from kam_contracts.gen.kam.v1 import sales_pb2
 from kam_platform.dataset import UpwardRecords
-from kam_platform.outbox import ts
-from kam_sales.catalog.dataset import dt
+from kam_platform.outbox import from_ts, ts
 from kam_sales.models import SCHEMA, Visit
 
 
@@ -45,7 +44,7 @@ def message(r: Visit) -> sales_pb2.VisitChanged:
 def row(msg: Message) -> dict[str, Any]:
     assert isinstance(msg, sales_pb2.VisitChanged)
     s = msg.visit
-    updated = dt(s.updated_at) or datetime.now(UTC)
+    updated = from_ts(s.updated_at) or datetime.now(UTC)
     return {
         "id": uuid.UUID(s.id),
         "owner_node": s.owner_node,
@@ -56,15 +55,15 @@ def row(msg: Message) -> dict[str, Any]:
         "purpose": s.purpose or None,
         "location": s.location or None,
         "status": s.status,
-        "planned_at": dt(s.planned_at) or updated,
-        "visited_at": dt(s.visited_at),
+        "planned_at": from_ts(s.planned_at) or updated,
+        "visited_at": from_ts(s.visited_at),
         "participants": json.loads(s.participants_json or "[]"),
         "outcome": s.outcome or None,
         "minutes": s.minutes or None,
         "follow_ups": json.loads(s.follow_ups_json or "[]"),
         "account_manager": s.account_manager,
         "created_by": s.created_by,
-        "created_at": dt(s.created_at) or updated,
+        "created_at": from_ts(s.created_at) or updated,
         "updated_at": updated,
     }
 

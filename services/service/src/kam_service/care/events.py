@@ -12,9 +12,10 @@ from google.protobuf.message import Message
 
 from kam_contracts.gen.kam.v1 import service_pb2
 from kam_platform.dataset import UpwardRecords
+from kam_platform.outbox import from_ts
 from kam_service.models import SCHEMA
 from kam_service.models.care import CareActivity, CarePlan
-from kam_service.ticket.events import SERVICE, _dt, _ts
+from kam_service.ticket.events import SERVICE, _ts
 
 PLAN = "care_plan"
 ACTIVITY = "care_activity"
@@ -86,8 +87,8 @@ def plan_row(msg: Message) -> dict[str, Any]:
             for t in s.targets
         ],
         "created_by": s.created_by,
-        "created_at": _dt(s.created_at) or now,
-        "updated_at": _dt(s.updated_at) or now,
+        "created_at": from_ts(s.created_at) or now,
+        "updated_at": from_ts(s.updated_at) or now,
     }
 
 
@@ -141,8 +142,8 @@ def activity_row(msg: Message) -> dict[str, Any]:
         # the owner's de-duplication key stays at the owner (its job is the only proposer)
         "proposal_key": None,
         "created_by": s.created_by,
-        "created_at": _dt(s.created_at) or now,
-        "updated_at": _dt(s.updated_at) or now,
+        "created_at": from_ts(s.created_at) or now,
+        "updated_at": from_ts(s.updated_at) or now,
     }
 
 

@@ -10,9 +10,10 @@ from google.protobuf.message import Message
 
 from kam_contracts.gen.kam.v1 import service_pb2
 from kam_platform.dataset import UpwardRecords
+from kam_platform.outbox import from_ts
 from kam_service.models import SCHEMA
 from kam_service.models.care import ContactScheme
-from kam_service.ticket.events import SERVICE, _dt, _ts
+from kam_service.ticket.events import SERVICE, _ts
 
 SCHEME = "contact_scheme"
 ENTRY_KEYS = (
@@ -62,8 +63,8 @@ def scheme_row(msg: Message) -> dict[str, Any]:
         "hotlines": list(s.hotlines),
         "entries": [{key: getattr(e, wire) or None for wire, key in ENTRY_KEYS} for e in s.entries],
         "note": s.note,
-        "created_at": _dt(s.created_at) or now,
-        "updated_at": _dt(s.updated_at) or now,
+        "created_at": from_ts(s.created_at) or now,
+        "updated_at": from_ts(s.updated_at) or now,
     }
 
 

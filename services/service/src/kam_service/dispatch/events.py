@@ -11,8 +11,9 @@ from google.protobuf.message import Message
 
 from kam_contracts.gen.kam.v1 import service_pb2
 from kam_platform.dataset import Dataset
+from kam_platform.outbox import from_ts
 from kam_service.models import SCHEMA, TicketDispatch
-from kam_service.ticket.events import SERVICE, _dt, _ts
+from kam_service.ticket.events import SERVICE, _ts
 
 AGGREGATE = "ticket_dispatch"
 
@@ -40,7 +41,7 @@ def dispatch_row(msg: Message) -> dict[str, Any]:
     assert isinstance(msg, service_pb2.TicketDispatchChanged)
     s = msg.dispatch
     now = datetime.now(UTC)
-    created = _dt(s.created_at) or now
+    created = from_ts(s.created_at) or now
     return {
         "id": uuid.UUID(s.id),
         "owner_node": s.owner_node,
@@ -54,7 +55,7 @@ def dispatch_row(msg: Message) -> dict[str, Any]:
         "valid_from": created.date(),
         "valid_to": None,
         "created_at": created,
-        "updated_at": _dt(s.updated_at) or now,
+        "updated_at": from_ts(s.updated_at) or now,
     }
 
 

@@ -14,11 +14,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kam_contracts.gen.kam.v1 import service_pb2
 from kam_platform.dataset import UpwardRecords
-from kam_platform.outbox import build_event, channel
+from kam_platform.outbox import build_event, channel, from_ts
 from kam_platform.settings import Settings
 from kam_service.models import SCHEMA
 from kam_service.models.documents import Document, DocumentChunk
-from kam_service.ticket.events import SERVICE, _dt, _iso_ts, _ts, _ts_iso
+from kam_service.ticket.events import SERVICE, _iso_ts, _ts, _ts_iso
 
 DOCUMENT = "document"
 CHUNK = "document_chunk"
@@ -73,7 +73,7 @@ def document_row(msg: Message) -> dict[str, Any]:
     assert isinstance(msg, service_pb2.DocumentChanged)
     s = msg.document
     now = datetime.now(UTC)
-    updated = _dt(s.updated_at) or now
+    updated = from_ts(s.updated_at) or now
     return {
         "id": uuid.UUID(s.id),
         "owner_node": s.owner_node,
@@ -104,7 +104,7 @@ def document_row(msg: Message) -> dict[str, Any]:
             for v in s.versions
         ],
         "created_by": s.created_by,
-        "created_at": _dt(s.created_at) or now,
+        "created_at": from_ts(s.created_at) or now,
         "updated_at": updated,
         "deleted_at": updated if s.status == "DELETED" else None,
     }

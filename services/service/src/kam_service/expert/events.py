@@ -11,9 +11,10 @@ from google.protobuf.message import Message
 
 from kam_contracts.gen.kam.v1 import service_pb2
 from kam_platform.dataset import Dataset, UpwardRecords
+from kam_platform.outbox import from_ts
 from kam_service.models import SCHEMA
 from kam_service.models.care import Expert, ExpertRequest
-from kam_service.ticket.events import SERVICE, _dt, _ts
+from kam_service.ticket.events import SERVICE, _ts
 
 EXPERT = "expert"
 REQUEST = "expert_request"
@@ -49,8 +50,8 @@ def expert_row(msg: Message) -> dict[str, Any]:
         "domains": list(s.domains),
         "industries": list(s.industries),
         "is_active": s.is_active,
-        "created_at": _dt(s.created_at) or now,
-        "updated_at": _dt(s.updated_at) or now,
+        "created_at": from_ts(s.created_at) or now,
+        "updated_at": from_ts(s.updated_at) or now,
     }
 
 
@@ -100,8 +101,8 @@ def request_row(msg: Message) -> dict[str, Any]:
         "expert_name": s.expert_name or None,
         "outcome_summary": s.outcome_summary or None,
         "outcome_document_id": uuid.UUID(s.outcome_document_id) if s.outcome_document_id else None,
-        "created_at": _dt(s.created_at) or now,
-        "updated_at": _dt(s.updated_at) or now,
+        "created_at": from_ts(s.created_at) or now,
+        "updated_at": from_ts(s.updated_at) or now,
     }
 
 

@@ -12,8 +12,9 @@ from google.protobuf.message import Message
 
 from kam_contracts.gen.kam.v1 import service_pb2
 from kam_platform.dataset import Dataset, UpwardRecords
+from kam_platform.outbox import from_ts
 from kam_service.models import SCHEMA, KnowledgeContribution, KnowledgeItem
-from kam_service.ticket.events import SERVICE, _dt, _ts
+from kam_service.ticket.events import SERVICE, _ts
 
 from .states import ItemStatus
 
@@ -69,17 +70,17 @@ def item_row(msg: Message) -> dict[str, Any]:
         "revision": s.revision,
         "author": s.author,
         "reviewer": s.reviewer or None,
-        "reviewed_at": _dt(s.reviewed_at),
-        "published_at": _dt(s.published_at),
-        "retired_at": _dt(s.retired_at),
+        "reviewed_at": from_ts(s.reviewed_at),
+        "published_at": from_ts(s.published_at),
+        "retired_at": from_ts(s.retired_at),
         "source_contribution_id": uuid.UUID(s.source_contribution_id) if s.source_contribution_id else None,
         "contributed_by_node": s.contributed_by_node or None,
         "status_reason": s.status_reason or None,
         "valid_from": date.fromisoformat(s.valid_from) if s.valid_from else now.date(),
         "valid_to": date.fromisoformat(s.valid_to) if s.valid_to else None,
         "search_text": search_text(s.title, s.summary, s.body, tags),
-        "created_at": _dt(s.created_at) or now,
-        "updated_at": _dt(s.updated_at) or now,
+        "created_at": from_ts(s.created_at) or now,
+        "updated_at": from_ts(s.updated_at) or now,
     }
 
 
@@ -119,8 +120,8 @@ def contribution_row(msg: Message) -> dict[str, Any]:
         "author": s.author,
         "reviewing_node": s.reviewing_node,
         "status": s.status,
-        "created_at": _dt(s.created_at) or now,
-        "updated_at": _dt(s.updated_at) or now,
+        "created_at": from_ts(s.created_at) or now,
+        "updated_at": from_ts(s.updated_at) or now,
     }
 
 

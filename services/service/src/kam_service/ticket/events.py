@@ -16,7 +16,7 @@ from kam_contracts import customer_pb2
 from kam_contracts.gen.kam.v1 import service_pb2
 from kam_platform.changes import ChangeLog, audit_changes_json
 from kam_platform.dataset import Dataset
-from kam_platform.outbox import ts
+from kam_platform.outbox import from_ts, ts
 from kam_service.models import SCHEMA, Audit, TroubleTicket
 
 SERVICE = "service"
@@ -27,19 +27,12 @@ def _ts(value: datetime | None) -> Timestamp | None:
     return ts(value) if value is not None else None
 
 
-def _dt(t: Timestamp) -> datetime | None:
-    if not t.seconds and not t.nanos:
-        return None
-    value: datetime = t.ToDatetime(tzinfo=UTC)
-    return value
-
-
 def _iso_ts(value: str | None) -> Timestamp | None:
     return ts(datetime.fromisoformat(value)) if value else None
 
 
 def _ts_iso(t: Timestamp) -> str | None:
-    d = _dt(t)
+    d = from_ts(t)
     return d.isoformat() if d else None
 
 
@@ -159,12 +152,12 @@ def ticket_row(msg: Message) -> dict[str, Any]:
         "sla_calendar": s.sla_calendar or None,
         "response_minutes": s.response_minutes or None,
         "resolve_minutes": s.resolve_minutes or None,
-        "response_due_at": _dt(s.response_due_at),
-        "resolve_due_at": _dt(s.resolve_due_at),
-        "responded_at": _dt(s.responded_at),
-        "resolved_at": _dt(s.resolved_at),
-        "closed_at": _dt(s.closed_at),
-        "paused_since": _dt(s.paused_since),
+        "response_due_at": from_ts(s.response_due_at),
+        "resolve_due_at": from_ts(s.resolve_due_at),
+        "responded_at": from_ts(s.responded_at),
+        "resolved_at": from_ts(s.resolved_at),
+        "closed_at": from_ts(s.closed_at),
+        "paused_since": from_ts(s.paused_since),
         "paused_minutes": s.paused_minutes,
         "response_breached": s.response_breached,
         "resolve_breached": s.resolve_breached,
@@ -194,8 +187,8 @@ def ticket_row(msg: Message) -> dict[str, Any]:
             }
             for e in s.escalation
         ],
-        "created_at": _dt(s.created_at) or now,
-        "updated_at": _dt(s.updated_at) or now,
+        "created_at": from_ts(s.created_at) or now,
+        "updated_at": from_ts(s.updated_at) or now,
         "dispatch_id": uuid.UUID(s.dispatch_id) if s.dispatch_id else None,
         "reported_at_node": s.reported_at_node or None,
         "dispatched_to": s.dispatched_to or None,
@@ -230,7 +223,7 @@ def audit_row(a: customer_pb2.AuditRecorded) -> dict[str, Any]:
         "entity_id": uuid.UUID(a.entity_id),
         "action": a.action,
         "actor": a.actor,
-        "at": _dt(a.at) or datetime.now(UTC),
+        "at": from_ts(a.at) or datetime.now(UTC),
         "changes": json.loads(a.changes_json or "{}"),
         "request_id": a.request_id or None,
         "note": a.note or None,
