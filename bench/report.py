@@ -169,6 +169,7 @@ def _customer_metrics() -> list[Metric]:
     for key, fmt in (("import", "CSV"), ("import_xlsx", "XLSX")):
         # the CSV rows keep their labels of before the XLSX import was measured (the runs group by label)
         of = "" if fmt == "CSV" else f" ({fmt})"
+        imported = (*size, ("code", (key, "code")))
         out += [
             Metric(
                 "customer",
@@ -176,11 +177,11 @@ def _customer_metrics() -> list[Metric]:
                 f"import from {fmt}",
                 (key, "import_seconds"),
                 "s",
-                size,
+                imported,
                 1,
                 Goal("<=", 60, "s", (("customers", 1_000_000),)),
             ),
-            Metric("customer", "customer", f"import rows/s{of}", (key, "import_rows_per_second"), "/s", size, 0),
+            Metric("customer", "customer", f"import rows/s{of}", (key, "import_rows_per_second"), "/s", imported, 0),
         ]
         if fmt == "CSV":  # one ceiling: the XLSX holds the same rows as the CSV, copied once
             out.append(
@@ -190,7 +191,7 @@ def _customer_metrics() -> list[Metric]:
                     "ceiling: raw COPY of the same file",
                     (key, "raw_copy_seconds"),
                     "s",
-                    size,
+                    imported,
                 )
             )
         out.append(
@@ -200,7 +201,7 @@ def _customer_metrics() -> list[Metric]:
                 f"raw COPY time ÷ import time{of}",
                 (key, "ratio_import_to_raw_copy"),
                 "",
-                size,
+                imported,
                 3,
                 Goal(">=", 0.5),
             )

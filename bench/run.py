@@ -163,6 +163,10 @@ CREATE_CLIENT = "raw HTTP/1.1"
 # What the creates ran on (result key create.code; the report groups runs by it). Files before it have
 # none: a Core insert().values() built per create, the duplicate count's statement built per create.
 CREATE_CODE = "one SQL text per create shape, duplicate statements kept"
+# What the imports ran on (result key import.code; the report groups runs by it). Files before it have
+# none: uuid7 as a stdlib UUID set from the integer, the credit check by str.index, a generator per
+# staged row.
+IMPORT_CODE = "uuid7 from bytes, credit check by lookup, staged rows by itemgetter"
 # The customers already at the node when the creates start (result key create.base_customers). Files
 # before it have none: the creates started from an empty table, whose statistics then lagged behind
 # its growth until autovacuum's next pass, and the duplicate count scanned the whole table computing
@@ -621,6 +625,7 @@ def _import_figures(n: int, seconds: float, raw: float) -> dict[str, Any]:
         "ratio_import_to_raw_copy": round(raw / seconds, 3),
         "goal_import_seconds": 60,
         "goal_ratio": 0.5,
+        "code": IMPORT_CODE,
     }
 
 
