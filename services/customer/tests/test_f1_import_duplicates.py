@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import asyncpg
 import httpx
 import pytest
 from sqlalchemy import text
@@ -139,8 +140,8 @@ async def test_an_import_refreshes_statistics_in_which_its_node_owns_almost_noth
     """A province holds its local networks' replicas: its statistics say it owns almost none of the
     table. Costed on them, each imported row's duplicate look-up probed the owner index and computed the
     name key of every row the node owns (a 5,000-row chunk took 103 s instead of 0.05 s). An import
-    whose rows outgrow what autovacuum lets pass refreshes the statistics first, and the look-ups probe
-    the credit-code and name-key indexes."""
+    whose rows outgrow what autovacuum lets pass against the rows its node owns refreshes the
+    statistics first, and the look-ups probe the credit-code and name-key indexes."""
     await rollback_conn.execute(
         text(
             "INSERT INTO customer.customer (id, owner_node, version, customer_code, name, customer_type, "
@@ -154,10 +155,13 @@ async def test_an_import_refreshes_statistics_in_which_its_node_owns_almost_noth
 
     async def plan(prefix: str) -> list[str]:
         ids = [r["id"] for r in await raw.fetch("SELECT id FROM customer.customer WHERE customer_code LIKE $1", prefix)]
+        # the scope an import at gd-gz by a node-level user passes (scope_nodes: gd-gz, a leaf)
         out = await raw.fetchval("EXPLAIN (FORMAT JSON) " + importing._CANDIDATES, ids, ["gd-gz"], importing.PER_ROW)
         return _look_up_indexes(json.loads(out) if isinstance(out, str) else out)
 
-    n = 600  # above autovacuum's threshold for 5,000 rows (50 + 10 %), one chunk
+    # fewer than 10 % of the table (a threshold on the whole table would not refresh anything), but far
+    # more than 50 + 10 % of the rows the statistics say gd-gz owns (none); one chunk
+    n = 300
     codes = [valid_credit_code(f"91440101MA5QK{i:03d}0") for i in range(n)]
     # the state is real: rows of this node written behind the statistics' back are looked up by owner
     await rollback_conn.execute(
@@ -213,3 +217,32 @@ async def test_past_the_named_warnings_an_import_counts_the_rest_exactly_by_prob
     out = await raw.fetchval("EXPLAIN (FORMAT JSON) " + importing._COUNT, ids, None)
     looked_up = _look_ups(json.loads(out) if isinstance(out, str) else out)
     assert looked_up and all(looked_up), looked_up
+
+
+async def test_an_imports_analyze_that_cannot_get_its_lock_is_skipped_and_the_import_goes_on(
+    database_url: str,
+) -> None:
+    """ANALYZE holds a lock that conflicts with another ANALYZE until its transaction ends: two imports
+    at once would queue at the second one's (and deadlock if the first then waited for a row the
+    second wrote). An import's ANALYZE waits at most ANALYZE_LOCK_TIMEOUT, then is skipped, and the
+    import's transaction goes on."""
+    from kam_customer.importexport import repository
+    from kam_platform.embedded.postgres import plain_dsn
+
+    holder = await asyncpg.connect(plain_dsn(database_url))
+    importer = await asyncpg.connect(plain_dsn(database_url))
+    try:
+        await holder.execute("BEGIN")
+        await holder.execute("ANALYZE customer.customer")  # its lock held until this transaction ends
+        await importer.execute("BEGIN")
+        await importer.execute("SET LOCAL lock_timeout = '7s'")  # a setting of the import's own
+        assert await repository.analyze(importer) is False
+        assert await importer.fetchval("SELECT 1") == 1  # the transaction is usable
+        assert await importer.fetchval("SHOW lock_timeout") == "7s"  # and its setting is as it was
+        await holder.execute("ROLLBACK")
+        assert await repository.analyze(importer) is True
+        assert await importer.fetchval("SHOW lock_timeout") == "7s"
+        await importer.execute("ROLLBACK")
+    finally:
+        await holder.close()
+        await importer.close()

@@ -22,6 +22,8 @@ def test_credit_code_check_digit() -> None:
     wrong = base + ("0" if good[-1] != "0" else "1")
     assert "check digit" in (credit_code_problem(wrong) or "")
     assert "characters" in (credit_code_problem("91350100M000100Y4I") or "")
+    # a digit of another script ('٣', ARABIC-INDIC THREE) is a character outside the set, not a crash
+    assert "characters" in (credit_code_problem("91٣50100M000100Y4" + good[-1]) or "")
 
 
 def test_every_status_has_a_defined_transition_set() -> None:

@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator, Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
+import asyncpg
 from sqlalchemy import Row, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
@@ -226,20 +227,46 @@ ANALYZE_THRESHOLD = 50
 ANALYZE_SCALE_FACTOR = 0.1
 
 
-async def statistics_behind(conn: Conn, rows: int) -> bool:
-    """Whether the customer table's statistics are behind `rows` new rows of this transaction: they
-    count fewer rows than that, or the new rows are more than autovacuum would let pass before it
-    analyzes (which it cannot do for rows it cannot see yet). Not only the row count matters: the
-    statistics of a province holding its local networks' replicas say its own node owns almost no rows,
-    and the planner then probed the owner index for each imported row's duplicates, computing the name
-    key of every row it owns per probe (a 5,000-row chunk: 103 s instead of 0.05 s)."""
+async def statistics_behind(conn: Conn, rows: int, node: str) -> bool:
+    """Whether the customer table's statistics are behind `rows` new rows of `node` in this
+    transaction: they count fewer rows than that, or the new rows are more than autovacuum would let
+    pass (which it cannot see yet) against the rows the planner thinks `node` owns. Not only the row
+    count matters: the statistics of a province holding its local networks' replicas say its own node
+    owns almost none of the table, and the planner then probed the owner index for each imported row's
+    duplicates, computing the name key of every row the node owns per probe (a 5,000-row chunk: 103 s
+    instead of 0.05 s), however large the table."""
     known = await conn.fetchval(f"SELECT reltuples FROM pg_class WHERE oid = '{SCHEMA}.customer'::regclass")
-    return bool(known is None or known < rows or rows > ANALYZE_THRESHOLD + ANALYZE_SCALE_FACTOR * known)
+    if known is None or known < rows:
+        return True
+    plan = await conn.fetchval(
+        f"EXPLAIN (FORMAT JSON) SELECT 1 FROM {SCHEMA}.customer WHERE owner_node = $1 AND deleted_at IS NULL", node
+    )
+    owned = (json.loads(plan) if isinstance(plan, str) else plan)[0]["Plan"]["Plan Rows"]
+    return bool(rows > ANALYZE_THRESHOLD + ANALYZE_SCALE_FACTOR * owned)
 
 
-async def analyze(conn: Conn) -> None:
-    """Refresh the planner statistics after a bulk load (the transaction's own rows count as live)."""
-    await conn.execute(f"ANALYZE {SCHEMA}.customer, {SCHEMA}.organization")
+# how long an import's ANALYZE waits for its lock (another import's or a VACUUM's) before it is skipped
+ANALYZE_LOCK_TIMEOUT = "2s"
+
+
+async def analyze(conn: Conn) -> bool:
+    """Refresh the planner statistics after a bulk load (the transaction's own rows count as live).
+
+    In a savepoint, waiting at most ANALYZE_LOCK_TIMEOUT for its lock: ANALYZE holds a lock that
+    conflicts with another ANALYZE until the transaction ends, so two imports at once would queue at
+    the second one's, and deadlock if the first then waited for a row the second wrote. Skipped
+    (False) when the lock is not granted in time: the statistics stay as they were."""
+    previous = await conn.fetchval("SELECT current_setting('lock_timeout')")
+    await conn.execute("SAVEPOINT kam_import_analyze")
+    try:
+        await conn.execute("SELECT set_config('lock_timeout', $1, true)", ANALYZE_LOCK_TIMEOUT)
+        await conn.execute(f"ANALYZE {SCHEMA}.customer, {SCHEMA}.organization")
+    except asyncpg.exceptions.LockNotAvailableError:
+        await conn.execute("ROLLBACK TO SAVEPOINT kam_import_analyze")  # the setting reverts with it
+        return False
+    await conn.execute("RELEASE SAVEPOINT kam_import_analyze")
+    await conn.execute("SELECT set_config('lock_timeout', $1, true)", previous)
+    return True
 
 
 # --- export ------------------------------------------------------------------------------------

@@ -871,7 +871,7 @@ async def import_file(
         previous = None
         if planned:
             inserted += sum(1 for r in returned if r["inserted"])
-            if not analyzed and await repository.statistics_behind(conn, inserted):
+            if not analyzed and await repository.statistics_behind(conn, inserted, settings.node):
                 # statistics that know fewer rows than this import has just written (a table never
                 # analyzed, emptied, or left at reltuples = 0 by a VACUUM that ran during a large import
                 # that rolled back) cost every look-up as a probe of a near-empty table and pick a plan
@@ -902,6 +902,8 @@ async def _upsert(loader: Loader, planned: dict[str, _Planned]) -> list[dict[str
 # a planned row's staging tuple in STAGE_COLUMNS order: its record's values around the is_new_org flag
 # (two C look-ups per row instead of a generator over the columns: an import stages every row)
 _NEW_ORG_AT = repository.STAGE_COLUMNS.index("is_new_org")
+# an itemgetter of one key answers a bare value, not a tuple: each side needs two columns at least
+assert 2 <= _NEW_ORG_AT <= len(repository.STAGE_COLUMNS) - 3
 _STAGE_BEFORE = operator.itemgetter(*repository.STAGE_COLUMNS[:_NEW_ORG_AT])
 _STAGE_AFTER = operator.itemgetter(*repository.STAGE_COLUMNS[_NEW_ORG_AT + 1 :])
 
