@@ -157,7 +157,9 @@ class DuplicateRepository:
         if found is None:
             return 0
         (_, counting), _, params = found
-        return int(await self.session.scalar(counting, params) or 0)
+        # a number, not entities: executed on the session's connection, without the ORM's execution
+        # steps (the create's warning: 1.19 → 1.16 ms of CPU per create in process)
+        return int(await (await self.session.connection()).scalar(counting, params) or 0)
 
     async def phones_of(self, customer_id: uuid.UUID) -> list[str]:
         stmt = select(Contact.phone).where(
