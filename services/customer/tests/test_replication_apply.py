@@ -2,6 +2,7 @@
 is retried with back-off and then dead-lettered without blocking the stream."""
 
 import asyncio
+import contextlib
 import uuid
 from typing import Any
 
@@ -233,5 +234,53 @@ async def test_back_off_resets_after_a_healthy_batch(
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
         await engine.dispose()
+        await nc.close()
+        await db.dispose()
+
+
+class _Slow(ReplicationConsumer):
+    """Applies its first batch slower than the server's ack wait."""
+
+    delay = 3.5
+    slow_batches = 0
+
+    async def _apply_batch(self, events: Any, by_event: Any) -> Any:
+        if not self.slow_batches:
+            self.slow_batches += 1
+            await asyncio.sleep(self.delay)
+        return await super()._apply_batch(events, by_event)
+
+
+async def test_a_batch_applied_for_longer_than_the_ack_wait_is_not_delivered_again(
+    node_db: str, private_nats_url: str, settings_for: Any, jwks: Any
+) -> None:
+    """The server delivers an unacknowledged event again after the ack wait (15 s, so that an applier
+    that died leaves its batch for only that long). While a batch is applied its events are reported in
+    progress, so one applied for longer — here 3.5 s against an ack wait of 1 s — is not delivered again
+    under its applier."""
+    settings = settings_for(node_db, jwks, node=NODE, nats_url=private_nats_url)
+    nc = await nats.connect(private_nats_url)
+    js = nc.jetstream()
+    await js.add_stream(name=DOWN, subjects=["down.all.>"])
+    db = create_database(node_db)
+    consumer = _consumer(db, settings, private_nats_url, cls=_Slow, ack_wait=1.0)
+    (durable,) = consumer.durables()
+    # the server and its stream are shared with the other tests of this module: start from none of theirs
+    await js.purge_stream(DOWN)
+    with contextlib.suppress(nats.js.errors.NotFoundError):
+        await js.delete_consumer(DOWN, durable)
+    task = asyncio.create_task(consumer.run())
+    try:
+        did = uuid7()
+        subject, event = designation_event(did, 1, "A")
+        await js.publish(subject, event)
+        await wait_for(lambda: consumer.applied >= 1, timeout=30)
+        info = await js.consumer_info(DOWN, durable)
+        assert consumer.slow_batches == 1 and info.num_ack_pending == 0
+        assert info.delivered.consumer_seq == 1  # delivered once
+    finally:
+        consumer.stop()
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
         await nc.close()
         await db.dispose()

@@ -55,6 +55,11 @@ MAX_DELIVER = 6
 INBOX_KEEP_DAYS = 35
 PRUNE_EVERY_SECONDS = 3600.0
 BACKOFF_SECONDS = (0.5, 1.0, 2.0, 5.0, 10.0)
+# How long the server waits for a delivered event's ack before delivering it again. While a fetch is
+# being applied, its unsettled events are reported in progress every third of it (`_keep_in_progress`),
+# so a long batch is not redelivered under its applier; an applier that dies leaves them to be
+# redelivered this soon after (60 s before: the first minute of a restarted node went without them).
+ACK_WAIT_SECONDS = 15.0
 # Reconnect back-off of a consumer whose connection or loop failed; reset by every healthy batch.
 RECONNECT_FIRST, RECONNECT_MAX = 0.5, 10.0
 # A replica that grows fast (a new node catching up, a resync, a large import upstream) outruns
@@ -477,6 +482,7 @@ class ReplicationConsumer:
         max_deliver: int = MAX_DELIVER,
         backoff: Sequence[float] = BACKOFF_SECONDS,
         fetch_timeout: float = 1.0,
+        ack_wait: float = ACK_WAIT_SECONDS,
     ) -> None:
         self.sessionmaker = sessionmaker
         self.nats_url = nats_url
@@ -500,6 +506,7 @@ class ReplicationConsumer:
         self.max_deliver = max_deliver
         self.backoff = tuple(backoff)
         self.fetch_timeout = fetch_timeout
+        self.ack_wait = ack_wait
         self._reconnect_delay = RECONNECT_FIRST
         self._waited_for_stream = False
         self.reconnects = 0  # failures that dropped the connection (not the start-up wait for the stream)
@@ -590,7 +597,7 @@ class ReplicationConsumer:
                     durable_name=durable,
                     ack_policy=AckPolicy.EXPLICIT,
                     deliver_policy=DeliverPolicy.ALL,
-                    ack_wait=60,
+                    ack_wait=self.ack_wait,
                     max_deliver=-1,  # bounded by us (dead letter after MAX_DELIVER), not by the server
                     max_ack_pending=self.batch * 4,
                     filter_subject=subject,
@@ -635,13 +642,29 @@ class ReplicationConsumer:
             if not msgs:  # an idle fetch may also answer an empty list
                 self.idle_fetches += 1
                 continue
-            for group in self._by_bytes(msgs):
-                await self.handle(group, nc)
+            keep = asyncio.create_task(self._keep_in_progress(msgs))
+            try:
+                for group in self._by_bytes(msgs):
+                    await self.handle(group, nc)
+            finally:
+                keep.cancel()
+                await asyncio.gather(keep, return_exceptions=True)
             # the next fetch asks for about `batch_bytes` of events the size of these
             mean = sum(len(m.data) for m in msgs) / len(msgs)
             size = max(1, min(self.batch, int(self.batch_bytes // max(mean, 1.0))))
             # connected and applying: the next failure starts the back-off from the beginning again
             self._reconnect_delay = RECONNECT_FIRST
+
+    async def _keep_in_progress(self, msgs: list[Any]) -> None:
+        """Every third of `ack_wait`, until cancelled: report the fetch's events not yet settled (acked,
+        nak'd or dead-lettered) as still being worked on, so that the server does not deliver them again
+        while the groups before them are applied, or while a failed batch is retried event by event."""
+        while True:
+            await asyncio.sleep(self.ack_wait / 3)
+            for msg in msgs:
+                if not getattr(msg, "_ackd", False):  # nats.py's own record of a settled message
+                    with contextlib.suppress(Exception):  # a lost connection ends the fetch loop anyway
+                        await msg.in_progress()
 
     def _by_bytes(self, msgs: list[Any]) -> list[list[Any]]:
         """Consecutive groups of at most `batch_bytes` of payload (a larger event alone), in order."""
