@@ -60,19 +60,24 @@ async def test_import_warns_of_duplicates_and_imports_every_row(
     assert [c["customerId"] for c in found.json()] == [existing]
 
 
-def _look_ups(plan: Any) -> list[bool]:
-    """For each read of the LATERAL look-ups' table (alias m…) in an EXPLAIN (FORMAT JSON) plan: whether it
-    is a probe (an index condition) rather than a walk over the whole table or index."""
-    out: list[bool] = []
+def _look_up_reads(plan: Any) -> list[dict[str, Any]]:
+    """Every read of the LATERAL look-ups' table (alias m…) in an EXPLAIN (FORMAT JSON) plan."""
+    out: list[dict[str, Any]] = []
 
     def walk(node: dict[str, Any]) -> None:
         if str(node.get("Alias", "")).startswith("m") and node.get("Relation Name") == "customer":
-            out.append("Index Cond" in node or "Recheck Cond" in node)  # an index or bitmap probe
+            out.append(node)
         for child in node.get("Plans", []):
             walk(child)
 
     walk(plan[0]["Plan"])
     return out
+
+
+def _look_ups(plan: Any) -> list[bool]:
+    """For each look-up read: whether it is a probe (an index condition) rather than a walk over the whole
+    table or index."""
+    return ["Index Cond" in node or "Recheck Cond" in node for node in _look_up_reads(plan)]  # index or bitmap
 
 
 async def test_an_import_refreshes_statistics_that_claim_an_empty_table_so_look_ups_stay_probes(
@@ -116,22 +121,13 @@ async def test_an_import_refreshes_statistics_that_claim_an_empty_table_so_look_
 
 
 def _look_up_indexes(plan: Any) -> list[str]:
-    """The index each read of the LATERAL look-ups' table (alias m…) probes, in an EXPLAIN (FORMAT JSON)
-    plan ("-" for a read without one)."""
-    out: list[str] = []
+    """The indexes each look-up read probes, comma-separated ("-" for a read without one)."""
 
     def names(node: dict[str, Any]) -> list[str]:
         own = [node["Index Name"]] if "Index Name" in node else []
         return own + [n for child in node.get("Plans", []) for n in names(child)]
 
-    def walk(node: dict[str, Any]) -> None:
-        if str(node.get("Alias", "")).startswith("m") and node.get("Relation Name") == "customer":
-            out.append(",".join(names(node)) or "-")
-        for child in node.get("Plans", []):
-            walk(child)
-
-    walk(plan[0]["Plan"])
-    return out
+    return [",".join(names(node)) or "-" for node in _look_up_reads(plan)]
 
 
 async def test_an_import_refreshes_statistics_in_which_its_node_owns_almost_nothing(

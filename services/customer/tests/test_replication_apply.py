@@ -170,10 +170,15 @@ async def test_idle_fetch_timeouts_never_drop_the_connection(
         await wait_for(lambda: consumer.idle_fetches >= 500, timeout=120)
         assert consumer.reconnects == 0
     finally:
-        consumer.stop()
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
-        await db.dispose()
+        await _stopped(consumer, task, db)
+
+
+async def _stopped(consumer: ReplicationConsumer, task: asyncio.Task[None], db: Any) -> None:
+    """Stop a running consumer and close its database."""
+    consumer.stop()
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+    await db.dispose()
 
 
 class _Flaky(ReplicationConsumer):
@@ -279,8 +284,5 @@ async def test_a_batch_applied_for_longer_than_the_ack_wait_is_not_delivered_aga
         assert consumer.slow_batches == 1 and info.num_ack_pending == 0
         assert info.delivered.consumer_seq == 1  # delivered once
     finally:
-        consumer.stop()
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
         await nc.close()
-        await db.dispose()
+        await _stopped(consumer, task, db)
