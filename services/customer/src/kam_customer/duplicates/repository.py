@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Integer, Select, String, bindparam, func, or_, select, text
 from sqlalchemy.dialects.postgresql import insert
@@ -33,6 +33,15 @@ MAX_STATEMENTS = 512
 _STATEMENTS: dict[tuple[ScopeKey, tuple[str, ...], bool], tuple[Select[Any], Select[Any]]] = {}
 
 
+class _Compared(NamedTuple):
+    """The attributes a customer is compared by (its duplicate signals)."""
+
+    name: str | None
+    credit_code: str | None
+    address: str | None
+    phones: Sequence[str]
+
+
 def _scoped(session: AsyncSession, principal: Principal, topology: Topology) -> Select[Any]:
     return CustomerRepository.from_session(session).scoped(principal, topology)
 
@@ -46,20 +55,12 @@ class DuplicateRepository:
         return cls(session)
 
     def _matching(
-        self,
-        principal: Principal,
-        topology: Topology,
-        *,
-        name: str | None,
-        credit_code: str | None,
-        address: str | None,
-        phones: Sequence[str],
-        exclude: uuid.UUID | None,
-        limit: int,
+        self, principal: Principal, topology: Topology, compared: _Compared, exclude: uuid.UUID | None, limit: int
     ) -> tuple[tuple[Select[Any], Select[Any]], tuple[str, ...], dict[str, Any]] | None:
-        """The visible customers sharing a signal with the given attributes: the statements listing and
-        counting them, the signals they compare and their parameters (None when there is nothing to
+        """The visible customers sharing a signal with the `compared` attributes: the statements listing
+        and counting them, the signals they compare and their parameters (None when there is nothing to
         compare)."""
+        name, credit_code, address, phones = compared
         given = {"creditCode": credit_code, "name": name, "address": address, "phone": list(phones) or None}
         params: dict[str, Any] = {k: v for k, v in given.items() if v}
         if not params:
@@ -115,16 +116,7 @@ class DuplicateRepository:
         limit: int = MAX_CANDIDATES,
     ) -> list[tuple[Customer, set[str]]]:
         """Visible customers sharing a signal with the given attributes, with the signals they share."""
-        found = self._matching(
-            principal,
-            topology,
-            name=name,
-            credit_code=credit_code,
-            address=address,
-            phones=phones,
-            exclude=exclude,
-            limit=limit,
-        )
+        found = self._matching(principal, topology, _Compared(name, credit_code, address, phones), exclude, limit)
         if found is None:
             return []
         (listing, _), signals, params = found
@@ -144,16 +136,7 @@ class DuplicateRepository:
         limit: int = MAX_CANDIDATES,
     ) -> int:
         """How many customers `matches` would list (at most `limit`), without reading them."""
-        found = self._matching(
-            principal,
-            topology,
-            name=name,
-            credit_code=credit_code,
-            address=address,
-            phones=phones,
-            exclude=exclude,
-            limit=limit,
-        )
+        found = self._matching(principal, topology, _Compared(name, credit_code, address, phones), exclude, limit)
         if found is None:
             return 0
         (_, counting), _, params = found
