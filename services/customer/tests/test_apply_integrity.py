@@ -23,13 +23,13 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from kam_contracts import customer_pb2, envelope_pb2
-from kam_customer.models import SCHEMA
-from kam_customer.replication.handlers import CustomerApplier
 from kam_platform.db import create_database
 from kam_platform.ids import uuid7
 from kam_platform.outbox import build_event
 from kam_platform.replication import ReplicationConsumer
 from kam_platform.testing.plugin import wait_for
+
+from .consumers import customer_consumer
 
 UP_STREAM, DOWN_STREAM = "IN_HQ", "IN_GDGZ"
 
@@ -87,15 +87,12 @@ async def world(private_nats_url: str, make_database: Any, settings_for: Any, jw
         db = create_database(url)
         dbs.append(db)
         consumers.append(
-            ReplicationConsumer(
-                sessionmaker=db.sessionmaker,
-                nats_url=private_nats_url,
-                service="customer",
-                schema=SCHEMA,
-                node=node,
+            customer_consumer(
+                db,
+                settings,
                 stream=stream,
                 filter_subjects=filters,
-                apply=CustomerApplier(settings),
+                nats_url=private_nats_url,
                 max_deliver=2,
                 backoff=(0.1,),
             )

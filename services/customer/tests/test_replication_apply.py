@@ -12,8 +12,6 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from kam_contracts import customer_pb2
-from kam_customer.models import SCHEMA
-from kam_customer.replication.handlers import CustomerApplier
 from kam_platform.db import create_database
 from kam_platform.federation import declare_node_streams
 from kam_platform.ids import uuid7
@@ -21,6 +19,8 @@ from kam_platform.outbox import build_event
 from kam_platform.replication import ReplicationConsumer
 from kam_platform.testing.plugin import wait_for
 from kam_platform.topology import Topology
+
+from .consumers import customer_consumer
 
 NODE = "gd-gz"
 # The group's downward stream as it reaches gd-gz (here captured directly: one server, no sourcing)
@@ -81,15 +81,12 @@ async def test_apply_is_idempotent_keeps_newest_and_dead_letters_poison(
     await js.add_stream(name=DOWN, subjects=["down.all.>"])
     settings = settings_for(node_db, jwks, node=NODE, nats_url=private_nats_url)
     db = create_database(node_db)
-    consumer = ReplicationConsumer(
-        sessionmaker=db.sessionmaker,
-        nats_url=private_nats_url,
-        service="customer",
-        schema=SCHEMA,
-        node=NODE,
+    consumer = customer_consumer(
+        db,
+        settings,
         stream=DOWN,
         filter_subjects=["down.*.customer.>"],
-        apply=CustomerApplier(settings),
+        nats_url=private_nats_url,
         max_deliver=3,
         backoff=(0.1, 0.2),
     )
@@ -141,16 +138,8 @@ async def _settled(js: Any) -> Any:
 def _consumer(
     db: Any, settings: Any, nats_url: str, cls: type[ReplicationConsumer] = ReplicationConsumer, **kw: Any
 ) -> Any:
-    return cls(
-        sessionmaker=db.sessionmaker,
-        nats_url=nats_url,
-        service="customer",
-        schema=SCHEMA,
-        node=NODE,
-        stream=DOWN,
-        filter_subjects=["down.*.customer.>"],
-        apply=CustomerApplier(settings),
-        **kw,
+    return customer_consumer(
+        db, settings, stream=DOWN, filter_subjects=["down.*.customer.>"], nats_url=nats_url, cls=cls, **kw
     )
 
 
@@ -249,11 +238,11 @@ class _Slow(ReplicationConsumer):
     delay = 3.5
     slow_batches = 0
 
-    async def _apply_batch(self, events: Any, by_event: Any) -> Any:
+    async def _apply_batch(self, events: Any, msgs: Any = None) -> Any:
         if not self.slow_batches:
             self.slow_batches += 1
             await asyncio.sleep(self.delay)
-        return await super()._apply_batch(events, by_event)
+        return await super()._apply_batch(events, msgs)
 
 
 async def test_a_batch_applied_for_longer_than_the_ack_wait_is_not_delivered_again(

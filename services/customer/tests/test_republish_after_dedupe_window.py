@@ -16,13 +16,12 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from kam_customer.main import MIGRATIONS, create_app
-from kam_customer.models import SCHEMA
-from kam_customer.replication.handlers import CustomerApplier
 from kam_platform.db import create_database
 from kam_platform.federation import declare_node_streams
-from kam_platform.replication import ReplicationConsumer
 from kam_platform.testing.plugin import app_client, wait_for
 from kam_platform.topology import Topology
+
+from .consumers import customer_consumer
 
 URL = "/tmf-api/customerManagement/v4/customer"
 OWNER, PARENT, STREAM = "gd-gz", "gd", "UP_gd-gz"
@@ -62,15 +61,8 @@ async def test_an_event_republished_after_the_duplicate_window_is_applied_once(
     app = create_app(owner_settings)
     parent_settings = settings_for(parent_db, jwks, node=PARENT, nats_url=private_nats_url)
     parent = create_database(parent_db)
-    consumer = ReplicationConsumer(
-        sessionmaker=parent.sessionmaker,
-        nats_url=private_nats_url,
-        service="customer",
-        schema=SCHEMA,
-        node=PARENT,
-        stream=STREAM,
-        filter_subjects=["up.*.customer.>"],
-        apply=CustomerApplier(parent_settings),
+    consumer = customer_consumer(
+        parent, parent_settings, stream=STREAM, filter_subjects=["up.*.customer.>"], nats_url=private_nats_url
     )
     try:
         async with app.router.lifespan_context(app), await app_client(app) as client:

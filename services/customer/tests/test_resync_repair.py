@@ -18,12 +18,13 @@ from google.protobuf.message import Message
 from sqlalchemy import select, text
 
 from kam_contracts import customer_pb2, envelope_pb2
-from kam_customer.models import SCHEMA, Outbox
-from kam_customer.replication.handlers import CustomerApplier
+from kam_customer.models import Outbox
 from kam_platform.db import Database, create_database
 from kam_platform.ids import uuid7
 from kam_platform.outbox import build_event, ts
 from kam_platform.replication import Event, ReplicationConsumer
+
+from .consumers import customer_consumer
 
 
 @dataclass
@@ -50,15 +51,12 @@ async def _node(make_database: Any, settings_for: Any, jwks: Any, code: str, str
 
     url = make_database(f"test_resync_repair_{code.replace('-', '_')}", [MIGRATIONS])
     db = create_database(url)
-    consumer = ReplicationConsumer(
-        sessionmaker=db.sessionmaker,
-        nats_url="nats://127.0.0.1:1",  # never connected: batches are handed to it
-        service="customer",
-        schema=SCHEMA,
-        node=code,
+    consumer = customer_consumer(
+        db,
+        settings_for(url, jwks, node=code),
         stream=stream,
         filter_subjects=["up.*.customer.>", "down.*.customer.>"],
-        apply=CustomerApplier(settings_for(url, jwks, node=code)),
+        nats_url="nats://127.0.0.1:1",  # never connected: batches are handed to it
     )
     yield Node(code, db, consumer)
     await db.dispose()
