@@ -201,6 +201,35 @@ def _insert(info: dict[str, Any], schema: str, rows: list[tuple[Any, ...]]) -> t
     return text(sql), params
 
 
+def take_pending(info: dict[str, Any]) -> tuple[str, list[tuple[Any, ...]], bool] | None:
+    """The deferred rows of a transaction whose events are all of one schema, taken from `info` (a
+    session's) for a statement that writes them with other rows (`kam_platform.db.together`): the schema,
+    its rows in emission order, and whether that statement must also wake the relay (`outbox_values`).
+    None when nothing is deferred, or several schemas are (those are written at the commit)."""
+    pending: dict[str, list[tuple[Any, ...]]] = info.get(_PENDING) or {}
+    if len(pending) != 1:
+        return None
+    ((schema, rows),) = pending.items()
+    if not rows:
+        return None
+    del info[_PENDING]
+    notify = not info.get(f"notified:{schema}")
+    info[f"notified:{schema}"] = True
+    return schema, rows, notify
+
+
+def outbox_values(schema: str, count: int, first: int, *, notify: bool) -> str:
+    """An INSERT of `count` outbox rows whose values are the driver's parameters numbered from `first`
+    (the columns of OUTBOX_COLUMNS, row after row; then the relay's channel when `notify`), in emission
+    order: a multi-row VALUES list is inserted in its order, each created_at taken by clock_timestamp()."""
+    width = len(_NAMES)
+    rows = ", ".join("(" + ", ".join(f"${first + r * width + k}" for k in range(width)) + ")" for r in range(count))
+    sql = f'INSERT INTO "{schema}".outbox ({_COLUMNS}) VALUES {rows}'
+    if notify:
+        sql += f" RETURNING (SELECT pg_notify(${first + count * width}, ''))"
+    return sql
+
+
 async def write_rows(session: AsyncSession, *, schema: str, rows: list[tuple[Any, ...]]) -> None:
     """Write rows built by `build_event` as ``(id, subject, event_type, aggregate_id, version, payload)``
     in one INSERT now, in the caller's transaction (a snapshot's chunk); the relay is woken at commit."""

@@ -16,6 +16,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from kam_customer.customer.repository import CustomerRepository
 from kam_customer.models import Contact, Customer
 from kam_platform.auth import Principal, ScopeKey, scope_key
+from kam_platform.db.driver import Kept, compile_kept, driver_connection
 from kam_platform.topology import Topology
 
 from .models import DuplicateCandidate
@@ -30,7 +31,16 @@ MAX_CANDIDATES = 50
 OWNERS_CHUNK = 10_000
 # the matching statements kept, by scope and signals (DuplicateRepository._statements)
 MAX_STATEMENTS = 512
-_STATEMENTS: dict[tuple[ScopeKey, tuple[str, ...], bool], tuple[Select[Any], Select[Any]]] = {}
+_STATEMENTS: dict[tuple[ScopeKey, tuple[str, ...], bool], _Statements] = {}
+
+
+class _Statements(NamedTuple):
+    """The kept statements of one scope and set of signals: listing and counting the matches, and the
+    count compiled for the driver (None when its SQL is rendered per call: an expanding ``IN``)."""
+
+    listing: Select[Any]
+    counting: Select[Any]
+    count_on_driver: Kept | None
 
 
 class _Compared(NamedTuple):
@@ -56,7 +66,7 @@ class DuplicateRepository:
 
     def _matching(
         self, principal: Principal, topology: Topology, compared: _Compared, exclude: uuid.UUID | None, limit: int
-    ) -> tuple[tuple[Select[Any], Select[Any]], tuple[str, ...], dict[str, Any]] | None:
+    ) -> tuple[_Statements, tuple[str, ...], dict[str, Any]] | None:
         """The visible customers sharing a signal with the `compared` attributes: the statements listing
         and counting them, the signals they compare and their parameters (None when there is nothing to
         compare)."""
@@ -80,11 +90,11 @@ class DuplicateRepository:
 
     def _statements(
         self, principal: Principal, topology: Topology, signals: tuple[str, ...], *, exclude: bool
-    ) -> tuple[Select[Any], Select[Any]]:
+    ) -> _Statements:
         """The statements listing and counting the matches of these signals within this scope, every
         value bound by name: built once per scope and signals and kept (`_STATEMENTS`), so a create's
         duplicate warning does not build, coerce and key a statement each time (about a quarter of a
-        create's Python time, docs/benchmarks.md)."""
+        create's Python time, docs/benchmarks.md), and the count compiled once for the driver."""
         clauses: dict[str, Callable[[], ColumnElement[bool]]] = {
             "creditCode": lambda: Customer.credit_code == bindparam("creditCode", type_=String),
             "name": lambda: NAME_KEY(Customer.name) == NAME_KEY(bindparam("name", type_=String)),
@@ -101,7 +111,11 @@ class DuplicateRepository:
         limit = bindparam("limit", type_=Integer)
         listing = stmt.add_columns(*[clauses[s]().label(s) for s in signals]).limit(limit)
         counting = select(func.count()).select_from(stmt.with_only_columns(Customer.id).limit(limit).subquery())
-        return listing, counting
+        try:
+            on_driver: Kept | None = compile_kept(counting, self.session.sync_session.get_bind().dialect)
+        except ValueError:
+            on_driver = None  # a phone list, or a scope of several nodes: rendered per call
+        return _Statements(listing, counting, on_driver)
 
     async def matches(
         self,
@@ -119,7 +133,8 @@ class DuplicateRepository:
         found = self._matching(principal, topology, _Compared(name, credit_code, address, phones), exclude, limit)
         if found is None:
             return []
-        (listing, _), signals, params = found
+        kept, signals, params = found
+        listing = kept.listing
         rows = (await self.session.execute(listing, params)).all()
         return [(r[0], {k for k in signals if getattr(r, k)}) for r in rows]
 
@@ -139,10 +154,12 @@ class DuplicateRepository:
         found = self._matching(principal, topology, _Compared(name, credit_code, address, phones), exclude, limit)
         if found is None:
             return 0
-        (_, counting), _, params = found
-        # a number, not entities: executed on the session's connection, without the ORM's execution
-        # steps (the create's warning: 1.19 → 1.16 ms of CPU per create in process)
-        return int(await (await self.session.connection()).scalar(counting, params) or 0)
+        kept, _, params = found
+        if kept.count_on_driver is not None:
+            # a number, not entities: on the driver, without SQLAlchemy's execution steps (kam_platform.db.driver)
+            conn = await driver_connection(self.session)
+            return int(await conn.fetchval(kept.count_on_driver.sql, *kept.count_on_driver.args(params)) or 0)
+        return int(await (await self.session.connection()).scalar(kept.counting, params) or 0)
 
     async def phones_of(self, customer_id: uuid.UUID) -> list[str]:
         stmt = select(Contact.phone).where(

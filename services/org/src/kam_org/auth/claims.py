@@ -3,8 +3,8 @@ password grant (kam_org.auth.service) and of the operator's `kam token` (kam_org
 
 Light on purpose (issue 10: `kam token` under 1 s): asyncpg, the signing code and the topology only —
 no SQLAlchemy, no FastAPI, no models. The reads are plain SQL on an asyncpg connection; the service
-passes its request session's own connection (`driver_connection`), so both run the same statements in
-the caller's transaction.
+passes its request session's own connection (`kam_platform.db.driver.driver_connection`), so both run the
+same statements in the caller's transaction.
 """
 
 from __future__ import annotations
@@ -22,7 +22,6 @@ from kam_platform.topology import Topology
 
 if TYPE_CHECKING:
     import asyncpg
-    from sqlalchemy.ext.asyncio import AsyncSession
 
 AUDIENCE = "kam"
 TOKEN_LIFETIME_SECONDS = 3600
@@ -59,13 +58,6 @@ class Issued:
     token: str
     scope_node: str
     claims: dict[str, Any]
-
-
-async def driver_connection(session: AsyncSession) -> asyncpg.Connection:
-    """The asyncpg connection under a session (in its transaction), for the reads of this module."""
-    raw = await (await session.connection()).get_raw_connection()
-    conn: asyncpg.Connection = raw.driver_connection
-    return conn
 
 
 # --- reads ------------------------------------------------------------------------------------

@@ -27,6 +27,7 @@ from kam_org.staff.repository import StaffRepository
 from kam_platform.auth import (
     Principal,
 )
+from kam_platform.db.driver import driver_connection
 from kam_platform.errors import KamError, Unauthorized
 from kam_platform.settings import Settings
 from kam_platform.topology import Topology
@@ -78,7 +79,7 @@ class LoginLimits:
 
 async def ensure_signing_key(session: AsyncSession) -> None:
     """Create the node's signing key when there is none (kam_org.auth.claims)."""
-    await claims.ensure_signing_key(await claims.driver_connection(session))
+    await claims.ensure_signing_key(await driver_connection(session))
 
 
 async def jwks(session: AsyncSession) -> dict[str, Any]:
@@ -95,7 +96,7 @@ async def _mint(
 ) -> TokenResponse:
     """The token of `staff`, built by the one claim builder (kam_org.auth.claims) in this session."""
     issued = await claims.mint(
-        await claims.driver_connection(session),
+        await driver_connection(session),
         staff=claims.Subject.of(staff),
         topology=topology,
         scope_node=scope_node,
@@ -189,7 +190,7 @@ async def operator_token(
     """A token for an existing active user without a password (the operator's `kam token` issues it
     on its own connection: kam_org.tokens)."""
     issued = await claims.operator_token(
-        await claims.driver_connection(session),
+        await driver_connection(session),
         node=node,
         topology=topology,
         username=username,
