@@ -46,6 +46,10 @@ async def test_a_first_statement_on_the_driver_is_rolled_back_with_the_session(
         assert await (await driver_connection(session)).fetchval(f"SELECT count(*) FROM {name}") == 2
         assert await _count(engine, name) == 0  # nothing is visible outside before the commit
         await session.rollback()
+        assert await _count(engine, name) == 0
+        # the session's next transaction: the driver's statement is in it too, not in the last one's place
+        await (await driver_connection(session)).execute(f"INSERT INTO {name} VALUES (3, 'driver')")
+        await session.rollback()
     assert await _count(engine, name) == 0
 
 

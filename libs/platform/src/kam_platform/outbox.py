@@ -61,13 +61,15 @@ def channel(schema: str) -> str:
     return f"kam_outbox_{schema}"
 
 
-def ts(dt: datetime | None = None) -> Timestamp:
-    t = Timestamp()
-    t.FromDatetime((dt or datetime.now(UTC)).astimezone(UTC))
-    return t
-
-
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def ts(dt: datetime | None = None) -> Timestamp:
+    """`dt` (now by default; a naive one is local time) as a Timestamp, as `Timestamp.FromDatetime`
+    makes it, at a quarter of its cost (an event carries several)."""
+    dt = dt or datetime.now(UTC)
+    since = (dt if dt.tzinfo is not None else dt.astimezone(UTC)) - _EPOCH
+    return Timestamp(seconds=since.days * 86400 + since.seconds, nanos=since.microseconds * 1000)
 
 
 @functools.lru_cache(maxsize=4096)

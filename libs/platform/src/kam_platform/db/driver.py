@@ -21,24 +21,37 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 import asyncpg
-from sqlalchemy import exc
+from sqlalchemy import event, exc
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.compiler import SQLCompiler
+
+_DRIVER = "kam:driver_connection"
 
 
 async def driver_connection(session: AsyncSession) -> asyncpg.Connection:
     """The asyncpg connection under `session`, inside the session's transaction (begun now if no
-    statement has begun it yet)."""
+    statement has begun it yet); kept on the session until that transaction ends."""
+    conn: asyncpg.Connection | None = session.info.get(_DRIVER)
+    if conn is not None:
+        return conn
     raw = await (await session.connection()).get_raw_connection()
     adapted = raw.dbapi_connection
     # the adapter (sqlalchemy.dialects.postgresql.asyncpg) begins its transaction at the first cursor
     # execute; begin it the same way, so that it also commits or rolls back with the session
     if getattr(adapted, "_transaction", False) is None:
         await adapted._start_transaction()  # type: ignore[union-attr]
-    conn: asyncpg.Connection = raw.driver_connection
+    conn = raw.driver_connection
+    session.info[_DRIVER] = conn
     return conn
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget(session: Session, _transaction: Any) -> None:
+    # the connection goes back to the pool (or a savepoint ended): ask for it again next time
+    session.info.pop(_DRIVER, None)
 
 
 def integrity_error(sql: str, args: Any, error: asyncpg.IntegrityConstraintViolationError) -> exc.IntegrityError:
