@@ -13,12 +13,11 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kam_contracts import customer_pb2
 from kam_customer.customer import rules
-from kam_customer.models import SCHEMA, Audit
+from kam_customer.models import SCHEMA
 from kam_platform.ids import parse_uuid
 from kam_platform.outbox import from_ts
 from kam_platform.replication import Claim, Event, Refused, Unique, replaces_equal
@@ -178,11 +177,13 @@ async def copy_upsert_versioned(
     records: Sequence[tuple[Any, ...]],
     *,
     replace_equal: bool = False,
+    returning: bool = True,
 ) -> set[uuid.UUID]:
     """`kam_platform.replication.upsert_versioned`, set-based, of records in `columns`' order (id first,
     version third; JSON columns as JSON text): insert, or replace where the stored version is older
     (with `replace_equal`, older or equal). Several records of one id: the highest version. Returns the
-    ids written."""
+    ids written — without `returning`, none (a caller that does not read them spares the database
+    sending, and Python collecting, one id per row)."""
     newest: dict[Any, tuple[Any, ...]] = {}
     for r in records:
         old = newest.get(r[_ID])
@@ -194,11 +195,14 @@ async def copy_upsert_versioned(
     stage = await _copy(conn, table, columns, list(newest.values()))
     assigned = ", ".join(f"{c} = EXCLUDED.{c}" for c in columns if c != "id")
     cmp = "<=" if replace_equal else "<"
-    written = await conn.fetch(
+    upsert = (
         f"INSERT INTO {SCHEMA}.{table} AS t ({', '.join(columns)}) SELECT {', '.join(columns)} FROM {stage} "
-        f"ON CONFLICT (id) DO UPDATE SET {assigned} WHERE t.version {cmp} EXCLUDED.version RETURNING t.id"
+        f"ON CONFLICT (id) DO UPDATE SET {assigned} WHERE t.version {cmp} EXCLUDED.version"
     )
-    return {r["id"] for r in written}
+    if not returning:
+        await conn.execute(upsert)
+        return set()
+    return {r["id"] for r in await conn.fetch(upsert + " RETURNING t.id")}
 
 
 async def upsert_newest(
@@ -297,28 +301,45 @@ def assignment_record(a: customer_pb2.AccountManagerAssigned, now: datetime) -> 
 async def apply_assignments(session: AsyncSession, items: Sequence[tuple[Any, ...]]) -> None:
     """Assignment history (records of `assignment_record`), set-based: insert the new records (a known
     one is skipped), then close each customer's open earlier records at the next one's start — what
-    `CustomerApplier._apply_assignments` does one by one."""
+    `CustomerApplier._apply_assignments` does one by one.
+
+    Every statement is driven by the batch's own records (the customer and primary-key indexes), never by
+    a scan of the table's open records: a replica holding a million assignments applies a batch of an
+    import as fast as an empty one (the scan took 0.2 s per batch of 5,000 at 1,000,000 held)."""
     if not items:
         return
     records = {r[_ID]: r for r in items}
     conn = await _conn(session)
     stage = await _copy(conn, "account_manager_assignment", ASSIGNMENT_COLUMNS, list(records.values()))
     cols = ", ".join(ASSIGNMENT_COLUMNS)
-    await conn.execute(
+    # A record inserted by this statement ends where the next one of its customer in the batch begins
+    # (the insert's rows are not visible to the UPDATE beside it: one snapshot); the customer's open
+    # records held before end where the earliest later inserted one begins.
+    inserted = await conn.fetchval(
         f"""
         WITH fresh AS (
-            INSERT INTO {SCHEMA}.account_manager_assignment ({cols}) SELECT {cols} FROM {stage}
+            INSERT INTO {SCHEMA}.account_manager_assignment ({cols}, valid_to)
+            SELECT {cols}, min(valid_from) OVER (
+                PARTITION BY customer_id ORDER BY valid_from
+                RANGE BETWEEN CURRENT ROW AND UNBOUNDED FOLLOWING EXCLUDE GROUP
+            ) FROM {stage}
             ON CONFLICT DO NOTHING RETURNING customer_id, valid_from
+        ), ended AS (
+            SELECT a.id, min(f.valid_from) AS valid_to
+            FROM fresh f JOIN {SCHEMA}.account_manager_assignment a
+              ON a.customer_id = f.customer_id AND a.valid_to IS NULL AND a.valid_from < f.valid_from
+            GROUP BY a.id
+        ), closing AS (
+            UPDATE {SCHEMA}.account_manager_assignment a SET valid_to = e.valid_to FROM ended e
+            WHERE a.id = e.id
         )
-        UPDATE {SCHEMA}.account_manager_assignment a
-        SET valid_to = (SELECT min(f.valid_from) FROM fresh f WHERE f.customer_id = a.customer_id
-                        AND f.valid_from > a.valid_from)
-        WHERE a.valid_to IS NULL
-          AND EXISTS (SELECT 1 FROM fresh f WHERE f.customer_id = a.customer_id AND f.valid_from > a.valid_from)
+        SELECT count(*) FROM fresh
         """
     )
-    # the records inserted by this statement are not visible to its UPDATE (one snapshot): close the
-    # earlier ones of a batch that carried several assignments of one customer
+    if inserted == len(records):
+        return
+    # some records of the batch were held already (skipped above): as a record inserted, one of them
+    # still open ends where the next one of its customer in the batch begins
     await conn.execute(
         f"""
         UPDATE {SCHEMA}.account_manager_assignment a
@@ -330,6 +351,39 @@ async def apply_assignments(session: AsyncSession, items: Sequence[tuple[Any, ..
     )
 
 
+AUDIT_COLUMNS = ("id", "owner_node", "entity_type", "entity_id", "action", "actor", "at", "changes", "request_id")
+
+
+def audit_record(r: customer_pb2.AuditRecorded, now: datetime) -> tuple[Any, ...]:
+    """A replicated audit record as a record of AUDIT_COLUMNS: its changes as the JSON text the owner
+    wrote (PostgreSQL parses it into jsonb; text that is not JSON fails the apply, as a parse here
+    would). An import's audit record lists every row of its chunk: parsing it in Python and serialising it
+    again cost more than its chunk's customer records."""
+    return (
+        parse_uuid(r.id),
+        r.owner_node,
+        r.entity_type,
+        parse_uuid(r.entity_id),
+        r.action,
+        r.actor,
+        from_ts(r.at) or now,
+        r.changes_json or "{}",
+        r.request_id or None,
+    )
+
+
+async def insert_audits(session: AsyncSession, records: Sequence[tuple[Any, ...]]) -> None:
+    """Audit records (of `audit_record`), a known one skipped."""
+    if not records:
+        return
+    conn = await _conn(session)
+    values = ", ".join(f"${i}" for i in range(1, len(AUDIT_COLUMNS) + 1))
+    await conn.executemany(
+        f"INSERT INTO {SCHEMA}.audit ({', '.join(AUDIT_COLUMNS)}) VALUES ({values}) ON CONFLICT DO NOTHING",
+        records,
+    )
+
+
 async def apply_imports(session: AsyncSession, evs: Sequence[Event]) -> None:
     """CustomersImported events, set-based: their legal entities, customers (newest version wins),
     assignments and audit records, each table in one statement."""
@@ -338,25 +392,8 @@ async def apply_imports(session: AsyncSession, evs: Sequence[Event]) -> None:
     now = datetime.now(UTC)
     messages = [ev.payload_as(customer_pb2.CustomersImported) for ev in evs]
     orgs = [organization_record(o, now) for m in messages for o in m.organizations]
-    await copy_upsert_versioned(session, "organization", ORGANIZATION_COLUMNS, orgs)
+    await copy_upsert_versioned(session, "organization", ORGANIZATION_COLUMNS, orgs, returning=False)
     customers = [customer_record(c, now) for m in messages for c in m.customers]
-    await copy_upsert_versioned(session, "customer", CUSTOMER_COLUMNS, customers)
+    await copy_upsert_versioned(session, "customer", CUSTOMER_COLUMNS, customers, returning=False)
     await apply_assignments(session, [assignment_record(a, now) for m in messages for a in m.assignments])
-    audits = [
-        {
-            "id": uuid.UUID(m.audit.id),
-            "owner_node": m.audit.owner_node,
-            "entity_type": m.audit.entity_type,
-            "entity_id": uuid.UUID(m.audit.entity_id),
-            "action": m.audit.action,
-            "actor": m.audit.actor,
-            "at": from_ts(m.audit.at) or now,
-            "changes": json.loads(m.audit.changes_json or "{}"),
-            "request_id": m.audit.request_id or None,
-            "note": None,
-        }
-        for m in messages
-        if m.audit.id
-    ]
-    if audits:
-        await session.execute(insert(Audit).on_conflict_do_nothing(), audits)
+    await insert_audits(session, [audit_record(m.audit, now) for m in messages if m.audit.id])
