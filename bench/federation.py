@@ -44,8 +44,11 @@ RESULTS = ROOT / "bench" / "results"
 # What the catch-up and the import run (f and g) ran with (result keys f_catchup.apply_code and
 # g_import.apply_code; the report groups runs by it). Files before issue 13's consumer change have none:
 # one multi-filter durable per stream, the hub queueing event by event, analyze on traffic.
+# "…; import records from the payload, analyze beside the apply": the code of 4 December, before the
+# assignments were applied by their batch's records (not a scan of the open ones).
 APPLY_CODE = (
     "single-filter durables, batched hub, analyze on growth; import records from the payload, analyze beside the apply"
+    "; assignments by the batch's records, upserts without RETURNING"
 )
 
 

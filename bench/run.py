@@ -162,7 +162,8 @@ CREATE_WARMUP = 20
 CREATE_CLIENT = "raw HTTP/1.1"
 # What the creates ran on (result key create.code; the report groups runs by it). Files before it have
 # none: a Core insert().values() built per create, the duplicate count's statement built per create.
-CREATE_CODE = "one SQL text per create shape, duplicate statements kept"
+# "one SQL text per create shape, duplicate statements kept": the 7 December code before the driver.
+CREATE_CODE = "rows and events in one statement on the driver, duplicate count on the driver"
 # What the imports ran on (result key import.code; the report groups runs by it). Files before it have
 # none: uuid7 as a stdlib UUID set from the integer, the credit check by str.index, a generator per
 # staged row.
