@@ -129,3 +129,21 @@ async def test_assignment_history_applied_by_the_batchs_records_equals_the_scan_
     # a1 by a2, a2 by a3, b1 by b2 and b0 by b1 (in one batch), e1 by e2, f1 by f2 (held: the statement
     # for held records), g1 by g2 and g3
     assert len([r for r in got if r[4] is not None]) == 7 and "am04" not in closed
+
+
+async def test_a_record_arriving_after_a_later_one_of_its_customer_ends_where_that_one_begins(
+    make_database: Any,
+) -> None:
+    """Assignments are aggregates of their own, so a customer's later record may be applied in an earlier
+    batch: the earlier one, inserted after it, is closed at the later one's start (as the row-by-row
+    applier closes it), and the later one stays the open one."""
+    customer, earlier, later, other = uuid7(), uuid7(), uuid7(), uuid7()
+    batches = [
+        [record(later, customer, 5, "am05")],
+        # with another customer's first record beside it, which nothing closes
+        [record(earlier, customer, 2, "am02"), record(other, uuid7(), 1, "am01")],
+    ]
+    url = make_database("test_customer_apply_assignments_late", [MIGRATIONS])
+    got = {r[0]: r for r in await _history(url, batches, batch.apply_assignments)}
+    assert got[earlier][4] == T0 + timedelta(hours=5)
+    assert got[later][4] is None and got[other][4] is None

@@ -312,17 +312,23 @@ async def apply_assignments(session: AsyncSession, items: Sequence[tuple[Any, ..
     conn = await _conn(session)
     stage = await _copy(conn, "account_manager_assignment", ASSIGNMENT_COLUMNS, list(records.values()))
     cols = ", ".join(ASSIGNMENT_COLUMNS)
-    # A record inserted by this statement ends where the next one of its customer in the batch begins
-    # (the insert's rows are not visible to the UPDATE beside it: one snapshot); the customer's open
-    # records held before end where the earliest later inserted one begins.
+    # A record inserted by this statement ends where the next one of its customer begins: the next in the
+    # batch, or a later one held already (assignments are aggregates of their own: a later one may have
+    # arrived first, in an earlier batch — as `CustomerApplier._apply_assignments` closes it); the
+    # insert's rows are not visible to the UPDATE beside it (one snapshot). The customer's open records
+    # held before end where the earliest later inserted one begins.
     inserted = await conn.fetchval(
         f"""
         WITH fresh AS (
             INSERT INTO {SCHEMA}.account_manager_assignment ({cols}, valid_to)
-            SELECT {cols}, min(valid_from) OVER (
-                PARTITION BY customer_id ORDER BY valid_from
-                RANGE BETWEEN CURRENT ROW AND UNBOUNDED FOLLOWING EXCLUDE GROUP
-            ) FROM {stage}
+            SELECT {", ".join(f"s.{c}" for c in ASSIGNMENT_COLUMNS)}, LEAST(
+                min(s.valid_from) OVER (
+                    PARTITION BY s.customer_id ORDER BY s.valid_from
+                    RANGE BETWEEN CURRENT ROW AND UNBOUNDED FOLLOWING EXCLUDE GROUP
+                ),
+                (SELECT min(h.valid_from) FROM {SCHEMA}.account_manager_assignment h
+                 WHERE h.customer_id = s.customer_id AND h.valid_from > s.valid_from)
+            ) FROM {stage} s
             ON CONFLICT DO NOTHING RETURNING customer_id, valid_from
         ), ended AS (
             SELECT a.id, min(f.valid_from) AS valid_to
