@@ -45,10 +45,11 @@ RESULTS = ROOT / "bench" / "results"
 # g_import.apply_code; the report groups runs by it). Files before issue 13's consumer change have none:
 # one multi-filter durable per stream, the hub queueing event by event, analyze on traffic.
 # "…; import records from the payload, analyze beside the apply": the code of 4 December, before the
-# assignments were applied by their batch's records (not a scan of the open ones).
+# assignments were applied by their batch's records (not a scan of the open ones); "…, upserts without
+# RETURNING" (federation-20261208T001524Z): before an assignment applied after a later one was closed.
 APPLY_CODE = (
     "single-filter durables, batched hub, analyze on growth; import records from the payload, analyze beside the apply"
-    "; assignments by the batch's records, upserts without RETURNING"
+    "; assignments by the batch's records, upserts without RETURNING; a late assignment closed by the held later one"
 )
 
 
