@@ -17,6 +17,7 @@ from kam_customer.main import MIGRATIONS
 from kam_customer.models import SCHEMA
 from kam_customer.replication import batch
 from kam_platform.db import create_database
+from kam_platform.db.driver import driver_connection
 from kam_platform.ids import uuid7
 
 T0 = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
@@ -27,7 +28,7 @@ async def reference_apply(session: AsyncSession, items: Sequence[tuple[Any, ...]
     if not items:
         return
     records = {r[0]: r for r in items}
-    conn = await batch._conn(session)
+    conn = await driver_connection(session)
     stage = await batch._copy(conn, "account_manager_assignment", batch.ASSIGNMENT_COLUMNS, list(records.values()))
     cols = ", ".join(batch.ASSIGNMENT_COLUMNS)
     await conn.execute(

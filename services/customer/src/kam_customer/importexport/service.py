@@ -30,7 +30,6 @@ from typing import Any, Literal, cast
 
 import xlsxwriter
 from google.protobuf.message import Message
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kam_contracts import customer_pb2
@@ -40,6 +39,7 @@ from kam_customer.duplicates import importing as duplicates_importing
 from kam_customer.models import Customer, Organization
 from kam_customer.organization import service as organization_service
 from kam_platform.auth import Principal, scope_nodes
+from kam_platform.db.driver import driver_connection
 from kam_platform.errors import BadRequest, Forbidden, NotFound, PayloadTooLarge, ValidationFailed
 from kam_platform.ids import uuid7
 from kam_platform.observability import request_id_var
@@ -803,10 +803,8 @@ class _Planned:
 
 async def raw_connection(session: AsyncSession) -> tuple[Any, datetime]:
     """The asyncpg connection under `session`, inside its (started) transaction, and the transaction time."""
-    now = (await session.execute(text("SELECT now()"))).scalar_one()  # also begins the transaction
-    raw = await session.connection()
-    dbapi = await raw.get_raw_connection()
-    return dbapi.driver_connection, now
+    conn = await driver_connection(session)
+    return conn, await conn.fetchval("SELECT now()")
 
 
 async def import_file(

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from kam_contracts import customer_pb2
 from kam_customer.customer import rules
 from kam_customer.models import SCHEMA
+from kam_platform.db.driver import driver_connection
 from kam_platform.ids import parse_uuid
 from kam_platform.outbox import from_ts
 from kam_platform.replication import Claim, Event, Refused, Unique, replaces_equal
@@ -147,13 +148,6 @@ def customer_record(c: customer_pb2.CustomerState, now: datetime) -> tuple[Any, 
     )
 
 
-async def _conn(session: AsyncSession) -> Any:
-    """The asyncpg connection under the session, in its transaction."""
-    raw = await session.connection()
-    dbapi = await raw.get_raw_connection()
-    return dbapi.driver_connection
-
-
 def _stage(table: str) -> str:
     return f"kam_apply_stage_{table}"
 
@@ -191,7 +185,7 @@ async def copy_upsert_versioned(
             newest[r[_ID]] = r
     if not newest:
         return set()
-    conn = await _conn(session)
+    conn = await driver_connection(session)
     stage = await _copy(conn, table, columns, list(newest.values()))
     assigned = ", ".join(f"{c} = EXCLUDED.{c}" for c in columns if c != "id")
     cmp = "<=" if replace_equal else "<"
@@ -309,7 +303,7 @@ async def apply_assignments(session: AsyncSession, items: Sequence[tuple[Any, ..
     if not items:
         return
     records = {r[_ID]: r for r in items}
-    conn = await _conn(session)
+    conn = await driver_connection(session)
     stage = await _copy(conn, "account_manager_assignment", ASSIGNMENT_COLUMNS, list(records.values()))
     cols = ", ".join(ASSIGNMENT_COLUMNS)
     # A record inserted by this statement ends where the next one of its customer begins: the next in the
@@ -382,7 +376,7 @@ async def insert_audits(session: AsyncSession, records: Sequence[tuple[Any, ...]
     """Audit records (of `audit_record`), a known one skipped."""
     if not records:
         return
-    conn = await _conn(session)
+    conn = await driver_connection(session)
     values = ", ".join(f"${i}" for i in range(1, len(AUDIT_COLUMNS) + 1))
     await conn.executemany(
         f"INSERT INTO {SCHEMA}.audit ({', '.join(AUDIT_COLUMNS)}) VALUES ({values}) ON CONFLICT DO NOTHING",
