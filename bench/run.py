@@ -167,7 +167,9 @@ CREATE_CODE = "rows and events in one statement on the driver, duplicate count o
 # What the imports ran on (result key import.code; the report groups runs by it). Files before it have
 # none: uuid7 as a stdlib UUID set from the integer, the credit check by str.index, a generator per
 # staged row.
-IMPORT_CODE = "uuid7 from bytes, credit check by lookup, staged rows by itemgetter"
+# "uuid7 from bytes, credit check by lookup, staged rows by itemgetter": 7 December, the XLSX read by
+# ElementTree's iterparse.
+IMPORT_CODE = "uuid7 from bytes, credit check by lookup, staged rows by itemgetter; XLSX read on expat's callbacks"
 # The customers already at the node when the creates start (result key create.base_customers). Files
 # before it have none: the creates started from an empty table, whose statistics then lagged behind
 # its growth until autovacuum's next pass, and the duplicate count scanned the whole table computing

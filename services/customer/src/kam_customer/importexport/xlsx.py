@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 from xml.etree import ElementTree as ET
+from xml.parsers import expat
 
 _WORKBOOK = "xl/workbook.xml"
 _WORKBOOK_RELS = "xl/_rels/workbook.xml.rels"
@@ -115,7 +116,15 @@ def read_sheets(path: Path, limits: XlsxLimits | None = None) -> Iterator[Sheet]
         yield from _read(zf, limits)
 
 
-_MALFORMED = (ET.ParseError, zipfile.BadZipFile, KeyError, NotImplementedError, RuntimeError, EOFError)
+_MALFORMED = (
+    ET.ParseError,
+    expat.ExpatError,
+    zipfile.BadZipFile,
+    KeyError,
+    NotImplementedError,
+    RuntimeError,
+    EOFError,
+)
 
 
 @contextlib.contextmanager
@@ -237,41 +246,59 @@ def _locate(
     return sheets, strings, styles
 
 
-def _text(element: ET.Element) -> str:
-    """The text of a string item (`<si>`, `<is>`): its `<t>`, or its rich-text runs; phonetic hints
-    (`<rPh>`) are not part of the value."""
-    parts: list[str] = []
-    for child in element:
-        name = _local(child.tag)
-        if name == "t":
-            parts.append(child.text or "")
-        elif name == "r":
-            parts.extend(t.text or "" for t in child if _local(t.tag) == "t")
-    text = "".join(parts)
-    return _ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), text) if "_x" in text else text
-
-
 def _shared_strings(fh: IO[bytes], usable: int, limits: XlsxLimits) -> list[str]:
+    """The shared-strings table, read as the worksheets are (`_SheetReader`, on expat's callbacks): each
+    item's `<t>` and rich text runs' `<t>` (phonetic hints are not part of the value), bounded while read."""
     strings: list[str] = []
     chars = 0
-    root: ET.Element | None = None
-    for event, element in ET.iterparse(fh, events=("start", "end")):  # noqa: S314 (see _XML_SAFETY)
-        if root is None:
-            root = element
-        if event != "end" or _local(element.tag) != "si":
-            continue
+    path: list[str] = []  # element names from the <si> being read down
+    parts: list[str] = []
+    capture = False
+
+    def start(tag: str, _attrs: dict[str, str]) -> None:
+        nonlocal capture
+        name = _NAMES.get(tag) or _name(tag)
+        if path or name == "si":
+            path.append(name)
+            capture = tuple(path) in _ITEM_TEXT
+
+    def data(text: str) -> None:
+        if capture:
+            parts.append(text)
+
+    def end(_tag: str) -> None:
+        nonlocal capture, chars
+        if not path:
+            return
+        path.pop()
+        capture = False
+        if path:
+            return
         if len(strings) >= usable:
             raise XlsxTooLarge(
                 f"the shared-strings table holds more than {usable} strings, more than this workbook's "
                 f"worksheets could use (at most {limits.max_shared_strings})"
             )
-        text = _text(element)
+        text = _unescape("".join(parts))
+        parts.clear()
         chars += len(text)
         if chars > limits.max_shared_chars:
             raise XlsxTooLarge(f"the shared strings hold more than {limits.max_shared_chars} characters")
         strings.append(text)
-        root.clear()  # keep the tree from growing with every string read
+
+    parser = expat.ParserCreate()
+    parser.buffer_text = True
+    parser.StartElementHandler = start
+    parser.EndElementHandler = end
+    parser.CharacterDataHandler = data
+    while block := fh.read(_BLOCK):
+        parser.Parse(block, False)
+    parser.Parse(b"", True)
     return strings
+
+
+# where a shared string's text is: the element path from its <si>
+_ITEM_TEXT = {("si", "t"), ("si", "r", "t")}
 
 
 def _column(ref: str | None, default: int) -> tuple[int, int | None]:
@@ -287,96 +314,190 @@ def _column(ref: str | None, default: int) -> tuple[int, int | None]:
     return col - 1, int(m.group(2))
 
 
-def _value(cell: ET.Element, strings: list[str], padding: dict[int, int]) -> Any:
-    kind = cell.get("t", "n")
-    v: str | None = None
-    formula: str | None = None
-    inline: ET.Element | None = None
-    for child in cell:
-        name = _local(child.tag)
-        if name == "v":
-            v = child.text
-        elif name == "is":
-            inline = child
-        elif name == "f":
-            formula = child.text or ""
+def _value(
+    kind: str,
+    v: str | None,
+    formula: str | None,
+    inline: str | None,
+    ref: str | None,
+    style: str | None,
+    strings: list[str],
+    padding: dict[int, int],
+) -> Any:
+    """A cell's value from what it holds: its type (`t`), its `<v>` text, its formula's text, its inline
+    string (`<is>`), its reference and its style."""
     if kind == "inlineStr":
-        return _text(inline) if inline is not None else None
+        return inline
     if v is None:
         return UncalculatedFormula(formula) if formula is not None else None
     if kind == "s":
         try:
             return strings[int(v)]
         except (ValueError, IndexError):
-            raise XlsxMalformed(
-                f"cell {cell.get('r', '?')} refers to shared string {v[:20]!r}, which does not exist"
-            ) from None
+            raise XlsxMalformed(f"cell {ref or '?'} refers to shared string {v[:20]!r}, which does not exist") from None
     if kind == "b":
         return v.strip() == "1"
     if kind in ("str", "e", "d"):
-        return _ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), v) if "_x" in v else v
-    return _number(v.strip(), cell, padding)
+        return _unescape(v)
+    return _number(v.strip(), ref, style, padding)
 
 
-def _number(v: str, cell: ET.Element, padding: dict[int, int]) -> Any:
+def _unescape(text: str) -> str:
+    """OOXML's `_xHHHH_` escapes of characters XML cannot carry, undone."""
+    return _ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), text) if "_x" in text else text
+
+
+def _number(v: str, ref: str | None, style: str | None, padding: dict[int, int]) -> Any:
     try:
         number: Any = int(v)
     except ValueError:
         try:
             number = float(v)
         except ValueError:
-            raise XlsxMalformed(f"cell {cell.get('r', '?')} holds {v[:20]!r}, not a number") from None
+            raise XlsxMalformed(f"cell {ref or '?'} holds {v[:20]!r}, not a number") from None
         if number.is_integer() and abs(number) < 1e300:
             number = int(number)
     if isinstance(number, int) and abs(number) >= 10**_EXACT_DIGITS:
         # more than 15 digits: Excel kept 15 (1.23456789012346E+17), the rest are not the user's
         return ImpreciseNumber(v)
-    style = cell.get("s")
     width = padding.get(int(style)) if style and style.isdigit() else None
     if width is not None and isinstance(number, int) and number >= 0:
         return str(number).zfill(width)
     return number
 
 
+# a worksheet's XML is fed to expat in blocks of this many bytes; the rows each block completes are given
+# out before the next block is read
+_BLOCK = 1 << 16
+# where a cell's text is: the element path from its <c> → the part of the cell it makes
+_CELL_TEXT = {("v",): "v", ("f",): "f", ("is", "t"): "is", ("is", "r", "t"): "is"}
+
+
+class _SheetReader:
+    """The rows of one worksheet as expat's callbacks read them (`_rows`): no element tree and no event
+    queue, one Python call per tag and per run of text. ElementTree's `iterparse` built an element and
+    queued an event for every tag, about twice the CPU (docs/benchmarks.md). What is read, and every
+    bound, is as before: a cell's value from its direct `<v>`, `<f>` and `<is>` (whose `<t>` and rich
+    text runs' `<t>` make the string; phonetic hints do not), cells outside a row are not read."""
+
+    def __init__(self, strings: list[str], padding: dict[int, int], cells: _CellCount, limits: XlsxLimits):
+        self.strings, self.padding, self.cells, self.limits = strings, padding, cells, limits
+        self.done: list[list[Any]] = []  # rows complete, not yet given out
+        self.row_no = 0  # the last row number given out
+        self.in_row = False
+        self.current: dict[int, Any] = {}
+        self.next_col = 0
+        self.declared_row: int | None = None
+        self.cell: dict[str, str] | None = None  # the attributes of the cell being read
+        self.path: list[str] = []  # the element names from that cell down to the one being read
+        self.texts: dict[str, list[str]] = {}  # the cell's text parts (v, f, is) read so far
+        self.capture: list[str] | None = None  # where the text being read goes
+
+    def start(self, tag: str, attrs: dict[str, str]) -> None:
+        name = _NAMES.get(tag) or _name(tag)
+        if self.cell is not None:
+            self.path.append(name)
+            part = _CELL_TEXT.get(tuple(self.path))
+            if part is not None:
+                self.capture = self.texts.setdefault(part, [])
+                if part != "is":  # a cell's last <v> (or <f>) is the one it holds
+                    self.capture.clear()
+            elif name == "is" and len(self.path) == 1:
+                self.texts["is"] = []  # a cell's last <is> is the one it holds
+            else:
+                self.capture = None
+            return
+        if name == "row":
+            self.in_row, self.current, self.next_col = True, {}, 0
+            r = attrs.get("r")
+            self.declared_row = int(r) if r and r.isdigit() else None
+        elif name == "c" and self.in_row:
+            self.cell, self.path, self.texts, self.capture = attrs, [], {}, None
+
+    def data(self, text: str) -> None:
+        if self.capture is not None:
+            self.capture.append(text)
+
+    def end(self, tag: str) -> None:
+        if self.cell is not None:
+            if self.path:
+                self.path.pop()
+                self.capture = None
+                return
+            self._end_cell(self.cell)
+            self.cell = None
+        elif self.in_row and (_NAMES.get(tag) or _name(tag)) == "row":
+            self._end_row()
+
+    def _end_cell(self, attrs: dict[str, str]) -> None:
+        limits = self.limits
+        ref = attrs.get("r")
+        col = _column_of(ref) if ref else self.next_col
+        if col >= limits.max_columns or len(self.current) >= limits.max_columns:
+            raise XlsxTooLarge(f"a row has cells beyond column {limits.max_columns}")
+        self.cells.add()
+        texts = self.texts
+        v = "".join(texts["v"]) if texts.get("v") else None
+        formula = "".join(texts["f"]) if "f" in texts else None
+        inline = _unescape("".join(texts["is"])) if "is" in texts else None
+        value = _value(attrs.get("t", "n"), v, formula, inline, ref, attrs.get("s"), self.strings, self.padding)
+        if value is not None:
+            self.current[col] = value
+        self.next_col = col + 1
+
+    def _end_row(self) -> None:
+        declared = self.declared_row
+        number = declared if declared is not None and declared > self.row_no else self.row_no + 1
+        if number > self.limits.max_rows:
+            raise XlsxTooLarge(f"the worksheet has more than {self.limits.max_rows} rows")
+        while self.row_no < number - 1:  # rows the file leaves out are empty
+            self.row_no += 1
+            self.done.append([])
+        self.row_no = number
+        current = self.current
+        width = max(current) + 1 if current else 0
+        self.done.append([current.get(i) for i in range(width)])
+        self.in_row = False
+
+
 def _rows(
     fh: IO[bytes], strings: list[str], padding: dict[int, int], cells: _CellCount, limits: XlsxLimits
 ) -> Iterator[list[Any]]:
-    row_no = 0  # the last row number given out
-    current: dict[int, Any] = {}
-    next_col = 0
-    row_element: ET.Element | None = None
-    sheet_data: ET.Element | None = None
-    declared_row: int | None = None
-    for event, element in ET.iterparse(fh, events=("start", "end")):  # noqa: S314 (see _XML_SAFETY)
-        name = _local(element.tag)
-        if event == "start":
-            if name == "sheetData":
-                sheet_data = element
-            elif name == "row":
-                row_element, current, next_col = element, {}, 0
-                r = element.get("r")
-                declared_row = int(r) if r and r.isdigit() else None
-            continue
-        if name == "c" and row_element is not None:
-            col, _ = _column(element.get("r"), next_col)
-            if col >= limits.max_columns or len(current) >= limits.max_columns:
-                raise XlsxTooLarge(f"a row has cells beyond column {limits.max_columns}")
-            cells.add()
-            value = _value(element, strings, padding)
-            if value is not None:
-                current[col] = value
-            next_col = col + 1
-            row_element.clear()  # the row's cells are read one by one; none is kept in the tree
-        elif name == "row":
-            number = declared_row if declared_row is not None and declared_row > row_no else row_no + 1
-            if number > limits.max_rows:
-                raise XlsxTooLarge(f"the worksheet has more than {limits.max_rows} rows")
-            while row_no < number - 1:  # rows the file leaves out are empty
-                row_no += 1
-                yield []
-            row_no = number
-            width = max(current) + 1 if current else 0
-            yield [current.get(i) for i in range(width)]
-            row_element = None
-            if sheet_data is not None:
-                sheet_data.clear()
+    reader = _SheetReader(strings, padding, cells, limits)
+    parser = expat.ParserCreate()  # no namespace processing: a tag's local name follows its prefix
+    parser.buffer_text = True
+    parser.StartElementHandler = reader.start
+    parser.EndElementHandler = reader.end
+    parser.CharacterDataHandler = reader.data
+    while block := fh.read(_BLOCK):
+        parser.Parse(block, False)
+        yield from reader.done
+        reader.done.clear()
+    parser.Parse(b"", True)
+    yield from reader.done
+
+
+_NAMES: dict[str, str] = {}  # a sheet has a handful of tag names, asked for on every tag
+
+
+def _name(tag: str) -> str:
+    """A tag's local name as expat gives it without namespace processing (`x:row` → `row`)."""
+    name = tag.rpartition(":")[2]
+    if len(_NAMES) < 256:
+        _NAMES[tag] = name
+    return name
+
+
+_COLUMNS: dict[str, int] = {}  # the column of each cell reference's letters seen (`AB` → 27)
+
+
+def _column_of(ref: str) -> int:
+    """The 0-based column of a cell reference (`AB12` → 27), as `_column` reads it; the letters of a
+    sheet's references repeat row after row, so each one's column is worked out once."""
+    letters = ref.rstrip("0123456789")
+    col = _COLUMNS.get(letters)
+    if col is None or not ref[len(letters) :].isdecimal():
+        col, _ = _column(ref, 0)
+        if len(_COLUMNS) < 20_000:
+            _COLUMNS[letters] = col
+    return col
