@@ -196,11 +196,19 @@ def _insert(info: dict[str, Any], schema: str, rows: list[tuple[Any, ...]]) -> t
     else:
         sql, params = _MANY, {name: list(col) for name, col in zip(_NAMES, zip(*rows, strict=True), strict=True)}
     sql = f'INSERT INTO "{schema}".outbox ({_COLUMNS}) {sql}'
-    if not info.get(f"notified:{schema}"):
-        info[f"notified:{schema}"] = True
+    if _first_write(info, schema):
         sql += " RETURNING (SELECT pg_notify(:channel, ''))"
         params["channel"] = channel(schema)
     return text(sql), params
+
+
+def _first_write(info: dict[str, Any], schema: str) -> bool:
+    """Whether this is the transaction's first outbox write of `schema` (the one that NOTIFYs the relay;
+    the flag is cleared when the transaction ends), marking it written."""
+    key = f"notified:{schema}"
+    first = not info.get(key)
+    info[key] = True
+    return first
 
 
 def take_pending(info: dict[str, Any]) -> tuple[str, list[tuple[Any, ...]], bool] | None:
@@ -215,9 +223,7 @@ def take_pending(info: dict[str, Any]) -> tuple[str, list[tuple[Any, ...]], bool
     if not rows:
         return None
     del info[_PENDING]
-    notify = not info.get(f"notified:{schema}")
-    info[f"notified:{schema}"] = True
-    return schema, rows, notify
+    return schema, rows, _first_write(info, schema)
 
 
 def outbox_values(schema: str, count: int, first: int, *, notify: bool) -> str:
