@@ -53,6 +53,21 @@ def _create_time(pid: int) -> float | None:
         return None
 
 
+_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def _started(pid: int) -> float | None:
+    """When `pid` started, in seconds since boot (Linux: /proc/<pid>/stat), None where that cannot be
+    read. Unlike `create_time` — the boot time on the wall clock plus this — it does not move when the
+    wall clock is set: after a step of the clock (a VM's clock synchronised) every process would
+    otherwise look like another that reused its pid, so gone, and be left running by `stop`."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return int(fields[19]) / _TICKS
+    except (OSError, IndexError, ValueError):
+        return None
+
+
 @dataclass
 class ProcessRef:
     """A running (or once running) process: pid + create time, and the Popen when it is our child."""
@@ -60,18 +75,33 @@ class ProcessRef:
     pid: int
     create_time: float | None = None
     popen: subprocess.Popen[bytes] | None = field(default=None, repr=False, compare=False)
+    started: float | None = None  # seconds since boot (`_started`); None in a state written before it
 
     @classmethod
     def of(cls, pid: int) -> ProcessRef:
-        return cls(pid=pid, create_time=_create_time(pid))
+        return cls(pid=pid, create_time=_create_time(pid), started=_started(pid))
 
     def to_dict(self) -> dict[str, Any]:
-        return {"pid": self.pid, "create_time": self.create_time}
+        return {"pid": self.pid, "create_time": self.create_time, "started": self.started}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> ProcessRef:
-        ct = data.get("create_time")
-        return cls(pid=int(data["pid"]), create_time=float(ct) if ct is not None else None)
+        ct, st = data.get("create_time"), data.get("started")
+        return cls(
+            pid=int(data["pid"]),
+            create_time=float(ct) if ct is not None else None,
+            started=float(st) if st is not None else None,
+        )
+
+    def _another(self, proc: psutil.Process) -> bool:
+        """Whether the process now at this pid is another than the one this refers to (a reused pid):
+        by its start since boot where known (the wall clock may have been set since), else by its
+        create time."""
+        if self.started is not None:
+            now = _started(self.pid)
+            if now is not None:
+                return abs(now - self.started) > 0.05
+        return self.create_time is not None and abs(proc.create_time() - self.create_time) > 0.5
 
     def _reap(self) -> None:
         if self.popen is not None:
@@ -89,7 +119,7 @@ class ProcessRef:
             proc = psutil.Process(self.pid)
             if proc.status() == psutil.STATUS_ZOMBIE:
                 return False
-            return not (self.create_time is not None and abs(proc.create_time() - self.create_time) > 0.5)
+            return not self._another(proc)
         except (psutil.NoSuchProcess, psutil.ZombieProcess):
             return False
         except psutil.AccessDenied:
@@ -123,7 +153,7 @@ class ProcessRef:
             self._reap()
             try:
                 proc = psutil.Process(self.pid)
-                return self.create_time is not None and abs(proc.create_time() - self.create_time) > 0.5
+                return self._another(proc)
             except psutil.NoSuchProcess:
                 return True
             except (psutil.ZombieProcess, psutil.AccessDenied):
@@ -176,7 +206,7 @@ def spawn(
             cwd=cwd,
             start_new_session=True,
         )
-    return ProcessRef(pid=popen.pid, create_time=_create_time(popen.pid), popen=popen)
+    return ProcessRef(pid=popen.pid, create_time=_create_time(popen.pid), popen=popen, started=_started(popen.pid))
 
 
 def tail(path: Path, lines: int = 30) -> str:
