@@ -12,6 +12,9 @@ before any other would otherwise run outside the transaction (autocommit) and su
 `compile_kept` turns a statement built once and kept (no expanding ``IN`` parameter) into its SQL text,
 the names of its parameters in order, each one's bind processor and the values bound in the statement
 itself (a scope's nodes), so that running it is one call of asyncpg with values bound by name.
+
+A write on the driver raises asyncpg's errors: a caller that catches SQLAlchemy's `IntegrityError` (as
+from a flush) wraps the violation itself, as `kam_platform.db.together.insert_together` does.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 import asyncpg
-from sqlalchemy import event, exc
+from sqlalchemy import event
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
@@ -52,12 +55,6 @@ async def driver_connection(session: AsyncSession) -> asyncpg.Connection:
 def _forget(session: Session, _transaction: Any) -> None:
     # the connection goes back to the pool (or a savepoint ended): ask for it again next time
     session.info.pop(_DRIVER, None)
-
-
-def integrity_error(sql: str, args: Any, error: asyncpg.IntegrityConstraintViolationError) -> exc.IntegrityError:
-    """asyncpg's unique, foreign-key or check violation as SQLAlchemy raises it from a flush (what the
-    callers of a write catch: `str(error.orig)` names the constraint)."""
-    return exc.IntegrityError(sql, args, error)
 
 
 @dataclass(frozen=True)

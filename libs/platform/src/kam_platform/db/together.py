@@ -34,12 +34,12 @@ from functools import lru_cache
 from typing import Any
 
 import asyncpg
-from sqlalchemy import Table, inspect
+from sqlalchemy import Table, exc, inspect
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import make_transient_to_detached
 
-from kam_platform.db.driver import driver_connection, integrity_error
+from kam_platform.db.driver import driver_connection
 from kam_platform.outbox import OUTBOX_COLUMNS, channel, outbox_values, take_pending
 
 Shape = tuple[tuple[Table, tuple[str, ...]], ...]
@@ -116,7 +116,8 @@ async def insert_together(session: AsyncSession, *objects: Any) -> None:
     try:
         await conn.execute(sql, *args)
     except asyncpg.IntegrityConstraintViolationError as error:
-        raise integrity_error(sql, args, error) from error
+        # as a flush raises it: callers catch IntegrityError, and str(exc.orig) names the constraint
+        raise exc.IntegrityError(sql, args, error) from error
     for obj in objects:
         make_transient_to_detached(obj)
         session.add(obj)

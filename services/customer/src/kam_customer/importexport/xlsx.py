@@ -24,7 +24,7 @@ import contextlib
 import functools
 import re
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -286,14 +286,8 @@ def _shared_strings(fh: IO[bytes], usable: int, limits: XlsxLimits) -> list[str]
             raise XlsxTooLarge(f"the shared strings hold more than {limits.max_shared_chars} characters")
         strings.append(text)
 
-    parser = expat.ParserCreate()
-    parser.buffer_text = True
-    parser.StartElementHandler = start
-    parser.EndElementHandler = end
-    parser.CharacterDataHandler = data
-    while block := fh.read(_BLOCK):
-        parser.Parse(block, False)
-    parser.Parse(b"", True)
+    for _ in _parse(fh, start, end, data):
+        pass
     return strings
 
 
@@ -464,17 +458,29 @@ def _rows(
     fh: IO[bytes], strings: list[str], padding: dict[int, int], cells: _CellCount, limits: XlsxLimits
 ) -> Iterator[list[Any]]:
     reader = _SheetReader(strings, padding, cells, limits)
-    parser = expat.ParserCreate()  # no namespace processing: a tag's local name follows its prefix
-    parser.buffer_text = True
-    parser.StartElementHandler = reader.start
-    parser.EndElementHandler = reader.end
-    parser.CharacterDataHandler = reader.data
-    while block := fh.read(_BLOCK):
-        parser.Parse(block, False)
+    for _ in _parse(fh, reader.start, reader.end, reader.data):
         yield from reader.done
         reader.done.clear()
+
+
+def _parse(
+    fh: IO[bytes],
+    start: Callable[[str, dict[str, str]], None],
+    end: Callable[[str], None],
+    data: Callable[[str], None],
+) -> Iterator[None]:
+    """Feed `fh` to expat block by block (`_BLOCK`), calling back `start`, `end` and `data`; yields
+    after each block and after the end of the document, so a caller can give out what it has read."""
+    parser = expat.ParserCreate()  # no namespace processing: a tag's local name follows its prefix
+    parser.buffer_text = True
+    parser.StartElementHandler = start
+    parser.EndElementHandler = end
+    parser.CharacterDataHandler = data
+    while block := fh.read(_BLOCK):
+        parser.Parse(block, False)
+        yield
     parser.Parse(b"", True)
-    yield from reader.done
+    yield
 
 
 _NAMES: dict[str, str] = {}  # a sheet has a handful of tag names, asked for on every tag
