@@ -60,6 +60,14 @@ async def test_import_warns_of_duplicates_and_imports_every_row(
     assert [c["customerId"] for c in found.json()] == [existing]
 
 
+async def _written(raw: Any, code_like: str) -> tuple[list[Any], list[str], list[str | None]]:
+    """What `import_warnings` passes its statements for these written rows: their ids, names, credit codes."""
+    rows = await raw.fetch(
+        "SELECT id, name, credit_code FROM customer.customer WHERE customer_code LIKE $1 ORDER BY id", code_like
+    )
+    return [r["id"] for r in rows], [r["name"] for r in rows], [r["credit_code"] for r in rows]
+
+
 def _look_up_reads(plan: Any) -> list[dict[str, Any]]:
     """Every read of the LATERAL look-ups' table (alias m…) in an EXPLAIN (FORMAT JSON) plan."""
     out: list[dict[str, Any]] = []
@@ -102,8 +110,8 @@ async def test_an_import_refreshes_statistics_that_claim_an_empty_table_so_look_
     raw = (await rollback_conn.get_raw_connection()).driver_connection
 
     async def plan() -> Any:
-        ids = [r["id"] for r in await raw.fetch("SELECT id FROM customer.customer WHERE customer_code LIKE 'KASTALE%'")]
-        out = await raw.fetchval("EXPLAIN (FORMAT JSON) " + importing._CANDIDATES, ids, None, importing.PER_ROW)
+        new = await _written(raw, "KASTALE%")
+        out = await raw.fetchval("EXPLAIN (FORMAT JSON) " + importing._CANDIDATES, *new, None, importing.PER_ROW)
         return json.loads(out) if isinstance(out, str) else out  # the connection may decode JSON itself
 
     assert not all(_look_ups(await plan()))  # the state is real: a look-up walks the table
@@ -150,9 +158,9 @@ async def test_an_import_refreshes_statistics_in_which_its_node_owns_almost_noth
     raw = (await rollback_conn.get_raw_connection()).driver_connection
 
     async def plan(prefix: str) -> list[str]:
-        ids = [r["id"] for r in await raw.fetch("SELECT id FROM customer.customer WHERE customer_code LIKE $1", prefix)]
+        new = await _written(raw, prefix)
         # the scope an import at gd-gz by a node-level user passes (scope_nodes: gd-gz, a leaf)
-        out = await raw.fetchval("EXPLAIN (FORMAT JSON) " + importing._CANDIDATES, ids, ["gd-gz"], importing.PER_ROW)
+        out = await raw.fetchval("EXPLAIN (FORMAT JSON) " + importing._CANDIDATES, *new, ["gd-gz"], importing.PER_ROW)
         return _look_up_indexes(json.loads(out) if isinstance(out, str) else out)
 
     # fewer than 10 % of the table (a threshold on the whole table would not refresh anything), but far
@@ -206,11 +214,12 @@ async def test_past_the_named_warnings_an_import_counts_the_rest_exactly_by_prob
     assert result["warningCount"] == 10
     assert [w["row"] for w in result["warnings"]] == [2, 3, 4]
     raw = (await rollback_conn.get_raw_connection()).driver_connection
-    ids = [r["id"] for r in await raw.fetch("SELECT id FROM customer.customer WHERE customer_code LIKE 'KAGDGZCNT%'")]
-    named = await raw.fetch(importing._CANDIDATES, ids, None, importing.PER_ROW)
-    assert await raw.fetchval(importing._COUNT, ids, None) == len({r["new_id"] for r in named}) == 11
-    assert await raw.fetchval(importing._COUNT, ids[:1], ["js"]) == 0  # the scope holds for the count too
-    out = await raw.fetchval("EXPLAIN (FORMAT JSON) " + importing._COUNT, ids, None)
+    new = await _written(raw, "KAGDGZCNT%")
+    named = await raw.fetch(importing._CANDIDATES, *new, None, importing.PER_ROW)
+    assert await raw.fetchval(importing._COUNT, *new, None) == len({r["new_id"] for r in named}) == 11
+    first = tuple(column[:1] for column in new)
+    assert await raw.fetchval(importing._COUNT, *first, ["js"]) == 0  # the scope holds for the count too
+    out = await raw.fetchval("EXPLAIN (FORMAT JSON) " + importing._COUNT, *new, None)
     looked_up = _look_ups(json.loads(out) if isinstance(out, str) else out)
     assert looked_up and all(looked_up), looked_up
 

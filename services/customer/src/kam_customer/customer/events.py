@@ -13,6 +13,7 @@ from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
+from google.protobuf.internal.containers import RepeatedCompositeFieldContainer
 from google.protobuf.message import Message
 from google.protobuf.timestamp_pb2 import Timestamp
 
@@ -31,10 +32,14 @@ def _ts(dt: datetime) -> Timestamp:
     return ts(dt)
 
 
-def customer_state(c: Customer) -> customer_pb2.CustomerState:
+def customer_state(
+    c: Customer, into: RepeatedCompositeFieldContainer[customer_pb2.CustomerState] | None = None
+) -> customer_pb2.CustomerState:
+    """The customer's state message; with `into`, made in place as a new element of that repeated field
+    (a batch event of an import: appending a finished message would copy it)."""
     cp = c.credit_profile or {}
     limit = cp.get("creditLimit") or {}
-    return customer_pb2.CustomerState(
+    return (customer_pb2.CustomerState if into is None else into.add)(
         id=str(c.id),
         owner_node=c.owner_node,
         version=c.version,
@@ -104,8 +109,9 @@ def account_manager_assigned(
     assigned_by: str,
     valid_from: Timestamp,
     reason: str | None,
+    into: RepeatedCompositeFieldContainer[customer_pb2.AccountManagerAssigned] | None = None,
 ) -> customer_pb2.AccountManagerAssigned:
-    return customer_pb2.AccountManagerAssigned(
+    return (customer_pb2.AccountManagerAssigned if into is None else into.add)(
         id=str(assignment_id),
         owner_node=owner_node,
         customer_id=str(customer_id),

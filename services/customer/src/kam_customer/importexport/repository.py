@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -97,9 +97,12 @@ async def prepare_stage(conn: Conn) -> None:
 
 
 async def mark_seen(conn: Conn, codes: Sequence[str]) -> set[str]:
-    """Record `codes` as loaded by this import; returns those that were not already."""
+    """Record `codes` (distinct) as loaded by this import; returns those that already were (rarely any:
+    the new ones are not shipped back)."""
     rows = await conn.fetch(
-        f"INSERT INTO {SEEN} SELECT unnest($1::text[]) ON CONFLICT DO NOTHING RETURNING code", list(codes)
+        f"WITH fresh AS (INSERT INTO {SEEN} SELECT unnest($1::text[]) ON CONFLICT DO NOTHING RETURNING code) "
+        "SELECT code FROM unnest($1::text[]) AS u(code) EXCEPT ALL SELECT code FROM fresh",
+        list(codes),
     )
     return {r["code"] for r in rows}
 
@@ -168,13 +171,14 @@ async def with_live_children(conn: Conn, ids: Sequence[uuid.UUID]) -> set[uuid.U
     return {r["parent_customer_id"] for r in rows}
 
 
-async def upsert(conn: Conn, node: str, records: Sequence[tuple[Any, ...]]) -> list[dict[str, Any]]:
+async def upsert(conn: Conn, node: str, records: Sequence[tuple[Any, ...]]) -> list[Mapping[str, Any]]:
     """COPY `records` (in STAGE_COLUMNS order) to the staging table and upsert them as customers owned by
     `node`, creating the legal entity of each new one. Rows owned by another node are left alone and
-    not returned."""
+    not returned. The rows are asyncpg's records, read by key (not copied into dicts: a million rows)."""
     await conn.execute(f"TRUNCATE {STAGE}")
     await conn.copy_records_to_table(STAGE, records=records, columns=STAGE_COLUMNS)
-    return [dict(r) for r in await conn.fetch(_UPSERT, node)]
+    written: list[Mapping[str, Any]] = await conn.fetch(_UPSERT, node)
+    return written
 
 
 AUDIT_COLUMNS = ("id", "owner_node", "entity_type", "entity_id", "action", "actor", "changes", "request_id", "at")

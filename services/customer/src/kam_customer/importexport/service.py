@@ -21,7 +21,7 @@ import io
 import json
 import operator
 import uuid
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -234,20 +234,25 @@ def validate_row(
     """The row's values by table attribute (only columns in the header), and its problems."""
     values: dict[str, str | None] = {}
     errors: list[RowError] = []
+    n = len(cells)
     for i, col in enumerate(header):
         if col is None:
             continue
-        raw = cells[i] if i < len(cells) else None
-        problem = _cell_problem(raw)
-        if problem is not None:
-            errors.append(RowError(line, col.name, problem))
-            continue
-        v = _cell(raw)
+        raw = cells[i] if i < n else None
+        if type(raw) is str:  # every CSV cell, most XLSX ones: what `_cell` makes of a str, without its checks
+            v = raw.strip() or None
+        else:
+            problem = _cell_problem(raw)
+            if problem is not None:
+                errors.append(RowError(line, col.name, problem))
+                continue
+            v = _cell(raw)
         if v is not None:
             if "\x00" in v:
                 errors.append(RowError(line, col.name, "NUL characters are not allowed"))
                 continue
-            v = unquote(v)
+            if v[0] == "'":
+                v = unquote(v)
             if col.enum is not None:
                 mapped = _ENUM_ALIASES[col.attr].get(v.upper())
                 if mapped is None:
@@ -345,8 +350,7 @@ class Loader:
             by_code[code] = (line, values)
         if not by_code:
             return {}
-        fresh = await repository.mark_seen(self.conn, list(by_code))
-        for code in by_code.keys() - fresh:
+        for code in await repository.mark_seen(self.conn, list(by_code)):
             self.reject(
                 [
                     RowError(
@@ -366,12 +370,12 @@ class Loader:
         await self._check_branch_types(planned)
         return planned
 
-    async def upsert(self, planned: dict[str, _Planned]) -> list[dict[str, Any]]:
+    async def upsert(self, planned: dict[str, _Planned]) -> Sequence[Mapping[str, Any]]:
         """The chunk's customers and new legal entities written (one COPY and upsert)."""
         stage = [(*_STAGE_BEFORE(p.rec), p.is_new_org, *_STAGE_AFTER(p.rec)) for p in planned.values()]
         return await repository.upsert(self.conn, self.node, stage)
 
-    async def after_upsert(self, planned: dict[str, _Planned], returned: list[dict[str, Any]]) -> None:
+    async def after_upsert(self, planned: dict[str, _Planned], returned: Sequence[Mapping[str, Any]]) -> None:
         """What is judged on the written rows before they are recorded."""
         warnings, count = await duplicates_importing.import_warnings(
             self.conn, planned, returned, self.visible, named=self.result.warning_room()
@@ -480,7 +484,7 @@ class Loader:
             p = planned.pop(downgraded[cid])
             self.reject([RowError(p.line, "customerType", rules.BRANCHES_STAY_GROUP)])
 
-    async def _record(self, planned: dict[str, _Planned], returned: list[dict[str, Any]]) -> None:
+    async def _record(self, planned: dict[str, _Planned], returned: Sequence[Mapping[str, Any]]) -> None:
         outbox: list[tuple[Any, ...]] = []
         audit: list[tuple[Any, ...]] = []
         assignments: list[tuple[Any, ...]] = []
@@ -607,7 +611,7 @@ class Loader:
         await repository.copy_audit(self.conn, audit)
         await repository.copy_outbox(self.conn, outbox)
 
-    def build_batch(self, planned: dict[str, _Planned], returned: list[dict[str, Any]]) -> _Built:
+    def build_batch(self, planned: dict[str, _Planned], returned: Sequence[Mapping[str, Any]]) -> _Built:
         """The chunk as CustomersImported batch events (one per BATCH_EVENT_BYTES of states) instead of
         three or four envelopes and an audit row per customer; each carries its one audit record.
         Python alone, no database: `import_file` runs it in a thread while the next chunk is upserted."""
@@ -623,7 +627,7 @@ class Loader:
                 batch = _Batch()
                 batches.append(batch)
             if p.is_new_org and r["organization_id"] == rec["organization_id"]:
-                org = customer_pb2.OrganizationState(
+                org = batch.message.organizations.add(
                     id=str(r["organization_id"]),
                     owner_node=self.node,
                     version=1,
@@ -634,7 +638,6 @@ class Loader:
                     industry=rec.get("industry") or "",
                     status="validated",
                 )
-                batch.message.organizations.append(org)
                 batch.size += org.ByteSize()
             rec.update(
                 id=r["id"],
@@ -645,8 +648,7 @@ class Loader:
                 owner_node=self.node,
             )
             c = cast(Customer, SimpleNamespace(**rec))
-            state = events.customer_state(c)
-            batch.message.customers.append(state)
+            state = events.customer_state(c, into=batch.message.customers)
             batch.size += state.ByteSize()
             cid = rec["id"]
             detail: dict[str, Any] = {"row": p.line, "customerCode": r["customer_code"], "id": str(cid)}
@@ -687,8 +689,8 @@ class Loader:
                     assigned_by=self.actor,
                     valid_from=self.now_ts,
                     reason=self.action,
+                    into=batch.message.assignments,
                 )
-                batch.message.assignments.append(assigned)
                 batch.size += assigned.ByteSize()
             if self.track_ids:
                 self.loaded[r["customer_code"]] = cid
@@ -849,7 +851,7 @@ async def import_file(
     analyzed = False
     # chunk k is upserted while chunk k-1's events are built in a thread (the database and Python work on
     # their two cores at once), then k-1's are written; k depends on none of k-1's records but its rows
-    previous: tuple[dict[str, _Planned], list[dict[str, Any]]] | None = None
+    previous: tuple[dict[str, _Planned], Sequence[Mapping[str, Any]]] | None = None
     while True:
         batch, received, rejected, done = await pending
         if not done:
@@ -858,7 +860,7 @@ async def import_file(
         for errors in rejected:
             loader.reject(errors)
         planned = await loader.plan(batch) if batch else {}
-        returned: list[dict[str, Any]] = []
+        returned: Sequence[Mapping[str, Any]] = []
         if previous is not None:
             built, returned = await asyncio.gather(
                 asyncio.to_thread(loader.build_batch, *previous), _upsert(loader, planned)
@@ -893,7 +895,7 @@ async def import_file(
     return loader.result
 
 
-async def _upsert(loader: Loader, planned: dict[str, _Planned]) -> list[dict[str, Any]]:
+async def _upsert(loader: Loader, planned: dict[str, _Planned]) -> Sequence[Mapping[str, Any]]:
     return await loader.upsert(planned) if planned else []
 
 
@@ -925,7 +927,7 @@ class _BatchReader:
                 self.sheet, self.line = cells.name, 1
                 continue
             self.line += 1
-            if not any(c is not None and str(c).strip() for c in cells):
+            if _blank(cells):
                 continue
             received += 1
             values, errors = validate_row(self.line, self.header, cells)
@@ -936,6 +938,14 @@ class _BatchReader:
             if len(batch) >= self.chunk:
                 return batch, received, rejected, False
         return batch, received, rejected, True
+
+
+def _blank(cells: Sequence[Any]) -> bool:
+    """Whether a row has no cell with anything but white space in it (it is passed over, not counted)."""
+    try:
+        return not "".join(cells).strip()  # every cell a str: one join instead of a step per cell
+    except TypeError:
+        return not any(c is not None and str(c).strip() for c in cells)
 
 
 async def job_rows(
