@@ -17,16 +17,17 @@ import asyncio
 import codecs
 import csv
 import dataclasses
+import functools
 import io
 import json
 import operator
 import uuid
-from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Any, Literal, cast
+from typing import Any, Literal, TypeVar, cast
 
 import xlsxwriter
 from google.protobuf.message import Message
@@ -339,6 +340,13 @@ class Loader:
     async def plan(self, rows: Sequence[tuple[int, dict[str, str | None]]]) -> dict[str, _Planned]:
         """The chunk's rows as planned writes (duplicates, ownership, parents and transitions judged;
         the rejected ones reported)."""
+        planned = self.plan_rows(await self.look_up(rows))
+        await self.settle(planned)
+        return planned
+
+    async def look_up(self, rows: Sequence[tuple[int, dict[str, str | None]]]) -> _LookedUp:
+        """The chunk's distinct new codes (repeats reported), marked as seen, and the live customers
+        already holding them (locked)."""
         by_code: dict[str, tuple[int, dict[str, str | None]]] = {}
         for line, values in rows:
             code = cast(str, values["customer_code"])
@@ -349,7 +357,7 @@ class Loader:
                 continue
             by_code[code] = (line, values)
         if not by_code:
-            return {}
+            return _LookedUp({}, {})
         for code in await repository.mark_seen(self.conn, list(by_code)):
             self.reject(
                 [
@@ -360,15 +368,21 @@ class Loader:
                     )
                 ]
             )
-        existing = await repository.lock_existing(self.conn, list(by_code))
+        return _LookedUp(by_code, await repository.lock_existing(self.conn, list(by_code)) if by_code else {})
+
+    def plan_rows(self, looked_up: _LookedUp) -> dict[str, _Planned]:
+        """The looked-up rows planned (Python alone: no statement is sent)."""
         planned: dict[str, _Planned] = {}
-        for code, (line, values) in by_code.items():
-            p = self._plan(line, code, values, existing.get(code))
+        for code, (line, values) in looked_up.by_code.items():
+            p = self._plan(line, code, values, looked_up.existing.get(code))
             if p is not None:
                 planned[code] = p
+        return planned
+
+    async def settle(self, planned: dict[str, _Planned]) -> None:
+        """Parents and customer types judged against the database (the rejected rows leave `planned`)."""
         await self._resolve_parents(planned)
         await self._check_branch_types(planned)
-        return planned
 
     async def upsert(self, planned: dict[str, _Planned]) -> Sequence[Mapping[str, Any]]:
         """The chunk's customers and new legal entities written (one COPY and upsert)."""
@@ -776,6 +790,28 @@ class Loader:
 
 
 @dataclass
+class _LookedUp:
+    """A chunk's rows by their (distinct, not yet imported) code, and the live customers holding them."""
+
+    by_code: dict[str, tuple[int, dict[str, str | None]]]
+    existing: dict[str, dict[str, Any]]
+
+
+_T = TypeVar("_T")
+
+
+async def while_running(statement: Awaitable[None], work: Callable[[], _T]) -> _T:
+    """`work()` — Python alone, sending no statement — while `statement` runs on the connection: the
+    database works on one core meanwhile instead of waiting. Both are done on return."""
+    running = asyncio.ensure_future(statement)
+    await asyncio.sleep(0)  # the statement's first step: it is sent
+    try:
+        return work()
+    finally:
+        await running
+
+
+@dataclass
 class _Built:
     """A chunk's rows to write after its upsert: assignments, audit records, outbox events."""
 
@@ -850,8 +886,10 @@ async def import_file(
     inserted = 0  # rows this import has added to the customer table so far
     analyzed = False
     # chunk k is upserted while chunk k-1's events are built in a thread (the database and Python work on
-    # their two cores at once), then k-1's are written; k depends on none of k-1's records but its rows
+    # their two cores at once), then k-1's are written; k depends on none of k-1's records but its rows.
+    # Chunk k's duplicate warnings are looked up while chunk k+1's rows are planned, for the same reason
     previous: tuple[dict[str, _Planned], Sequence[Mapping[str, Any]]] | None = None
+    unwarned: tuple[dict[str, _Planned], Sequence[Mapping[str, Any]]] | None = None  # its warnings to look up
     while True:
         batch, received, rejected, done = await pending
         if not done:
@@ -859,7 +897,15 @@ async def import_file(
         loader.result.received += received
         for errors in rejected:
             loader.reject(errors)
-        planned = await loader.plan(batch) if batch else {}
+        looked_up = await loader.look_up(batch) if batch else _LookedUp({}, {})
+        if unwarned is not None:
+            # the previous chunk's duplicate warnings are looked up while this chunk's rows are planned
+            warn = loader.after_upsert(*unwarned)
+            planned = await while_running(warn, functools.partial(loader.plan_rows, looked_up))
+            unwarned = None
+        else:
+            planned = loader.plan_rows(looked_up)
+        await loader.settle(planned)
         returned: Sequence[Mapping[str, Any]] = []
         if previous is not None:
             built, returned = await asyncio.gather(
@@ -882,10 +928,11 @@ async def import_file(
                 # own rows), and once the row density is known the planner scales its estimates.
                 await repository.analyze(conn)
                 analyzed = True
-            await loader.after_upsert(planned, returned)
-            previous = (planned, returned)
+            previous = unwarned = (planned, returned)
         if done:
             break
+    if unwarned is not None:
+        await loader.after_upsert(*unwarned)
     if previous is not None:
         await loader.write(loader.build_batch(*previous))
     await loader.finish()
