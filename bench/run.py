@@ -169,7 +169,10 @@ CREATE_CODE = "rows and events in one statement on the driver, duplicate count o
 # staged row.
 # "uuid7 from bytes, credit check by lookup, staged rows by itemgetter": 7 December, the XLSX read by
 # ElementTree's iterparse.
-IMPORT_CODE = "uuid7 from bytes, credit check by lookup, staged rows by itemgetter; XLSX read on expat's callbacks"
+IMPORT_CODE = (
+    "uuid7 from bytes, credit check by lookup, staged rows by itemgetter; XLSX read on expat's callbacks; "
+    "duplicate probe on the chunk's arrays, looked up beside the next chunk's planning"
+)
 # The customers already at the node when the creates start (result key create.base_customers). Files
 # before it have none: the creates started from an empty table, whose statistics then lagged behind
 # its growth until autovacuum's next pass, and the duplicate count scanned the whole table computing
