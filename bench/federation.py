@@ -457,6 +457,8 @@ async def import_run(fed: Federation, n: int, workdir: Path) -> dict[str, Any]:
     )
     app = create_app(settings)
     hq = await asyncpg.connect(dsn(fed.database_url("hq")))
+    gd = await asyncpg.connect(dsn(fed.database_url("gd")))
+    gz = await asyncpg.connect(dsn(fed.database_url("gd-gz")))
 
     async def blocks() -> Any:
         with open(path, "rb") as fh:
@@ -466,6 +468,7 @@ async def import_run(fed: Federation, n: int, workdir: Path) -> dict[str, Any]:
     counted = "SELECT count(*) FROM customer.customer WHERE customer_code LIKE 'KAGDGZ0%'"
     try:
         before = await hq.fetchval(counted)
+        before_gd = await gd.fetchval(counted)
         t0 = time.monotonic()
         async with (
             app.router.lifespan_context(app),
@@ -480,12 +483,28 @@ async def import_run(fed: Federation, n: int, workdir: Path) -> dict[str, Any]:
         if r.status_code != 200 or r.json().get("created") != n:
             raise RuntimeError(f"import failed: {r.status_code} {r.text[:300]}")
         at_hq = 0
+        # where the rows are, every 5 s after the commit: still in gd-gz's outbox, applied at gd, at hq
+        timeline: list[dict[str, Any]] = []
+        unsent = "SELECT count(*) FROM customer.outbox WHERE sent_at IS NULL"
+        sampled = committed
         while at_hq < n and time.monotonic() - committed < 1800:
             await asyncio.sleep(0.5)
             at_hq = await hq.fetchval(counted) - before
+            if time.monotonic() - sampled >= 5 or at_hq >= n:
+                sampled = time.monotonic()
+                timeline.append(
+                    {
+                        "s": round(sampled - committed, 1),
+                        "unsent_events_at_gd_gz": await gz.fetchval(unsent),
+                        "at_gd": await gd.fetchval(counted) - before_gd,
+                        "at_hq": at_hq,
+                    }
+                )
         converged = time.monotonic()
     finally:
         await hq.close()
+        await gd.close()
+        await gz.close()
     return {
         "customers": n,
         "import_s": round(committed - t0, 1),
@@ -494,6 +513,7 @@ async def import_run(fed: Federation, n: int, workdir: Path) -> dict[str, Any]:
         "at_hq": at_hq,
         "goal_at_hq_s": 120,
         "apply_code": APPLY_CODE,
+        "timeline": timeline,
     }
 
 
