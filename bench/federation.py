@@ -46,10 +46,12 @@ RESULTS = ROOT / "bench" / "results"
 # one multi-filter durable per stream, the hub queueing event by event, analyze on traffic.
 # "…; import records from the payload, analyze beside the apply": the code of 4 December, before the
 # assignments were applied by their batch's records (not a scan of the open ones); "…, upserts without
-# RETURNING" (federation-20261208T001524Z): before an assignment applied after a later one was closed.
+# RETURNING" (federation-20261208T001524Z): before an assignment applied after a later one was closed;
+# "…; a late assignment closed by the held later one": before the screen's claims were named tuples.
 APPLY_CODE = (
     "single-filter durables, batched hub, analyze on growth; import records from the payload, analyze beside the apply"
     "; assignments by the batch's records, upserts without RETURNING; a late assignment closed by the held later one"
+    "; claims as named tuples"
 )
 
 
