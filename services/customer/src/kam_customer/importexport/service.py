@@ -802,7 +802,9 @@ _T = TypeVar("_T")
 
 async def while_running(statement: Awaitable[None], work: Callable[[], _T]) -> _T:
     """`work()` — Python alone, sending no statement — while `statement` runs on the connection: the
-    database works on one core meanwhile instead of waiting. Both are done on return."""
+    database works on one core meanwhile instead of waiting. Both are done on return. A statement the
+    connection has prepared before (asyncpg's statement cache: a chunk's count from the second chunk on)
+    is sent whole; a new one is only parsed by then, and runs after the work."""
     running = asyncio.ensure_future(statement)
     await asyncio.sleep(0)  # the statement's first step: it is sent
     try:
