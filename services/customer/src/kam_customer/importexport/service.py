@@ -891,7 +891,6 @@ async def import_file(
     # their two cores at once), then k-1's are written; k depends on none of k-1's records but its rows.
     # Chunk k's duplicate warnings are looked up while chunk k+1's rows are planned, for the same reason
     previous: tuple[dict[str, _Planned], Sequence[Mapping[str, Any]]] | None = None
-    unwarned: tuple[dict[str, _Planned], Sequence[Mapping[str, Any]]] | None = None  # its warnings to look up
     while True:
         batch, received, rejected, done = await pending
         if not done:
@@ -900,11 +899,10 @@ async def import_file(
         for errors in rejected:
             loader.reject(errors)
         looked_up = await loader.look_up(batch) if batch else _LookedUp({}, {})
-        if unwarned is not None:
+        if previous is not None:
             # the previous chunk's duplicate warnings are looked up while this chunk's rows are planned
-            warn = loader.after_upsert(*unwarned)
+            warn = loader.after_upsert(*previous)
             planned = await while_running(warn, functools.partial(loader.plan_rows, looked_up))
-            unwarned = None
         else:
             planned = loader.plan_rows(looked_up)
         await loader.settle(planned)
@@ -930,12 +928,11 @@ async def import_file(
                 # own rows), and once the row density is known the planner scales its estimates.
                 await repository.analyze(conn)
                 analyzed = True
-            previous = unwarned = (planned, returned)
+            previous = (planned, returned)
         if done:
             break
-    if unwarned is not None:
-        await loader.after_upsert(*unwarned)
     if previous is not None:
+        await loader.after_upsert(*previous)
         await loader.write(loader.build_batch(*previous))
     await loader.finish()
     if loader.result.created + loader.result.updated >= ANALYZE_AFTER:
