@@ -898,7 +898,7 @@ async def import_file(
         loader.result.received += received
         for errors in rejected:
             loader.reject(errors)
-        looked_up = await loader.look_up(batch) if batch else _LookedUp({}, {})
+        looked_up = await loader.look_up(batch)  # no statement for an empty chunk
         if previous is not None:
             # the previous chunk's duplicate warnings are looked up while this chunk's rows are planned
             warn = loader.after_upsert(*previous)
